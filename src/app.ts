@@ -1,0 +1,57 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { AppEnv } from './http/context.ts';
+import { docsRoutes } from './http/docs.routes.ts';
+import { allowedMethods } from './http/method-not-allowed.ts';
+import { onError, problemResponse } from './http/on-error.ts';
+import { ApiError } from './http/problem.ts';
+import { requestId } from './http/request-id.ts';
+import { authenticate } from './identity/identity.middleware.ts';
+import { identityRoutes } from './identity/identity.routes.ts';
+import { healthRoutes } from './system/health.routes.ts';
+import { httpTelemetry } from './telemetry/http-middleware.ts';
+import type { AppDeps } from './wiring.ts';
+
+export const VERSION = '0.1.0';
+
+// Record uploads stream and are bounded by their own limits, not by the JSON body limit.
+const STREAMED_UPLOAD = /^\/v1\/datasets\/[^/]+\/records$/;
+
+/**
+ * Builds the HTTP app. Middleware order: request id → telemetry → body limit → identity → routes.
+ * Every error, from any layer, leaves through the single `onError` as problem+json.
+ */
+export function createApp(deps: AppDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const limit = bodyLimit({
+    maxSize: deps.config.bodyLimitBytes,
+    onError: () => {
+      throw new ApiError('PAYLOAD_TOO_LARGE', `The request body exceeds ${deps.config.bodyLimitBytes} bytes.`);
+    },
+  });
+
+  app.use('*', requestId);
+  app.use('*', httpTelemetry(deps.telemetry.tracer, deps.telemetry.meter));
+  app.use('*', (c, next) => (c.req.method === 'POST' && STREAMED_UPLOAD.test(c.req.path) ? next() : limit(c, next)));
+  app.use('*', authenticate());
+
+  app.route('/', healthRoutes(deps.readiness));
+  app.route('/', docsRoutes(() => app, VERSION));
+  app.route('/', identityRoutes());
+
+  const allowed = allowedMethods(app);
+  app.notFound((c) => {
+    const methods = allowed(c.req.path);
+    if (methods.length) {
+      return problemResponse(
+        c,
+        new ApiError('METHOD_NOT_ALLOWED', `${c.req.method} is not allowed on ${c.req.path}; use ${methods.join(', ')}.`, {
+          headers: { allow: methods.join(', ') },
+        }),
+      );
+    }
+    return problemResponse(c, new ApiError('ROUTE_NOT_FOUND', `There is no route ${c.req.method} ${c.req.path}.`));
+  });
+  app.onError(onError(deps.logger));
+  return app;
+}

@@ -1,0 +1,83 @@
+import * as v from 'valibot';
+
+/**
+ * The environment Jaga reads, as one valibot schema. Every variable is a string in the
+ * environment; each entry turns it into a typed value or says what it expected.
+ * Nothing here carries a default secret: secrets are absent unless configured.
+ */
+const port = (fallback: string) =>
+  v.pipe(
+    v.optional(v.string(), fallback),
+    v.regex(/^\d{1,5}$/, 'expected a port number 1-65535'),
+    v.transform(Number),
+    v.number(),
+    v.minValue(1, 'expected a port number 1-65535'),
+    v.maxValue(65535, 'expected a port number 1-65535'),
+  );
+
+const positiveInt = (fallback: string, what = 'expected a positive integer') =>
+  v.pipe(
+    v.optional(v.string(), fallback),
+    v.regex(/^\d+$/, what),
+    v.transform(Number),
+    v.number(),
+    v.minValue(1, what),
+  );
+
+const optionalText = v.optional(v.pipe(v.string(), v.trim(), v.minLength(1, 'expected a non-empty value')));
+
+const url = (what: string, protocols: RegExp) =>
+  v.optional(v.pipe(v.string(), v.regex(protocols, what), v.url(what)));
+
+const secret = (what: string) =>
+  v.optional(
+    v.pipe(
+      v.string(),
+      v.check((s) => new TextEncoder().encode(s).length >= 32, `${what} must be at least 32 bytes`),
+    ),
+  );
+
+export const EnvSchema = v.object({
+  PORT: port('8080'),
+  HOST: v.optional(v.pipe(v.string(), v.minLength(1, 'expected a host name or address')), '0.0.0.0'),
+  DATABASE_URL: url('expected a postgres:// or postgresql:// URL', /^postgres(ql)?:\/\//),
+  DATABASE_POOL_MAX: positiveInt('10'),
+  JAGA_DATA_DIR: v.optional(v.pipe(v.string(), v.minLength(1, 'expected a folder path')), './data'),
+  LOG_LEVEL: v.optional(
+    v.picklist(['debug', 'info', 'warn', 'error', 'silent'], 'expected one of debug, info, warn, error, silent'),
+    'info',
+  ),
+  BODY_LIMIT_BYTES: positiveInt('1048576'),
+  SHUTDOWN_TIMEOUT_MS: positiveInt('10000'),
+  // Identity (see src/identity): a shared HS256 secret for local use, or a remote key set.
+  JWT_SECRET: secret('JWT_SECRET'),
+  JWKS_URL: url('expected an http(s) URL', /^https?:\/\//),
+  JWT_ISSUER: optionalText,
+  JWT_AUDIENCE: optionalText,
+  // Policies (see src/policy) are read from this folder.
+  POLICY_DIR: v.optional(v.pipe(v.string(), v.minLength(1, 'expected a folder path')), './policies'),
+  CHECK_BATCH_MAX: positiveInt('1000'),
+  // Audit (see src/audit): keys the hash chain when set.
+  AUDIT_HMAC_KEY: secret('AUDIT_HMAC_KEY'),
+  AUDIT_QUEUE_MAX: positiveInt('10000'),
+  AUDIT_FLUSH_MAX: positiveInt('500'),
+  AUDIT_RETENTION_MONTHS: positiveInt('120', 'expected a whole number of months'),
+  // Records (see src/records): master key from which per-dataset pseudonym keys are derived.
+  PSEUDONYM_KEY: secret('PSEUDONYM_KEY'),
+  // OpenTelemetry: the standard variables; nothing is exported unless an endpoint is set.
+  OTEL_SERVICE_NAME: v.optional(v.string(), 'jaga'),
+  OTEL_EXPORTER_OTLP_ENDPOINT: url('expected an http(s) URL', /^https?:\/\//),
+  OTEL_TRACES_SAMPLER: v.optional(
+    v.picklist(
+      ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'],
+      'expected an OpenTelemetry sampler name',
+    ),
+    'parentbased_always_on',
+  ),
+  OTEL_TRACES_SAMPLER_ARG: v.optional(
+    v.pipe(v.string(), v.regex(/^(0(\.\d+)?|1(\.0+)?)$/, 'expected a ratio between 0 and 1'), v.transform(Number)),
+  ),
+  OTEL_SDK_DISABLED: v.optional(v.picklist(['true', 'false'], 'expected true or false'), 'false'),
+});
+
+export type Env = v.InferInput<typeof EnvSchema>;

@@ -1,0 +1,95 @@
+import * as v from 'valibot';
+import { EnvSchema } from './config.schema.ts';
+
+/** Jaga's configuration: parsed once at the edge, passed down as a typed object. */
+export interface Config {
+  port: number;
+  host: string;
+  databaseUrl: string | undefined;
+  databasePoolMax: number;
+  dataDir: string;
+  logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  bodyLimitBytes: number;
+  shutdownTimeoutMs: number;
+  jwt: { secret?: string; jwksUrl?: string; issuer?: string; audience?: string };
+  policyDir: string;
+  checkBatchMax: number;
+  audit: { hmacKey?: string; queueMax: number; flushMax: number; retentionMonths: number };
+  pseudonymKey: string | undefined;
+  otel: {
+    serviceName: string;
+    endpoint: string | undefined;
+    sampler: string;
+    samplerArg: number | undefined;
+    disabled: boolean;
+  };
+}
+
+export class ConfigError extends Error {
+  readonly problems: { variable: string; message: string }[];
+  constructor(problems: { variable: string; message: string }[]) {
+    super(
+      'Invalid configuration:\n' + problems.map((p) => `  ${p.variable}: ${p.message}`).join('\n'),
+    );
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+const defined = <T extends object>(o: T): T =>
+  Object.fromEntries(Object.entries(o).filter(([, val]) => val !== undefined)) as T;
+
+/** Parses the environment (a plain record, so Workers bindings work too) into a Config. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  // Only the variables the schema knows are read; empty strings count as unset.
+  const input: Record<string, string> = {};
+  for (const key of Object.keys(EnvSchema.entries)) {
+    const value = env[key];
+    if (value !== undefined && value !== '') input[key] = value;
+  }
+  const parsed = v.safeParse(EnvSchema, input);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.issues.map((issue) => ({
+        variable: v.getDotPath(issue) ?? 'environment',
+        message: `${issue.message} (got ${JSON.stringify(issue.input)})`,
+      })),
+    );
+  }
+  const e = parsed.output;
+  const problems: { variable: string; message: string }[] = [];
+  if (e.JWKS_URL && (!e.JWT_ISSUER || !e.JWT_AUDIENCE)) {
+    problems.push({ variable: 'JWT_ISSUER/JWT_AUDIENCE', message: 'both are required when JWKS_URL is set' });
+  }
+  if (e.JWKS_URL && e.JWT_SECRET) {
+    problems.push({ variable: 'JWT_SECRET', message: 'set either JWT_SECRET or JWKS_URL, not both' });
+  }
+  if (problems.length) throw new ConfigError(problems);
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl: e.DATABASE_URL,
+    databasePoolMax: e.DATABASE_POOL_MAX,
+    dataDir: e.JAGA_DATA_DIR,
+    logLevel: e.LOG_LEVEL,
+    bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    jwt: defined({ secret: e.JWT_SECRET, jwksUrl: e.JWKS_URL, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE }),
+    policyDir: e.POLICY_DIR,
+    checkBatchMax: e.CHECK_BATCH_MAX,
+    audit: defined({
+      hmacKey: e.AUDIT_HMAC_KEY,
+      queueMax: e.AUDIT_QUEUE_MAX,
+      flushMax: e.AUDIT_FLUSH_MAX,
+      retentionMonths: e.AUDIT_RETENTION_MONTHS,
+    }),
+    pseudonymKey: e.PSEUDONYM_KEY,
+    otel: {
+      serviceName: e.OTEL_SERVICE_NAME,
+      endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
+      sampler: e.OTEL_TRACES_SAMPLER,
+      samplerArg: e.OTEL_TRACES_SAMPLER_ARG,
+      disabled: e.OTEL_SDK_DISABLED === 'true',
+    },
+  };
+}

@@ -1,0 +1,43 @@
+import postgres from 'postgres';
+import { ApiError } from '../http/problem.ts';
+
+/** Maps a PostgreSQL error to the API's error by SQLSTATE, never by message text. */
+export function fromPostgresError(error: unknown): ApiError | undefined {
+  if (!(error instanceof postgres.PostgresError)) return undefined;
+  const where = error.constraint_name ? ` (${error.constraint_name})` : '';
+  switch (error.code) {
+    case '23505':
+      return new ApiError('ALREADY_EXISTS', `A record with the same key already exists${where}.`, { cause: error });
+    case '23503':
+      return new ApiError('REFERENCE_NOT_FOUND', `The request refers to something that does not exist${where}.`, { cause: error });
+    case '23514':
+    case '23502':
+    case '22001':
+    case '22003':
+    case '22007':
+    case '22008':
+    case '22P02':
+      return new ApiError('CONSTRAINT_VIOLATION', `The data breaks a rule of the database${where}.`, { cause: error });
+    case '40001':
+    case '40P01':
+      return new ApiError('CONFLICT', 'A concurrent change conflicted; retry the request.', { cause: error });
+    case '57P01':
+    case '57P02':
+    case '57P03':
+    case '08000':
+    case '08003':
+    case '08006':
+      return new ApiError('DATABASE_UNAVAILABLE', 'The database is not available.', { cause: error });
+    default:
+      return undefined;
+  }
+}
+
+/** True for errors that mean the database cannot be reached at all (no SQLSTATE). */
+export function isConnectionError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return (
+    typeof code === 'string' &&
+    ['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT', 'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'EPIPE', 'ENOENT'].includes(code)
+  );
+}

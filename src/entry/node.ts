@@ -1,0 +1,54 @@
+import { serve } from '@hono/node-server';
+import { boot } from '../boot.ts';
+import { configFromProcess } from '../config/from-process.ts';
+import { openDatabase } from '../db/open.ts';
+import { createLogger } from '../system/logger.ts';
+import { setupTelemetry } from '../telemetry/telemetry.ts';
+
+// The Node entry: parse config, open the database, wire, serve; shut down gracefully.
+const config = configFromProcess();
+const logger = createLogger(config.logLevel);
+const telemetry = await setupTelemetry(config.otel);
+const db = await openDatabase(config);
+logger.info('database opened', { kind: db.kind, ...(db.kind === 'pglite' ? { dataDir: config.dataDir } : {}) });
+
+let booted: Awaited<ReturnType<typeof boot>>;
+try {
+  booted = await boot({ config, db, logger, telemetry });
+} catch (error) {
+  logger.error('start-up failed', { error });
+  await db.close().catch(() => {});
+  process.exit(1);
+}
+const { app, deps } = booted;
+deps.lifecycle.onShutdown('telemetry', () => telemetry.shutdown());
+
+const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
+  logger.info('listening', { address: info.address, port: info.port, database: db.kind });
+});
+server.on('error', (error) => {
+  logger.error('server error', { error });
+  process.exit(1);
+});
+
+let stopping = false;
+async function stop(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  logger.info('shutting down', { signal });
+  const force = setTimeout(() => {
+    logger.error('shutdown timed out; exiting', { timeoutMs: config.shutdownTimeoutMs });
+    process.exit(1);
+  }, config.shutdownTimeoutMs);
+  force.unref();
+  // Stop accepting; in-flight requests finish; idle keep-alive sockets are closed now.
+  await new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    if ('closeIdleConnections' in server) server.closeIdleConnections();
+  });
+  await booted.close();
+  logger.info('stopped');
+  process.exit(0);
+}
+process.on('SIGTERM', () => void stop('SIGTERM'));
+process.on('SIGINT', () => void stop('SIGINT'));

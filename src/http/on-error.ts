@@ -1,0 +1,53 @@
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import { fromPostgresError, isConnectionError } from '../db/pg-errors.ts';
+import type { Logger } from '../system/logger.ts';
+import type { AppEnv } from './context.ts';
+import { ApiError, toProblem, type ErrorCode } from './problem.ts';
+
+/** Renders an ApiError as problem+json. */
+export function problemResponse(c: Context<AppEnv>, error: ApiError): Response {
+  const requestId = c.get('requestId') ?? crypto.randomUUID();
+  const headers: Record<string, string> = {
+    'content-type': 'application/problem+json',
+    'x-request-id': requestId,
+    ...error.headers,
+  };
+  return new Response(JSON.stringify(toProblem(error, requestId)), { status: error.status, headers });
+}
+
+const STATUS_CODES: Partial<Record<number, ErrorCode>> = {
+  400: 'VALIDATION_FAILED',
+  401: 'UNAUTHENTICATED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+};
+
+/** Turns any thrown value into an ApiError; unknown ones become a generic 500. */
+export function toApiError(error: unknown): { apiError: ApiError; unexpected: boolean } {
+  if (error instanceof ApiError) return { apiError: error, unexpected: false };
+  const pg = fromPostgresError(error);
+  if (pg) return { apiError: pg, unexpected: pg.code === 'DATABASE_UNAVAILABLE' };
+  if (isConnectionError(error)) {
+    return { apiError: new ApiError('DATABASE_UNAVAILABLE', 'The database is not available.'), unexpected: true };
+  }
+  if (error instanceof HTTPException) {
+    const code = STATUS_CODES[error.status];
+    if (code) return { apiError: new ApiError(code, error.message || undefined), unexpected: false };
+  }
+  return { apiError: new ApiError('INTERNAL', 'An internal error occurred; quote the requestId when reporting it.'), unexpected: true };
+}
+
+/** The single onError: ours, Hono's, Postgres's and the unknown all leave as problem+json. */
+export function onError(logger: Logger) {
+  return (error: Error, c: Context<AppEnv>): Response => {
+    const { apiError, unexpected } = toApiError(error);
+    if (unexpected) {
+      logger.error('request failed', { requestId: c.get('requestId'), method: c.req.method, error });
+    }
+    return problemResponse(c, apiError);
+  };
+}

@@ -1,0 +1,113 @@
+/**
+ * The one error model: every non-2xx answer is RFC 9457 problem+json with a stable `code`
+ * from this closed list. Add a code here (with its status and title) before using it.
+ */
+export const ERRORS = {
+  // Request shape
+  VALIDATION_FAILED: { status: 400, title: 'The request is not valid' },
+  MALFORMED_JSON: { status: 400, title: 'The request body is not valid JSON' },
+  MALFORMED_BODY: { status: 400, title: 'The request body cannot be parsed' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported content type' },
+  NOT_ACCEPTABLE: { status: 406, title: 'No acceptable representation' },
+  PAYLOAD_TOO_LARGE: { status: 413, title: 'The request body is too large' },
+  ROUTE_NOT_FOUND: { status: 404, title: 'No such route' },
+  METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed on this route' },
+  // Identity
+  UNAUTHENTICATED: { status: 401, title: 'Authentication failed' },
+  TOKEN_MALFORMED: { status: 401, title: 'The bearer token is malformed' },
+  TOKEN_TOO_LARGE: { status: 401, title: 'The bearer token is too large' },
+  TOKEN_ALGORITHM_REJECTED: { status: 401, title: 'The token algorithm is not accepted' },
+  TOKEN_SIGNATURE_INVALID: { status: 401, title: 'The token signature is not valid' },
+  TOKEN_EXPIRED: { status: 401, title: 'The token has expired' },
+  TOKEN_NOT_YET_VALID: { status: 401, title: 'The token is not yet valid' },
+  TOKEN_CLAIM_INVALID: { status: 401, title: 'A token claim is not valid' },
+  TOKEN_KEY_UNKNOWN: { status: 401, title: 'The token was signed with an unknown key' },
+  IDENTITY_UNAVAILABLE: { status: 503, title: 'The identity provider cannot be reached' },
+  // Authorisation and resources
+  FORBIDDEN: { status: 403, title: 'Not allowed' },
+  NOT_FOUND: { status: 404, title: 'Not found' },
+  ALREADY_EXISTS: { status: 409, title: 'Already exists' },
+  CONFLICT: { status: 409, title: 'Conflicts with the current state' },
+  PRECONDITION_FAILED: { status: 412, title: 'The resource has changed (If-Match does not match)' },
+  PRECONDITION_REQUIRED: { status: 428, title: 'If-Match is required' },
+  CONSTRAINT_VIOLATION: { status: 400, title: 'The data breaks a rule of the database' },
+  REFERENCE_NOT_FOUND: { status: 422, title: 'The request refers to something that does not exist' },
+  // Labels
+  LABEL_NOT_STRICTER: { status: 422, title: 'A field label must be at least as strict as its dataset' },
+  LABEL_NOT_ALLOWED: { status: 422, title: 'This label is not allowed for this data' },
+  EXEMPTION_INCOMPLETE: { status: 422, title: 'An exemption needs grounds, a consequence test and a review date' },
+  JUSTIFICATION_REQUIRED: { status: 422, title: 'A declassification needs a written justification' },
+  SELF_APPROVAL: { status: 403, title: 'A proposal cannot be approved by its proposer' },
+  NO_PENDING_PROPOSAL: { status: 409, title: 'There is no pending exemption proposal' },
+  // Policies and decisions
+  POLICY_INVALID: { status: 422, title: 'The policy set is not valid' },
+  PLAN_NOT_TRANSLATABLE: { status: 422, title: 'The rules cannot be translated exactly' },
+  BATCH_TOO_LARGE: { status: 413, title: 'Too many checks in one batch' },
+  // Records
+  RECORDS_INVALID: { status: 422, title: 'Some records do not match the dataset' },
+  FILTER_NOT_ALLOWED: { status: 403, title: 'Filtering on a field you may not see is not allowed' },
+  PURPOSE_NOT_HELD: { status: 403, title: 'The declared purpose is not one the caller holds' },
+  // Service state
+  AUDIT_UNAVAILABLE: { status: 503, title: 'The audit log cannot record the decision' },
+  DATABASE_UNAVAILABLE: { status: 503, title: 'The database cannot be reached' },
+  NOT_READY: { status: 503, title: 'The service is not ready' },
+  INTERNAL: { status: 500, title: 'Internal error' },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+/** The problem document (RFC 9457) with Jaga's extensions. */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: ErrorCode;
+  requestId: string;
+  errors?: FieldError[];
+  [extension: string]: unknown;
+}
+
+/** The error every layer throws for an expected failure; `onError` renders it. */
+export class ApiError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly errors: FieldError[] | undefined;
+  readonly extensions: Record<string, unknown> | undefined;
+  readonly headers: Record<string, string> | undefined;
+
+  constructor(
+    code: ErrorCode,
+    detail?: string,
+    options: { errors?: FieldError[]; extensions?: Record<string, unknown>; headers?: Record<string, string>; cause?: unknown } = {},
+  ) {
+    super(detail ?? ERRORS[code].title, { cause: options.cause });
+    this.name = 'ApiError';
+    this.code = code;
+    this.status = ERRORS[code].status;
+    this.errors = options.errors;
+    this.extensions = options.extensions;
+    this.headers = options.headers;
+  }
+}
+
+export const PROBLEM_TYPE_BASE = 'https://jaga.dev/problems/';
+
+export function toProblem(error: ApiError, requestId: string): Problem {
+  const problem: Problem = {
+    ...error.extensions,
+    type: PROBLEM_TYPE_BASE + error.code.toLowerCase().replaceAll('_', '-'),
+    title: ERRORS[error.code].title,
+    status: error.status,
+    detail: error.message,
+    code: error.code,
+    requestId,
+  };
+  if (error.errors) problem.errors = error.errors;
+  return problem;
+}

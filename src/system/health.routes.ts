@@ -1,0 +1,34 @@
+import { Hono } from 'hono';
+import * as v from 'valibot';
+import type { AppEnv } from '../http/context.ts';
+import { describe } from '../http/openapi.ts';
+import type { Readiness } from './readiness.ts';
+
+const Health = v.object({ status: v.literal('ok') });
+const Ready = v.object({
+  status: v.picklist(['ready', 'not_ready']),
+  checks: v.record(v.string(), v.object({ ok: v.boolean(), detail: v.optional(v.string()) })),
+});
+
+/** Liveness (the process answers) and readiness (every registered check passes). */
+export function healthRoutes(readiness: Readiness) {
+  return new Hono<AppEnv>()
+    .get(
+      '/healthz',
+      describe({ summary: 'Liveness: the process answers', tags: ['system'], security: 'none', responses: { 200: { description: 'Alive', schema: Health } } }),
+      (c) => c.json({ status: 'ok' as const }),
+    )
+    .get(
+      '/readyz',
+      describe({
+        summary: 'Readiness: database reachable, migrations current, and every other registered check',
+        tags: ['system'],
+        security: 'none',
+        responses: { 200: { description: 'Ready', schema: Ready }, 503: { description: 'Not ready', schema: Ready } },
+      }),
+      async (c) => {
+        const { ready, checks } = await readiness.run();
+        return c.json({ status: ready ? ('ready' as const) : ('not_ready' as const), checks }, ready ? 200 : 503);
+      },
+    );
+}

@@ -1,0 +1,89 @@
+import { metrics, trace, type Meter, type Tracer } from '@opentelemetry/api';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { MeterProvider, PeriodicExportingMetricReader, type MetricReader } from '@opentelemetry/sdk-metrics';
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  TracerProvider,
+  BatchSpanProcessor,
+  ParentBasedSampler,
+  TraceIdRatioBasedSampler,
+  type Sampler,
+  type SpanExporter,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace';
+import type { Config } from '../config/config.ts';
+
+export interface Telemetry {
+  tracer: Tracer;
+  meter: Meter;
+  /** Flushes and stops exporters, bounded in time so shutdown never hangs on a missing collector. */
+  shutdown(): Promise<void>;
+}
+
+export interface TelemetryOptions {
+  /** Tests pass an in-memory exporter; production exports OTLP only when an endpoint is set. */
+  spanProcessors?: SpanProcessor[];
+  metricReaders?: MetricReader[];
+}
+
+function sampler(config: Config['otel']): Sampler {
+  const ratio = new TraceIdRatioBasedSampler(config.samplerArg ?? 1);
+  switch (config.sampler) {
+    case 'always_on':
+      return new AlwaysOnSampler();
+    case 'always_off':
+      return new AlwaysOffSampler();
+    case 'traceidratio':
+      return ratio;
+    case 'parentbased_always_off':
+      return new ParentBasedSampler({ root: new AlwaysOffSampler() });
+    case 'parentbased_traceidratio':
+      return new ParentBasedSampler({ root: ratio });
+    default:
+      return new ParentBasedSampler({ root: new AlwaysOnSampler() });
+  }
+}
+
+/**
+ * Sets up tracing and metrics. With no OTEL_EXPORTER_OTLP_ENDPOINT nothing is exported and
+ * nothing fails; the OTLP exporters are loaded only when an endpoint is configured.
+ */
+export async function setupTelemetry(config: Config['otel'], options: TelemetryOptions = {}): Promise<Telemetry> {
+  if (config.disabled) return noopTelemetry();
+  const resource = resourceFromAttributes({ 'service.name': config.serviceName });
+  const spanProcessors: SpanProcessor[] = [...(options.spanProcessors ?? [])];
+  const readers: MetricReader[] = [...(options.metricReaders ?? [])];
+  if (config.endpoint) {
+    const base = config.endpoint.replace(/\/$/, '');
+    const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-http');
+    const { OTLPMetricExporter } = await import('@opentelemetry/exporter-metrics-otlp-http');
+    const exporter: SpanExporter = new OTLPTraceExporter({ url: `${base}/v1/traces`, timeoutMillis: 3000 });
+    spanProcessors.push(new BatchSpanProcessor({ exporter }));
+    readers.push(
+      new PeriodicExportingMetricReader({
+        exporter: new OTLPMetricExporter({ url: `${base}/v1/metrics`, timeoutMillis: 3000 }),
+        exportIntervalMillis: 15000,
+      }),
+    );
+  }
+  const tracerProvider = new TracerProvider({ resource, sampler: sampler(config), spanProcessors });
+  const meterProvider = new MeterProvider({ resource, readers });
+  return {
+    tracer: tracerProvider.getTracer('jaga'),
+    meter: meterProvider.getMeter('jaga'),
+    async shutdown() {
+      await withTimeout(Promise.all([tracerProvider.shutdown(), meterProvider.shutdown()]), 3000);
+    },
+  };
+}
+
+export function noopTelemetry(): Telemetry {
+  return { tracer: trace.getTracer('jaga-noop'), meter: metrics.getMeter('jaga-noop'), shutdown: async () => {} };
+}
+
+async function withTimeout(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([p.catch(() => {}), new Promise((res) => (timer = setTimeout(res, ms)))]);
+  clearTimeout(timer);
+}

@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config/config.ts';
+import { runScript } from '../helpers/process.ts';
+
+describe('configuration', () => {
+  it('has safe defaults and no default secrets', () => {
+    const c = loadConfig({});
+    expect(c.port).toBe(8080);
+    expect(c.host).toBe('0.0.0.0');
+    expect(c.databaseUrl).toBeUndefined();
+    expect(c.dataDir).toBe('./data');
+    expect(c.jwt.secret).toBeUndefined();
+    expect(c.audit.hmacKey).toBeUndefined();
+    expect(c.pseudonymKey).toBeUndefined();
+  });
+
+  it('names each bad variable and what it expected', () => {
+    try {
+      loadConfig({ PORT: 'abc', LOG_LEVEL: 'loud', DATABASE_URL: 'mysql://x', JWT_SECRET: 'short' });
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      const vars = (error as ConfigError).problems.map((p) => p.variable);
+      expect(vars).toEqual(expect.arrayContaining(['PORT', 'LOG_LEVEL', 'DATABASE_URL', 'JWT_SECRET']));
+      expect((error as Error).message).toMatch(/PORT: expected a port number/);
+    }
+    expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT/);
+    expect(() => loadConfig({ JWKS_URL: 'https://idp.example/jwks' })).toThrow(/JWT_ISSUER/);
+  });
+
+  it('stops start-up at once when PORT is not a number', async () => {
+    const p = runScript('src/entry/node.ts', { PORT: 'abc' });
+    expect(await p.exited).toBe(2);
+    expect(p.output()).toMatch(/PORT: expected a port number/);
+  });
+});
