@@ -1,11 +1,13 @@
 import type { CoreDeps } from './deps.ts';
 import { readMigrationFiles } from './db/migration-files.ts';
 import { migrationStatus, type MigrationFile } from './db/migrate.ts';
+import { unrecordedAuditLog, type AuditLog } from './audit/audit.port.ts';
 
 /** Every capability's services, built once from the core dependencies. */
 export interface Services {
   /** The migrations this build expects applied; null where they are applied ahead of deployment (Workers). */
   migrations: MigrationFile[] | null;
+  audit: AuditLog;
 }
 
 export type AppDeps = CoreDeps & { services: Services };
@@ -27,5 +29,5 @@ export async function wire(core: CoreDeps, options: { migrations?: MigrationFile
       return s.current ? { ok: true } : { ok: false, detail: s.problem ?? `pending: ${s.pending.join(', ')}` };
     });
   }
-  return { ...core, services: { migrations } };
+  return { ...core, services: { migrations, audit: unrecordedAuditLog } };
 }

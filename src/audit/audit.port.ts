@@ -1,0 +1,43 @@
+import type { TransactionSql } from '../db/database.ts';
+
+/**
+ * What every capability hands to the audit log. Ids and field names only: never a value of a
+ * record (no personal data in the log).
+ */
+export interface AuditEntryInput {
+  /** decision: a permission check; disclosure: data left Jaga; label_change, catalog_change; audit_read. */
+  event: 'decision' | 'disclosure' | 'label_change' | 'catalog_change' | 'audit_read';
+  principal: { sub: string | null; kind: string; roles: string[]; unit: string | null };
+  action: string;
+  resource: { type: string; id?: string | null; classification?: string | null; labelVersion?: number | null };
+  effect: 'allow' | 'deny';
+  ruleId: string | null;
+  reason: string;
+  policyVersion: string | null;
+  fields?: { whole: string[]; masked: string[]; omitted: string[] };
+  purpose?: string | null;
+  rowCount?: number | null;
+  requestId?: string | null;
+  traceId?: string | null;
+  /** Further ids or facts about the event (label versions, cursor range); never record values. */
+  details?: Record<string, unknown>;
+}
+
+export interface AuditLog {
+  /** Queues the entry; resolves with its id once accepted (possibly before it is durable). */
+  append(entry: AuditEntryInput): Promise<{ id: string }>;
+  /** Resolves only once the entry is committed; rejects with AUDIT_UNAVAILABLE if it cannot be. */
+  appendDurable(entry: AuditEntryInput): Promise<{ id: string }>;
+  /** Appends inside the caller's transaction, so a change and its entry commit together. */
+  appendWithin(tx: TransactionSql, entry: AuditEntryInput): Promise<{ id: string }>;
+}
+
+/**
+ * Placeholder until the audit capability lands: the one place every decision reaches.
+ * It assigns ids and stores nothing.
+ */
+export const unrecordedAuditLog: AuditLog = {
+  append: async () => ({ id: crypto.randomUUID() }),
+  appendDurable: async () => ({ id: crypto.randomUUID() }),
+  appendWithin: async () => ({ id: crypto.randomUUID() }),
+};
