@@ -41,7 +41,7 @@ describe('the Workers entry point', () => {
       const missing = await fetch(`http://127.0.0.1:${port}/nope`);
       expect(missing.status).toBe(404);
       expect(missing.headers.get('content-type')).toBe('application/problem+json');
-      expect((await missing.json()).code).toBe('ROUTE_NOT_FOUND');
+      expect(((await missing.json()) as { code: string }).code).toBe('ROUTE_NOT_FOUND');
     } finally {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
