@@ -29,12 +29,13 @@ export interface SigningKey {
   alg: 'RS256' | 'ES256' | 'EdDSA';
   kid: string;
   privateKey: CryptoKey;
+  publicKey: CryptoKey;
   publicJwk: JWK;
 }
 
 export async function signingKey(alg: SigningKey['alg'], kid: string): Promise<SigningKey> {
   const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
-  return { alg, kid, privateKey, publicJwk: { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' } };
+  return { alg, kid, privateKey, publicKey, publicJwk: { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' } };
 }
 
 export async function keyToken(key: SigningKey, claims: Record<string, unknown> = STEWARD): Promise<string> {
