@@ -100,8 +100,11 @@ export function createTokenVerifier(
     verify = async (token) => (await jwtVerify(token, getKey, { ...checks, algorithms: JWKS_ALGORITHMS })).payload;
   } else if (jwt.secret) {
     mode = 'secret';
-    const key = new TextEncoder().encode(jwt.secret);
-    verify = async (token) => (await jwtVerify(token, key, { ...checks, algorithms: SECRET_ALGORITHMS })).payload;
+    // Imported once: jose would otherwise import the raw secret on every verification.
+    const key = crypto.subtle.importKey('raw', new TextEncoder().encode(jwt.secret), { name: 'HMAC', hash: 'SHA-256' }, false, [
+      'verify',
+    ]);
+    verify = async (token) => (await jwtVerify(token, await key, { ...checks, algorithms: SECRET_ALGORITHMS })).payload;
   }
 
   return {
