@@ -33,7 +33,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.use('*', requestId);
   app.use('*', httpTelemetry(deps.telemetry.tracer, deps.telemetry.meter));
   app.use('*', (c, next) => (c.req.method === 'POST' && STREAMED_UPLOAD.test(c.req.path) ? next() : limit(c, next)));
-  app.use('*', authenticate());
+  app.use('*', authenticate(deps.services.identity));
 
   app.route('/', healthRoutes(deps.readiness));
   app.route('/', docsRoutes(() => app, VERSION));

@@ -2,12 +2,16 @@ import type { CoreDeps } from './deps.ts';
 import { readMigrationFiles } from './db/migration-files.ts';
 import { migrationStatus, type MigrationFile } from './db/migrate.ts';
 import { unrecordedAuditLog, type AuditLog } from './audit/audit.port.ts';
+import { createTokenVerifier, type TokenVerifier } from './identity/token-verifier.ts';
+import { DEFAULT_ROLES } from './policy/roles.ts';
 
 /** Every capability's services, built once from the core dependencies. */
 export interface Services {
   /** The migrations this build expects applied; null where they are applied ahead of deployment (Workers). */
   migrations: MigrationFile[] | null;
   audit: AuditLog;
+  /** Verifies bearer tokens into principals (src/identity). */
+  identity: TokenVerifier;
 }
 
 export type AppDeps = CoreDeps & { services: Services };
@@ -29,5 +33,8 @@ export async function wire(core: CoreDeps, options: { migrations?: MigrationFile
       return s.current ? { ok: true } : { ok: false, detail: s.problem ?? `pending: ${s.pending.join(', ')}` };
     });
   }
-  return { ...core, services: { migrations, audit: unrecordedAuditLog } };
+  // Until the policy capability loads `policies/`, tokens may name the default roles.
+  const knownRoles: ReadonlySet<string> = new Set(DEFAULT_ROLES);
+  const identity = createTokenVerifier(core.config.jwt, { knownRoles: () => knownRoles, logger: core.logger });
+  return { ...core, services: { migrations, audit: unrecordedAuditLog, identity } };
 }

@@ -24,6 +24,9 @@ const positiveInt = (fallback: string, what = 'expected a positive integer') =>
     v.minValue(1, what),
   );
 
+const nonNegativeInt = (fallback: string, what = 'expected a whole number (0 or more)') =>
+  v.pipe(v.optional(v.string(), fallback), v.regex(/^\d+$/, what), v.transform(Number), v.number());
+
 const optionalText = v.optional(v.pipe(v.string(), v.trim(), v.minLength(1, 'expected a non-empty value')));
 
 const url = (what: string, protocols: RegExp) =>
@@ -54,6 +57,9 @@ export const EnvSchema = v.object({
   JWKS_URL: url('expected an http(s) URL', /^https?:\/\//),
   JWT_ISSUER: optionalText,
   JWT_AUDIENCE: optionalText,
+  // Remote key set cache: an unknown `kid` refetches at most once per cool-down; keys are kept this long.
+  JWKS_COOLDOWN_MS: nonNegativeInt('30000'),
+  JWKS_CACHE_MAX_AGE_MS: positiveInt('600000'),
   // Policies (see src/policy) are read from this folder.
   POLICY_DIR: v.optional(v.pipe(v.string(), v.minLength(1, 'expected a folder path')), './policies'),
   CHECK_BATCH_MAX: positiveInt('1000'),

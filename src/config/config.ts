@@ -11,7 +11,16 @@ export interface Config {
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   bodyLimitBytes: number;
   shutdownTimeoutMs: number;
-  jwt: { secret?: string; jwksUrl?: string; issuer?: string; audience?: string };
+  jwt: {
+    secret?: string;
+    jwksUrl?: string;
+    issuer?: string;
+    audience?: string;
+    /** After fetching the key set, an unknown `kid` does not refetch it for this long. */
+    jwksCooldownMs: number;
+    /** The fetched key set is trusted for this long before it is fetched again. */
+    jwksCacheMaxAgeMs: number;
+  };
   policyDir: string;
   checkBatchMax: number;
   audit: { hmacKey?: string; queueMax: number; flushMax: number; retentionMonths: number };
@@ -74,7 +83,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     logLevel: e.LOG_LEVEL,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
-    jwt: defined({ secret: e.JWT_SECRET, jwksUrl: e.JWKS_URL, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE }),
+    jwt: {
+      ...defined({ secret: e.JWT_SECRET, jwksUrl: e.JWKS_URL, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE }),
+      jwksCooldownMs: e.JWKS_COOLDOWN_MS,
+      jwksCacheMaxAgeMs: e.JWKS_CACHE_MAX_AGE_MS,
+    },
     policyDir: e.POLICY_DIR,
     checkBatchMax: e.CHECK_BATCH_MAX,
     audit: defined({

@@ -1,0 +1,138 @@
+import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
+import * as v from 'valibot';
+import type { Config } from '../config/config.ts';
+import { ApiError } from '../http/problem.ts';
+import type { Logger } from '../system/logger.ts';
+import { bearerToken, tokenError } from './bearer.ts';
+import { claimsSchema, principalFromClaims, type KnownRoles } from './claims.schema.ts';
+import type { Principal } from './principal.ts';
+
+/** Turns an `Authorization` header into a principal, or throws a 401 (bad token) / 503 (key set unreachable). */
+export interface TokenVerifier {
+  /** How tokens are trusted here: by a shared secret, a remote key set, or not at all. */
+  readonly mode: 'secret' | 'jwks' | 'none';
+  verifyAuthorization(header: string): Promise<Principal>;
+}
+
+// Explicit allowlists: a shared secret only ever verifies HS256, a key set only asymmetric algorithms,
+// so a token cannot choose how it is checked (alg "none", HS256 keyed with a public key).
+export const SECRET_ALGORITHMS = ['HS256'];
+export const JWKS_ALGORITHMS = ['RS256', 'ES256', 'EdDSA'];
+/** Allowed clock skew between Jaga and the token issuer, in seconds (at most 60 by design). */
+export const CLOCK_TOLERANCE_S = 30;
+
+/** Raised inside the key lookup when the key set itself cannot be had: Jaga's outage, not the caller's fault. */
+class KeySetUnavailable extends Error {}
+
+// One remote key set per URL and settings for the life of the process, so its cache and cool-down
+// survive re-wiring (the Workers entry wires per request).
+const remoteSets = new Map<string, JWTVerifyGetKey>();
+
+function remoteKeySet(url: string, cooldownMs: number, cacheMaxAgeMs: number): JWTVerifyGetKey {
+  const id = `${url} ${cooldownMs} ${cacheMaxAgeMs}`;
+  let set = remoteSets.get(id);
+  if (!set) {
+    set = createRemoteJWKSet(new URL(url), { cooldownDuration: cooldownMs, cacheMaxAge: cacheMaxAgeMs, timeoutDuration: 5000 });
+    remoteSets.set(id, set);
+  }
+  return set;
+}
+
+function keyLookup(getKey: JWTVerifyGetKey): JWTVerifyGetKey {
+  return async (header, token) => {
+    try {
+      return await getKey(header, token);
+    } catch (error) {
+      // "No such key" is the token's problem; jose iterates multiple candidates itself.
+      if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) throw error;
+      // Network failure, timeout, non-200 answer, malformed key set: the identity provider's.
+      throw new KeySetUnavailable('the key set cannot be fetched', { cause: error });
+    }
+  };
+}
+
+/** Maps a jose failure to a stable code; the detail names what failed, never key material. */
+function fromJoseError(error: unknown): ApiError {
+  if (error instanceof errors.JOSEAlgNotAllowed) {
+    return tokenError('TOKEN_ALGORITHM_REJECTED', 'The token is signed with an algorithm this deployment does not accept.', error);
+  }
+  if (error instanceof errors.JWSSignatureVerificationFailed) {
+    return tokenError('TOKEN_SIGNATURE_INVALID', 'The token signature does not verify.', error);
+  }
+  if (error instanceof errors.JWTExpired) return tokenError('TOKEN_EXPIRED', 'The token has expired.', error);
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    if (error.claim === 'nbf') return tokenError('TOKEN_NOT_YET_VALID', 'The token is not valid yet (nbf).', error);
+    if (error.claim === 'iat' && error.reason === 'check_failed') {
+      return tokenError('TOKEN_NOT_YET_VALID', 'The token claims to be issued in the future (iat).', error);
+    }
+    return tokenError('TOKEN_CLAIM_INVALID', `The token claim ${error.claim} is not valid (${error.reason}).`, error);
+  }
+  if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) {
+    return tokenError('TOKEN_KEY_UNKNOWN', 'No key of the trusted key set matches the token (kid/alg).', error);
+  }
+  if (error instanceof errors.JOSENotSupported) {
+    return tokenError('TOKEN_ALGORITHM_REJECTED', 'The token uses an algorithm or header this deployment does not support.', error);
+  }
+  return tokenError('TOKEN_MALFORMED', 'The bearer token cannot be parsed as a signed JWT.', error);
+}
+
+/**
+ * Builds the verifier from configuration: HS256 with `JWT_SECRET`, or the remote key set at
+ * `JWKS_URL` (cached, refetched at most once per cool-down for an unknown `kid`). With neither,
+ * every presented token is refused while anonymous calls still work.
+ */
+export function createTokenVerifier(
+  jwt: Config['jwt'],
+  options: { knownRoles: KnownRoles; logger?: Logger },
+): TokenVerifier {
+  const schema = claimsSchema(options.knownRoles);
+  const checks: JWTVerifyOptions = {
+    clockTolerance: CLOCK_TOLERANCE_S,
+    ...(jwt.issuer ? { issuer: jwt.issuer } : {}),
+    ...(jwt.audience ? { audience: jwt.audience } : {}),
+  };
+
+  let verify: ((token: string) => Promise<unknown>) | undefined;
+  let mode: TokenVerifier['mode'] = 'none';
+  if (jwt.jwksUrl) {
+    mode = 'jwks';
+    const getKey = keyLookup(remoteKeySet(jwt.jwksUrl, jwt.jwksCooldownMs, jwt.jwksCacheMaxAgeMs));
+    verify = async (token) => (await jwtVerify(token, getKey, { ...checks, algorithms: JWKS_ALGORITHMS })).payload;
+  } else if (jwt.secret) {
+    mode = 'secret';
+    // Imported once: jose would otherwise import the raw secret on every verification.
+    const key = crypto.subtle.importKey('raw', new TextEncoder().encode(jwt.secret), { name: 'HMAC', hash: 'SHA-256' }, false, [
+      'verify',
+    ]);
+    verify = async (token) => (await jwtVerify(token, await key, { ...checks, algorithms: SECRET_ALGORITHMS })).payload;
+  }
+
+  return {
+    mode,
+    async verifyAuthorization(header) {
+      const token = bearerToken(header);
+      if (!verify) {
+        throw tokenError('TOKEN_KEY_UNKNOWN', 'This deployment trusts no token keys (neither JWT_SECRET nor JWKS_URL is set).');
+      }
+      let payload: unknown;
+      try {
+        payload = await verify(token);
+      } catch (error) {
+        if (error instanceof KeySetUnavailable) {
+          options.logger?.warn('JWKS unavailable', { url: jwt.jwksUrl, error: error.cause });
+          throw new ApiError('IDENTITY_UNAVAILABLE', 'The identity provider’s key set cannot be fetched; try again later.', {
+            headers: { 'retry-after': '5' },
+          });
+        }
+        throw fromJoseError(error);
+      }
+      const claims = v.safeParse(schema, payload);
+      if (!claims.success) {
+        const issue = claims.issues[0];
+        const path = v.getDotPath(issue) ?? 'claims';
+        throw tokenError('TOKEN_CLAIM_INVALID', `The token claim ${path} is not valid: ${issue.message}.`);
+      }
+      return principalFromClaims(claims.output);
+    },
+  };
+}
