@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { catalogRoutes } from './catalog/catalog.routes.ts';
 import type { AppEnv } from './http/context.ts';
 import { docsRoutes } from './http/docs.routes.ts';
 import { allowedMethods } from './http/method-not-allowed.ts';
@@ -38,6 +39,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route('/', healthRoutes(deps.readiness));
   app.route('/', docsRoutes(() => app, VERSION));
   app.route('/', identityRoutes());
+  app.route('/', catalogRoutes(deps));
 
   const allowed = allowedMethods(app);
   app.notFound((c) => {

@@ -2,12 +2,14 @@ import type { CoreDeps } from './deps.ts';
 import { readMigrationFiles } from './db/migration-files.ts';
 import { migrationStatus, type MigrationFile } from './db/migrate.ts';
 import { unrecordedAuditLog, type AuditLog } from './audit/audit.port.ts';
+import { createCatalogService, type CatalogService } from './catalog/catalog.service.ts';
 
 /** Every capability's services, built once from the core dependencies. */
 export interface Services {
   /** The migrations this build expects applied; null where they are applied ahead of deployment (Workers). */
   migrations: MigrationFile[] | null;
   audit: AuditLog;
+  catalog: CatalogService;
 }
 
 export type AppDeps = CoreDeps & { services: Services };
@@ -29,5 +31,7 @@ export async function wire(core: CoreDeps, options: { migrations?: MigrationFile
       return s.current ? { ok: true } : { ok: false, detail: s.problem ?? `pending: ${s.pending.join(', ')}` };
     });
   }
-  return { ...core, services: { migrations, audit: unrecordedAuditLog } };
+  const audit = unrecordedAuditLog;
+  const catalog = createCatalogService({ sql, audit });
+  return { ...core, services: { migrations, audit, catalog } };
 }

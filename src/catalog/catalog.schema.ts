@@ -255,7 +255,6 @@ export const ExemptRegisterEntrySchema = v.object({
   ownerUnitName: v.string(),
   grounds: v.array(v.string()),
   consequenceTest: ConsequenceTestSchema,
-  decidedBy: v.nullable(v.string()),
   decidedAt: v.nullable(v.string()),
   decisionRef: v.nullable(v.string()),
   reviewBy: v.string(),
