@@ -165,15 +165,11 @@ export interface MetadataChange {
  */
 export async function updateMetadata(sql: Queryable, id: string, expected: number, change: MetadataChange): Promise<boolean> {
   const { reference_codes, ...plain } = change;
-  const set: Record<string, string | null> = { ...plain };
-  const columns = Object.keys(set);
-  const rows = await sql`
-    update datasets set
-      ${columns.length ? sql`${sql(set, columns)},` : sql``}
-      ${reference_codes ? sql`reference_codes = ${sql.json(reference_codes)},` : sql``}
-      version = version + 1, updated_at = now()
-    where id = ${id} and version = ${expected}
-    returning id`;
+  const assignments: Fragment[] = Object.entries(plain).map(([column, value]) => sql`${sql(column)} = ${value ?? null}`);
+  if (reference_codes) assignments.push(sql`reference_codes = ${sql.json(reference_codes)}`);
+  assignments.push(sql`version = version + 1`, sql`updated_at = now()`);
+  const set = assignments.reduce((acc, a) => sql`${acc}, ${a}`);
+  const rows = await sql`update datasets set ${set} where id = ${id} and version = ${expected} returning id`;
   return rows.length === 1;
 }
 
