@@ -37,7 +37,7 @@ export type FieldForRead = FieldAttributes & { type: FieldType };
 
 /** Looks resources up by type and id for the decision API (`POST /v1/check` without attributes). */
 export interface ResourceResolver {
-  /** `Dataset` by id; `Field` by `datasetId/field`. Null when missing (or of another type). */
+  /** `Dataset` by id (its attributes plus `fields`); `Field` by `datasetId/field`. Null when missing (or of another type). */
   resolve(type: SubjectType | string, id: string, sql?: Queryable): Promise<Record<string, unknown> | null>;
 }
 
@@ -82,8 +82,9 @@ export function createCatalogService(deps: CatalogDeps): CatalogService {
   const resolver: ResourceResolver = {
     async resolve(type, id, q = sql) {
       if (type === 'Dataset') {
-        const attrs = await getDatasetAttributes(id, q);
-        return attrs ? { ...attrs } : null;
+        // With its fields, so a check on a dataset can also answer field by field.
+        const read = await getFieldsForRead(id, q);
+        return read ? { ...read.dataset, fields: read.fields } : null;
       }
       if (type === 'Field') {
         const slash = id.indexOf('/');
