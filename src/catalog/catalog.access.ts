@@ -13,14 +13,15 @@ import type { Action, DatasetAttributes, PolicyEngine, Plan, SubjectType } from 
  * | change metadata and fields         | update   | Dataset | DatasetAttributes   |
  * | label, propose an exemption        | label    | Dataset | DatasetAttributes   |
  * | declassify (a less strict label)   | approve  | Label   | LabelAttributes     |
- * | approve / reject an exemption      | approve  | Dataset | DatasetAttributes   |
+ * | approve / reject an exemption      | approve  | Label   | LabelAttributes     |
  * | read the label history             | read     | Label   | LabelAttributes     |
  * | overdue-review list (a plan)       | read     | Label   | + role ppid/auditor |
  * | add a unit                         | create   | Unit    | code, parent        |
  *
- * Two rules are not the engine's: a proposal is never decided by its proposer (the service
- * checks `isOwnProposal`), and the overdue-review list is for PPID, auditors and
- * administrators (issue 4), on top of what `read Label` allows.
+ * Two rules are also the catalog's own: a proposal is never decided by its proposer (checked
+ * first by the service with `isOwnProposal`, for its own error code SELF_APPROVAL; the policies
+ * say the same), and the overdue-review list is for PPID, auditors and administrators
+ * (issue 4), on top of what `read Label` allows.
  */
 
 export interface Rule {
@@ -61,7 +62,8 @@ export interface CatalogAccess {
   canUpdate(p: Principal, d: DatasetAttributes): Rule;
   canLabel(p: Principal, d: DatasetAttributes): Rule;
   canDeclassify(p: Principal, d: DatasetAttributes, proposedBy: string | null): Rule;
-  canApprove(p: Principal, d: DatasetAttributes): Rule;
+  /** The engine also refuses the proposer (policies' no-self-approval rules: `proposedBy`). */
+  canApprove(p: Principal, d: DatasetAttributes, proposedBy: string | null): Rule;
   canReadHistory(p: Principal, d: DatasetAttributes, proposedBy: string | null): Rule;
   /** Which exemptions' overdue reviews the principal may list; `never` means refused. */
   overdueScope(p: Principal): Plan;
@@ -89,7 +91,7 @@ export function catalogAccess(engine: PolicyEngine): CatalogAccess {
     canUpdate: (p, d) => decide(p, 'update', 'Dataset', d),
     canLabel: (p, d) => decide(p, 'label', 'Dataset', d),
     canDeclassify: (p, d, proposedBy) => decide(p, 'approve', 'Label', labelAttributes(d, proposedBy)),
-    canApprove: (p, d) => decide(p, 'approve', 'Dataset', d),
+    canApprove: (p, d, proposedBy) => decide(p, 'approve', 'Label', labelAttributes(d, proposedBy)),
     canReadHistory: (p, d, proposedBy) => decide(p, 'read', 'Label', labelAttributes(d, proposedBy)),
     overdueScope: (p) => (p.roles.some((r) => OVERDUE_ROLES.includes(r)) ? engine.plan(p, 'read', 'Label') : { kind: 'never' }),
     canManageUnits: (p, unit) => decide(p, 'create', 'Unit', unit),

@@ -263,14 +263,14 @@ export function createLabelService(deps: CatalogDeps): LabelService {
         sql.begin(async (tx) => {
           const access = catalogAccess(deps.policy.current());
           const row = await visibleDataset(tx, access, p, id, true);
-          const rule = ensure(access.canApprove(p, datasetAttributes(row)), 'approve exemptions of this dataset');
-          checkIfMatch(ifMatch, row.version, false);
           if (row.pending_classification === null || !row.pending_history_id) {
             throw new ApiError('NO_PENDING_PROPOSAL', `Dataset ${id} has no pending exemption proposal.`);
           }
           if (isOwnProposal(p, row.pending_proposed_by)) {
             throw new ApiError('SELF_APPROVAL', 'A proposal is decided by a PPID other than its proposer.');
           }
+          const rule = ensure(access.canApprove(p, datasetAttributes(row), row.pending_proposed_by), 'approve exemptions of this dataset');
+          checkIfMatch(ifMatch, row.version, false);
           const labelVersion = await bumpLabelVersion(tx, id);
           const grounds = row.pending_grounds ?? [];
           const consequenceTest = row.pending_consequence_test ?? { harm: '', publicInterest: '' };
@@ -310,14 +310,14 @@ export function createLabelService(deps: CatalogDeps): LabelService {
         sql.begin(async (tx) => {
           const access = catalogAccess(deps.policy.current());
           const row = await visibleDataset(tx, access, p, id, true);
-          const rule = ensure(access.canApprove(p, datasetAttributes(row)), 'reject exemptions of this dataset');
-          checkIfMatch(ifMatch, row.version, false);
           if (row.pending_classification === null || !row.pending_history_id) {
             throw new ApiError('NO_PENDING_PROPOSAL', `Dataset ${id} has no pending exemption proposal.`);
           }
           if (isOwnProposal(p, row.pending_proposed_by)) {
             throw new ApiError('SELF_APPROVAL', 'A proposal is decided by a PPID other than its proposer.');
           }
+          const rule = ensure(access.canApprove(p, datasetAttributes(row), row.pending_proposed_by), 'reject exemptions of this dataset');
+          checkIfMatch(ifMatch, row.version, false);
           const labelVersion = await bumpLabelVersion(tx, id);
           await clearPending(tx, id);
           const back: Classification | null = row.classification;
