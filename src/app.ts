@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { catalogRoutes } from './catalog/catalog.routes.ts';
 import type { AppEnv } from './http/context.ts';
 import { docsRoutes } from './http/docs.routes.ts';
 import { allowedMethods } from './http/method-not-allowed.ts';
@@ -8,6 +9,8 @@ import { ApiError } from './http/problem.ts';
 import { requestId } from './http/request-id.ts';
 import { authenticate } from './identity/identity.middleware.ts';
 import { identityRoutes } from './identity/identity.routes.ts';
+import { authzenRoutes } from './policy/authzen.routes.ts';
+import { decisionRoutes } from './policy/decision.routes.ts';
 import { healthRoutes } from './system/health.routes.ts';
 import { httpTelemetry } from './telemetry/http-middleware.ts';
 import type { AppDeps } from './wiring.ts';
@@ -38,6 +41,9 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route('/', healthRoutes(deps.readiness));
   app.route('/', docsRoutes(() => app, VERSION));
   app.route('/', identityRoutes());
+  app.route('/', catalogRoutes(deps));
+  app.route('/', decisionRoutes(deps));
+  app.route('/', authzenRoutes(deps));
 
   const allowed = allowedMethods(app);
   app.notFound((c) => {

@@ -3,7 +3,9 @@ import { readMigrationFiles } from './db/migration-files.ts';
 import { migrationStatus, type MigrationFile } from './db/migrate.ts';
 import { unrecordedAuditLog, type AuditLog } from './audit/audit.port.ts';
 import { createTokenVerifier, type TokenVerifier } from './identity/token-verifier.ts';
-import { DEFAULT_ROLES } from './policy/roles.ts';
+import { createCatalogService, type CatalogService } from './catalog/catalog.service.ts';
+import type { ResourceResolver } from './policy/engine.types.ts';
+import { createPolicyService, policyReadiness, type PolicyService, type PolicySourceReader } from './policy/policy.service.ts';
 
 /** Every capability's services, built once from the core dependencies. */
 export interface Services {
@@ -12,7 +14,15 @@ export interface Services {
   audit: AuditLog;
   /** Verifies bearer tokens into principals (src/identity). */
   identity: TokenVerifier;
+  /** The policy set in force (src/policy); `current()` is the engine every decision goes through. */
+  policy: PolicyService;
+  /** Resolves `{ type, id }` resources for /v1/check (the catalog provides datasets). */
+  resources: ResourceResolver;
+  catalog: CatalogService;
 }
+
+/** Until a capability resolves a type, its ids are unknown: /v1/check denies them, never errors. */
+export const unknownResources: ResourceResolver = { resolve: async () => null };
 
 export type AppDeps = CoreDeps & { services: Services };
 
@@ -20,7 +30,10 @@ export type AppDeps = CoreDeps & { services: Services };
  * Wires the capabilities: builds their services and registers their readiness checks and
  * shutdown hooks. The entry files and the tests call this; nothing else constructs services.
  */
-export async function wire(core: CoreDeps, options: { migrations?: MigrationFile[] | null } = {}): Promise<AppDeps> {
+export async function wire(
+  core: CoreDeps,
+  options: { migrations?: MigrationFile[] | null; policySource?: PolicySourceReader | null } = {},
+): Promise<AppDeps> {
   const migrations = options.migrations === undefined ? readMigrationFiles() : options.migrations;
   const { sql } = core.db;
   core.readiness.register('database', async () => {
@@ -33,8 +46,13 @@ export async function wire(core: CoreDeps, options: { migrations?: MigrationFile
       return s.current ? { ok: true } : { ok: false, detail: s.problem ?? `pending: ${s.pending.join(', ')}` };
     });
   }
-  // Until the policy capability loads `policies/`, tokens may name the default roles.
-  const knownRoles: ReadonlySet<string> = new Set(DEFAULT_ROLES);
-  const identity = createTokenVerifier(core.config.jwt, { knownRoles: () => knownRoles, logger: core.logger });
-  return { ...core, services: { migrations, audit: unrecordedAuditLog, identity } };
+  const policy = createPolicyService({ read: options.policySource ?? null, logger: core.logger, meter: core.telemetry.meter });
+  await policy.reload();
+  core.readiness.register('policies', policyReadiness(policy));
+  core.lifecycle.onReload('policies', () => policy.reload());
+  const audit = unrecordedAuditLog;
+  const catalog = createCatalogService({ sql, audit, policy });
+  // Tokens may name only roles the policy set in force defines (read at each verification, so reloads apply).
+  const identity = createTokenVerifier(core.config.jwt, { knownRoles: () => policy.current().roles, logger: core.logger });
+  return { ...core, services: { migrations, audit, identity, policy, resources: catalog.resolver, catalog } };
 }

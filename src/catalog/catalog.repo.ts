@@ -1,0 +1,349 @@
+import type { Queryable } from '../db/database.ts';
+import type { Plan } from '../policy/engine.types.ts';
+import { conditionToSql, planToSql, type Fragment } from '../policy/plan-sql.ts';
+import type { Classification, ConsequenceTest, FieldType, PersonalData } from './catalog.schema.ts';
+
+/**
+ * SQL of the catalog: datasets, fields and the label columns (migrations/0002_catalog.sql).
+ * Other capabilities read datasets through catalog.service.ts (getDatasetAttributes,
+ * getFieldsForRead), not through these rows.
+ */
+
+export interface DatasetRow {
+  id: string;
+  title: string;
+  description: string;
+  owner_unit: string;
+  source_system: string | null;
+  steward: string | null;
+  producer_unit: string | null;
+  update_frequency: string | null;
+  period_covered: string | null;
+  concepts: string | null;
+  reference_codes: string[];
+  created_at: Date;
+  updated_at: Date;
+  version: number;
+  classification: Classification | null;
+  label_version: number;
+  label_grounds: string[] | null;
+  label_consequence_test: ConsequenceTest | null;
+  label_review_by: string | null;
+  label_justification: string | null;
+  label_decided_by: string | null;
+  label_decided_at: Date | null;
+  label_decision_ref: string | null;
+  pending_classification: 'exempt' | null;
+  pending_grounds: string[] | null;
+  pending_consequence_test: ConsequenceTest | null;
+  pending_review_by: string | null;
+  pending_justification: string | null;
+  pending_proposed_by: string | null;
+  pending_proposed_at: Date | null;
+  pending_history_id: string | null;
+  effective_classification: Classification | null;
+}
+
+export interface FieldRow {
+  dataset_id: string;
+  name: string;
+  position: number;
+  type: FieldType;
+  description: string;
+  personal_data: PersonalData;
+  classification: Classification | null;
+}
+
+// Dates come back as ISO strings (YYYY-MM-DD), never shifted by the client's time zone.
+const DATASET_COLUMNS = (sql: Queryable) => sql`
+  d.id, d.title, d.description, d.owner_unit, d.source_system, d.steward, d.producer_unit,
+  d.update_frequency, d.period_covered, d.concepts, d.reference_codes, d.created_at, d.updated_at,
+  d.version, d.classification, d.label_version, d.label_grounds, d.label_consequence_test,
+  to_char(d.label_review_by, 'YYYY-MM-DD') as label_review_by, d.label_justification,
+  d.label_decided_by, d.label_decided_at, d.label_decision_ref,
+  d.pending_classification, d.pending_grounds, d.pending_consequence_test,
+  to_char(d.pending_review_by, 'YYYY-MM-DD') as pending_review_by, d.pending_justification,
+  d.pending_proposed_by, d.pending_proposed_at, d.pending_history_id::text as pending_history_id,
+  d.effective_classification`;
+
+/** Reads one dataset by id, whoever asks; `forUpdate` locks the row for the transaction. */
+export async function findDataset(sql: Queryable, id: string, options: { forUpdate?: boolean } = {}): Promise<DatasetRow | undefined> {
+  const rows = options.forUpdate
+    ? await sql<DatasetRow[]>`select ${DATASET_COLUMNS(sql)} from datasets d where d.id = ${id} for update`
+    : await sql<DatasetRow[]>`select ${DATASET_COLUMNS(sql)} from datasets d where d.id = ${id}`;
+  return rows[0];
+}
+
+/** The fields of one dataset, in declared order. */
+export async function findFields(sql: Queryable, datasetId: string): Promise<FieldRow[]> {
+  return sql<FieldRow[]>`
+    select dataset_id, name, position, type, description, personal_data, classification
+    from fields where dataset_id = ${datasetId} order by position`;
+}
+
+/** The fields of several datasets at once (one query for a page of a list). */
+export async function findFieldsOf(sql: Queryable, datasetIds: string[]): Promise<Map<string, FieldRow[]>> {
+  const byDataset = new Map<string, FieldRow[]>(datasetIds.map((id) => [id, []]));
+  if (datasetIds.length === 0) return byDataset;
+  const rows = await sql<FieldRow[]>`
+    select dataset_id, name, position, type, description, personal_data, classification
+    from fields where dataset_id in ${sql(datasetIds)} order by dataset_id, position`;
+  for (const r of rows) byDataset.get(r.dataset_id)?.push(r);
+  return byDataset;
+}
+
+export interface NewDataset {
+  id: string;
+  title: string;
+  description: string;
+  ownerUnit: string;
+  sourceSystem: string | null;
+  steward: string | null;
+  producerUnit: string | null;
+  updateFrequency: string | null;
+  periodCovered: string | null;
+  concepts: string | null;
+  referenceCodes: string[];
+}
+
+export interface NewField {
+  name: string;
+  type: FieldType;
+  description: string;
+  personalData: PersonalData;
+}
+
+export async function insertDataset(sql: Queryable, d: NewDataset): Promise<void> {
+  await sql`
+    insert into datasets (id, title, description, owner_unit, source_system, steward, producer_unit,
+      update_frequency, period_covered, concepts, reference_codes)
+    values (${d.id}, ${d.title}, ${d.description}, ${d.ownerUnit}, ${d.sourceSystem}, ${d.steward}, ${d.producerUnit},
+      ${d.updateFrequency}, ${d.periodCovered}, ${d.concepts}, ${sql.json(d.referenceCodes)})`;
+}
+
+/** Appends fields after the dataset's last position. */
+export async function insertFields(sql: Queryable, datasetId: string, fields: NewField[], firstPosition: number): Promise<void> {
+  if (fields.length === 0) return;
+  const rows = fields.map((f, i) => ({
+    dataset_id: datasetId,
+    name: f.name,
+    position: firstPosition + i,
+    type: f.type,
+    description: f.description,
+    personal_data: f.personalData,
+  }));
+  await sql`insert into fields ${sql(rows, 'dataset_id', 'name', 'position', 'type', 'description', 'personal_data')}`;
+}
+
+export async function updateField(
+  sql: Queryable,
+  datasetId: string,
+  name: string,
+  change: { description: string; personalData: PersonalData; classification: Classification | null },
+): Promise<void> {
+  await sql`
+    update fields set description = ${change.description}, personal_data = ${change.personalData},
+      classification = ${change.classification}
+    where dataset_id = ${datasetId} and name = ${name}`;
+}
+
+export interface MetadataChange {
+  title?: string;
+  description?: string;
+  source_system?: string | null;
+  steward?: string | null;
+  producer_unit?: string | null;
+  update_frequency?: string | null;
+  period_covered?: string | null;
+  concepts?: string | null;
+  reference_codes?: string[];
+}
+
+/**
+ * Applies a metadata change and bumps the version, only if the version is still `expected`
+ * (optimistic concurrency); returns false when it is not.
+ */
+export async function updateMetadata(sql: Queryable, id: string, expected: number, change: MetadataChange): Promise<boolean> {
+  const { reference_codes, ...plain } = change;
+  const assignments: Fragment[] = Object.entries(plain).map(([column, value]) => sql`${sql(column)} = ${value ?? null}`);
+  if (reference_codes) assignments.push(sql`reference_codes = ${sql.json(reference_codes)}`);
+  assignments.push(sql`version = version + 1`, sql`updated_at = now()`);
+  const set = assignments.reduce((acc, a) => sql`${acc}, ${a}`);
+  const rows = await sql`update datasets set ${set} where id = ${id} and version = ${expected} returning id`;
+  return rows.length === 1;
+}
+
+/** Bumps version and label version (every label event does) and returns the new label version. */
+export async function bumpLabelVersion(sql: Queryable, id: string): Promise<number> {
+  const [row] = await sql<{ label_version: number }[]>`
+    update datasets set label_version = label_version + 1, version = version + 1, updated_at = now()
+    where id = ${id} returning label_version`;
+  if (!row) throw new Error(`dataset ${id} vanished inside its transaction`);
+  return row.label_version;
+}
+
+/** Puts a label in force (a direct label or an approved exemption); clears any pending proposal. */
+export async function setLabel(
+  sql: Queryable,
+  id: string,
+  label: {
+    classification: Classification | null;
+    grounds: string[] | null;
+    consequenceTest: ConsequenceTest | null;
+    reviewBy: string | null;
+    justification: string | null;
+    decidedBy: string | null;
+    decisionRef: string | null;
+  },
+): Promise<void> {
+  await sql`
+    update datasets set
+      classification = ${label.classification},
+      label_grounds = ${label.grounds ? sql.json(label.grounds) : null},
+      label_consequence_test = ${label.consequenceTest ? sql.json(label.consequenceTest) : null},
+      label_review_by = ${label.reviewBy},
+      label_justification = ${label.justification},
+      label_decided_by = ${label.decidedBy},
+      label_decided_at = now(),
+      label_decision_ref = ${label.decisionRef},
+      pending_classification = null, pending_grounds = null, pending_consequence_test = null,
+      pending_review_by = null, pending_justification = null, pending_proposed_by = null,
+      pending_proposed_at = null, pending_history_id = null
+    where id = ${id}`;
+}
+
+export async function setPending(
+  sql: Queryable,
+  id: string,
+  p: { grounds: string[]; consequenceTest: ConsequenceTest; reviewBy: string; justification: string | null; proposedBy: string; historyId: string },
+): Promise<void> {
+  await sql`
+    update datasets set
+      pending_classification = 'exempt',
+      pending_grounds = ${sql.json(p.grounds)},
+      pending_consequence_test = ${sql.json(p.consequenceTest)},
+      pending_review_by = ${p.reviewBy},
+      pending_justification = ${p.justification},
+      pending_proposed_by = ${p.proposedBy},
+      pending_proposed_at = now(),
+      pending_history_id = ${p.historyId}
+    where id = ${id}`;
+}
+
+/** Drops a pending proposal (rejected); the label in force stays. */
+export async function clearPending(sql: Queryable, id: string): Promise<void> {
+  await sql`
+    update datasets set
+      pending_classification = null, pending_grounds = null, pending_consequence_test = null,
+      pending_review_by = null, pending_justification = null, pending_proposed_by = null,
+      pending_proposed_at = null, pending_history_id = null
+    where id = ${id}`;
+}
+
+export async function setFieldLabel(sql: Queryable, datasetId: string, name: string, classification: Classification | null): Promise<void> {
+  await sql`update fields set classification = ${classification} where dataset_id = ${datasetId} and name = ${name}`;
+}
+
+// ---- Row scope: a Plan (engine.types.ts) as a WHERE clause ----
+
+/**
+ * The attributes a catalog plan may refer to, each mapped to its SQL over `datasets d`. The
+ * policy's translator (src/policy/plan-sql.ts) refuses any other attribute: a condition that
+ * cannot be translated exactly never becomes a broader query.
+ */
+function datasetColumns(sql: Queryable): Record<string, Fragment> {
+  return {
+    id: sql`d.id`,
+    ownerUnit: sql`d.owner_unit`,
+    // Decisions use the effective label: a pending exemption already counts as exempt.
+    classification: sql`d.effective_classification`,
+    labelPending: sql`(d.pending_classification is not null)`,
+    labelVersion: sql`d.label_version`,
+    steward: sql`d.steward`,
+    sourceSystem: sql`d.source_system`,
+  };
+}
+
+/** The same for the Label subject (a dataset's label: registers, history, overdue reviews). */
+function labelColumns(sql: Queryable): Record<string, Fragment> {
+  return {
+    datasetId: sql`d.id`,
+    ownerUnit: sql`d.owner_unit`,
+    classification: sql`d.effective_classification`,
+    labelPending: sql`(d.pending_classification is not null)`,
+    steward: sql`d.steward`,
+    proposedBy: sql`d.pending_proposed_by`,
+  };
+}
+
+/** The WHERE form of a read plan over `datasets d`. */
+export function planSql(sql: Queryable, plan: Plan): Fragment {
+  return planToSql(sql, plan, datasetColumns(sql));
+}
+
+// ---- Lists ----
+
+export interface DatasetFilter {
+  classification?: Classification;
+  unit?: string;
+  unlabelled?: boolean;
+  reviewOverdue?: boolean;
+  sourceSystem?: string;
+  /** List only ids after this one (keyset pagination). */
+  after?: string;
+  limit: number;
+}
+
+/**
+ * One page of the datasets `scope` lets the caller see, filtered in SQL: rows outside the
+ * scope are never read into the application. Returns up to `limit + 1` rows so the caller
+ * can tell whether there is a next page.
+ */
+export async function listDatasets(sql: Queryable, scope: Plan, f: DatasetFilter): Promise<DatasetRow[]> {
+  if (scope.kind === 'never') return [];
+  return sql<DatasetRow[]>`
+    select ${DATASET_COLUMNS(sql)} from datasets d
+    where ${planSql(sql, scope)}
+      ${f.classification ? sql`and d.effective_classification = ${f.classification}` : sql``}
+      ${f.unit ? sql`and ${conditionToSql(sql, { op: 'within', field: 'ownerUnit', value: f.unit }, datasetColumns(sql))}` : sql``}
+      ${f.unlabelled === true ? sql`and d.effective_classification is null` : sql``}
+      ${f.unlabelled === false ? sql`and d.effective_classification is not null` : sql``}
+      ${f.reviewOverdue === true ? sql`and d.classification = 'exempt' and d.label_review_by < current_date` : sql``}
+      ${f.reviewOverdue === false ? sql`and (d.classification is distinct from 'exempt' or d.label_review_by >= current_date)` : sql``}
+      ${f.sourceSystem ? sql`and d.source_system = ${f.sourceSystem}` : sql``}
+      ${f.after !== undefined ? sql`and d.id > ${f.after}` : sql``}
+    order by d.id
+    limit ${f.limit + 1}`;
+}
+
+// ---- Registers ----
+
+export interface RegisterRow extends DatasetRow {
+  owner_unit_name: string;
+}
+
+/** Daftar Informasi Publik: datasets whose label in force is public (no pending exemption). */
+export async function publicRegister(sql: Queryable, after: string | undefined, limit: number): Promise<RegisterRow[]> {
+  return sql<RegisterRow[]>`
+    select ${DATASET_COLUMNS(sql)}, u.name as owner_unit_name
+    from datasets d join units u on u.code = d.owner_unit
+    where d.effective_classification = 'public'
+      ${after !== undefined ? sql`and d.id > ${after}` : sql``}
+    order by d.id limit ${limit + 1}`;
+}
+
+/** The exempt list (DIK): exemptions in force, approved by a PPID; `scope` is a plan over Label. */
+export async function exemptRegister(
+  sql: Queryable,
+  options: { after?: string; limit: number; overdueOnly?: boolean; scope?: Plan },
+): Promise<RegisterRow[]> {
+  const scope = options.scope ?? { kind: 'always' };
+  if (scope.kind === 'never') return [];
+  return sql<RegisterRow[]>`
+    select ${DATASET_COLUMNS(sql)}, u.name as owner_unit_name
+    from datasets d join units u on u.code = d.owner_unit
+    where d.classification = 'exempt' and ${planToSql(sql, scope, labelColumns(sql))}
+      ${options.overdueOnly ? sql`and d.label_review_by < current_date` : sql``}
+      ${options.after !== undefined ? sql`and d.id > ${options.after}` : sql``}
+    order by d.id limit ${options.limit + 1}`;
+}

@@ -1,0 +1,339 @@
+import { Hono, type Context } from 'hono';
+import * as v from 'valibot';
+import type { AppEnv } from '../http/context.ts';
+import { describe, type ResponseSpec } from '../http/openapi.ts';
+import { ApiError } from '../http/problem.ts';
+import { parseOrThrow, valid } from '../http/validate.ts';
+import type { CatalogService } from './catalog.service.ts';
+import { etagOf, type RequestContext } from './catalog.context.ts';
+import {
+  CreateDatasetSchema,
+  CreateUnitSchema,
+  DatasetPageSchema,
+  DatasetViewSchema,
+  DecideProposalSchema,
+  ExemptRegisterEntrySchema,
+  LabelDatasetSchema,
+  LabelEventViewSchema,
+  LabelFieldSchema,
+  ListDatasetsQuerySchema,
+  PublicRegisterEntrySchema,
+  RegisterPageSchema,
+  RegisterQuerySchema,
+  UnitCodeSchema,
+  UnitViewSchema,
+  UpdateDatasetSchema,
+  type DatasetView,
+  type ExemptRegisterEntry,
+  type PublicRegisterEntry,
+} from './catalog.schema.ts';
+import { toCsv, wantsCsv } from './csv.ts';
+
+const TAGS = ['catalog'];
+const problem = (description: string): ResponseSpec => ({ description });
+const datasetResponse = (description: string): ResponseSpec => ({ description, schema: DatasetViewSchema });
+const REGISTER_LIMIT = 100;
+const CSV_PAGE = 1000;
+
+const ctxOf = (c: Context<AppEnv>): RequestContext => ({ requestId: c.get('requestId'), traceId: c.get('traceId') ?? null });
+
+/** A dataset with its ETag (the version, for If-Match). */
+function withEtag(c: Context<AppEnv>, d: DatasetView, status: 200 | 201 | 202 = 200) {
+  c.header('etag', etagOf(d.version));
+  return c.json(d, status);
+}
+
+/** Approve/reject take an optional JSON body. */
+async function optionalDecision(c: Context<AppEnv>) {
+  const text = await c.req.text();
+  if (text.trim() === '') return {};
+  if (!/^application\/([\w.+-]+\+)?json\b/i.test(c.req.header('content-type') ?? '')) {
+    throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json.');
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch (error) {
+    throw new ApiError('MALFORMED_JSON', (error as Error).message);
+  }
+  return parseOrThrow(DecideProposalSchema, body, 'body.');
+}
+
+const PUBLIC_CSV_HEADER = [
+  'id', 'title', 'description', 'ownerUnit', 'ownerUnitName', 'sourceSystem', 'producerUnit', 'updateFrequency',
+  'periodCovered', 'concepts', 'referenceCodes', 'updatedAt', 'labelVersion', 'publicFields',
+];
+const publicCsvRow = (e: PublicRegisterEntry) => [
+  e.id, e.title, e.description, e.ownerUnit, e.ownerUnitName, e.sourceSystem, e.producerUnit, e.updateFrequency,
+  e.periodCovered, e.concepts, e.referenceCodes, e.updatedAt, e.labelVersion, e.publicFields.map((f) => f.name),
+];
+const EXEMPT_CSV_HEADER = [
+  'id', 'title', 'ownerUnit', 'ownerUnitName', 'grounds', 'consequenceHarm', 'consequencePublicInterest', 'decidedAt',
+  'decisionRef', 'reviewBy', 'labelVersion',
+];
+const exemptCsvRow = (e: ExemptRegisterEntry) => [
+  e.id, e.title, e.ownerUnit, e.ownerUnitName, e.grounds, e.consequenceTest.harm, e.consequenceTest.publicInterest,
+  e.decidedAt, e.decisionRef, e.reviewBy, e.labelVersion,
+];
+
+/** Every page of a register, for the CSV download (registers are small: one row per dataset). */
+async function allPages<T>(next: (cursor: string | undefined) => Promise<{ items: T[]; nextCursor: string | null }>): Promise<T[]> {
+  const all: T[] = [];
+  let cursor: string | undefined;
+  for (;;) {
+    const page = await next(cursor);
+    all.push(...page.items);
+    if (!page.nextCursor) return all;
+    cursor = page.nextCursor;
+  }
+}
+
+function csv(c: Context<AppEnv>, name: string, body: string) {
+  return c.body(body, 200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${name}.csv"` });
+}
+
+export function catalogRoutes(deps: { services: { catalog: CatalogService } }) {
+  const catalog = deps.services.catalog;
+  return new Hono<AppEnv>()
+    .post(
+      '/v1/datasets',
+      describe({
+        summary: 'Create a dataset with its fields (unlabelled until labelled)',
+        tags: TAGS,
+        security: 'bearer',
+        responses: {
+          201: datasetResponse('The dataset; ETag carries its version'),
+          400: problem('VALIDATION_FAILED (unknown keys included: labels and versions are not assignable here)'),
+          403: problem('FORBIDDEN: not a steward of the owner unit'),
+          409: problem('ALREADY_EXISTS'),
+          422: problem('REFERENCE_NOT_FOUND: unknown unit'),
+        },
+      }),
+      valid('json', CreateDatasetSchema),
+      async (c) => {
+        const d = await catalog.createDataset(c.get('principal'), c.req.valid('json'), ctxOf(c));
+        c.header('location', `/v1/datasets/${d.id}`);
+        return withEtag(c, d, 201);
+      },
+    )
+    .get(
+      '/v1/datasets',
+      describe({
+        summary: 'List the datasets the caller may see (filtered in the database), with cursor pagination',
+        tags: TAGS,
+        security: 'optional',
+        responses: { 200: { description: '{ items, nextCursor }', schema: DatasetPageSchema }, 400: problem('VALIDATION_FAILED') },
+      }),
+      valid('query', ListDatasetsQuerySchema),
+      async (c) => c.json(await catalog.listDatasets(c.get('principal'), c.req.valid('query'))),
+    )
+    .get(
+      '/v1/datasets/:id',
+      describe({
+        summary: 'Read a dataset: metadata, label, fields with their effective classification',
+        tags: TAGS,
+        security: 'optional',
+        responses: { 200: datasetResponse('The dataset; ETag carries its version'), 404: problem('NOT_FOUND (also when not visible)') },
+      }),
+      async (c) => withEtag(c, await catalog.getDataset(c.get('principal'), c.req.param('id'))),
+    )
+    .patch(
+      '/v1/datasets/:id',
+      describe({
+        summary: 'Update a dataset’s metadata and add or change fields (If-Match required)',
+        description: 'Fields are matched by name: new names are added, listed ones updated, others untouched. Owner unit, version and labels are not updatable here.',
+        tags: TAGS,
+        security: 'bearer',
+        responses: {
+          200: datasetResponse('The updated dataset'),
+          400: problem('VALIDATION_FAILED'),
+          403: problem('FORBIDDEN'),
+          404: problem('NOT_FOUND'),
+          409: problem('CONFLICT: a field type cannot change'),
+          412: problem('PRECONDITION_FAILED: stale If-Match'),
+          428: problem('PRECONDITION_REQUIRED: no If-Match'),
+        },
+      }),
+      valid('json', UpdateDatasetSchema),
+      async (c) =>
+        withEtag(c, await catalog.updateDataset(c.get('principal'), c.req.param('id'), c.req.valid('json'), c.req.header('if-match'), ctxOf(c))),
+    )
+    .put(
+      '/v1/datasets/:id/label',
+      describe({
+        summary: 'Label a dataset public / restricted, or propose an exemption (202, pending PPID approval)',
+        description:
+          'exempt needs grounds ("17a"…"17j" or another statute), consequenceTest { harm, publicInterest } and reviewBy. A less strict label is a declassification: PPID only, with a justification. If-Match optional.',
+        tags: TAGS,
+        security: 'bearer',
+        responses: {
+          200: datasetResponse('The label is in force'),
+          202: datasetResponse('The exemption is proposed and pending PPID approval (treated as exempt meanwhile)'),
+          403: problem('FORBIDDEN'),
+          404: problem('NOT_FOUND'),
+          409: problem('CONFLICT: a proposal is pending'),
+          412: problem('PRECONDITION_FAILED'),
+          422: problem('EXEMPTION_INCOMPLETE (errors list what is missing) or JUSTIFICATION_REQUIRED'),
+        },
+      }),
+      valid('json', LabelDatasetSchema),
+      async (c) => {
+        const r = await catalog.labelDataset(c.get('principal'), c.req.param('id'), c.req.valid('json'), c.req.header('if-match'), ctxOf(c));
+        return withEtag(c, r.dataset, r.status);
+      },
+    )
+    .put(
+      '/v1/datasets/:id/fields/:field/label',
+      describe({
+        summary: 'Label one field (at least as strict as its dataset; null follows the dataset)',
+        tags: TAGS,
+        security: 'bearer',
+        responses: {
+          200: datasetResponse('The dataset with the field’s new label'),
+          403: problem('FORBIDDEN'),
+          404: problem('NOT_FOUND'),
+          422: problem('LABEL_NOT_STRICTER, LABEL_NOT_ALLOWED, JUSTIFICATION_REQUIRED or EXEMPTION_INCOMPLETE'),
+        },
+      }),
+      valid('json', LabelFieldSchema),
+      async (c) =>
+        withEtag(
+          c,
+          await catalog.labelField(c.get('principal'), c.req.param('id'), c.req.param('field'), c.req.valid('json'), c.req.header('if-match'), ctxOf(c)),
+        ),
+    )
+    .post(
+      '/v1/datasets/:id/label/approve',
+      describe({
+        summary: 'Approve a pending exemption (PPID of the unit; not the proposer)',
+        description: 'Optional JSON body { decisionRef?, justification? }.',
+        tags: TAGS,
+        security: 'bearer',
+        responses: {
+          200: datasetResponse('The exemption is in force'),
+          403: problem('FORBIDDEN or SELF_APPROVAL'),
+          404: problem('NOT_FOUND'),
+          409: problem('NO_PENDING_PROPOSAL'),
+        },
+      }),
+      async (c) =>
+        withEtag(c, await catalog.approve(c.get('principal'), c.req.param('id'), await optionalDecision(c), c.req.header('if-match'), ctxOf(c))),
+    )
+    .post(
+      '/v1/datasets/:id/label/reject',
+      describe({
+        summary: 'Reject a pending exemption (PPID of the unit; not the proposer)',
+        description: 'Optional JSON body { decisionRef?, justification? }. The label in force before the proposal stays.',
+        tags: TAGS,
+        security: 'bearer',
+        responses: {
+          200: datasetResponse('The proposal is withdrawn'),
+          403: problem('FORBIDDEN or SELF_APPROVAL'),
+          404: problem('NOT_FOUND'),
+          409: problem('NO_PENDING_PROPOSAL'),
+        },
+      }),
+      async (c) =>
+        withEtag(c, await catalog.reject(c.get('principal'), c.req.param('id'), await optionalDecision(c), c.req.header('if-match'), ctxOf(c))),
+    )
+    .get(
+      '/v1/datasets/:id/labels',
+      describe({
+        summary: 'A dataset’s label history, oldest first (append-only)',
+        tags: TAGS,
+        security: 'bearer',
+        responses: {
+          200: { description: '{ items }', schema: v.object({ items: v.array(LabelEventViewSchema) }) },
+          403: problem('FORBIDDEN'),
+          404: problem('NOT_FOUND'),
+        },
+      }),
+      async (c) => c.json({ items: await catalog.history(c.get('principal'), c.req.param('id')) }),
+    )
+    .get(
+      '/v1/registers/public',
+      describe({
+        summary: 'The list of public information (Daftar Informasi Publik); JSON or CSV (Accept: text/csv)',
+        tags: ['registers'],
+        security: 'none',
+        responses: { 200: { description: '{ items, nextCursor }, or CSV of every entry', schema: RegisterPageSchema(PublicRegisterEntrySchema), contentTypes: ['application/json', 'text/csv'] } },
+      }),
+      valid('query', RegisterQuerySchema),
+      async (c) => {
+        const q = c.req.valid('query');
+        if (wantsCsv(c.req.header('accept'))) {
+          const items = await allPages((cursor) => catalog.publicRegister(cursor, CSV_PAGE));
+          return csv(c, 'daftar-informasi-publik', toCsv(PUBLIC_CSV_HEADER, items.map(publicCsvRow)));
+        }
+        return c.json(await catalog.publicRegister(q.cursor, q.limit ?? REGISTER_LIMIT));
+      },
+    )
+    .get(
+      '/v1/registers/exempt',
+      describe({
+        summary: 'The list of exempt information: title, owner, grounds, consequence test, decision and review dates — never contents or fields',
+        tags: ['registers'],
+        security: 'none',
+        responses: { 200: { description: '{ items, nextCursor }, or CSV of every entry', schema: RegisterPageSchema(ExemptRegisterEntrySchema), contentTypes: ['application/json', 'text/csv'] } },
+      }),
+      valid('query', RegisterQuerySchema),
+      async (c) => {
+        const q = c.req.valid('query');
+        if (wantsCsv(c.req.header('accept'))) {
+          const items = await allPages((cursor) => catalog.exemptRegister(cursor, CSV_PAGE));
+          return csv(c, 'daftar-informasi-dikecualikan', toCsv(EXEMPT_CSV_HEADER, items.map(exemptCsvRow)));
+        }
+        return c.json(await catalog.exemptRegister(q.cursor, q.limit ?? REGISTER_LIMIT));
+      },
+    )
+    .get(
+      '/v1/registers/overdue-reviews',
+      describe({
+        summary: 'Exemptions past their review date, within the caller’s unit (PPID and auditors); JSON or CSV',
+        tags: ['registers'],
+        security: 'bearer',
+        responses: {
+          200: { description: '{ items, nextCursor }', schema: RegisterPageSchema(ExemptRegisterEntrySchema), contentTypes: ['application/json', 'text/csv'] },
+          401: problem('UNAUTHENTICATED'),
+          403: problem('FORBIDDEN'),
+        },
+      }),
+      valid('query', RegisterQuerySchema),
+      async (c) => {
+        const q = c.req.valid('query');
+        const p = c.get('principal');
+        if (wantsCsv(c.req.header('accept'))) {
+          const items = await allPages((cursor) => catalog.overdueReviews(p, cursor, CSV_PAGE));
+          return csv(c, 'overdue-reviews', toCsv(EXEMPT_CSV_HEADER, items.map(exemptCsvRow)));
+        }
+        return c.json(await catalog.overdueReviews(p, q.cursor, q.limit ?? REGISTER_LIMIT));
+      },
+    )
+    .get(
+      '/v1/units',
+      describe({
+        summary: 'The unit tree (national office, provinces, …); `under` limits it to a subtree',
+        tags: ['units'],
+        security: 'optional',
+        responses: { 200: { description: '{ items }', schema: v.object({ items: v.array(UnitViewSchema) }) } },
+      }),
+      valid('query', v.strictObject({ under: v.optional(UnitCodeSchema) })),
+      async (c) => c.json({ items: await catalog.listUnits(c.req.valid('query').under) }),
+    )
+    .post(
+      '/v1/units',
+      describe({
+        summary: 'Add a unit under an existing parent (administrators)',
+        tags: ['units'],
+        security: 'bearer',
+        responses: {
+          201: { description: 'The unit', schema: UnitViewSchema },
+          403: problem('FORBIDDEN'),
+          409: problem('ALREADY_EXISTS'),
+          422: problem('REFERENCE_NOT_FOUND: the parent unit does not exist'),
+        },
+      }),
+      valid('json', CreateUnitSchema),
+      async (c) => c.json(await catalog.createUnit(c.get('principal'), c.req.valid('json'), ctxOf(c)), 201),
+    );
+}

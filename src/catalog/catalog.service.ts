@@ -1,0 +1,273 @@
+import type { Queryable } from '../db/database.ts';
+import { ApiError } from '../http/problem.ts';
+import type { Principal } from '../identity/principal.ts';
+import type { DatasetAttributes, FieldAttributes, SubjectType } from '../policy/engine.types.ts';
+import { catalogAccess } from './catalog.access.ts';
+import {
+  auditPrincipal,
+  checkIfMatch,
+  decodeCursor,
+  encodeCursor,
+  ensure,
+  visibleDataset,
+  type CatalogDeps,
+  type RequestContext,
+} from './catalog.context.ts';
+import {
+  bumpLabelVersion,
+  findDataset,
+  findFields,
+  findFieldsOf,
+  insertDataset,
+  insertFields,
+  listDatasets,
+  updateField,
+  updateMetadata,
+  type MetadataChange,
+} from './catalog.repo.ts';
+import type { CreateDataset, DatasetView, FieldType, ListDatasetsQuery, UpdateDataset } from './catalog.schema.ts';
+import { datasetAttributes, datasetView, fieldAttributes } from './catalog.view.ts';
+import { appendLabelEvent } from './label-history.repo.ts';
+import { createLabelService, type LabelService } from './label.service.ts';
+import { effectiveFieldClassification, rank } from './label-rules.ts';
+import { createRegisterService, type RegisterService } from './register.service.ts';
+
+/** A field as the records capability needs it: its attributes for decisions plus its type. */
+export type FieldForRead = FieldAttributes & { type: FieldType };
+
+/** Looks resources up by type and id for the decision API (`POST /v1/check` without attributes). */
+export interface ResourceResolver {
+  /** `Dataset` by id (its attributes plus `fields`); `Field` by `datasetId/field`. Null when missing (or of another type). */
+  resolve(type: SubjectType | string, id: string, sql?: Queryable): Promise<Record<string, unknown> | null>;
+}
+
+export interface CatalogService extends LabelService, RegisterService {
+  createDataset(p: Principal, input: CreateDataset, ctx: RequestContext): Promise<DatasetView>;
+  getDataset(p: Principal, id: string): Promise<DatasetView>;
+  listDatasets(p: Principal, q: ListDatasetsQuery): Promise<{ items: DatasetView[]; nextCursor: string | null }>;
+  updateDataset(p: Principal, id: string, input: UpdateDataset, ifMatch: string | undefined, ctx: RequestContext): Promise<DatasetView>;
+
+  /**
+   * For other capabilities (no permission check: they decide with the policy engine).
+   * Pass `sql` when calling from inside a transaction (PGlite has one connection).
+   */
+  getDatasetAttributes(id: string, sql?: Queryable): Promise<DatasetAttributes | null>;
+  /** The dataset's attributes and every field's, in declared order; null when missing. */
+  getFieldsForRead(id: string, sql?: Queryable): Promise<{ dataset: DatasetAttributes; fields: FieldForRead[] } | null>;
+  resolver: ResourceResolver;
+}
+
+const DEFAULT_LIMIT = 50;
+
+export function createCatalogService(deps: CatalogDeps): CatalogService {
+  const { sql, audit } = deps;
+  const labels = createLabelService(deps);
+  const registers = createRegisterService(deps);
+
+  async function getDatasetAttributes(id: string, q: Queryable = sql): Promise<DatasetAttributes | null> {
+    const row = await findDataset(q, id);
+    return row ? datasetAttributes(row) : null;
+  }
+
+  async function getFieldsForRead(id: string, q: Queryable = sql) {
+    const row = await findDataset(q, id);
+    if (!row) return null;
+    const fields = await findFields(q, id);
+    return {
+      dataset: datasetAttributes(row),
+      fields: fields.map((f): FieldForRead => ({ ...fieldAttributes(row, f), type: f.type })),
+    };
+  }
+
+  const resolver: ResourceResolver = {
+    async resolve(type, id, q = sql) {
+      if (type === 'Dataset') {
+        // With its fields, so a check on a dataset can also answer field by field.
+        const read = await getFieldsForRead(id, q);
+        return read ? { ...read.dataset, fields: read.fields } : null;
+      }
+      if (type === 'Field') {
+        const slash = id.indexOf('/');
+        if (slash < 0) return null;
+        const read = await getFieldsForRead(id.slice(0, slash), q);
+        const field = read?.fields.find((f) => f.name === id.slice(slash + 1));
+        return field ? { ...field } : null;
+      }
+      return null;
+    },
+  };
+
+  return {
+    ...labels,
+    ...registers,
+    getDatasetAttributes,
+    getFieldsForRead,
+    resolver,
+
+    async createDataset(p, input, ctx) {
+      const rule = ensure(catalogAccess(deps.policy.current()).canCreate(p, input.ownerUnit), `create a dataset in unit ${input.ownerUnit}`);
+      return sql.begin(async (tx) => {
+        await insertDataset(tx, {
+          id: input.id,
+          title: input.title,
+          description: input.description ?? '',
+          ownerUnit: input.ownerUnit,
+          sourceSystem: input.sourceSystem ?? null,
+          steward: input.steward ?? p.sub,
+          producerUnit: input.producerUnit ?? null,
+          updateFrequency: input.updateFrequency ?? null,
+          periodCovered: input.periodCovered ?? null,
+          concepts: input.concepts ?? null,
+          referenceCodes: input.referenceCodes ?? [],
+        });
+        await insertFields(
+          tx,
+          input.id,
+          input.fields.map((f) => ({ name: f.name, type: f.type, description: f.description ?? '', personalData: f.personalData ?? 'none' })),
+          1,
+        );
+        await audit.appendWithin(tx, {
+          event: 'catalog_change',
+          principal: auditPrincipal(p),
+          action: 'create',
+          resource: { type: 'Dataset', id: input.id, classification: null, labelVersion: 0 },
+          effect: 'allow',
+          ruleId: rule.ruleId,
+          reason: rule.reason,
+          policyVersion: rule.policyVersion,
+          requestId: ctx.requestId ?? null,
+          traceId: ctx.traceId ?? null,
+          details: { fields: input.fields.map((f) => f.name) },
+        });
+        const row = await findDataset(tx, input.id);
+        if (!row) throw new Error('created dataset not found');
+        return datasetView(row, await findFields(tx, input.id));
+      });
+    },
+
+    async getDataset(p, id) {
+      const row = await visibleDataset(sql, catalogAccess(deps.policy.current()), p, id);
+      return datasetView(row, await findFields(sql, id));
+    },
+
+    async listDatasets(p, q) {
+      const limit = q.limit ?? DEFAULT_LIMIT;
+      const rows = await listDatasets(sql, catalogAccess(deps.policy.current()).readScope(p), {
+        ...(q.classification ? { classification: q.classification } : {}),
+        ...(q.unit ? { unit: q.unit } : {}),
+        ...(q.unlabelled !== undefined ? { unlabelled: q.unlabelled } : {}),
+        ...(q.reviewOverdue !== undefined ? { reviewOverdue: q.reviewOverdue } : {}),
+        ...(q.sourceSystem ? { sourceSystem: q.sourceSystem } : {}),
+        ...(q.cursor ? { after: decodeCursor(q.cursor) } : {}),
+        limit,
+      });
+      const page = rows.slice(0, limit);
+      const fields = await findFieldsOf(sql, page.map((r) => r.id));
+      const last = page.at(-1);
+      return {
+        items: page.map((r) => datasetView(r, fields.get(r.id) ?? [])),
+        nextCursor: rows.length > limit && last ? encodeCursor(last.id) : null,
+      };
+    },
+
+    updateDataset(p, id, input, ifMatch, ctx) {
+      return sql.begin(async (tx) => {
+        const access = catalogAccess(deps.policy.current());
+        const row = await visibleDataset(tx, access, p, id, true);
+        const rule = ensure(access.canUpdate(p, datasetAttributes(row)), 'change this dataset');
+        checkIfMatch(ifMatch, row.version, true);
+
+        const existing = new Map((await findFields(tx, id)).map((f) => [f.name, f]));
+        const added = [];
+        const pinned: { field: string; from: typeof row.classification; to: NonNullable<typeof row.classification>; was: string; now: string }[] = [];
+        for (const f of input.fields ?? []) {
+          const old = existing.get(f.name);
+          if (!old) {
+            added.push({ name: f.name, type: f.type, description: f.description ?? '', personalData: f.personalData ?? 'none' });
+            continue;
+          }
+          if (old.type !== f.type) {
+            throw new ApiError('CONFLICT', `Field ${f.name} is ${old.type}; a field's type is fixed once created (add a new field instead).`, {
+              errors: [{ path: 'body.fields', message: `type of ${f.name} cannot change` }],
+            });
+          }
+          const personalData = f.personalData ?? old.personal_data;
+          let own = old.classification;
+          // A new personal-data category never loosens a field silently: the field keeps the
+          // label it had (as its own label), and only a PPID's declassification loosens it.
+          const before = effectiveFieldClassification(row.classification, own, old.personal_data);
+          const after = effectiveFieldClassification(row.classification, own, personalData);
+          if (before !== null && after !== null && rank(after) < rank(before)) {
+            pinned.push({ field: f.name, from: own, to: before, was: old.personal_data, now: personalData });
+            own = before;
+          }
+          await updateField(tx, id, f.name, { description: f.description ?? old.description, personalData, classification: own });
+        }
+        const maxPosition = Math.max(0, ...[...existing.values()].map((f) => f.position));
+        await insertFields(tx, id, added, maxPosition + 1);
+
+        const change: MetadataChange = {};
+        if (input.title !== undefined) change.title = input.title;
+        if (input.description !== undefined) change.description = input.description;
+        if (input.sourceSystem !== undefined) change.source_system = input.sourceSystem;
+        if (input.steward !== undefined) change.steward = input.steward;
+        if (input.producerUnit !== undefined) change.producer_unit = input.producerUnit;
+        if (input.updateFrequency !== undefined) change.update_frequency = input.updateFrequency;
+        if (input.periodCovered !== undefined) change.period_covered = input.periodCovered;
+        if (input.concepts !== undefined) change.concepts = input.concepts;
+        if (input.referenceCodes !== undefined) change.reference_codes = input.referenceCodes;
+        if (!(await updateMetadata(tx, id, row.version, change))) {
+          throw new ApiError('PRECONDITION_FAILED', 'The dataset changed while it was being updated; read it again.');
+        }
+        for (const pin of pinned) {
+          const labelVersion = await bumpLabelVersion(tx, id);
+          const event = await appendLabelEvent(tx, {
+            datasetId: id,
+            field: pin.field,
+            event: 'label',
+            from: pin.from,
+            to: pin.to,
+            grounds: null,
+            consequenceTest: null,
+            reviewBy: null,
+            justification: `kept at ${pin.to} when its personal-data category changed from ${pin.was} to ${pin.now}`,
+            declassification: false,
+            proposalId: null,
+            decisionRef: null,
+            actor: { sub: p.sub ?? '(anonymous)', roles: [...p.roles], unit: p.unit },
+            labelVersion,
+          });
+          await audit.appendWithin(tx, {
+            event: 'label_change',
+            principal: auditPrincipal(p),
+            action: 'label',
+            resource: { type: 'Field', id: `${id}/${pin.field}`, classification: pin.to, labelVersion },
+            effect: 'allow',
+            ruleId: rule.ruleId,
+            reason: 'field label kept when its personal-data category changed',
+            policyVersion: rule.policyVersion,
+            requestId: ctx.requestId ?? null,
+            traceId: ctx.traceId ?? null,
+            details: { historyId: event.id, from: pin.from, to: pin.to },
+          });
+        }
+        await audit.appendWithin(tx, {
+          event: 'catalog_change',
+          principal: auditPrincipal(p),
+          action: 'update',
+          resource: { type: 'Dataset', id, classification: row.effective_classification, labelVersion: row.label_version },
+          effect: 'allow',
+          ruleId: rule.ruleId,
+          reason: rule.reason,
+          policyVersion: rule.policyVersion,
+          requestId: ctx.requestId ?? null,
+          traceId: ctx.traceId ?? null,
+          details: { changed: Object.keys(change), fields: (input.fields ?? []).map((f) => f.name) },
+        });
+        const updated = await findDataset(tx, id);
+        if (!updated) throw new Error('updated dataset not found');
+        return datasetView(updated, await findFields(tx, id));
+      });
+    },
+  };
+}

@@ -1,0 +1,152 @@
+import type { DatasetAttributes, FieldAttributes } from '../policy/engine.types.ts';
+import type { DatasetRow, FieldRow, RegisterRow } from './catalog.repo.ts';
+import type { DatasetView, ExemptRegisterEntry, FieldView, LabelEventView, PublicRegisterEntry } from './catalog.schema.ts';
+import type { LabelHistoryRow } from './label-history.repo.ts';
+import { effectiveFieldClassification, personalDataKind } from './label-rules.ts';
+
+/** Rows → the shapes callers see (API views, policy attributes). */
+
+export function datasetAttributes(d: DatasetRow): DatasetAttributes {
+  return {
+    id: d.id,
+    ownerUnit: d.owner_unit,
+    classification: d.effective_classification,
+    labelPending: d.pending_classification !== null,
+    labelVersion: d.label_version,
+    steward: d.steward,
+    sourceSystem: d.source_system,
+  };
+}
+
+export function fieldAttributes(d: DatasetRow, f: FieldRow): FieldAttributes {
+  return {
+    datasetId: d.id,
+    ownerUnit: d.owner_unit,
+    name: f.name,
+    classification: effectiveFieldClassification(d.effective_classification, f.classification, f.personal_data),
+    personalData: f.personal_data,
+    personalDataKind: personalDataKind(f.personal_data),
+  };
+}
+
+export function fieldView(d: DatasetRow, f: FieldRow): FieldView {
+  return {
+    name: f.name,
+    type: f.type,
+    description: f.description,
+    personalData: f.personal_data,
+    personalDataKind: personalDataKind(f.personal_data),
+    classification: f.classification,
+    effectiveClassification: effectiveFieldClassification(d.effective_classification, f.classification, f.personal_data),
+  };
+}
+
+const iso = (t: Date | null) => (t ? t.toISOString() : null);
+
+export function labelStatus(d: DatasetRow): DatasetView['labelStatus'] {
+  if (d.pending_classification !== null) return 'pending';
+  return d.classification === null ? 'unlabelled' : 'labelled';
+}
+
+export function datasetView(d: DatasetRow, fields: FieldRow[]): DatasetView {
+  return {
+    id: d.id,
+    title: d.title,
+    description: d.description,
+    ownerUnit: d.owner_unit,
+    sourceSystem: d.source_system,
+    steward: d.steward,
+    producerUnit: d.producer_unit,
+    updateFrequency: d.update_frequency,
+    periodCovered: d.period_covered,
+    concepts: d.concepts,
+    referenceCodes: d.reference_codes,
+    createdAt: d.created_at.toISOString(),
+    updatedAt: d.updated_at.toISOString(),
+    version: d.version,
+    classification: d.effective_classification,
+    labelStatus: labelStatus(d),
+    approvedClassification: d.classification,
+    labelVersion: d.label_version,
+    label: {
+      grounds: d.label_grounds,
+      consequenceTest: d.label_consequence_test,
+      reviewBy: d.label_review_by,
+      justification: d.label_justification,
+      decidedBy: d.label_decided_by,
+      decidedAt: iso(d.label_decided_at),
+      decisionRef: d.label_decision_ref,
+    },
+    pending:
+      d.pending_classification === null
+        ? null
+        : {
+            classification: 'exempt',
+            grounds: d.pending_grounds ?? [],
+            consequenceTest: d.pending_consequence_test ?? { harm: '', publicInterest: '' },
+            reviewBy: d.pending_review_by ?? '',
+            proposedBy: d.pending_proposed_by ?? '',
+            proposedAt: iso(d.pending_proposed_at) ?? '',
+            historyId: d.pending_history_id ?? '',
+          },
+    fields: fields.map((f) => fieldView(d, f)),
+  };
+}
+
+export function labelEventView(e: LabelHistoryRow): LabelEventView {
+  return {
+    id: e.id,
+    datasetId: e.dataset_id,
+    field: e.field_name,
+    event: e.event,
+    from: e.from_classification,
+    to: e.to_classification,
+    grounds: e.grounds,
+    consequenceTest: e.consequence_test,
+    reviewBy: e.review_by,
+    justification: e.justification,
+    declassification: e.declassification,
+    proposalId: e.proposal_id,
+    decisionRef: e.decision_ref,
+    by: { sub: e.actor_sub, roles: e.actor_roles, unit: e.actor_unit },
+    at: e.at.toISOString(),
+    labelVersion: e.label_version,
+  };
+}
+
+export function publicRegisterEntry(d: RegisterRow, fields: FieldRow[]): PublicRegisterEntry {
+  return {
+    id: d.id,
+    title: d.title,
+    description: d.description,
+    ownerUnit: d.owner_unit,
+    ownerUnitName: d.owner_unit_name,
+    sourceSystem: d.source_system,
+    producerUnit: d.producer_unit,
+    updateFrequency: d.update_frequency,
+    periodCovered: d.period_covered,
+    concepts: d.concepts,
+    referenceCodes: d.reference_codes,
+    updatedAt: d.updated_at.toISOString(),
+    labelVersion: d.label_version,
+    publicFields: fields
+      .filter((f) => effectiveFieldClassification(d.effective_classification, f.classification, f.personal_data) === 'public')
+      .map((f) => ({ name: f.name, type: f.type, description: f.description })),
+  };
+}
+
+/** One row of the exempt list: never the dataset's contents or its fields. */
+export function exemptRegisterEntry(d: RegisterRow): ExemptRegisterEntry {
+  return {
+    id: d.id,
+    title: d.title,
+    ownerUnit: d.owner_unit,
+    ownerUnitName: d.owner_unit_name,
+    grounds: d.label_grounds ?? [],
+    consequenceTest: d.label_consequence_test ?? { harm: '', publicInterest: '' },
+    decidedAt: iso(d.label_decided_at),
+    decisionRef: d.label_decision_ref,
+    reviewBy: d.label_review_by ?? '',
+    labelVersion: d.label_version,
+  };
+}

@@ -1,0 +1,68 @@
+import type { Queryable } from '../db/database.ts';
+import type { Classification, ConsequenceTest } from './catalog.schema.ts';
+
+/** The append-only label history (label_history refuses UPDATE and DELETE in the database). */
+
+export type LabelEvent = 'label' | 'proposal' | 'approval' | 'rejection';
+
+export interface LabelHistoryRow {
+  id: string;
+  dataset_id: string;
+  field_name: string | null;
+  event: LabelEvent;
+  from_classification: Classification | null;
+  to_classification: Classification | null;
+  grounds: string[] | null;
+  consequence_test: ConsequenceTest | null;
+  review_by: string | null;
+  justification: string | null;
+  declassification: boolean;
+  proposal_id: string | null;
+  decision_ref: string | null;
+  actor_sub: string;
+  actor_roles: string[];
+  actor_unit: string | null;
+  at: Date;
+  label_version: number;
+}
+
+export interface NewLabelEvent {
+  datasetId: string;
+  field: string | null;
+  event: LabelEvent;
+  from: Classification | null;
+  to: Classification | null;
+  grounds: string[] | null;
+  consequenceTest: ConsequenceTest | null;
+  reviewBy: string | null;
+  justification: string | null;
+  declassification: boolean;
+  proposalId: string | null;
+  decisionRef: string | null;
+  actor: { sub: string; roles: string[]; unit: string | null };
+  labelVersion: number;
+}
+
+const COLUMNS = (sql: Queryable) => sql`
+  id::text as id, dataset_id, field_name, event, from_classification, to_classification, grounds,
+  consequence_test, to_char(review_by, 'YYYY-MM-DD') as review_by, justification, declassification,
+  proposal_id::text as proposal_id, decision_ref, actor_sub, actor_roles, actor_unit, at, label_version`;
+
+export async function appendLabelEvent(sql: Queryable, e: NewLabelEvent): Promise<LabelHistoryRow> {
+  const [row] = await sql<LabelHistoryRow[]>`
+    insert into label_history (dataset_id, field_name, event, from_classification, to_classification, grounds,
+      consequence_test, review_by, justification, declassification, proposal_id, decision_ref,
+      actor_sub, actor_roles, actor_unit, label_version)
+    values (${e.datasetId}, ${e.field}, ${e.event}, ${e.from}, ${e.to},
+      ${e.grounds ? sql.json(e.grounds) : null}, ${e.consequenceTest ? sql.json(e.consequenceTest) : null},
+      ${e.reviewBy}, ${e.justification}, ${e.declassification}, ${e.proposalId}, ${e.decisionRef},
+      ${e.actor.sub}, ${sql.json(e.actor.roles)}, ${e.actor.unit}, ${e.labelVersion})
+    returning ${COLUMNS(sql)}`;
+  if (!row) throw new Error('label_history insert returned nothing');
+  return row;
+}
+
+/** A dataset's label history, oldest first. */
+export async function listLabelEvents(sql: Queryable, datasetId: string): Promise<LabelHistoryRow[]> {
+  return sql<LabelHistoryRow[]>`select ${COLUMNS(sql)} from label_history where dataset_id = ${datasetId} order by id`;
+}

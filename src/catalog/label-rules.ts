@@ -1,0 +1,128 @@
+import type { FieldError } from '../http/problem.ts';
+import type { PersonalDataKind } from '../policy/engine.types.ts';
+import {
+  GENERAL_PERSONAL_DATA,
+  KIP_GROUND,
+  SPECIFIC_PERSONAL_DATA,
+  type Classification,
+  type ConsequenceTest,
+  type LabelDataset,
+  type PersonalData,
+} from './catalog.schema.ts';
+
+/**
+ * The label rules (issue 4, domain.md §1 and §3), as pure functions: the service applies them,
+ * tests and other capabilities can rely on the same definitions.
+ */
+
+const RANK: Record<Classification, number> = { public: 0, restricted: 1, exempt: 2 };
+
+export function rank(c: Classification): number {
+  return RANK[c];
+}
+
+/** The stricter of two labels; null (no label) yields to any label. */
+export function stricter(a: Classification | null, b: Classification | null): Classification | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return RANK[a] >= RANK[b] ? a : b;
+}
+
+/** True when moving from `from` to `to` loosens the label (restricted → public, exempt → anything). */
+export function isDeclassification(from: Classification | null, to: Classification | null): boolean {
+  if (from === null) return false;
+  if (to === null) return true;
+  return RANK[to] < RANK[from];
+}
+
+const GENERAL = new Set<string>(GENERAL_PERSONAL_DATA);
+const SPECIFIC = new Set<string>(SPECIFIC_PERSONAL_DATA);
+
+export function personalDataKind(pd: PersonalData | string): PersonalDataKind {
+  if (SPECIFIC.has(pd)) return 'specific';
+  if (GENERAL.has(pd)) return 'general';
+  return 'none';
+}
+
+/**
+ * A field's effective classification: the stricter of its own label and its dataset's (null
+ * while the dataset is unlabelled: an unlabelled dataset discloses nothing). Personal data is
+ * never effectively public by default: specific personal data (UU PDP art. 4) never at all;
+ * general personal data unless the field itself is explicitly labelled public.
+ */
+export function effectiveFieldClassification(
+  dataset: Classification | null,
+  own: Classification | null,
+  personalData: PersonalData | string,
+): Classification | null {
+  if (dataset === null) return null;
+  const label = stricter(dataset, own);
+  const kind = personalDataKind(personalData);
+  if (kind === 'specific') return stricter(label, 'restricted');
+  if (kind === 'general' && own === null) return stricter(label, 'restricted');
+  return label;
+}
+
+/** Why a field's own label is refused, or null when it is allowed. */
+export function fieldLabelProblem(
+  dataset: Classification | null,
+  own: Classification | null,
+  personalData: PersonalData | string,
+): { code: 'LABEL_NOT_STRICTER' | 'LABEL_NOT_ALLOWED'; detail: string } | null {
+  if (own === null) return null;
+  if (dataset === null) {
+    return { code: 'LABEL_NOT_ALLOWED', detail: 'Label the dataset before labelling its fields.' };
+  }
+  if (rank(own) < rank(dataset)) {
+    return { code: 'LABEL_NOT_STRICTER', detail: `A field of a ${dataset} dataset can only be ${dataset} or stricter.` };
+  }
+  if (own === 'public' && personalDataKind(personalData) === 'specific') {
+    return {
+      code: 'LABEL_NOT_ALLOWED',
+      detail: `The field holds specific personal data (${personalData}, UU 27/2022 art. 4) and can never be public.`,
+    };
+  }
+  return null;
+}
+
+/** An exemption proposal with every required part present. */
+export interface CompleteExemption {
+  grounds: string[];
+  consequenceTest: ConsequenceTest;
+  reviewBy: string;
+}
+
+/**
+ * Checks that an exemption has its grounds, both halves of the consequence test and a review
+ * date after `today`; lists every missing part at once.
+ */
+export function exemptionProblems(input: LabelDataset, today: string): FieldError[] {
+  const errors: FieldError[] = [];
+  if (!input.grounds || input.grounds.length === 0) {
+    errors.push({
+      path: 'body.grounds',
+      message: 'an exemption needs one or more grounds: "17a"…"17j" (UU 14/2008 art. 17) or another statute cited by article',
+    });
+  } else {
+    input.grounds.forEach((g, i) => {
+      if (/^17[^a-j]?$/i.test(g) || (/^17[a-z]$/i.test(g) && !KIP_GROUND.test(g))) {
+        errors.push({ path: `body.grounds.${i}`, message: 'art. 17 grounds are "17a" … "17j"' });
+      }
+    });
+  }
+  if (!input.consequenceTest?.harm) {
+    errors.push({ path: 'body.consequenceTest.harm', message: 'the consequence test (uji konsekuensi) must state the harm disclosure would cause' });
+  }
+  if (!input.consequenceTest?.publicInterest) {
+    errors.push({
+      path: 'body.consequenceTest.publicInterest',
+      message: 'the consequence test must state why withholding outweighs the public interest',
+    });
+  }
+  if (!input.reviewBy) {
+    errors.push({ path: 'body.reviewBy', message: 'an exemption needs a review date (ISO date)' });
+  } else if (input.reviewBy <= today) {
+    errors.push({ path: 'body.reviewBy', message: 'the review date must be in the future' });
+  }
+  return errors;
+}

@@ -1,0 +1,352 @@
+import type { AuditEntryInput } from '../audit/audit.port.ts';
+import type { TransactionSql } from '../db/database.ts';
+import { ApiError } from '../http/problem.ts';
+import type { Principal } from '../identity/principal.ts';
+import { catalogAccess, isOwnProposal, type Rule } from './catalog.access.ts';
+import {
+  auditPrincipal,
+  checkIfMatch,
+  ensure,
+  todayIso,
+  visibleDataset,
+  type CatalogDeps,
+  type RequestContext,
+} from './catalog.context.ts';
+import { bumpLabelVersion, clearPending, findDataset, findFields, setFieldLabel, setLabel, setPending, type DatasetRow } from './catalog.repo.ts';
+import type { Classification, DatasetView, DecideProposal, LabelDataset, LabelEventView, LabelField } from './catalog.schema.ts';
+import { datasetAttributes, datasetView, labelEventView } from './catalog.view.ts';
+import { appendLabelEvent, listLabelEvents, type LabelHistoryRow } from './label-history.repo.ts';
+import { exemptionProblems, fieldLabelProblem, isDeclassification } from './label-rules.ts';
+
+/**
+ * Labels: set, propose, approve, reject, and the history. Each change runs in one transaction:
+ * decide → store (label columns + an appended history row) → audit entry (appendWithin), so a
+ * label and its record commit together or not at all.
+ */
+export interface LabelService {
+  labelDataset(p: Principal, id: string, input: LabelDataset, ifMatch: string | undefined, ctx: RequestContext): Promise<{ status: 200 | 202; dataset: DatasetView }>;
+  labelField(p: Principal, id: string, field: string, input: LabelField, ifMatch: string | undefined, ctx: RequestContext): Promise<DatasetView>;
+  approve(p: Principal, id: string, input: DecideProposal, ifMatch: string | undefined, ctx: RequestContext): Promise<DatasetView>;
+  reject(p: Principal, id: string, input: DecideProposal, ifMatch: string | undefined, ctx: RequestContext): Promise<DatasetView>;
+  history(p: Principal, id: string): Promise<LabelEventView[]>;
+}
+
+export function createLabelService(deps: CatalogDeps): LabelService {
+  const { sql, audit } = deps;
+
+  function actorOf(p: Principal) {
+    // Anonymous callers never reach a label change (access rules refuse them first).
+    return { sub: p.sub ?? '(anonymous)', roles: [...p.roles], unit: p.unit };
+  }
+
+  async function recordChange(
+    tx: TransactionSql,
+    p: Principal,
+    ctx: RequestContext,
+    action: 'label' | 'approve',
+    rule: Rule,
+    event: LabelHistoryRow,
+  ): Promise<void> {
+    const entry: AuditEntryInput = {
+      event: 'label_change',
+      principal: auditPrincipal(p),
+      action,
+      resource: {
+        type: event.field_name ? 'Field' : 'Dataset',
+        id: event.field_name ? `${event.dataset_id}/${event.field_name}` : event.dataset_id,
+        classification: event.to_classification,
+        labelVersion: event.label_version,
+      },
+      effect: 'allow',
+      ruleId: rule.ruleId,
+      reason: rule.reason,
+      policyVersion: rule.policyVersion,
+      requestId: ctx.requestId ?? null,
+      traceId: ctx.traceId ?? null,
+      details: {
+        historyId: event.id,
+        labelEvent: event.event,
+        from: event.from_classification,
+        to: event.to_classification,
+        declassification: event.declassification,
+        ...(event.proposal_id ? { proposalId: event.proposal_id } : {}),
+      },
+    };
+    await audit.appendWithin(tx, entry);
+  }
+
+  /** Refused attempts are decisions too: they go to the log (after the rolled-back transaction). */
+  async function withDenialLogged<T>(p: Principal, action: string, id: string, ctx: RequestContext, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      if (error instanceof ApiError && (error.code === 'FORBIDDEN' || error.code === 'SELF_APPROVAL')) {
+        await audit.append({
+          event: 'decision',
+          principal: auditPrincipal(p),
+          action,
+          resource: { type: 'Dataset', id },
+          effect: 'deny',
+          ruleId: null,
+          reason: error.message,
+          policyVersion: deps.policy.current().version,
+          requestId: ctx.requestId ?? null,
+          traceId: ctx.traceId ?? null,
+        });
+      }
+      throw error;
+    }
+  }
+
+  async function viewOf(tx: TransactionSql, id: string): Promise<DatasetView> {
+    const row = await findDataset(tx, id);
+    if (!row) throw new Error(`dataset ${id} vanished inside its transaction`);
+    return datasetView(row, await findFields(tx, id));
+  }
+
+  function refuseWhilePending(row: DatasetRow): void {
+    if (row.pending_classification !== null) {
+      throw new ApiError('CONFLICT', 'An exemption proposal is pending for this dataset; a PPID approves or rejects it first.');
+    }
+  }
+
+  return {
+    labelDataset: (p, id, input, ifMatch, ctx) =>
+      withDenialLogged(p, 'label', id, ctx, () =>
+        sql.begin(async (tx) => {
+          const access = catalogAccess(deps.policy.current());
+          const row = await visibleDataset(tx, access, p, id, true);
+          const attrs = datasetAttributes(row);
+          let rule = ensure(access.canLabel(p, attrs), 'label this dataset');
+          checkIfMatch(ifMatch, row.version, false);
+          refuseWhilePending(row);
+          const from = row.classification;
+          const to = input.classification;
+
+          if (to === 'exempt') {
+            const errors = exemptionProblems(input, todayIso());
+            if (errors.length) {
+              throw new ApiError('EXEMPTION_INCOMPLETE', 'An exemption needs grounds, a consequence test (uji konsekuensi) and a review date; see errors.', { errors });
+            }
+            const labelVersion = await bumpLabelVersion(tx, id);
+            const grounds = input.grounds ?? [];
+            const consequenceTest = { harm: input.consequenceTest?.harm ?? '', publicInterest: input.consequenceTest?.publicInterest ?? '' };
+            const reviewBy = input.reviewBy ?? '';
+            const event = await appendLabelEvent(tx, {
+              datasetId: id,
+              field: null,
+              event: 'proposal',
+              from,
+              to: 'exempt',
+              grounds,
+              consequenceTest,
+              reviewBy,
+              justification: input.justification ?? null,
+              declassification: false,
+              proposalId: null,
+              decisionRef: null,
+              actor: actorOf(p),
+              labelVersion,
+            });
+            await setPending(tx, id, { grounds, consequenceTest, reviewBy, justification: input.justification ?? null, proposedBy: actorOf(p).sub, historyId: event.id });
+            await recordChange(tx, p, ctx, 'label', rule, event);
+            return { status: 202 as const, dataset: await viewOf(tx, id) };
+          }
+
+          if (input.consequenceTest !== undefined || input.reviewBy !== undefined) {
+            throw new ApiError('VALIDATION_FAILED', 'Only an exemption takes a consequence test and a review date.', {
+              errors: [
+                ...(input.consequenceTest !== undefined ? [{ path: 'body.consequenceTest', message: `not used for a ${to} label` }] : []),
+                ...(input.reviewBy !== undefined ? [{ path: 'body.reviewBy', message: `not used for a ${to} label` }] : []),
+              ],
+            });
+          }
+          if (from === to) return { status: 200 as const, dataset: await viewOf(tx, id) };
+
+          const declassification = isDeclassification(from, to);
+          if (declassification) {
+            rule = ensure(access.canDeclassify(p, attrs, row.pending_proposed_by), `declassify this dataset (${from} → ${to})`);
+            if (!input.justification) {
+              throw new ApiError('JUSTIFICATION_REQUIRED', `Moving from ${from} to ${to} is a declassification and needs a written justification.`, {
+                errors: [{ path: 'body.justification', message: 'a declassification needs a written justification' }],
+              });
+            }
+          }
+          const labelVersion = await bumpLabelVersion(tx, id);
+          await setLabel(tx, id, {
+            classification: to,
+            grounds: input.grounds ?? null,
+            consequenceTest: null,
+            reviewBy: null,
+            justification: input.justification ?? null,
+            decidedBy: actorOf(p).sub,
+            decisionRef: null,
+          });
+          const event = await appendLabelEvent(tx, {
+            datasetId: id,
+            field: null,
+            event: 'label',
+            from,
+            to,
+            grounds: input.grounds ?? null,
+            consequenceTest: null,
+            reviewBy: null,
+            justification: input.justification ?? null,
+            declassification,
+            proposalId: null,
+            decisionRef: null,
+            actor: actorOf(p),
+            labelVersion,
+          });
+          await recordChange(tx, p, ctx, 'label', rule, event);
+          return { status: 200 as const, dataset: await viewOf(tx, id) };
+        }),
+      ),
+
+    labelField: (p, id, fieldName, input, ifMatch, ctx) =>
+      withDenialLogged(p, 'label', id, ctx, () =>
+        sql.begin(async (tx) => {
+          const access = catalogAccess(deps.policy.current());
+          const row = await visibleDataset(tx, access, p, id, true);
+          const attrs = datasetAttributes(row);
+          let rule = ensure(access.canLabel(p, attrs), 'label the fields of this dataset');
+          checkIfMatch(ifMatch, row.version, false);
+          const field = (await findFields(tx, id)).find((f) => f.name === fieldName);
+          if (!field) throw new ApiError('NOT_FOUND', `Dataset ${id} has no field ${fieldName}.`);
+          const to = input.classification;
+          const problem = fieldLabelProblem(row.effective_classification, to, field.personal_data);
+          if (problem) throw new ApiError(problem.code, problem.detail, { errors: [{ path: 'body.classification', message: problem.detail }] });
+          const from = field.classification;
+          if (from === to) return viewOf(tx, id);
+
+          // Loosening or removing a field's own label is a declassification of that field.
+          const declassification = from !== null && (to === null || isDeclassification(from, to));
+          if (declassification) {
+            rule = ensure(access.canDeclassify(p, attrs, row.pending_proposed_by), `declassify field ${fieldName} (${from} → ${to ?? 'the dataset’s label'})`);
+            if (!input.justification) {
+              throw new ApiError('JUSTIFICATION_REQUIRED', 'Loosening a field’s label is a declassification and needs a written justification.', {
+                errors: [{ path: 'body.justification', message: 'a declassification needs a written justification' }],
+              });
+            }
+          }
+          if (to === 'exempt' && !input.justification) {
+            // Partial disclosure: every withheld part states its reason (domain.md §1).
+            throw new ApiError('EXEMPTION_INCOMPLETE', 'An exempt field needs the reason its values are withheld.', {
+              errors: [{ path: 'body.justification', message: 'state why this field is withheld' }],
+            });
+          }
+          const labelVersion = await bumpLabelVersion(tx, id);
+          await setFieldLabel(tx, id, fieldName, to);
+          const event = await appendLabelEvent(tx, {
+            datasetId: id,
+            field: fieldName,
+            event: 'label',
+            from,
+            to,
+            grounds: null,
+            consequenceTest: null,
+            reviewBy: null,
+            justification: input.justification ?? null,
+            declassification,
+            proposalId: null,
+            decisionRef: null,
+            actor: actorOf(p),
+            labelVersion,
+          });
+          await recordChange(tx, p, ctx, 'label', rule, event);
+          return viewOf(tx, id);
+        }),
+      ),
+
+    approve: (p, id, input, ifMatch, ctx) =>
+      withDenialLogged(p, 'approve', id, ctx, () =>
+        sql.begin(async (tx) => {
+          const access = catalogAccess(deps.policy.current());
+          const row = await visibleDataset(tx, access, p, id, true);
+          if (row.pending_classification === null || !row.pending_history_id) {
+            throw new ApiError('NO_PENDING_PROPOSAL', `Dataset ${id} has no pending exemption proposal.`);
+          }
+          if (isOwnProposal(p, row.pending_proposed_by)) {
+            throw new ApiError('SELF_APPROVAL', 'A proposal is decided by a PPID other than its proposer.');
+          }
+          const rule = ensure(access.canApprove(p, datasetAttributes(row), row.pending_proposed_by), 'approve exemptions of this dataset');
+          checkIfMatch(ifMatch, row.version, false);
+          const labelVersion = await bumpLabelVersion(tx, id);
+          const grounds = row.pending_grounds ?? [];
+          const consequenceTest = row.pending_consequence_test ?? { harm: '', publicInterest: '' };
+          const reviewBy = row.pending_review_by ?? '';
+          await setLabel(tx, id, {
+            classification: 'exempt',
+            grounds,
+            consequenceTest,
+            reviewBy,
+            justification: input.justification ?? row.pending_justification,
+            decidedBy: actorOf(p).sub,
+            decisionRef: input.decisionRef ?? null,
+          });
+          const event = await appendLabelEvent(tx, {
+            datasetId: id,
+            field: null,
+            event: 'approval',
+            from: row.classification,
+            to: 'exempt',
+            grounds,
+            consequenceTest,
+            reviewBy,
+            justification: input.justification ?? null,
+            declassification: false,
+            proposalId: row.pending_history_id,
+            decisionRef: input.decisionRef ?? null,
+            actor: actorOf(p),
+            labelVersion,
+          });
+          await recordChange(tx, p, ctx, 'approve', rule, event);
+          return viewOf(tx, id);
+        }),
+      ),
+
+    reject: (p, id, input, ifMatch, ctx) =>
+      withDenialLogged(p, 'approve', id, ctx, () =>
+        sql.begin(async (tx) => {
+          const access = catalogAccess(deps.policy.current());
+          const row = await visibleDataset(tx, access, p, id, true);
+          if (row.pending_classification === null || !row.pending_history_id) {
+            throw new ApiError('NO_PENDING_PROPOSAL', `Dataset ${id} has no pending exemption proposal.`);
+          }
+          if (isOwnProposal(p, row.pending_proposed_by)) {
+            throw new ApiError('SELF_APPROVAL', 'A proposal is decided by a PPID other than its proposer.');
+          }
+          const rule = ensure(access.canApprove(p, datasetAttributes(row), row.pending_proposed_by), 'reject exemptions of this dataset');
+          checkIfMatch(ifMatch, row.version, false);
+          const labelVersion = await bumpLabelVersion(tx, id);
+          await clearPending(tx, id);
+          const back: Classification | null = row.classification;
+          const event = await appendLabelEvent(tx, {
+            datasetId: id,
+            field: null,
+            event: 'rejection',
+            from: 'exempt',
+            to: back,
+            grounds: null,
+            consequenceTest: null,
+            reviewBy: null,
+            justification: input.justification ?? null,
+            declassification: false,
+            proposalId: row.pending_history_id,
+            decisionRef: input.decisionRef ?? null,
+            actor: actorOf(p),
+            labelVersion,
+          });
+          await recordChange(tx, p, ctx, 'approve', rule, event);
+          return viewOf(tx, id);
+        }),
+      ),
+
+    async history(p, id) {
+      const access = catalogAccess(deps.policy.current());
+      const row = await visibleDataset(sql, access, p, id);
+      ensure(access.canReadHistory(p, datasetAttributes(row), row.pending_proposed_by), 'read the label history');
+      return (await listLabelEvents(sql, id)).map(labelEventView);
+    },
+  };
+}

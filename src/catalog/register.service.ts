@@ -1,0 +1,91 @@
+import { ApiError } from '../http/problem.ts';
+import type { Principal } from '../identity/principal.ts';
+import { catalogAccess } from './catalog.access.ts';
+import { auditPrincipal, decodeCursor, encodeCursor, ensure, type CatalogDeps, type RequestContext } from './catalog.context.ts';
+import { exemptRegister, findFieldsOf, publicRegister, type RegisterRow } from './catalog.repo.ts';
+import type { CreateUnit, ExemptRegisterEntry, PublicRegisterEntry, UnitView } from './catalog.schema.ts';
+import { exemptRegisterEntry, publicRegisterEntry } from './catalog.view.ts';
+import { parentUnit } from './unit-code.ts';
+import { findUnit, insertUnit, listUnits } from './units.repo.ts';
+
+/**
+ * The registers UU 14/2008 asks a public body to keep (the list of public information, DIP;
+ * the list of exempt information, DIK) and the overdue-review list, plus the unit tree.
+ */
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+export interface RegisterService {
+  publicRegister(cursor: string | undefined, limit: number): Promise<Page<PublicRegisterEntry>>;
+  exemptRegister(cursor: string | undefined, limit: number): Promise<Page<ExemptRegisterEntry>>;
+  /** Exemptions in force past their review date, within the caller's unit (PPID, auditors). */
+  overdueReviews(p: Principal, cursor: string | undefined, limit: number): Promise<Page<ExemptRegisterEntry>>;
+  listUnits(under: string | undefined): Promise<UnitView[]>;
+  createUnit(p: Principal, input: CreateUnit, ctx: RequestContext): Promise<UnitView>;
+}
+
+function paged<R extends { id: string }, T>(rows: R[], limit: number, view: (r: R) => T): Page<T> {
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  return { items: page.map(view), nextCursor: rows.length > limit && last ? encodeCursor(last.id) : null };
+}
+
+export function createRegisterService(deps: CatalogDeps): RegisterService {
+  const { sql, audit } = deps;
+  return {
+    async publicRegister(cursor, limit) {
+      const rows = await publicRegister(sql, decodeCursor(cursor), limit);
+      const fields = await findFieldsOf(sql, rows.slice(0, limit).map((r) => r.id));
+      return paged(rows, limit, (r: RegisterRow) => publicRegisterEntry(r, fields.get(r.id) ?? []));
+    },
+
+    async exemptRegister(cursor, limit) {
+      const after = decodeCursor(cursor);
+      const rows = await exemptRegister(sql, { ...(after ? { after } : {}), limit });
+      return paged(rows, limit, exemptRegisterEntry);
+    },
+
+    async overdueReviews(p, cursor, limit) {
+      const scope = catalogAccess(deps.policy.current()).overdueScope(p);
+      if (scope.kind === 'never') {
+        if (p.kind === 'anonymous') throw new ApiError('UNAUTHENTICATED', 'The overdue-review list is for PPID and auditors; sign in.');
+        throw new ApiError('FORBIDDEN', 'The overdue-review list is for PPID and auditors.');
+      }
+      const after = decodeCursor(cursor);
+      const rows = await exemptRegister(sql, { ...(after ? { after } : {}), limit, overdueOnly: true, scope });
+      return paged(rows, limit, exemptRegisterEntry);
+    },
+
+    async listUnits(under) {
+      return listUnits(sql, under);
+    },
+
+    async createUnit(p, input, ctx) {
+      const parent = parentUnit(input.code);
+      const rule = ensure(catalogAccess(deps.policy.current()).canManageUnits(p, { code: input.code, parent }), 'add units');
+      return sql.begin(async (tx) => {
+        if (parent !== null && !(await findUnit(tx, parent))) {
+          throw new ApiError('REFERENCE_NOT_FOUND', `Unit ${input.code} needs its parent unit ${parent} first.`, {
+            errors: [{ path: 'body.code', message: `parent unit ${parent} does not exist` }],
+          });
+        }
+        await insertUnit(tx, { code: input.code, name: input.name, parent });
+        await audit.appendWithin(tx, {
+          event: 'catalog_change',
+          principal: auditPrincipal(p),
+          action: 'manage',
+          resource: { type: 'Unit', id: input.code },
+          effect: 'allow',
+          ruleId: rule.ruleId,
+          reason: rule.reason,
+          policyVersion: rule.policyVersion,
+          requestId: ctx.requestId ?? null,
+          traceId: ctx.traceId ?? null,
+        });
+        return { code: input.code, name: input.name, parent };
+      });
+    },
+  };
+}

@@ -1,0 +1,123 @@
+import { Hono } from 'hono';
+import { SignJWT, jwtVerify } from 'jose';
+import { catalogRoutes } from '../../src/catalog/catalog.routes.ts';
+import type { AppEnv } from '../../src/http/context.ts';
+import { onError } from '../../src/http/on-error.ts';
+import { requestId } from '../../src/http/request-id.ts';
+import { ANONYMOUS, type Principal } from '../../src/identity/principal.ts';
+import { createLogger } from '../../src/system/logger.ts';
+import { startApp, TEST_JWT_SECRET, type TestApp, type TestResponse } from '../helpers/app.ts';
+import type { DatabaseKind } from '../helpers/databases.ts';
+
+const key = new TextEncoder().encode(TEST_JWT_SECRET);
+
+/** A test token (HS256 with TEST_JWT_SECRET), claims per api-contract.md. */
+export async function tokenFor(claims: { sub: string; roles: string[]; unit?: string; kind?: 'user' | 'service'; purposes?: string[] }): Promise<string> {
+  return new SignJWT({ ...claims }).setProtectedHeader({ alg: 'HS256' }).setSubject(claims.sub).setIssuedAt().setExpirationTime('1h').sign(key);
+}
+
+/**
+ * Boots the whole app. If the identity capability is not merged yet (the foundation's
+ * placeholder treats every caller as anonymous), the catalog's own routes are served behind
+ * a stand-in that reads the same test tokens, so these suites exercise the same services,
+ * database and error model either way. Once tokens are honoured, requests go through the
+ * real app unchanged.
+ */
+export async function startCatalogApp(kind: DatabaseKind): Promise<TestApp & { viaFullApp: boolean }> {
+  const t = await startApp(kind);
+  const probe = await t.request('GET', '/v1/me', { token: await tokenFor({ sub: 'probe', roles: ['staff'], unit: '32' }) });
+  if (probe.body?.sub === 'probe') return { ...t, viaFullApp: true };
+
+  const app = new Hono<AppEnv>();
+  app.use('*', requestId);
+  app.use('*', async (c, next) => {
+    const header = c.req.header('authorization');
+    let principal: Principal = ANONYMOUS;
+    if (header?.startsWith('Bearer ')) {
+      const { payload } = await jwtVerify(header.slice(7), key, { algorithms: ['HS256'] });
+      principal = {
+        sub: String(payload.sub),
+        kind: payload.kind === 'service' ? 'service' : 'user',
+        roles: (payload.roles as string[]) ?? [],
+        unit: (payload.unit as string | undefined) ?? null,
+        purposes: (payload.purposes as string[]) ?? [],
+      };
+    }
+    c.set('principal', principal);
+    c.set('traceId', undefined);
+    await next();
+  });
+  app.route('/', catalogRoutes(t.deps));
+  app.onError(onError(createLogger('silent')));
+
+  return {
+    ...t,
+    viaFullApp: false,
+    async request(method, path, opts = {}): Promise<TestResponse> {
+      const headers: Record<string, string> = { ...opts.headers };
+      if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+      let body = opts.body;
+      if (opts.json !== undefined) {
+        body = JSON.stringify(opts.json);
+        headers['content-type'] ??= 'application/json';
+      }
+      const res = await app.request(path, { method, headers, ...(body !== undefined ? { body } : {}) });
+      const text = await res.text();
+      let parsed: unknown;
+      try {
+        parsed = text ? JSON.parse(text) : undefined;
+      } catch {
+        parsed = undefined;
+      }
+      return { status: res.status, headers: res.headers, text, body: parsed };
+    },
+  };
+}
+
+/** The principals the suites use: stewards, PPID, auditors in West Java (32) and elsewhere. */
+export async function principals() {
+  return {
+    steward32: await tokenFor({ sub: 'steward-32', roles: ['steward'], unit: '32' }),
+    steward3201: await tokenFor({ sub: 'steward-3201', roles: ['steward'], unit: '32.01' }),
+    steward33: await tokenFor({ sub: 'steward-33', roles: ['steward'], unit: '33' }),
+    ppid32: await tokenFor({ sub: 'ppid-32', roles: ['ppid'], unit: '32' }),
+    ppid32b: await tokenFor({ sub: 'ppid-32b', roles: ['ppid'], unit: '32' }),
+    ppid33: await tokenFor({ sub: 'ppid-33', roles: ['ppid'], unit: '33' }),
+    auditor32: await tokenFor({ sub: 'auditor-32', roles: ['auditor'], unit: '32' }),
+    staff32: await tokenFor({ sub: 'staff-32', roles: ['staff'], unit: '32' }),
+    staff33: await tokenFor({ sub: 'staff-33', roles: ['staff'], unit: '33' }),
+    admin: await tokenFor({ sub: 'admin-1', roles: ['admin'], unit: 'RI' }),
+  };
+}
+
+export const FAR_FUTURE = '2099-12-31';
+
+/** A small dataset body (violation reports, SIGAPLAPOR-like) for the given id and unit. */
+export function datasetBody(id: string, ownerUnit = '32', extra: Record<string, unknown> = {}) {
+  return {
+    id,
+    title: `Laporan pelanggaran ${id}`,
+    description: 'Violation reports received by the office',
+    ownerUnit,
+    sourceSystem: 'SIGAPLAPOR',
+    fields: [
+      { name: 'report_no', type: 'string', description: 'Registration number' },
+      { name: 'received_on', type: 'date' },
+      { name: 'reporter_name', type: 'string', personalData: 'name' },
+      { name: 'reporter_phone', type: 'string', personalData: 'phone' },
+      { name: 'reported_party_status', type: 'string', personalData: 'criminal_record' },
+      { name: 'summary', type: 'string' },
+    ],
+    ...extra,
+  };
+}
+
+export const EXEMPTION = {
+  classification: 'exempt',
+  grounds: ['17a', 'Perbawaslu 1/2022 art. 18(2)'],
+  consequenceTest: {
+    harm: 'Disclosure would reveal reporters and witnesses and expose them to retaliation.',
+    publicInterest: 'Protecting reporters keeps violation reporting possible; the rulings themselves are public.',
+  },
+  reviewBy: FAR_FUTURE,
+};
