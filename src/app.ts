@@ -8,6 +8,7 @@ import { ApiError } from './http/problem.ts';
 import { requestId } from './http/request-id.ts';
 import { authenticate } from './identity/identity.middleware.ts';
 import { identityRoutes } from './identity/identity.routes.ts';
+import { auditRoutes } from './audit/audit.routes.ts';
 import { healthRoutes } from './system/health.routes.ts';
 import { httpTelemetry } from './telemetry/http-middleware.ts';
 import type { AppDeps } from './wiring.ts';
@@ -38,6 +39,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route('/', healthRoutes(deps.readiness));
   app.route('/', docsRoutes(() => app, VERSION));
   app.route('/', identityRoutes());
+  app.route('/', auditRoutes(deps));
 
   const allowed = allowedMethods(app);
   app.notFound((c) => {

@@ -1,7 +1,8 @@
 import type { CoreDeps } from './deps.ts';
 import { readMigrationFiles } from './db/migration-files.ts';
 import { migrationStatus, type MigrationFile } from './db/migrate.ts';
-import { unrecordedAuditLog, type AuditLog } from './audit/audit.port.ts';
+import type { AuditLog } from './audit/audit.port.ts';
+import { wireAudit } from './audit/audit.wiring.ts';
 
 /** Every capability's services, built once from the core dependencies. */
 export interface Services {
@@ -29,5 +30,6 @@ export async function wire(core: CoreDeps, options: { migrations?: MigrationFile
       return s.current ? { ok: true } : { ok: false, detail: s.problem ?? `pending: ${s.pending.join(', ')}` };
     });
   }
-  return { ...core, services: { migrations, audit: unrecordedAuditLog } };
+  const audit = await wireAudit(core, { perRequest: migrations === null });
+  return { ...core, services: { migrations, audit } };
 }
