@@ -113,24 +113,30 @@ export interface Head {
   at: Date;
 }
 
-/** Takes the chain lock for this transaction and reads the head and the database clock. */
-export async function lockHead(tx: TransactionSql): Promise<Head & { now: Date }> {
-  await tx`select pg_advisory_xact_lock(${CHAIN_LOCK})`;
+/**
+ * Takes the chain lock for this transaction and reads the head and the database clock. Two
+ * statements on purpose: under READ COMMITTED the head must be read by a statement whose snapshot
+ * is taken after the lock is held. `waitMs` bounds lock waits (and statements) of a flush.
+ */
+export async function lockHead(tx: TransactionSql, waitMs?: number): Promise<Head & { now: Date }> {
+  if (waitMs === undefined) await tx`select pg_advisory_xact_lock(${CHAIN_LOCK})`;
+  else {
+    await tx`select set_config('lock_timeout', ${`${waitMs}ms`}, true), set_config('statement_timeout', ${`${waitMs * 2}ms`}, true),
+      pg_advisory_xact_lock(${CHAIN_LOCK})`;
+  }
   const [h] = await tx<{ seq: string; hash: string; at: Date; now: Date }[]>`
     select seq, hash, at, date_trunc('milliseconds', clock_timestamp()) as now from audit_head`;
   if (!h) throw new Error('audit_head is missing');
   return { seq: Number(h.seq), hash: h.hash, at: h.at, now: h.now };
 }
 
+/** Inserts the rows and moves the head to the last, in one statement (one round trip). */
 export async function insertEntries(tx: TransactionSql, rows: ChainedRow[]): Promise<void> {
-  await tx`insert into audit_entry ${tx(rows.map(toDb))}`;
   const last = rows[rows.length - 1];
-  if (last) await tx`update audit_head set seq = ${last.seq}, hash = ${last.hash}, at = ${last.at}`;
-}
-
-/** Bounds how long a flush waits on a lock or a statement, so a stuck table fails the flush instead of hanging it. */
-export async function boundWaits(tx: TransactionSql, ms: number): Promise<void> {
-  await tx`select set_config('lock_timeout', ${`${ms}ms`}, true), set_config('statement_timeout', ${`${ms * 2}ms`}, true)`;
+  if (!last) return;
+  await tx`with inserted as (insert into audit_entry ${tx(rows.map(toDb))} returning 1)
+    update audit_head set seq = ${last.seq}, hash = ${last.hash}, at = ${last.at}
+    where (select count(*) from inserted) = ${rows.length}`;
 }
 
 export async function readHead(sql: Queryable): Promise<Head> {

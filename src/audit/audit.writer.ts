@@ -5,7 +5,7 @@ import type { Logger } from '../system/logger.ts';
 import { toEntryRow, type ChainedRow, type EntryRow } from './audit.entry.ts';
 import { chainHash } from './audit.hash.ts';
 import type { AuditEntryInput, AuditLog } from './audit.port.ts';
-import { boundWaits, insertEntries, lockHead } from './audit.repo.ts';
+import { insertEntries, lockHead } from './audit.repo.ts';
 
 export interface WriterOptions {
   hmacKey?: string | undefined;
@@ -35,8 +35,8 @@ const unavailable = (detail: string, cause?: unknown) =>
   new ApiError('AUDIT_UNAVAILABLE', detail, cause === undefined ? {} : { cause });
 
 /** Assigns seq, time and hashes to rows under the chain lock and inserts them, inside `tx`. */
-export async function appendChained(tx: TransactionSql, rows: EntryRow[], hmacKey: string | undefined): Promise<ChainedRow[]> {
-  const head = await lockHead(tx);
+export async function appendChained(tx: TransactionSql, rows: EntryRow[], hmacKey: string | undefined, waitMs?: number): Promise<ChainedRow[]> {
+  const head = await lockHead(tx, waitMs);
   // One clock for the batch, never behind the head: `at` grows with seq, so partitions hold seq ranges.
   const at = head.now > head.at ? head.now : head.at;
   let seq = head.seq;
@@ -197,8 +197,7 @@ export class GroupCommitLog implements AuditLog {
         try {
           await this.#maintain();
           await this.#sql.begin(async (tx) => {
-            await boundWaits(tx, this.#o.writeTimeoutMs);
-            await appendChained(tx, batch.map((p) => p.row), this.#o.hmacKey);
+            await appendChained(tx, batch.map((p) => p.row), this.#o.hmacKey, this.#o.writeTimeoutMs);
           });
         } catch (error) {
           this.#failures += 1;
