@@ -61,11 +61,11 @@ export async function verifyChain(sql: Queryable, o: VerifyOptions = {}): Promis
     if (!page.length) break;
     for (const e of page) {
       if (first && e.seq > expectedSeq && !(cp && o.fromCheckpoint)) {
-        // Older partitions may have been dropped by retention: the recorded anchor must match.
-        const anchor = await retentionAnchor(sql, e.seq - 1);
-        if (anchor && anchor.last_hash === e.prevHash) {
-          expectedSeq = e.seq;
-          prev = anchor.last_hash;
+        // Older partitions may have been dropped by retention: continue from the last entry they held.
+        const anchor = await retentionAnchor(sql, e.seq);
+        if (anchor) {
+          expectedSeq = anchor.lastSeq + 1;
+          prev = anchor.lastHash;
         }
       }
       first = false;
