@@ -1,11 +1,12 @@
 import type { CoreDeps } from './deps.ts';
 import { readMigrationFiles } from './db/migration-files.ts';
 import { migrationStatus, type MigrationFile } from './db/migrate.ts';
-import { unrecordedAuditLog, type AuditLog } from './audit/audit.port.ts';
 import { createTokenVerifier, type TokenVerifier } from './identity/token-verifier.ts';
 import { createCatalogService, type CatalogService } from './catalog/catalog.service.ts';
 import type { ResourceResolver } from './policy/engine.types.ts';
 import { createPolicyService, policyReadiness, type PolicyService, type PolicySourceReader } from './policy/policy.service.ts';
+import type { AuditLog } from './audit/audit.port.ts';
+import { wireAudit } from './audit/audit.wiring.ts';
 
 /** Every capability's services, built once from the core dependencies. */
 export interface Services {
@@ -50,7 +51,7 @@ export async function wire(
   await policy.reload();
   core.readiness.register('policies', policyReadiness(policy));
   core.lifecycle.onReload('policies', () => policy.reload());
-  const audit = unrecordedAuditLog;
+  const audit = await wireAudit(core, { perRequest: migrations === null });
   const catalog = createCatalogService({ sql, audit, policy });
   // Tokens may name only roles the policy set in force defines (read at each verification, so reloads apply).
   const identity = createTokenVerifier(core.config.jwt, { knownRoles: () => policy.current().roles, logger: core.logger });
