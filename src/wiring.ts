@@ -4,7 +4,7 @@ import { migrationStatus, type MigrationFile } from './db/migrate.ts';
 import { createTokenVerifier, type TokenVerifier } from './identity/token-verifier.ts';
 import { createCatalogService, type CatalogService } from './catalog/catalog.service.ts';
 import type { ResourceResolver } from './policy/engine.types.ts';
-import { createPolicyService, policyReadiness, type PolicyService, type PolicySourceReader } from './policy/policy.service.ts';
+import { createPolicyService, describeProblems, policyReadiness, type PolicyService, type PolicySourceReader } from './policy/policy.service.ts';
 import type { AuditLog } from './audit/audit.port.ts';
 import { wireAudit } from './audit/audit.wiring.ts';
 
@@ -48,7 +48,12 @@ export async function wire(
     });
   }
   const policy = createPolicyService({ read: options.policySource ?? null, logger: core.logger, meter: core.telemetry.meter });
-  await policy.reload();
+  const first = await policy.reload();
+  // A policy set that does not load at start-up would deny everything, with nobody able to fix it
+  // through the API: refuse to start instead, naming what is wrong.
+  if (!first.ok && options.policySource) {
+    throw new Error(`policies in ${core.config.policyDir} are not valid: ${describeProblems(first.problems) ?? 'unknown problem'}`);
+  }
   core.readiness.register('policies', policyReadiness(policy));
   core.lifecycle.onReload('policies', () => policy.reload());
   const audit = await wireAudit(core, { perRequest: migrations === null });

@@ -96,7 +96,7 @@ export function policyReadiness(service: PolicyService) {
   };
 }
 
-function describeProblems(problems: PolicyProblem[] | undefined): string | undefined {
+export function describeProblems(problems: PolicyProblem[] | undefined): string | undefined {
   if (!problems?.length) return undefined;
   const first = problems[0]!;
   const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : '';
