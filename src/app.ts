@@ -9,6 +9,8 @@ import { ApiError } from './http/problem.ts';
 import { requestId } from './http/request-id.ts';
 import { authenticate } from './identity/identity.middleware.ts';
 import { identityRoutes } from './identity/identity.routes.ts';
+import { authzenRoutes } from './policy/authzen.routes.ts';
+import { decisionRoutes } from './policy/decision.routes.ts';
 import { healthRoutes } from './system/health.routes.ts';
 import { httpTelemetry } from './telemetry/http-middleware.ts';
 import type { AppDeps } from './wiring.ts';
@@ -40,6 +42,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route('/', docsRoutes(() => app, VERSION));
   app.route('/', identityRoutes());
   app.route('/', catalogRoutes(deps));
+  app.route('/', decisionRoutes(deps));
+  app.route('/', authzenRoutes(deps));
 
   const allowed = allowedMethods(app);
   app.notFound((c) => {

@@ -5,6 +5,7 @@ import type { Database } from './db/database.ts';
 import { migrate, type MigrationFile } from './db/migrate.ts';
 import { readMigrationFiles } from './db/migration-files.ts';
 import type { AppEnv } from './http/context.ts';
+import { policyFilesIn } from './policy/policy-files.ts';
 import { Lifecycle } from './system/lifecycle.ts';
 import { createLogger, type Logger } from './system/logger.ts';
 import { Readiness } from './system/readiness.ts';
@@ -42,7 +43,7 @@ export async function boot(options: {
       readiness: new Readiness(),
       lifecycle,
     },
-    { migrations },
+    { migrations, policySource: policyFilesIn(options.config.policyDir) },
   );
   return {
     app: createApp(deps),

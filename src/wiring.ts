@@ -3,6 +3,8 @@ import { readMigrationFiles } from './db/migration-files.ts';
 import { migrationStatus, type MigrationFile } from './db/migrate.ts';
 import { unrecordedAuditLog, type AuditLog } from './audit/audit.port.ts';
 import { createCatalogService, type CatalogService } from './catalog/catalog.service.ts';
+import type { ResourceResolver } from './policy/engine.types.ts';
+import { createPolicyService, policyReadiness, type PolicyService, type PolicySourceReader } from './policy/policy.service.ts';
 
 /** Every capability's services, built once from the core dependencies. */
 export interface Services {
@@ -10,7 +12,14 @@ export interface Services {
   migrations: MigrationFile[] | null;
   audit: AuditLog;
   catalog: CatalogService;
+  /** The policy set in force (src/policy); `current()` is the engine every decision goes through. */
+  policy: PolicyService;
+  /** Resolves `{ type, id }` resources for /v1/check (the catalog provides datasets). */
+  resources: ResourceResolver;
 }
+
+/** Until a capability resolves a type, its ids are unknown: /v1/check denies them, never errors. */
+export const unknownResources: ResourceResolver = { resolve: async () => null };
 
 export type AppDeps = CoreDeps & { services: Services };
 
@@ -18,7 +27,10 @@ export type AppDeps = CoreDeps & { services: Services };
  * Wires the capabilities: builds their services and registers their readiness checks and
  * shutdown hooks. The entry files and the tests call this; nothing else constructs services.
  */
-export async function wire(core: CoreDeps, options: { migrations?: MigrationFile[] | null } = {}): Promise<AppDeps> {
+export async function wire(
+  core: CoreDeps,
+  options: { migrations?: MigrationFile[] | null; policySource?: PolicySourceReader | null } = {},
+): Promise<AppDeps> {
   const migrations = options.migrations === undefined ? readMigrationFiles() : options.migrations;
   const { sql } = core.db;
   core.readiness.register('database', async () => {
@@ -33,5 +45,9 @@ export async function wire(core: CoreDeps, options: { migrations?: MigrationFile
   }
   const audit = unrecordedAuditLog;
   const catalog = createCatalogService({ sql, audit });
-  return { ...core, services: { migrations, audit, catalog } };
+  const policy = createPolicyService({ read: options.policySource ?? null, logger: core.logger, meter: core.telemetry.meter });
+  await policy.reload();
+  core.readiness.register('policies', policyReadiness(policy));
+  core.lifecycle.onReload('policies', () => policy.reload());
+  return { ...core, services: { migrations, audit, catalog, policy, resources: catalog.resolver } };
 }

@@ -51,4 +51,6 @@ async function stop(signal: string) {
   process.exit(0);
 }
 process.on('SIGTERM', () => void stop('SIGTERM'));
+// SIGHUP re-reads what can change without a restart (the policy set); failures are logged by each hook.
+process.on('SIGHUP', () => void deps.lifecycle.reload((name, error) => logger.error(`reload hook ${name} failed`, { error })));
 process.on('SIGINT', () => void stop('SIGINT'));

@@ -45,7 +45,8 @@ export interface RecordAttributes {
   classification: Classification | null;
 }
 
-export type MaskKind = 'partial' | 'pseudonym' | 'generalise' | 'redact';
+export const MASK_KINDS = ['partial', 'pseudonym', 'generalise', 'redact'] as const;
+export type MaskKind = (typeof MASK_KINDS)[number];
 
 export interface Decision {
   allow: boolean;
@@ -92,7 +93,33 @@ export interface PolicyEngine {
   readonly version: string;
   readonly roles: ReadonlySet<string>;
   decide(input: DecisionInput): Decision;
-  plan(principal: Principal, action: Action, subject: SubjectType): Plan;
+  /** `purpose`: rules constrained to purposes count only when it is declared, held and allowed. */
+  plan(principal: Principal, action: Action, subject: SubjectType, purpose?: string | null): Plan;
   /** Field-by-field outcomes of reading `fields` of a dataset, for this principal and purpose. */
   decideFields(principal: Principal, fields: FieldAttributes[], purpose: string | null): FieldDecision[];
+}
+
+/**
+ * The attributes a policy condition (and a rule's `fields`) may name, per subject type. The
+ * Dataset, Field and Record lists mirror the interfaces above; the others are what catalog and
+ * audit pass for labels, audit entries and units. Record `fields` are the dataset's own field
+ * names, so any name is accepted there.
+ */
+export const SUBJECT_ATTRIBUTES = {
+  Dataset: ['id', 'ownerUnit', 'classification', 'labelPending', 'labelVersion', 'steward', 'sourceSystem'],
+  Field: ['datasetId', 'ownerUnit', 'name', 'classification', 'personalData', 'personalDataKind'],
+  Record: ['datasetId', 'ownerUnit', 'unit', 'classification'],
+  Label: ['datasetId', 'ownerUnit', 'classification', 'labelPending', 'steward', 'proposedBy'],
+  AuditEntry: ['unit', 'datasetId'],
+  Policy: [],
+  Unit: ['code', 'parent'],
+} as const satisfies Record<SubjectType, readonly string[]>;
+
+/**
+ * Resolves a resource named by id (POST /v1/check with `resource: { type, id }`) to its current
+ * attributes, or null when unknown. A Dataset may carry `fields: FieldAttributes[]`, used for
+ * field decisions. The catalog provides datasets; unknown ids are denied, never an error.
+ */
+export interface ResourceResolver {
+  resolve(type: SubjectType, id: string): Promise<Record<string, unknown> | null>;
 }

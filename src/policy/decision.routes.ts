@@ -1,0 +1,116 @@
+import { Hono, type Context } from 'hono';
+import type { AppEnv } from '../http/context.ts';
+import { describe } from '../http/openapi.ts';
+import { ApiError } from '../http/problem.ts';
+import { parseOrThrow, valid } from '../http/validate.ts';
+import type { AppDeps } from '../wiring.ts';
+import {
+  BatchInput,
+  BatchOutput,
+  CheckInput,
+  CheckOutput,
+  ExplainQuery,
+  PlanInput,
+  PlanOutput,
+  ReloadOutput,
+} from './decision.schema.ts';
+import { createDecisionService, type CallContext } from './decision.service.ts';
+
+const problem = (description: string) => ({ description });
+
+export function callContext(c: Context<AppEnv>, explain = false): CallContext {
+  return { caller: c.get('principal'), requestId: c.get('requestId') ?? null, traceId: c.get('traceId') ?? null, explain };
+}
+
+/** The decision API: deny is data (200 with allow false), never an error status. */
+export function decisionRoutes(deps: AppDeps) {
+  const decisions = createDecisionService(deps.services);
+  const max = deps.config.checkBatchMax;
+
+  return new Hono<AppEnv>()
+    .post(
+      '/v1/check',
+      describe({
+        summary: 'Decide one permission check (allow or deny, with the rule and per-field outcomes)',
+        description:
+          'The principal is the caller unless `principal` is given (callers granted `check` on Policy only). A resource named by `id` is decided on its current labels; an unknown id is denied with reason "unknown resource". `?explain=true` adds the rules considered (roles that may read Policy only). Every decision is logged; `decisionId` is its audit id.',
+        tags: ['decisions'],
+        security: 'optional',
+        responses: {
+          200: { description: 'The decision (deny is a 200 too)', schema: CheckOutput },
+          400: problem('Invalid request (VALIDATION_FAILED)'),
+          403: problem('Asking about another principal, or explain, without the right (FORBIDDEN)'),
+        },
+      }),
+      valid('query', ExplainQuery),
+      valid('json', CheckInput),
+      async (c) => {
+        const ctx = callContext(c, c.req.valid('query').explain === 'true');
+        return c.json(await decisions.check(ctx, c.req.valid('json')));
+      },
+    )
+    .post(
+      '/v1/check/batch',
+      describe({
+        summary: 'Decide many checks at once, answered in order, against one policy snapshot',
+        description: `Up to CHECK_BATCH_MAX checks (default 1000); more answers 413 BATCH_TOO_LARGE.`,
+        tags: ['decisions'],
+        security: 'optional',
+        responses: {
+          200: { description: 'The decisions, in the order asked', schema: BatchOutput },
+          400: problem('Invalid request; errors name the check index (VALIDATION_FAILED)'),
+          403: problem('Asking about another principal, or explain, without the right (FORBIDDEN)'),
+          413: problem('Too many checks (BATCH_TOO_LARGE)'),
+        },
+      }),
+      valid('query', ExplainQuery),
+      valid('json', BatchInput),
+      async (c) => {
+        const { checks } = c.req.valid('json');
+        if (checks.length > max) throw new ApiError('BATCH_TOO_LARGE', `A batch holds at most ${max} checks; this one has ${checks.length}.`);
+        const inputs = checks.map((check, i) => parseOrThrow(CheckInput, check, `body.checks.${i}.`));
+        const ctx = callContext(c, c.req.valid('query').explain === 'true');
+        return c.json(await decisions.batch(ctx, inputs));
+      },
+    )
+    .post(
+      '/v1/plan',
+      describe({
+        summary: 'Which resources of a type may the principal act on: always, never, or a condition over attributes',
+        description: 'The same plan Jaga’s own list endpoints translate into SQL (src/policy/plan-sql.ts).',
+        tags: ['decisions'],
+        security: 'optional',
+        responses: {
+          200: { description: 'The plan', schema: PlanOutput },
+          400: problem('Invalid request (VALIDATION_FAILED)'),
+          403: problem('Asking about another principal without the right (FORBIDDEN)'),
+        },
+      }),
+      valid('json', PlanInput),
+      async (c) => c.json(await decisions.plan(callContext(c), c.req.valid('json'))),
+    )
+    .post(
+      '/v1/admin/policies/reload',
+      describe({
+        summary: 'Reload the policy set from POLICY_DIR (administrators)',
+        description: 'An invalid set is refused with every problem listed; the last good set stays in force and /readyz reports the failure.',
+        tags: ['decisions'],
+        security: 'bearer',
+        responses: {
+          200: { description: 'Reloaded (or unchanged)', schema: ReloadOutput },
+          403: problem('Not an administrator (FORBIDDEN)'),
+          422: problem('The set is invalid and was refused (POLICY_INVALID); errors list file, rule and problem'),
+        },
+      }),
+      async (c) => {
+        decisions.assertMayManagePolicy(c.get('principal'));
+        const result = await deps.services.policy.reload();
+        if (!result.ok) {
+          throw new ApiError('POLICY_INVALID', `The policy set was refused; ${result.version ?? 'no set'} stays in force.`, {
+            errors: result.problems.map((p) => ({ path: `${p.file}${p.ruleId ? `#${p.ruleId}` : ''}${p.path ? `:${p.path}` : ''}`, message: p.message })),
+          });
+        }
+        return c.json(result);
+      },
+    );
+}
