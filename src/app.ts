@@ -11,6 +11,7 @@ import { authenticate } from './identity/identity.middleware.ts';
 import { identityRoutes } from './identity/identity.routes.ts';
 import { authzenRoutes } from './policy/authzen.routes.ts';
 import { decisionRoutes } from './policy/decision.routes.ts';
+import { recordsRoutes } from './records/records.routes.ts';
 import { healthRoutes } from './system/health.routes.ts';
 import { httpTelemetry } from './telemetry/http-middleware.ts';
 import type { AppDeps } from './wiring.ts';
@@ -44,6 +45,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route('/', catalogRoutes(deps));
   app.route('/', decisionRoutes(deps));
   app.route('/', authzenRoutes(deps));
+  app.route('/', recordsRoutes(deps));
 
   const allowed = allowedMethods(app);
   app.notFound((c) => {

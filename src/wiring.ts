@@ -4,6 +4,9 @@ import { migrationStatus, type MigrationFile } from './db/migrate.ts';
 import { unrecordedAuditLog, type AuditLog } from './audit/audit.port.ts';
 import { createCatalogService, type CatalogService } from './catalog/catalog.service.ts';
 import type { ResourceResolver } from './policy/engine.types.ts';
+import { createIngestService, type IngestService } from './records/ingest.service.ts';
+import { createPublicCatalog } from './records/public.service.ts';
+import { createReadService, type ReadService } from './records/read.service.ts';
 import { createPolicyService, policyReadiness, type PolicyService, type PolicySourceReader } from './policy/policy.service.ts';
 
 /** Every capability's services, built once from the core dependencies. */
@@ -16,6 +19,10 @@ export interface Services {
   policy: PolicyService;
   /** Resolves `{ type, id }` resources for /v1/check (the catalog provides datasets). */
   resources: ResourceResolver;
+  /** Records (src/records): ingest, enforced reads and the open-data export. */
+  ingest: IngestService;
+  reads: ReadService;
+  openData: ReturnType<typeof createPublicCatalog>;
 }
 
 /** Until a capability resolves a type, its ids are unknown: /v1/check denies them, never errors. */
@@ -49,5 +56,11 @@ export async function wire(
   await policy.reload();
   core.readiness.register('policies', policyReadiness(policy));
   core.lifecycle.onReload('policies', () => policy.reload());
-  return { ...core, services: { migrations, audit, catalog, policy, resources: catalog.resolver } };
+  const services: Services = { migrations, audit, catalog, policy, resources: catalog.resolver } as Services;
+  // Records read the audit log in force at request time (services.audit).
+  const recordsDeps = { sql, catalog, policy, audit: () => services.audit };
+  services.ingest = createIngestService(recordsDeps);
+  services.reads = createReadService({ ...recordsDeps, pseudonymMaster: core.config.pseudonymKey, logger: core.logger });
+  services.openData = createPublicCatalog(recordsDeps);
+  return { ...core, services };
 }
