@@ -1,7 +1,8 @@
 import type { CoreDeps } from './deps.ts';
 import { readMigrationFiles } from './db/migration-files.ts';
 import { migrationStatus, type MigrationFile } from './db/migrate.ts';
-import { unrecordedAuditLog, type AuditLog } from './audit/audit.port.ts';
+import type { AuditLog } from './audit/audit.port.ts';
+import { wireAudit } from './audit/audit.wiring.ts';
 import { createCatalogService, type CatalogService } from './catalog/catalog.service.ts';
 import type { ResourceResolver } from './policy/engine.types.ts';
 import { createIngestService, type IngestService } from './records/ingest.service.ts';
@@ -50,13 +51,13 @@ export async function wire(
       return s.current ? { ok: true } : { ok: false, detail: s.problem ?? `pending: ${s.pending.join(', ')}` };
     });
   }
-  const audit = unrecordedAuditLog;
+  const audit = await wireAudit(core, { perRequest: migrations === null });
   const catalog = createCatalogService({ sql, audit });
   const policy = createPolicyService({ read: options.policySource ?? null, logger: core.logger, meter: core.telemetry.meter });
   await policy.reload();
   core.readiness.register('policies', policyReadiness(policy));
   core.lifecycle.onReload('policies', () => policy.reload());
-  const services: Services = { migrations, audit, catalog, policy, resources: catalog.resolver } as Services;
+  const services = { migrations, audit: audit as AuditLog, catalog, policy, resources: catalog.resolver } as Services;
   // Records read the audit log in force at request time (services.audit).
   const recordsDeps = { sql, catalog, policy, audit: () => services.audit };
   services.ingest = createIngestService(recordsDeps);

@@ -9,7 +9,18 @@ export interface AuditEntryInput {
   event: 'decision' | 'disclosure' | 'label_change' | 'catalog_change' | 'audit_read';
   principal: { sub: string | null; kind: string; roles: string[]; unit: string | null };
   action: string;
-  resource: { type: string; id?: string | null; classification?: string | null; labelVersion?: number | null };
+  /**
+   * `datasetId`: the dataset a Field/Record/Label belongs to (defaults to `id` for a Dataset), so the
+   * log can be filtered by dataset; `unit`: the owning unit, so a PPID sees decisions about their unit's data.
+   */
+  resource: {
+    type: string;
+    id?: string | null;
+    classification?: string | null;
+    labelVersion?: number | null;
+    datasetId?: string | null;
+    unit?: string | null;
+  };
   effect: 'allow' | 'deny';
   ruleId: string | null;
   reason: string;

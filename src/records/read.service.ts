@@ -218,12 +218,12 @@ export function createReadService(deps: ReadDeps): ReadService {
       details: {
         route: open ? 'open-data' : 'enforced',
         format: req.format,
-        masks,
+        masks: Object.entries(masks).map(([field, kind]) => `${field}:${kind}`),
         // Filter fields and operators only: a filter value may itself be personal data.
         filters: req.filters.map((f) => `${f.field}[${f.op}]`),
         rowScope: scope ? 'plan' : 'never',
         cursorFrom: after.toString(),
-        ...(paged ? { cursorTo: first.at(-1)?.seq ?? after.toString(), limit } : { export: 'from cursorFrom to the end', rowCount: 'in the completion entry' }),
+        ...(paged ? { cursorTo: first.at(-1)?.seq ?? after.toString(), limit } : { export: true, limit: null }),
       },
     };
     let decisionId: string;

@@ -25,7 +25,7 @@ describe.each(databaseKinds())('npm run import on %s', (kind) => {
     return { db, env: { DATABASE_URL: db.url! } };
   }
 
-  it('streams a CSV file through the ingest service, and refuses a bad one storing nothing', async () => {
+  it('streams a CSV file through the ingest service, and refuses a bad one storing nothing', { timeout: 120_000 }, async () => {
     const { db, env } = await open();
     const config = loadConfig({ LOG_LEVEL: 'silent' });
     const app = await boot({ config, db, logger: createLogger('silent') });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEntryInput, AuditLog } from '../../src/audit/audit.port.ts';
+import { connectPostgres } from '../../src/db/postgres.ts';
 import type { TestApp, TestResponse } from '../helpers/app.ts';
 import { databaseKinds } from '../helpers/databases.ts';
 import { NIKS, PURPOSE, principals, reports, startRecordsApp } from './records-app.ts';
@@ -250,5 +251,49 @@ describe.each(databaseKinds())('enforced record reads on %s', (kind) => {
         t.deps.services.audit = real;
       }
     });
+
+    it('answers 503 with no record bytes when the real audit table is gone, and serves again once it is back', async () => {
+      await t.db.sql`alter table audit_entry rename to audit_entry_away`;
+      try {
+        for (const accept of ['application/json', 'application/x-ndjson', 'text/csv']) {
+          const r = await get('/v1/datasets/closed-ds/records', who.staff32, { accept });
+          expect(r.status).toBe(503);
+          expect(r.body.code).toBe('AUDIT_UNAVAILABLE');
+          expect(r.text).not.toContain('LP-');
+        }
+      } finally {
+        await t.db.sql`alter table audit_entry_away rename to audit_entry`;
+      }
+      const again = await get('/v1/datasets/closed-ds/records?limit=1', who.staff32);
+      expect(again.status).toBe(200);
+      const [entry] = await t.db.sql`select event, resource_id from audit_entry where id = ${again.headers.get('x-decision-id')!}::uuid`;
+      expect(entry).toMatchObject({ event: 'disclosure', resource_id: 'closed-ds' });
+    });
+
+    if (kind === 'postgres') {
+      it('answers 503 with no record bytes while another session holds the audit table locked', { timeout: 30_000 }, async () => {
+        const other = connectPostgres((t.db as { url?: string }).url!, { max: 1 });
+        let release!: () => void;
+        const released = new Promise<void>((r) => (release = r));
+        let locked!: () => void;
+        const isLocked = new Promise<void>((r) => (locked = r));
+        const holder = other.sql.begin(async (tx) => {
+          await tx`lock table audit_entry in access exclusive mode`;
+          locked();
+          await released;
+        });
+        await isLocked;
+        try {
+          const r = await get('/v1/datasets/closed-ds/records', who.staff32, { accept: 'text/csv', 'x-purpose': PURPOSE });
+          expect(r.status).toBe(503);
+          expect(r.body.code).toBe('AUDIT_UNAVAILABLE');
+          expect(r.text).not.toContain('LP-');
+        } finally {
+          release();
+          await holder;
+          await other.close();
+        }
+      });
+    }
   });
 });

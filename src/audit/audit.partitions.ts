@@ -1,0 +1,37 @@
+import type { Sql } from '../db/database.ts';
+import { createPartition, dropPartition, listPartitions } from './audit.repo.ts';
+
+const monthIndex = (year: number, month: number) => year * 12 + (month - 1);
+const fromIndex = (i: number) => ({ year: Math.floor(i / 12), month: (i % 12) + 1 });
+
+/** Creates this month's partition and the next `ahead` months' (UTC). */
+export async function ensurePartitions(sql: Sql, now: Date, ahead = 2): Promise<void> {
+  const current = monthIndex(now.getUTCFullYear(), now.getUTCMonth() + 1);
+  const existing = new Set((await listPartitions(sql)).map((p) => monthIndex(p.year, p.month)));
+  for (let i = current; i <= current + ahead; i++) {
+    if (existing.has(i)) continue;
+    const { year, month } = fromIndex(i);
+    await createPartition(sql, year, month);
+  }
+}
+
+/**
+ * Drops monthly partitions whose every entry is older than `retentionMonths` whole months:
+ * a partition goes only when its end lies on or before the first day of the month that is
+ * `retentionMonths` before the current one, so nothing newer than the retention period is dropped.
+ * The default partition is never dropped.
+ *
+ * @returns the names dropped
+ */
+export async function prunePartitions(sql: Sql, now: Date, retentionMonths: number): Promise<string[]> {
+  const cutoff = monthIndex(now.getUTCFullYear(), now.getUTCMonth() + 1) - retentionMonths;
+  const dropped: string[] = [];
+  for (const p of await listPartitions(sql)) {
+    // The partition covers [start of month, start of next month): drop when next month start <= cutoff start.
+    if (monthIndex(p.year, p.month) + 1 <= cutoff) {
+      await dropPartition(sql, p.name);
+      dropped.push(p.name);
+    }
+  }
+  return dropped.sort();
+}

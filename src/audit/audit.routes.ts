@@ -1,0 +1,94 @@
+import { Hono, type Context } from 'hono';
+import type { AppEnv } from '../http/context.ts';
+import { describe } from '../http/openapi.ts';
+import { valid } from '../http/validate.ts';
+import type { AppDeps } from '../wiring.ts';
+import { negotiate } from './audit.format.ts';
+import {
+  AuditPageSchema,
+  CheckpointSchema,
+  DecisionQuerySchema,
+  DeniedRowSchema,
+  DisclosureRowSchema,
+  ReportQuerySchema,
+  VerifyQuerySchema,
+  VerifyResultSchema,
+} from './audit.schema.ts';
+import * as v from 'valibot';
+import { createAuditService, type Answer, type ReadContext } from './audit.service.ts';
+
+const EXPORT_TYPES = ['application/json', 'text/csv', 'application/x-ndjson'];
+const denied = {
+  401: { description: 'No token (UNAUTHENTICATED)' },
+  403: { description: 'Not an auditor, nor a PPID (FORBIDDEN)' },
+  503: { description: 'The read cannot be logged (AUDIT_UNAVAILABLE)' },
+};
+
+function ctxOf(c: Context<AppEnv>): ReadContext {
+  return { principal: c.get('principal'), requestId: c.get('requestId'), traceId: c.get('traceId') };
+}
+
+function send<T>(c: Context<AppEnv>, a: Answer<T>): Response {
+  if (a.kind === 'json') return c.json(a.body as object);
+  return c.body(a.body, 200, { 'content-type': a.contentType, 'cache-control': 'no-store' });
+}
+
+export function auditRoutes(deps: AppDeps) {
+  const service = createAuditService({ sql: deps.db.sql, log: deps.services.audit, hmacKey: deps.config.audit.hmacKey });
+  return new Hono<AppEnv>()
+    .get(
+      '/v1/audit/decisions',
+      describe({
+        summary: 'Audit entries, filtered; JSON pages or a streamed CSV / NDJSON export (by Accept)',
+        description: 'auditor: every entry; ppid: entries whose principal or resource is within their unit. Chain order (seq). The read is itself logged.',
+        tags: ['audit'],
+        security: 'bearer',
+        responses: { 200: { description: 'A page `{ items, nextCursor }`, or the export', schema: AuditPageSchema, contentTypes: EXPORT_TYPES }, ...denied },
+      }),
+      valid('query', DecisionQuerySchema),
+      async (c) => send(c, await service.decisions(ctxOf(c), c.req.valid('query'), negotiate(c.req.header('accept')))),
+    )
+    .get(
+      '/v1/audit/verify',
+      describe({
+        summary: 'Walk the hash chain (whole, or from a checkpoint) and check a checkpoint held elsewhere',
+        tags: ['audit'],
+        security: 'bearer',
+        responses: { 200: { description: '`{ ok, checked, firstBad? , checkpoint? }`', schema: VerifyResultSchema }, ...denied },
+      }),
+      valid('query', VerifyQuerySchema),
+      async (c) => c.json(await service.verify(ctxOf(c), c.req.valid('query'))),
+    )
+    .get(
+      '/v1/audit/checkpoint',
+      describe({
+        summary: 'The chain head as a checkpoint (seq, hash, time), HMAC-signed when AUDIT_HMAC_KEY is set; keep it elsewhere',
+        tags: ['audit'],
+        security: 'bearer',
+        responses: { 200: { description: 'The checkpoint', schema: CheckpointSchema }, ...denied },
+      }),
+      async (c) => c.json(await service.checkpoint(ctxOf(c))),
+    )
+    .get(
+      '/v1/audit/reports/disclosures',
+      describe({
+        summary: 'Personal-data disclosures: who received which datasets’ fields, whole or masked, for which purpose, by period',
+        tags: ['audit'],
+        security: 'bearer',
+        responses: { 200: { description: '`{ items }` or CSV / NDJSON', schema: v.object({ items: v.array(DisclosureRowSchema) }), contentTypes: EXPORT_TYPES }, ...denied },
+      }),
+      valid('query', ReportQuerySchema),
+      async (c) => send(c, await service.disclosures(ctxOf(c), c.req.valid('query'), negotiate(c.req.header('accept')))),
+    )
+    .get(
+      '/v1/audit/reports/denied',
+      describe({
+        summary: 'Denied attempts by principal (possible probing), most first',
+        tags: ['audit'],
+        security: 'bearer',
+        responses: { 200: { description: '`{ items }` or CSV / NDJSON', schema: v.object({ items: v.array(DeniedRowSchema) }), contentTypes: EXPORT_TYPES }, ...denied },
+      }),
+      valid('query', ReportQuerySchema),
+      async (c) => send(c, await service.denied(ctxOf(c), c.req.valid('query'), negotiate(c.req.header('accept')))),
+    );
+}

@@ -1,0 +1,134 @@
+import * as v from 'valibot';
+
+const id = v.pipe(v.string(), v.regex(/^[^\s\p{Cc}]{1,200}$/u, 'expected an id (no spaces, at most 200 characters)'));
+const time = v.pipe(
+  v.string(),
+  v.regex(/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?)?$/, 'expected an ISO-8601 date or date-time'),
+  v.check((s) => !Number.isNaN(Date.parse(s)), 'expected a valid date'),
+);
+const limit = v.pipe(v.string(), v.regex(/^\d{1,4}$/, 'expected 1-1000'), v.toNumber(), v.minValue(1, 'expected 1-1000'), v.maxValue(1000, 'expected 1-1000'));
+
+export const EVENTS = ['decision', 'disclosure', 'label_change', 'catalog_change', 'audit_read'] as const;
+
+/** Filters of GET /v1/audit/decisions (all optional; combined with AND). */
+export const DecisionQuerySchema = v.object({
+  principal: v.optional(id),
+  unit: v.optional(v.pipe(v.string(), v.regex(/^(RI|\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?)$/, 'expected a unit code such as 32.01'))),
+  dataset: v.optional(id),
+  action: v.optional(id),
+  effect: v.optional(v.picklist(['allow', 'deny'])),
+  event: v.optional(v.picklist(EVENTS)),
+  purpose: v.optional(id),
+  classification: v.optional(v.picklist(['public', 'restricted', 'exempt'])),
+  from: v.optional(time),
+  to: v.optional(time),
+  requestId: v.optional(id),
+  cursor: v.optional(v.pipe(v.string(), v.regex(/^\d{1,18}$/, 'expected a cursor from nextCursor'))),
+  limit: v.optional(limit),
+});
+export type DecisionQuery = v.InferOutput<typeof DecisionQuerySchema>;
+
+export const ReportQuerySchema = v.object({
+  from: v.optional(time),
+  to: v.optional(time),
+  principal: v.optional(id),
+  dataset: v.optional(id),
+  unit: DecisionQuerySchema.entries.unit,
+  period: v.optional(v.picklist(['day', 'month', 'year']), 'month'),
+});
+export type ReportQuery = v.InferOutput<typeof ReportQuerySchema>;
+
+export const VerifyQuerySchema = v.object({
+  checkpointSeq: v.optional(v.pipe(v.string(), v.regex(/^\d{1,18}$/, 'expected a seq'), v.toNumber())),
+  checkpointHash: v.optional(v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/, 'expected a hex SHA-256'))),
+  checkpointAt: v.optional(v.string()),
+  checkpointSignature: v.optional(v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/, 'expected a hex HMAC'))),
+  from: v.optional(v.picklist(['genesis', 'checkpoint']), 'genesis'),
+});
+
+const nullableString = v.nullable(v.string());
+
+export const AuditItemSchema = v.object({
+  id: v.string(),
+  seq: v.number(),
+  at: v.string(),
+  decidedAt: v.string(),
+  event: v.picklist(EVENTS),
+  principal: v.object({ sub: nullableString, kind: v.string(), roles: v.array(v.string()), unit: nullableString }),
+  action: v.string(),
+  resource: v.object({
+    type: v.string(),
+    id: nullableString,
+    datasetId: nullableString,
+    unit: nullableString,
+    classification: nullableString,
+    labelVersion: v.nullable(v.number()),
+  }),
+  effect: v.picklist(['allow', 'deny']),
+  ruleId: nullableString,
+  reason: v.string(),
+  policyVersion: nullableString,
+  fields: v.object({ whole: v.array(v.string()), masked: v.array(v.string()), omitted: v.array(v.string()) }),
+  purpose: nullableString,
+  rowCount: v.nullable(v.number()),
+  requestId: nullableString,
+  traceId: nullableString,
+  details: v.record(v.string(), v.unknown()),
+  hash: v.string(),
+  prevHash: v.string(),
+});
+export type AuditItem = v.InferOutput<typeof AuditItemSchema>;
+
+export const AuditPageSchema = v.object({ items: v.array(AuditItemSchema), nextCursor: v.nullable(v.string()) });
+
+export const CheckpointSchema = v.object({
+  seq: v.number(),
+  hash: v.string(),
+  at: v.string(),
+  signature: nullableString,
+  algorithm: v.nullable(v.literal('hmac-sha256')),
+});
+
+export const VerifyResultSchema = v.object({
+  ok: v.boolean(),
+  checked: v.number(),
+  lastSeq: v.number(),
+  firstBad: v.optional(
+    v.object({ seq: v.number(), id: nullableString, problem: v.picklist(['hash', 'link', 'missing']), detail: v.string() }),
+  ),
+  checkpoint: v.optional(
+    v.object({
+      ok: v.boolean(),
+      seq: v.number(),
+      problem: v.optional(v.picklist(['missing', 'hash', 'head_behind'])),
+      signatureValid: v.nullable(v.boolean()),
+    }),
+  ),
+});
+
+export const DisclosureRowSchema = v.object({
+  period: v.string(),
+  principal: nullableString,
+  principalUnit: nullableString,
+  dataset: nullableString,
+  purpose: nullableString,
+  fieldsWhole: v.array(v.string()),
+  fieldsMasked: v.array(v.string()),
+  disclosures: v.number(),
+  rows: v.number(),
+  first: v.string(),
+  last: v.string(),
+});
+export type DisclosureRow = v.InferOutput<typeof DisclosureRowSchema>;
+
+export const DeniedRowSchema = v.object({
+  principal: nullableString,
+  kind: v.string(),
+  principalUnit: nullableString,
+  attempts: v.number(),
+  datasets: v.number(),
+  actions: v.array(v.string()),
+  first: v.string(),
+  last: v.string(),
+});
+export type DeniedRow = v.InferOutput<typeof DeniedRowSchema>;

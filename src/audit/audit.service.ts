@@ -1,0 +1,175 @@
+import type { Sql } from '../db/database.ts';
+import { ApiError } from '../http/problem.ts';
+import type { Principal } from '../identity/principal.ts';
+import { auditScope, type AuditScope, type AuditUse } from './audit.access.ts';
+import { CONTENT_TYPES, csvLine, ENTRY_CSV_HEADER, entryCsvCells, rowsToCsv, toItem, type Format } from './audit.format.ts';
+import { signCheckpoint, type Checkpoint } from './audit.hash.ts';
+import type { AuditLog } from './audit.port.ts';
+import { deniedReport, disclosureReport, findEntries, whereClause, type EntryFilter } from './audit-query.repo.ts';
+import { fromDb, readHead, saveCheckpoint } from './audit.repo.ts';
+import type { AuditItem, DecisionQuery, DeniedRow, DisclosureRow, ReportQuery } from './audit.schema.ts';
+import { verifyChain, type VerifyResult } from './audit.verify.ts';
+
+export interface ReadContext {
+  principal: Principal;
+  requestId: string;
+  traceId?: string | undefined;
+}
+
+export interface AuditServiceDeps {
+  sql: Sql;
+  log: AuditLog;
+  hmacKey?: string | undefined;
+}
+
+const EXPORT_PAGE = 1000;
+
+export type Answer<T> = { kind: 'json'; body: T } | { kind: 'text'; contentType: string; body: string } | { kind: 'stream'; contentType: string; body: ReadableStream<Uint8Array> };
+
+/**
+ * Compliance reads of the log: queries, exports, verification, checkpoints and reports.
+ * Every read (and every refused attempt) is itself an entry (event `audit_read`); an allowed
+ * read is committed before anything is answered.
+ */
+export function createAuditService(deps: AuditServiceDeps) {
+  const { sql, log } = deps;
+
+  async function authorize(ctx: ReadContext, use: AuditUse, what: string, details: Record<string, string | number | boolean | null>) {
+    const entry = (effect: 'allow' | 'deny', reason: string) => ({
+      event: 'audit_read' as const,
+      principal: { sub: ctx.principal.sub, kind: ctx.principal.kind, roles: ctx.principal.roles, unit: ctx.principal.unit },
+      action: 'audit',
+      resource: { type: 'AuditEntry', id: what },
+      effect,
+      ruleId: 'audit.access',
+      reason,
+      policyVersion: null,
+      requestId: ctx.requestId,
+      traceId: ctx.traceId ?? null,
+      details,
+    });
+    let scope: AuditScope;
+    try {
+      scope = auditScope(ctx.principal, use);
+    } catch (error) {
+      if (error instanceof ApiError) await log.append(entry('deny', error.message));
+      throw error;
+    }
+    await log.appendDurable(entry('allow', scope.kind === 'all' ? 'auditor reads the whole log' : `ppid reads unit ${scope.unit}`));
+    return scope;
+  }
+
+  const filterDetails = (f: Record<string, unknown>, format: Format) => {
+    const d: Record<string, string | number | boolean | null> = { format };
+    for (const [k, v] of Object.entries(f)) if (typeof v === 'string' || typeof v === 'number') d[k] = v;
+    return d;
+  };
+
+  return {
+    async decisions(ctx: ReadContext, q: DecisionQuery, format: Format): Promise<Answer<{ items: AuditItem[]; nextCursor: string | null }>> {
+      const scope = await authorize(ctx, 'entries', 'decisions', filterDetails(q, format));
+      const where = whereClause(sql, scope, q as EntryFilter);
+      const after = q.cursor ? Number(q.cursor) : 0;
+      if (format === 'json') {
+        const limit = q.limit ?? 100;
+        const rows = (await findEntries(sql, where, after, limit + 1)).map(fromDb);
+        const page = rows.slice(0, limit);
+        const more = rows.length > limit;
+        return { kind: 'json', body: { items: page.map(toItem), nextCursor: more ? String(page[page.length - 1]!.seq) : null } };
+      }
+      // Exports stream page by page (keyset on seq): memory stays bounded by one page.
+      const encoder = new TextEncoder();
+      let last = after;
+      let headerSent = format !== 'csv';
+      const body = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          if (!headerSent) {
+            headerSent = true;
+            controller.enqueue(encoder.encode(csvLine(ENTRY_CSV_HEADER)));
+          }
+          const rows = (await findEntries(sql, where, last, EXPORT_PAGE)).map(fromDb);
+          if (rows.length) {
+            last = rows[rows.length - 1]!.seq;
+            const text = rows.map((r) => (format === 'csv' ? csvLine(entryCsvCells(r)) : JSON.stringify(toItem(r)) + '\n')).join('');
+            controller.enqueue(encoder.encode(text));
+          }
+          if (rows.length < EXPORT_PAGE) controller.close();
+        },
+      });
+      return { kind: 'stream', contentType: CONTENT_TYPES[format], body };
+    },
+
+    async verify(ctx: ReadContext, q: { checkpointSeq?: number | undefined; checkpointHash?: string | undefined; checkpointAt?: string | undefined; checkpointSignature?: string | undefined; from: 'genesis' | 'checkpoint' }): Promise<VerifyResult> {
+      await authorize(ctx, 'verify', 'verify', { from: q.from, checkpointSeq: q.checkpointSeq ?? null });
+      if ((q.checkpointSeq === undefined) !== (q.checkpointHash === undefined)) {
+        throw new ApiError('VALIDATION_FAILED', 'Give checkpointSeq and checkpointHash together.', {
+          errors: [{ path: 'query.checkpointHash', message: 'checkpointSeq and checkpointHash go together' }],
+        });
+      }
+      if (q.from === 'checkpoint' && q.checkpointSeq === undefined) {
+        throw new ApiError('VALIDATION_FAILED', 'from=checkpoint needs a checkpoint.', {
+          errors: [{ path: 'query.from', message: 'needs checkpointSeq and checkpointHash' }],
+        });
+      }
+      const checkpoint =
+        q.checkpointSeq !== undefined && q.checkpointHash !== undefined
+          ? { seq: q.checkpointSeq, hash: q.checkpointHash, ...(q.checkpointAt ? { at: q.checkpointAt } : {}), signature: q.checkpointSignature ?? null }
+          : undefined;
+      return verifyChain(sql, { hmacKey: deps.hmacKey, ...(checkpoint ? { checkpoint } : {}), fromCheckpoint: q.from === 'checkpoint' });
+    },
+
+    /** The current head as a checkpoint, signed when a key is configured, and kept in the database too. */
+    async checkpoint(ctx: ReadContext): Promise<Checkpoint> {
+      await authorize(ctx, 'verify', 'checkpoint', {});
+      const head = await readHead(sql);
+      const cp = signCheckpoint(deps.hmacKey, { seq: head.seq, hash: head.hash, at: head.at.toISOString() });
+      await saveCheckpoint(sql, { seq: head.seq, hash: head.hash, at: head.at, signature: cp.signature });
+      return cp;
+    },
+
+    async disclosures(ctx: ReadContext, q: ReportQuery, format: Format): Promise<Answer<{ items: DisclosureRow[] }>> {
+      const scope = await authorize(ctx, 'reports', 'report:disclosures', filterDetails(q, format));
+      const rows = await disclosureReport(sql, whereClause(sql, scope, q), q.period);
+      const items: DisclosureRow[] = rows.map((r) => ({
+        period: r.period.toISOString().slice(0, q.period === 'day' ? 10 : q.period === 'month' ? 7 : 4),
+        principal: r.principal_sub,
+        principalUnit: r.principal_unit,
+        dataset: r.dataset_id,
+        purpose: r.purpose,
+        fieldsWhole: r.fields_whole,
+        fieldsMasked: r.fields_masked,
+        disclosures: Number(r.disclosures),
+        rows: Number(r.rows ?? 0),
+        first: r.first_at.toISOString(),
+        last: r.last_at.toISOString(),
+      }));
+      if (format === 'json') return { kind: 'json', body: { items } };
+      const header = ['period', 'principal', 'principalUnit', 'dataset', 'purpose', 'fieldsWhole', 'fieldsMasked', 'disclosures', 'rows', 'first', 'last'];
+      return report(format, header, items);
+    },
+
+    async denied(ctx: ReadContext, q: ReportQuery, format: Format): Promise<Answer<{ items: DeniedRow[] }>> {
+      const scope = await authorize(ctx, 'reports', 'report:denied', filterDetails(q, format));
+      const rows = await deniedReport(sql, whereClause(sql, scope, q));
+      const items: DeniedRow[] = rows.map((r) => ({
+        principal: r.principal_sub,
+        kind: r.principal_kind,
+        principalUnit: r.principal_unit,
+        attempts: Number(r.attempts),
+        datasets: Number(r.datasets),
+        actions: r.actions,
+        first: r.first_at.toISOString(),
+        last: r.last_at.toISOString(),
+      }));
+      if (format === 'json') return { kind: 'json', body: { items } };
+      return report(format, ['principal', 'kind', 'principalUnit', 'attempts', 'datasets', 'actions', 'first', 'last'], items);
+    },
+  };
+}
+
+function report<T>(format: Format, header: string[], items: Record<string, unknown>[]): Answer<T> {
+  if (format === 'csv') return { kind: 'text', contentType: CONTENT_TYPES.csv, body: rowsToCsv(header, items) };
+  return { kind: 'text', contentType: CONTENT_TYPES.ndjson, body: items.map((i) => JSON.stringify(i) + '\n').join('') };
+}
+
+export type AuditService = ReturnType<typeof createAuditService>;

@@ -1,0 +1,109 @@
+import type { Queryable } from '../db/database.ts';
+import { chainHash, checkpointSignatureValid, GENESIS_HASH } from './audit.hash.ts';
+import { entriesAfter, entryAt, readHead, retentionAnchor } from './audit.repo.ts';
+
+export interface BadEntry {
+  seq: number;
+  /** null when the entry is missing. */
+  id: string | null;
+  problem: 'hash' | 'link' | 'missing';
+  detail: string;
+}
+
+export interface CheckpointInput {
+  seq: number;
+  hash: string;
+  at?: string;
+  signature?: string | null;
+}
+
+export interface VerifyResult {
+  ok: boolean;
+  checked: number;
+  /** The last seq walked (the head when ok). */
+  lastSeq: number;
+  firstBad?: BadEntry;
+  checkpoint?: { ok: boolean; seq: number; problem?: 'missing' | 'hash' | 'head_behind'; signatureValid: boolean | null };
+}
+
+export interface VerifyOptions {
+  hmacKey?: string | undefined;
+  /** A checkpoint held elsewhere: its entry must still be there with the same hash. */
+  checkpoint?: CheckpointInput;
+  /** Walk only the entries after the checkpoint, trusting it as the anchor. */
+  fromCheckpoint?: boolean;
+  pageSize?: number;
+  onProgress?: (checked: number, total: number) => void;
+}
+
+/**
+ * Walks the chain in seq order and recomputes every hash: reports the first entry whose content
+ * no longer matches its hash (`hash`), whose previous-hash link is wrong (`link`: reordered or
+ * re-hashed), or that is missing from the sequence (`missing`: deleted). Against a checkpoint it
+ * also reports truncation of the newest entries.
+ */
+export async function verifyChain(sql: Queryable, o: VerifyOptions = {}): Promise<VerifyResult> {
+  const pageSize = o.pageSize ?? 5000;
+  const head = await readHead(sql);
+  const cp = o.checkpoint;
+  let expectedSeq = 1;
+  let prev = GENESIS_HASH;
+  if (cp && o.fromCheckpoint) {
+    expectedSeq = cp.seq + 1;
+    prev = cp.hash;
+  }
+  let checked = 0;
+  let firstBad: BadEntry | undefined;
+  let after = expectedSeq - 1;
+  let first = true;
+  walk: for (;;) {
+    const page = await entriesAfter(sql, after, pageSize);
+    if (!page.length) break;
+    for (const e of page) {
+      if (first && e.seq > expectedSeq && !(cp && o.fromCheckpoint)) {
+        // Older partitions may have been dropped by retention: the recorded anchor must match.
+        const anchor = await retentionAnchor(sql, e.seq - 1);
+        if (anchor && anchor.last_hash === e.prevHash) {
+          expectedSeq = e.seq;
+          prev = anchor.last_hash;
+        }
+      }
+      first = false;
+      if (e.seq !== expectedSeq) {
+        firstBad = { seq: expectedSeq, id: null, problem: 'missing', detail: `entry ${expectedSeq} is missing (next present: ${e.seq})` };
+        break walk;
+      }
+      if (e.prevHash !== prev) {
+        firstBad = { seq: e.seq, id: e.id, problem: 'link', detail: 'previous-hash link does not match the entry before it' };
+        break walk;
+      }
+      const hash = chainHash(o.hmacKey, prev, e);
+      if (hash !== e.hash) {
+        firstBad = { seq: e.seq, id: e.id, problem: 'hash', detail: 'content does not match its hash' };
+        break walk;
+      }
+      prev = e.hash;
+      expectedSeq += 1;
+      checked += 1;
+    }
+    after = page[page.length - 1]!.seq;
+    o.onProgress?.(checked, head.seq);
+  }
+  const lastSeq = expectedSeq - 1;
+  if (!firstBad && lastSeq < head.seq) {
+    firstBad = { seq: lastSeq + 1, id: null, problem: 'missing', detail: `the head says ${head.seq} entries but the chain ends at ${lastSeq}` };
+  }
+  const result: VerifyResult = { ok: !firstBad, checked, lastSeq };
+  if (firstBad) result.firstBad = firstBad;
+  if (cp) {
+    const signatureValid = cp.signature && cp.at ? checkpointSignatureValid(o.hmacKey, { seq: cp.seq, hash: cp.hash, at: cp.at, signature: cp.signature }) : null;
+    const entry = await entryAt(sql, cp.seq);
+    let problem: 'missing' | 'hash' | 'head_behind' | undefined;
+    if (!entry) problem = 'missing';
+    else if (entry.hash !== cp.hash) problem = 'hash';
+    else if (head.seq < cp.seq) problem = 'head_behind';
+    result.checkpoint = { ok: !problem && signatureValid !== false, seq: cp.seq, signatureValid, ...(problem ? { problem } : {}) };
+    if (!result.checkpoint.ok) result.ok = false;
+  }
+  return result;
+}

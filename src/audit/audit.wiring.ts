@@ -1,0 +1,41 @@
+import type { CoreDeps } from '../deps.ts';
+import { ensurePartitions, prunePartitions } from './audit.partitions.ts';
+import { GroupCommitLog } from './audit.writer.ts';
+
+/**
+ * Builds the audit log for this instance: partitions ahead, the group-commit writer, its
+ * readiness check `audit` and a shutdown hook that flushes everything queued.
+ */
+export async function wireAudit(core: CoreDeps, options: { perRequest?: boolean } = {}): Promise<GroupCommitLog> {
+  const { sql } = core.db;
+  const { audit } = core.config;
+  const monthly = async (now: Date) => {
+    await ensurePartitions(sql, now);
+    const dropped = await prunePartitions(sql, now, audit.retentionMonths);
+    if (dropped.length) core.logger.info('audit partitions dropped by retention', { dropped });
+  };
+  // Per-request instances (Workers) leave partition upkeep to the first flush of the month.
+  if (!options.perRequest) {
+    try {
+      await monthly(new Date());
+    } catch (error) {
+      // The default partition takes entries meanwhile; the first flush retries.
+      core.logger.warn('audit partition maintenance failed at start', { error });
+    }
+  }
+  const log = new GroupCommitLog(sql, {
+    hmacKey: audit.hmacKey,
+    queueMax: audit.queueMax,
+    flushMax: audit.flushMax,
+    meter: core.telemetry.meter,
+    logger: core.logger,
+    monthly,
+    // A per-request instance ends with its response: nothing may wait in memory beyond it.
+    durableAppends: options.perRequest ?? false,
+  });
+  core.readiness.register('audit', () => log.health());
+  core.lifecycle.onShutdown('audit', async () => {
+    await log.close(core.config.shutdownTimeoutMs);
+  });
+  return log;
+}

@@ -1,0 +1,249 @@
+import type { Meter } from '@opentelemetry/api';
+import type { Sql, TransactionSql } from '../db/database.ts';
+import { ApiError } from '../http/problem.ts';
+import type { Logger } from '../system/logger.ts';
+import { toEntryRow, type ChainedRow, type EntryRow } from './audit.entry.ts';
+import { chainHash } from './audit.hash.ts';
+import type { AuditEntryInput, AuditLog } from './audit.port.ts';
+import { insertEntries, lockHead } from './audit.repo.ts';
+
+export interface WriterOptions {
+  hmacKey?: string | undefined;
+  /** Most entries waiting for a flush; beyond it callers wait `enqueueWaitMs`, then get AUDIT_UNAVAILABLE. */
+  queueMax: number;
+  /** Most entries per multi-row INSERT. */
+  flushMax: number;
+  enqueueWaitMs?: number;
+  /** Lock wait bound of a flush (statements get twice as long). */
+  writeTimeoutMs?: number;
+  meter?: Meter;
+  logger?: Logger;
+  /** Runs before the first flush of each UTC month (creates partitions ahead, applies retention). */
+  monthly?: (now: Date) => Promise<void>;
+  /** `append` waits for the commit too (for per-request instances such as Workers). */
+  durableAppends?: boolean;
+}
+
+interface Pending {
+  row: EntryRow;
+  durable: boolean;
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
+const unavailable = (detail: string, cause?: unknown) =>
+  new ApiError('AUDIT_UNAVAILABLE', detail, cause === undefined ? {} : { cause });
+
+/** Assigns seq, time and hashes to rows under the chain lock and inserts them, inside `tx`. */
+export async function appendChained(tx: TransactionSql, rows: EntryRow[], hmacKey: string | undefined, waitMs?: number): Promise<ChainedRow[]> {
+  const head = await lockHead(tx, waitMs);
+  // One clock for the batch, never behind the head: `at` grows with seq, so partitions hold seq ranges.
+  const at = head.now > head.at ? head.now : head.at;
+  let seq = head.seq;
+  let prev = head.hash;
+  const chained = rows.map((r) => {
+    seq += 1;
+    const base = { ...r, seq, at };
+    const hash = chainHash(hmacKey, prev, base);
+    const full: ChainedRow = { ...base, prevHash: prev, hash };
+    prev = hash;
+    return full;
+  });
+  await insertEntries(tx, chained);
+  return chained;
+}
+
+/**
+ * The audit log with group commit: entries queue in memory (bounded), one flusher writes them as
+ * one multi-row INSERT per batch under the chain's advisory lock. `append` resolves once queued;
+ * `appendDurable` once committed. A failed flush rejects its durable entries (their callers
+ * disclose nothing) and keeps the others queued to retry: nothing is dropped silently.
+ */
+export class GroupCommitLog implements AuditLog {
+  readonly #sql: Sql;
+  readonly #o: Required<Omit<WriterOptions, 'hmacKey' | 'meter' | 'logger' | 'monthly' | 'durableAppends'>> &
+    Pick<WriterOptions, 'hmacKey' | 'logger' | 'monthly'>;
+  #month = -1;
+  readonly #durableAppends: boolean;
+  #queue: Pending[] = [];
+  #spaceWaiters: (() => void)[] = [];
+  #running = false;
+  #closed = false;
+  #failures = 0;
+  #lastError: string | undefined;
+  #idle: (() => void)[] = [];
+  #onFlushed: ((n: number) => void) | undefined;
+  #flushSize: ReturnType<Meter['createHistogram']> | undefined;
+  #flushLatency: ReturnType<Meter['createHistogram']> | undefined;
+  #flushFailures: ReturnType<Meter['createCounter']> | undefined;
+
+  constructor(sql: Sql, options: WriterOptions) {
+    this.#sql = sql;
+    this.#o = {
+      queueMax: options.queueMax,
+      flushMax: options.flushMax,
+      enqueueWaitMs: options.enqueueWaitMs ?? 2000,
+      writeTimeoutMs: options.writeTimeoutMs ?? 3000,
+      hmacKey: options.hmacKey,
+      logger: options.logger,
+      monthly: options.monthly,
+    };
+    this.#durableAppends = options.durableAppends ?? false;
+    const m = options.meter;
+    if (m) {
+      m.createObservableGauge('jaga.audit.queue.depth', { description: 'Audit entries waiting for a flush' }).addCallback((r) =>
+        r.observe(this.#queue.length),
+      );
+      this.#flushSize = m.createHistogram('jaga.audit.flush.size', { description: 'Entries per audit flush' });
+      this.#flushLatency = m.createHistogram('jaga.audit.flush.duration', { description: 'Audit flush latency', unit: 'ms' });
+      this.#flushFailures = m.createCounter('jaga.audit.flush.failures', { description: 'Audit flushes that failed' });
+    }
+  }
+
+  get queueDepth(): number {
+    return this.#queue.length;
+  }
+
+  /** Writer health for /readyz: accepting, and the last flush did not fail. */
+  health(): { ok: boolean; detail?: string } {
+    if (this.#closed) return { ok: false, detail: 'shutting down' };
+    if (this.#failures > 0) return { ok: false, detail: `flush failing: ${this.#lastError ?? 'unknown'}` };
+    if (this.#queue.length >= this.#o.queueMax) return { ok: false, detail: 'queue full' };
+    return { ok: true };
+  }
+
+  /** Test/bench hook: called after each committed batch with its size. */
+  onFlushed(fn: (n: number) => void): void {
+    this.#onFlushed = fn;
+  }
+
+  async append(entry: AuditEntryInput): Promise<{ id: string }> {
+    const row = toEntryRow(entry);
+    await this.#enqueue(row, this.#durableAppends);
+    return { id: row.id };
+  }
+
+  async appendDurable(entry: AuditEntryInput): Promise<{ id: string }> {
+    const row = toEntryRow(entry);
+    await this.#enqueue(row, true);
+    return { id: row.id };
+  }
+
+  async appendWithin(tx: TransactionSql, entry: AuditEntryInput): Promise<{ id: string }> {
+    const row = toEntryRow(entry);
+    await appendChained(tx, [row], this.#o.hmacKey);
+    return { id: row.id };
+  }
+
+  /** Stops accepting, then flushes everything queued (retrying) until `timeoutMs`; reports what is left. */
+  async close(timeoutMs: number): Promise<number> {
+    this.#closed = true;
+    for (const w of this.#spaceWaiters.splice(0)) w();
+    const deadline = Date.now() + timeoutMs;
+    while (this.#queue.length && Date.now() < deadline) {
+      this.#kick();
+      await new Promise<void>((res) => {
+        this.#idle.push(res);
+        setTimeout(res, Math.max(1, Math.min(200, deadline - Date.now())));
+      });
+    }
+    const left = this.#queue.length;
+    if (left) {
+      this.#o.logger?.error('audit log closed with entries not written', { left, error: this.#lastError });
+      for (const p of this.#queue.splice(0)) p.reject(unavailable('The audit log shut down before the entry was written.'));
+    }
+    return left;
+  }
+
+  async #enqueue(row: EntryRow, durable: boolean): Promise<void> {
+    if (this.#closed) throw unavailable('The audit log is shutting down.');
+    if (this.#queue.length >= this.#o.queueMax) await this.#waitForSpace();
+    let pending!: Pending;
+    const done = new Promise<void>((resolve, reject) => (pending = { row, durable, resolve, reject }));
+    this.#queue.push(pending);
+    this.#kick();
+    if (durable) await done;
+    else done.catch(() => {}); // non-durable entries are retried, never rejected but at close (logged)
+  }
+
+  async #waitForSpace(): Promise<void> {
+    const deadline = Date.now() + this.#o.enqueueWaitMs;
+    while (this.#queue.length >= this.#o.queueMax) {
+      if (this.#closed) throw unavailable('The audit log is shutting down.');
+      const left = deadline - Date.now();
+      if (left <= 0) throw unavailable('The audit queue is full; retry later.', undefined);
+      await new Promise<void>((res) => {
+        const timer = setTimeout(res, left);
+        this.#spaceWaiters.push(() => {
+          clearTimeout(timer);
+          res();
+        });
+      });
+    }
+  }
+
+  #kick(): void {
+    if (this.#running) return;
+    this.#running = true;
+    // Let producers of the same tick join the first batch.
+    setImmediate(() => void this.#run());
+  }
+
+  async #run(): Promise<void> {
+    try {
+      while (this.#queue.length) {
+        const batch = this.#queue.slice(0, this.#o.flushMax);
+        const started = performance.now();
+        try {
+          await this.#maintain();
+          await this.#sql.begin(async (tx) => {
+            await appendChained(tx, batch.map((p) => p.row), this.#o.hmacKey, this.#o.writeTimeoutMs);
+          });
+        } catch (error) {
+          this.#failures += 1;
+          this.#lastError = (error as Error).message;
+          this.#flushFailures?.add(1);
+          this.#o.logger?.error('audit flush failed', { size: batch.length, error });
+          // Durable callers learn now and disclose nothing; the rest stay queued, in order, for a retry.
+          const failed = new Set(batch.filter((p) => p.durable));
+          this.#queue = this.#queue.filter((p) => !failed.has(p));
+          for (const p of failed) p.reject(unavailable('The audit log cannot record the decision.', error));
+          this.#releaseSpace();
+          if (this.#queue.length) await sleep(Math.min(1000, 50 * 2 ** Math.min(this.#failures, 5)));
+          continue;
+        }
+        this.#failures = 0;
+        this.#lastError = undefined;
+        this.#queue.splice(0, batch.length);
+        for (const p of batch) p.resolve();
+        this.#flushSize?.record(batch.length);
+        this.#flushLatency?.record(performance.now() - started);
+        this.#onFlushed?.(batch.length);
+        this.#releaseSpace();
+      }
+    } finally {
+      this.#running = false;
+      for (const w of this.#idle.splice(0)) w();
+    }
+  }
+
+  async #maintain(): Promise<void> {
+    const now = new Date();
+    const month = now.getUTCFullYear() * 12 + now.getUTCMonth();
+    if (month === this.#month || !this.#o.monthly) return;
+    try {
+      await this.#o.monthly(now);
+      this.#month = month;
+    } catch (error) {
+      // Entries still land in the default partition; the next flush tries again.
+      this.#o.logger?.warn('audit partition maintenance failed', { error });
+    }
+  }
+
+  #releaseSpace(): void {
+    let free = this.#o.queueMax - this.#queue.length;
+    while (free-- > 0 && this.#spaceWaiters.length) this.#spaceWaiters.shift()?.();
+  }
+}
+
+const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));

@@ -1,0 +1,134 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { ensurePartitions, prunePartitions } from '../../src/audit/audit.partitions.ts';
+import { listPartitions } from '../../src/audit/audit.repo.ts';
+import { verifyChain } from '../../src/audit/audit.verify.ts';
+import type { GroupCommitLog } from '../../src/audit/audit.writer.ts';
+import { connectPostgres } from '../../src/db/postgres.ts';
+import { ApiError } from '../../src/http/problem.ts';
+import { startApp, type TestApp } from '../helpers/app.ts';
+import { databaseKinds } from '../helpers/databases.ts';
+import { entry } from './helpers.ts';
+
+const count = async (t: TestApp) => Number((await t.db.sql<{ n: string }[]>`select count(*) as n from audit_entry`)[0]!.n);
+const unavailable = (e: unknown) => e instanceof ApiError && e.code === 'AUDIT_UNAVAILABLE' && e.status === 503;
+
+describe.each(databaseKinds())('audit writer on %s', (kind) => {
+  let t: TestApp;
+  afterEach(async () => {
+    await t.close();
+  });
+
+  it('appendDurable rejects with AUDIT_UNAVAILABLE when the table cannot be written; queued entries are kept and land later', async () => {
+    t = await startApp(kind);
+    const log = t.deps.services.audit as GroupCommitLog;
+    await log.appendDurable(entry({ requestId: 'before' }));
+    await t.db.sql`alter table audit_entry rename to audit_entry_away`;
+    const queued = await log.append(entry({ requestId: 'queued-during-outage' }));
+    const error = await log.appendDurable(entry({ requestId: 'durable-during-outage' })).then(() => null, (e: unknown) => e);
+    expect(unavailable(error)).toBe(true);
+    const ready = await t.request('GET', '/readyz');
+    expect(ready.status).toBe(503);
+    expect(ready.body.checks.audit.ok).toBe(false);
+    await t.db.sql`alter table audit_entry_away rename to audit_entry`;
+    await t.deps.lifecycle.shutdown(); // flushes everything queued
+    const rows = await t.db.sql<{ id: string; request_id: string }[]>`select id, request_id from audit_entry order by seq`;
+    expect(rows.map((r) => r.request_id)).toEqual(['before', 'queued-during-outage']);
+    expect(rows[1]!.id).toBe(queued.id);
+    expect((await verifyChain(t.db.sql)).ok).toBe(true);
+  });
+
+  it('a full queue makes callers wait, then answers AUDIT_UNAVAILABLE; nothing accepted is dropped', async () => {
+    t = await startApp(kind, { AUDIT_QUEUE_MAX: '3' });
+    const log = t.deps.services.audit as GroupCommitLog;
+    await t.db.sql`alter table audit_entry rename to audit_entry_away`;
+    for (let i = 0; i < 3; i++) await log.append(entry({ requestId: `q${i}` }));
+    expect(log.queueDepth).toBe(3);
+    const error = await log.append(entry({ requestId: 'overflow' })).then(() => null, (e: unknown) => e);
+    expect(unavailable(error)).toBe(true);
+    await t.db.sql`alter table audit_entry_away rename to audit_entry`;
+    await t.deps.lifecycle.shutdown();
+    const rows = await t.db.sql<{ request_id: string }[]>`select request_id from audit_entry order by seq`;
+    expect(rows.map((r) => r.request_id)).toEqual(['q0', 'q1', 'q2']);
+  });
+
+  it('shutdown flushes every queued entry', async () => {
+    t = await startApp(kind, { AUDIT_FLUSH_MAX: '13' });
+    const log = t.deps.services.audit;
+    await Promise.all(Array.from({ length: 200 }, (_, i) => log.append(entry({ requestId: `s${i}` }))));
+    await t.deps.lifecycle.shutdown();
+    expect(await count(t)).toBe(200);
+    expect(await verifyChain(t.db.sql)).toMatchObject({ ok: true, checked: 200 });
+  });
+
+  it('refuses entries that could carry a record value (free text or nested data in details, values as field names)', async () => {
+    t = await startApp(kind);
+    const log = t.deps.services.audit;
+    const refused = (e: Parameters<typeof log.append>[0]) => expect(log.append(e)).rejects.toThrow(/audit entry|id|field names|integer/);
+    await refused(entry({ details: { name: 'Budi Santoso' } }));
+    await refused(entry({ details: { record: { nik: '3201010101010001' } as unknown as string } }));
+    await refused(entry({ details: { amount: 12.5 } }));
+    await refused(entry({ fields: { whole: ['Jl. Merdeka No. 1'], masked: [], omitted: [] } }));
+    await t.deps.lifecycle.shutdown();
+    expect(await count(t)).toBe(0);
+  });
+
+  it('has no column where a record value could go', async () => {
+    t = await startApp(kind);
+    const cols = await t.db.sql<{ column_name: string }[]>`
+      select column_name from information_schema.columns where table_name = 'audit_entry' order by ordinal_position`;
+    // A guard: adding a column (e.g. for values) must come with a review of this test.
+    expect(cols.map((c) => c.column_name)).toEqual([
+      'seq', 'id', 'at', 'decided_at', 'event', 'principal_sub', 'principal_kind', 'principal_roles', 'principal_unit',
+      'action', 'resource_type', 'resource_id', 'dataset_id', 'resource_unit', 'classification', 'label_version', 'effect',
+      'rule_id', 'reason', 'policy_version', 'fields_whole', 'fields_masked', 'fields_omitted', 'purpose', 'row_count',
+      'request_id', 'trace_id', 'details', 'prev_hash', 'hash',
+    ]);
+  });
+
+  it('creates monthly partitions ahead and drops only partitions older than the retention period', async () => {
+    t = await startApp(kind);
+    const sql = t.db.sql;
+    const now = new Date('2026-11-15T00:00:00Z');
+    await ensurePartitions(sql, new Date('2025-09-10T00:00:00Z'), 0); // 2025-09
+    await ensurePartitions(sql, new Date('2025-10-10T00:00:00Z'), 0); // 2025-10: ends 2025-11-01 = cutoff for 12 months
+    await ensurePartitions(sql, new Date('2025-11-10T00:00:00Z'), 0); // 2025-11: holds entries newer than 12 months ago
+    await ensurePartitions(sql, now, 2);
+    const dropped = await prunePartitions(sql, now, 12);
+    expect(dropped).toEqual(['audit_entry_y2025m09', 'audit_entry_y2025m10']);
+    const kept = (await listPartitions(sql)).map((p) => p.name);
+    expect(kept).toEqual(expect.arrayContaining(['audit_entry_y2025m11', 'audit_entry_y2026m11', 'audit_entry_y2026m12', 'audit_entry_y2027m01']));
+    expect(kept).not.toContain('audit_entry_y2025m10');
+    // Entries go to the month's partition.
+    await t.deps.services.audit.appendDurable(entry());
+    const month = new Date().toISOString().slice(0, 7).replace('-', 'm');
+    const [where] = await sql<{ part: string }[]>`select tableoid::regclass::text as part from audit_entry`;
+    expect(where!.part).toBe(`audit_entry_y${month}`);
+  });
+
+  if (kind === 'postgres') {
+    it('appendDurable rejects with AUDIT_UNAVAILABLE while another session holds the table locked', async () => {
+      t = await startApp(kind);
+      const other = connectPostgres((t.db as { url?: string }).url!, { max: 1 });
+      let release!: () => void;
+      const released = new Promise<void>((r) => (release = r));
+      let locked!: () => void;
+      const isLocked = new Promise<void>((r) => (locked = r));
+      const holder = other.sql.begin(async (tx) => {
+        await tx`lock table audit_entry in access exclusive mode`;
+        locked();
+        await released;
+      });
+      await isLocked;
+      try {
+        const error = await t.deps.services.audit.appendDurable(entry()).then(() => null, (e: unknown) => e);
+        expect(unavailable(error)).toBe(true);
+      } finally {
+        release();
+        await holder;
+        await other.close();
+      }
+      await t.deps.services.audit.appendDurable(entry({ requestId: 'after' }));
+      expect(await count(t)).toBe(1);
+    });
+  }
+});
