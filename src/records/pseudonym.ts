@@ -1,7 +1,22 @@
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac, type Hash } from 'node:crypto';
 import type { Queryable } from '../db/database.ts';
 import { pseudonymSecret } from './records.repo.ts';
 import type { CryptoKeyLike } from './masks.ts';
+
+/** Distinct values remembered per read (low-cardinality fields repeat a lot); bounded. */
+const CACHE_MAX = 4096;
+
+/**
+ * HMAC-SHA-256 (RFC 2104) with the key's inner and outer pads hashed once: each value then costs
+ * two hash copies instead of building a key object per call (which dominated export CPU).
+ */
+function hmacWith(key: Buffer): (value: string) => Buffer {
+  const block = Buffer.alloc(64);
+  (key.length > 64 ? createHash('sha256').update(key).digest() : key).copy(block);
+  const inner = createHash('sha256').update(block.map((b) => b ^ 0x36));
+  const outer = createHash('sha256').update(block.map((b) => b ^ 0x5c));
+  return (value) => (outer.copy() as Hash).update((inner.copy() as Hash).update(value).digest()).digest();
+}
 
 /**
  * Keyed pseudonyms (HMAC-SHA-256): stable for one dataset, so joins within it still work;
@@ -13,5 +28,15 @@ import type { CryptoKeyLike } from './masks.ts';
 export async function pseudonymKeyFor(sql: Queryable, master: string | undefined, datasetId: string): Promise<CryptoKeyLike> {
   const root = master !== undefined ? Buffer.from(master, 'utf8') : Buffer.from(await pseudonymSecret(sql, datasetId));
   const key = createHmac('sha256', root).update(`jaga/pseudonym/v1/${datasetId}`).digest();
-  return (value: string) => 'psn_' + createHmac('sha256', key).update(value).digest('base64url').slice(0, 22);
+  const mac = hmacWith(key);
+  const cache = new Map<string, string>();
+  return (value: string) => {
+    let p = cache.get(value);
+    if (p === undefined) {
+      p = 'psn_' + mac(value).toString('base64url').slice(0, 22);
+      if (cache.size >= CACHE_MAX) cache.clear();
+      cache.set(value, p);
+    }
+    return p;
+  };
 }

@@ -90,7 +90,7 @@ export interface ReadService {
 
 export function createReadService(deps: ReadDeps): ReadService {
   const { sql } = deps;
-  const streamPage = deps.streamPage ?? 1000;
+  const streamPage = deps.streamPage ?? 2000;
 
   function scopeSql(engine: PolicyEngine, p: Principal, d: DatasetAttributes, purpose: string | null): Fragment | null {
     const plan = engine.plan(p, 'read', 'Record', purpose);
@@ -191,12 +191,14 @@ export function createReadService(deps: ReadDeps): ReadService {
     const key: CryptoKeyLike = masked.some((f) => masks[f] === 'pseudonym')
       ? await pseudonymKeyFor(sql, deps.pseudonymMaster, d.id)
       : () => '[redacted]';
-    const project = (row: RecordRow): Value[] =>
-      columns.map((f) => {
-        const v = row.data[f.name] ?? null;
-        const m = outgoing.get(f.name)!.mask;
-        return m ? applyMask(m, v, { personalData: f.personalData, type: f.type, pseudonymKey: key }) : v;
-      });
+    // One projector per outgoing column, built once per read (mask context included).
+    const projectors = columns.map((f): ((data: RecordRow['data']) => Value) => {
+      const m = outgoing.get(f.name)!.mask;
+      if (!m) return (data) => data[f.name] ?? null;
+      const ctx = { personalData: f.personalData, type: f.type, pseudonymKey: key };
+      return (data) => applyMask(m, data[f.name] ?? null, ctx);
+    });
+    const project = (row: RecordRow): Value[] => projectors.map((p) => p(row.data));
     const names = columns.map((f) => f.name);
 
     // The decision is durable before the first byte of a restricted or exempt read leaves.
@@ -275,21 +277,34 @@ export function createReadService(deps: ReadDeps): ReadService {
     if (paged && nextCursor) headers['x-next-cursor'] = nextCursor;
 
     const encoder = new TextEncoder();
+    // NDJSON objects are written by hand: the keys are fixed, only values need encoding.
+    const keyPrefixes = names.map((n, i) => (i ? ',' : '{') + JSON.stringify(n) + ':');
     const render =
       req.format === 'csv'
-        ? (rows: RecordRow[]) => rows.map((r) => csvLine(project(r))).join('')
-        : (rows: RecordRow[]) =>
-            rows
-              .map((r) => {
-                const values = project(r);
-                const o: Record<string, Value> = {};
-                names.forEach((n, i) => (o[n] = values[i]!));
-                return JSON.stringify(o) + '\n';
-              })
-              .join('');
+        ? (rows: RecordRow[]) => {
+            let out = '';
+            for (const r of rows) out += csvLine(project(r));
+            return out;
+          }
+        : (rows: RecordRow[]) => {
+            let out = '';
+            for (const r of rows) {
+              for (let i = 0; i < projectors.length; i++) out += keyPrefixes[i] + JSON.stringify(projectors[i]!(r.data));
+              out += projectors.length ? '}\n' : '{}\n';
+            }
+            return out;
+          };
+    const where = scope ? sql`${scope} and ${filters}` : null;
+    // Keyset pages, the next one fetched while the current one is rendered and sent.
+    const fetchAfter = (seq: string): Promise<RecordRow[]> => {
+      const page = recordPage(sql, d.id, BigInt(seq), where!, streamPage + 1);
+      page.catch(() => {}); // awaited by the next pull; a cancelled stream must not leave it unhandled
+      return page;
+    };
     let pending: RecordRow[] | null = first;
+    let nextPage: Promise<RecordRow[]> | null = null;
     let last = first.at(-1)?.seq ?? after.toString();
-    let done = paged || !more;
+    let done = paged || !more || where === null;
     let sent = 0;
     let headerSent = req.format !== 'csv';
     const stream = new ReadableStream<Uint8Array>(
@@ -300,21 +315,22 @@ export function createReadService(deps: ReadDeps): ReadService {
               headerSent = true;
               controller.enqueue(encoder.encode(csvLine(names)));
             }
-            let rows: RecordRow[];
+            let rows: RecordRow[] = [];
             if (pending) {
               rows = pending;
               pending = null;
-            } else if (!done && scope) {
-              rows = await recordPage(sql, d.id, BigInt(last), sql`${scope} and ${filters}`, streamPage + 1);
+            } else if (nextPage) {
+              rows = await nextPage;
               done = rows.length <= streamPage;
               if (!done) rows.length = streamPage;
-            } else rows = [];
+            }
+            if (rows.length) last = rows.at(-1)!.seq;
+            nextPage = done ? null : fetchAfter(last);
             if (rows.length) {
-              last = rows.at(-1)!.seq;
               sent += rows.length;
               controller.enqueue(encoder.encode(render(rows)));
             }
-            if (done && pending === null) {
+            if (done) {
               if (!paged) {
                 // Streamed exports: the row count is known only now; recorded beside the decision.
                 void deps
