@@ -29,12 +29,16 @@ export function negotiate(accept: string | undefined): ReadFormat {
   throw new ApiError('NOT_ACCEPTABLE', 'Records are served as application/json, application/x-ndjson or text/csv.');
 }
 
-function csvCell(v: Value): string {
+const NEEDS_CARE = /[",\r\n]|^[=+\-@\t\r]/;
+const FORMULA = /^[=+\-@\t\r]/;
+
+/** One CSV cell (RFC 4180); text starting like a spreadsheet formula is prefixed with `'`. */
+export function csvCell(v: Value): string {
   if (v === null) return '';
-  const s = String(v);
-  // Quote when needed; a leading formula character is neutralised for spreadsheets.
-  const safe = /^[=+\-@\t\r]/.test(s) && typeof v === 'string' ? `'${s}` : s;
-  return /[",\r\n]/.test(safe) || safe !== s ? `"${safe.replaceAll('"', '""')}"` : safe;
+  if (typeof v !== 'string') return String(v);
+  if (!NEEDS_CARE.test(v)) return v;
+  const safe = FORMULA.test(v) ? `'${v}` : v;
+  return `"${safe.replaceAll('"', '""')}"`;
 }
 
 export function csvLine(values: Value[]): string {

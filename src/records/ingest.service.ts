@@ -88,11 +88,19 @@ export function createIngestService(deps: IngestDeps): IngestService {
         let invalid = 0;
         let inserted = 0;
         let batch: NewRecord[] = [];
+        // One INSERT in flight while the next batch is parsed: the database and the parser overlap.
+        let inflight: Promise<void> = Promise.resolve();
         const flush = async () => {
-          await insertRecords(tx, batch);
-          inserted += batch.length;
+          const rows = batch;
           batch = [];
-          ctx.onProgress?.(inserted);
+          await inflight;
+          if (rows.length === 0) return;
+          const p = insertRecords(tx, rows).then(() => {
+            inserted += rows.length;
+            ctx.onProgress?.(inserted);
+          });
+          p.catch(() => {}); // awaited by the next flush (or below); a parse error must not leave it unhandled
+          inflight = p;
         };
 
         let source: AsyncIterable<RawRecord | { header: string[] }>;
@@ -130,6 +138,7 @@ export function createIngestService(deps: IngestDeps): IngestService {
           });
         }
         await flush();
+        await inflight;
         await deps.audit().appendWithin(tx, {
           event: 'catalog_change',
           principal: { sub: p.sub, kind: p.kind, roles: [...p.roles], unit: p.unit },

@@ -7,7 +7,7 @@ import type { DatasetAttributes, FieldDecision, MaskKind, PolicyEngine } from '.
 import { planToSql, type Fragment } from '../policy/plan-sql.ts';
 import type { PolicyService } from '../policy/policy.service.ts';
 import type { Logger } from '../system/logger.ts';
-import { CONTENT_TYPES, csvLine, type ReadFormat } from './formats.ts';
+import { CONTENT_TYPES, csvCell, csvLine, type ReadFormat } from './formats.ts';
 import { applyMask, type CryptoKeyLike } from './masks.ts';
 import { pseudonymKeyFor } from './pseudonym.ts';
 import { normaliseValue, type Value } from './record-values.ts';
@@ -261,6 +261,8 @@ export function createReadService(deps: ReadDeps): ReadService {
           : `purpose "${purpose}" does not allow: ${purposeOmitted.join(',')}`;
     } else if (open && omitted.length) {
       headers['x-jaga-omitted-reason'] = 'open data: only public fields are exported';
+    } else if (omitted.length) {
+      headers['x-jaga-omitted-reason'] = `not granted to this principal by the policies: ${omitted.join(',')}`;
     }
     if (purpose) headers['x-purpose'] = purpose;
     const nextCursor = more ? encodeSeq(first.at(-1)!.seq) : null;
@@ -283,7 +285,10 @@ export function createReadService(deps: ReadDeps): ReadService {
       req.format === 'csv'
         ? (rows: RecordRow[]) => {
             let out = '';
-            for (const r of rows) out += csvLine(project(r));
+            for (const r of rows) {
+              for (let i = 0; i < projectors.length; i++) out += (i ? ',' : '') + csvCell(projectors[i]!(r.data));
+              out += '\r\n';
+            }
             return out;
           }
         : (rows: RecordRow[]) => {
