@@ -52,11 +52,11 @@ export async function wire(
     });
   }
   const audit = await wireAudit(core, { perRequest: migrations === null });
-  const catalog = createCatalogService({ sql, audit });
   const policy = createPolicyService({ read: options.policySource ?? null, logger: core.logger, meter: core.telemetry.meter });
   await policy.reload();
   core.readiness.register('policies', policyReadiness(policy));
   core.lifecycle.onReload('policies', () => policy.reload());
+  const catalog = createCatalogService({ sql, audit, policy });
   const services = { migrations, audit: audit as AuditLog, catalog, policy, resources: catalog.resolver } as Services;
   // Records read the audit log in force at request time (services.audit).
   const recordsDeps = { sql, catalog, policy, audit: () => services.audit };

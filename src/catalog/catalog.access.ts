@@ -1,151 +1,108 @@
 import type { Principal } from '../identity/principal.ts';
-import type { Condition, DatasetAttributes, Plan } from '../policy/engine.types.ts';
-import { isWithin } from './unit-code.ts';
+import type { Action, DatasetAttributes, PolicyEngine, Plan, SubjectType } from '../policy/engine.types.ts';
 
 /**
- * EVERY catalog permission decision, in one place, so it can move to the policy engine
- * (src/policy, `policies/`) without touching the service. The defaults of issue 4:
- * - stewards create, update and label datasets within their unit (its whole subtree) and
- *   propose exemptions;
- * - PPID (information officers) also label, approve or reject exemptions and declassify
- *   within their unit;
- * - auditors read everything about labels within their unit and change nothing;
- * - staff and services read labelled datasets within their unit;
- * - anyone, the anonymous public included, reads public datasets;
- * - unlabelled datasets are seen only by stewards and PPID of the unit, the dataset's own
- *   steward, and administrators;
- * - administrators do everything (approving their own proposal included: never).
+ * EVERY catalog permission decision, in one place. The decisions themselves come from the
+ * policy engine (src/policy, `policies/*.yaml`); this module only says which question each
+ * catalog operation asks:
  *
- * Read scope is a Plan (engine.types.ts): the same condition is evaluated in memory for one
- * dataset (`canRead`) and translated to SQL for lists (catalog.repo.ts `planSql`).
+ * | operation                          | action   | subject | attributes          |
+ * |------------------------------------|----------|---------|---------------------|
+ * | see a dataset (read, list: a plan) | read     | Dataset | DatasetAttributes   |
+ * | create                             | create   | Dataset | ownerUnit (+ nulls) |
+ * | change metadata and fields         | update   | Dataset | DatasetAttributes   |
+ * | label, propose an exemption        | label    | Dataset | DatasetAttributes   |
+ * | declassify (a less strict label)   | approve  | Label   | LabelAttributes     |
+ * | approve / reject an exemption      | approve  | Label   | LabelAttributes     |
+ * | read the label history             | read     | Label   | LabelAttributes     |
+ * | overdue-review list (a plan)       | read     | Label   | + role ppid/auditor |
+ * | add a unit                         | create   | Unit    | code, parent        |
+ *
+ * Two rules are also the catalog's own: a proposal is never decided by its proposer (checked
+ * first by the service with `isOwnProposal`, for its own error code SELF_APPROVAL; the policies
+ * say the same), and the overdue-review list is for PPID, auditors and administrators
+ * (issue 4), on top of what `read Label` allows.
  */
 
-const ADMIN = 'admin';
-const STEWARD = 'steward';
-const PPID = 'ppid';
-const AUDITOR = 'auditor';
-/** Roles that read the labelled datasets of their unit. */
-const UNIT_READERS = ['staff', STEWARD, PPID, AUDITOR, 'service'];
-
-const has = (p: Principal, role: string) => p.roles.includes(role);
-const hasAny = (p: Principal, roles: string[]) => roles.some((r) => p.roles.includes(r));
-/** The principal's unit covers `unit` (the unit itself or its subtree). */
-const covers = (p: Principal, unit: string) => p.unit !== null && isWithin(unit, p.unit);
-
-export type Rule = { allow: boolean; reason: string };
-const allow = (reason: string): Rule => ({ allow: true, reason });
-const deny = (reason: string): Rule => ({ allow: false, reason });
-
-/** Which datasets the principal may see (their catalog entry, labels included). */
-export function readScope(p: Principal): Plan {
-  if (has(p, ADMIN)) return { kind: 'always' };
-  const anyOf: Condition[] = [{ op: 'eq', field: 'classification', value: 'public' }];
-  if (p.unit !== null && hasAny(p, UNIT_READERS)) {
-    anyOf.push({
-      op: 'and',
-      conditions: [
-        { op: 'within', field: 'ownerUnit', value: p.unit },
-        { op: 'ne', field: 'classification', value: null },
-      ],
-    });
-  }
-  if (p.unit !== null && hasAny(p, [STEWARD, PPID])) {
-    anyOf.push({ op: 'within', field: 'ownerUnit', value: p.unit });
-  }
-  if (p.kind !== 'anonymous' && p.sub) {
-    anyOf.push({ op: 'eq', field: 'steward', value: p.sub });
-  }
-  return { kind: 'conditional', condition: { op: 'or', conditions: anyOf } };
+export interface Rule {
+  allow: boolean;
+  reason: string;
+  ruleId: string | null;
+  policyVersion: string | null;
 }
 
-/** Evaluates a plan's condition against one dataset's attributes (the in-memory twin of planSql). */
-export function matches(c: Condition, attrs: Record<string, unknown>): boolean {
-  switch (c.op) {
-    case 'and':
-      return c.conditions.every((x) => matches(x, attrs));
-    case 'or':
-      return c.conditions.some((x) => matches(x, attrs));
-    case 'not':
-      return !matches(c.condition, attrs);
-    case 'eq':
-      return (attrs[c.field] ?? null) === c.value;
-    case 'ne':
-      return (attrs[c.field] ?? null) !== c.value;
-    case 'in':
-      return c.value.includes(attrs[c.field] ?? null);
-    case 'nin':
-      return !c.value.includes(attrs[c.field] ?? null);
-    case 'within': {
-      const v = attrs[c.field];
-      return typeof v === 'string' && isWithin(v, c.value);
-    }
-  }
+/** The attributes of a dataset's label (engine.types.ts SUBJECT_ATTRIBUTES.Label). */
+export interface LabelAttributes {
+  datasetId: string;
+  ownerUnit: string;
+  classification: DatasetAttributes['classification'];
+  labelPending: boolean;
+  steward: string | null;
+  proposedBy: string | null;
 }
 
-export function planAllows(plan: Plan, attrs: Record<string, unknown>): boolean {
-  if (plan.kind === 'always') return true;
-  if (plan.kind === 'never') return false;
-  return matches(plan.condition, attrs);
+export function labelAttributes(d: DatasetAttributes, proposedBy: string | null): LabelAttributes {
+  return {
+    datasetId: d.id,
+    ownerUnit: d.ownerUnit,
+    classification: d.classification,
+    labelPending: d.labelPending,
+    steward: d.steward,
+    proposedBy,
+  };
 }
 
-export function canRead(p: Principal, d: DatasetAttributes): boolean {
-  return planAllows(readScope(p), { ...d });
+export interface CatalogAccess {
+  /** The policy version decisions are taken under (for audit entries). */
+  readonly policyVersion: string;
+  /** Which datasets the principal may see: translated to SQL for lists (catalog.repo.ts). */
+  readScope(p: Principal): Plan;
+  canRead(p: Principal, d: DatasetAttributes): Rule;
+  canCreate(p: Principal, ownerUnit: string): Rule;
+  canUpdate(p: Principal, d: DatasetAttributes): Rule;
+  canLabel(p: Principal, d: DatasetAttributes): Rule;
+  canDeclassify(p: Principal, d: DatasetAttributes, proposedBy: string | null): Rule;
+  /** The engine also refuses the proposer (policies' no-self-approval rules: `proposedBy`). */
+  canApprove(p: Principal, d: DatasetAttributes, proposedBy: string | null): Rule;
+  canReadHistory(p: Principal, d: DatasetAttributes, proposedBy: string | null): Rule;
+  /** Which exemptions' overdue reviews the principal may list; `never` means refused. */
+  overdueScope(p: Principal): Plan;
+  canManageUnits(p: Principal, unit: { code: string; parent: string | null }): Rule;
 }
 
-export function canCreate(p: Principal, ownerUnit: string): Rule {
-  if (has(p, ADMIN)) return allow('administrator');
-  if (has(p, STEWARD) && covers(p, ownerUnit)) return allow('steward within unit');
-  return deny('only a steward of the owner unit (or an administrator) creates datasets there');
-}
+/** Roles that keep the overdue-review list (issue 4: PPID and auditors; administrators). */
+const OVERDUE_ROLES = ['ppid', 'auditor', 'admin'];
 
-export function canUpdate(p: Principal, d: DatasetAttributes): Rule {
-  if (has(p, ADMIN)) return allow('administrator');
-  if (has(p, STEWARD) && covers(p, d.ownerUnit)) return allow('steward within unit');
-  if (has(p, STEWARD) && p.sub !== null && d.steward === p.sub) return allow('the dataset’s steward');
-  return deny('only a steward of the owner unit (or an administrator) changes a dataset');
-}
-
-/** Setting a label that is not less strict than the one in force, or proposing an exemption. */
-export function canLabel(p: Principal, d: DatasetAttributes): Rule {
-  if (has(p, ADMIN)) return allow('administrator');
-  if (hasAny(p, [STEWARD, PPID]) && covers(p, d.ownerUnit)) return allow('steward or PPID within unit');
-  return deny('only a steward or PPID of the owner unit (or an administrator) labels this dataset');
-}
-
-/** Moving a label to a less strict one (restricted → public, exempt → anything). */
-export function canDeclassify(p: Principal, d: DatasetAttributes): Rule {
-  if (has(p, ADMIN)) return allow('administrator');
-  if (has(p, PPID) && covers(p, d.ownerUnit)) return allow('PPID within unit');
-  return deny('only a PPID of the owner unit (or an administrator) declassifies');
-}
-
-/** Approving or rejecting an exemption proposal; never one's own (checked by the service). */
-export function canApprove(p: Principal, d: DatasetAttributes): Rule {
-  if (has(p, ADMIN)) return allow('administrator');
-  if (has(p, PPID) && covers(p, d.ownerUnit)) return allow('PPID within unit');
-  return deny('only a PPID of the owner unit decides exemptions');
+/**
+ * Catalog access through one snapshot of the policy engine. Build one per request (or per
+ * service call) so every decision of an operation is taken under the same policy version.
+ */
+export function catalogAccess(engine: PolicyEngine): CatalogAccess {
+  const decide = (p: Principal, action: Action, subject: SubjectType, resource: object): Rule => {
+    const d = engine.decide({ principal: p, action, subject, resource: { ...resource } });
+    return { allow: d.allow, reason: d.reason, ruleId: d.ruleId, policyVersion: d.policyVersion };
+  };
+  return {
+    policyVersion: engine.version,
+    readScope: (p) => engine.plan(p, 'read', 'Dataset'),
+    canRead: (p, d) => decide(p, 'read', 'Dataset', d),
+    canCreate: (p, ownerUnit) =>
+      decide(p, 'create', 'Dataset', { ownerUnit, classification: null, labelPending: false, labelVersion: 0, steward: p.sub, sourceSystem: null }),
+    canUpdate: (p, d) => decide(p, 'update', 'Dataset', d),
+    canLabel: (p, d) => decide(p, 'label', 'Dataset', d),
+    canDeclassify: (p, d, proposedBy) => decide(p, 'approve', 'Label', labelAttributes(d, proposedBy)),
+    canApprove: (p, d, proposedBy) => decide(p, 'approve', 'Label', labelAttributes(d, proposedBy)),
+    canReadHistory: (p, d, proposedBy) => decide(p, 'read', 'Label', labelAttributes(d, proposedBy)),
+    overdueScope: (p) => (p.roles.some((r) => OVERDUE_ROLES.includes(r)) ? engine.plan(p, 'read', 'Label') : { kind: 'never' }),
+    canManageUnits: (p, unit) => decide(p, 'create', 'Unit', unit),
+  };
 }
 
 export function isOwnProposal(p: Principal, proposedBy: string | null): boolean {
   return p.sub !== null && proposedBy !== null && p.sub === proposedBy;
 }
 
-export function canReadHistory(p: Principal, d: DatasetAttributes): Rule {
-  if (has(p, ADMIN)) return allow('administrator');
-  if (hasAny(p, [STEWARD, PPID, AUDITOR]) && covers(p, d.ownerUnit)) return allow('steward, PPID or auditor within unit');
-  if (p.kind !== 'anonymous' && p.sub !== null && d.steward === p.sub) return allow('the dataset’s steward');
-  return deny('the label history is for stewards, PPID and auditors of the owner unit');
-}
-
-/** Which exemptions' overdue reviews the principal may list; `never` means refused. */
-export function overdueScope(p: Principal): Plan {
-  if (has(p, ADMIN)) return { kind: 'always' };
-  if (p.unit !== null && hasAny(p, [PPID, AUDITOR])) {
-    return { kind: 'conditional', condition: { op: 'within', field: 'ownerUnit', value: p.unit } };
-  }
-  return { kind: 'never' };
-}
-
-export function canManageUnits(p: Principal): Rule {
-  return has(p, ADMIN) ? allow('administrator') : deny('only administrators add units');
+/** Where the catalog gets its engine: `deps.services.policy` (src/policy/policy.service.ts). */
+export interface PolicySource {
+  current(): PolicyEngine;
 }

@@ -2,15 +2,15 @@ import type { AuditEntryInput, AuditLog } from '../audit/audit.port.ts';
 import type { Queryable, Sql } from '../db/database.ts';
 import { ApiError } from '../http/problem.ts';
 import type { Principal } from '../identity/principal.ts';
-import type { Rule } from './catalog.access.ts';
+import type { CatalogAccess, PolicySource, Rule } from './catalog.access.ts';
 import { findDataset, type DatasetRow } from './catalog.repo.ts';
-import { canRead } from './catalog.access.ts';
 import { datasetAttributes } from './catalog.view.ts';
 
-/** What the catalog services share: the database, the audit log, and small helpers. */
+/** What the catalog services share: the database, the audit log, the policy engine. */
 export interface CatalogDeps {
   sql: Sql;
   audit: AuditLog;
+  policy: PolicySource;
 }
 
 /** Per-request facts that go into audit entries. */
@@ -29,15 +29,16 @@ export function notFound(id: string): ApiError {
 }
 
 /** Loads a dataset the caller may see (locked for update when asked), or throws the 404. */
-export async function visibleDataset(sql: Queryable, p: Principal, id: string, forUpdate = false): Promise<DatasetRow> {
+export async function visibleDataset(sql: Queryable, access: CatalogAccess, p: Principal, id: string, forUpdate = false): Promise<DatasetRow> {
   const row = await findDataset(sql, id, { forUpdate });
-  if (!row || !canRead(p, datasetAttributes(row))) throw notFound(id);
+  if (!row || !access.canRead(p, datasetAttributes(row)).allow) throw notFound(id);
   return row;
 }
 
-/** Throws FORBIDDEN (remembering the rule) when a rule denies. */
-export function ensure(rule: Rule, action: string): void {
-  if (!rule.allow) throw new ApiError('FORBIDDEN', `Not allowed to ${action}: ${rule.reason}.`, { extensions: { action } });
+/** Throws FORBIDDEN when the decision denies (the policy's rules stay out of the answer). */
+export function ensure(rule: Rule, action: string): Rule {
+  if (!rule.allow) throw new ApiError('FORBIDDEN', `Not allowed to ${action}.`);
+  return rule;
 }
 
 export function etagOf(version: number): string {

@@ -1,6 +1,6 @@
-import type { Fragment } from 'postgres';
 import type { Queryable } from '../db/database.ts';
-import type { Condition, Plan } from '../policy/engine.types.ts';
+import type { Plan } from '../policy/engine.types.ts';
+import { conditionToSql, planToSql, type Fragment } from '../policy/plan-sql.ts';
 import type { Classification, ConsequenceTest, FieldType, PersonalData } from './catalog.schema.ts';
 
 /**
@@ -247,74 +247,38 @@ export async function setFieldLabel(sql: Queryable, datasetId: string, name: str
 // ---- Row scope: a Plan (engine.types.ts) as a WHERE clause ----
 
 /**
- * The attributes a catalog plan may refer to, each mapped to its column. Anything else throws:
- * a condition that cannot be translated exactly must not become a broader query.
+ * The attributes a catalog plan may refer to, each mapped to its SQL over `datasets d`. The
+ * policy's translator (src/policy/plan-sql.ts) refuses any other attribute: a condition that
+ * cannot be translated exactly never becomes a broader query.
  */
-const DATASET_ATTRIBUTE_COLUMNS: Record<string, string> = {
-  id: 'id',
-  ownerUnit: 'owner_unit',
-  classification: 'effective_classification',
-  steward: 'steward',
-  sourceSystem: 'source_system',
-};
-
-export class UntranslatableCondition extends Error {
-  override name = 'UntranslatableCondition';
+function datasetColumns(sql: Queryable): Record<string, Fragment> {
+  return {
+    id: sql`d.id`,
+    ownerUnit: sql`d.owner_unit`,
+    // Decisions use the effective label: a pending exemption already counts as exempt.
+    classification: sql`d.effective_classification`,
+    labelPending: sql`(d.pending_classification is not null)`,
+    labelVersion: sql`d.label_version`,
+    steward: sql`d.steward`,
+    sourceSystem: sql`d.source_system`,
+  };
 }
 
-function column(sql: Queryable, field: string): Fragment {
-  const name = DATASET_ATTRIBUTE_COLUMNS[field];
-  if (!name) throw new UntranslatableCondition(`no column for dataset attribute ${field}`);
-  return sql`d.${sql(name)}`;
+/** The same for the Label subject (a dataset's label: registers, history, overdue reviews). */
+function labelColumns(sql: Queryable): Record<string, Fragment> {
+  return {
+    datasetId: sql`d.id`,
+    ownerUnit: sql`d.owner_unit`,
+    classification: sql`d.effective_classification`,
+    labelPending: sql`(d.pending_classification is not null)`,
+    steward: sql`d.steward`,
+    proposedBy: sql`d.pending_proposed_by`,
+  };
 }
 
-function conditionSql(sql: Queryable, c: Condition): Fragment {
-  switch (c.op) {
-    case 'and':
-    case 'or': {
-      if (c.conditions.length === 0) return c.op === 'and' ? sql`true` : sql`false`;
-      const parts = c.conditions.map((x) => conditionSql(sql, x));
-      const joined = parts.reduce((acc, p) => (c.op === 'and' ? sql`${acc} and ${p}` : sql`${acc} or ${p}`));
-      return sql`(${joined})`;
-    }
-    case 'not':
-      return sql`(not coalesce(${conditionSql(sql, c.condition)}, false))`;
-    case 'eq':
-      return c.value === null ? sql`${column(sql, c.field)} is null` : sql`${column(sql, c.field)} = ${scalar(c.value)}`;
-    case 'ne':
-      return c.value === null
-        ? sql`${column(sql, c.field)} is not null`
-        : sql`${column(sql, c.field)} is distinct from ${scalar(c.value)}`;
-    case 'in':
-    case 'nin': {
-      const values = c.value.map(scalar);
-      if (values.length === 0) return c.op === 'in' ? sql`false` : sql`true`;
-      return c.op === 'in'
-        ? sql`${column(sql, c.field)} in ${sql(values)}`
-        : sql`(${column(sql, c.field)} is null or ${column(sql, c.field)} not in ${sql(values)})`;
-    }
-    case 'within': {
-      // unit-code.ts: the unit itself or anything under it; RI is the root of everything.
-      if (c.value === 'RI') return sql`${column(sql, c.field)} is not null`;
-      return sql`(${column(sql, c.field)} = ${c.value} or ${column(sql, c.field)} like ${likePrefix(c.value) + '.%'})`;
-    }
-  }
-}
-
-function scalar(value: unknown): string | number | boolean {
-  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
-  throw new UntranslatableCondition(`condition value of type ${typeof value} is not supported`);
-}
-
-function likePrefix(s: string): string {
-  return s.replace(/[\\%_]/g, (m) => '\\' + m);
-}
-
-/** The WHERE form of a plan over `datasets d`. `never` is `false` (the caller should not even query). */
+/** The WHERE form of a read plan over `datasets d`. */
 export function planSql(sql: Queryable, plan: Plan): Fragment {
-  if (plan.kind === 'always') return sql`true`;
-  if (plan.kind === 'never') return sql`false`;
-  return conditionSql(sql, plan.condition);
+  return planToSql(sql, plan, datasetColumns(sql));
 }
 
 // ---- Lists ----
@@ -341,7 +305,7 @@ export async function listDatasets(sql: Queryable, scope: Plan, f: DatasetFilter
     select ${DATASET_COLUMNS(sql)} from datasets d
     where ${planSql(sql, scope)}
       ${f.classification ? sql`and d.effective_classification = ${f.classification}` : sql``}
-      ${f.unit ? sql`and ${conditionSql(sql, { op: 'within', field: 'ownerUnit', value: f.unit })}` : sql``}
+      ${f.unit ? sql`and ${conditionToSql(sql, { op: 'within', field: 'ownerUnit', value: f.unit }, datasetColumns(sql))}` : sql``}
       ${f.unlabelled === true ? sql`and d.effective_classification is null` : sql``}
       ${f.unlabelled === false ? sql`and d.effective_classification is not null` : sql``}
       ${f.reviewOverdue === true ? sql`and d.classification = 'exempt' and d.label_review_by < current_date` : sql``}
@@ -368,7 +332,7 @@ export async function publicRegister(sql: Queryable, after: string | undefined, 
     order by d.id limit ${limit + 1}`;
 }
 
-/** The exempt list (DIK): exemptions in force, approved by a PPID. */
+/** The exempt list (DIK): exemptions in force, approved by a PPID; `scope` is a plan over Label. */
 export async function exemptRegister(
   sql: Queryable,
   options: { after?: string; limit: number; overdueOnly?: boolean; scope?: Plan },
@@ -378,7 +342,7 @@ export async function exemptRegister(
   return sql<RegisterRow[]>`
     select ${DATASET_COLUMNS(sql)}, u.name as owner_unit_name
     from datasets d join units u on u.code = d.owner_unit
-    where d.classification = 'exempt' and ${planSql(sql, scope)}
+    where d.classification = 'exempt' and ${planToSql(sql, scope, labelColumns(sql))}
       ${options.overdueOnly ? sql`and d.label_review_by < current_date` : sql``}
       ${options.after !== undefined ? sql`and d.id > ${options.after}` : sql``}
     order by d.id limit ${options.limit + 1}`;

@@ -2,7 +2,7 @@ import type { Queryable } from '../db/database.ts';
 import { ApiError } from '../http/problem.ts';
 import type { Principal } from '../identity/principal.ts';
 import type { DatasetAttributes, FieldAttributes, SubjectType } from '../policy/engine.types.ts';
-import { canCreate, canUpdate, readScope } from './catalog.access.ts';
+import { catalogAccess } from './catalog.access.ts';
 import {
   auditPrincipal,
   checkIfMatch,
@@ -105,7 +105,7 @@ export function createCatalogService(deps: CatalogDeps): CatalogService {
     resolver,
 
     async createDataset(p, input, ctx) {
-      ensure(canCreate(p, input.ownerUnit), `create a dataset in unit ${input.ownerUnit}`);
+      const rule = ensure(catalogAccess(deps.policy.current()).canCreate(p, input.ownerUnit), `create a dataset in unit ${input.ownerUnit}`);
       return sql.begin(async (tx) => {
         await insertDataset(tx, {
           id: input.id,
@@ -132,9 +132,9 @@ export function createCatalogService(deps: CatalogDeps): CatalogService {
           action: 'create',
           resource: { type: 'Dataset', id: input.id, classification: null, labelVersion: 0 },
           effect: 'allow',
-          ruleId: null,
-          reason: 'dataset created',
-          policyVersion: null,
+          ruleId: rule.ruleId,
+          reason: rule.reason,
+          policyVersion: rule.policyVersion,
           requestId: ctx.requestId ?? null,
           traceId: ctx.traceId ?? null,
           details: { fields: input.fields.map((f) => f.name) },
@@ -146,13 +146,13 @@ export function createCatalogService(deps: CatalogDeps): CatalogService {
     },
 
     async getDataset(p, id) {
-      const row = await visibleDataset(sql, p, id);
+      const row = await visibleDataset(sql, catalogAccess(deps.policy.current()), p, id);
       return datasetView(row, await findFields(sql, id));
     },
 
     async listDatasets(p, q) {
       const limit = q.limit ?? DEFAULT_LIMIT;
-      const rows = await listDatasets(sql, readScope(p), {
+      const rows = await listDatasets(sql, catalogAccess(deps.policy.current()).readScope(p), {
         ...(q.classification ? { classification: q.classification } : {}),
         ...(q.unit ? { unit: q.unit } : {}),
         ...(q.unlabelled !== undefined ? { unlabelled: q.unlabelled } : {}),
@@ -172,8 +172,9 @@ export function createCatalogService(deps: CatalogDeps): CatalogService {
 
     updateDataset(p, id, input, ifMatch, ctx) {
       return sql.begin(async (tx) => {
-        const row = await visibleDataset(tx, p, id, true);
-        ensure(canUpdate(p, datasetAttributes(row)), 'change this dataset');
+        const access = catalogAccess(deps.policy.current());
+        const row = await visibleDataset(tx, access, p, id, true);
+        const rule = ensure(access.canUpdate(p, datasetAttributes(row)), 'change this dataset');
         checkIfMatch(ifMatch, row.version, true);
 
         const existing = new Map((await findFields(tx, id)).map((f) => [f.name, f]));
@@ -242,9 +243,9 @@ export function createCatalogService(deps: CatalogDeps): CatalogService {
             action: 'label',
             resource: { type: 'Field', id: `${id}/${pin.field}`, classification: pin.to, labelVersion },
             effect: 'allow',
-            ruleId: null,
+            ruleId: rule.ruleId,
             reason: 'field label kept when its personal-data category changed',
-            policyVersion: null,
+            policyVersion: rule.policyVersion,
             requestId: ctx.requestId ?? null,
             traceId: ctx.traceId ?? null,
             details: { historyId: event.id, from: pin.from, to: pin.to },
@@ -256,9 +257,9 @@ export function createCatalogService(deps: CatalogDeps): CatalogService {
           action: 'update',
           resource: { type: 'Dataset', id, classification: row.effective_classification, labelVersion: row.label_version },
           effect: 'allow',
-          ruleId: null,
-          reason: 'dataset metadata updated',
-          policyVersion: null,
+          ruleId: rule.ruleId,
+          reason: rule.reason,
+          policyVersion: rule.policyVersion,
           requestId: ctx.requestId ?? null,
           traceId: ctx.traceId ?? null,
           details: { changed: Object.keys(change), fields: (input.fields ?? []).map((f) => f.name) },

@@ -2,7 +2,7 @@ import type { AuditEntryInput } from '../audit/audit.port.ts';
 import type { TransactionSql } from '../db/database.ts';
 import { ApiError } from '../http/problem.ts';
 import type { Principal } from '../identity/principal.ts';
-import { canApprove, canDeclassify, canLabel, canReadHistory, isOwnProposal } from './catalog.access.ts';
+import { catalogAccess, isOwnProposal, type Rule } from './catalog.access.ts';
 import {
   auditPrincipal,
   checkIfMatch,
@@ -44,7 +44,7 @@ export function createLabelService(deps: CatalogDeps): LabelService {
     p: Principal,
     ctx: RequestContext,
     action: 'label' | 'approve',
-    reason: string,
+    rule: Rule,
     event: LabelHistoryRow,
   ): Promise<void> {
     const entry: AuditEntryInput = {
@@ -58,9 +58,9 @@ export function createLabelService(deps: CatalogDeps): LabelService {
         labelVersion: event.label_version,
       },
       effect: 'allow',
-      ruleId: null,
-      reason,
-      policyVersion: null,
+      ruleId: rule.ruleId,
+      reason: rule.reason,
+      policyVersion: rule.policyVersion,
       requestId: ctx.requestId ?? null,
       traceId: ctx.traceId ?? null,
       details: {
@@ -89,7 +89,7 @@ export function createLabelService(deps: CatalogDeps): LabelService {
           effect: 'deny',
           ruleId: null,
           reason: error.message,
-          policyVersion: null,
+          policyVersion: deps.policy.current().version,
           requestId: ctx.requestId ?? null,
           traceId: ctx.traceId ?? null,
         });
@@ -114,9 +114,10 @@ export function createLabelService(deps: CatalogDeps): LabelService {
     labelDataset: (p, id, input, ifMatch, ctx) =>
       withDenialLogged(p, 'label', id, ctx, () =>
         sql.begin(async (tx) => {
-          const row = await visibleDataset(tx, p, id, true);
+          const access = catalogAccess(deps.policy.current());
+          const row = await visibleDataset(tx, access, p, id, true);
           const attrs = datasetAttributes(row);
-          ensure(canLabel(p, attrs), 'label this dataset');
+          let rule = ensure(access.canLabel(p, attrs), 'label this dataset');
           checkIfMatch(ifMatch, row.version, false);
           refuseWhilePending(row);
           const from = row.classification;
@@ -148,7 +149,7 @@ export function createLabelService(deps: CatalogDeps): LabelService {
               labelVersion,
             });
             await setPending(tx, id, { grounds, consequenceTest, reviewBy, justification: input.justification ?? null, proposedBy: actorOf(p).sub, historyId: event.id });
-            await recordChange(tx, p, ctx, 'label', 'exemption proposed; pending PPID approval', event);
+            await recordChange(tx, p, ctx, 'label', rule, event);
             return { status: 202 as const, dataset: await viewOf(tx, id) };
           }
 
@@ -164,7 +165,7 @@ export function createLabelService(deps: CatalogDeps): LabelService {
 
           const declassification = isDeclassification(from, to);
           if (declassification) {
-            ensure(canDeclassify(p, attrs), `declassify this dataset (${from} → ${to})`);
+            rule = ensure(access.canDeclassify(p, attrs, row.pending_proposed_by), `declassify this dataset (${from} → ${to})`);
             if (!input.justification) {
               throw new ApiError('JUSTIFICATION_REQUIRED', `Moving from ${from} to ${to} is a declassification and needs a written justification.`, {
                 errors: [{ path: 'body.justification', message: 'a declassification needs a written justification' }],
@@ -197,7 +198,7 @@ export function createLabelService(deps: CatalogDeps): LabelService {
             actor: actorOf(p),
             labelVersion,
           });
-          await recordChange(tx, p, ctx, 'label', declassification ? 'declassification' : 'label set', event);
+          await recordChange(tx, p, ctx, 'label', rule, event);
           return { status: 200 as const, dataset: await viewOf(tx, id) };
         }),
       ),
@@ -205,9 +206,10 @@ export function createLabelService(deps: CatalogDeps): LabelService {
     labelField: (p, id, fieldName, input, ifMatch, ctx) =>
       withDenialLogged(p, 'label', id, ctx, () =>
         sql.begin(async (tx) => {
-          const row = await visibleDataset(tx, p, id, true);
+          const access = catalogAccess(deps.policy.current());
+          const row = await visibleDataset(tx, access, p, id, true);
           const attrs = datasetAttributes(row);
-          ensure(canLabel(p, attrs), 'label the fields of this dataset');
+          let rule = ensure(access.canLabel(p, attrs), 'label the fields of this dataset');
           checkIfMatch(ifMatch, row.version, false);
           const field = (await findFields(tx, id)).find((f) => f.name === fieldName);
           if (!field) throw new ApiError('NOT_FOUND', `Dataset ${id} has no field ${fieldName}.`);
@@ -220,7 +222,7 @@ export function createLabelService(deps: CatalogDeps): LabelService {
           // Loosening or removing a field's own label is a declassification of that field.
           const declassification = from !== null && (to === null || isDeclassification(from, to));
           if (declassification) {
-            ensure(canDeclassify(p, attrs), `declassify field ${fieldName} (${from} → ${to ?? 'the dataset’s label'})`);
+            rule = ensure(access.canDeclassify(p, attrs, row.pending_proposed_by), `declassify field ${fieldName} (${from} → ${to ?? 'the dataset’s label'})`);
             if (!input.justification) {
               throw new ApiError('JUSTIFICATION_REQUIRED', 'Loosening a field’s label is a declassification and needs a written justification.', {
                 errors: [{ path: 'body.justification', message: 'a declassification needs a written justification' }],
@@ -251,7 +253,7 @@ export function createLabelService(deps: CatalogDeps): LabelService {
             actor: actorOf(p),
             labelVersion,
           });
-          await recordChange(tx, p, ctx, 'label', declassification ? 'field declassification' : 'field label set', event);
+          await recordChange(tx, p, ctx, 'label', rule, event);
           return viewOf(tx, id);
         }),
       ),
@@ -259,15 +261,16 @@ export function createLabelService(deps: CatalogDeps): LabelService {
     approve: (p, id, input, ifMatch, ctx) =>
       withDenialLogged(p, 'approve', id, ctx, () =>
         sql.begin(async (tx) => {
-          const row = await visibleDataset(tx, p, id, true);
-          ensure(canApprove(p, datasetAttributes(row)), 'approve exemptions of this dataset');
-          checkIfMatch(ifMatch, row.version, false);
+          const access = catalogAccess(deps.policy.current());
+          const row = await visibleDataset(tx, access, p, id, true);
           if (row.pending_classification === null || !row.pending_history_id) {
             throw new ApiError('NO_PENDING_PROPOSAL', `Dataset ${id} has no pending exemption proposal.`);
           }
           if (isOwnProposal(p, row.pending_proposed_by)) {
             throw new ApiError('SELF_APPROVAL', 'A proposal is decided by a PPID other than its proposer.');
           }
+          const rule = ensure(access.canApprove(p, datasetAttributes(row), row.pending_proposed_by), 'approve exemptions of this dataset');
+          checkIfMatch(ifMatch, row.version, false);
           const labelVersion = await bumpLabelVersion(tx, id);
           const grounds = row.pending_grounds ?? [];
           const consequenceTest = row.pending_consequence_test ?? { harm: '', publicInterest: '' };
@@ -297,7 +300,7 @@ export function createLabelService(deps: CatalogDeps): LabelService {
             actor: actorOf(p),
             labelVersion,
           });
-          await recordChange(tx, p, ctx, 'approve', 'exemption approved by PPID', event);
+          await recordChange(tx, p, ctx, 'approve', rule, event);
           return viewOf(tx, id);
         }),
       ),
@@ -305,15 +308,16 @@ export function createLabelService(deps: CatalogDeps): LabelService {
     reject: (p, id, input, ifMatch, ctx) =>
       withDenialLogged(p, 'approve', id, ctx, () =>
         sql.begin(async (tx) => {
-          const row = await visibleDataset(tx, p, id, true);
-          ensure(canApprove(p, datasetAttributes(row)), 'reject exemptions of this dataset');
-          checkIfMatch(ifMatch, row.version, false);
+          const access = catalogAccess(deps.policy.current());
+          const row = await visibleDataset(tx, access, p, id, true);
           if (row.pending_classification === null || !row.pending_history_id) {
             throw new ApiError('NO_PENDING_PROPOSAL', `Dataset ${id} has no pending exemption proposal.`);
           }
           if (isOwnProposal(p, row.pending_proposed_by)) {
             throw new ApiError('SELF_APPROVAL', 'A proposal is decided by a PPID other than its proposer.');
           }
+          const rule = ensure(access.canApprove(p, datasetAttributes(row), row.pending_proposed_by), 'reject exemptions of this dataset');
+          checkIfMatch(ifMatch, row.version, false);
           const labelVersion = await bumpLabelVersion(tx, id);
           await clearPending(tx, id);
           const back: Classification | null = row.classification;
@@ -333,14 +337,15 @@ export function createLabelService(deps: CatalogDeps): LabelService {
             actor: actorOf(p),
             labelVersion,
           });
-          await recordChange(tx, p, ctx, 'approve', 'exemption proposal rejected by PPID', event);
+          await recordChange(tx, p, ctx, 'approve', rule, event);
           return viewOf(tx, id);
         }),
       ),
 
     async history(p, id) {
-      const row = await visibleDataset(sql, p, id);
-      ensure(canReadHistory(p, datasetAttributes(row)), 'read the label history');
+      const access = catalogAccess(deps.policy.current());
+      const row = await visibleDataset(sql, access, p, id);
+      ensure(access.canReadHistory(p, datasetAttributes(row), row.pending_proposed_by), 'read the label history');
       return (await listLabelEvents(sql, id)).map(labelEventView);
     },
   };

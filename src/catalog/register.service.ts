@@ -1,6 +1,6 @@
 import { ApiError } from '../http/problem.ts';
 import type { Principal } from '../identity/principal.ts';
-import { canManageUnits, overdueScope } from './catalog.access.ts';
+import { catalogAccess } from './catalog.access.ts';
 import { auditPrincipal, decodeCursor, encodeCursor, ensure, type CatalogDeps, type RequestContext } from './catalog.context.ts';
 import { exemptRegister, findFieldsOf, publicRegister, type RegisterRow } from './catalog.repo.ts';
 import type { CreateUnit, ExemptRegisterEntry, PublicRegisterEntry, UnitView } from './catalog.schema.ts';
@@ -48,7 +48,7 @@ export function createRegisterService(deps: CatalogDeps): RegisterService {
     },
 
     async overdueReviews(p, cursor, limit) {
-      const scope = overdueScope(p);
+      const scope = catalogAccess(deps.policy.current()).overdueScope(p);
       if (scope.kind === 'never') {
         if (p.kind === 'anonymous') throw new ApiError('UNAUTHENTICATED', 'The overdue-review list is for PPID and auditors; sign in.');
         throw new ApiError('FORBIDDEN', 'The overdue-review list is for PPID and auditors.');
@@ -63,8 +63,8 @@ export function createRegisterService(deps: CatalogDeps): RegisterService {
     },
 
     async createUnit(p, input, ctx) {
-      ensure(canManageUnits(p), 'add units');
       const parent = parentUnit(input.code);
+      const rule = ensure(catalogAccess(deps.policy.current()).canManageUnits(p, { code: input.code, parent }), 'add units');
       return sql.begin(async (tx) => {
         if (parent !== null && !(await findUnit(tx, parent))) {
           throw new ApiError('REFERENCE_NOT_FOUND', `Unit ${input.code} needs its parent unit ${parent} first.`, {
@@ -78,9 +78,9 @@ export function createRegisterService(deps: CatalogDeps): RegisterService {
           action: 'manage',
           resource: { type: 'Unit', id: input.code },
           effect: 'allow',
-          ruleId: null,
-          reason: 'unit added',
-          policyVersion: null,
+          ruleId: rule.ruleId,
+          reason: rule.reason,
+          policyVersion: rule.policyVersion,
           requestId: ctx.requestId ?? null,
           traceId: ctx.traceId ?? null,
         });

@@ -68,7 +68,18 @@ export function createEngine(set: PolicySet, options: EngineOptions = {}): Polic
   const keyOnSub = set.rules.some((r) => mentionsSub(r.conditions));
   const roleNames = new Set(set.roles);
 
+  // Within one request the same principal object is asked about many times (record, then fields).
+  const byObject = new WeakMap<Principal, Ability>();
+
   function abilityFor(p: Principal): Ability {
+    const seen = byObject.get(p);
+    if (seen) return seen;
+    const ability = abilityForShape(p);
+    byObject.set(p, ability);
+    return ability;
+  }
+
+  function abilityForShape(p: Principal): Ability {
     const roles = p.roles.filter((r) => roleNames.has(r)).sort();
     const key = JSON.stringify([roles, p.unit, [...p.purposes].sort(), keyOnSub ? p.sub : null]);
     const hit = cache.get(key);

@@ -76,6 +76,11 @@ export async function loadPolicies(sources: PolicySource[]): Promise<PolicySet> 
       continue;
     }
     const file = parsed.output;
+    // One file per role, named after it: a typo in either is caught here, not in production.
+    const base = name.replace(/^.*\//, '').replace(/\.ya?ml$/, '');
+    if (base !== file.role) {
+      problems.push({ file: name, ruleId: null, path: 'role', message: `role "${file.role}" does not match the file name (expected "${base}")` });
+    }
     const other = roles.get(file.role);
     if (other) problems.push({ file: name, ruleId: null, path: 'role', message: `role ${file.role} is already defined in ${other}` });
     roles.set(file.role, name);

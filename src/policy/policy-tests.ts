@@ -184,6 +184,10 @@ export function coverageGaps(roles: readonly string[], rows: TestRow[]): string[
   const gaps: string[] = [];
   for (const a of ACTIONS) if (!rows.some((r) => r.action === a)) gaps.push(`no row for action ${a}`);
   for (const s of SUBJECT_TYPES) if (!rows.some((r) => r.subject === s)) gaps.push(`no row for subject type ${s}`);
+  const known = new Set(roles);
+  for (const r of rows) {
+    for (const role of r.principal.roles) if (!known.has(role)) gaps.push(`${r.file}#${r.index}: unknown role ${role}`);
+  }
   for (const role of roles) {
     const mine = rows.filter((r) => r.principal.roles.length === 1 && r.principal.roles[0] === role);
     if (mine.length === 0) {

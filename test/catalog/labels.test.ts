@@ -230,8 +230,11 @@ describe.each(databaseKinds())('catalog labels on %s', (kind) => {
     expect(proposal).toMatchObject({ grounds: EXEMPTION.grounds, consequenceTest: EXEMPTION.consequenceTest, reviewBy: EXEMPTION.reviewBy });
     expect(approval.proposalId).toBe(proposal.id);
     expect((await t.request('GET', '/v1/datasets/lbl-history')).status).toBe(404);
-    expect((await t.request('GET', '/v1/datasets/lbl-history/labels', { token: who.staff32 })).status).toBe(403);
     expect((await t.request('GET', '/v1/datasets/lbl-history/labels', { token: who.staff33 })).status).toBe(404);
+    // Visible (public) but not one's unit: staff of another province may not read the history.
+    await label('lbl-basic', { classification: 'public' });
+    expect((await t.request('GET', '/v1/datasets/lbl-basic', { token: who.staff33 })).status).toBe(200);
+    expect((await t.request('GET', '/v1/datasets/lbl-basic/labels', { token: who.staff33 })).status).toBe(403);
   });
 
   it('refuses UPDATE, DELETE and TRUNCATE on the history table in the database itself', async () => {

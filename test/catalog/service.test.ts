@@ -34,7 +34,7 @@ describe.each(databaseKinds())('catalog service interfaces on %s', (kind) => {
   beforeAll(async () => {
     t = await startCatalogApp(kind);
     audit = recordingAudit();
-    catalog = createCatalogService({ sql: t.db.sql, audit: audit.log });
+    catalog = createCatalogService({ sql: t.db.sql, audit: audit.log, policy: t.deps.services.policy });
   });
   afterAll(() => t.close());
 

@@ -72,17 +72,22 @@ describe('policy loader refuses invalid files with the file, the rule id and wha
     expect((await problemsOf(dup))[0]).toMatchObject({ ruleId: 'r.one', message: 'duplicate rule id (also in r.yaml)' });
     expect((await problemsOf('role: r\nrules: [\n'))[0]!.message).toMatch(/^YAML: /);
     try {
-      await loadPolicies([{ name: 'a.yaml', text: 'role: r\nrules: []\n' }, { name: 'b.yaml', text: 'role: r\nrules: []\n' }]);
+      await loadPolicies([{ name: 'r.yaml', text: 'role: r\nrules: []\n' }, { name: 'r.yml', text: 'role: r\nrules: []\n' }]);
       throw new Error('accepted');
     } catch (error) {
-      expect((error as PolicyLoadError).problems).toEqual([{ file: 'b.yaml', ruleId: null, path: 'role', message: 'role r is already defined in a.yaml' }]);
+      expect((error as PolicyLoadError).problems).toEqual([{ file: 'r.yml', ruleId: null, path: 'role', message: 'role r is already defined in r.yaml' }]);
     }
+  });
+  it('unknown role: a file whose role is not its name', async () => {
+    expect(await problemsOf('role: staf\nrules: []\n', 'staff.yaml')).toEqual([
+      { file: 'staff.yaml', ruleId: null, path: 'role', message: 'role "staf" does not match the file name (expected "staff")' },
+    ]);
   });
   it('the message lists every problem with file and rule', async () => {
     try {
-      await loadPolicies([{ name: 'x.yaml', text: rule('    colour: red\n') }]);
+      await loadPolicies([{ name: 'r.yaml', text: rule('    colour: red\n') }]);
     } catch (error) {
-      expect((error as Error).message).toBe('Invalid policy set:\n  x.yaml rule r.one at rules.0.colour: unknown key colour');
+      expect((error as Error).message).toBe('Invalid policy set:\n  r.yaml rule r.one at rules.0.colour: unknown key colour');
     }
   });
   it('the version is a hash of the content: same text, same version; any change, new version', async () => {

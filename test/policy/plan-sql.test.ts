@@ -21,6 +21,7 @@ interface Row {
   classification: string | null;
   labelPending: boolean;
   steward: string | null;
+  proposedBy: string | null;
 }
 
 const rows: Row[] = [];
@@ -28,7 +29,8 @@ for (const ownerUnit of UNITS)
   for (const classification of CLASSES)
     for (const labelPending of [false, true])
       for (const steward of STEWARDS) {
-        rows.push({ id: rows.length + 1, ownerUnit, unit: UNITS[(rows.length * 7) % UNITS.length]!, classification, labelPending, steward });
+        const n = rows.length;
+        rows.push({ id: n + 1, ownerUnit, unit: UNITS[(n * 7) % UNITS.length]!, classification, labelPending, steward, proposedBy: STEWARDS[(n * 5) % STEWARDS.length]! });
       }
 
 describe.each(databaseKinds())('plan → SQL on %s', (kind) => {
@@ -37,8 +39,8 @@ describe.each(databaseKinds())('plan → SQL on %s', (kind) => {
   beforeAll(async () => {
     db = await freshDatabase(kind);
     const { sql } = db;
-    await sql`create table plan_rows (id integer primary key, owner_unit text not null, unit text not null, classification text, label_pending boolean not null, steward text)`;
-    await sql`insert into plan_rows ${sql(rows.map((r) => ({ id: r.id, owner_unit: r.ownerUnit, unit: r.unit, classification: r.classification, label_pending: r.labelPending, steward: r.steward })))}`;
+    await sql`create table plan_rows (id integer primary key, owner_unit text not null, unit text not null, classification text, label_pending boolean not null, steward text, proposed_by text)`;
+    await sql`insert into plan_rows ${sql(rows.map((r) => ({ id: r.id, owner_unit: r.ownerUnit, unit: r.unit, classification: r.classification, label_pending: r.labelPending, steward: r.steward, proposed_by: r.proposedBy })))}`;
     engine = createEngine(await loadPolicies(await policyFilesIn('policies')()));
   });
   afterAll(() => db.close());
@@ -52,6 +54,7 @@ describe.each(databaseKinds())('plan → SQL on %s', (kind) => {
       classification: sql`classification`,
       labelPending: sql`label_pending`,
       steward: sql`steward`,
+      proposedBy: sql`proposed_by`,
       datasetId: sql`id::text`,
     };
   };
@@ -59,11 +62,11 @@ describe.each(databaseKinds())('plan → SQL on %s', (kind) => {
   const attributesOf = (r: Row, subject: SubjectType): Record<string, unknown> =>
     subject === 'Record'
       ? { datasetId: String(r.id), ownerUnit: r.ownerUnit, unit: r.unit, classification: r.classification }
-      : { id: String(r.id), ownerUnit: r.ownerUnit, classification: r.classification, labelPending: r.labelPending, labelVersion: 1, steward: r.steward, sourceSystem: null, datasetId: String(r.id), proposedBy: null };
+      : { id: String(r.id), ownerUnit: r.ownerUnit, classification: r.classification, labelPending: r.labelPending, labelVersion: 1, steward: r.steward, sourceSystem: null, datasetId: String(r.id), proposedBy: r.proposedBy };
 
   it('returns exactly the rows the engine allows, for any principal, action and purpose', async () => {
     const principal = fc.record({
-      sub: fc.constantFrom('staff-32', 'someone', 'other'),
+      sub: fc.constantFrom('staff-32', 'someone', 'other', null),
       kind: fc.constant('user' as const),
       roles: fc.subarray(['public', 'staff', 'steward', 'ppid', 'auditor', 'service', 'admin', 'nobody'], { minLength: 0, maxLength: 3 }),
       unit: fc.constantFrom(...UNITS, null),

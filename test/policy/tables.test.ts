@@ -31,6 +31,8 @@ describe('policy tables (policies/tests/*.yaml)', () => {
     expect(gaps).toContain('no row for action approve');
     expect(gaps).toContain('no row for subject type AuditEntry');
     expect(gaps).toContain('role staff: no row for a exempt resource outside its unit');
+    const typo = parseTables([{ name: 'u.yaml', text: 'principal: { roles: [staf] }\ncases:\n  - { action: read, resource: Unit@32, effect: deny }\n' }]);
+    expect(coverageGaps(['staff'], typo)).toContain('u.yaml#0: unknown role staf');
   });
 
   it('npm run policy:test prints a table of failures and exits 1 when a row fails', async () => {
