@@ -1,7 +1,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignJWT } from 'jose';
 import { buildMix } from './mix.ts';
@@ -84,6 +84,7 @@ async function stop(child: ChildProcess) {
 }
 
 ensurePeers();
+const loadBefore = loadavg()[0]!;
 const tmp = mkdtempSync(join(tmpdir(), 'jaga-bench-'));
 const key = new TextEncoder().encode(SECRET);
 const sign = (claims: Record<string, unknown>) => new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('2h').sign(key);
@@ -141,6 +142,7 @@ try {
 
 const f = (n: number, d = 2) => (Number.isFinite(n) ? n.toFixed(d) : '-');
 console.log(`\n/v1/check bench — server on core 0, load on core 1, ${SECONDS}s measured per phase, ${mix.length} distinct requests`);
+console.log(`machine load average (1 min) before/after: ${loadBefore.toFixed(2)} / ${loadavg()[0]!.toFixed(2)} — above ~2 on 2 cores, other processes share the pinned cores and the figures are not comparable across runs`);
 console.log(['target'.padEnd(16), 'mode'.padEnd(22), 'req/s'.padStart(9), 'p50 ms'.padStart(8), 'p99 ms'.padStart(8), 'p99.9 ms'.padStart(9), 'non-2xx'.padStart(8), 'errors'.padStart(7)].join(' '));
 for (const { name, mode, r } of rows) {
   console.log([name.padEnd(16), mode.padEnd(22), f(r.rps, 0).padStart(9), f(r.p50).padStart(8), f(r.p99).padStart(8), f(r.p999).padStart(9), String(r.non2xx).padStart(8), String(r.errors).padStart(7)].join(' '));

@@ -95,7 +95,7 @@ export function authzenRoutes(deps: AppDeps) {
         tags: ['authzen'],
         security: 'optional',
         responses: {
-          200: { description: '`{ evaluations: [{ decision, context }] }` in order', schema: EvaluationsOutput },
+          200: { description: '`{ evaluations: [{ decision, context }] }` in order (`{ decision, context }` when `evaluations` is absent)', schema: v.union([EvaluationsOutput, EvaluationOutput]) },
           400: { description: 'Invalid request (VALIDATION_FAILED)' },
           413: { description: 'Too many evaluations (BATCH_TOO_LARGE)' },
         },
@@ -104,7 +104,9 @@ export function authzenRoutes(deps: AppDeps) {
       async (c) => {
         const body = c.req.valid('json');
         const ctx = callContext(c);
-        const items = body.evaluations?.length ? body.evaluations : [{}];
+        // Without `evaluations`, the endpoint behaves as the single evaluation (AuthZEN 1.0 §7).
+        const single = !body.evaluations;
+        const items = body.evaluations ?? [{}];
         if (items.length > deps.config.checkBatchMax) {
           throw new ApiError('BATCH_TOO_LARGE', `At most ${deps.config.checkBatchMax} evaluations per request; this one has ${items.length}.`);
         }
@@ -124,7 +126,7 @@ export function authzenRoutes(deps: AppDeps) {
           out.push(r);
           if ((semantic === 'deny_on_first_deny' && !r.decision) || (semantic === 'permit_on_first_permit' && r.decision)) break;
         }
-        return c.json({ evaluations: out });
+        return c.json(single ? out[0]! : { evaluations: out });
       },
     );
 }

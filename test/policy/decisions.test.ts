@@ -213,6 +213,11 @@ describe.each(databaseKinds())('decision API on %s', (kind) => {
     expect(first.body.evaluations.map((e: { decision: boolean }) => e.decision)).toEqual([false]);
     const permit = await t.request('POST', '/access/v1/evaluations', { token: service, json: { ...body, options: { evaluations_semantic: 'permit_on_first_permit' } } });
     expect(permit.body.evaluations.map((e: { decision: boolean }) => e.decision)).toEqual([false, true]);
+    const { evaluations: _, ...single } = body;
+    const one = await t.request('POST', '/access/v1/evaluations', { token: service, json: { ...single, resource: body.evaluations[1]!.resource } });
+    expect(one.body).toMatchObject({ decision: true });
+    const empty = await t.request('POST', '/access/v1/evaluations', { token: service, json: { ...body, evaluations: [] } });
+    expect(empty.body).toEqual({ evaluations: [] });
   });
 
   it('the anonymous public is decided by the public role through the app itself', async () => {
