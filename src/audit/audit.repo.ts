@@ -156,10 +156,11 @@ export async function entryAt(sql: Queryable, seq: number): Promise<ChainedRow |
   return row ? fromDb(row) : undefined;
 }
 
-export async function retentionAnchor(sql: Queryable, lastSeq: number): Promise<{ last_hash: string } | undefined> {
-  const [row] = await sql<{ last_hash: string }[]>`
-    select last_hash from audit_retention where last_seq = ${lastSeq} order by dropped_at desc limit 1`;
-  return row;
+/** The newest retention record below `seq`: where the kept chain must continue from. */
+export async function retentionAnchor(sql: Queryable, seq: number): Promise<{ lastSeq: number; lastHash: string } | undefined> {
+  const [row] = await sql<{ last_seq: string; last_hash: string }[]>`
+    select last_seq, last_hash from audit_retention where last_seq < ${seq} order by last_seq desc limit 1`;
+  return row ? { lastSeq: Number(row.last_seq), lastHash: row.last_hash } : undefined;
 }
 
 export async function saveCheckpoint(sql: Queryable, c: { seq: number; hash: string; at: Date; signature: string | null }): Promise<void> {

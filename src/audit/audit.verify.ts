@@ -56,16 +56,25 @@ export async function verifyChain(sql: Queryable, o: VerifyOptions = {}): Promis
   let firstBad: BadEntry | undefined;
   let after = expectedSeq - 1;
   let first = true;
+  // Fetch the next page while hashing this one: the walk costs about max(fetch, hash), not their sum.
+  const prefetch = (from: number) => {
+    const p = entriesAfter(sql, from, pageSize);
+    p.catch(() => {}); // handled where awaited; this only keeps an early failure from being "unhandled"
+    return p;
+  };
+  let next = prefetch(after);
   walk: for (;;) {
-    const page = await entriesAfter(sql, after, pageSize);
+    const page = await next;
     if (!page.length) break;
+    after = page[page.length - 1]!.seq;
+    next = page.length < pageSize ? Promise.resolve([]) : prefetch(after);
     for (const e of page) {
       if (first && e.seq > expectedSeq && !(cp && o.fromCheckpoint)) {
-        // Older partitions may have been dropped by retention: the recorded anchor must match.
-        const anchor = await retentionAnchor(sql, e.seq - 1);
-        if (anchor && anchor.last_hash === e.prevHash) {
-          expectedSeq = e.seq;
-          prev = anchor.last_hash;
+        // Older partitions may have been dropped by retention: continue from the last entry they held.
+        const anchor = await retentionAnchor(sql, e.seq);
+        if (anchor) {
+          expectedSeq = anchor.lastSeq + 1;
+          prev = anchor.lastHash;
         }
       }
       first = false;
@@ -86,9 +95,9 @@ export async function verifyChain(sql: Queryable, o: VerifyOptions = {}): Promis
       expectedSeq += 1;
       checked += 1;
     }
-    after = page[page.length - 1]!.seq;
     o.onProgress?.(checked, head.seq);
   }
+  await next.catch(() => []); // a prefetched page left unread after a break
   const lastSeq = expectedSeq - 1;
   if (!firstBad && lastSeq < head.seq) {
     firstBad = { seq: lastSeq + 1, id: null, problem: 'missing', detail: `the head says ${head.seq} entries but the chain ends at ${lastSeq}` };

@@ -31,6 +31,8 @@ interface Pending {
   reject: (e: unknown) => void;
 }
 
+const MAX_ROWS_PER_INSERT = 2000;
+
 const unavailable = (detail: string, cause?: unknown) =>
   new ApiError('AUDIT_UNAVAILABLE', detail, cause === undefined ? {} : { cause });
 
@@ -81,7 +83,8 @@ export class GroupCommitLog implements AuditLog {
     this.#sql = sql;
     this.#o = {
       queueMax: options.queueMax,
-      flushMax: options.flushMax,
+      // 30 parameters a row; PostgreSQL's protocol allows 65 535 per statement.
+      flushMax: Math.min(options.flushMax, MAX_ROWS_PER_INSERT),
       enqueueWaitMs: options.enqueueWaitMs ?? 2000,
       writeTimeoutMs: options.writeTimeoutMs ?? 3000,
       hmacKey: options.hmacKey,

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ensurePartitions, prunePartitions } from '../../src/audit/audit.partitions.ts';
-import { listPartitions } from '../../src/audit/audit.repo.ts';
+import { dropPartition, listPartitions } from '../../src/audit/audit.repo.ts';
 import { verifyChain } from '../../src/audit/audit.verify.ts';
 import type { GroupCommitLog } from '../../src/audit/audit.writer.ts';
 import { connectPostgres } from '../../src/db/postgres.ts';
@@ -103,6 +103,21 @@ describe.each(databaseKinds())('audit writer on %s', (kind) => {
     const month = new Date().toISOString().slice(0, 7).replace('-', 'm');
     const [where] = await sql<{ part: string }[]>`select tableoid::regclass::text as part from audit_entry`;
     expect(where!.part).toBe(`audit_entry_y${month}`);
+  });
+
+  it('verifies from the oldest entry kept after retention dropped a partition, and not after an unrecorded deletion', async () => {
+    t = await startApp(kind);
+    const log = t.deps.services.audit;
+    for (let i = 0; i < 5; i++) await log.appendDurable(entry({ requestId: `old${i}` }));
+    const [p] = await t.db.sql<{ part: string }[]>`select distinct tableoid::regclass::text as part from audit_entry`;
+    await dropPartition(t.db.sql, p!.part); // as retention does: records the last entry it held
+    for (let i = 0; i < 3; i++) await log.appendDurable(entry({ requestId: `new${i}` })); // now in the default partition
+    expect(await verifyChain(t.db.sql)).toMatchObject({ ok: true, checked: 3 });
+    await t.db.sql.begin(async (tx) => {
+      await tx`set local session_replication_role = replica`;
+      await tx`delete from audit_entry where seq = 6`;
+    });
+    expect((await verifyChain(t.db.sql)).firstBad).toMatchObject({ seq: 6, problem: 'missing' });
   });
 
   if (kind === 'postgres') {
