@@ -184,7 +184,7 @@ export function createReadService(deps: ReadDeps): ReadService {
     const limit = Math.min(req.limit ?? (paged ? DEFAULT_LIMIT : streamPage), paged ? MAX_LIMIT : streamPage);
     const after = decodeSeq(req.cursor);
     // The first page is read before anything leaves, so a failing query answers with a problem.
-    const first: RecordRow[] = scope ? await recordPage(sql, d.id, after, sql`${scope} and ${filters}`, limit + 1) : [];
+    const first: RecordRow[] = scope ? await recordPage(sql, d.id, after, sql`${scope} and ${filters}`, limit + 1, columns) : [];
     const more = first.length > limit;
     if (more) first.length = limit;
 
@@ -192,13 +192,13 @@ export function createReadService(deps: ReadDeps): ReadService {
       ? await pseudonymKeyFor(sql, deps.pseudonymMaster, d.id)
       : () => '[redacted]';
     // One projector per outgoing column, built once per read (mask context included).
-    const projectors = columns.map((f): ((data: RecordRow['data']) => Value) => {
+    const projectors = columns.map((f, i): ((row: RecordRow) => Value) => {
       const m = outgoing.get(f.name)!.mask;
-      if (!m) return (data) => data[f.name] ?? null;
+      if (!m) return (row) => row.values[i]!;
       const ctx = { personalData: f.personalData, type: f.type, pseudonymKey: key };
-      return (data) => applyMask(m, data[f.name] ?? null, ctx);
+      return (row) => applyMask(m, row.values[i]!, ctx);
     });
-    const project = (row: RecordRow): Value[] => projectors.map((p) => p(row.data));
+    const project = (row: RecordRow): Value[] => projectors.map((p) => p(row));
     const names = columns.map((f) => f.name);
 
     // The decision is durable before the first byte of a restricted or exempt read leaves.
@@ -286,7 +286,7 @@ export function createReadService(deps: ReadDeps): ReadService {
         ? (rows: RecordRow[]) => {
             let out = '';
             for (const r of rows) {
-              for (let i = 0; i < projectors.length; i++) out += (i ? ',' : '') + csvCell(projectors[i]!(r.data));
+              for (let i = 0; i < projectors.length; i++) out += (i ? ',' : '') + csvCell(projectors[i]!(r));
               out += '\r\n';
             }
             return out;
@@ -294,7 +294,7 @@ export function createReadService(deps: ReadDeps): ReadService {
         : (rows: RecordRow[]) => {
             let out = '';
             for (const r of rows) {
-              for (let i = 0; i < projectors.length; i++) out += keyPrefixes[i] + JSON.stringify(projectors[i]!(r.data));
+              for (let i = 0; i < projectors.length; i++) out += keyPrefixes[i] + JSON.stringify(projectors[i]!(r));
               out += projectors.length ? '}\n' : '{}\n';
             }
             return out;
@@ -302,7 +302,7 @@ export function createReadService(deps: ReadDeps): ReadService {
     const where = scope ? sql`${scope} and ${filters}` : null;
     // Keyset pages, the next one fetched while the current one is rendered and sent.
     const fetchAfter = (seq: string): Promise<RecordRow[]> => {
-      const page = recordPage(sql, d.id, BigInt(seq), where!, streamPage + 1);
+      const page = recordPage(sql, d.id, BigInt(seq), where!, streamPage + 1, columns);
       page.catch(() => {}); // awaited by the next pull; a cancelled stream must not leave it unhandled
       return page;
     };

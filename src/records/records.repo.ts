@@ -1,17 +1,11 @@
 import type { Queryable } from '../db/database.ts';
 import type { Fragment } from '../policy/plan-sql.ts';
-import type { Value } from './record-values.ts';
+import type { FieldType, Value } from './record-values.ts';
 
 /** SQL of the records capability (migrations/0004_records.sql). */
 
 export interface NewRecord {
   dataset_id: string;
-  unit: string;
-  data: Record<string, Value>;
-}
-
-export interface RecordRow {
-  seq: string;
   unit: string;
   data: Record<string, Value>;
 }
@@ -27,17 +21,49 @@ export async function insertRecords(sql: Queryable, rows: NewRecord[]): Promise<
   )}`;
 }
 
+/** A record as read: its cursor and the values of the fields asked for, in that order. */
+export interface RecordRow {
+  seq: string;
+  values: Value[];
+}
+
+/** A field to read: its name and type (values come back as text and are typed here). */
+export interface ReadColumn {
+  name: string;
+  type: FieldType;
+}
+
+const typed = (type: FieldType, text: string | null): Value => {
+  if (text === null) return null;
+  if (type === 'integer' || type === 'number') return Number(text);
+  if (type === 'boolean') return text === 'true';
+  return text;
+};
+
 /**
  * One keyset page of a dataset's records after `afterSeq`, already restricted by `where`
- * (row scope and filters, built by records.sql.ts). Never fetches rows the caller may not see.
+ * (row scope and filters, built by read.service.ts). Never fetches rows the caller may not see,
+ * and only the fields that leave: omitted fields stay in the database.
  */
-export async function recordPage(sql: Queryable, datasetId: string, afterSeq: bigint, where: Fragment, limit: number): Promise<RecordRow[]> {
-  return sql<RecordRow[]>`
-    select r.seq::text as seq, r.unit, r.data
+export async function recordPage(
+  sql: Queryable,
+  datasetId: string,
+  afterSeq: bigint,
+  where: Fragment,
+  limit: number,
+  columns: ReadColumn[],
+): Promise<RecordRow[]> {
+  const list = columns.reduce<Fragment>((acc, c) => sql`${acc}, r.data->>${c.name}::text`, sql`r.seq::text`);
+  const rows = await sql`
+    select ${list}
     from records r
     where r.dataset_id = ${datasetId} and r.seq > ${afterSeq.toString()}::bigint and ${where}
     order by r.seq
-    limit ${limit}`;
+    limit ${limit}`.values();
+  return rows.map((row) => ({
+    seq: row[0] as string,
+    values: columns.map((c, i) => typed(c.type, row[i + 1] as string | null)),
+  }));
 }
 
 export async function countRecords(sql: Queryable, datasetId: string): Promise<number> {
