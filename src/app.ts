@@ -11,6 +11,7 @@ import { authenticate } from './identity/identity.middleware.ts';
 import { identityRoutes } from './identity/identity.routes.ts';
 import { authzenRoutes } from './policy/authzen.routes.ts';
 import { decisionRoutes } from './policy/decision.routes.ts';
+import { recordsRoutes } from './records/records.routes.ts';
 import { auditRoutes } from './audit/audit.routes.ts';
 import { healthRoutes } from './system/health.routes.ts';
 import { httpTelemetry } from './telemetry/http-middleware.ts';
@@ -45,6 +46,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route('/', catalogRoutes(deps));
   app.route('/', decisionRoutes(deps));
   app.route('/', authzenRoutes(deps));
+  app.route('/', recordsRoutes(deps));
   app.route('/', auditRoutes(deps));
 
   const allowed = allowedMethods(app);

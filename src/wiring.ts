@@ -7,6 +7,9 @@ import type { ResourceResolver } from './policy/engine.types.ts';
 import { createPolicyService, describeProblems, policyReadiness, type PolicyService, type PolicySourceReader } from './policy/policy.service.ts';
 import type { AuditLog } from './audit/audit.port.ts';
 import { wireAudit } from './audit/audit.wiring.ts';
+import { createIngestService, type IngestService } from './records/ingest.service.ts';
+import { createPublicCatalog } from './records/public.service.ts';
+import { createReadService, type ReadService } from './records/read.service.ts';
 
 /** Every capability's services, built once from the core dependencies. */
 export interface Services {
@@ -15,11 +18,15 @@ export interface Services {
   audit: AuditLog;
   /** Verifies bearer tokens into principals (src/identity). */
   identity: TokenVerifier;
+  catalog: CatalogService;
   /** The policy set in force (src/policy); `current()` is the engine every decision goes through. */
   policy: PolicyService;
   /** Resolves `{ type, id }` resources for /v1/check (the catalog provides datasets). */
   resources: ResourceResolver;
-  catalog: CatalogService;
+  /** Records (src/records): ingest, enforced reads and the open-data export. */
+  ingest: IngestService;
+  reads: ReadService;
+  openData: ReturnType<typeof createPublicCatalog>;
 }
 
 /** Until a capability resolves a type, its ids are unknown: /v1/check denies them, never errors. */
@@ -60,5 +67,11 @@ export async function wire(
   const catalog = createCatalogService({ sql, audit, policy });
   // Tokens may name only roles the policy set in force defines (read at each verification, so reloads apply).
   const identity = createTokenVerifier(core.config.jwt, { knownRoles: () => policy.current().roles, logger: core.logger });
-  return { ...core, services: { migrations, audit, identity, policy, resources: catalog.resolver, catalog } };
+  const services = { migrations, audit: audit as AuditLog, identity, catalog, policy, resources: catalog.resolver } as Services;
+  // Records read the audit log in force at request time (services.audit).
+  const recordsDeps = { sql, catalog, policy, audit: () => services.audit };
+  services.ingest = createIngestService(recordsDeps);
+  services.reads = createReadService({ ...recordsDeps, pseudonymMaster: core.config.pseudonymKey, logger: core.logger });
+  services.openData = createPublicCatalog(recordsDeps);
+  return { ...core, services };
 }

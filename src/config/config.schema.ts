@@ -70,6 +70,8 @@ export const EnvSchema = v.object({
   AUDIT_RETENTION_MONTHS: positiveInt('120', 'expected a whole number of months'),
   // Records (see src/records): master key from which per-dataset pseudonym keys are derived.
   PSEUDONYM_KEY: secret('PSEUDONYM_KEY'),
+  // Records: largest record upload accepted (streamed, never held in memory); default 1 GiB.
+  RECORDS_UPLOAD_MAX_BYTES: positiveInt('1073741824'),
   // OpenTelemetry: the standard variables; nothing is exported unless an endpoint is set.
   OTEL_SERVICE_NAME: v.optional(v.string(), 'jaga'),
   OTEL_EXPORTER_OTLP_ENDPOINT: url('expected an http(s) URL', /^https?:\/\//),

@@ -25,6 +25,7 @@ export interface Config {
   checkBatchMax: number;
   audit: { hmacKey?: string; queueMax: number; flushMax: number; retentionMonths: number };
   pseudonymKey: string | undefined;
+  recordsUploadMaxBytes: number;
   otel: {
     serviceName: string;
     endpoint: string | undefined;
@@ -97,6 +98,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       retentionMonths: e.AUDIT_RETENTION_MONTHS,
     }),
     pseudonymKey: e.PSEUDONYM_KEY,
+    recordsUploadMaxBytes: e.RECORDS_UPLOAD_MAX_BYTES,
     otel: {
       serviceName: e.OTEL_SERVICE_NAME,
       endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,

@@ -1,0 +1,172 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import postgres from 'postgres';
+import { boot } from '../../src/boot.ts';
+import { loadConfig } from '../../src/config/config.ts';
+import { connectPostgres } from '../../src/db/postgres.ts';
+import type { Principal } from '../../src/identity/principal.ts';
+import { createLogger } from '../../src/system/logger.ts';
+import { csvLine } from '../../src/records/formats.ts';
+import { DATASET_ID, FIELDS, report } from './data.ts';
+
+/**
+ * npm run bench:export — on a throwaway PostgreSQL 15 (scripts/pg-throwaway.sh):
+ *  1. CSV import of BENCH_ROWS (default 1 000 000) violation reports through `npm run import`;
+ *  2. the enforced read with masking over HTTP, as CSV and as NDJSON (each on a fresh server
+ *     process, whose peak RSS is read from /proc/<pid>/status VmHWM);
+ *  3. PostgreSQL's own COPY (SELECT …) TO STDOUT of the same rows as the ceiling.
+ */
+const ROOT = join(import.meta.dirname, '../..');
+const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
+const dir = mkdtempSync(join(tmpdir(), 'jaga-bench-export-'));
+const say = (s: string) => process.stdout.write(s + '\n');
+
+function vm(pid: number, key: 'VmHWM' | 'VmRSS'): number {
+  try {
+    const m = new RegExp(`${key}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Polls a child's peak RSS until it exits (VmHWM is gone once it has). */
+function watchPeak(child: ChildProcess): () => number {
+  let peak = 0;
+  const timer = setInterval(() => (peak = Math.max(peak, vm(child.pid!, 'VmHWM'))), 100);
+  child.once('exit', () => clearInterval(timer));
+  return () => Math.max(peak, vm(child.pid!, 'VmHWM'));
+}
+
+const url = execFileSync('bash', [join(ROOT, 'scripts/pg-throwaway.sh'), 'start', dir], { encoding: 'utf8' }).trim();
+try {
+  say(`PostgreSQL: ${url}  rows: ${ROWS.toLocaleString('en')}  node ${process.version}`);
+
+  // Schema and the dataset (restricted, owned by West Java).
+  {
+    const db = connectPostgres(url, { max: 2 });
+    const app = await boot({ config: loadConfig({ LOG_LEVEL: 'error', DATABASE_URL: url }), db, logger: createLogger('error') });
+    const steward: Principal = { sub: 'bench-steward', kind: 'user', roles: ['steward'], unit: '32', purposes: [] };
+    await app.deps.services.catalog.createDataset(
+      steward,
+      { id: DATASET_ID, title: 'Laporan pelanggaran Pemilu 2024 (bench)', ownerUnit: '32', sourceSystem: 'SIGAPLAPOR', fields: FIELDS.map((f) => ({ ...f })) } as never,
+      {},
+    );
+    await app.deps.services.catalog.labelDataset(steward, DATASET_ID, { classification: 'restricted' } as never, undefined, {});
+    await app.close();
+  }
+
+  // 1. CSV file and import.
+  const file = join(dir, 'reports.csv');
+  {
+    const out = createWriteStream(file);
+    const names = [...FIELDS.map((f) => f.name), '_unit'];
+    out.write(csvLine(names));
+    let buf = '';
+    for (let i = 0; i < ROWS; i++) {
+      const r = report(i);
+      buf += csvLine(names.map((n) => r[n] ?? null));
+      if (buf.length > 1 << 20) {
+        if (!out.write(buf)) await once(out, 'drain');
+        buf = '';
+      }
+    }
+    out.end(buf);
+    await once(out, 'finish');
+  }
+  const fileMb = statSync(file).size / 1048576;
+  const importer = spawn(process.execPath, [join(ROOT, 'src/cli/import.ts'), '--dataset', DATASET_ID, file], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', DATABASE_URL: url, LOG_LEVEL: 'error' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const importPeak = watchPeak(importer);
+  let importOut = '';
+  importer.stdout!.on('data', (d: Buffer) => (importOut += d.toString()));
+  const t0 = performance.now();
+  const [code] = (await once(importer, 'exit')) as [number];
+  const importS = (performance.now() - t0) / 1000;
+  if (code !== 0) throw new Error(`import failed: ${importOut}`);
+  say(`import (npm run import, CSV ${fileMb.toFixed(0)} MB): ${ROWS.toLocaleString('en')} rows in ${importS.toFixed(1)} s = ${Math.round(ROWS / importS).toLocaleString('en')} rows/s (process incl. boot), peak RSS ${importPeak().toFixed(0)} MB`);
+  say(`  ${importOut.trim()}`);
+
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  await sql`vacuum analyze records`;
+
+  // 2. COPY ceiling (warm once, then measure).
+  const cols = FIELDS.map((f) => `data->>'${f.name}'`).join(', ');
+  async function copy(what: 'csv' | 'jsonb'): Promise<{ rows: number; s: number; mb: number }> {
+    const q =
+      what === 'csv'
+        ? `copy (select ${cols} from records where dataset_id = '${DATASET_ID}' order by seq) to stdout with (format csv)`
+        : `copy (select data from records where dataset_id = '${DATASET_ID}' order by seq) to stdout`;
+    const t = performance.now();
+    let bytes = 0;
+    let rows = 0;
+    const stream = await sql.unsafe(q).readable();
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      bytes += chunk.length;
+      for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) rows++;
+    }
+    return { rows, s: (performance.now() - t) / 1000, mb: bytes / 1048576 };
+  }
+  await copy('csv');
+  const copyCsv = await copy('csv');
+  const copyJson = await copy('jsonb');
+  await sql.end();
+
+  // 3. Enforced reads over HTTP, each on a fresh server process.
+  async function jagaExport(accept: string, nodeFlags: string[] = []): Promise<{ rows: number; s: number; mb: number; peak: number; base: number; masked: string }> {
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const server = spawn(process.execPath, [...nodeFlags, join(ROOT, 'bench/export/server.ts'), url, String(port)], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const peak = watchPeak(server);
+    await new Promise<void>((resolve, reject) => {
+      server.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
+      server.once('exit', () => reject(new Error('server exited')));
+    });
+    const base = vm(server.pid!, 'VmRSS');
+    const t = performance.now();
+    const res = await fetch(`http://127.0.0.1:${port}/v1/datasets/${DATASET_ID}/records`, { headers: { accept, 'x-purpose': 'penanganan-pelanggaran' } });
+    if (res.status !== 200) throw new Error(`export ${accept}: ${res.status} ${await res.text()}`);
+    let bytes = 0;
+    let rows = 0;
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      bytes += chunk.byteLength;
+      for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) rows++;
+    }
+    const s = (performance.now() - t) / 1000;
+    const result = { rows: accept === 'text/csv' ? rows - 1 : rows, s, mb: bytes / 1048576, peak: peak(), base, masked: res.headers.get('x-jaga-fields-masked') ?? '' };
+    server.kill('SIGTERM');
+    await once(server, 'exit');
+    return result;
+  }
+  const csv = await jagaExport('text/csv');
+  const nd = await jagaExport('application/x-ndjson');
+  // The same with V8's heap capped: what the streaming itself needs, beside what V8 keeps by default.
+  const CAP = ['--max-old-space-size=96', '--max-semi-space-size=4'];
+  const csvCap = await jagaExport('text/csv', CAP);
+  const ndCap = await jagaExport('application/x-ndjson', CAP);
+
+  const rate = (r: { rows: number; s: number }) => Math.round(r.rows / r.s);
+  const line = (name: string, r: { rows: number; s: number; mb: number }, extra = '') =>
+    say(`${name.padEnd(62)} ${String(r.rows).padStart(9)} rows ${r.s.toFixed(2).padStart(7)} s ${rate(r).toLocaleString('en').padStart(10)} rows/s ${r.mb.toFixed(0).padStart(5)} MB${extra}`);
+  say('');
+  say(`masked fields: ${csv.masked}`);
+  line('PostgreSQL COPY (select columns) CSV', copyCsv);
+  line('PostgreSQL COPY (select data) jsonb text', copyJson);
+  line('Jaga enforced read, masked, CSV (HTTP)', csv, `  peak RSS ${csv.peak.toFixed(0)} MB (idle ${csv.base.toFixed(0)} MB)  ${((100 * rate(csv)) / rate(copyCsv)).toFixed(0)}% of COPY CSV`);
+  line('Jaga enforced read, masked, NDJSON (HTTP)', nd, `  peak RSS ${nd.peak.toFixed(0)} MB (idle ${nd.base.toFixed(0)} MB)  ${((100 * rate(nd)) / rate(copyJson)).toFixed(0)}% of COPY jsonb`);
+  line('  same, node ' + CAP.join(' '), csvCap, `  peak RSS ${csvCap.peak.toFixed(0)} MB  ${((100 * rate(csvCap)) / rate(copyCsv)).toFixed(0)}% of COPY CSV`);
+  line('  same, node ' + CAP.join(' '), ndCap, `  peak RSS ${ndCap.peak.toFixed(0)} MB  ${((100 * rate(ndCap)) / rate(copyJson)).toFixed(0)}% of COPY jsonb`);
+  if (csv.rows !== ROWS || nd.rows !== ROWS || csvCap.rows !== ROWS || ndCap.rows !== ROWS) throw new Error(`row counts differ: csv ${csv.rows}, ndjson ${nd.rows}, expected ${ROWS}`);
+} finally {
+  execFileSync('bash', [join(ROOT, 'scripts/pg-throwaway.sh'), 'stop', dir]);
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,160 @@
+import type { AuditLog } from '../audit/audit.port.ts';
+import type { CatalogService, FieldForRead } from '../catalog/catalog.service.ts';
+import { isWithin } from '../catalog/unit-code.ts';
+import type { Sql } from '../db/database.ts';
+import { ApiError, type FieldError } from '../http/problem.ts';
+import type { Principal } from '../identity/principal.ts';
+import type { PolicyService } from '../policy/policy.service.ts';
+import { splitCsv, splitJsonArray, splitNdjson, type RawRecord, type UploadFormat } from './ingest.parse.ts';
+import { normaliseValue, type Value } from './record-values.ts';
+import { canIngest, canSeeDataset } from './records.access.ts';
+import { insertRecords, type NewRecord } from './records.repo.ts';
+
+export interface IngestDeps {
+  sql: Sql;
+  catalog: Pick<CatalogService, 'getFieldsForRead'>;
+  policy: Pick<PolicyService, 'current'>;
+  audit: () => AuditLog;
+}
+
+export interface IngestContext {
+  requestId?: string | null;
+  traceId?: string | null;
+  /** Called after each stored batch (the CLI's progress display). */
+  onProgress?: (rows: number) => void;
+}
+
+/** Offending records listed in a RECORDS_INVALID answer, at most. */
+export const ERROR_CAP = 100;
+/** Rows per multi-row INSERT. */
+export const BATCH_ROWS = 1000;
+const UNIT_CODE = /^(RI|[0-9]{2}(\.[0-9]{2}(\.[0-9]{2}(\.[0-9]{4})?)?)?)$/;
+
+/**
+ * Validates one record against the dataset's fields: unknown names and type errors are listed
+ * as `line N: field`. The record's own office may be given as `_unit` (or `unit` when the
+ * dataset has no field of that name); it must lie within the dataset's owner unit.
+ */
+export function checkRecord(
+  raw: RawRecord,
+  fields: Map<string, FieldForRead>,
+  ownerUnit: string,
+): { record: { unit: string; data: Record<string, Value> } } | { errors: FieldError[] } {
+  const at = `line ${raw.line}`;
+  if (typeof raw.value !== 'object' || raw.value === null || Array.isArray(raw.value)) {
+    return { errors: [{ path: at, message: 'expected an object of field values' }] };
+  }
+  const errors: FieldError[] = [];
+  const data: Record<string, Value> = {};
+  let unit = ownerUnit;
+  for (const [name, rawValue] of Object.entries(raw.value)) {
+    const field = fields.get(name);
+    if (!field) {
+      if (name === '_unit' || name === 'unit') {
+        if (rawValue === null || rawValue === undefined || rawValue === '') continue;
+        if (typeof rawValue !== 'string' || !UNIT_CODE.test(rawValue)) errors.push({ path: `${at}: ${name}`, message: 'expected a unit code' });
+        else if (!isWithin(rawValue, ownerUnit)) errors.push({ path: `${at}: ${name}`, message: `unit ${rawValue} is not within the dataset's owner unit ${ownerUnit}` });
+        else unit = rawValue;
+        continue;
+      }
+      errors.push({ path: `${at}: ${name}`, message: 'unknown field' });
+      continue;
+    }
+    const v = normaliseValue(field.type, rawValue, raw.fromText);
+    if ('error' in v) errors.push({ path: `${at}: ${name}`, message: v.error });
+    else data[name] = v.value;
+  }
+  return errors.length ? { errors } : { record: { unit, data } };
+}
+
+export interface IngestService {
+  ingest(p: Principal, datasetId: string, format: UploadFormat, body: AsyncIterable<Uint8Array>, ctx: IngestContext): Promise<{ inserted: number }>;
+}
+
+export function createIngestService(deps: IngestDeps): IngestService {
+  return {
+    async ingest(p, datasetId, format, body, ctx) {
+      const read = await deps.catalog.getFieldsForRead(datasetId);
+      const engine = deps.policy.current();
+      if (!read || !canSeeDataset(engine, p, read.dataset).allow) throw new ApiError('NOT_FOUND', `There is no dataset ${datasetId}.`);
+      const decision = canIngest(engine, p, read.dataset);
+      if (!decision.allow) throw new ApiError('FORBIDDEN', `Not allowed to load records into ${datasetId}: ${decision.reason}.`);
+      const fields = new Map(read.fields.map((f) => [f.name, f]));
+      const owner = read.dataset.ownerUnit;
+
+      // One transaction: any error (invalid record, broken body, dropped connection) rolls back every batch.
+      return deps.sql.begin(async (tx) => {
+        const errors: FieldError[] = [];
+        let invalid = 0;
+        let inserted = 0;
+        let batch: NewRecord[] = [];
+        // One INSERT in flight while the next batch is parsed: the database and the parser overlap.
+        let inflight: Promise<void> = Promise.resolve();
+        const flush = async () => {
+          const rows = batch;
+          batch = [];
+          await inflight;
+          if (rows.length === 0) return;
+          const p = insertRecords(tx, rows).then(() => {
+            inserted += rows.length;
+            ctx.onProgress?.(inserted);
+          });
+          p.catch(() => {}); // awaited by the next flush (or below); a parse error must not leave it unhandled
+          inflight = p;
+        };
+
+        let source: AsyncIterable<RawRecord | { header: string[] }>;
+        if (format === 'csv') source = splitCsv(body);
+        else if (format === 'ndjson') source = splitNdjson(body);
+        else source = splitJsonArray(body);
+
+        // Unknown CSV columns are reported once, against the header line.
+        let unknownColumns: string[] = [];
+        for await (const item of source) {
+          if ('header' in item) {
+            unknownColumns = item.header.filter((name) => !fields.has(name) && name !== '_unit' && name !== 'unit');
+            for (const name of unknownColumns) {
+              invalid++;
+              if (errors.length < ERROR_CAP) errors.push({ path: `line 1: ${name}`, message: 'unknown field' });
+            }
+            continue;
+          }
+          for (const name of unknownColumns) delete (item.value as Record<string, unknown>)[name];
+          const checked = checkRecord(item, fields, owner);
+          if ('errors' in checked) {
+            invalid++;
+            for (const e of checked.errors) if (errors.length < ERROR_CAP) errors.push(e);
+            continue;
+          }
+          // Once anything is invalid nothing will be kept: keep reading only to list the errors.
+          if (invalid > 0) continue;
+          batch.push({ dataset_id: datasetId, unit: checked.record.unit, data: checked.record.data });
+          if (batch.length >= BATCH_ROWS) await flush();
+        }
+        if (invalid > 0) {
+          throw new ApiError('RECORDS_INVALID', `${invalid} record(s) do not match the dataset ${datasetId}; nothing was stored.`, {
+            errors,
+            extensions: { invalidRecords: invalid, errorsTruncated: invalid > errors.length || errors.length >= ERROR_CAP },
+          });
+        }
+        await flush();
+        await inflight;
+        await deps.audit().appendWithin(tx, {
+          event: 'catalog_change',
+          principal: { sub: p.sub, kind: p.kind, roles: [...p.roles], unit: p.unit },
+          action: 'ingest',
+          resource: { type: 'Dataset', id: datasetId, classification: read.dataset.classification, labelVersion: read.dataset.labelVersion },
+          effect: 'allow',
+          ruleId: decision.ruleId,
+          reason: decision.reason,
+          policyVersion: decision.policyVersion,
+          rowCount: inserted,
+          requestId: ctx.requestId ?? null,
+          traceId: ctx.traceId ?? null,
+          details: { format },
+        });
+        return { inserted };
+      });
+    },
+  };
+}

@@ -1,0 +1,105 @@
+import type { MaskKind } from '../policy/engine.types.ts';
+import type { FieldType, Value } from './record-values.ts';
+
+/**
+ * The masks a policy rule may choose for a field (engine.types.ts MaskKind). Each takes a
+ * stored value and returns what may leave; null stays null. A mask never returns the value
+ * whole, and pseudonyms are keyed so they cannot be reversed or recomputed without the key.
+ */
+export interface MaskContext {
+  /** personal-data category of the field (api-contract.md), shapes the partial mask. */
+  personalData: string;
+  type: FieldType;
+  /** HMAC-SHA-256 key of this dataset, for pseudonyms. */
+  pseudonymKey: CryptoKeyLike;
+}
+
+/** A precomputed HMAC (node:crypto) keyed for one dataset. */
+export type CryptoKeyLike = (value: string) => string;
+
+const STAR = '*';
+const stars = (n: number) => STAR.repeat(Math.max(n, 0));
+
+/** NIK and other identity numbers: first 4 digits (province + regency) and last 2 (domain.md §3, §6). */
+function partialDigits(s: string, head: number, tail: number): string {
+  const digits = s.replace(/[\s.-]/g, '');
+  if (digits.length <= head + tail) return stars(digits.length);
+  return digits.slice(0, head) + stars(digits.length - head - tail) + digits.slice(-tail);
+}
+
+function partialEmail(s: string): string {
+  const at = s.lastIndexOf('@');
+  if (at < 1) return stars(s.length);
+  return s[0] + stars(Math.max(at - 1, 3)) + s.slice(at);
+}
+
+function partialName(s: string): string {
+  return s
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((w) => w[0] + stars(w.length - 1))
+    .join(' ');
+}
+
+function partialText(s: string): string {
+  if (s.length <= 2) return stars(s.length);
+  return s.slice(0, 2) + stars(Math.min(s.length - 2, 12));
+}
+
+export function partial(value: string, personalData: string): string {
+  switch (personalData) {
+    case 'nik':
+    case 'kk':
+    case 'npwp':
+      return partialDigits(value, 4, 2);
+    case 'phone':
+      return partialDigits(value, 4, 2);
+    case 'email':
+      return partialEmail(value);
+    case 'name':
+      return partialName(value);
+    default:
+      return partialText(value);
+  }
+}
+
+/** Coarser values: dates to their year, numbers to a band of ten, identifiers to their region. */
+export function generalise(value: Value, type: FieldType, personalData: string): Value {
+  if (value === null) return null;
+  if (type === 'date' || type === 'datetime') return String(value).slice(0, 4);
+  if (type === 'integer' || type === 'number') {
+    const lo = Math.floor(Number(value) / 10) * 10;
+    return `${lo}-${lo + 9}`;
+  }
+  if (type === 'boolean') return '[redacted]';
+  const s = String(value);
+  switch (personalData) {
+    case 'nik':
+    case 'kk':
+      return s.replace(/[\s.-]/g, '').slice(0, 4); // the regency/city the number was issued in
+    case 'email':
+      return s.includes('@') ? s.slice(s.lastIndexOf('@') + 1) : '[redacted]';
+    case 'address': {
+      const parts = s.split(',').map((p) => p.trim()).filter(Boolean);
+      return parts.length > 1 ? parts[parts.length - 1]! : '[redacted]';
+    }
+    default:
+      return '[redacted]';
+  }
+}
+
+/** Applies `kind` to one value. */
+export function applyMask(kind: MaskKind, value: Value, ctx: MaskContext): Value {
+  if (value === null) return null;
+  switch (kind) {
+    case 'partial':
+      if (ctx.type === 'date' || ctx.type === 'datetime') return generalise(value, ctx.type, ctx.personalData);
+      return partial(String(value), ctx.personalData);
+    case 'pseudonym':
+      return ctx.pseudonymKey(String(value));
+    case 'generalise':
+      return generalise(value, ctx.type, ctx.personalData);
+    case 'redact':
+      return '[redacted]';
+  }
+}

@@ -1,0 +1,47 @@
+import type { CatalogService } from '../catalog/catalog.service.ts';
+import type { Sql } from '../db/database.ts';
+import { ApiError } from '../http/problem.ts';
+import { ANONYMOUS } from '../identity/principal.ts';
+import type { PolicyService } from '../policy/policy.service.ts';
+import { openDataField } from './read.service.ts';
+import { publicDatasets } from './records.repo.ts';
+import type { PublicDataset } from './records.schema.ts';
+
+/** The open-data catalogue: public datasets with the fields the open-data export carries. */
+export function createPublicCatalog(deps: { sql: Sql; catalog: Pick<CatalogService, 'getFieldsForRead'>; policy: Pick<PolicyService, 'current'> }) {
+  return {
+    async list(cursor: string | undefined, limit: number): Promise<{ items: PublicDataset[]; nextCursor: string | null }> {
+      let after: string | null = null;
+      if (cursor) {
+        after = Buffer.from(cursor, 'base64url').toString('utf8');
+        if (!/^[a-z0-9][a-z0-9-]{1,63}$/.test(after)) {
+          throw new ApiError('VALIDATION_FAILED', 'The cursor is not valid.', { errors: [{ path: 'query.cursor', message: 'not a cursor this API issued' }] });
+        }
+      }
+      const rows = await publicDatasets(deps.sql, after, limit + 1);
+      const more = rows.length > limit;
+      if (more) rows.length = limit;
+      const engine = deps.policy.current();
+      const items: PublicDataset[] = [];
+      for (const row of rows) {
+        const read = await deps.catalog.getFieldsForRead(row.id);
+        if (!read || !engine.decide({ principal: ANONYMOUS, action: 'read', subject: 'Dataset', resource: { ...read.dataset } }).allow) continue;
+        const decided = engine.decideFields(ANONYMOUS, read.fields, null);
+        const fields = read.fields
+          .filter((f, i) => decided[i]!.outcome === 'whole' && openDataField(f))
+          .map((f) => ({ name: f.name, type: f.type }));
+        items.push({
+          id: row.id,
+          title: row.title,
+          description: row.description,
+          ownerUnit: row.owner_unit,
+          updatedAt: row.updated_at.toISOString(),
+          labelVersion: row.label_version,
+          fields,
+          records: `/v1/public/datasets/${row.id}/records`,
+        });
+      }
+      return { items, nextCursor: more ? Buffer.from(rows.at(-1)!.id, 'utf8').toString('base64url') : null };
+    },
+  };
+}

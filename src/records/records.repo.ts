@@ -1,0 +1,102 @@
+import type { Queryable } from '../db/database.ts';
+import type { Fragment } from '../policy/plan-sql.ts';
+import type { FieldType, Value } from './record-values.ts';
+
+/** SQL of the records capability (migrations/0004_records.sql). */
+
+export interface NewRecord {
+  dataset_id: string;
+  unit: string;
+  data: Record<string, Value>;
+}
+
+/** One multi-row INSERT (COPY FROM STDIN hangs on PGlite). */
+export async function insertRecords(sql: Queryable, rows: NewRecord[]): Promise<void> {
+  if (rows.length === 0) return;
+  await sql`insert into records ${sql(
+    rows.map((r) => ({ dataset_id: r.dataset_id, unit: r.unit, data: sql.json(r.data as never) })),
+    'dataset_id',
+    'unit',
+    'data',
+  )}`;
+}
+
+/** A record as read: its cursor and the values of the fields asked for, in that order. */
+export interface RecordRow {
+  seq: string;
+  values: Value[];
+}
+
+/** A field to read: its name and type (values come back as text and are typed here). */
+export interface ReadColumn {
+  name: string;
+  type: FieldType;
+}
+
+const typed = (type: FieldType, text: string | null): Value => {
+  if (text === null) return null;
+  if (type === 'integer' || type === 'number') return Number(text);
+  if (type === 'boolean') return text === 'true';
+  return text;
+};
+
+/**
+ * One keyset page of a dataset's records after `afterSeq`, already restricted by `where`
+ * (row scope and filters, built by read.service.ts). Never fetches rows the caller may not see,
+ * and only the fields that leave: omitted fields stay in the database.
+ */
+export async function recordPage(
+  sql: Queryable,
+  datasetId: string,
+  afterSeq: bigint,
+  where: Fragment,
+  limit: number,
+  columns: ReadColumn[],
+): Promise<RecordRow[]> {
+  const list = columns.reduce<Fragment>((acc, c) => sql`${acc}, r.data->>${c.name}::text`, sql`r.seq::text`);
+  const rows = await sql`
+    select ${list}
+    from records r
+    where r.dataset_id = ${datasetId} and r.seq > ${afterSeq.toString()}::bigint and ${where}
+    order by r.seq
+    limit ${limit}`.values();
+  return rows.map((row) => ({
+    seq: row[0] as string,
+    values: columns.map((c, i) => typed(c.type, row[i + 1] as string | null)),
+  }));
+}
+
+export async function countRecords(sql: Queryable, datasetId: string): Promise<number> {
+  const [row] = await sql<{ n: number }[]>`select count(*)::int as n from records where dataset_id = ${datasetId}`;
+  return row!.n;
+}
+
+/** The dataset's random pseudonym secret, created on first use (used when PSEUDONYM_KEY is unset). */
+export async function pseudonymSecret(sql: Queryable, datasetId: string): Promise<Uint8Array> {
+  const fresh = crypto.getRandomValues(new Uint8Array(32));
+  await sql`
+    insert into record_pseudonym_secrets (dataset_id, secret) values (${datasetId}, ${Buffer.from(fresh)})
+    on conflict (dataset_id) do nothing`;
+  const [row] = await sql<{ secret: Uint8Array }[]>`select secret from record_pseudonym_secrets where dataset_id = ${datasetId}`;
+  return new Uint8Array(row!.secret);
+}
+
+export interface PublicDatasetRow {
+  id: string;
+  title: string;
+  description: string;
+  owner_unit: string;
+  updated_at: Date;
+  label_version: number;
+}
+
+/** Datasets that are effectively public (no pending exemption), keyset by id. */
+export async function publicDatasets(sql: Queryable, afterId: string | null, limit: number): Promise<PublicDatasetRow[]> {
+  return sql<PublicDatasetRow[]>`
+    select id, title, description, owner_unit, updated_at, label_version
+    from datasets
+    where effective_classification = 'public' and pending_classification is null
+      and (${afterId}::text is null or id > ${afterId})
+    order by id
+    limit ${limit}`;
+}

@@ -1,0 +1,160 @@
+import { Hono, type Context } from 'hono';
+import type { AppEnv } from '../http/context.ts';
+import { describe, type ResponseSpec } from '../http/openapi.ts';
+import { ApiError } from '../http/problem.ts';
+import { valid } from '../http/validate.ts';
+import { negotiate } from './formats.ts';
+import { uploadFormat } from './ingest.parse.ts';
+import type { IngestService } from './ingest.service.ts';
+import type { createPublicCatalog } from './public.service.ts';
+import { MAX_LIMIT, type Filter, type FilterOp, type ReadRequest, type ReadResult, type ReadService } from './read.service.ts';
+import { DatasetParamSchema, IngestResultSchema, PublicDatasetPageSchema, PublicListQuerySchema, RecordPageSchema } from './records.schema.ts';
+
+const TAGS = ['records'];
+const problem = (description: string): ResponseSpec => ({ description });
+const READ_TYPES = ['application/json', 'application/x-ndjson', 'text/csv'];
+const RESERVED = new Set(['cursor', 'limit', 'purpose']);
+const FILTER_KEY = /^([a-z][a-z0-9_]{0,62})(?:\[(eq|gt|gte|lt|lte)\])?$/;
+
+/**
+ * The query string of a records read: `cursor`, `limit`, `purpose`, and filters
+ * `<field>=<value>` (equality) or `<field>[gt|gte|lt|lte|eq]=<value>` (ranges).
+ */
+export function readRequestOf(c: Context<AppEnv>, datasetId: string): ReadRequest {
+  const format = negotiate(c.req.header('accept'));
+  const query = c.req.queries();
+  const one = (name: string): string | undefined => {
+    const all = query[name];
+    if (all && all.length > 1) throw new ApiError('VALIDATION_FAILED', `Give ${name} once.`, { errors: [{ path: `query.${name}`, message: 'repeated' }] });
+    return all?.[0];
+  };
+  const limitText = one('limit');
+  let limit: number | undefined;
+  if (limitText !== undefined) {
+    limit = /^\d{1,4}$/.test(limitText) ? Number(limitText) : NaN;
+    if (!(limit >= 1 && limit <= MAX_LIMIT)) {
+      throw new ApiError('VALIDATION_FAILED', 'The limit is not valid.', { errors: [{ path: 'query.limit', message: `expected 1-${MAX_LIMIT}` }] });
+    }
+  }
+  const filters: Filter[] = [];
+  for (const [key, values] of Object.entries(query)) {
+    if (RESERVED.has(key)) continue;
+    const m = FILTER_KEY.exec(key);
+    if (!m) throw new ApiError('VALIDATION_FAILED', `Unknown query parameter ${key}.`, { errors: [{ path: `query.${key}`, message: 'expected <field> or <field>[gt|gte|lt|lte]' }] });
+    for (const value of values) filters.push({ field: m[1]!, op: (m[2] ?? 'eq') as FilterOp, value });
+  }
+  const headerPurpose = c.req.header('x-purpose')?.trim();
+  const queryPurpose = one('purpose')?.trim();
+  if (headerPurpose && queryPurpose && headerPurpose !== queryPurpose) {
+    throw new ApiError('VALIDATION_FAILED', 'X-Purpose and ?purpose= disagree.', { errors: [{ path: 'query.purpose', message: 'differs from X-Purpose' }] });
+  }
+  return {
+    datasetId,
+    format,
+    purpose: headerPurpose || queryPurpose || null,
+    cursor: one('cursor'),
+    limit,
+    filters,
+    requestId: c.get('requestId'),
+    traceId: c.get('traceId') ?? null,
+  };
+}
+
+function send(result: ReadResult): Response {
+  return new Response(result.body, { status: result.status, headers: result.headers });
+}
+
+/** Counts bytes as they stream by and stops the upload past the cap. */
+async function* capped(body: ReadableStream<Uint8Array> | null, max: number): AsyncGenerator<Uint8Array> {
+  if (!body) return;
+  let total = 0;
+  for await (const chunk of body) {
+    total += chunk.byteLength;
+    if (total > max) throw new ApiError('PAYLOAD_TOO_LARGE', `The upload exceeds ${max} bytes (RECORDS_UPLOAD_MAX_BYTES).`);
+    yield chunk;
+  }
+}
+
+const readDoc = (summary: string, security: 'optional' | 'none') =>
+  describe({
+    summary,
+    description:
+      'Accept: application/json ({ items, nextCursor }), application/x-ndjson or text/csv (streamed; without `limit` the whole export from `cursor`, ' +
+      'with `limit` one page and the next cursor in X-Next-Cursor). Filters: `<field>=<value>`, `<field>[gt|gte|lt|lte]=<value>` on fields seen whole. ' +
+      'Headers: X-Decision-Id, X-Jaga-Fields-Masked, X-Jaga-Fields-Omitted, X-Jaga-Omitted-Reason.',
+    tags: TAGS,
+    security,
+    responses: {
+      200: { description: 'Records as the policies allow', schema: RecordPageSchema, contentTypes: READ_TYPES },
+      400: problem('VALIDATION_FAILED: bad cursor, limit or filter'),
+      403: problem('FILTER_NOT_ALLOWED, PURPOSE_NOT_HELD'),
+      404: problem('NOT_FOUND (also when not visible)'),
+      406: problem('NOT_ACCEPTABLE'),
+      503: problem('AUDIT_UNAVAILABLE: the disclosure could not be recorded; nothing was sent'),
+    },
+  });
+
+export function recordsRoutes(deps: {
+  config: { recordsUploadMaxBytes: number };
+  services: { ingest: IngestService; reads: ReadService; openData: ReturnType<typeof createPublicCatalog> };
+}) {
+  const { ingest, reads, openData } = deps.services;
+  return new Hono<AppEnv>()
+    .post(
+      '/v1/datasets/:id/records',
+      describe({
+        summary: 'Load records into a dataset (JSON array, NDJSON or CSV; streamed; all or nothing)',
+        description:
+          'Each record is checked against the dataset fields and types; a record may name its office in `_unit` (or `unit`), within the owner unit. ' +
+          'Any invalid record rejects the whole upload with RECORDS_INVALID listing `line N: field` (up to 100).',
+        tags: TAGS,
+        security: 'bearer',
+        requestContentTypes: ['application/x-ndjson', 'text/csv'],
+        responses: {
+          201: { description: '{ inserted }', schema: IngestResultSchema },
+          400: problem('MALFORMED_BODY'),
+          403: problem('FORBIDDEN: not a steward of the owning unit'),
+          404: problem('NOT_FOUND'),
+          413: problem('PAYLOAD_TOO_LARGE'),
+          415: problem('UNSUPPORTED_MEDIA_TYPE'),
+          422: problem('RECORDS_INVALID: nothing stored; errors list line numbers and fields'),
+        },
+      }),
+      valid('param', DatasetParamSchema),
+      async (c) => {
+        const format = uploadFormat(c.req.header('content-type'));
+        if (!format) throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'Send records as application/json (an array), application/x-ndjson or text/csv.');
+        const result = await ingest.ingest(c.get('principal'), c.req.valid('param').id, format, capped(c.req.raw.body, deps.config.recordsUploadMaxBytes), {
+          requestId: c.get('requestId'),
+          traceId: c.get('traceId') ?? null,
+        });
+        return c.json(result, 201);
+      },
+    )
+    .get(
+      '/v1/datasets/:id/records',
+      readDoc('Read a dataset’s records through the policies: row scope, fields whole/masked/omitted, purpose of use', 'optional'),
+      valid('param', DatasetParamSchema),
+      async (c) => send(await reads.read(c.get('principal'), readRequestOf(c, c.req.valid('param').id))),
+    )
+    .get(
+      '/v1/public/datasets',
+      describe({
+        summary: 'Open data: the public datasets and the fields their export carries (anonymous)',
+        tags: TAGS,
+        security: 'none',
+        responses: { 200: { description: '{ items, nextCursor }', schema: PublicDatasetPageSchema }, 400: problem('VALIDATION_FAILED') },
+      }),
+      valid('query', PublicListQuerySchema),
+      async (c) => {
+        const q = c.req.valid('query');
+        return c.json(await openData.list(q.cursor, q.limit ?? 100));
+      },
+    )
+    .get(
+      '/v1/public/datasets/:id/records',
+      readDoc('Open data: the records of a public dataset, public fields only, the same for every caller (anonymous)', 'none'),
+      valid('param', DatasetParamSchema),
+      async (c) => send(await reads.readPublic(readRequestOf(c, c.req.valid('param').id))),
+    );
+}
