@@ -6,6 +6,7 @@ import { createLogger } from '../system/logger.ts';
 import { Readiness } from '../system/readiness.ts';
 import { noopTelemetry } from '../telemetry/telemetry.ts';
 import { wire } from '../wiring.ts';
+import { bundledPolicies } from './worker-policies.ts';
 
 /** Cloudflare bindings: plain variables plus a Hyperdrive binding to PostgreSQL. */
 interface WorkerEnv {
@@ -40,7 +41,7 @@ export default {
         readiness: new Readiness(),
         lifecycle: new Lifecycle(),
       },
-      { migrations: null },
+      { migrations: null, policySource: async () => bundledPolicies },
     );
     return createApp(deps).fetch(request);
   },

@@ -1,12 +1,18 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { migrate } from '../../src/db/migrate.ts';
+import { readMigrationFiles } from '../../src/db/migration-files.ts';
+import { databaseKinds, freshDatabase } from '../helpers/databases.ts';
 import { freePort, ROOT } from '../helpers/process.ts';
 
 // The same app under workerd (wrangler's local runtime, from npm), offline.
 describe('the Workers entry point', () => {
-  it('serves /healthz and the error model under workerd', { timeout: 120_000 }, async () => {
+  it('serves /healthz, the error model and, with PostgreSQL through Hyperdrive, decisions from the bundled policies', { timeout: 120_000 }, async () => {
     const port = await freePort();
+    // Hyperdrive's local connection string points at a migrated throwaway database when there is one.
+    const db = databaseKinds().includes('postgres') ? await freshDatabase('postgres') : undefined;
+    if (db) await migrate(db.sql, readMigrationFiles());
     const child = spawn(
       process.execPath,
       [join(ROOT, 'node_modules/wrangler/bin/wrangler.js'), 'dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(await freePort())],
@@ -18,6 +24,7 @@ describe('the Workers entry point', () => {
           WRANGLER_SEND_METRICS: 'false',
           CLOUDFLARE_CF_FETCH_ENABLED: 'false',
           CI: 'true',
+          ...(db ? { CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE: db.url!.replace('jaga@', 'jaga:local@') } : {}),
         },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
@@ -42,9 +49,25 @@ describe('the Workers entry point', () => {
       expect(missing.status).toBe(404);
       expect(missing.headers.get('content-type')).toBe('application/problem+json');
       expect(((await missing.json()) as { code: string }).code).toBe('ROUTE_NOT_FOUND');
+      if (db) {
+        const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+        const readiness = (await ready.json()) as { checks: Record<string, { ok: boolean }> };
+        expect(readiness.checks.database?.ok, JSON.stringify(readiness)).toBe(true);
+        expect(readiness.checks.policies?.ok, JSON.stringify(readiness)).toBe(true);
+        const check = await fetch(`http://127.0.0.1:${port}/v1/check`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ action: 'read', resource: { type: 'Dataset', attributes: { id: 'd', ownerUnit: '32', classification: 'public', labelPending: false, labelVersion: 1, steward: null, sourceSystem: null } } }),
+        });
+        const decision = (await check.json()) as { allow: boolean; policyVersion: string };
+        expect(check.status, JSON.stringify(decision)).toBe(200);
+        expect(decision.allow).toBe(true);
+        expect(decision.policyVersion).toMatch(/^[0-9a-f]{8,}$/);
+      }
     } finally {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
+      await db?.close();
     }
   });
 });
