@@ -1,74 +1,16 @@
-import { Hono } from 'hono';
-import { jwtVerify } from 'jose';
-import { catalogRoutes } from '../../src/catalog/catalog.routes.ts';
-import type { AppEnv } from '../../src/http/context.ts';
-import { onError } from '../../src/http/on-error.ts';
-import { requestId } from '../../src/http/request-id.ts';
-import { ANONYMOUS, type Principal } from '../../src/identity/principal.ts';
-import { recordsRoutes } from '../../src/records/records.routes.ts';
-import { createLogger } from '../../src/system/logger.ts';
-import { startApp, TEST_JWT_SECRET, type TestApp, type TestResponse } from '../helpers/app.ts';
+import { startApp, type TestApp } from '../helpers/app.ts';
 import type { DatabaseKind } from '../helpers/databases.ts';
 import { tokenFor } from '../catalog/catalog-app.ts';
 
 export { tokenFor };
-const key = new TextEncoder().encode(TEST_JWT_SECRET);
 
-/**
- * Boots the whole app. While the identity capability is not merged (the foundation's placeholder
- * treats every caller as anonymous), the catalog and records routes are served behind a
- * stand-in that verifies the same test tokens; services, database and error model are the real
- * ones either way, and once tokens are honoured requests go through the real app unchanged.
- */
+/** Boots the whole app (real identity, routes, services, database and error model). */
 export async function startRecordsApp(kind: DatabaseKind, env: Record<string, string> = {}): Promise<TestApp> {
   const t = await startApp(kind, env);
+  // Guard: the suites below are only meaningful if the app honours the test tokens.
   const probe = await t.request('GET', '/v1/me', { token: await tokenFor({ sub: 'probe', roles: ['staff'], unit: '32' }) });
-  if (probe.body?.sub === 'probe') return t;
-
-  const app = new Hono<AppEnv>();
-  app.use('*', requestId);
-  app.use('*', async (c, next) => {
-    const header = c.req.header('authorization');
-    let principal: Principal = ANONYMOUS;
-    if (header?.startsWith('Bearer ')) {
-      const { payload } = await jwtVerify(header.slice(7), key, { algorithms: ['HS256'] });
-      principal = {
-        sub: String(payload.sub),
-        kind: payload.kind === 'service' ? 'service' : 'user',
-        roles: (payload.roles as string[]) ?? [],
-        unit: (payload.unit as string | undefined) ?? null,
-        purposes: (payload.purposes as string[]) ?? [],
-      };
-    }
-    c.set('principal', principal);
-    c.set('traceId', undefined);
-    await next();
-  });
-  app.route('/', catalogRoutes(t.deps));
-  app.route('/', recordsRoutes(t.deps));
-  app.onError(onError(createLogger('silent')));
-
-  return {
-    ...t,
-    async request(method, path, opts = {}): Promise<TestResponse> {
-      const headers: Record<string, string> = { ...opts.headers };
-      if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-      let body = opts.body;
-      if (opts.json !== undefined) {
-        body = JSON.stringify(opts.json);
-        headers['content-type'] ??= 'application/json';
-      }
-      const res = await app.request(path, { method, headers, ...(body !== undefined ? { body, duplex: 'half' } : {}) } as RequestInit);
-      const text = await res.text();
-      let parsed: unknown;
-      try {
-        parsed = text ? JSON.parse(text) : undefined;
-      } catch {
-        parsed = undefined;
-      }
-      return { status: res.status, headers: res.headers, text, body: parsed };
-    },
-  };
+  if (probe.body?.sub !== 'probe') throw new Error(`the app does not honour test tokens: ${probe.text}`);
+  return t;
 }
 
 export const PURPOSE = 'penanganan-pelanggaran';
