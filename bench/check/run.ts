@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +10,7 @@ import { buildMix } from './mix.ts';
  * `npm run bench:check`: /v1/check against Cerbos and a raw Hono ceiling, in one run.
  * Each server is pinned to core 0 and the load generator to core 1 (taskset). Phases: closed-loop
  * saturation, then a fixed-rate open loop. Prints req/s, p50/p99/p99.9 and the ratios.
- * Env: BENCH_SECONDS (measured seconds per phase, default 8), BENCH_RATE (open-loop req/s, default 2000),
+ * Env: BENCH_DB (postgres | pglite, default postgres), BENCH_SECONDS (measured seconds per phase, default 8), BENCH_RATE (open-loop req/s, default 2000),
  * BENCH_CONNECTIONS (saturation connections, default 16).
  */
 const ROOT = join(import.meta.dirname, '../..');
@@ -96,6 +96,7 @@ const run = (name: string, port: number, reqs: unknown[]) => {
   rows.push({ name, mode: `open loop ${RATE}/s`, r: load(port, reqs, { rate: RATE, connections: 64 }) });
 };
 
+let databaseUrl: string | undefined;
 try {
   // 1. The ceiling: raw Hono.
   const helloPort = await freePort();
@@ -104,25 +105,41 @@ try {
   rows.push({ name: 'hono hello', mode: `saturation (${CONNECTIONS} conn)`, r: load(helloPort, helloReqs, { connections: CONNECTIONS }) });
   await stop(hello);
 
-  // 2. Jaga: /v1/check, a service asking about a mix of principals, every decision to the audit log.
-  const jagaPort = await freePort();
-  const jaga = await start(
-    'jaga',
-    node,
-    [join(import.meta.dirname, 'jaga-server.ts')],
-    {
-      PORT: String(jagaPort),
-      JWT_SECRET: SECRET,
-      JAGA_DATA_DIR: join(tmp, 'data'),
-      POLICY_DIR: join(ROOT, 'policies'),
-      LOG_LEVEL: 'warn',
-      BENCH_PROBE_TOKEN: await sign({ sub: 'bench-probe', roles: ['staff'], unit: '32' }),
-    },
-    `http://127.0.0.1:${jagaPort}/v1/check`,
-  );
+  // 2. Jaga: /v1/check, a service asking about a mix of principals; every decision to the audit log
+  //    (on PostgreSQL pinned to the server's core, or the embedded PGlite with BENCH_DB=pglite),
+  //    then the same with logging off, to measure what logging costs.
+  // Its own folder directly under the temp dir: the server runs as another user and must reach it.
+  const pgDir = mkdtempSync(join(tmpdir(), 'jaga-bench-pg-'));
+  if ((process.env.BENCH_DB ?? 'postgres') === 'postgres') {
+    databaseUrl = execFileSync('bash', [join(ROOT, 'scripts/pg-throwaway.sh'), 'start', pgDir], { encoding: 'utf8' }).trim();
+    const pid = readFileSync(join(pgDir, 'data/postmaster.pid'), 'utf8').split('\n')[0]!;
+    if (existsSync('/usr/bin/taskset')) execFileSync('taskset', ['-a', '-cp', '0', pid], { stdio: 'ignore' });
+  }
   const jagaReqs = mix.map((m) => ({ method: 'POST', path: '/v1/check', body: JSON.stringify(m.jaga), headers: { authorization: `Bearer ${caller}` } }));
-  run('jaga /v1/check', jagaPort, jagaReqs);
-  await stop(jaga);
+  try {
+    for (const audit of ['on', 'off'] as const) {
+      const jagaPort = await freePort();
+      const jaga = await start(
+        'jaga',
+        node,
+        [join(import.meta.dirname, 'jaga-server.ts')],
+        {
+          PORT: String(jagaPort),
+          JWT_SECRET: SECRET,
+          ...(databaseUrl ? { DATABASE_URL: databaseUrl } : { JAGA_DATA_DIR: join(tmp, `data-${audit}`) }),
+          POLICY_DIR: join(ROOT, 'policies'),
+          LOG_LEVEL: 'warn',
+          BENCH_AUDIT: audit,
+        },
+        `http://127.0.0.1:${jagaPort}/healthz`,
+      );
+      run(audit === 'on' ? 'jaga /v1/check' : 'jaga, audit off', jagaPort, jagaReqs);
+      await stop(jaga);
+    }
+  } finally {
+    if (databaseUrl) execFileSync('bash', [join(ROOT, 'scripts/pg-throwaway.sh'), 'stop', pgDir]);
+    rmSync(pgDir, { recursive: true, force: true });
+  }
 
   // 3. Cerbos PDP, the equivalent policy, CheckResources over HTTP.
   const cerbosPort = await freePort();
@@ -151,4 +168,5 @@ const sat = (name: string) => rows.find((x) => x.name === name && x.mode.startsW
 const j = sat('jaga /v1/check');
 const c = sat('cerbos');
 const h = sat('hono hello');
-console.log(`\nratios at saturation: jaga / cerbos = ${f(j.rps / c.rps)}x (target ≥ 8x); jaga / hono ceiling = ${f((100 * j.rps) / h.rps, 1)}% (target ≥ 45%); jaga p99 = ${f(j.p99)} ms (target ≤ 5 ms)`);
+const off = sat('jaga, audit off');
+console.log(`\nratios at saturation: jaga / cerbos = ${f(j.rps / c.rps)}x (target ≥ 8x); jaga / hono ceiling = ${f((100 * j.rps) / h.rps, 1)}% (target ≥ 45%); jaga p99 = ${f(j.p99)} ms (target ≤ 5 ms); with logging / without = ${f((100 * j.rps) / off.rps, 1)}% (target ≥ 85%); database: ${databaseUrl ? 'PostgreSQL 15' : 'PGlite'}`);
