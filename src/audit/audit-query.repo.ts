@@ -2,6 +2,7 @@ import type postgres from 'postgres';
 import type { Queryable } from '../db/database.ts';
 import type { AuditScope } from './audit.access.ts';
 import type { DbEntry } from './audit.repo.ts';
+import { conditionToSql } from '../policy/plan-sql.ts';
 
 export interface EntryFilter {
   principal?: string | undefined;
@@ -28,10 +29,22 @@ function within(sql: Queryable, column: 'principal_unit' | 'resource_unit', ance
 const touchesUnit = (sql: Queryable, unit: string) =>
   unit === 'RI' ? sql`true` : sql`(${within(sql, 'principal_unit', unit)} or ${within(sql, 'resource_unit', unit)})`;
 
+/**
+ * The policy's condition on AuditEntry as SQL: an entry is in scope when the condition holds with
+ * `unit` taken as its principal's unit, or as its resource's unit. An entry without a unit belongs
+ * to the body as a whole (`RI`), so a national grant covers it and a regional one does not.
+ */
+export function scopeClause(sql: Queryable, scope: AuditScope): Fragment {
+  if (scope.kind === 'all') return sql`true`;
+  const side = (column: 'principal_unit' | 'resource_unit') =>
+    conditionToSql(sql, scope.condition, { unit: sql`coalesce(${sql(column)}, 'RI')`, datasetId: sql`dataset_id` });
+  return sql`(${side('principal_unit')} or ${side('resource_unit')})`;
+}
+
 /** The WHERE clause for a scope and filters; values only as parameters. */
 export function whereClause(sql: Queryable, scope: AuditScope, f: EntryFilter, extra: Fragment[] = []): Fragment {
   const c: Fragment[] = [...extra];
-  if (scope.kind === 'unit') c.push(touchesUnit(sql, scope.unit));
+  if (scope.kind !== 'all') c.push(scopeClause(sql, scope));
   if (f.principal) c.push(sql`principal_sub = ${f.principal}`);
   if (f.unit) c.push(touchesUnit(sql, f.unit));
   if (f.dataset) c.push(sql`dataset_id = ${f.dataset}`);

@@ -34,7 +34,7 @@ function send<T>(c: Context<AppEnv>, a: Answer<T>): Response {
 }
 
 export function auditRoutes(deps: AppDeps) {
-  const service = createAuditService({ sql: deps.db.sql, log: deps.services.audit, hmacKey: deps.config.audit.hmacKey });
+  const service = createAuditService({ sql: deps.db.sql, log: deps.services.audit, policy: deps.services.policy, hmacKey: deps.config.audit.hmacKey });
   return new Hono<AppEnv>()
     .get(
       '/v1/audit/decisions',

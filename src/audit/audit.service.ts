@@ -1,7 +1,8 @@
 import type { Sql } from '../db/database.ts';
 import { ApiError } from '../http/problem.ts';
 import type { Principal } from '../identity/principal.ts';
-import { auditScope, type AuditScope, type AuditUse } from './audit.access.ts';
+import type { PolicyService } from '../policy/policy.service.ts';
+import { auditScope, type AuditUse } from './audit.access.ts';
 import { CONTENT_TYPES, csvLine, ENTRY_CSV_HEADER, entryCsvCells, rowsToCsv, toItem, type Format } from './audit.format.ts';
 import { signCheckpoint, type Checkpoint } from './audit.hash.ts';
 import type { AuditLog } from './audit.port.ts';
@@ -19,6 +20,7 @@ export interface ReadContext {
 export interface AuditServiceDeps {
   sql: Sql;
   log: AuditLog;
+  policy: PolicyService;
   hmacKey?: string | undefined;
 }
 
@@ -35,28 +37,26 @@ export function createAuditService(deps: AuditServiceDeps) {
   const { sql, log } = deps;
 
   async function authorize(ctx: ReadContext, use: AuditUse, what: string, details: Record<string, string | number | boolean | null>) {
+    const access = auditScope(deps.policy.current(), ctx.principal, use);
     const entry = (effect: 'allow' | 'deny', reason: string) => ({
       event: 'audit_read' as const,
       principal: { sub: ctx.principal.sub, kind: ctx.principal.kind, roles: ctx.principal.roles, unit: ctx.principal.unit },
       action: 'audit',
       resource: { type: 'AuditEntry', id: what },
       effect,
-      ruleId: 'audit.access',
+      ruleId: access.ruleId,
       reason,
-      policyVersion: null,
+      policyVersion: access.policyVersion,
       requestId: ctx.requestId,
       traceId: ctx.traceId ?? null,
       details,
     });
-    let scope: AuditScope;
-    try {
-      scope = auditScope(ctx.principal, use);
-    } catch (error) {
-      if (error instanceof ApiError) await log.append(entry('deny', error.message));
-      throw error;
+    if (!access.allow) {
+      await log.append(entry('deny', access.reason));
+      throw access.error;
     }
-    await log.appendDurable(entry('allow', scope.kind === 'all' ? 'auditor reads the whole log' : `ppid reads unit ${scope.unit}`));
-    return scope;
+    await log.appendDurable(entry('allow', access.reason));
+    return access.scope;
   }
 
   const filterDetails = (f: Record<string, unknown>, format: Format) => {

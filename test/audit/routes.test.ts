@@ -1,3 +1,6 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditItem } from '../../src/audit/audit.schema.ts';
 import { startApp, type TestApp } from '../helpers/app.ts';
@@ -9,8 +12,11 @@ const ppid32 = await tokenFor('ppid-32', ['ppid'], '32');
 
 describe.each(databaseKinds())('audit routes on %s', (kind) => {
   let t: TestApp;
+  // A private copy of the policy set, so one test can change the rules and reload them.
+  const policyDir = mkdtempSync(join(tmpdir(), 'jaga-audit-policies-'));
   beforeAll(async () => {
-    t = await startApp(kind, { AUDIT_HMAC_KEY: 'audit-hmac-key-audit-hmac-key-0123456789' });
+    cpSync('policies', policyDir, { recursive: true });
+    t = await startApp(kind, { AUDIT_HMAC_KEY: 'audit-hmac-key-audit-hmac-key-0123456789', POLICY_DIR: policyDir });
     const log = t.deps.services.audit;
     const in32 = { sub: 'u-32', kind: 'user', roles: ['staff'], unit: '32.01' };
     const in33 = { sub: 'u-33', kind: 'user', roles: ['staff'], unit: '33' };
@@ -28,6 +34,7 @@ describe.each(databaseKinds())('audit routes on %s', (kind) => {
   });
   afterAll(async () => {
     await t.close();
+    rmSync(policyDir, { recursive: true, force: true });
   });
 
   it('answers 401 to the anonymous public and 403 to other roles, and logs the refused attempt', async () => {
@@ -131,5 +138,40 @@ describe.each(databaseKinds())('audit routes on %s', (kind) => {
     expect(res.status).toBe(200);
     expect(res.body.ok).toBe(true);
     expect(res.body.checked).toBeGreaterThan(10);
+  });
+
+  it('decides through the policy engine: auditors see all, a national PPID all but the chain, admins nothing', async () => {
+    // An auditor of a regional unit still reads every entry and verifies the chain (auditor.audit.read).
+    const regionalAuditor = await tokenFor('aud-33', ['auditor'], '33');
+    const all = await getAs(t, regionalAuditor, '/v1/audit/decisions?dataset=voters&effect=allow&limit=1000');
+    expect((all.body.items as AuditItem[]).map((i) => i.requestId)).toEqual(['d0', 'd1', 'd2', 'd3', 'd4']);
+    expect((await getAs(t, regionalAuditor, '/v1/audit/verify')).status).toBe(200);
+    const ppidRI = await tokenFor('ppid-ri', ['ppid'], 'RI');
+    const national = await getAs(t, ppidRI, '/v1/audit/decisions?event=disclosure&limit=1000');
+    expect(new Set((national.body.items as AuditItem[]).map((i) => i.resource.id))).toEqual(new Set(['voters', 'reports', 'rulings']));
+    expect((await getAs(t, ppidRI, '/v1/audit/checkpoint')).status).toBe(403);
+    const admin = await getAs(t, await tokenFor('admin-1', ['admin'], 'RI'), '/v1/audit/reports/denied');
+    expect(admin.status).toBe(403);
+    expect((await getAs(t, await tokenFor('both', ['auditor', 'admin'], 'RI'), '/v1/audit/decisions')).status).toBe(403);
+    // The log names the rule and the policy version that granted the read.
+    await getAs(t, ppid32, '/v1/audit/reports/denied', { 'x-request-id': 'ppid-read-rule' });
+    const read = await getAs(t, auditor, '/v1/audit/decisions?requestId=ppid-read-rule');
+    expect(read.body.items[0]).toMatchObject({ effect: 'allow', ruleId: 'ppid.audit.read-unit', policyVersion: t.deps.services.policy.current().version });
+  });
+
+  it('follows the rules in force: without the PPID rule a PPID is refused, with it back the unit is readable again', async () => {
+    const file = join(policyDir, 'ppid.yaml');
+    const original = readFileSync(file, 'utf8');
+    const without = original.replace(/ {2}- id: ppid\.audit\.read-unit[\s\S]*?reason: [^\n]*\n/, '');
+    expect(without).not.toContain('ppid.audit.read-unit');
+    writeFileSync(file, without);
+    try {
+      expect(await t.deps.services.policy.reload()).toMatchObject({ ok: true, changed: true });
+      expect((await getAs(t, ppid32, '/v1/audit/decisions')).status).toBe(403);
+    } finally {
+      writeFileSync(file, original);
+      await t.deps.services.policy.reload();
+    }
+    expect((await getAs(t, ppid32, '/v1/audit/decisions')).status).toBe(200);
   });
 });
