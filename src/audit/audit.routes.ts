@@ -10,6 +10,8 @@ import {
   DecisionQuerySchema,
   DeniedRowSchema,
   DisclosureRowSchema,
+  OpennessQuerySchema,
+  OpennessReportSchema,
   ReportQuerySchema,
   VerifyQuerySchema,
   VerifyResultSchema,
@@ -90,5 +92,18 @@ export function auditRoutes(deps: AppDeps) {
       }),
       valid('query', ReportQuerySchema),
       async (c) => send(c, await service.denied(ctxOf(c), c.req.valid('query'), negotiate(c.req.header('accept')))),
+    )
+    .get(
+      '/v1/audit/reports/openness',
+      describe({
+        summary: 'Openness statistics for the annual public-information report: datasets per classification per unit, exemptions by legal ground, overdue reviews',
+        description:
+          'From the catalog. JSON: the whole report. CSV / NDJSON (by Accept): one table, chosen by `part` (units, grounds, overdue). auditor: every unit; ppid: datasets of their unit. `asOf` (default today, UTC) decides which reviews are overdue.',
+        tags: ['audit'],
+        security: 'bearer',
+        responses: { 200: { description: 'The report, or one part as CSV / NDJSON', schema: OpennessReportSchema, contentTypes: EXPORT_TYPES }, ...denied },
+      }),
+      valid('query', OpennessQuerySchema),
+      async (c) => send(c, await service.openness(ctxOf(c), c.req.valid('query'), negotiate(c.req.header('accept')))),
     );
 }

@@ -8,8 +8,9 @@ import { signCheckpoint, type Checkpoint } from './audit.hash.ts';
 import type { AuditLog } from './audit.port.ts';
 import { deniedReport, disclosureReport, findEntries, whereClause, type EntryFilter } from './audit-query.repo.ts';
 import { fromDb, readHead, saveCheckpoint } from './audit.repo.ts';
-import type { AuditItem, DecisionQuery, DeniedRow, DisclosureRow, ReportQuery } from './audit.schema.ts';
+import type { AuditItem, DecisionQuery, DeniedRow, DisclosureRow, OpennessQuery, OpennessReport, ReportQuery } from './audit.schema.ts';
 import { verifyChain, type VerifyResult } from './audit.verify.ts';
+import { datasetScope, datasetsPerUnit, exemptionsByGround, overdueReviews } from './openness.repo.ts';
 
 export interface ReadContext {
   principal: Principal;
@@ -164,7 +165,55 @@ export function createAuditService(deps: AuditServiceDeps) {
       if (format === 'json') return { kind: 'json', body: { items } };
       return report(format, ['principal', 'kind', 'principalUnit', 'attempts', 'datasets', 'actions', 'first', 'last'], items);
     },
+
+    /**
+     * Openness statistics for the annual public-information report (UU 14/2008 art. 7, 12):
+     * datasets per classification per unit, exemptions by legal ground, overdue reviews. JSON is
+     * the whole report; CSV / NDJSON one `part` (a spreadsheet holds one table).
+     */
+    async openness(ctx: ReadContext, q: OpennessQuery, format: Format): Promise<Answer<OpennessReport>> {
+      const scope = await authorize(ctx, 'reports', 'report:openness', filterDetails(q, format));
+      const asOf = q.asOf ?? new Date().toISOString().slice(0, 10);
+      const where = datasetScope(sql, scope);
+      // One query after another: the embedded database has one connection.
+      const unitRows = await datasetsPerUnit(sql, where, q.unit);
+      const groundRows = await exemptionsByGround(sql, where, q.unit);
+      const overdueRows = await overdueReviews(sql, where, q.unit, asOf);
+      const units = unitRows.map((r) => ({
+        unit: r.unit,
+        unitName: r.unit_name,
+        total: Number(r.total),
+        public: Number(r.public),
+        restricted: Number(r.restricted),
+        exempt: Number(r.exempt),
+        pending: Number(r.pending),
+        unlabelled: Number(r.unlabelled),
+      }));
+      const sum = (k: 'total' | 'public' | 'restricted' | 'exempt' | 'pending' | 'unlabelled') => units.reduce((n, u) => n + u[k], 0);
+      const grounds = groundRows.map((r) => ({ ground: r.ground, statute: statuteOf(r.ground), datasets: Number(r.datasets), units: Number(r.units), pending: Number(r.pending) }));
+      const overdue = overdueRows.map((r) => ({
+        dataset: r.dataset,
+        title: r.title,
+        unit: r.unit,
+        reviewBy: r.review_by,
+        daysOverdue: Number(r.days_overdue),
+        grounds: Array.isArray(r.grounds) ? r.grounds.map(String) : [],
+      }));
+      if (format === 'json') {
+        const totals = { total: sum('total'), public: sum('public'), restricted: sum('restricted'), exempt: sum('exempt'), pending: sum('pending'), unlabelled: sum('unlabelled') };
+        return { kind: 'json', body: { asOf, unit: q.unit ?? 'RI', units, totals, grounds, overdue } };
+      }
+      if (q.part === 'grounds') return report(format, ['ground', 'statute', 'datasets', 'units', 'pending'], grounds);
+      if (q.part === 'overdue') return report(format, ['dataset', 'title', 'unit', 'reviewBy', 'daysOverdue', 'grounds'], overdue);
+      return report(format, ['unit', 'unitName', 'total', 'public', 'restricted', 'exempt', 'pending', 'unlabelled'], units);
+    },
   };
+}
+
+/** A ground as cited in law: `17a` … `17j` are the letters of UU 14/2008 art. 17; anything else cites itself. */
+function statuteOf(ground: string): string {
+  const m = /^17([a-j])$/.exec(ground);
+  return m ? `UU 14/2008 art. 17 letter ${m[1]}` : ground;
 }
 
 function report<T>(format: Format, header: string[], items: Record<string, unknown>[]): Answer<T> {
