@@ -92,6 +92,25 @@ export async function disclosureReport(sql: Queryable, where: Fragment, period: 
     limit 10000`;
 }
 
+export interface DisclosureSeriesDb {
+  period: Date;
+  whole: string;
+  masked: string;
+}
+
+/** Disclosure counts per period: with at least one field whole, and with fields only masked. */
+export async function disclosureSeries(sql: Queryable, where: Fragment, period: 'day' | 'month' | 'year'): Promise<DisclosureSeriesDb[]> {
+  return sql<DisclosureSeriesDb[]>`
+    select date_trunc(${period}, at at time zone 'UTC') as period,
+           count(*) filter (where cardinality(fields_whole) > 0) as whole,
+           count(*) filter (where cardinality(fields_whole) = 0) as masked
+    from audit_entry
+    where ${where} and event = 'disclosure' and effect = 'allow'
+      and (cardinality(fields_whole) > 0 or cardinality(fields_masked) > 0)
+    group by 1
+    order by 1`;
+}
+
 export interface DeniedDb {
   principal_sub: string | null;
   principal_kind: string;

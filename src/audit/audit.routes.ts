@@ -1,6 +1,7 @@
 import { Hono, type Context } from 'hono';
 import type { AppEnv } from '../http/context.ts';
 import { describe } from '../http/openapi.ts';
+import { ApiError } from '../http/problem.ts';
 import { valid } from '../http/validate.ts';
 import type { AppDeps } from '../wiring.ts';
 import { negotiate } from './audit.format.ts';
@@ -92,6 +93,32 @@ export function auditRoutes(deps: AppDeps) {
       }),
       valid('query', ReportQuerySchema),
       async (c) => send(c, await service.denied(ctxOf(c), c.req.valid('query'), negotiate(c.req.header('accept')))),
+    )
+    .get(
+      '/v1/audit/reports/disclosures.svg',
+      describe({
+        summary: 'Personal-data disclosures drawn: an SVG bar chart of disclosures per period (whole / masked only)',
+        description:
+          'Same filters and scope as /v1/audit/reports/disclosures. One stacked bar per period from the first to the last with disclosures (empty periods included), at most 366 bars. Server-rendered, no scripts.',
+        tags: ['audit'],
+        security: 'bearer',
+        responses: { 200: { description: 'The chart', contentTypes: ['image/svg+xml'] }, 406: { description: 'Accept excludes SVG (NOT_ACCEPTABLE)' }, ...denied },
+      }),
+      valid('query', ReportQuerySchema),
+      async (c) => {
+        const accept = (c.req.header('accept') ?? '').toLowerCase();
+        if (accept && !['image/svg+xml', 'image/*', '*/*'].some((t) => accept.includes(t))) {
+          throw new ApiError('NOT_ACCEPTABLE', 'This chart is image/svg+xml.');
+        }
+        const svg = await service.disclosureChart(ctxOf(c), c.req.valid('query'));
+        return c.body(svg, 200, {
+          'content-type': 'image/svg+xml; charset=utf-8',
+          'cache-control': 'no-store',
+          // Opened on its own, an SVG is a document: nothing in it may run or load.
+          'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'",
+          'x-content-type-options': 'nosniff',
+        });
+      },
     )
     .get(
       '/v1/audit/reports/openness',

@@ -6,10 +6,11 @@ import { auditScope, type AuditUse } from './audit.access.ts';
 import { CONTENT_TYPES, csvLine, ENTRY_CSV_HEADER, entryCsvCells, rowsToCsv, toItem, type Format } from './audit.format.ts';
 import { signCheckpoint, type Checkpoint } from './audit.hash.ts';
 import type { AuditLog } from './audit.port.ts';
-import { deniedReport, disclosureReport, findEntries, whereClause, type EntryFilter } from './audit-query.repo.ts';
+import { deniedReport, disclosureReport, disclosureSeries, findEntries, whereClause, type EntryFilter } from './audit-query.repo.ts';
 import { fromDb, readHead, saveCheckpoint } from './audit.repo.ts';
 import type { AuditItem, DecisionQuery, DeniedRow, DisclosureRow, OpennessQuery, OpennessReport, ReportQuery } from './audit.schema.ts';
 import { verifyChain, type VerifyResult } from './audit.verify.ts';
+import { disclosureChartSvg, MAX_BARS, periodKey, TooManyPeriods } from './disclosure-chart.ts';
 import { datasetScope, datasetsPerUnit, exemptionsByGround, overdueReviews } from './openness.repo.ts';
 
 export interface ReadContext {
@@ -60,7 +61,7 @@ export function createAuditService(deps: AuditServiceDeps) {
     return access.scope;
   }
 
-  const filterDetails = (f: Record<string, unknown>, format: Format) => {
+  const filterDetails = (f: Record<string, unknown>, format: Format | 'svg') => {
     const d: Record<string, string | number | boolean | null> = { format };
     for (const [k, v] of Object.entries(f)) if (typeof v === 'string' || typeof v === 'number') d[k] = v;
     return d;
@@ -164,6 +165,21 @@ export function createAuditService(deps: AuditServiceDeps) {
       }));
       if (format === 'json') return { kind: 'json', body: { items } };
       return report(format, ['principal', 'kind', 'principalUnit', 'attempts', 'datasets', 'actions', 'first', 'last'], items);
+    },
+
+    /** The disclosures report drawn: an SVG bar chart of disclosures per period, whole and masked only. */
+    async disclosureChart(ctx: ReadContext, q: ReportQuery): Promise<string> {
+      const scope = await authorize(ctx, 'reports', 'report:disclosures-chart', filterDetails(q, 'svg'));
+      const rows = await disclosureSeries(sql, whereClause(sql, scope, q), q.period);
+      const points = rows.map((r) => ({ period: periodKey(r.period, q.period), whole: Number(r.whole), masked: Number(r.masked) }));
+      try {
+        return disclosureChartSvg(points, { period: q.period, title: `Personal-data disclosures per ${q.period}` });
+      } catch (error) {
+        if (!(error instanceof TooManyPeriods)) throw error;
+        throw new ApiError('VALIDATION_FAILED', `The chart would have more than ${MAX_BARS} bars.`, {
+          errors: [{ path: 'query.period', message: `more than ${MAX_BARS} periods: use a coarser period or narrow from/to` }],
+        });
+      }
     },
 
     /**
