@@ -2,6 +2,7 @@ import type postgres from 'postgres';
 import type { Queryable } from '../db/database.ts';
 import type { AuditScope } from './audit.access.ts';
 import type { DbEntry } from './audit.repo.ts';
+import { conditionToSql } from '../policy/plan-sql.ts';
 
 export interface EntryFilter {
   principal?: string | undefined;
@@ -28,10 +29,22 @@ function within(sql: Queryable, column: 'principal_unit' | 'resource_unit', ance
 const touchesUnit = (sql: Queryable, unit: string) =>
   unit === 'RI' ? sql`true` : sql`(${within(sql, 'principal_unit', unit)} or ${within(sql, 'resource_unit', unit)})`;
 
+/**
+ * The policy's condition on AuditEntry as SQL: an entry is in scope when the condition holds with
+ * `unit` taken as its principal's unit, or as its resource's unit. An entry without a unit belongs
+ * to the body as a whole (`RI`), so a national grant covers it and a regional one does not.
+ */
+export function scopeClause(sql: Queryable, scope: AuditScope): Fragment {
+  if (scope.kind === 'all') return sql`true`;
+  const side = (column: 'principal_unit' | 'resource_unit') =>
+    conditionToSql(sql, scope.condition, { unit: sql`coalesce(${sql(column)}, 'RI')`, datasetId: sql`dataset_id` });
+  return sql`(${side('principal_unit')} or ${side('resource_unit')})`;
+}
+
 /** The WHERE clause for a scope and filters; values only as parameters. */
 export function whereClause(sql: Queryable, scope: AuditScope, f: EntryFilter, extra: Fragment[] = []): Fragment {
   const c: Fragment[] = [...extra];
-  if (scope.kind === 'unit') c.push(touchesUnit(sql, scope.unit));
+  if (scope.kind !== 'all') c.push(scopeClause(sql, scope));
   if (f.principal) c.push(sql`principal_sub = ${f.principal}`);
   if (f.unit) c.push(touchesUnit(sql, f.unit));
   if (f.dataset) c.push(sql`dataset_id = ${f.dataset}`);
@@ -77,6 +90,25 @@ export async function disclosureReport(sql: Queryable, where: Fragment, period: 
     group by 1, principal_sub, principal_unit, dataset_id, purpose, fields_whole, fields_masked
     order by 1, principal_sub, dataset_id, purpose
     limit 10000`;
+}
+
+export interface DisclosureSeriesDb {
+  period: Date;
+  whole: string;
+  masked: string;
+}
+
+/** Disclosure counts per period: with at least one field whole, and with fields only masked. */
+export async function disclosureSeries(sql: Queryable, where: Fragment, period: 'day' | 'month' | 'year'): Promise<DisclosureSeriesDb[]> {
+  return sql<DisclosureSeriesDb[]>`
+    select date_trunc(${period}, at at time zone 'UTC') as period,
+           count(*) filter (where cardinality(fields_whole) > 0) as whole,
+           count(*) filter (where cardinality(fields_whole) = 0) as masked
+    from audit_entry
+    where ${where} and event = 'disclosure' and effect = 'allow'
+      and (cardinality(fields_whole) > 0 or cardinality(fields_masked) > 0)
+    group by 1
+    order by 1`;
 }
 
 export interface DeniedDb {

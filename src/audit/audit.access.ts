@@ -1,22 +1,39 @@
 import { ApiError } from '../http/problem.ts';
 import type { Principal } from '../identity/principal.ts';
+import type { Condition, PolicyEngine } from '../policy/engine.types.ts';
 
-/** What part of the log a caller may read: all of it, or entries touching one unit's subtree. */
-export type AuditScope = { kind: 'all' } | { kind: 'unit'; unit: string };
+/**
+ * What part of the log a caller may read: all of it, or the entries for which the policy's
+ * condition on `AuditEntry` (attributes `unit`, `datasetId`) holds — where an entry's `unit` is
+ * its principal's unit **or** its resource's unit (an entry touching the unit from either side).
+ */
+export type AuditScope = { kind: 'all' } | { kind: 'where'; condition: Condition };
 
 export type AuditUse = 'entries' | 'reports' | 'verify';
 
+export type AuditAccess =
+  | { allow: true; scope: AuditScope; ruleId: string | null; reason: string; policyVersion: string }
+  | { allow: false; error: ApiError; ruleId: string | null; reason: string; policyVersion: string };
+
 /**
- * The one access check of the audit routes (to be routed through the policy engine as
- * `can('audit', 'AuditEntry')` once it lands): `auditor` reads everything; a `ppid` reads the
- * entries whose principal or resource is within their unit, and reports on them; only an
- * auditor verifies the whole chain and takes checkpoints.
+ * The one access check of the audit routes, through the policy engine: action `audit` on
+ * subject `AuditEntry` (policies/auditor.yaml: every entry; policies/ppid.yaml: entries within
+ * the PPID's unit). Entries and reports are filtered by the engine's plan; verifying the chain
+ * and taking checkpoints look at every entry, so they need the plan to be `always`.
  */
-export function auditScope(p: Principal, use: AuditUse): AuditScope {
-  if (p.kind === 'anonymous') throw new ApiError('UNAUTHENTICATED', 'The audit log needs a bearer token.');
-  if (p.roles.includes('auditor')) return { kind: 'all' };
-  if (use !== 'verify' && p.roles.includes('ppid') && p.unit) {
-    return p.unit === 'RI' ? { kind: 'all' } : { kind: 'unit', unit: p.unit };
+export function auditScope(engine: PolicyEngine, p: Principal, use: AuditUse): AuditAccess {
+  const policyVersion = engine.version;
+  if (p.kind === 'anonymous') {
+    const error = new ApiError('UNAUTHENTICATED', 'The audit log needs a bearer token.');
+    return { allow: false, error, ruleId: null, reason: error.message, policyVersion };
   }
-  throw new ApiError('FORBIDDEN', 'Reading the audit log needs the auditor role (or ppid, within the unit).');
+  const plan = engine.plan(p, 'audit', 'AuditEntry');
+  // The rule that lets the caller read entries of their own unit names the grant in the log.
+  const own = engine.decide({ principal: p, action: 'audit', subject: 'AuditEntry', resource: { unit: p.unit, datasetId: null } });
+  const ruleId = own.allow ? own.ruleId : null;
+  const refuse = (detail: string): AuditAccess => ({ allow: false, error: new ApiError('FORBIDDEN', detail), ruleId, reason: detail, policyVersion });
+  if (plan.kind === 'never') return refuse('Reading the audit log needs the auditor role (or ppid, within the unit).');
+  if (use === 'verify' && plan.kind !== 'always') return refuse('Verifying the chain and taking checkpoints need audit rights over every entry (auditor).');
+  if (plan.kind === 'always') return { allow: true, scope: { kind: 'all' }, ruleId, reason: own.allow ? own.reason : 'may audit every entry', policyVersion };
+  return { allow: true, scope: { kind: 'where', condition: plan.condition }, ruleId, reason: own.allow ? own.reason : 'may audit some entries', policyVersion };
 }

@@ -1,6 +1,7 @@
 import { Hono, type Context } from 'hono';
 import type { AppEnv } from '../http/context.ts';
 import { describe } from '../http/openapi.ts';
+import { ApiError } from '../http/problem.ts';
 import { valid } from '../http/validate.ts';
 import type { AppDeps } from '../wiring.ts';
 import { negotiate } from './audit.format.ts';
@@ -10,6 +11,8 @@ import {
   DecisionQuerySchema,
   DeniedRowSchema,
   DisclosureRowSchema,
+  OpennessQuerySchema,
+  OpennessReportSchema,
   ReportQuerySchema,
   VerifyQuerySchema,
   VerifyResultSchema,
@@ -34,7 +37,7 @@ function send<T>(c: Context<AppEnv>, a: Answer<T>): Response {
 }
 
 export function auditRoutes(deps: AppDeps) {
-  const service = createAuditService({ sql: deps.db.sql, log: deps.services.audit, hmacKey: deps.config.audit.hmacKey });
+  const service = createAuditService({ sql: deps.db.sql, log: deps.services.audit, policy: deps.services.policy, hmacKey: deps.config.audit.hmacKey });
   return new Hono<AppEnv>()
     .get(
       '/v1/audit/decisions',
@@ -90,5 +93,44 @@ export function auditRoutes(deps: AppDeps) {
       }),
       valid('query', ReportQuerySchema),
       async (c) => send(c, await service.denied(ctxOf(c), c.req.valid('query'), negotiate(c.req.header('accept')))),
+    )
+    .get(
+      '/v1/audit/reports/disclosures.svg',
+      describe({
+        summary: 'Personal-data disclosures drawn: an SVG bar chart of disclosures per period (whole / masked only)',
+        description:
+          'Same filters and scope as /v1/audit/reports/disclosures. One stacked bar per period from the first to the last with disclosures (empty periods included), at most 366 bars. Server-rendered, no scripts.',
+        tags: ['audit'],
+        security: 'bearer',
+        responses: { 200: { description: 'The chart', contentTypes: ['image/svg+xml'] }, 406: { description: 'Accept excludes SVG (NOT_ACCEPTABLE)' }, ...denied },
+      }),
+      valid('query', ReportQuerySchema),
+      async (c) => {
+        const accept = (c.req.header('accept') ?? '').toLowerCase();
+        if (accept && !['image/svg+xml', 'image/*', '*/*'].some((t) => accept.includes(t))) {
+          throw new ApiError('NOT_ACCEPTABLE', 'This chart is image/svg+xml.');
+        }
+        const svg = await service.disclosureChart(ctxOf(c), c.req.valid('query'));
+        return c.body(svg, 200, {
+          'content-type': 'image/svg+xml; charset=utf-8',
+          'cache-control': 'no-store',
+          // Opened on its own, an SVG is a document: nothing in it may run or load.
+          'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'",
+          'x-content-type-options': 'nosniff',
+        });
+      },
+    )
+    .get(
+      '/v1/audit/reports/openness',
+      describe({
+        summary: 'Openness statistics for the annual public-information report: datasets per classification per unit, exemptions by legal ground, overdue reviews',
+        description:
+          'From the catalog. JSON: the whole report. CSV / NDJSON (by Accept): one table, chosen by `part` (units, grounds, overdue). auditor: every unit; ppid: datasets of their unit. `asOf` (default today, UTC) decides which reviews are overdue.',
+        tags: ['audit'],
+        security: 'bearer',
+        responses: { 200: { description: 'The report, or one part as CSV / NDJSON', schema: OpennessReportSchema, contentTypes: EXPORT_TYPES }, ...denied },
+      }),
+      valid('query', OpennessQuerySchema),
+      async (c) => send(c, await service.openness(ctxOf(c), c.req.valid('query'), negotiate(c.req.header('accept')))),
     );
 }

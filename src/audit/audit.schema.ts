@@ -132,3 +132,54 @@ export const DeniedRowSchema = v.object({
   last: v.string(),
 });
 export type DeniedRow = v.InferOutput<typeof DeniedRowSchema>;
+
+const date = v.pipe(v.string(), v.regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date (YYYY-MM-DD)'), v.check((s) => !Number.isNaN(Date.parse(s)), 'expected a valid date'));
+
+/** GET /v1/audit/reports/openness: the whole report as JSON; CSV / NDJSON give one `part`. */
+export const OpennessQuerySchema = v.object({
+  unit: DecisionQuerySchema.entries.unit,
+  asOf: v.optional(date),
+  part: v.optional(v.picklist(['units', 'grounds', 'overdue']), 'units'),
+});
+export type OpennessQuery = v.InferOutput<typeof OpennessQuerySchema>;
+
+export const OpennessUnitRowSchema = v.object({
+  unit: v.string(),
+  unitName: v.string(),
+  total: v.number(),
+  public: v.number(),
+  restricted: v.number(),
+  exempt: v.number(),
+  pending: v.number(),
+  unlabelled: v.number(),
+});
+export type OpennessUnitRow = v.InferOutput<typeof OpennessUnitRowSchema>;
+
+export const OpennessGroundRowSchema = v.object({
+  ground: v.string(),
+  statute: v.string(),
+  datasets: v.number(),
+  units: v.number(),
+  pending: v.number(),
+});
+export type OpennessGroundRow = v.InferOutput<typeof OpennessGroundRowSchema>;
+
+export const OpennessOverdueRowSchema = v.object({
+  dataset: v.string(),
+  title: v.string(),
+  unit: v.string(),
+  reviewBy: v.string(),
+  daysOverdue: v.number(),
+  grounds: v.array(v.string()),
+});
+export type OpennessOverdueRow = v.InferOutput<typeof OpennessOverdueRowSchema>;
+
+export const OpennessReportSchema = v.object({
+  asOf: v.string(),
+  unit: v.string(),
+  units: v.array(OpennessUnitRowSchema),
+  totals: v.omit(OpennessUnitRowSchema, ['unit', 'unitName']),
+  grounds: v.array(OpennessGroundRowSchema),
+  overdue: v.array(OpennessOverdueRowSchema),
+});
+export type OpennessReport = v.InferOutput<typeof OpennessReportSchema>;

@@ -1,14 +1,17 @@
 import type { Sql } from '../db/database.ts';
 import { ApiError } from '../http/problem.ts';
 import type { Principal } from '../identity/principal.ts';
-import { auditScope, type AuditScope, type AuditUse } from './audit.access.ts';
+import type { PolicyService } from '../policy/policy.service.ts';
+import { auditScope, type AuditUse } from './audit.access.ts';
 import { CONTENT_TYPES, csvLine, ENTRY_CSV_HEADER, entryCsvCells, rowsToCsv, toItem, type Format } from './audit.format.ts';
 import { signCheckpoint, type Checkpoint } from './audit.hash.ts';
 import type { AuditLog } from './audit.port.ts';
-import { deniedReport, disclosureReport, findEntries, whereClause, type EntryFilter } from './audit-query.repo.ts';
+import { deniedReport, disclosureReport, disclosureSeries, findEntries, whereClause, type EntryFilter } from './audit-query.repo.ts';
 import { fromDb, readHead, saveCheckpoint } from './audit.repo.ts';
-import type { AuditItem, DecisionQuery, DeniedRow, DisclosureRow, ReportQuery } from './audit.schema.ts';
+import type { AuditItem, DecisionQuery, DeniedRow, DisclosureRow, OpennessQuery, OpennessReport, ReportQuery } from './audit.schema.ts';
 import { verifyChain, type VerifyResult } from './audit.verify.ts';
+import { disclosureChartSvg, MAX_BARS, periodKey, TooManyPeriods } from './disclosure-chart.ts';
+import { datasetScope, datasetsPerUnit, exemptionsByGround, overdueReviews } from './openness.repo.ts';
 
 export interface ReadContext {
   principal: Principal;
@@ -19,6 +22,7 @@ export interface ReadContext {
 export interface AuditServiceDeps {
   sql: Sql;
   log: AuditLog;
+  policy: PolicyService;
   hmacKey?: string | undefined;
 }
 
@@ -35,31 +39,29 @@ export function createAuditService(deps: AuditServiceDeps) {
   const { sql, log } = deps;
 
   async function authorize(ctx: ReadContext, use: AuditUse, what: string, details: Record<string, string | number | boolean | null>) {
+    const access = auditScope(deps.policy.current(), ctx.principal, use);
     const entry = (effect: 'allow' | 'deny', reason: string) => ({
       event: 'audit_read' as const,
       principal: { sub: ctx.principal.sub, kind: ctx.principal.kind, roles: ctx.principal.roles, unit: ctx.principal.unit },
       action: 'audit',
       resource: { type: 'AuditEntry', id: what },
       effect,
-      ruleId: 'audit.access',
+      ruleId: access.ruleId,
       reason,
-      policyVersion: null,
+      policyVersion: access.policyVersion,
       requestId: ctx.requestId,
       traceId: ctx.traceId ?? null,
       details,
     });
-    let scope: AuditScope;
-    try {
-      scope = auditScope(ctx.principal, use);
-    } catch (error) {
-      if (error instanceof ApiError) await log.append(entry('deny', error.message));
-      throw error;
+    if (!access.allow) {
+      await log.append(entry('deny', access.reason));
+      throw access.error;
     }
-    await log.appendDurable(entry('allow', scope.kind === 'all' ? 'auditor reads the whole log' : `ppid reads unit ${scope.unit}`));
-    return scope;
+    await log.appendDurable(entry('allow', access.reason));
+    return access.scope;
   }
 
-  const filterDetails = (f: Record<string, unknown>, format: Format) => {
+  const filterDetails = (f: Record<string, unknown>, format: Format | 'svg') => {
     const d: Record<string, string | number | boolean | null> = { format };
     for (const [k, v] of Object.entries(f)) if (typeof v === 'string' || typeof v === 'number') d[k] = v;
     return d;
@@ -164,7 +166,70 @@ export function createAuditService(deps: AuditServiceDeps) {
       if (format === 'json') return { kind: 'json', body: { items } };
       return report(format, ['principal', 'kind', 'principalUnit', 'attempts', 'datasets', 'actions', 'first', 'last'], items);
     },
+
+    /** The disclosures report drawn: an SVG bar chart of disclosures per period, whole and masked only. */
+    async disclosureChart(ctx: ReadContext, q: ReportQuery): Promise<string> {
+      const scope = await authorize(ctx, 'reports', 'report:disclosures-chart', filterDetails(q, 'svg'));
+      const rows = await disclosureSeries(sql, whereClause(sql, scope, q), q.period);
+      const points = rows.map((r) => ({ period: periodKey(r.period, q.period), whole: Number(r.whole), masked: Number(r.masked) }));
+      try {
+        return disclosureChartSvg(points, { period: q.period, title: `Personal-data disclosures per ${q.period}` });
+      } catch (error) {
+        if (!(error instanceof TooManyPeriods)) throw error;
+        throw new ApiError('VALIDATION_FAILED', `The chart would have more than ${MAX_BARS} bars.`, {
+          errors: [{ path: 'query.period', message: `more than ${MAX_BARS} periods: use a coarser period or narrow from/to` }],
+        });
+      }
+    },
+
+    /**
+     * Openness statistics for the annual public-information report (UU 14/2008 art. 7, 12):
+     * datasets per classification per unit, exemptions by legal ground, overdue reviews. JSON is
+     * the whole report; CSV / NDJSON one `part` (a spreadsheet holds one table).
+     */
+    async openness(ctx: ReadContext, q: OpennessQuery, format: Format): Promise<Answer<OpennessReport>> {
+      const scope = await authorize(ctx, 'reports', 'report:openness', filterDetails(q, format));
+      const asOf = q.asOf ?? new Date().toISOString().slice(0, 10);
+      const where = datasetScope(sql, scope);
+      // One query after another: the embedded database has one connection.
+      const unitRows = await datasetsPerUnit(sql, where, q.unit);
+      const groundRows = await exemptionsByGround(sql, where, q.unit);
+      const overdueRows = await overdueReviews(sql, where, q.unit, asOf);
+      const units = unitRows.map((r) => ({
+        unit: r.unit,
+        unitName: r.unit_name,
+        total: Number(r.total),
+        public: Number(r.public),
+        restricted: Number(r.restricted),
+        exempt: Number(r.exempt),
+        pending: Number(r.pending),
+        unlabelled: Number(r.unlabelled),
+      }));
+      const sum = (k: 'total' | 'public' | 'restricted' | 'exempt' | 'pending' | 'unlabelled') => units.reduce((n, u) => n + u[k], 0);
+      const grounds = groundRows.map((r) => ({ ground: r.ground, statute: statuteOf(r.ground), datasets: Number(r.datasets), units: Number(r.units), pending: Number(r.pending) }));
+      const overdue = overdueRows.map((r) => ({
+        dataset: r.dataset,
+        title: r.title,
+        unit: r.unit,
+        reviewBy: r.review_by,
+        daysOverdue: Number(r.days_overdue),
+        grounds: Array.isArray(r.grounds) ? r.grounds.map(String) : [],
+      }));
+      if (format === 'json') {
+        const totals = { total: sum('total'), public: sum('public'), restricted: sum('restricted'), exempt: sum('exempt'), pending: sum('pending'), unlabelled: sum('unlabelled') };
+        return { kind: 'json', body: { asOf, unit: q.unit ?? 'RI', units, totals, grounds, overdue } };
+      }
+      if (q.part === 'grounds') return report(format, ['ground', 'statute', 'datasets', 'units', 'pending'], grounds);
+      if (q.part === 'overdue') return report(format, ['dataset', 'title', 'unit', 'reviewBy', 'daysOverdue', 'grounds'], overdue);
+      return report(format, ['unit', 'unitName', 'total', 'public', 'restricted', 'exempt', 'pending', 'unlabelled'], units);
+    },
   };
+}
+
+/** A ground as cited in law: `17a` … `17j` are the letters of UU 14/2008 art. 17; anything else cites itself. */
+function statuteOf(ground: string): string {
+  const m = /^17([a-j])$/.exec(ground);
+  return m ? `UU 14/2008 art. 17 letter ${m[1]}` : ground;
 }
 
 function report<T>(format: Format, header: string[], items: Record<string, unknown>[]): Answer<T> {

@@ -1,11 +1,8 @@
-import { Hono } from 'hono';
+import { SignJWT } from 'jose';
 import type { AuditEntryInput } from '../../src/audit/audit.port.ts';
-import { auditRoutes } from '../../src/audit/audit.routes.ts';
-import type { AppEnv } from '../../src/http/context.ts';
-import { onError } from '../../src/http/on-error.ts';
-import { requestId } from '../../src/http/request-id.ts';
-import type { Principal } from '../../src/identity/principal.ts';
-import type { TestApp, TestResponse } from '../helpers/app.ts';
+import { TEST_JWT_SECRET, type TestApp, type TestResponse } from '../helpers/app.ts';
+
+const key = new TextEncoder().encode(TEST_JWT_SECRET);
 
 export function entry(over: Partial<AuditEntryInput> = {}): AuditEntryInput {
   return {
@@ -26,37 +23,12 @@ export function entry(over: Partial<AuditEntryInput> = {}): AuditEntryInput {
   };
 }
 
-export function principal(sub: string, roles: string[], unit = 'RI'): Principal {
-  return { sub, kind: 'user', roles, unit, purposes: [] };
+/** A signed test token (HS256 with TEST_JWT_SECRET; claims sub, roles, unit) for the real app. */
+export async function tokenFor(sub: string, roles: string[], unit = 'RI'): Promise<string> {
+  return new SignJWT({ sub, roles, unit }).setProtectedHeader({ alg: 'HS256' }).setIssuedAt().setExpirationTime('1h').sign(key);
 }
 
-/**
- * Token verification lands on the identity branch; until it is merged, the app's placeholder makes
- * every caller anonymous. This drives the real audit routes (request id, the one onError) with a
- * given principal, as the identity middleware will set it. After the merge these requests can go
- * through `t.request` with a signed token.
- */
-export async function asPrincipal(
-  t: TestApp,
-  p: Principal,
-  path: string,
-  headers: Record<string, string> = {},
-): Promise<TestResponse> {
-  const app = new Hono<AppEnv>();
-  app.use('*', requestId);
-  app.use('*', async (c, next) => {
-    c.set('principal', p);
-    await next();
-  });
-  app.route('/', auditRoutes(t.deps));
-  app.onError(onError(t.deps.logger));
-  const res = await app.request(path, { headers });
-  const text = await res.text();
-  let body: unknown;
-  try {
-    body = text ? JSON.parse(text) : undefined;
-  } catch {
-    body = undefined;
-  }
-  return { status: res.status, headers: res.headers, text, body };
+/** A GET through the whole app (identity, request id, routes, error model) with a bearer token. */
+export function getAs(t: TestApp, token: string, path: string, headers: Record<string, string> = {}): Promise<TestResponse> {
+  return t.request('GET', path, { token, headers });
 }

@@ -1,16 +1,22 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditItem } from '../../src/audit/audit.schema.ts';
 import { startApp, type TestApp } from '../helpers/app.ts';
 import { databaseKinds } from '../helpers/databases.ts';
-import { asPrincipal, entry, principal } from './helpers.ts';
+import { entry, getAs, tokenFor } from './helpers.ts';
 
-const auditor = principal('aud-1', ['auditor']);
-const ppid32 = principal('ppid-32', ['ppid'], '32');
+const auditor = await tokenFor('aud-1', ['auditor']);
+const ppid32 = await tokenFor('ppid-32', ['ppid'], '32');
 
 describe.each(databaseKinds())('audit routes on %s', (kind) => {
   let t: TestApp;
+  // A private copy of the policy set, so one test can change the rules and reload them.
+  const policyDir = mkdtempSync(join(tmpdir(), 'jaga-audit-policies-'));
   beforeAll(async () => {
-    t = await startApp(kind, { AUDIT_HMAC_KEY: 'audit-hmac-key-audit-hmac-key-0123456789' });
+    cpSync('policies', policyDir, { recursive: true });
+    t = await startApp(kind, { AUDIT_HMAC_KEY: 'audit-hmac-key-audit-hmac-key-0123456789', POLICY_DIR: policyDir });
     const log = t.deps.services.audit;
     const in32 = { sub: 'u-32', kind: 'user', roles: ['staff'], unit: '32.01' };
     const in33 = { sub: 'u-33', kind: 'user', roles: ['staff'], unit: '33' };
@@ -28,19 +34,20 @@ describe.each(databaseKinds())('audit routes on %s', (kind) => {
   });
   afterAll(async () => {
     await t.close();
+    rmSync(policyDir, { recursive: true, force: true });
   });
 
   it('answers 401 to the anonymous public and 403 to other roles, and logs the refused attempt', async () => {
     expect((await t.request('GET', '/v1/audit/decisions')).body).toMatchObject({ status: 401, code: 'UNAUTHENTICATED' });
-    const staff = await asPrincipal(t, principal('snoop', ['staff', 'steward', 'admin'], '32'), '/v1/audit/decisions');
+    const staff = await getAs(t, await tokenFor('snoop', ['staff', 'steward', 'admin'], '32'), '/v1/audit/decisions');
     expect(staff.status).toBe(403);
     expect(staff.body.code).toBe('FORBIDDEN');
-    const ppidVerify = await asPrincipal(t, ppid32, '/v1/audit/verify');
+    const ppidVerify = await getAs(t, ppid32, '/v1/audit/verify');
     expect(ppidVerify.status).toBe(403);
   });
 
   it('lists entries with filters and cursor pagination, in chain order', async () => {
-    const first = await asPrincipal(t, auditor, '/v1/audit/decisions?dataset=voters&effect=allow&limit=2');
+    const first = await getAs(t, auditor, '/v1/audit/decisions?dataset=voters&effect=allow&limit=2');
     expect(first.status).toBe(200);
     const items = first.body.items as AuditItem[];
     expect(items).toHaveLength(2);
@@ -49,77 +56,77 @@ describe.each(databaseKinds())('audit routes on %s', (kind) => {
     const seen = [...items];
     let cursor = first.body.nextCursor as string | null;
     while (cursor) {
-      const next = await asPrincipal(t, auditor, `/v1/audit/decisions?dataset=voters&effect=allow&limit=2&cursor=${cursor}`);
+      const next = await getAs(t, auditor, `/v1/audit/decisions?dataset=voters&effect=allow&limit=2&cursor=${cursor}`);
       seen.push(...(next.body.items as AuditItem[]));
       cursor = next.body.nextCursor;
     }
     expect(seen.map((i) => i.requestId)).toEqual(['d0', 'd1', 'd2', 'd3', 'd4']);
-    const byPrincipal = await asPrincipal(t, auditor, '/v1/audit/decisions?principal=u-33&effect=deny&action=read');
+    const byPrincipal = await getAs(t, auditor, '/v1/audit/decisions?principal=u-33&effect=deny&action=read');
     expect((byPrincipal.body.items as AuditItem[]).map((i) => i.resource.id)).toEqual(['secret-0', 'secret-1', 'secret-2']);
-    const byClass = await asPrincipal(t, auditor, '/v1/audit/decisions?classification=exempt&purpose=investigation');
+    const byClass = await getAs(t, auditor, '/v1/audit/decisions?classification=exempt&purpose=investigation');
     expect((byClass.body.items as AuditItem[]).map((i) => i.resource.id)).toEqual(['reports']);
-    const byRequest = await asPrincipal(t, auditor, '/v1/audit/decisions?requestId=deny-32');
+    const byRequest = await getAs(t, auditor, '/v1/audit/decisions?requestId=deny-32');
     expect(byRequest.body.items).toHaveLength(1);
-    const future = await asPrincipal(t, auditor, '/v1/audit/decisions?from=2999-01-01');
+    const future = await getAs(t, auditor, '/v1/audit/decisions?from=2999-01-01');
     expect(future.body.items).toEqual([]);
-    const past = await asPrincipal(t, auditor, '/v1/audit/decisions?to=2000-01-01T00:00:00Z');
+    const past = await getAs(t, auditor, '/v1/audit/decisions?to=2000-01-01T00:00:00Z');
     expect(past.body.items).toEqual([]);
   });
 
   it('limits a PPID to entries touching their unit', async () => {
-    const res = await asPrincipal(t, ppid32, '/v1/audit/decisions?limit=1000&event=disclosure');
+    const res = await getAs(t, ppid32, '/v1/audit/decisions?limit=1000&event=disclosure');
     expect(res.status).toBe(200);
     const ids = new Set((res.body.items as AuditItem[]).map((i) => i.resource.id));
     expect(ids).toEqual(new Set(['voters']));
-    const other = await asPrincipal(t, ppid32, '/v1/audit/decisions?dataset=reports');
+    const other = await getAs(t, ppid32, '/v1/audit/decisions?dataset=reports');
     expect(other.body.items).toEqual([]);
   });
 
   it('rejects bad filters with VALIDATION_FAILED', async () => {
-    const res = await asPrincipal(t, auditor, '/v1/audit/decisions?effect=maybe&limit=0&from=yesterday');
+    const res = await getAs(t, auditor, '/v1/audit/decisions?effect=maybe&limit=0&from=yesterday');
     expect(res.status).toBe(400);
     expect(res.body.code).toBe('VALIDATION_FAILED');
     expect(new Set((res.body.errors as { path: string }[]).map((e) => e.path))).toEqual(new Set(['query.effect', 'query.from', 'query.limit']));
   });
 
   it('exports CSV and NDJSON by Accept', async () => {
-    const csv = await asPrincipal(t, auditor, '/v1/audit/decisions?dataset=voters', { accept: 'text/csv' });
+    const csv = await getAs(t, auditor, '/v1/audit/decisions?dataset=voters', { accept: 'text/csv' });
     expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
     const lines = csv.text.trim().split('\r\n');
     expect(lines[0]).toMatch(/^seq,id,at,decided_at,event,principal_sub/);
     expect(lines).toHaveLength(1 + 6);
-    const nd = await asPrincipal(t, auditor, '/v1/audit/decisions?principal=u-33', { accept: 'application/x-ndjson' });
+    const nd = await getAs(t, auditor, '/v1/audit/decisions?principal=u-33', { accept: 'application/x-ndjson' });
     expect(nd.headers.get('content-type')).toBe('application/x-ndjson');
     const items = nd.text.trim().split('\n').map((l) => JSON.parse(l) as AuditItem);
     expect(items).toHaveLength(5);
     expect(items.every((i) => i.principal.sub === 'u-33')).toBe(true);
-    expect((await asPrincipal(t, auditor, '/v1/audit/decisions', { accept: 'image/png' })).status).toBe(406);
+    expect((await getAs(t, auditor, '/v1/audit/decisions', { accept: 'image/png' })).status).toBe(406);
   });
 
   it('logs every read of the audit log, and refused attempts', async () => {
-    await asPrincipal(t, auditor, '/v1/audit/decisions?dataset=voters&limit=1', { 'x-request-id': 'audit-read-1234' });
-    const res = await asPrincipal(t, auditor, '/v1/audit/decisions?event=audit_read&limit=1000');
+    await getAs(t, auditor, '/v1/audit/decisions?dataset=voters&limit=1', { 'x-request-id': 'audit-read-1234' });
+    const res = await getAs(t, auditor, '/v1/audit/decisions?event=audit_read&limit=1000');
     const reads = res.body.items as AuditItem[];
     const mine = reads.find((i) => i.requestId === 'audit-read-1234');
     expect(mine).toMatchObject({ effect: 'allow', action: 'audit', principal: { sub: 'aud-1' }, details: { dataset: 'voters', format: 'json', limit: 1 } });
-    const refused = await asPrincipal(t, auditor, '/v1/audit/decisions?event=audit_read&effect=deny&limit=1000');
+    const refused = await getAs(t, auditor, '/v1/audit/decisions?event=audit_read&effect=deny&limit=1000');
     expect((refused.body.items as AuditItem[]).map((i) => i.principal.sub)).toEqual(expect.arrayContaining(['snoop', 'ppid-32']));
   });
 
   it('reports personal-data disclosures and denied attempts as JSON and CSV', async () => {
-    const d = await asPrincipal(t, auditor, '/v1/audit/reports/disclosures?period=month');
+    const d = await getAs(t, auditor, '/v1/audit/reports/disclosures?period=month');
     expect(d.status).toBe(200);
     const rows = d.body.items as { principal: string; dataset: string; disclosures: number; rows: number; fieldsWhole: string[]; fieldsMasked: string[]; period: string }[];
     // The public dataset read that disclosed no whole or masked field is not a personal-data disclosure.
     expect(rows.map((r) => r.dataset).sort()).toEqual(['reports', 'voters']);
     expect(rows.find((r) => r.dataset === 'voters')).toMatchObject({ principal: 'u-32', disclosures: 5, rows: 50, fieldsWhole: ['kecamatan'], fieldsMasked: ['nik'], period: new Date().toISOString().slice(0, 7) });
-    const csv = await asPrincipal(t, auditor, '/v1/audit/reports/disclosures?dataset=voters', { accept: 'text/csv' });
+    const csv = await getAs(t, auditor, '/v1/audit/reports/disclosures?dataset=voters', { accept: 'text/csv' });
     expect(csv.text.split('\r\n')[0]).toBe('period,principal,principalUnit,dataset,purpose,fieldsWhole,fieldsMasked,disclosures,rows,first,last');
     expect(csv.text).toContain('u-32,32.01,voters,supervision,kecamatan,nik,5,50');
-    const denied = await asPrincipal(t, auditor, '/v1/audit/reports/denied');
+    const denied = await getAs(t, auditor, '/v1/audit/reports/denied');
     const top = (denied.body.items as { principal: string; attempts: number; datasets: number }[])[0];
     expect(top).toMatchObject({ principal: 'u-33', attempts: 3, datasets: 3 });
-    const ppidDenied = await asPrincipal(t, ppid32, '/v1/audit/reports/denied');
+    const ppidDenied = await getAs(t, ppid32, '/v1/audit/reports/denied');
     // Within unit 32 only: its staff's denied read, and the refused audit reads of principals of unit 32.
     const principals = (ppidDenied.body.items as { principal: string }[]).map((r) => r.principal);
     expect(principals).toContain('u-32');
@@ -127,9 +134,44 @@ describe.each(databaseKinds())('audit routes on %s', (kind) => {
   });
 
   it('verifies the chain over HTTP', async () => {
-    const res = await asPrincipal(t, auditor, '/v1/audit/verify');
+    const res = await getAs(t, auditor, '/v1/audit/verify');
     expect(res.status).toBe(200);
     expect(res.body.ok).toBe(true);
     expect(res.body.checked).toBeGreaterThan(10);
+  });
+
+  it('decides through the policy engine: auditors see all, a national PPID all but the chain, admins nothing', async () => {
+    // An auditor of a regional unit still reads every entry and verifies the chain (auditor.audit.read).
+    const regionalAuditor = await tokenFor('aud-33', ['auditor'], '33');
+    const all = await getAs(t, regionalAuditor, '/v1/audit/decisions?dataset=voters&effect=allow&limit=1000');
+    expect((all.body.items as AuditItem[]).map((i) => i.requestId)).toEqual(['d0', 'd1', 'd2', 'd3', 'd4']);
+    expect((await getAs(t, regionalAuditor, '/v1/audit/verify')).status).toBe(200);
+    const ppidRI = await tokenFor('ppid-ri', ['ppid'], 'RI');
+    const national = await getAs(t, ppidRI, '/v1/audit/decisions?event=disclosure&limit=1000');
+    expect(new Set((national.body.items as AuditItem[]).map((i) => i.resource.id))).toEqual(new Set(['voters', 'reports', 'rulings']));
+    expect((await getAs(t, ppidRI, '/v1/audit/checkpoint')).status).toBe(403);
+    const admin = await getAs(t, await tokenFor('admin-1', ['admin'], 'RI'), '/v1/audit/reports/denied');
+    expect(admin.status).toBe(403);
+    expect((await getAs(t, await tokenFor('both', ['auditor', 'admin'], 'RI'), '/v1/audit/decisions')).status).toBe(403);
+    // The log names the rule and the policy version that granted the read.
+    await getAs(t, ppid32, '/v1/audit/reports/denied', { 'x-request-id': 'ppid-read-rule' });
+    const read = await getAs(t, auditor, '/v1/audit/decisions?requestId=ppid-read-rule');
+    expect(read.body.items[0]).toMatchObject({ effect: 'allow', ruleId: 'ppid.audit.read-unit', policyVersion: t.deps.services.policy.current().version });
+  });
+
+  it('follows the rules in force: without the PPID rule a PPID is refused, with it back the unit is readable again', async () => {
+    const file = join(policyDir, 'ppid.yaml');
+    const original = readFileSync(file, 'utf8');
+    const without = original.replace(/ {2}- id: ppid\.audit\.read-unit[\s\S]*?reason: [^\n]*\n/, '');
+    expect(without).not.toContain('ppid.audit.read-unit');
+    writeFileSync(file, without);
+    try {
+      expect(await t.deps.services.policy.reload()).toMatchObject({ ok: true, changed: true });
+      expect((await getAs(t, ppid32, '/v1/audit/decisions')).status).toBe(403);
+    } finally {
+      writeFileSync(file, original);
+      await t.deps.services.policy.reload();
+    }
+    expect((await getAs(t, ppid32, '/v1/audit/decisions')).status).toBe(200);
   });
 });

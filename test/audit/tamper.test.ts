@@ -4,7 +4,7 @@ import { verifyChain } from '../../src/audit/audit.verify.ts';
 import type { TransactionSql } from '../../src/db/database.ts';
 import { startApp, type TestApp } from '../helpers/app.ts';
 import { databaseKinds } from '../helpers/databases.ts';
-import { asPrincipal, entry, principal } from './helpers.ts';
+import { entry, getAs, tokenFor } from './helpers.ts';
 
 const KEY = 'audit-hmac-key-audit-hmac-key-0123456789';
 
@@ -48,7 +48,7 @@ describe.each(databaseKinds())('tamper evidence on %s', (kind) => {
   });
 
   it('detects truncation of the newest entries against an exported checkpoint', async () => {
-    const res = await asPrincipal(t, principal('aud-1', ['auditor']), '/v1/audit/checkpoint');
+    const res = await getAs(t, await tokenFor('aud-1', ['auditor']), '/v1/audit/checkpoint');
     expect(res.status).toBe(200);
     const cp = res.body as { seq: number; hash: string; at: string; signature: string };
     expect(cp.seq).toBeGreaterThanOrEqual(10);
@@ -63,7 +63,7 @@ describe.each(databaseKinds())('tamper evidence on %s', (kind) => {
     expect(r.ok).toBe(false);
     expect(r.checkpoint).toMatchObject({ ok: false, problem: 'missing', signatureValid: true });
     const q = new URLSearchParams({ checkpointSeq: String(cp.seq), checkpointHash: cp.hash, checkpointAt: cp.at, checkpointSignature: cp.signature });
-    const viaHttp = await asPrincipal(t, principal('aud-1', ['auditor']), `/v1/audit/verify?${q}`);
+    const viaHttp = await getAs(t, await tokenFor('aud-1', ['auditor']), `/v1/audit/verify?${q}`);
     expect(viaHttp.status).toBe(200);
     expect(viaHttp.body).toMatchObject({ ok: false, checkpoint: { ok: false, problem: 'missing' } });
   });

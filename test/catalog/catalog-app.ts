@@ -1,12 +1,5 @@
-import { Hono } from 'hono';
-import { SignJWT, jwtVerify } from 'jose';
-import { catalogRoutes } from '../../src/catalog/catalog.routes.ts';
-import type { AppEnv } from '../../src/http/context.ts';
-import { onError } from '../../src/http/on-error.ts';
-import { requestId } from '../../src/http/request-id.ts';
-import { ANONYMOUS, type Principal } from '../../src/identity/principal.ts';
-import { createLogger } from '../../src/system/logger.ts';
-import { startApp, TEST_JWT_SECRET, type TestApp, type TestResponse } from '../helpers/app.ts';
+import { SignJWT } from 'jose';
+import { startApp, TEST_JWT_SECRET, type TestApp } from '../helpers/app.ts';
 import type { DatabaseKind } from '../helpers/databases.ts';
 
 const key = new TextEncoder().encode(TEST_JWT_SECRET);
@@ -16,62 +9,9 @@ export async function tokenFor(claims: { sub: string; roles: string[]; unit?: st
   return new SignJWT({ ...claims }).setProtectedHeader({ alg: 'HS256' }).setSubject(claims.sub).setIssuedAt().setExpirationTime('1h').sign(key);
 }
 
-/**
- * Boots the whole app. If the identity capability is not merged yet (the foundation's
- * placeholder treats every caller as anonymous), the catalog's own routes are served behind
- * a stand-in that reads the same test tokens, so these suites exercise the same services,
- * database and error model either way. Once tokens are honoured, requests go through the
- * real app unchanged.
- */
-export async function startCatalogApp(kind: DatabaseKind): Promise<TestApp & { viaFullApp: boolean }> {
-  const t = await startApp(kind);
-  const probe = await t.request('GET', '/v1/me', { token: await tokenFor({ sub: 'probe', roles: ['staff'], unit: '32' }) });
-  if (probe.body?.sub === 'probe') return { ...t, viaFullApp: true };
-
-  const app = new Hono<AppEnv>();
-  app.use('*', requestId);
-  app.use('*', async (c, next) => {
-    const header = c.req.header('authorization');
-    let principal: Principal = ANONYMOUS;
-    if (header?.startsWith('Bearer ')) {
-      const { payload } = await jwtVerify(header.slice(7), key, { algorithms: ['HS256'] });
-      principal = {
-        sub: String(payload.sub),
-        kind: payload.kind === 'service' ? 'service' : 'user',
-        roles: (payload.roles as string[]) ?? [],
-        unit: (payload.unit as string | undefined) ?? null,
-        purposes: (payload.purposes as string[]) ?? [],
-      };
-    }
-    c.set('principal', principal);
-    c.set('traceId', undefined);
-    await next();
-  });
-  app.route('/', catalogRoutes(t.deps));
-  app.onError(onError(createLogger('silent')));
-
-  return {
-    ...t,
-    viaFullApp: false,
-    async request(method, path, opts = {}): Promise<TestResponse> {
-      const headers: Record<string, string> = { ...opts.headers };
-      if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-      let body = opts.body;
-      if (opts.json !== undefined) {
-        body = JSON.stringify(opts.json);
-        headers['content-type'] ??= 'application/json';
-      }
-      const res = await app.request(path, { method, headers, ...(body !== undefined ? { body } : {}) });
-      const text = await res.text();
-      let parsed: unknown;
-      try {
-        parsed = text ? JSON.parse(text) : undefined;
-      } catch {
-        parsed = undefined;
-      }
-      return { status: res.status, headers: res.headers, text, body: parsed };
-    },
-  };
+/** Boots the whole app (identity verifies the test tokens) on a fresh database. */
+export async function startCatalogApp(kind: DatabaseKind): Promise<TestApp> {
+  return startApp(kind);
 }
 
 /** The principals the suites use: stewards, PPID, auditors in West Java (32) and elsewhere. */

@@ -1,0 +1,101 @@
+import type postgres from 'postgres';
+import type { Queryable } from '../db/database.ts';
+import { conditionToSql } from '../policy/plan-sql.ts';
+import type { AuditScope } from './audit.access.ts';
+
+type Fragment = postgres.PendingQuery<postgres.Row[]>;
+
+/**
+ * Openness statistics from the catalog's tables (migrations/0002_catalog.sql), for the annual
+ * public-information report. `scope` is a WHERE fragment over `d` (datasets), built from the
+ * caller's audit plan; `unit` narrows to a unit's subtree. Counts by the effective classification
+ * (a pending exemption already counts as exempt, as every access decision does).
+ */
+export function datasetScope(sql: Queryable, scope: AuditScope): Fragment {
+  if (scope.kind === 'all') return sql`true`;
+  // The AuditEntry condition read against a dataset: its unit is the owning unit.
+  return conditionToSql(sql, scope.condition, { unit: sql`d.owner_unit`, datasetId: sql`d.id` });
+}
+
+function subtree(sql: Queryable, unit: string | undefined): Fragment {
+  if (!unit || unit === 'RI') return sql`true`;
+  return sql`(d.owner_unit = ${unit} or d.owner_unit like ${unit + '.%'})`;
+}
+
+export interface UnitCountDb {
+  unit: string;
+  unit_name: string;
+  total: string;
+  public: string;
+  restricted: string;
+  exempt: string;
+  pending: string;
+  unlabelled: string;
+}
+
+/** Datasets per effective classification per owning unit (units without datasets are left out). */
+export async function datasetsPerUnit(sql: Queryable, scope: Fragment, unit: string | undefined): Promise<UnitCountDb[]> {
+  return sql<UnitCountDb[]>`
+    select d.owner_unit as unit, u.name as unit_name, count(*) as total,
+           count(*) filter (where d.effective_classification = 'public') as public,
+           count(*) filter (where d.effective_classification = 'restricted') as restricted,
+           count(*) filter (where d.effective_classification = 'exempt') as exempt,
+           count(*) filter (where d.pending_classification is not null) as pending,
+           count(*) filter (where d.effective_classification is null) as unlabelled
+    from datasets d join units u on u.code = d.owner_unit
+    where ${scope} and ${subtree(sql, unit)}
+    group by d.owner_unit, u.name
+    order by d.owner_unit`;
+}
+
+export interface GroundCountDb {
+  ground: string;
+  datasets: string;
+  units: string;
+  pending: string;
+}
+
+/**
+ * Exemptions by legal ground: each ground cited by an exemption in force (`label_grounds`), and
+ * how many pending proposals cite it (`pending_grounds`). A dataset citing two grounds counts
+ * under both.
+ */
+export async function exemptionsByGround(sql: Queryable, scope: Fragment, unit: string | undefined): Promise<GroundCountDb[]> {
+  return sql<GroundCountDb[]>`
+    with cited as (
+      select g.ground, d.id, d.owner_unit, false as pending
+      from datasets d cross join lateral jsonb_array_elements_text(d.label_grounds) as g(ground)
+      where d.classification = 'exempt' and jsonb_typeof(d.label_grounds) = 'array' and ${scope} and ${subtree(sql, unit)}
+      union all
+      select g.ground, d.id, d.owner_unit, true as pending
+      from datasets d cross join lateral jsonb_array_elements_text(d.pending_grounds) as g(ground)
+      where d.pending_classification = 'exempt' and jsonb_typeof(d.pending_grounds) = 'array' and ${scope} and ${subtree(sql, unit)}
+    )
+    select ground,
+           count(distinct id) filter (where not pending) as datasets,
+           count(distinct owner_unit) filter (where not pending) as units,
+           count(distinct id) filter (where pending) as pending
+    from cited
+    group by ground
+    order by count(distinct id) filter (where not pending) desc, ground`;
+}
+
+export interface OverdueDb {
+  dataset: string;
+  title: string;
+  unit: string;
+  review_by: string;
+  grounds: unknown;
+  days_overdue: number;
+}
+
+/** Exemptions in force whose review date has passed (before `asOf`), the most overdue first. */
+export async function overdueReviews(sql: Queryable, scope: Fragment, unit: string | undefined, asOf: string): Promise<OverdueDb[]> {
+  return sql<OverdueDb[]>`
+    select d.id as dataset, d.title, d.owner_unit as unit, to_char(d.label_review_by, 'YYYY-MM-DD') as review_by,
+           d.label_grounds as grounds, (${asOf}::date - d.label_review_by)::int as days_overdue
+    from datasets d
+    where d.classification = 'exempt' and d.label_review_by < ${asOf}::date and ${scope} and ${subtree(sql, unit)}
+    order by d.label_review_by, d.id
+    limit 10000`;
+}
