@@ -76,6 +76,30 @@ function fromJoseError(error: unknown): ApiError {
   return tokenError('TOKEN_MALFORMED', 'The bearer token cannot be parsed as a signed JWT.', error);
 }
 
+const CACHE_MAX = 10_000;
+const CACHE_TTL_MS = 60_000;
+
+/**
+ * Remembers tokens whose signature verified, for at most a minute and never past their `exp`, so a
+ * service presenting the same token on every call pays for the HMAC once. Only for the shared
+ * secret: with a JWKS a removed key must stop working at the next refetch. Claims are still
+ * validated on every call (a role removed by a policy reload is refused at once).
+ */
+function cached(verify: (token: string) => Promise<{ payload: { exp?: number } }>): (token: string) => Promise<unknown> {
+  const seen = new Map<string, { payload: unknown; until: number }>();
+  return async (token) => {
+    const now = Date.now();
+    const hit = seen.get(token);
+    if (hit && hit.until > now) return hit.payload;
+    if (hit) seen.delete(token);
+    const { payload } = await verify(token);
+    const until = Math.min(now + CACHE_TTL_MS, typeof payload.exp === 'number' ? payload.exp * 1000 : Infinity);
+    if (seen.size >= CACHE_MAX) seen.delete(seen.keys().next().value!);
+    seen.set(token, { payload, until });
+    return payload;
+  };
+}
+
 /**
  * Builds the verifier from configuration: HS256 with `JWT_SECRET`, or the remote key set at
  * `JWKS_URL` (cached, refetched at most once per cool-down for an unknown `kid`). With neither,
@@ -104,7 +128,7 @@ export function createTokenVerifier(
     const key = crypto.subtle.importKey('raw', new TextEncoder().encode(jwt.secret), { name: 'HMAC', hash: 'SHA-256' }, false, [
       'verify',
     ]);
-    verify = async (token) => (await jwtVerify(token, await key, { ...checks, algorithms: SECRET_ALGORITHMS })).payload;
+    verify = cached(async (token) => (await jwtVerify(token, await key, { ...checks, algorithms: SECRET_ALGORITHMS })));
   }
 
   return {
