@@ -104,6 +104,21 @@ export function createLabelService(deps: CatalogDeps): LabelService {
     return datasetView(row, await findFields(tx, id));
   }
 
+  /** The dataset with a pending proposal that this principal may decide (not their own). */
+  async function decidableProposal(tx: TransactionSql, p: Principal, id: string, ifMatch: string | undefined, verb: 'approve' | 'reject') {
+    const access = catalogAccess(deps.policy.current());
+    const row = await visibleDataset(tx, access, p, id, true);
+    if (row.pending_classification === null || !row.pending_history_id) {
+      throw new ApiError('NO_PENDING_PROPOSAL', `Dataset ${id} has no pending exemption proposal.`);
+    }
+    if (isOwnProposal(p, row.pending_proposed_by)) {
+      throw new ApiError('SELF_APPROVAL', 'A proposal is decided by a PPID other than its proposer.');
+    }
+    const rule = ensure(access.canApprove(p, datasetAttributes(row), row.pending_proposed_by), `${verb} exemptions of this dataset`);
+    checkIfMatch(ifMatch, row.version, false);
+    return { row, rule };
+  }
+
   function refuseWhilePending(row: DatasetRow): void {
     if (row.pending_classification !== null) {
       throw new ApiError('CONFLICT', 'An exemption proposal is pending for this dataset; a PPID approves or rejects it first.');
@@ -261,16 +276,7 @@ export function createLabelService(deps: CatalogDeps): LabelService {
     approve: (p, id, input, ifMatch, ctx) =>
       withDenialLogged(p, 'approve', id, ctx, () =>
         sql.begin(async (tx) => {
-          const access = catalogAccess(deps.policy.current());
-          const row = await visibleDataset(tx, access, p, id, true);
-          if (row.pending_classification === null || !row.pending_history_id) {
-            throw new ApiError('NO_PENDING_PROPOSAL', `Dataset ${id} has no pending exemption proposal.`);
-          }
-          if (isOwnProposal(p, row.pending_proposed_by)) {
-            throw new ApiError('SELF_APPROVAL', 'A proposal is decided by a PPID other than its proposer.');
-          }
-          const rule = ensure(access.canApprove(p, datasetAttributes(row), row.pending_proposed_by), 'approve exemptions of this dataset');
-          checkIfMatch(ifMatch, row.version, false);
+          const { row, rule } = await decidableProposal(tx, p, id, ifMatch, 'approve');
           const labelVersion = await bumpLabelVersion(tx, id);
           const grounds = row.pending_grounds ?? [];
           const consequenceTest = row.pending_consequence_test ?? { harm: '', publicInterest: '' };
@@ -308,16 +314,7 @@ export function createLabelService(deps: CatalogDeps): LabelService {
     reject: (p, id, input, ifMatch, ctx) =>
       withDenialLogged(p, 'approve', id, ctx, () =>
         sql.begin(async (tx) => {
-          const access = catalogAccess(deps.policy.current());
-          const row = await visibleDataset(tx, access, p, id, true);
-          if (row.pending_classification === null || !row.pending_history_id) {
-            throw new ApiError('NO_PENDING_PROPOSAL', `Dataset ${id} has no pending exemption proposal.`);
-          }
-          if (isOwnProposal(p, row.pending_proposed_by)) {
-            throw new ApiError('SELF_APPROVAL', 'A proposal is decided by a PPID other than its proposer.');
-          }
-          const rule = ensure(access.canApprove(p, datasetAttributes(row), row.pending_proposed_by), 'reject exemptions of this dataset');
-          checkIfMatch(ifMatch, row.version, false);
+          const { row, rule } = await decidableProposal(tx, p, id, ifMatch, 'reject');
           const labelVersion = await bumpLabelVersion(tx, id);
           await clearPending(tx, id);
           const back: Classification | null = row.classification;
