@@ -23,6 +23,18 @@ export function auditPrincipal(p: Principal): AuditEntryInput['principal'] {
   return { sub: p.sub, kind: p.kind, roles: [...p.roles], unit: p.unit };
 }
 
+/** The part of an audit entry that says an allowed change was decided by `rule` in this request. */
+export function allowedBy(rule: Rule, ctx: RequestContext) {
+  return {
+    effect: 'allow' as const,
+    ruleId: rule.ruleId,
+    reason: rule.reason,
+    policyVersion: rule.policyVersion,
+    requestId: ctx.requestId ?? null,
+    traceId: ctx.traceId ?? null,
+  };
+}
+
 /** The same 404 for a dataset that does not exist and one the caller may not see. */
 export function notFound(id: string): ApiError {
   return new ApiError('NOT_FOUND', `There is no dataset ${id}.`);

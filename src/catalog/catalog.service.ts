@@ -12,6 +12,7 @@ import {
   visibleDataset,
   type CatalogDeps,
   type RequestContext,
+  allowedBy,
 } from './catalog.context.ts';
 import {
   bumpLabelVersion,
@@ -131,12 +132,7 @@ export function createCatalogService(deps: CatalogDeps): CatalogService {
           principal: auditPrincipal(p),
           action: 'create',
           resource: { type: 'Dataset', id: input.id, classification: null, labelVersion: 0 },
-          effect: 'allow',
-          ruleId: rule.ruleId,
-          reason: rule.reason,
-          policyVersion: rule.policyVersion,
-          requestId: ctx.requestId ?? null,
-          traceId: ctx.traceId ?? null,
+          ...allowedBy(rule, ctx),
           details: { fields: input.fields.map((f) => f.name) },
         });
         const row = await findDataset(tx, input.id);
@@ -242,12 +238,8 @@ export function createCatalogService(deps: CatalogDeps): CatalogService {
             principal: auditPrincipal(p),
             action: 'label',
             resource: { type: 'Field', id: `${id}/${pin.field}`, classification: pin.to, labelVersion },
-            effect: 'allow',
-            ruleId: rule.ruleId,
+            ...allowedBy(rule, ctx),
             reason: 'field label kept when its personal-data category changed',
-            policyVersion: rule.policyVersion,
-            requestId: ctx.requestId ?? null,
-            traceId: ctx.traceId ?? null,
             details: { historyId: event.id, from: pin.from, to: pin.to },
           });
         }
@@ -256,12 +248,7 @@ export function createCatalogService(deps: CatalogDeps): CatalogService {
           principal: auditPrincipal(p),
           action: 'update',
           resource: { type: 'Dataset', id, classification: row.effective_classification, labelVersion: row.label_version },
-          effect: 'allow',
-          ruleId: rule.ruleId,
-          reason: rule.reason,
-          policyVersion: rule.policyVersion,
-          requestId: ctx.requestId ?? null,
-          traceId: ctx.traceId ?? null,
+          ...allowedBy(rule, ctx),
           details: { changed: Object.keys(change), fields: (input.fields ?? []).map((f) => f.name) },
         });
         const updated = await findDataset(tx, id);

@@ -11,6 +11,7 @@ import {
   visibleDataset,
   type CatalogDeps,
   type RequestContext,
+  allowedBy,
 } from './catalog.context.ts';
 import { bumpLabelVersion, clearPending, findDataset, findFields, setFieldLabel, setLabel, setPending, type DatasetRow } from './catalog.repo.ts';
 import type { Classification, DatasetView, DecideProposal, LabelDataset, LabelEventView, LabelField } from './catalog.schema.ts';
@@ -57,12 +58,7 @@ export function createLabelService(deps: CatalogDeps): LabelService {
         classification: event.to_classification,
         labelVersion: event.label_version,
       },
-      effect: 'allow',
-      ruleId: rule.ruleId,
-      reason: rule.reason,
-      policyVersion: rule.policyVersion,
-      requestId: ctx.requestId ?? null,
-      traceId: ctx.traceId ?? null,
+      ...allowedBy(rule, ctx),
       details: {
         historyId: event.id,
         labelEvent: event.event,

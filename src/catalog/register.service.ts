@@ -1,7 +1,7 @@
 import { ApiError } from '../http/problem.ts';
 import type { Principal } from '../identity/principal.ts';
 import { catalogAccess } from './catalog.access.ts';
-import { auditPrincipal, decodeCursor, encodeCursor, ensure, type CatalogDeps, type RequestContext } from './catalog.context.ts';
+import { auditPrincipal, decodeCursor, encodeCursor, ensure, type CatalogDeps, type RequestContext, allowedBy } from './catalog.context.ts';
 import { exemptRegister, findFieldsOf, publicRegister, type RegisterRow } from './catalog.repo.ts';
 import type { CreateUnit, ExemptRegisterEntry, PublicRegisterEntry, UnitView } from './catalog.schema.ts';
 import { exemptRegisterEntry, publicRegisterEntry } from './catalog.view.ts';
@@ -77,12 +77,7 @@ export function createRegisterService(deps: CatalogDeps): RegisterService {
           principal: auditPrincipal(p),
           action: 'manage',
           resource: { type: 'Unit', id: input.code },
-          effect: 'allow',
-          ruleId: rule.ruleId,
-          reason: rule.reason,
-          policyVersion: rule.policyVersion,
-          requestId: ctx.requestId ?? null,
-          traceId: ctx.traceId ?? null,
+          ...allowedBy(rule, ctx),
         });
         return { code: input.code, name: input.name, parent };
       });
