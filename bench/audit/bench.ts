@@ -18,7 +18,7 @@ import { verifyChain } from '../../src/audit/audit.verify.ts';
 import { GroupCommitLog } from '../../src/audit/audit.writer.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { readMigrationFiles } from '../../src/db/migration-files.ts';
-import { connectPostgres } from '../../src/db/postgres.ts';
+import { connectNodePostgres } from '../../src/db/open.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const VERIFY_ENTRIES = Number(process.env.BENCH_VERIFY_ENTRIES ?? 1_000_000);
@@ -49,7 +49,7 @@ const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
 
 async function freshDb(name: string) {
   await admin.unsafe(`create database ${name}`);
-  const db = connectPostgres(adminUrl.replace(/\/[^/]*$/, `/${name}`), { max: 4 });
+  const db = connectNodePostgres(adminUrl.replace(/\/[^/]*$/, `/${name}`), { max: 4 });
   await migrate(db.sql, readMigrationFiles());
   await ensurePartitions(db.sql, new Date());
   return db;
@@ -62,9 +62,9 @@ try {
 
   // 1. Group commit: each producer awaits its decision's commit before making the next.
   const db = await freshDb('bench_writer');
-  out('\ndurable decisions/s via group commit (appendDurable, AUDIT_FLUSH_MAX=500, HMAC chain):');
+  out('\ndurable decisions/s via group commit (appendDurable, AUDIT_FLUSH_MAX=500, HMAC chain, pipelined as wired for PostgreSQL):');
   for (const producers of [1, 16, 64, 256]) {
-    const log = new GroupCommitLog(db.sql, { hmacKey: KEY, queueMax: 10_000, flushMax: 500 });
+    const log = new GroupCommitLog(db.sql, { hmacKey: KEY, queueMax: 10_000, flushMax: 500, pipeline: true });
     let batches = 0;
     log.onFlushed(() => (batches += 1));
     let done = 0;
@@ -125,7 +125,7 @@ try {
 
   // 3. Verification over VERIFY_ENTRIES entries written through the writer.
   const vdb = await freshDb('bench_verify');
-  const log = new GroupCommitLog(vdb.sql, { hmacKey: KEY, queueMax: 20_000, flushMax: 2000 });
+  const log = new GroupCommitLog(vdb.sql, { hmacKey: KEY, queueMax: 20_000, flushMax: 2000, pipeline: true });
   t0 = performance.now();
   let queued = 0;
   await Promise.all(

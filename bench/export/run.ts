@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import postgres from 'postgres';
 import { boot } from '../../src/boot.ts';
 import { loadConfig } from '../../src/config/config.ts';
-import { connectPostgres } from '../../src/db/postgres.ts';
+import { connectNodePostgres } from '../../src/db/open.ts';
 import type { Principal } from '../../src/identity/principal.ts';
 import { createLogger } from '../../src/system/logger.ts';
 import { csvLine } from '../../src/records/formats.ts';
@@ -47,7 +47,7 @@ try {
 
   // Schema and the dataset (restricted, owned by West Java).
   {
-    const db = connectPostgres(url, { max: 2 });
+    const db = connectNodePostgres(url, { max: 2 });
     const app = await boot({ config: loadConfig({ LOG_LEVEL: 'error', DATABASE_URL: url }), db, logger: createLogger('error') });
     const steward: Principal = { sub: 'bench-steward', kind: 'user', roles: ['steward'], unit: '32', purposes: [] };
     await app.deps.services.catalog.createDataset(

@@ -2,7 +2,7 @@ import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { loadConfig } from '../../src/config/config.ts';
 import { boot } from '../../src/boot.ts';
-import { connectPostgres } from '../../src/db/postgres.ts';
+import { connectNodePostgres } from '../../src/db/open.ts';
 import type { AppEnv } from '../../src/http/context.ts';
 import { onError } from '../../src/http/on-error.ts';
 import { requestId } from '../../src/http/request-id.ts';
@@ -19,7 +19,7 @@ import { createLogger } from '../../src/system/logger.ts';
  */
 const url = process.argv[2]!;
 const port = Number(process.argv[3]);
-const db = connectPostgres(url, { max: 4 });
+const db = connectNodePostgres(url, { max: 4 });
 const config = loadConfig({ LOG_LEVEL: 'error', DATABASE_URL: url });
 const { deps, close } = await boot({ config, db, logger: createLogger('error') });
 const staff: Principal = { sub: 'bench-staff', kind: 'user', roles: ['staff'], unit: '32', purposes: ['penanganan-pelanggaran'] };

@@ -1,5 +1,5 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import type { ChainedRow, DetailValue } from './audit.entry.ts';
+import { createHash, createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
+import type { ChainedRow, DetailValue, EntryRow } from './audit.entry.ts';
 
 /** The chain's first link: the "previous hash" of entry 1. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -18,11 +18,19 @@ function sortedDetails(details: Record<string, DetailValue>): [string, DetailVal
  * exactly as it was written.
  */
 export function canonical(r: Omit<ChainedRow, 'hash' | 'prevHash'>): string {
+  return canonicalHead(r.seq, r.id, r.at) + canonicalTail(r);
+}
+
+/** The chain-assigned start of the canonical array: the same text JSON.stringify would give. */
+const canonicalHead = (seq: number, id: string, at: Date) => `["jaga-audit-v1","${seq}",${JSON.stringify(id)},"${at.toISOString()}",`;
+
+/**
+ * The rest of the canonical array (from decidedAt on, closing bracket included). It does not
+ * depend on the entry's place in the chain, so the writer computes it when the entry is queued,
+ * off the flush's critical path.
+ */
+export function canonicalTail(r: EntryRow): string {
   return JSON.stringify([
-    'jaga-audit-v1',
-    str(r.seq),
-    r.id,
-    r.at.toISOString(),
     r.decidedAt.toISOString(),
     r.event,
     r.principalSub,
@@ -48,13 +56,22 @@ export function canonical(r: Omit<ChainedRow, 'hash' | 'prevHash'>): string {
     r.requestId,
     r.traceId,
     sortedDetails(r.details),
-  ]);
+  ]).slice(1);
 }
+
+// One KeyObject per configured key: createHmac with a string key re-imports it on every call.
+const keys = new Map<string, KeyObject>();
+const keyObject = (key: string) => keys.get(key) ?? keys.set(key, createSecretKey(Buffer.from(key))).get(key)!;
 
 /** hash = SHA-256, or HMAC-SHA-256 keyed with AUDIT_HMAC_KEY, over the previous hash and the canonical content. */
 export function chainHash(key: string | undefined, prevHash: string, r: Omit<ChainedRow, 'hash' | 'prevHash'>): string {
-  const h = key ? createHmac('sha256', key) : createHash('sha256');
-  return h.update(prevHash).update('\n').update(canonical(r)).digest('hex');
+  return linkHash(key, prevHash, r.seq, r.id, r.at, canonicalTail(r));
+}
+
+/** `chainHash` from a precomputed `canonicalTail`. */
+export function linkHash(key: string | undefined, prevHash: string, seq: number, id: string, at: Date, tail: string): string {
+  const h = key ? createHmac('sha256', keyObject(key)) : createHash('sha256');
+  return h.update(prevHash).update('\n').update(canonicalHead(seq, id, at)).update(tail).digest('hex');
 }
 
 export interface Checkpoint {

@@ -1,4 +1,5 @@
-import type { Queryable, Sql, TransactionSql } from '../db/database.ts';
+import type { PendingQuery } from 'postgres';
+import type { Queryable, Sql } from '../db/database.ts';
 import type { ChainedRow, DetailValue } from './audit.entry.ts';
 
 /** Any fixed number: the same for every Jaga instance; guards the chain head. */
@@ -114,29 +115,116 @@ export interface Head {
 }
 
 /**
- * Takes the chain lock for this transaction and reads the head and the database clock. Two
- * statements on purpose: under READ COMMITTED the head must be read by a statement whose snapshot
- * is taken after the lock is held. `waitMs` bounds lock waits (and statements) of a flush.
+ * Takes the chain lock for this transaction and reads the head, row-locked, with the database
+ * clock. The row lock is what excludes the single-statement appends (see INSERT_GUARDED), which
+ * do not take the advisory lock; `FOR UPDATE` reads the newest committed head even if it moved
+ * after this statement's snapshot. `waitMs` bounds lock waits (and statements).
  */
-export async function lockHead(tx: TransactionSql, waitMs?: number): Promise<Head & { now: Date }> {
+export async function lockHead(tx: Queryable, waitMs?: number): Promise<Head & { now: Date }> {
   if (waitMs === undefined) await tx`select pg_advisory_xact_lock(${CHAIN_LOCK})`;
   else {
     await tx`select set_config('lock_timeout', ${`${waitMs}ms`}, true), set_config('statement_timeout', ${`${waitMs * 2}ms`}, true),
       pg_advisory_xact_lock(${CHAIN_LOCK})`;
   }
   const [h] = await tx<{ seq: string; hash: string; at: Date; now: Date }[]>`
-    select seq, hash, at, date_trunc('milliseconds', clock_timestamp()) as now from audit_head`;
+    select seq, hash, at, date_trunc('milliseconds', clock_timestamp()) as now from audit_head for update`;
   if (!h) throw new Error('audit_head is missing');
   return { seq: Number(h.seq), hash: h.hash, at: h.at, now: h.now };
 }
 
-/** Inserts the rows and moves the head to the last, in one statement (one round trip). */
-export async function insertEntries(tx: TransactionSql, rows: ChainedRow[]): Promise<void> {
-  const last = rows[rows.length - 1];
-  if (!last) return;
-  await tx`with inserted as (insert into audit_entry ${tx(rows.map(toDb))} returning 1)
-    update audit_head set seq = ${last.seq}, hash = ${last.hash}, at = ${last.at}
-    where (select count(*) from inserted) = ${rows.length}`;
+const SPECIAL = /["\\]/;
+/** One quoted element of a PostgreSQL array literal (NULL unquoted). */
+const element = (v: string | null) => (v === null ? 'NULL' : `"${SPECIAL.test(v) ? v.replace(/["\\]/g, '\\$&') : v}"`);
+const textArray = (xs: string[]) => `{${xs.map(element).join(',')}}`;
+const nullable = (v: string | number | null) => (v === null ? null : String(v));
+
+type Cell = (r: ChainedRow) => string | null;
+// The columns sent as arrays: name, type, value, and whether the value can go unquoted (uuids,
+// ISO times, hex hashes, enum words: nothing an array literal treats specially).
+const ARRAY_COLUMNS: [string, string, Cell, boolean?][] = [
+  ['id', 'uuid', (r) => r.id, true],
+  ['decided_at', 'timestamptz', (r) => r.decidedAt.toISOString(), true],
+  ['event', 'text', (r) => r.event, true],
+  ['principal_sub', 'text', (r) => r.principalSub],
+  ['principal_kind', 'text', (r) => r.principalKind],
+  ['principal_roles', 'text[]', (r) => textArray(r.principalRoles)],
+  ['principal_unit', 'text', (r) => r.principalUnit],
+  ['action', 'text', (r) => r.action],
+  ['resource_type', 'text', (r) => r.resourceType],
+  ['resource_id', 'text', (r) => r.resourceId],
+  ['dataset_id', 'text', (r) => r.datasetId],
+  ['resource_unit', 'text', (r) => r.resourceUnit],
+  ['classification', 'text', (r) => r.classification],
+  ['label_version', 'int4', (r) => nullable(r.labelVersion)],
+  ['effect', 'text', (r) => r.effect, true],
+  ['rule_id', 'text', (r) => r.ruleId],
+  ['reason', 'text', (r) => r.reason],
+  ['policy_version', 'text', (r) => r.policyVersion],
+  ['fields_whole', 'text[]', (r) => textArray(r.fieldsWhole)],
+  ['fields_masked', 'text[]', (r) => textArray(r.fieldsMasked)],
+  ['fields_omitted', 'text[]', (r) => textArray(r.fieldsOmitted)],
+  ['purpose', 'text', (r) => r.purpose],
+  ['row_count', 'int8', (r) => nullable(r.rowCount)],
+  ['request_id', 'text', (r) => r.requestId],
+  ['trace_id', 'text', (r) => r.traceId],
+  ['details', 'jsonb', (r) => JSON.stringify(r.details)],
+  ['prev_hash', 'text', (r) => r.prevHash, true],
+  ['hash', 'text', (r) => r.hash, true],
+];
+const n = ARRAY_COLUMNS.length;
+const names = ARRAY_COLUMNS.map(([c]) => c).join(', ');
+
+/**
+ * One statement, one array per column (a fixed number of parameters whatever the batch size;
+ * seq and the batch's one time are computed from scalars): moves the head from `expected` to the
+ * last row, then inserts the rows, or fails as a whole (SQLSTATE JA001) if the head is not
+ * `expected`. Being one statement, it is its own transaction: a writer can send it without BEGIN
+ * or the advisory lock, hashed against the head it last wrote. The UPDATE always takes the head
+ * row and decides in its SET, which READ COMMITTED evaluates on the newest committed head once
+ * the row is free: a batch sent while the previous one is still being written waits for it, then
+ * finds the head it expected. Taking the head first means two writers never wait on each other's
+ * rows (no deadlock): the second waits for the head and then fails cleanly.
+ */
+const INSERT_GUARDED = `with moved as (
+    update audit_head set
+      seq = case when seq = $${n + 1} and hash = $${n + 2} then $${n + 3} else jaga_audit_head_moved() end,
+      hash = $${n + 4}, at = $${n + 5}
+    where singleton
+    returning 1)
+  insert into audit_entry (seq, at, ${names})
+  select $${n + 1}::int8 + t.ord, $${n + 5}::timestamptz, ${ARRAY_COLUMNS.map(([c, t]) => `${c}::${t}`).join(', ')}
+  from unnest(${ARRAY_COLUMNS.map((_, i) => `$${i + 1}::text[]`).join(', ')}) with ordinality as t(${names}, ord)
+  where exists (select 1 from moved)`;
+
+/** The SQLSTATE of INSERT_GUARDED when the head had moved. */
+export const HEAD_MOVED = 'JA001';
+
+/**
+ * The guarded batch insert, as a query not yet started (postgres.js starts a query when it is
+ * awaited). `rows` follow `expected` (seq from expected.seq + 1) and share one `at`. Its `count`
+ * is the number of rows when they went in; it fails with HEAD_MOVED when the head was not `expected`. Each
+ * column goes as one array literal built here: cheaper than postgres.js serialising arrays.
+ */
+export function insertEntriesGuarded(q: Queryable, rows: ChainedRow[], expected: Head): PendingQuery<never[]> {
+  const last = rows.at(-1);
+  if (!last) throw new Error('an empty batch');
+  const params: (string | number)[] = ARRAY_COLUMNS.map(([, , cell, bare]) => {
+    const out = new Array<string>(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const v = cell(rows[i]!);
+      out[i] = bare && v !== null ? v : element(v);
+    }
+    return `{${out.join(',')}}`;
+  });
+  params.push(String(expected.seq), expected.hash, String(last.seq), last.hash, last.at.toISOString());
+  return q.unsafe<never[]>(INSERT_GUARDED, params, { prepare: true });
+}
+
+/** Inserts the rows after `head` (read under the chain lock), moving the head; throws if it moved. */
+export async function insertEntries(tx: Queryable, rows: ChainedRow[], head: Head): Promise<void> {
+  if (!rows.length) return;
+  const inserted = await insertEntriesGuarded(tx, rows, head);
+  if (inserted.count !== rows.length) throw new Error('audit head moved while the chain lock was held');
 }
 
 export async function readHead(sql: Queryable): Promise<Head> {

@@ -32,6 +32,8 @@ export async function wireAudit(core: CoreDeps, options: { perRequest?: boolean 
     monthly,
     // A per-request instance ends with its response: nothing may wait in memory beyond it.
     durableAppends: options.perRequest ?? false,
+    // One connection of the pool stays with the writer, to pipeline batches (see audit.append.ts).
+    pipeline: core.db.kind === 'postgres' && !options.perRequest,
   });
   core.readiness.register('audit', () => log.health());
   core.lifecycle.onShutdown('audit', async () => {

@@ -2,10 +2,9 @@ import type { Meter } from '@opentelemetry/api';
 import type { Sql, TransactionSql } from '../db/database.ts';
 import { ApiError } from '../http/problem.ts';
 import type { Logger } from '../system/logger.ts';
-import { toEntryRow, type ChainedRow, type EntryRow } from './audit.entry.ts';
-import { chainHash } from './audit.hash.ts';
+import { toEntryRow, type EntryRow } from './audit.entry.ts';
+import { appendChained, ChainAppender, queued, type BatchOutcome, type Queued } from './audit.append.ts';
 import type { AuditEntryInput, AuditLog } from './audit.port.ts';
-import { insertEntries, lockHead } from './audit.repo.ts';
 
 export interface WriterOptions {
   hmacKey?: string | undefined;
@@ -22,38 +21,26 @@ export interface WriterOptions {
   monthly?: (now: Date) => Promise<void>;
   /** `append` waits for the commit too (for per-request instances such as Workers). */
   durableAppends?: boolean;
+  /**
+   * Keep one connection for the writer and send the next batch while the previous is written
+   * (PostgreSQL). Not with PGlite's single connection, nor per-request instances.
+   */
+  pipeline?: boolean;
 }
 
-interface Pending {
-  row: EntryRow;
+interface Pending extends Queued {
   durable: boolean;
   resolve: () => void;
   reject: (e: unknown) => void;
 }
 
-const MAX_ROWS_PER_INSERT = 2000;
+// Bounds one statement's size and one transaction's hold of the chain lock.
+const MAX_ROWS_PER_INSERT = 5000;
+// Below this many waiting entries a batch is not split: per-statement costs outweigh the overlap.
+const SPLIT_MIN = 128;
 
 const unavailable = (detail: string, cause?: unknown) =>
   new ApiError('AUDIT_UNAVAILABLE', detail, cause === undefined ? {} : { cause });
-
-/** Assigns seq, time and hashes to rows under the chain lock and inserts them, inside `tx`. */
-export async function appendChained(tx: TransactionSql, rows: EntryRow[], hmacKey: string | undefined, waitMs?: number): Promise<ChainedRow[]> {
-  const head = await lockHead(tx, waitMs);
-  // One clock for the batch, never behind the head: `at` grows with seq, so partitions hold seq ranges.
-  const at = head.now > head.at ? head.now : head.at;
-  let seq = head.seq;
-  let prev = head.hash;
-  const chained = rows.map((r) => {
-    seq += 1;
-    const base = { ...r, seq, at };
-    const hash = chainHash(hmacKey, prev, base);
-    const full: ChainedRow = { ...base, prevHash: prev, hash };
-    prev = hash;
-    return full;
-  });
-  await insertEntries(tx, chained);
-  return chained;
-}
 
 /**
  * The audit log with group commit: entries queue in memory (bounded), one flusher writes them as
@@ -62,10 +49,10 @@ export async function appendChained(tx: TransactionSql, rows: EntryRow[], hmacKe
  * disclose nothing) and keeps the others queued to retry: nothing is dropped silently.
  */
 export class GroupCommitLog implements AuditLog {
-  readonly #sql: Sql;
-  readonly #o: Required<Omit<WriterOptions, 'hmacKey' | 'meter' | 'logger' | 'monthly' | 'durableAppends'>> &
-    Pick<WriterOptions, 'hmacKey' | 'logger' | 'monthly'>;
+  readonly #o: Required<Omit<WriterOptions, 'hmacKey' | 'meter' | 'logger' | 'monthly' | 'durableAppends' | 'pipeline'>> &
+    Pick<WriterOptions, 'hmacKey' | 'logger' | 'monthly' | 'pipeline'>;
   #month = -1;
+  readonly #appender: ChainAppender;
   readonly #durableAppends: boolean;
   #queue: Pending[] = [];
   #spaceWaiters: (() => void)[] = [];
@@ -80,10 +67,8 @@ export class GroupCommitLog implements AuditLog {
   #flushFailures: ReturnType<Meter['createCounter']> | undefined;
 
   constructor(sql: Sql, options: WriterOptions) {
-    this.#sql = sql;
     this.#o = {
       queueMax: options.queueMax,
-      // 30 parameters a row; PostgreSQL's protocol allows 65 535 per statement.
       flushMax: Math.min(options.flushMax, MAX_ROWS_PER_INSERT),
       enqueueWaitMs: options.enqueueWaitMs ?? 2000,
       writeTimeoutMs: options.writeTimeoutMs ?? 3000,
@@ -92,6 +77,7 @@ export class GroupCommitLog implements AuditLog {
       monthly: options.monthly,
     };
     this.#durableAppends = options.durableAppends ?? false;
+    this.#appender = new ChainAppender(sql, { hmacKey: options.hmacKey, waitMs: this.#o.writeTimeoutMs, pipeline: options.pipeline ?? false });
     const m = options.meter;
     if (m) {
       m.createObservableGauge('jaga.audit.queue.depth', { description: 'Audit entries waiting for a flush' }).addCallback((r) =>
@@ -151,6 +137,7 @@ export class GroupCommitLog implements AuditLog {
       });
     }
     const left = this.#queue.length;
+    if (!this.#running) await this.#appender.release();
     if (left) {
       this.#o.logger?.error('audit log closed with entries not written', { left, error: this.#lastError });
       for (const p of this.#queue.splice(0)) p.reject(unavailable('The audit log shut down before the entry was written.'));
@@ -162,7 +149,7 @@ export class GroupCommitLog implements AuditLog {
     if (this.#closed) throw unavailable('The audit log is shutting down.');
     if (this.#queue.length >= this.#o.queueMax) await this.#waitForSpace();
     let pending!: Pending;
-    const done = new Promise<void>((resolve, reject) => (pending = { row, durable, resolve, reject }));
+    const done = new Promise<void>((resolve, reject) => (pending = { ...queued(row), durable, resolve, reject }));
     this.#queue.push(pending);
     this.#kick();
     if (durable) await done;
@@ -193,41 +180,67 @@ export class GroupCommitLog implements AuditLog {
   }
 
   async #run(): Promise<void> {
+    const flights: { batch: Pending[]; outcome: Promise<BatchOutcome>; started: number }[] = [];
     try {
       while (this.#queue.length) {
-        const batch = this.#queue.slice(0, this.#o.flushMax);
-        const started = performance.now();
-        try {
-          await this.#maintain();
-          await this.#sql.begin(async (tx) => {
-            await appendChained(tx, batch.map((p) => p.row), this.#o.hmacKey, this.#o.writeTimeoutMs);
-          });
-        } catch (error) {
-          this.#failures += 1;
-          this.#lastError = (error as Error).message;
-          this.#flushFailures?.add(1);
-          this.#o.logger?.error('audit flush failed', { size: batch.length, error });
-          // Durable callers learn now and disclose nothing; the rest stay queued, in order, for a retry.
-          const failed = new Set(batch.filter((p) => p.durable));
-          this.#queue = this.#queue.filter((p) => !failed.has(p));
-          for (const p of failed) p.reject(unavailable('The audit log cannot record the decision.', error));
-          this.#releaseSpace();
-          if (this.#queue.length) await sleep(Math.min(1000, 50 * 2 ** Math.min(this.#failures, 5)));
-          continue;
+        await this.#maintain();
+        // In flight: always the front of the queue. A second batch starts only while the head is known.
+        let sent = flights.reduce((n, f) => n + f.batch.length, 0);
+        while (flights.length < this.#appender.depth && sent < this.#queue.length && (flights.length === 0 || this.#appender.knowsHead)) {
+          // With nothing in flight, split what waits in two, so the second half is hashed and sent
+          // while the first is written.
+          const waiting = this.#queue.length - sent;
+          const size = flights.length || waiting < SPLIT_MIN ? this.#o.flushMax : Math.min(this.#o.flushMax, Math.ceil(waiting / this.#appender.depth));
+          const batch = this.#queue.slice(sent, sent + size);
+          sent += batch.length;
+          const outcome = this.#appender.start(batch);
+          outcome.catch(() => {}); // handled below, in order
+          flights.push({ batch, outcome, started: performance.now() });
         }
-        this.#failures = 0;
-        this.#lastError = undefined;
-        this.#queue.splice(0, batch.length);
-        for (const p of batch) p.resolve();
-        this.#flushSize?.record(batch.length);
-        this.#flushLatency?.record(performance.now() - started);
-        this.#onFlushed?.(batch.length);
-        this.#releaseSpace();
+        const flight = flights.shift();
+        if (!flight) break;
+        let result: BatchOutcome | Error;
+        try {
+          result = await flight.outcome;
+        } catch (error) {
+          result = error as Error;
+        }
+        if (result === 'committed') this.#committed(flight.batch, flight.started);
+        else if (result === 'head-moved') this.#appender.forget(); // its entries stay queued, in front
+        else {
+          this.#appender.forget();
+          this.#failed(flight.batch, result);
+          if (!flights.length && this.#queue.length) await sleep(Math.min(1000, 50 * 2 ** Math.min(this.#failures, 5)));
+        }
       }
     } finally {
       this.#running = false;
       for (const w of this.#idle.splice(0)) w();
     }
+  }
+
+  #committed(batch: Pending[], started: number): void {
+    this.#failures = 0;
+    this.#lastError = undefined;
+    const done = new Set(batch);
+    this.#queue = this.#queue.filter((p) => !done.has(p));
+    for (const p of batch) p.resolve();
+    this.#flushSize?.record(batch.length);
+    this.#flushLatency?.record(performance.now() - started);
+    this.#onFlushed?.(batch.length);
+    this.#releaseSpace();
+  }
+
+  /** Durable callers learn now and disclose nothing; the rest stay queued, in order, for a retry. */
+  #failed(batch: Pending[], error: Error): void {
+    this.#failures += 1;
+    this.#lastError = error.message;
+    this.#flushFailures?.add(1);
+    this.#o.logger?.error('audit flush failed', { size: batch.length, error });
+    const failed = new Set(batch.filter((p) => p.durable));
+    this.#queue = this.#queue.filter((p) => !failed.has(p));
+    for (const p of failed) p.reject(unavailable('The audit log cannot record the decision.', error));
+    this.#releaseSpace();
   }
 
   async #maintain(): Promise<void> {

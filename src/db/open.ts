@@ -1,10 +1,16 @@
 import type { Config } from '../config/config.ts';
 import type { Database } from './database.ts';
 import { openEmbedded } from './embedded.ts';
-import { connectPostgres } from './postgres.ts';
+import { connectPostgres, type PostgresOptions } from './postgres.ts';
+import { noDelaySocket } from './tcp-socket.ts';
 
 /** PostgreSQL when DATABASE_URL is set; otherwise the embedded PGlite in JAGA_DATA_DIR. */
 export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'databasePoolMax' | 'dataDir'>): Promise<Database> {
-  if (config.databaseUrl) return connectPostgres(config.databaseUrl, { max: config.databasePoolMax });
+  if (config.databaseUrl) return connectNodePostgres(config.databaseUrl, { max: config.databasePoolMax });
   return openEmbedded(config.dataDir);
+}
+
+/** PostgreSQL from Node: postgres.js over sockets with TCP_NODELAY (see tcp-socket.ts). */
+export function connectNodePostgres(url: string, options: Omit<PostgresOptions, 'socket'> = {}): Database {
+  return connectPostgres(url, { ...options, socket: noDelaySocket(10_000) });
 }

@@ -5,7 +5,12 @@ export interface PostgresOptions {
   max?: number;
   /** Called with server notices; by default they are dropped. */
   onnotice?: (notice: postgres.Notice) => void;
+  /** Opens the connections itself (Node: TCP_NODELAY); postgres.js's own sockets otherwise (Workers). */
+  socket?: SocketFactory;
 }
+
+/** postgres.js's documented (but untyped) `socket` option: a function returning a connected duplex. */
+export type SocketFactory = (target: { host: string[]; port: number[]; path?: string | false }) => Promise<unknown>;
 
 /** postgres.js options in one place. */
 export function connectPostgres(url: string, options: PostgresOptions = {}): Database {
@@ -16,6 +21,8 @@ export function connectPostgres(url: string, options: PostgresOptions = {}): Dat
     // bigint ids come back as strings unless they fit; we keep them as strings in the API.
     types: {},
     connection: { application_name: 'jaga' },
+    // Not in postgres.js's types, though documented ("Custom socket").
+    ...((options.socket ? { socket: options.socket } : {}) as object),
   });
   return {
     sql,

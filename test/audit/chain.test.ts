@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { verifyChain } from '../../src/audit/audit.verify.ts';
 import { boot, type Booted } from '../../src/boot.ts';
 import { loadConfig } from '../../src/config/config.ts';
-import { connectPostgres } from '../../src/db/postgres.ts';
+import { connectNodePostgres } from '../../src/db/open.ts';
 import { createLogger } from '../../src/system/logger.ts';
 import { startApp, TEST_JWT_SECRET, type TestApp } from '../helpers/app.ts';
 import { databaseKinds } from '../helpers/databases.ts';
@@ -55,7 +55,7 @@ describe.each(databaseKinds())('audit chain on %s', (kind) => {
     const url = (t.db as { url?: string }).url!;
     second = await boot({
       config: loadConfig({ LOG_LEVEL: 'silent', JWT_SECRET: TEST_JWT_SECRET, DATABASE_URL: url, AUDIT_HMAC_KEY: KEY, AUDIT_FLUSH_MAX: '5' }),
-      db: connectPostgres(url, { max: 10 }),
+      db: connectNodePostgres(url, { max: 10 }),
       logger: createLogger('silent'),
     });
     const logs = [t.deps.services.audit, second.deps.services.audit];

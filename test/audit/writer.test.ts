@@ -3,7 +3,7 @@ import { ensurePartitions, prunePartitions } from '../../src/audit/audit.partiti
 import { dropPartition, listPartitions } from '../../src/audit/audit.repo.ts';
 import { verifyChain } from '../../src/audit/audit.verify.ts';
 import type { GroupCommitLog } from '../../src/audit/audit.writer.ts';
-import { connectPostgres } from '../../src/db/postgres.ts';
+import { connectNodePostgres } from '../../src/db/open.ts';
 import { ApiError } from '../../src/http/problem.ts';
 import { startApp, type TestApp } from '../helpers/app.ts';
 import { databaseKinds } from '../helpers/databases.ts';
@@ -123,7 +123,7 @@ describe.each(databaseKinds())('audit writer on %s', (kind) => {
   if (kind === 'postgres') {
     it('appendDurable rejects with AUDIT_UNAVAILABLE while another session holds the table locked', async () => {
       t = await startApp(kind);
-      const other = connectPostgres((t.db as { url?: string }).url!, { max: 1 });
+      const other = connectNodePostgres((t.db as { url?: string }).url!, { max: 1 });
       let release!: () => void;
       const released = new Promise<void>((r) => (release = r));
       let locked!: () => void;

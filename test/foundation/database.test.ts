@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { openEmbedded } from '../../src/db/embedded.ts';
 import { migrate, MigrationError, type MigrationFile } from '../../src/db/migrate.ts';
 import { readMigrationFiles } from '../../src/db/migration-files.ts';
-import { connectPostgres } from '../../src/db/postgres.ts';
+import { connectNodePostgres } from '../../src/db/open.ts';
 import { databaseKinds, freshDatabase } from '../helpers/databases.ts';
 
 const files: MigrationFile[] = [
@@ -57,7 +57,7 @@ describe.each(databaseKinds())('migrations on %s', (kind) => {
 describe.runIf(databaseKinds().includes('postgres'))('migrations with concurrent instances on postgres', () => {
   it('runs each file exactly once when several instances migrate at once', async () => {
     const db = await freshDatabase('postgres');
-    const others = Array.from({ length: 4 }, () => connectPostgres(db.url!, { max: 1 }));
+    const others = Array.from({ length: 4 }, () => connectNodePostgres(db.url!, { max: 1 }));
     try {
       const results = await Promise.all([db, ...others].map((d) => migrate(d.sql, files)));
       expect(results.flat().sort()).toEqual(['0001_a.sql', '0002_b.sql']);

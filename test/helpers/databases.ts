@@ -2,7 +2,7 @@ import postgres from 'postgres';
 import { inject } from 'vitest';
 import type { Database } from '../../src/db/database.ts';
 import { openEmbedded } from '../../src/db/embedded.ts';
-import { connectPostgres } from '../../src/db/postgres.ts';
+import { connectNodePostgres } from '../../src/db/open.ts';
 
 export type DatabaseKind = 'pglite' | 'postgres';
 
@@ -27,7 +27,7 @@ export async function freshDatabase(kind: DatabaseKind, options: { max?: number 
   const name = `jaga_t_${crypto.randomUUID().replaceAll('-', '').slice(0, 16)}`;
   await admin.unsafe(`create database ${name}`);
   const url = postgresAdminUrl().replace(/\/[^/]*$/, `/${name}`);
-  const db = connectPostgres(url, { max: options.max ?? 10 });
+  const db = connectNodePostgres(url, { max: options.max ?? 10 });
   return {
     ...db,
     url,

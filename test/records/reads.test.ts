@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEntryInput, AuditLog } from '../../src/audit/audit.port.ts';
-import { connectPostgres } from '../../src/db/postgres.ts';
+import { connectNodePostgres } from '../../src/db/open.ts';
 import type { TestApp, TestResponse } from '../helpers/app.ts';
 import { databaseKinds } from '../helpers/databases.ts';
 import { NIKS, PURPOSE, principals, reports, startRecordsApp } from './records-app.ts';
@@ -272,7 +272,7 @@ describe.each(databaseKinds())('enforced record reads on %s', (kind) => {
 
     if (kind === 'postgres') {
       it('answers 503 with no record bytes while another session holds the audit table locked', { timeout: 30_000 }, async () => {
-        const other = connectPostgres((t.db as { url?: string }).url!, { max: 1 });
+        const other = connectNodePostgres((t.db as { url?: string }).url!, { max: 1 });
         let release!: () => void;
         const released = new Promise<void>((r) => (release = r));
         let locked!: () => void;

@@ -1,0 +1,141 @@
+import type { ReservedSql } from 'postgres';
+import type { Sql, TransactionSql } from '../db/database.ts';
+import type { ChainedRow, EntryRow } from './audit.entry.ts';
+import { canonicalTail, linkHash } from './audit.hash.ts';
+import { HEAD_MOVED, insertEntries, insertEntriesGuarded, lockHead, type Head } from './audit.repo.ts';
+
+/** An entry waiting to be chained, with the part of its hash input that does not depend on its place. */
+export interface Queued {
+  row: EntryRow;
+  tail: string;
+}
+
+export const queued = (row: EntryRow): Queued => ({ row, tail: canonicalTail(row) });
+
+/** Gives rows their place after `head`: seq, one time for the batch (never behind the head), links and hashes. */
+function chain(rows: Queued[], head: Head, now: Date, hmacKey: string | undefined): ChainedRow[] {
+  const at = now > head.at ? now : head.at; // `at` grows with seq, so partitions hold seq ranges
+  let seq = head.seq;
+  let prev = head.hash;
+  return rows.map(({ row, tail }) => {
+    seq += 1;
+    const hash = linkHash(hmacKey, prev, seq, row.id, at, tail);
+    const full: ChainedRow = { ...row, seq, at, prevHash: prev, hash };
+    prev = hash;
+    return full;
+  });
+}
+
+const headOf = (r: ChainedRow): Head => ({ seq: r.seq, hash: r.hash, at: r.at });
+
+/** Assigns seq, time and hashes to rows under the chain lock and inserts them, inside `tx`. */
+export async function appendChained(tx: TransactionSql, rows: EntryRow[], hmacKey: string | undefined, waitMs?: number): Promise<ChainedRow[]> {
+  const head = await lockHead(tx, waitMs);
+  const chained = chain(rows.map(queued), head, head.now, hmacKey);
+  await insertEntries(tx, chained, head);
+  return chained;
+}
+
+/**
+ * The batch lost the head to another writer: the guard said so, or the insert met that writer's
+ * rows under the same (seq, at) key before the guard ran.
+ */
+function headMoved(error: unknown): boolean {
+  const e = error as { code?: string; constraint_name?: string };
+  return e.code === HEAD_MOVED || (e.code === '23505' && (e.constraint_name ?? '').startsWith('audit_entry'));
+}
+
+export type BatchOutcome = 'committed' | 'head-moved';
+
+/**
+ * Writes batches onto the chain. While it believes it knows the chain head (it wrote the last
+ * batch), a batch is hashed at once and sent as one guarded statement, its own transaction, and
+ * the believed head moves on at once. With `pipeline`, the statements go over one connection
+ * kept for the writer, so the next batch is hashed and sent while the previous is still being
+ * written, and the database runs them in order. If another instance moved the head, or an
+ * earlier batch failed, the guard fails the statement whole ('head-moved') and the next batch goes
+ * the careful way: chain lock, read the head, insert.
+ */
+export class ChainAppender {
+  readonly #sql: Sql;
+  readonly #hmacKey: string | undefined;
+  readonly #waitMs: number;
+  readonly #pipeline: boolean;
+  #head: Head | undefined;
+  #conn: Promise<ReservedSql> | undefined;
+
+  constructor(sql: Sql, o: { hmacKey: string | undefined; waitMs: number; pipeline: boolean }) {
+    this.#sql = sql;
+    this.#hmacKey = o.hmacKey;
+    this.#waitMs = Math.trunc(o.waitMs);
+    this.#pipeline = o.pipeline;
+  }
+
+  /** How many batches may be in flight at once. */
+  get depth(): number {
+    return this.#pipeline ? 2 : 1;
+  }
+
+  /** True when a batch can start before the previous one has committed. */
+  get knowsHead(): boolean {
+    return this.#head !== undefined;
+  }
+
+  /** After a failure or a moved head: the next batch reads the head under the lock. */
+  forget(): void {
+    this.#head = undefined;
+  }
+
+  /** Starts a batch. Rejects on a database error (nothing of the batch was written). */
+  start(batch: Queued[]): Promise<BatchOutcome> {
+    const believed = this.#head;
+    if (!believed) return this.#careful(batch);
+    const rows = chain(batch, believed, new Date(), this.#hmacKey);
+    this.#head = headOf(rows.at(-1)!);
+    return this.#optimistic(rows, believed);
+  }
+
+  /** Gives back the writer's connection. */
+  async release(): Promise<void> {
+    const conn = this.#conn;
+    this.#conn = undefined;
+    if (conn) (await conn.catch(() => undefined))?.release();
+  }
+
+  async #optimistic(rows: ChainedRow[], believed: Head): Promise<BatchOutcome> {
+    const conn = this.#pipeline ? await (this.#conn ??= this.#sql.reserve()) : this.#sql;
+    const query = insertEntriesGuarded(conn, rows, believed);
+    // No transaction to carry statement_timeout: bound the wait (for the head row) from here.
+    const timer = setTimeout(() => void query.cancel(), this.#waitMs * 2);
+    try {
+      if ((await query).count !== rows.length) throw new Error('the audit batch insert wrote a partial batch');
+      return 'committed';
+    } catch (error) {
+      this.#head = undefined;
+      if (headMoved(error)) return 'head-moved';
+      await this.release();
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #careful(batch: Queued[]): Promise<BatchOutcome> {
+    const conn = await this.#sql.reserve();
+    try {
+      await conn`begin`;
+      const head = await lockHead(conn, this.#waitMs);
+      const rows = chain(batch, head, head.now, this.#hmacKey);
+      await insertEntries(conn, rows, head);
+      await conn`commit`;
+      this.#head = headOf(rows.at(-1)!);
+      return 'committed';
+    } catch (error) {
+      await conn`rollback`.catch(() => {});
+      throw error;
+    } finally {
+      conn.release();
+    }
+  }
+}
+
