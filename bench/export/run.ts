@@ -121,7 +121,8 @@ try {
   // 3. Enforced reads over HTTP, each on a fresh server process.
   async function jagaExport(accept: string, nodeFlags: string[] = []): Promise<{ rows: number; s: number; mb: number; peak: number; base: number; masked: string }> {
     const port = 20000 + Math.floor(Math.random() * 20000);
-    const server = spawn(process.execPath, [...nodeFlags, join(ROOT, 'bench/export/server.ts'), url, String(port)], {
+    const extra = process.env.BENCH_SERVER_FLAGS?.split(' ').filter(Boolean) ?? []; // e.g. --cpu-prof
+    const server = spawn(process.execPath, [...extra, ...nodeFlags, join(ROOT, 'bench/export/server.ts'), url, String(port)], {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '' },
       stdio: ['ignore', 'pipe', 'inherit'],
