@@ -38,6 +38,8 @@ interface Pending extends Queued {
 const MAX_ROWS_PER_INSERT = 5000;
 // Below this many waiting entries a batch is not split: per-statement costs outweigh the overlap.
 const SPLIT_MIN = 128;
+// Longest an entry nobody waits for stays queued before a flush starts.
+const LINGER_MS = 10;
 
 const unavailable = (detail: string, cause?: unknown) =>
   new ApiError('AUDIT_UNAVAILABLE', detail, cause === undefined ? {} : { cause });
@@ -57,6 +59,7 @@ export class GroupCommitLog implements AuditLog {
   #queue: Pending[] = [];
   #spaceWaiters: (() => void)[] = [];
   #running = false;
+  #linger: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
   #failures = 0;
   #lastError: string | undefined;
@@ -151,7 +154,7 @@ export class GroupCommitLog implements AuditLog {
     let pending!: Pending;
     const done = new Promise<void>((resolve, reject) => (pending = { ...queued(row), durable, resolve, reject }));
     this.#queue.push(pending);
-    this.#kick();
+    this.#kick(durable);
     if (durable) await done;
     else done.catch(() => {}); // non-durable entries are retried, never rejected but at close (logged)
   }
@@ -172,17 +175,36 @@ export class GroupCommitLog implements AuditLog {
     }
   }
 
-  #kick(): void {
+  /**
+   * Starts the flusher. Durable entries (someone waits for them) start it at once, letting only
+   * producers of the same tick join; queued-only entries linger up to LINGER_MS so that more join
+   * the batch: fewer commits per entry under a steady stream of checks, at no cost to callers,
+   * who already have their answer.
+   */
+  #kick(urgent = true): void {
     if (this.#running) return;
+    if (!urgent && !this.#urgent()) {
+      this.#linger ??= setTimeout(() => {
+        this.#linger = undefined;
+        this.#kick();
+      }, LINGER_MS);
+      return;
+    }
+    clearTimeout(this.#linger);
+    this.#linger = undefined;
     this.#running = true;
-    // Let producers of the same tick join the first batch.
     setImmediate(() => void this.#run());
+  }
+
+  #urgent(): boolean {
+    return this.#closed || this.#queue.length >= this.#o.flushMax || this.#queue.some((p) => p.durable);
   }
 
   async #run(): Promise<void> {
     const flights: { batch: Pending[]; outcome: Promise<BatchOutcome>; started: number }[] = [];
     try {
       while (this.#queue.length) {
+        if (!flights.length && !this.#urgent()) break; // the rest lingers (see #kick)
         await this.#maintain();
         // In flight: always the front of the queue. A second batch starts only while the head is known.
         let sent = flights.reduce((n, f) => n + f.batch.length, 0);
@@ -216,6 +238,7 @@ export class GroupCommitLog implements AuditLog {
     } finally {
       this.#running = false;
       for (const w of this.#idle.splice(0)) w();
+      if (this.#queue.length) this.#kick(false);
     }
   }
 
