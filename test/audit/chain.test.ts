@@ -1,4 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { toEntryRow, type ChainedRow } from '../../src/audit/audit.entry.ts';
+import { GENESIS_HASH } from '../../src/audit/audit.hash.ts';
+import { HEAD_MOVED, insertEntriesGuarded, readHead, type Head } from '../../src/audit/audit.repo.ts';
 import { verifyChain } from '../../src/audit/audit.verify.ts';
 import { boot, type Booted } from '../../src/boot.ts';
 import { loadConfig } from '../../src/config/config.ts';
@@ -47,6 +50,28 @@ describe.each(databaseKinds())('audit chain on %s', (kind) => {
     expect(result).toMatchObject({ ok: true, checked: 240 });
     // The key matters: without it every hash is wrong from the first entry.
     expect((await verifyChain(t.db.sql, {})).firstBad).toMatchObject({ seq: 1, problem: 'hash' });
+  });
+
+  it('refuses a batch hashed against a head that is no longer the head, and writes none of it', async () => {
+    t = await startApp(kind, { AUDIT_HMAC_KEY: KEY });
+    await t.deps.services.audit.appendDurable(entry({ requestId: 'first' }));
+    const head = await readHead(t.db.sql);
+    // A second writer that still believes the head is the one before `first`.
+    const stale: Head = { seq: head.seq - 1, hash: GENESIS_HASH, at: new Date(0) };
+    const rows: ChainedRow[] = ['stale-a', 'stale-b'].map((requestId, i) => ({
+      ...toEntryRow(entry({ requestId })),
+      seq: stale.seq + 1 + i,
+      at: new Date(),
+      prevHash: GENESIS_HASH,
+      hash: String(i).repeat(64),
+    }));
+    await expect(insertEntriesGuarded(t.db.sql, rows, stale)).rejects.toMatchObject({ code: HEAD_MOVED });
+    const ids = await t.db.sql<{ request_id: string }[]>`select request_id from audit_entry where request_id like 'stale-%'`;
+    expect(ids).toEqual([]);
+    expect(await readHead(t.db.sql)).toEqual(head);
+    // The writer itself carries on from the true head.
+    await t.deps.services.audit.appendDurable(entry({ requestId: 'after' }));
+    expect(await verifyChain(t.db.sql, { hmacKey: KEY })).toMatchObject({ ok: true });
   });
 
   // Two instances share one database only on PostgreSQL (the embedded PGlite serves one process).
