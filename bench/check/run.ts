@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +28,33 @@ function ensurePeers() {
   console.log('installing the Cerbos PDP into bench/.peers (once) ...');
   execFileSync('npm', ['install', '--prefix', PEERS, '--no-audit', '--no-fund', '--no-save', '@cerbos/cerbos-linux-x64@0.55.0'], { stdio: 'inherit' });
 }
+
+// CPU time, from /proc: robust where req/s are not (cores shared with other work).
+const TICK_US = 1e6 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim() || 100);
+function cpuUs(pids: number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(f[11]) + Number(f[12]); // utime, stime
+    } catch {
+      // gone
+    }
+  }
+  return ticks * TICK_US;
+}
+const postgresPids = () =>
+  readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((d) => {
+      try {
+        return readFileSync(`/proc/${d}/comm`, 'utf8').trim() === 'postgres';
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
 
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -90,10 +117,16 @@ const key = new TextEncoder().encode(SECRET);
 const sign = (claims: Record<string, unknown>) => new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('2h').sign(key);
 const caller = await sign({ sub: 'bench-svc', roles: ['service'], unit: 'RI', kind: 'service' });
 const mix = buildMix(512);
-const rows: { name: string; mode: string; r: Result }[] = [];
-const run = (name: string, port: number, reqs: unknown[]) => {
+const rows: { name: string; mode: string; r: Result; cpu?: { server: number; db: number } }[] = [];
+const run = (name: string, port: number, reqs: unknown[], pid?: number) => {
   rows.push({ name, mode: `saturation (${CONNECTIONS} conn)`, r: load(port, reqs, { connections: CONNECTIONS }) });
-  rows.push({ name, mode: `open loop ${RATE}/s`, r: load(port, reqs, { rate: RATE, connections: 64 }) });
+  // The open loop sends RATE req/s through warm-up and measurement: CPU per request from that.
+  const pg = postgresPids();
+  const before = pid ? { server: cpuUs([pid]), db: cpuUs(pg) } : undefined;
+  const r = load(port, reqs, { rate: RATE, connections: 64 });
+  const sent = RATE * (SECONDS + 2);
+  const cpu = pid && before ? { server: (cpuUs([pid]) - before.server) / sent, db: (cpuUs(pg) - before.db) / sent } : undefined;
+  rows.push({ name, mode: `open loop ${RATE}/s`, r, ...(cpu ? { cpu } : {}) });
 };
 
 let databaseUrl: string | undefined;
@@ -133,7 +166,7 @@ try {
         },
         `http://127.0.0.1:${jagaPort}/healthz`,
       );
-      run(audit === 'on' ? 'jaga /v1/check' : 'jaga, audit off', jagaPort, jagaReqs);
+      run(audit === 'on' ? 'jaga /v1/check' : 'jaga, audit off', jagaPort, jagaReqs, jaga.pid);
       await stop(jaga);
     }
   } finally {
@@ -160,13 +193,22 @@ try {
 const f = (n: number, d = 2) => (Number.isFinite(n) ? n.toFixed(d) : '-');
 console.log(`\n/v1/check bench — server on core 0, load on core 1, ${SECONDS}s measured per phase, ${mix.length} distinct requests`);
 console.log(`machine load average (1 min) before/after: ${loadBefore.toFixed(2)} / ${loadavg()[0]!.toFixed(2)} — above ~2 on 2 cores, other processes share the pinned cores and the figures are not comparable across runs`);
-console.log(['target'.padEnd(16), 'mode'.padEnd(22), 'req/s'.padStart(9), 'p50 ms'.padStart(8), 'p99 ms'.padStart(8), 'p99.9 ms'.padStart(9), 'non-2xx'.padStart(8), 'errors'.padStart(7)].join(' '));
-for (const { name, mode, r } of rows) {
-  console.log([name.padEnd(16), mode.padEnd(22), f(r.rps, 0).padStart(9), f(r.p50).padStart(8), f(r.p99).padStart(8), f(r.p999).padStart(9), String(r.non2xx).padStart(8), String(r.errors).padStart(7)].join(' '));
+console.log(['target'.padEnd(16), 'mode'.padEnd(22), 'req/s'.padStart(9), 'p50 ms'.padStart(8), 'p99 ms'.padStart(8), 'p99.9 ms'.padStart(9), 'non-2xx'.padStart(8), 'errors'.padStart(7), 'CPU µs/req server+db'.padStart(21)].join(' '));
+for (const { name, mode, r, cpu } of rows) {
+  const cpuCol = cpu ? `${f(cpu.server, 0)} + ${f(cpu.db, 0)}` : '';
+  console.log([name.padEnd(16), mode.padEnd(22), f(r.rps, 0).padStart(9), f(r.p50).padStart(8), f(r.p99).padStart(8), f(r.p999).padStart(9), String(r.non2xx).padStart(8), String(r.errors).padStart(7), cpuCol.padStart(21)].join(' '));
 }
 const sat = (name: string) => rows.find((x) => x.name === name && x.mode.startsWith('saturation'))!.r;
 const j = sat('jaga /v1/check');
 const c = sat('cerbos');
 const h = sat('hono hello');
 const off = sat('jaga, audit off');
+const cpuOf = (name: string) => rows.find((x) => x.name === name && x.cpu)?.cpu;
+const onCpu = cpuOf('jaga /v1/check');
+const offCpu = cpuOf('jaga, audit off');
+if (onCpu && offCpu) {
+  const on = onCpu.server + onCpu.db;
+  const offTotal = offCpu.server + offCpu.db;
+  console.log(`CPU per check at ${RATE}/s (server + database): logging on ${f(on, 0)} µs, off ${f(offTotal, 0)} µs; logging costs ${f(on - offTotal, 0)} µs per decision; capacity with logging = ${f((100 * offTotal) / on, 1)}% of without (target ≥ 85%)`);
+}
 console.log(`\nratios at saturation: jaga / cerbos = ${f(j.rps / c.rps)}x (target ≥ 8x); jaga / hono ceiling = ${f((100 * j.rps) / h.rps, 1)}% (target ≥ 45%); jaga p99 = ${f(j.p99)} ms (target ≤ 5 ms); with logging / without = ${f((100 * j.rps) / off.rps, 1)}% (target ≥ 85%); database: ${databaseUrl ? 'PostgreSQL 15' : 'PGlite'}`);
