@@ -145,5 +145,34 @@ describe.each(databaseKinds())('audit writer on %s', (kind) => {
       await t.deps.services.audit.appendDurable(entry({ requestId: 'after' }));
       expect(await count(t)).toBe(1);
     });
+
+    it('when a pipelined batch fails, the batch sent behind it is retried, not refused, and the chain stays whole', async () => {
+      t = await startApp(kind, { AUDIT_FLUSH_MAX: '500' });
+      const log = t.deps.services.audit;
+      await log.appendDurable(entry({ requestId: 'warm' })); // the writer now knows the head
+      // The first statement that inserts entry 'poison' fails once (a sequence is not rolled back).
+      await t.db.sql.unsafe(`
+        create sequence poison_once;
+        create function poison() returns trigger language plpgsql as $$
+        begin
+          if new.request_id = 'poison' and nextval('poison_once') = 1 then raise exception 'injected failure'; end if;
+          return new;
+        end $$;
+        create trigger poison before insert on audit_entry for each row execute function poison();`);
+      // 300 durable appends in one tick: split into two batches, the second sent behind the first.
+      const results = await Promise.allSettled(
+        Array.from({ length: 300 }, (_, i) => log.appendDurable(entry({ requestId: i === 10 ? 'poison' : `d${i}` }))),
+      );
+      const refused = results.flatMap((r, i) => (r.status === 'rejected' ? [i] : []));
+      // Only the failed batch's callers are told the decision was not recorded; it held entry 10.
+      expect(refused).toContain(10);
+      expect(refused.every((i) => i < 150)).toBe(true);
+      expect(results.slice(150).every((r) => r.status === 'fulfilled')).toBe(true);
+      for (const i of refused) expect(unavailable((results[i] as PromiseRejectedResult).reason)).toBe(true);
+      const stored = await t.db.sql<{ request_id: string }[]>`select request_id from audit_entry where request_id <> 'warm'`;
+      expect(stored).toHaveLength(300 - refused.length);
+      expect(new Set(stored.map((r) => r.request_id)).size).toBe(stored.length);
+      expect(await verifyChain(t.db.sql)).toMatchObject({ ok: true, checked: 301 - refused.length });
+    });
   }
 });
