@@ -71,7 +71,7 @@ export async function wire(
   // Records read the audit log in force at request time (services.audit).
   const recordsDeps = { sql, catalog, policy, audit: () => services.audit };
   services.ingest = createIngestService(recordsDeps);
-  services.reads = createReadService({ ...recordsDeps, pseudonymMaster: core.config.pseudonymKey, logger: core.logger });
+  services.reads = createReadService({ ...recordsDeps, pseudonymMaster: core.config.pseudonymKey, logger: core.logger, streamPage: core.config.recordsStreamPage });
   services.openData = createPublicCatalog(recordsDeps);
   return { ...core, services };
 }

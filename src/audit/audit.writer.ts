@@ -186,10 +186,15 @@ export class GroupCommitLog implements AuditLog {
     if (!urgent && !this.#urgent()) {
       this.#linger ??= setTimeout(() => {
         this.#linger = undefined;
-        this.#kick();
+        this.#start();
       }, LINGER_MS);
       return;
     }
+    this.#start();
+  }
+
+  #start(): void {
+    if (this.#running) return;
     clearTimeout(this.#linger);
     this.#linger = undefined;
     this.#running = true;
@@ -203,8 +208,12 @@ export class GroupCommitLog implements AuditLog {
   async #run(): Promise<void> {
     const flights: { batch: Pending[]; outcome: Promise<BatchOutcome>; started: number }[] = [];
     try {
+      // A run writes what waits when it starts; after that, entries nobody waits for linger again
+      // (see #kick) rather than going out in a trickle of small batches.
+      let first = true;
       while (this.#queue.length) {
-        if (!flights.length && !this.#urgent()) break; // the rest lingers (see #kick)
+        if (!first && !flights.length && !this.#urgent()) break;
+        first = false;
         await this.#maintain();
         // In flight: always the front of the queue. A second batch starts only while the head is known.
         let sent = flights.reduce((n, f) => n + f.batch.length, 0);

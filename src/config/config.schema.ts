@@ -72,6 +72,8 @@ export const EnvSchema = v.object({
   PSEUDONYM_KEY: secret('PSEUDONYM_KEY'),
   // Records: largest record upload accepted (streamed, never held in memory); default 1 GiB.
   RECORDS_UPLOAD_MAX_BYTES: positiveInt('1073741824'),
+  // Records: rows per keyset page of a streamed export (memory held per export against queries per export).
+  RECORDS_STREAM_PAGE: positiveInt('2000'),
   // OpenTelemetry: the standard variables; nothing is exported unless an endpoint is set.
   OTEL_SERVICE_NAME: v.optional(v.string(), 'jaga'),
   OTEL_EXPORTER_OTLP_ENDPOINT: url('expected an http(s) URL', /^https?:\/\//),

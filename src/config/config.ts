@@ -26,6 +26,7 @@ export interface Config {
   audit: { hmacKey?: string; queueMax: number; flushMax: number; retentionMonths: number };
   pseudonymKey: string | undefined;
   recordsUploadMaxBytes: number;
+  recordsStreamPage: number;
   otel: {
     serviceName: string;
     endpoint: string | undefined;
@@ -99,6 +100,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     }),
     pseudonymKey: e.PSEUDONYM_KEY,
     recordsUploadMaxBytes: e.RECORDS_UPLOAD_MAX_BYTES,
+    recordsStreamPage: e.RECORDS_STREAM_PAGE,
     otel: {
       serviceName: e.OTEL_SERVICE_NAME,
       endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,

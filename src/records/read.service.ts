@@ -312,6 +312,18 @@ export function createReadService(deps: ReadDeps): ReadService {
     let done = paged || !more || where === null;
     let sent = 0;
     let headerSent = req.format !== 'csv';
+    // Streamed exports: the row count is known only at the end, however it ends (read to the end,
+    // abandoned by the client, failed); it is recorded once, beside the decision. `sent` counts rows
+    // handed to the response, so for an abandoned export it is an upper bound of what arrived.
+    let completed = paged;
+    const complete = (end: 'complete' | 'abandoned' | 'failed') => {
+      if (completed) return;
+      completed = true;
+      void deps
+        .audit()
+        .append({ ...entry, rowCount: sent, details: { ...entry.details, completes: decisionId, cursorTo: last, end } })
+        .catch((error: unknown) => deps.logger.warn('audit completion entry failed', { error }));
+    };
     const stream = new ReadableStream<Uint8Array>(
       {
         async pull(controller) {
@@ -336,19 +348,17 @@ export function createReadService(deps: ReadDeps): ReadService {
               controller.enqueue(encoder.encode(render(rows)));
             }
             if (done) {
-              if (!paged) {
-                // Streamed exports: the row count is known only now; recorded beside the decision.
-                void deps
-                  .audit()
-                  .append({ ...entry, rowCount: sent, details: { ...entry.details, completes: decisionId, cursorTo: last } })
-                  .catch((error: unknown) => deps.logger.warn('audit completion entry failed', { error }));
-              }
+              complete('complete');
               controller.close();
             }
           } catch (error) {
             deps.logger.error('records stream failed', { error });
+            complete('failed');
             controller.error(error);
           }
+        },
+        cancel() {
+          complete('abandoned'); // the client went away mid-export
         },
       },
       { highWaterMark: 1 },

@@ -51,6 +51,17 @@ describe.each(databaseKinds())('audit writer on %s', (kind) => {
     expect(rows.map((r) => r.request_id)).toEqual(['q0', 'q1', 'q2']);
   });
 
+  it('writes a queued entry soon on its own: no durable entry, no shutdown, no full batch needed', async () => {
+    t = await startApp(kind);
+    await t.deps.services.audit.append(entry({ requestId: 'alone' }));
+    let found = 0;
+    for (let i = 0; i < 100 && !found; i++) {
+      found = Number((await t.db.sql<{ n: string }[]>`select count(*) as n from audit_entry where request_id = 'alone'`)[0]!.n);
+      if (!found) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(found).toBe(1);
+  });
+
   it('shutdown flushes every queued entry', async () => {
     t = await startApp(kind, { AUDIT_FLUSH_MAX: '13' });
     const log = t.deps.services.audit;
