@@ -3,10 +3,9 @@ import { ensurePartitions, prunePartitions } from '../../src/audit/audit.partiti
 import { dropPartition, listPartitions } from '../../src/audit/audit.repo.ts';
 import { verifyChain } from '../../src/audit/audit.verify.ts';
 import type { GroupCommitLog } from '../../src/audit/audit.writer.ts';
-import { connectNodePostgres } from '../../src/db/open.ts';
 import { ApiError } from '../../src/http/problem.ts';
 import { startApp, type TestApp } from '../helpers/app.ts';
-import { databaseKinds } from '../helpers/databases.ts';
+import { databaseKinds, whileTableLocked } from '../helpers/databases.ts';
 import { entry } from './helpers.ts';
 
 const count = async (t: TestApp) => Number((await t.db.sql<{ n: string }[]>`select count(*) as n from audit_entry`)[0]!.n);
@@ -134,25 +133,10 @@ describe.each(databaseKinds())('audit writer on %s', (kind) => {
   if (kind === 'postgres') {
     it('appendDurable rejects with AUDIT_UNAVAILABLE while another session holds the table locked', async () => {
       t = await startApp(kind);
-      const other = connectNodePostgres((t.db as { url?: string }).url!, { max: 1 });
-      let release!: () => void;
-      const released = new Promise<void>((r) => (release = r));
-      let locked!: () => void;
-      const isLocked = new Promise<void>((r) => (locked = r));
-      const holder = other.sql.begin(async (tx) => {
-        await tx`lock table audit_entry in access exclusive mode`;
-        locked();
-        await released;
-      });
-      await isLocked;
-      try {
+      await whileTableLocked((t.db as { url?: string }).url!, 'audit_entry', async () => {
         const error = await t.deps.services.audit.appendDurable(entry()).then(() => null, (e: unknown) => e);
         expect(unavailable(error)).toBe(true);
-      } finally {
-        release();
-        await holder;
-        await other.close();
-      }
+      });
       await t.deps.services.audit.appendDurable(entry({ requestId: 'after' }));
       expect(await count(t)).toBe(1);
     });

@@ -38,3 +38,28 @@ export async function freshDatabase(kind: DatabaseKind, options: { max?: number 
     },
   };
 }
+
+/**
+ * Runs `fn` while another session holds `table` locked in ACCESS EXCLUSIVE mode (PostgreSQL),
+ * then releases the lock and closes that session.
+ */
+export async function whileTableLocked<T>(url: string, table: string, fn: () => Promise<T>): Promise<T> {
+  const other = connectNodePostgres(url, { max: 1 });
+  let release!: () => void;
+  const released = new Promise<void>((r) => (release = r));
+  let locked!: () => void;
+  const isLocked = new Promise<void>((r) => (locked = r));
+  const holder = other.sql.begin(async (tx) => {
+    await tx.unsafe(`lock table ${table} in access exclusive mode`);
+    locked();
+    await released;
+  });
+  await isLocked;
+  try {
+    return await fn();
+  } finally {
+    release();
+    await holder;
+    await other.close();
+  }
+}

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEntryInput, AuditLog } from '../../src/audit/audit.port.ts';
-import { connectNodePostgres } from '../../src/db/open.ts';
 import type { TestApp, TestResponse } from '../helpers/app.ts';
-import { databaseKinds } from '../helpers/databases.ts';
+import { databaseKinds, whileTableLocked } from '../helpers/databases.ts';
 import { NIKS, PURPOSE, principals, reports, startRecordsApp } from './records-app.ts';
 import { createLabelled } from './setup.ts';
 
@@ -272,27 +271,12 @@ describe.each(databaseKinds())('enforced record reads on %s', (kind) => {
 
     if (kind === 'postgres') {
       it('answers 503 with no record bytes while another session holds the audit table locked', { timeout: 30_000 }, async () => {
-        const other = connectNodePostgres((t.db as { url?: string }).url!, { max: 1 });
-        let release!: () => void;
-        const released = new Promise<void>((r) => (release = r));
-        let locked!: () => void;
-        const isLocked = new Promise<void>((r) => (locked = r));
-        const holder = other.sql.begin(async (tx) => {
-          await tx`lock table audit_entry in access exclusive mode`;
-          locked();
-          await released;
-        });
-        await isLocked;
-        try {
+        await whileTableLocked((t.db as { url?: string }).url!, 'audit_entry', async () => {
           const r = await get('/v1/datasets/closed-ds/records', who.staff32, { accept: 'text/csv', 'x-purpose': PURPOSE });
           expect(r.status).toBe(503);
           expect(r.body.code).toBe('AUDIT_UNAVAILABLE');
           expect(r.text).not.toContain('LP-');
-        } finally {
-          release();
-          await holder;
-          await other.close();
-        }
+        });
       });
     }
   });
