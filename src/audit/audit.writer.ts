@@ -59,6 +59,8 @@ export class GroupCommitLog implements AuditLog {
   #queue: Pending[] = [];
   #spaceWaiters: (() => void)[] = [];
   #running = false;
+  /** Callers waiting for their entry's commit: while there are any, flushes do not linger. */
+  #durableWaiting = 0;
   #linger: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
   #failures = 0;
@@ -154,9 +156,17 @@ export class GroupCommitLog implements AuditLog {
     let pending!: Pending;
     const done = new Promise<void>((resolve, reject) => (pending = { ...queued(row), durable, resolve, reject }));
     this.#queue.push(pending);
-    this.#kick(durable);
-    if (durable) await done;
-    else done.catch(() => {}); // non-durable entries are retried, never rejected but at close (logged)
+    if (!durable) {
+      done.catch(() => {}); // non-durable entries are retried, never rejected but at close (logged)
+      return this.#kick(false);
+    }
+    this.#durableWaiting += 1;
+    this.#kick();
+    try {
+      await done;
+    } finally {
+      this.#durableWaiting -= 1;
+    }
   }
 
   async #waitForSpace(): Promise<void> {
@@ -202,7 +212,7 @@ export class GroupCommitLog implements AuditLog {
   }
 
   #urgent(): boolean {
-    return this.#closed || this.#queue.length >= this.#o.flushMax || this.#queue.some((p) => p.durable);
+    return this.#closed || this.#durableWaiting > 0 || this.#queue.length >= this.#o.flushMax;
   }
 
   async #run(): Promise<void> {
