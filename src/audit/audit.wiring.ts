@@ -27,6 +27,7 @@ export async function wireAudit(core: CoreDeps, options: { perRequest?: boolean 
     hmacKey: audit.hmacKey,
     queueMax: audit.queueMax,
     flushMax: audit.flushMax,
+    lingerMs: audit.flushLingerMs,
     meter: core.telemetry.meter,
     logger: core.logger,
     monthly,

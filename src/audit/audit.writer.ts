@@ -12,6 +12,8 @@ export interface WriterOptions {
   queueMax: number;
   /** Most entries per multi-row INSERT. */
   flushMax: number;
+  /** Longest an entry nobody waits for stays queued before a flush starts (default 50 ms). */
+  lingerMs?: number;
   enqueueWaitMs?: number;
   /** Lock wait bound of a flush (statements get twice as long). */
   writeTimeoutMs?: number;
@@ -38,8 +40,9 @@ interface Pending extends Queued {
 const MAX_ROWS_PER_INSERT = 5000;
 // Below this many waiting entries a batch is not split: per-statement costs outweigh the overlap.
 const SPLIT_MIN = 128;
-// Longest an entry nobody waits for stays queued before a flush starts.
-const LINGER_MS = 10;
+// Default of `lingerMs`. Each commit costs both processes about a millisecond of CPU (measured:
+// PostgreSQL 74 µs per entry at 31 entries a batch, 48 µs at 114), so checks gather before one.
+const LINGER_MS = 50;
 
 const unavailable = (detail: string, cause?: unknown) =>
   new ApiError('AUDIT_UNAVAILABLE', detail, cause === undefined ? {} : { cause });
@@ -75,6 +78,7 @@ export class GroupCommitLog implements AuditLog {
     this.#o = {
       queueMax: options.queueMax,
       flushMax: Math.min(options.flushMax, MAX_ROWS_PER_INSERT),
+      lingerMs: options.lingerMs ?? LINGER_MS,
       enqueueWaitMs: options.enqueueWaitMs ?? 2000,
       writeTimeoutMs: options.writeTimeoutMs ?? 3000,
       hmacKey: options.hmacKey,
@@ -187,7 +191,7 @@ export class GroupCommitLog implements AuditLog {
 
   /**
    * Starts the flusher. Durable entries (someone waits for them) start it at once, letting only
-   * producers of the same tick join; queued-only entries linger up to LINGER_MS so that more join
+   * producers of the same tick join; queued-only entries linger up to `lingerMs` so that more join
    * the batch: fewer commits per entry under a steady stream of checks, at no cost to callers,
    * who already have their answer.
    */
@@ -197,7 +201,7 @@ export class GroupCommitLog implements AuditLog {
       this.#linger ??= setTimeout(() => {
         this.#linger = undefined;
         this.#start();
-      }, LINGER_MS);
+      }, this.#o.lingerMs);
       return;
     }
     this.#start();
@@ -222,12 +226,15 @@ export class GroupCommitLog implements AuditLog {
       // (see #kick) rather than going out in a trickle of small batches.
       let first = true;
       while (this.#queue.length) {
-        if (!first && !flights.length && !this.#urgent()) break;
+        // Past the first round, batches nobody waits for are not sent in a trickle behind the
+        // one in flight: the run ends and they linger (see #kick), so they go out in fewer commits.
+        const sending = first || this.#urgent();
+        if (!sending && !flights.length) break;
         first = false;
         await this.#maintain();
         // In flight: always the front of the queue. A second batch starts only while the head is known.
         let sent = flights.reduce((n, f) => n + f.batch.length, 0);
-        while (flights.length < this.#appender.depth && sent < this.#queue.length && (flights.length === 0 || this.#appender.knowsHead)) {
+        while (sending && flights.length < this.#appender.depth && sent < this.#queue.length && (flights.length === 0 || this.#appender.knowsHead)) {
           // With nothing in flight, split what waits in two, so the second half is hashed and sent
           // while the first is written.
           const waiting = this.#queue.length - sent;

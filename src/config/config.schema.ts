@@ -67,6 +67,8 @@ export const EnvSchema = v.object({
   AUDIT_HMAC_KEY: secret('AUDIT_HMAC_KEY'),
   AUDIT_QUEUE_MAX: positiveInt('10000'),
   AUDIT_FLUSH_MAX: positiveInt('500'),
+  // Audit: how long a check's entry may wait in memory for others to share its commit (disclosures never wait).
+  AUDIT_FLUSH_LINGER_MS: nonNegativeInt('50'),
   AUDIT_RETENTION_MONTHS: positiveInt('120', 'expected a whole number of months'),
   // Records (see src/records): master key from which per-dataset pseudonym keys are derived.
   PSEUDONYM_KEY: secret('PSEUDONYM_KEY'),

@@ -23,7 +23,7 @@ export interface Config {
   };
   policyDir: string;
   checkBatchMax: number;
-  audit: { hmacKey?: string; queueMax: number; flushMax: number; retentionMonths: number };
+  audit: { hmacKey?: string; queueMax: number; flushMax: number; flushLingerMs: number; retentionMonths: number };
   pseudonymKey: string | undefined;
   recordsUploadMaxBytes: number;
   recordsStreamPage: number;
@@ -96,6 +96,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       hmacKey: e.AUDIT_HMAC_KEY,
       queueMax: e.AUDIT_QUEUE_MAX,
       flushMax: e.AUDIT_FLUSH_MAX,
+      flushLingerMs: e.AUDIT_FLUSH_LINGER_MS,
       retentionMonths: e.AUDIT_RETENTION_MONTHS,
     }),
     pseudonymKey: e.PSEUDONYM_KEY,

@@ -61,6 +61,19 @@ describe.each(databaseKinds())('audit writer on %s', (kind) => {
     expect(found).toBe(1);
   });
 
+  it('queued entries linger for AUDIT_FLUSH_LINGER_MS, then share the commit of the next disclosure', async () => {
+    t = await startApp(kind, { AUDIT_FLUSH_LINGER_MS: '3600000' });
+    const log = t.deps.services.audit;
+    const sizes: number[] = [];
+    (log as GroupCommitLog).onFlushed((n) => sizes.push(n));
+    for (let i = 0; i < 5; i++) await log.append(entry({ requestId: `waiting-${i}` }));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await count(t)).toBe(0); // nothing flushed: no durable entry yet, the linger is an hour
+    await log.appendDurable(entry({ requestId: 'disclosure' }));
+    expect(await count(t)).toBe(6);
+    expect(sizes).toEqual([6]);
+  });
+
   it('shutdown flushes every queued entry', async () => {
     t = await startApp(kind, { AUDIT_FLUSH_MAX: '13' });
     const log = t.deps.services.audit;
