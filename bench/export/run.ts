@@ -119,12 +119,12 @@ try {
   await sql.end();
 
   // 3. Enforced reads over HTTP, each on a fresh server process.
-  async function jagaExport(accept: string, nodeFlags: string[] = []): Promise<{ rows: number; s: number; mb: number; peak: number; base: number; masked: string }> {
+  async function jagaExport(accept: string, nodeFlags: string[] = [], env: Record<string, string> = {}): Promise<{ rows: number; s: number; mb: number; peak: number; base: number; masked: string }> {
     const port = 20000 + Math.floor(Math.random() * 20000);
     const extra = process.env.BENCH_SERVER_FLAGS?.split(' ').filter(Boolean) ?? []; // e.g. --cpu-prof
     const server = spawn(process.execPath, [...extra, ...nodeFlags, join(ROOT, 'bench/export/server.ts'), url, String(port)], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '' },
+      env: { PATH: process.env.PATH ?? '', ...env },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const peak = watchPeak(server);
@@ -150,10 +150,17 @@ try {
   }
   const csv = await jagaExport('text/csv');
   const nd = await jagaExport('application/x-ndjson');
-  // The same with V8's heap capped: what the streaming itself needs, beside what V8 keeps by default.
-  const CAP = ['--max-old-space-size=96', '--max-semi-space-size=4'];
-  const csvCap = await jagaExport('text/csv', CAP);
-  const ndCap = await jagaExport('application/x-ndjson', CAP);
+  // Variants (BENCH_VARIANTS, `;`-separated): node flags and RECORDS_* settings of the server, e.g.
+  // "--max-old-space-size=96 --max-semi-space-size=4;RECORDS_STREAM_PAGE=500". By default, V8's heap
+  // capped: what the streaming itself needs, beside what V8 keeps by default.
+  const variants = (process.env.BENCH_VARIANTS ?? '--max-old-space-size=96 --max-semi-space-size=4').split(';').filter((v) => v.trim());
+  const extra: { name: string; csv: Awaited<ReturnType<typeof jagaExport>>; nd: Awaited<ReturnType<typeof jagaExport>> }[] = [];
+  for (const v of variants) {
+    const words = v.trim().split(/\s+/);
+    const flags = words.filter((w) => w.startsWith('--'));
+    const env = Object.fromEntries(words.filter((w) => !w.startsWith('--')).map((w) => w.split('=') as [string, string]));
+    extra.push({ name: v.trim(), csv: await jagaExport('text/csv', flags, env), nd: await jagaExport('application/x-ndjson', flags, env) });
+  }
 
   const rate = (r: { rows: number; s: number }) => Math.round(r.rows / r.s);
   const line = (name: string, r: { rows: number; s: number; mb: number }, extra = '') =>
@@ -164,9 +171,12 @@ try {
   line('PostgreSQL COPY (select data) jsonb text', copyJson);
   line('Jaga enforced read, masked, CSV (HTTP)', csv, `  peak RSS ${csv.peak.toFixed(0)} MB (idle ${csv.base.toFixed(0)} MB)  ${((100 * rate(csv)) / rate(copyCsv)).toFixed(0)}% of COPY CSV`);
   line('Jaga enforced read, masked, NDJSON (HTTP)', nd, `  peak RSS ${nd.peak.toFixed(0)} MB (idle ${nd.base.toFixed(0)} MB)  ${((100 * rate(nd)) / rate(copyJson)).toFixed(0)}% of COPY jsonb`);
-  line('  same, node ' + CAP.join(' '), csvCap, `  peak RSS ${csvCap.peak.toFixed(0)} MB  ${((100 * rate(csvCap)) / rate(copyCsv)).toFixed(0)}% of COPY CSV`);
-  line('  same, node ' + CAP.join(' '), ndCap, `  peak RSS ${ndCap.peak.toFixed(0)} MB  ${((100 * rate(ndCap)) / rate(copyJson)).toFixed(0)}% of COPY jsonb`);
-  if (csv.rows !== ROWS || nd.rows !== ROWS || csvCap.rows !== ROWS || ndCap.rows !== ROWS) throw new Error(`row counts differ: csv ${csv.rows}, ndjson ${nd.rows}, expected ${ROWS}`);
+  for (const x of extra) {
+    line(`  CSV,    ${x.name}`, x.csv, `  peak RSS ${x.csv.peak.toFixed(0)} MB  ${((100 * rate(x.csv)) / rate(copyCsv)).toFixed(0)}% of COPY CSV`);
+    line(`  NDJSON, ${x.name}`, x.nd, `  peak RSS ${x.nd.peak.toFixed(0)} MB  ${((100 * rate(x.nd)) / rate(copyJson)).toFixed(0)}% of COPY jsonb`);
+  }
+  const counts = [csv, nd, ...extra.flatMap((x) => [x.csv, x.nd])].map((r) => r.rows);
+  if (counts.some((n) => n !== ROWS)) throw new Error(`row counts differ: ${counts.join(', ')}, expected ${ROWS}`);
 } finally {
   execFileSync('bash', [join(ROOT, 'scripts/pg-throwaway.sh'), 'stop', dir]);
   rmSync(dir, { recursive: true, force: true });

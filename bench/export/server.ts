@@ -20,7 +20,9 @@ import { createLogger } from '../../src/system/logger.ts';
 const url = process.argv[2]!;
 const port = Number(process.argv[3]);
 const db = connectNodePostgres(url, { max: 4 });
-const config = loadConfig({ LOG_LEVEL: 'error', DATABASE_URL: url });
+// RECORDS_* settings pass through from the bench's variants (run.ts BENCH_VARIANTS).
+const records = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('RECORDS_')));
+const config = loadConfig({ LOG_LEVEL: 'error', DATABASE_URL: url, ...records });
 const { deps, close } = await boot({ config, db, logger: createLogger('error') });
 const staff: Principal = { sub: 'bench-staff', kind: 'user', roles: ['staff'], unit: '32', purposes: ['penanganan-pelanggaran'] };
 

@@ -52,6 +52,8 @@ export interface ReadResult {
 }
 
 export const DEFAULT_LIMIT = 100;
+/** Rows rendered into one chunk of a streamed export. */
+const RENDER_SLICE = 200;
 export const MAX_LIMIT = 1000;
 
 /** Opaque cursor: the last record's seq, base64url. */
@@ -281,19 +283,22 @@ export function createReadService(deps: ReadDeps): ReadService {
     const encoder = new TextEncoder();
     // NDJSON objects are written by hand: the keys are fixed, only values need encoding.
     const keyPrefixes = names.map((n, i) => (i ? ',' : '{') + JSON.stringify(n) + ':');
+    // Rows [from, to) of a page as text.
     const render =
       req.format === 'csv'
-        ? (rows: RecordRow[]) => {
+        ? (rows: RecordRow[], from: number, to: number) => {
             let out = '';
-            for (const r of rows) {
+            for (let k = from; k < to; k++) {
+              const r = rows[k]!;
               for (let i = 0; i < projectors.length; i++) out += (i ? ',' : '') + csvCell(projectors[i]!(r));
               out += '\r\n';
             }
             return out;
           }
-        : (rows: RecordRow[]) => {
+        : (rows: RecordRow[], from: number, to: number) => {
             let out = '';
-            for (const r of rows) {
+            for (let k = from; k < to; k++) {
+              const r = rows[k]!;
               for (let i = 0; i < projectors.length; i++) out += keyPrefixes[i] + JSON.stringify(projectors[i]!(r));
               out += projectors.length ? '}\n' : '{}\n';
             }
@@ -343,10 +348,13 @@ export function createReadService(deps: ReadDeps): ReadService {
             }
             if (rows.length) last = rows.at(-1)!.seq;
             nextPage = done ? null : fetchAfter(last);
-            if (rows.length) {
-              sent += rows.length;
-              controller.enqueue(encoder.encode(render(rows)));
+            // A page goes out in slices: strings of a few hundred kilobytes stay in V8's young
+            // generation and die there, where a whole page's megabyte string would go to the
+            // large-object space and grow the heap until a full collection.
+            for (let from = 0; from < rows.length; from += RENDER_SLICE) {
+              controller.enqueue(encoder.encode(render(rows, from, Math.min(from + RENDER_SLICE, rows.length))));
             }
+            sent += rows.length;
             if (done) {
               complete('complete');
               controller.close();
