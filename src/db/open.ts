@@ -1,12 +1,13 @@
 import type { Config } from '../config/config.ts';
 import type { Database } from './database.ts';
-import { openEmbedded } from './embedded.ts';
 import { connectPostgres, type PostgresOptions } from './postgres.ts';
 import { noDelaySocket } from './tcp-socket.ts';
 
 /** PostgreSQL when DATABASE_URL is set; otherwise the embedded PGlite in JAGA_DATA_DIR. */
 export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'databasePoolMax' | 'dataDir'>): Promise<Database> {
   if (config.databaseUrl) return connectNodePostgres(config.databaseUrl, { max: config.databasePoolMax });
+  // Loaded only when used: PGlite and its socket server hold ~20 MB a PostgreSQL deployment never needs.
+  const { openEmbedded } = await import('./embedded.ts');
   return openEmbedded(config.dataDir);
 }
 

@@ -12,7 +12,7 @@ import { applyMask, type CryptoKeyLike } from './masks.ts';
 import { pseudonymKeyFor } from './pseudonym.ts';
 import { normaliseValue, type Value } from './record-values.ts';
 import { canSeeDataset } from './records.access.ts';
-import { recordPage, type RecordRow } from './records.repo.ts';
+import { recordPage, rowSeq, type RecordRow } from './records.repo.ts';
 
 export interface ReadDeps {
   sql: Sql;
@@ -196,9 +196,9 @@ export function createReadService(deps: ReadDeps): ReadService {
     // One projector per outgoing column, built once per read (mask context included).
     const projectors = columns.map((f, i): ((row: RecordRow) => Value) => {
       const m = outgoing.get(f.name)!.mask;
-      if (!m) return (row) => row.values[i]!;
+      if (!m) return (row) => row[i + 1]!;
       const ctx = { personalData: f.personalData, type: f.type, pseudonymKey: key };
-      return (row) => applyMask(m, row.values[i]!, ctx);
+      return (row) => applyMask(m, row[i + 1]!, ctx);
     });
     const project = (row: RecordRow): Value[] => projectors.map((p) => p(row));
     const names = columns.map((f) => f.name);
@@ -227,7 +227,7 @@ export function createReadService(deps: ReadDeps): ReadService {
         filters: req.filters.map((f) => `${f.field}[${f.op}]`),
         rowScope: scope ? 'plan' : 'never',
         cursorFrom: after.toString(),
-        ...(paged ? { cursorTo: first.at(-1)?.seq ?? after.toString(), limit } : { export: true, limit: null }),
+        ...(paged ? { cursorTo: first.length ? rowSeq(first.at(-1)!) : after.toString(), limit } : { export: true, limit: null }),
       },
     };
     let decisionId: string;
@@ -267,7 +267,7 @@ export function createReadService(deps: ReadDeps): ReadService {
       headers['x-jaga-omitted-reason'] = `not granted to this principal by the policies: ${omitted.join(',')}`;
     }
     if (purpose) headers['x-purpose'] = purpose;
-    const nextCursor = more ? encodeSeq(first.at(-1)!.seq) : null;
+    const nextCursor = more ? encodeSeq(rowSeq(first.at(-1)!)) : null;
 
     if (req.format === 'json') {
       const items = first.map((row) => {
@@ -313,7 +313,7 @@ export function createReadService(deps: ReadDeps): ReadService {
     };
     let pending: RecordRow[] | null = first;
     let nextPage: Promise<RecordRow[]> | null = null;
-    let last = first.at(-1)?.seq ?? after.toString();
+    let last = first.length ? rowSeq(first.at(-1)!) : after.toString();
     let done = paged || !more || where === null;
     let sent = 0;
     let headerSent = req.format !== 'csv';
@@ -346,7 +346,7 @@ export function createReadService(deps: ReadDeps): ReadService {
               done = rows.length <= streamPage;
               if (!done) rows.length = streamPage;
             }
-            if (rows.length) last = rows.at(-1)!.seq;
+            if (rows.length) last = rowSeq(rows.at(-1)!);
             nextPage = done ? null : fetchAfter(last);
             // A page goes out in slices: strings of a few hundred kilobytes stay in V8's young
             // generation and die there, where a whole page's megabyte string would go to the
