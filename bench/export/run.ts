@@ -41,6 +41,12 @@ function watchPeak(child: ChildProcess): () => number {
   return () => Math.max(peak, vm(child.pid!, 'VmHWM'));
 }
 
+/** The node flags an npm script of package.json runs with (the bench runs what users run). */
+function scriptFlags(script: string): string[] {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  return (pkg.scripts[script] ?? '').split(/\s+/).filter((w) => w.startsWith('--'));
+}
+
 const url = execFileSync('bash', [join(ROOT, 'scripts/pg-throwaway.sh'), 'start', dir], { encoding: 'utf8' }).trim();
 try {
   say(`PostgreSQL: ${url}  rows: ${ROWS.toLocaleString('en')}  node ${process.version}`);
@@ -78,7 +84,7 @@ try {
     await once(out, 'finish');
   }
   const fileMb = statSync(file).size / 1048576;
-  const importer = spawn(process.execPath, [join(ROOT, 'src/cli/import.ts'), '--dataset', DATASET_ID, file], {
+  const importer = spawn(process.execPath, [...scriptFlags('import'), join(ROOT, 'src/cli/import.ts'), '--dataset', DATASET_ID, file], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', DATABASE_URL: url, LOG_LEVEL: 'error' },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -148,15 +154,18 @@ try {
     await once(server, 'exit');
     return result;
   }
-  const csv = await jagaExport('text/csv');
-  const nd = await jagaExport('application/x-ndjson');
-  // Variants (BENCH_VARIANTS, `;`-separated): node flags and RECORDS_* settings of the server, e.g.
-  // "--max-old-space-size=96 --max-semi-space-size=4;RECORDS_STREAM_PAGE=500". By default, V8's heap
-  // capped: what the streaming itself needs, beside what V8 keeps by default.
-  const variants = (process.env.BENCH_VARIANTS ?? '--max-old-space-size=96 --max-semi-space-size=4').split(';').filter((v) => v.trim());
+  // The server runs with the node flags of `npm start` (package.json), as deployed.
+  const startFlags = scriptFlags('start');
+  say(`server node flags (npm start): ${startFlags.join(' ') || 'none'}`);
+  const csv = await jagaExport('text/csv', startFlags);
+  const nd = await jagaExport('application/x-ndjson', startFlags);
+  // Variants (BENCH_VARIANTS, `;`-separated): node flags and RECORDS_* settings of the server instead
+  // of npm start's, e.g. "--max-semi-space-size=4;RECORDS_STREAM_PAGE=500"; "defaults" is V8's own
+  // heap sizing (no flags), the default variant.
+  const variants = (process.env.BENCH_VARIANTS ?? 'defaults').split(';').filter((v) => v.trim());
   const extra: { name: string; csv: Awaited<ReturnType<typeof jagaExport>>; nd: Awaited<ReturnType<typeof jagaExport>> }[] = [];
   for (const v of variants) {
-    const words = v.trim().split(/\s+/);
+    const words = v.trim() === 'defaults' ? [] : v.trim().split(/\s+/);
     const flags = words.filter((w) => w.startsWith('--'));
     const env = Object.fromEntries(words.filter((w) => !w.startsWith('--')).map((w) => w.split('=') as [string, string]));
     extra.push({ name: v.trim(), csv: await jagaExport('text/csv', flags, env), nd: await jagaExport('application/x-ndjson', flags, env) });
