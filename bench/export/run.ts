@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
@@ -32,6 +32,47 @@ function vm(pid: number, key: 'VmHWM' | 'VmRSS'): number {
     return 0;
   }
 }
+
+// CPU time from /proc (utime + stime), for the server, every `postgres` process and this process
+// (the HTTP or COPY client): where a row's time goes, whatever else shares the two cores.
+const TICK_US = 1e6 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim() || 100);
+function procCpuUs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * TICK_US;
+  } catch {
+    return 0;
+  }
+}
+function postgresCpuUs(): number {
+  let us = 0;
+  for (const p of readdirSync('/proc')) {
+    if (!/^\d+$/.test(p)) continue;
+    try {
+      if (readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'postgres') us += procCpuUs(Number(p));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return us;
+}
+interface Cpu {
+  server: number;
+  db: number;
+  client: number;
+}
+function cpuMeter(serverPid?: number): () => Cpu {
+  const s0 = serverPid ? procCpuUs(serverPid) : 0;
+  const d0 = postgresCpuUs();
+  const c0 = process.cpuUsage();
+  return () => {
+    const c = process.cpuUsage(c0);
+    return { server: serverPid ? procCpuUs(serverPid) - s0 : 0, db: postgresCpuUs() - d0, client: c.user + c.system };
+  };
+}
+const perRow = (cpu: Cpu, rows: number) =>
+  `CPU µs/row: server ${(cpu.server / rows).toFixed(1)}, postgres ${(cpu.db / rows).toFixed(1)}, client ${(cpu.client / rows).toFixed(1)}`;
 
 /** Polls a child's peak RSS until it exits (VmHWM is gone once it has). */
 function watchPeak(child: ChildProcess): () => number {
@@ -104,12 +145,13 @@ try {
 
   // 2. COPY ceiling (warm once, then measure).
   const cols = FIELDS.map((f) => `data->>'${f.name}'`).join(', ');
-  async function copy(what: 'csv' | 'jsonb'): Promise<{ rows: number; s: number; mb: number }> {
+  async function copy(what: 'csv' | 'jsonb'): Promise<{ rows: number; s: number; mb: number; cpu: Cpu }> {
     const q =
       what === 'csv'
         ? `copy (select ${cols} from records where dataset_id = '${DATASET_ID}' order by seq) to stdout with (format csv)`
         : `copy (select data from records where dataset_id = '${DATASET_ID}' order by seq) to stdout`;
     const t = performance.now();
+    const cpu = cpuMeter();
     let bytes = 0;
     let rows = 0;
     const stream = await sql.unsafe(q).readable();
@@ -117,7 +159,7 @@ try {
       bytes += chunk.length;
       for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) rows++;
     }
-    return { rows, s: (performance.now() - t) / 1000, mb: bytes / 1048576 };
+    return { rows, s: (performance.now() - t) / 1000, mb: bytes / 1048576, cpu: cpu() };
   }
   await copy('csv');
   const copyCsv = await copy('csv');
@@ -125,7 +167,7 @@ try {
   await sql.end();
 
   // 3. Enforced reads over HTTP, each on a fresh server process.
-  async function jagaExport(accept: string, nodeFlags: string[] = [], env: Record<string, string> = {}): Promise<{ rows: number; s: number; mb: number; peak: number; base: number; masked: string }> {
+  async function jagaExport(accept: string, nodeFlags: string[] = [], env: Record<string, string> = {}): Promise<{ rows: number; s: number; mb: number; peak: number; base: number; masked: string; cpu: Cpu }> {
     const port = 20000 + Math.floor(Math.random() * 20000);
     const extra = process.env.BENCH_SERVER_FLAGS?.split(' ').filter(Boolean) ?? []; // e.g. --cpu-prof
     const server = spawn(process.execPath, [...extra, ...nodeFlags, join(ROOT, 'bench/export/server.ts'), url, String(port)], {
@@ -140,6 +182,7 @@ try {
     });
     const base = vm(server.pid!, 'VmRSS');
     const t = performance.now();
+    const cpu = cpuMeter(server.pid!);
     const res = await fetch(`http://127.0.0.1:${port}/v1/datasets/${DATASET_ID}/records`, { headers: { accept, 'x-purpose': 'penanganan-pelanggaran' } });
     if (res.status !== 200) throw new Error(`export ${accept}: ${res.status} ${await res.text()}`);
     let bytes = 0;
@@ -149,7 +192,7 @@ try {
       for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) rows++;
     }
     const s = (performance.now() - t) / 1000;
-    const result = { rows: accept === 'text/csv' ? rows - 1 : rows, s, mb: bytes / 1048576, peak: peak(), base, masked: res.headers.get('x-jaga-fields-masked') ?? '' };
+    const result = { rows: accept === 'text/csv' ? rows - 1 : rows, s, mb: bytes / 1048576, peak: peak(), base, masked: res.headers.get('x-jaga-fields-masked') ?? '', cpu: cpu() };
     server.kill('SIGTERM');
     await once(server, 'exit');
     return result;
@@ -180,6 +223,13 @@ try {
   line('PostgreSQL COPY (select data) jsonb text', copyJson);
   line('Jaga enforced read, masked, CSV (HTTP)', csv, `  peak RSS ${csv.peak.toFixed(0)} MB (idle ${csv.base.toFixed(0)} MB)  ${((100 * rate(csv)) / rate(copyCsv)).toFixed(0)}% of COPY CSV`);
   line('Jaga enforced read, masked, NDJSON (HTTP)', nd, `  peak RSS ${nd.peak.toFixed(0)} MB (idle ${nd.base.toFixed(0)} MB)  ${((100 * rate(nd)) / rate(copyJson)).toFixed(0)}% of COPY jsonb`);
+  say('');
+  say('where the time goes (CPU time per row; the two cores are shared by server, PostgreSQL and client):');
+  say(`  COPY CSV:      ${perRow(copyCsv.cpu, copyCsv.rows)}`);
+  say(`  COPY jsonb:    ${perRow(copyJson.cpu, copyJson.rows)}`);
+  say(`  Jaga CSV:      ${perRow(csv.cpu, csv.rows)}`);
+  say(`  Jaga NDJSON:   ${perRow(nd.cpu, nd.rows)}`);
+  say('');
   for (const x of extra) {
     line(`  CSV,    ${x.name}`, x.csv, `  peak RSS ${x.csv.peak.toFixed(0)} MB  ${((100 * rate(x.csv)) / rate(copyCsv)).toFixed(0)}% of COPY CSV`);
     line(`  NDJSON, ${x.name}`, x.nd, `  peak RSS ${x.nd.peak.toFixed(0)} MB  ${((100 * rate(x.nd)) / rate(copyJson)).toFixed(0)}% of COPY jsonb`);

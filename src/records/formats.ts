@@ -29,15 +29,21 @@ export function negotiate(accept: string | undefined): ReadFormat {
   throw new ApiError('NOT_ACCEPTABLE', 'Records are served as application/json, application/x-ndjson or text/csv.');
 }
 
-const NEEDS_CARE = /[",\r\n]|^[=+\-@\t\r]/;
-const FORMULA = /^[=+\-@\t\r]/;
+const SPECIAL = /[",\r\n]/;
+
+/** Whether text starts like a spreadsheet formula: = + - @ tab CR (checked by code, once per cell). */
+function formulaLike(v: string): boolean {
+  const c = v.charCodeAt(0);
+  return c === 61 || c === 43 || c === 45 || c === 64 || c === 9 || c === 13;
+}
 
 /** One CSV cell (RFC 4180); text starting like a spreadsheet formula is prefixed with `'`. */
 export function csvCell(v: Value): string {
   if (v === null) return '';
   if (typeof v !== 'string') return String(v);
-  if (!NEEDS_CARE.test(v)) return v;
-  const safe = FORMULA.test(v) ? `'${v}` : v;
+  const formula = formulaLike(v);
+  if (!formula && !SPECIAL.test(v)) return v;
+  const safe = formula ? `'${v}` : v;
   return `"${safe.replaceAll('"', '""')}"`;
 }
 

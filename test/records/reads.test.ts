@@ -55,6 +55,26 @@ describe.each(databaseKinds())('enforced record reads on %s', (kind) => {
   });
   afterAll(() => t.close());
 
+  describe('CSV cells', () => {
+    it('quotes commas, quotes and line breaks, and defuses text that starts like a spreadsheet formula', async () => {
+      await createLabelled(t, who.steward32, 'csv-ds', 'public');
+      const [base] = reports(1);
+      const record = { ...base, report_no: 'line one\nline two', region: 'a,b', category: '=HYPERLINK("http://x.example","klik")', investigator_note: '-1+2', amount: -5 };
+      expect((await t.request('POST', '/v1/datasets/csv-ds/records', { token: who.steward32, json: [record] })).status).toBe(201);
+      const r = await t.request('GET', '/v1/public/datasets/csv-ds/records', { headers: { accept: 'text/csv' } });
+      expect(r.status, r.text).toBe(200);
+      const [head, ...rest] = r.text.split('\r\n');
+      const row = rest.join('\r\n');
+      const at = (name: string) => head!.split(',').indexOf(name);
+      expect(at('report_no')).toBeGreaterThanOrEqual(0);
+      expect(row).toContain('"line one\nline two"');
+      expect(row).toContain('"a,b"');
+      expect(row).toContain(`"'=HYPERLINK(""http://x.example"",""klik"")"`);
+      expect(row).toContain(`"'-1+2"`);
+      expect(row).toMatch(/(^|,)-5(,|\r\n)/); // a number is a number, not a formula
+    });
+  });
+
   describe('row scope', () => {
     it('gives a principal of another unit no restricted rows (the same 404 as a missing dataset)', async () => {
       const r = await get('/v1/datasets/closed-ds/records', who.staff33, { 'x-purpose': PURPOSE });
