@@ -9,7 +9,7 @@ import { loadConfig } from '../../src/config/config.ts';
 import { connectNodePostgres } from '../../src/db/open.ts';
 import type { Principal } from '../../src/identity/principal.ts';
 import { createLogger } from '../../src/system/logger.ts';
-import { csvLine } from '../../src/records/formats.ts';
+import { csvLine } from '../../src/http/csv.ts';
 import { DATASET_ID, FIELDS, report } from './data.ts';
 
 /**

@@ -1,3 +1,4 @@
+import { csvLine } from '../http/csv.ts';
 import { ApiError } from '../http/problem.ts';
 import type { ChainedRow } from './audit.entry.ts';
 import type { AuditItem } from './audit.schema.ts';
@@ -51,15 +52,6 @@ export function toItem(r: ChainedRow): AuditItem {
   };
 }
 
-/** One CSV cell: quoted when needed; a leading = + - @ is defused so spreadsheets do not run it. */
-export function csvCell(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  let s = Array.isArray(value) ? value.join(';') : typeof value === 'object' ? JSON.stringify(value) : String(value);
-  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-  return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
-}
-
-export const csvLine = (cells: unknown[]) => cells.map(csvCell).join(',') + '\r\n';
 
 export const ENTRY_CSV_HEADER = [
   'seq', 'id', 'at', 'decided_at', 'event', 'principal_sub', 'principal_kind', 'principal_roles', 'principal_unit',

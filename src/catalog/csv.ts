@@ -1,16 +1,8 @@
-/**
- * CSV (RFC 4180) for the registers. A cell that a spreadsheet would read as a formula
- * (=, +, -, @, tab, CR at the start) is prefixed with an apostrophe: titles are user input and
- * the registers are downloaded by the public (CSV injection).
- */
-export function csvCell(value: unknown): string {
-  let s = value === null || value === undefined ? '' : Array.isArray(value) ? value.join('; ') : String(value);
-  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
-}
+import { csvLine } from '../http/csv.ts';
 
+/** The registers as CSV (cells and formula defusing: src/http/csv.ts); downloaded by the public. */
 export function toCsv(header: string[], rows: unknown[][]): string {
-  return [header, ...rows].map((r) => r.map(csvCell).join(',')).join('\r\n') + '\r\n';
+  return csvLine(header) + rows.map(csvLine).join('');
 }
 
 /** True when the client asks for CSV rather than JSON. */

@@ -1,5 +1,4 @@
 import { ApiError } from '../http/problem.ts';
-import type { Value } from './record-values.ts';
 
 export type ReadFormat = 'json' | 'ndjson' | 'csv';
 
@@ -27,28 +26,4 @@ export function negotiate(accept: string | undefined): ReadFormat {
     if (type === 'text/csv' || type === 'text/*') return 'csv';
   }
   throw new ApiError('NOT_ACCEPTABLE', 'Records are served as application/json, application/x-ndjson or text/csv.');
-}
-
-const SPECIAL = /[",\r\n]/;
-
-/** Whether text starts like a spreadsheet formula: = + - @ tab CR (checked by code, once per cell). */
-function formulaLike(v: string): boolean {
-  const c = v.charCodeAt(0);
-  return c === 61 || c === 43 || c === 45 || c === 64 || c === 9 || c === 13;
-}
-
-/** One CSV cell (RFC 4180); text starting like a spreadsheet formula is prefixed with `'`. */
-export function csvCell(v: Value): string {
-  if (v === null) return '';
-  if (typeof v !== 'string') return String(v);
-  const formula = formulaLike(v);
-  if (!formula && !SPECIAL.test(v)) return v;
-  const safe = formula ? `'${v}` : v;
-  return `"${safe.replaceAll('"', '""')}"`;
-}
-
-export function csvLine(values: Value[]): string {
-  let out = '';
-  for (let i = 0; i < values.length; i++) out += (i ? ',' : '') + csvCell(values[i]!);
-  return out + '\r\n';
 }

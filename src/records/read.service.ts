@@ -7,7 +7,8 @@ import type { DatasetAttributes, FieldDecision, MaskKind, PolicyEngine } from '.
 import { planToSql, type Fragment } from '../policy/plan-sql.ts';
 import type { PolicyService } from '../policy/policy.service.ts';
 import type { Logger } from '../system/logger.ts';
-import { CONTENT_TYPES, csvCell, csvLine, type ReadFormat } from './formats.ts';
+import { csvCell, csvLine } from '../http/csv.ts';
+import { CONTENT_TYPES, type ReadFormat } from './formats.ts';
 import { applyMask, type CryptoKeyLike } from './masks.ts';
 import { pseudonymKeyFor } from './pseudonym.ts';
 import { normaliseValue, type Value } from './record-values.ts';
