@@ -2,7 +2,7 @@ import type { ReservedSql } from 'postgres';
 import type { Sql, TransactionSql } from '../db/database.ts';
 import type { ChainedRow, EntryRow } from './audit.entry.ts';
 import { canonicalTail, linkHash } from './audit.hash.ts';
-import { HEAD_MOVED, insertEntries, insertEntriesGuarded, lockHead, type Head } from './audit.repo.ts';
+import { hashAtSeq, HEAD_MOVED, insertEntries, insertEntriesGuarded, lockHead, type Head } from './audit.repo.ts';
 
 /** An entry waiting to be chained, with the part of its hash input that does not depend on its place. */
 export interface Queued {
@@ -27,6 +27,15 @@ function chain(rows: Queued[], head: Head, now: Date, hmacKey: string | undefine
 }
 
 const headOf = (r: ChainedRow): Head => ({ seq: r.seq, hash: r.hash, at: r.at });
+
+/** A batch that failed without a definite answer: its commit may have happened (a lost reply). */
+interface Unsure {
+  ids: Set<string>;
+  last: Head;
+}
+const unsureOf = (rows: ChainedRow[]): Unsure => ({ ids: new Set(rows.map((r) => r.id)), last: headOf(rows.at(-1)!) });
+// Kept for the next careful write to settle; beyond this many, the oldest are not checked.
+const UNSURE_MAX = 16;
 
 /** Assigns seq, time and hashes to rows under the chain lock and inserts them, inside `tx`. */
 export async function appendChained(tx: TransactionSql, rows: EntryRow[], hmacKey: string | undefined, waitMs?: number): Promise<ChainedRow[]> {
@@ -63,6 +72,7 @@ export class ChainAppender {
   readonly #pipeline: boolean;
   #head: Head | undefined;
   #conn: Promise<ReservedSql> | undefined;
+  #unsure: Unsure[] = [];
 
   constructor(sql: Sql, o: { hmacKey: string | undefined; waitMs: number; pipeline: boolean }) {
     this.#sql = sql;
@@ -113,6 +123,7 @@ export class ChainAppender {
     } catch (error) {
       this.#head = undefined;
       if (headMoved(error)) return 'head-moved';
+      this.#remember(rows);
       await this.release();
       throw error;
     } finally {
@@ -122,20 +133,45 @@ export class ChainAppender {
 
   async #careful(batch: Queued[]): Promise<BatchOutcome> {
     const conn = await this.#sql.reserve();
+    let rows: ChainedRow[] = [];
     try {
       await conn`begin`;
       const head = await lockHead(conn, this.#waitMs);
-      const rows = chain(batch, head, head.now, this.#hmacKey);
-      await insertEntries(conn, rows, head);
+      // Entries of earlier batches that did land although their answer was lost are not written again.
+      const landed = await this.#landed(conn);
+      const rest = landed.size ? batch.filter((q) => !landed.has(q.row.id)) : batch;
+      rows = chain(rest, head, head.now, this.#hmacKey);
+      if (rows.length) await insertEntries(conn, rows, head);
       await conn`commit`;
-      this.#head = headOf(rows.at(-1)!);
+      this.#unsure = [];
+      this.#head = rows.length ? headOf(rows.at(-1)!) : { seq: head.seq, hash: head.hash, at: head.at };
       return 'committed';
     } catch (error) {
       await conn`rollback`.catch(() => {});
+      if (rows.length) this.#remember(rows); // the commit itself may have happened
       throw error;
     } finally {
       conn.release();
     }
+  }
+
+  #remember(rows: ChainedRow[]): void {
+    this.#unsure.push(unsureOf(rows));
+    if (this.#unsure.length > UNSURE_MAX) this.#unsure.shift();
+  }
+
+  /**
+   * Under the chain lock, the ids of unsure batches that are in the chain: a batch landed when its
+   * last entry's seq holds the hash this writer computed for it (another writer's entry there
+   * would have another hash). Everything this writer sent earlier has finished or will fail on
+   * the head it no longer has.
+   */
+  async #landed(conn: ReservedSql): Promise<Set<string>> {
+    const landed = new Set<string>();
+    for (const u of this.#unsure) {
+      if ((await hashAtSeq(conn, u.last.seq)) === u.last.hash) for (const id of u.ids) landed.add(id);
+    }
+    return landed;
   }
 }
 

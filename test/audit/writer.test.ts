@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ensurePartitions, prunePartitions } from '../../src/audit/audit.partitions.ts';
 import { dropPartition, listPartitions } from '../../src/audit/audit.repo.ts';
 import { verifyChain } from '../../src/audit/audit.verify.ts';
-import type { GroupCommitLog } from '../../src/audit/audit.writer.ts';
+import { GroupCommitLog } from '../../src/audit/audit.writer.ts';
+import type { Sql } from '../../src/db/database.ts';
 import { ApiError } from '../../src/http/problem.ts';
 import { startApp, type TestApp } from '../helpers/app.ts';
 import { databaseKinds, whileTableLocked } from '../helpers/databases.ts';
@@ -10,6 +11,33 @@ import { entry } from './helpers.ts';
 
 const count = async (t: TestApp) => Number((await t.db.sql<{ n: string }[]>`select count(*) as n from audit_entry`)[0]!.n);
 const unavailable = (e: unknown) => e instanceof ApiError && e.code === 'AUDIT_UNAVAILABLE' && e.status === 503;
+
+/**
+ * The database connection as the writer sees it, except that the answer to the second batch insert
+ * (the first is the start-up one, inside a transaction; the second is its own transaction) is lost
+ * after the database committed it, as when a connection drops between commit and answer. The
+ * database is real; only the answer is replaced by an error.
+ */
+function losingSecondInsertReply(sql: Sql): Sql {
+  let inserts = 0;
+  const withLoss = <T extends object>(target: T): T =>
+    new Proxy(target, {
+      get(obj, prop, receiver) {
+        const value = Reflect.get(obj, prop, receiver) as unknown;
+        if (prop === 'reserve') return async () => withLoss(await (obj as unknown as Sql).reserve());
+        if (prop !== 'unsafe') return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(obj) : value;
+        return (text: string, ...rest: unknown[]) => {
+          const query = (obj as unknown as Sql).unsafe(text, ...(rest as [never]));
+          if (!text.includes('insert into audit_entry') || ++inserts !== 2) return query;
+          const answer = Promise.resolve(query).then(() => {
+            throw new Error('connection lost after commit');
+          });
+          return Object.assign(answer, { cancel: () => query.cancel() });
+        };
+      },
+    });
+  return withLoss(sql);
+}
 
 describe.each(databaseKinds())('audit writer on %s', (kind) => {
   let t: TestApp;
@@ -72,6 +100,17 @@ describe.each(databaseKinds())('audit writer on %s', (kind) => {
     await log.appendDurable(entry({ requestId: 'disclosure' }));
     expect(await count(t)).toBe(6);
     expect(sizes).toEqual([6]);
+  });
+
+  it('a batch whose commit answer was lost is not written twice when its entries are retried', async () => {
+    t = await startApp(kind);
+    const log = new GroupCommitLog(losingSecondInsertReply(t.db.sql), { hmacKey: undefined, queueMax: 100, flushMax: 100, lingerMs: 0, pipeline: kind === 'postgres' });
+    const ids = [(await log.appendDurable(entry({ requestId: 'lost-first' }))).id];
+    for (let i = 0; i < 5; i++) ids.push((await log.append(entry({ requestId: `lost-${i}` }))).id);
+    await log.close(5000);
+    const rows = await t.db.sql<{ id: string }[]>`select id::text from audit_entry where request_id like 'lost-%' order by seq`;
+    expect(rows.map((r) => r.id)).toEqual(ids); // each entry once, in order
+    expect(await verifyChain(t.db.sql)).toMatchObject({ ok: true });
   });
 
   it('shutdown flushes every queued entry', async () => {
