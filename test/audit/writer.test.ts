@@ -7,7 +7,7 @@ import type { Sql } from '../../src/db/database.ts';
 import { ApiError } from '../../src/http/problem.ts';
 import { startApp, type TestApp } from '../helpers/app.ts';
 import { databaseKinds, whileTableLocked } from '../helpers/databases.ts';
-import { entry } from './helpers.ts';
+import { entry, tokenFor } from './helpers.ts';
 
 const count = async (t: TestApp) => Number((await t.db.sql<{ n: string }[]>`select count(*) as n from audit_entry`)[0]!.n);
 const unavailable = (e: unknown) => e instanceof ApiError && e.code === 'AUDIT_UNAVAILABLE' && e.status === 503;
@@ -100,6 +100,18 @@ describe.each(databaseKinds())('audit writer on %s', (kind) => {
     await log.appendDurable(entry({ requestId: 'disclosure' }));
     expect(await count(t)).toBe(6);
     expect(sizes).toEqual([6]);
+  });
+
+  it("an auditor's query sees the checks' entries that are still lingering (its own entry is committed first, in order)", async () => {
+    t = await startApp(kind, { AUDIT_FLUSH_LINGER_MS: '3600000' });
+    const log = t.deps.services.audit;
+    for (let i = 0; i < 3; i++) await log.append(entry({ requestId: `lingering-${i}` }));
+    expect(await count(t)).toBe(0);
+    const auditor = await tokenFor('aud-rw', ['auditor']);
+    const r = await t.request('GET', '/v1/audit/decisions?limit=100', { token: auditor });
+    expect(r.status, r.text).toBe(200);
+    const seen = (r.body.items as { requestId: string | null }[]).map((x) => x.requestId);
+    expect(seen).toEqual(expect.arrayContaining(['lingering-0', 'lingering-1', 'lingering-2']));
   });
 
   it('a batch whose commit answer was lost is not written twice when its entries are retried', async () => {
