@@ -173,6 +173,8 @@ try {
           POLICY_DIR: join(ROOT, 'policies'),
           LOG_LEVEL: 'warn',
           BENCH_AUDIT: audit,
+          // AUDIT_* settings pass through (e.g. AUDIT_FLUSH_LINGER_MS), to measure their effect.
+          ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('AUDIT_'))),
         },
         `http://127.0.0.1:${jagaPort}/healthz`,
       );
