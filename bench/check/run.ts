@@ -1,9 +1,10 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignJWT } from 'jose';
+import { cpuUs, postgresPids } from '../lib/proc-cpu.ts';
 import { buildMix } from './mix.ts';
 
 /**
@@ -29,33 +30,6 @@ function ensurePeers() {
   console.log('installing the Cerbos PDP into bench/.peers (once) ...');
   execFileSync('npm', ['install', '--prefix', PEERS, '--no-audit', '--no-fund', '--no-save', '@cerbos/cerbos-linux-x64@0.55.0'], { stdio: 'inherit' });
 }
-
-// CPU time, from /proc: robust where req/s are not (cores shared with other work).
-const TICK_US = 1e6 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim() || 100);
-function cpuUs(pids: number[]): number {
-  let ticks = 0;
-  for (const pid of pids) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(f[11]) + Number(f[12]); // utime, stime
-    } catch {
-      // gone
-    }
-  }
-  return ticks * TICK_US;
-}
-const postgresPids = () =>
-  readdirSync('/proc')
-    .filter((d) => /^\d+$/.test(d))
-    .filter((d) => {
-      try {
-        return readFileSync(`/proc/${d}/comm`, 'utf8').trim() === 'postgres';
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
 
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {

@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
@@ -10,6 +10,7 @@ import { connectNodePostgres } from '../../src/db/open.ts';
 import type { Principal } from '../../src/identity/principal.ts';
 import { createLogger } from '../../src/system/logger.ts';
 import { csvLine } from '../../src/http/csv.ts';
+import { cpuUs, postgresPids } from '../lib/proc-cpu.ts';
 import { DATASET_ID, FIELDS, report } from './data.ts';
 
 /**
@@ -33,42 +34,20 @@ function vm(pid: number, key: 'VmHWM' | 'VmRSS'): number {
   }
 }
 
-// CPU time from /proc (utime + stime), for the server, every `postgres` process and this process
-// (the HTTP or COPY client): where a row's time goes, whatever else shares the two cores.
-const TICK_US = 1e6 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim() || 100);
-function procCpuUs(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) * TICK_US;
-  } catch {
-    return 0;
-  }
-}
-function postgresCpuUs(): number {
-  let us = 0;
-  for (const p of readdirSync('/proc')) {
-    if (!/^\d+$/.test(p)) continue;
-    try {
-      if (readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'postgres') us += procCpuUs(Number(p));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return us;
-}
+// CPU time for the server, every `postgres` process and this process (the HTTP or COPY client):
+// where a row's time goes, whatever else shares the two cores.
 interface Cpu {
   server: number;
   db: number;
   client: number;
 }
 function cpuMeter(serverPid?: number): () => Cpu {
-  const s0 = serverPid ? procCpuUs(serverPid) : 0;
-  const d0 = postgresCpuUs();
+  const s0 = serverPid ? cpuUs([serverPid]) : 0;
+  const d0 = cpuUs(postgresPids());
   const c0 = process.cpuUsage();
   return () => {
     const c = process.cpuUsage(c0);
-    return { server: serverPid ? procCpuUs(serverPid) - s0 : 0, db: postgresCpuUs() - d0, client: c.user + c.system };
+    return { server: serverPid ? cpuUs([serverPid]) - s0 : 0, db: cpuUs(postgresPids()) - d0, client: c.user + c.system };
   };
 }
 const perRow = (cpu: Cpu, rows: number) =>

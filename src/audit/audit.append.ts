@@ -2,7 +2,7 @@ import type { ReservedSql } from 'postgres';
 import type { Sql, TransactionSql } from '../db/database.ts';
 import type { ChainedRow, EntryRow } from './audit.entry.ts';
 import { canonicalTail, linkHash } from './audit.hash.ts';
-import { hashAtSeq, HEAD_MOVED, insertEntries, insertEntriesGuarded, lockHead, type Head } from './audit.repo.ts';
+import { entryAt, HEAD_MOVED, insertEntries, insertEntriesGuarded, lockHead, type Head } from './audit.repo.ts';
 
 /** An entry waiting to be chained, with the part of its hash input that does not depend on its place. */
 export interface Queued {
@@ -169,7 +169,7 @@ export class ChainAppender {
   async #landed(conn: ReservedSql): Promise<Set<string>> {
     const landed = new Set<string>();
     for (const u of this.#unsure) {
-      if ((await hashAtSeq(conn, u.last.seq)) === u.last.hash) for (const id of u.ids) landed.add(id);
+      if ((await entryAt(conn, u.last.seq))?.hash === u.last.hash) for (const id of u.ids) landed.add(id);
     }
     return landed;
   }

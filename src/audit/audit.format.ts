@@ -52,7 +52,6 @@ export function toItem(r: ChainedRow): AuditItem {
   };
 }
 
-
 export const ENTRY_CSV_HEADER = [
   'seq', 'id', 'at', 'decided_at', 'event', 'principal_sub', 'principal_kind', 'principal_roles', 'principal_unit',
   'action', 'resource_type', 'resource_id', 'dataset_id', 'resource_unit', 'classification', 'label_version', 'effect',

@@ -227,12 +227,6 @@ export async function insertEntries(tx: Queryable, rows: ChainedRow[], head: Hea
   if (inserted.count !== rows.length) throw new Error('audit head moved while the chain lock was held');
 }
 
-/** The hash of the entry at `seq`, if there is one (the key's index; one probe per partition). */
-export async function hashAtSeq(sql: Queryable, seq: number): Promise<string | undefined> {
-  const [row] = await sql<{ hash: string }[]>`select hash from audit_entry where seq = ${seq} limit 1`;
-  return row?.hash;
-}
-
 export async function readHead(sql: Queryable): Promise<Head> {
   const [h] = await sql<{ seq: string; hash: string; at: Date }[]>`select seq, hash, at from audit_head`;
   if (!h) throw new Error('audit_head is missing');

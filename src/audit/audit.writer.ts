@@ -222,8 +222,6 @@ export class GroupCommitLog implements AuditLog {
   async #run(): Promise<void> {
     const flights: { batch: Pending[]; outcome: Promise<BatchOutcome>; started: number }[] = [];
     try {
-      // A run writes what waits when it starts; after that, entries nobody waits for linger again
-      // (see #kick) rather than going out in a trickle of small batches.
       let first = true;
       while (this.#queue.length) {
         // Past the first round, batches nobody waits for are not sent in a trickle behind the

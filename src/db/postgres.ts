@@ -9,8 +9,15 @@ export interface PostgresOptions {
   socket?: SocketFactory;
 }
 
+/** Where postgres.js asks a socket factory to connect. */
+export interface ConnectTarget {
+  host: string[];
+  port: number[];
+  path?: string | false;
+}
+
 /** postgres.js's documented (but untyped) `socket` option: a function returning a connected duplex. */
-export type SocketFactory = (target: { host: string[]; port: number[]; path?: string | false }) => Promise<unknown>;
+export type SocketFactory = (target: ConnectTarget) => Promise<unknown>;
 
 /** postgres.js options in one place. */
 export function connectPostgres(url: string, options: PostgresOptions = {}): Database {

@@ -1,10 +1,5 @@
 import net from 'node:net';
-
-interface ConnectTarget {
-  host: string[];
-  port: number[];
-  path?: string | false;
-}
+import type { ConnectTarget } from './postgres.ts';
 
 /**
  * postgres.js opens sockets with Nagle's algorithm on. Small writes that follow a large one (the

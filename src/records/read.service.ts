@@ -53,9 +53,9 @@ export interface ReadResult {
 }
 
 export const DEFAULT_LIMIT = 100;
+export const MAX_LIMIT = 1000;
 /** Rows rendered into one chunk of a streamed export. */
 const RENDER_SLICE = 200;
-export const MAX_LIMIT = 1000;
 
 /** Opaque cursor: the last record's seq, base64url. */
 export const encodeSeq = (seq: string) => Buffer.from(seq, 'utf8').toString('base64url');
