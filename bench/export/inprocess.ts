@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { boot } from '../../src/boot.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { connectNodePostgres } from '../../src/db/open.ts';
@@ -19,7 +20,7 @@ const dir = mkdtempSync(join(tmpdir(), 'jaga-bench-inproc-'));
 const url = execFileSync('bash', [join(ROOT, 'scripts/pg-throwaway.sh'), 'start', dir], { encoding: 'utf8' }).trim();
 try {
   const db = connectNodePostgres(url, { max: 4 });
-  const app = await boot({ config: loadConfig({ LOG_LEVEL: 'error', DATABASE_URL: url }), db, logger: createLogger('error') });
+  const app = await boot({ config: loadConfig({ LOG_LEVEL: 'error', DATABASE_URL: url, ...(process.env.RECORDS_STREAM_PAGE ? { RECORDS_STREAM_PAGE: process.env.RECORDS_STREAM_PAGE } : {}) }), db, logger: createLogger('error') });
   const { services } = app.deps;
   const steward: Principal = { sub: 'bench-steward', kind: 'user', roles: ['steward'], unit: '32', purposes: [] };
   await services.catalog.createDataset(steward, { id: DATASET_ID, title: 'bench', ownerUnit: '32', sourceSystem: 'SIGAPLAPOR', fields: FIELDS.map((f) => ({ ...f })) } as never, {});
@@ -34,7 +35,10 @@ try {
   await services.ingest.ingest(steward, DATASET_ID, 'ndjson', ndjson(), { requestId: null, traceId: null } as never);
   await db.sql`vacuum analyze records`;
   const staff: Principal = { sub: 'bench-staff', kind: 'user', roles: ['staff'], unit: '32', purposes: ['penanganan-pelanggaran'] };
+  let gcMs = 0; // main-thread pauses for garbage collection, per format run
+  new PerformanceObserver((list) => list.getEntries().forEach((e) => (gcMs += e.duration))).observe({ entryTypes: ['gc'] });
   for (const format of ['csv', 'ndjson', 'csv', 'ndjson'] as const) {
+    gcMs = 0;
     const c0 = process.cpuUsage();
     const t0 = performance.now();
     const res = await services.reads.read(staff, { datasetId: DATASET_ID, format, purpose: 'penanganan-pelanggaran', cursor: undefined, limit: undefined, filters: [], requestId: null, traceId: null });
@@ -42,7 +46,7 @@ try {
     for await (const chunk of res.body as ReadableStream<Uint8Array>) for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) rows++;
     const ms = performance.now() - t0;
     const c = process.cpuUsage(c0);
-    console.log(`${format.padEnd(7)} ${rows} rows  ${Math.round(rows / (ms / 1000)).toLocaleString('en')} rows/s  node CPU ${((c.user + c.system) / rows).toFixed(2)} µs/row  ${mem()}`);
+    console.log(`${format.padEnd(7)} ${rows} rows  ${Math.round(rows / (ms / 1000)).toLocaleString('en')} rows/s  node CPU ${((c.user + c.system) / rows).toFixed(2)} µs/row  GC pauses ${(gcMs * 1000 / rows).toFixed(2)} µs/row  ${mem()}`);
   }
   await app.close();
 } finally {

@@ -36,6 +36,28 @@ export interface ReadColumn {
 
 const numeric = (type: FieldType) => type === 'integer' || type === 'number';
 
+const selectList = (sql: Queryable, columns: ReadColumn[]): Fragment =>
+  columns.reduce<Fragment>((acc, c) => sql`${acc}, r.data->>${c.name}::text`, sql`r.seq::text`);
+
+/** Values come back as text; only numbers and booleans need typing. Returns a per-row fix, or null. */
+function retyper(columns: ReadColumn[]): ((row: Value[]) => void) | null {
+  const retype = columns.flatMap((c, i) => (numeric(c.type) || c.type === 'boolean' ? [{ at: i + 1, number: numeric(c.type) }] : []));
+  if (!retype.length) return null;
+  return (row) => {
+    for (const { at, number } of retype) {
+      const text = row[at] as string | null;
+      if (text !== null) row[at] = number ? Number(text) : text === 'true';
+    }
+  };
+}
+
+const pageQuery = (sql: Queryable, datasetId: string, afterSeq: bigint, where: Fragment, limit: number, columns: ReadColumn[]) => sql`
+    select ${selectList(sql, columns)}
+    from records r
+    where r.dataset_id = ${datasetId} and r.seq > ${afterSeq.toString()}::bigint and ${where}
+    order by r.seq
+    limit ${limit}`.values();
+
 /**
  * One keyset page of a dataset's records after `afterSeq`, already restricted by `where`
  * (row scope and filters, built by read.service.ts). Never fetches rows the caller may not see,
@@ -49,24 +71,34 @@ export async function recordPage(
   limit: number,
   columns: ReadColumn[],
 ): Promise<RecordRow[]> {
-  const list = columns.reduce<Fragment>((acc, c) => sql`${acc}, r.data->>${c.name}::text`, sql`r.seq::text`);
-  const rows = await sql`
-    select ${list}
-    from records r
-    where r.dataset_id = ${datasetId} and r.seq > ${afterSeq.toString()}::bigint and ${where}
-    order by r.seq
-    limit ${limit}`.values();
-  // Values come back as text; only numbers and booleans need typing.
-  const retype = columns.flatMap((c, i) => (numeric(c.type) || c.type === 'boolean' ? [{ at: i + 1, number: numeric(c.type) }] : []));
-  if (retype.length) {
-    for (const row of rows) {
-      for (const { at, number } of retype) {
-        const text = row[at] as string | null;
-        if (text !== null) row[at] = number ? Number(text) : text === 'true';
-      }
-    }
-  }
-  return rows as RecordRow[];
+  const rows = (await pageQuery(sql, datasetId, afterSeq, where, limit, columns)) as RecordRow[];
+  const fix = retyper(columns);
+  if (fix) for (const row of rows) fix(row);
+  return rows;
+}
+
+/**
+ * The same page as recordPage, each row handed to `onRow` as the driver decodes it and then
+ * dropped: an export renders rows on arrival, so none outlives a young-generation collection.
+ * Resolves with the number of rows.
+ */
+export async function eachRecord(
+  sql: Queryable,
+  datasetId: string,
+  afterSeq: bigint,
+  where: Fragment,
+  limit: number,
+  columns: ReadColumn[],
+  onRow: (row: RecordRow) => void,
+): Promise<number> {
+  const fix = retyper(columns);
+  let count = 0;
+  await pageQuery(sql, datasetId, afterSeq, where, limit, columns).forEach((row) => {
+    if (fix) fix(row as RecordRow);
+    count++;
+    onRow(row as RecordRow);
+  });
+  return count;
 }
 
 export async function countRecords(sql: Queryable, datasetId: string): Promise<number> {
