@@ -18,10 +18,13 @@ import { DATASET_ID, FIELDS, report } from './data.ts';
  *  1. CSV import of BENCH_ROWS (default 1 000 000) violation reports through `npm run import`;
  *  2. the enforced read with masking over HTTP, as CSV and as NDJSON (each on a fresh server
  *     process, whose peak RSS is read from /proc/<pid>/status VmHWM);
- *  3. PostgreSQL's own COPY (SELECT …) TO STDOUT of the same rows as the ceiling.
+ *  3. PostgreSQL's own COPY (SELECT …) TO STDOUT of the same rows as the ceiling, run just before
+ *     each export: the machine's speed drifts within minutes, so a share is taken from one pair.
+ * BENCH_ROUNDS (default 3) pairs per format; the summary gives the median share and the highest RSS.
  */
 const ROOT = join(import.meta.dirname, '../..');
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const dir = mkdtempSync(join(tmpdir(), 'jaga-bench-export-'));
 const say = (s: string) => process.stdout.write(s + '\n');
 
@@ -140,10 +143,7 @@ try {
     }
     return { rows, s: (performance.now() - t) / 1000, mb: bytes / 1048576, cpu: cpu() };
   }
-  await copy('csv');
-  const copyCsv = await copy('csv');
-  const copyJson = await copy('jsonb');
-  await sql.end();
+  await copy('csv'); // warm
 
   // 3. Enforced reads over HTTP, each on a fresh server process.
   async function jagaExport(accept: string, nodeFlags: string[] = [], env: Record<string, string> = {}): Promise<{ rows: number; s: number; mb: number; peak: number; base: number; masked: string; cpu: Cpu }> {
@@ -176,44 +176,63 @@ try {
     await once(server, 'exit');
     return result;
   }
+  type Export = Awaited<ReturnType<typeof jagaExport>>;
+  type Copy = Awaited<ReturnType<typeof copy>>;
+  // One pair: COPY of the format's ceiling, then Jaga's export of the same rows.
+  const pair = async (format: 'csv' | 'ndjson', flags: string[], env: Record<string, string> = {}) => {
+    const ceiling = await copy(format === 'csv' ? 'csv' : 'jsonb');
+    return { ceiling, jaga: await jagaExport(format === 'csv' ? 'text/csv' : 'application/x-ndjson', flags, env) };
+  };
+  const rate = (r: { rows: number; s: number }) => Math.round(r.rows / r.s);
+  const share = (p: { ceiling: Copy; jaga: Export }) => (100 * rate(p.jaga)) / rate(p.ceiling);
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const line = (name: string, r: { rows: number; s: number; mb: number }, extra = '') =>
+    say(`${name.padEnd(44)} ${String(r.rows).padStart(9)} rows ${r.s.toFixed(2).padStart(7)} s ${rate(r).toLocaleString('en').padStart(10)} rows/s ${r.mb.toFixed(0).padStart(5)} MB${extra}`);
+  const show = (label: string, p: { ceiling: Copy; jaga: Export }) => {
+    const c = label.startsWith('CSV') ? 'COPY (select columns) CSV' : 'COPY (select data) jsonb text';
+    line(`  ${c}`, p.ceiling, `  ${perRow(p.ceiling.cpu, p.ceiling.rows)}`);
+    line(`  Jaga ${label} (HTTP)`, p.jaga, `  ${perRow(p.jaga.cpu, p.jaga.rows)}`);
+    say(`${''.padEnd(46)}peak RSS ${p.jaga.peak.toFixed(0)} MB (idle ${p.jaga.base.toFixed(0)} MB)  ${share(p).toFixed(0)}% of COPY`);
+  };
+
   // The server runs with the node flags of `npm start` (package.json), as deployed.
   const startFlags = scriptFlags('start');
-  say(`server node flags (npm start): ${startFlags.join(' ') || 'none'}`);
-  const csv = await jagaExport('text/csv', startFlags);
-  const nd = await jagaExport('application/x-ndjson', startFlags);
+  say(`server node flags (npm start): ${startFlags.join(' ') || 'none'}; ${ROUNDS} rounds`);
+  const pairs: { csv: Awaited<ReturnType<typeof pair>>; nd: Awaited<ReturnType<typeof pair>> }[] = [];
+  for (let r = 1; r <= ROUNDS; r++) {
+    const round = { csv: await pair('csv', startFlags), nd: await pair('ndjson', startFlags) };
+    pairs.push(round);
+    say(`\nround ${r} (CPU per row: the two cores are shared by server, PostgreSQL and client)`);
+    if (r === 1) say(`  masked fields: ${round.csv.jaga.masked}`);
+    show('CSV, masked', round.csv);
+    show('NDJSON, masked', round.nd);
+  }
+  const summary = (name: string, ps: { ceiling: Copy; jaga: Export }[]) =>
+    say(
+      `${name}: ${ps.map((p) => share(p).toFixed(0) + '%').join(' ')} of COPY, median ${median(ps.map(share)).toFixed(0)}%; ` +
+        `median ${median(ps.map((p) => rate(p.jaga))).toLocaleString('en')} rows/s; highest peak RSS ${Math.max(...ps.map((p) => p.jaga.peak)).toFixed(0)} MB`,
+    );
+  say('');
+  summary('Jaga CSV   ', pairs.map((p) => p.csv));
+  summary('Jaga NDJSON', pairs.map((p) => p.nd));
+
   // Variants (BENCH_VARIANTS, `;`-separated): node flags and RECORDS_* settings of the server instead
   // of npm start's, e.g. "--max-semi-space-size=4;RECORDS_STREAM_PAGE=500"; "defaults" is V8's own
-  // heap sizing (no flags), the default variant.
+  // heap sizing (no flags), the default variant. One round each.
   const variants = (process.env.BENCH_VARIANTS ?? 'defaults').split(';').filter((v) => v.trim());
-  const extra: { name: string; csv: Awaited<ReturnType<typeof jagaExport>>; nd: Awaited<ReturnType<typeof jagaExport>> }[] = [];
+  const counts = pairs.flatMap((p) => [p.csv.jaga.rows, p.nd.jaga.rows]);
   for (const v of variants) {
     const words = v.trim() === 'defaults' ? [] : v.trim().split(/\s+/);
     const flags = words.filter((w) => w.startsWith('--'));
     const env = Object.fromEntries(words.filter((w) => !w.startsWith('--')).map((w) => w.split('=') as [string, string]));
-    extra.push({ name: v.trim(), csv: await jagaExport('text/csv', flags, env), nd: await jagaExport('application/x-ndjson', flags, env) });
+    say(`\nvariant: ${v.trim()}`);
+    for (const format of ['csv', 'ndjson'] as const) {
+      const p = await pair(format, flags, env);
+      show(format === 'csv' ? 'CSV, masked' : 'NDJSON, masked', p);
+      counts.push(p.jaga.rows);
+    }
   }
-
-  const rate = (r: { rows: number; s: number }) => Math.round(r.rows / r.s);
-  const line = (name: string, r: { rows: number; s: number; mb: number }, extra = '') =>
-    say(`${name.padEnd(62)} ${String(r.rows).padStart(9)} rows ${r.s.toFixed(2).padStart(7)} s ${rate(r).toLocaleString('en').padStart(10)} rows/s ${r.mb.toFixed(0).padStart(5)} MB${extra}`);
-  say('');
-  say(`masked fields: ${csv.masked}`);
-  line('PostgreSQL COPY (select columns) CSV', copyCsv);
-  line('PostgreSQL COPY (select data) jsonb text', copyJson);
-  line('Jaga enforced read, masked, CSV (HTTP)', csv, `  peak RSS ${csv.peak.toFixed(0)} MB (idle ${csv.base.toFixed(0)} MB)  ${((100 * rate(csv)) / rate(copyCsv)).toFixed(0)}% of COPY CSV`);
-  line('Jaga enforced read, masked, NDJSON (HTTP)', nd, `  peak RSS ${nd.peak.toFixed(0)} MB (idle ${nd.base.toFixed(0)} MB)  ${((100 * rate(nd)) / rate(copyJson)).toFixed(0)}% of COPY jsonb`);
-  say('');
-  say('where the time goes (CPU time per row; the two cores are shared by server, PostgreSQL and client):');
-  say(`  COPY CSV:      ${perRow(copyCsv.cpu, copyCsv.rows)}`);
-  say(`  COPY jsonb:    ${perRow(copyJson.cpu, copyJson.rows)}`);
-  say(`  Jaga CSV:      ${perRow(csv.cpu, csv.rows)}`);
-  say(`  Jaga NDJSON:   ${perRow(nd.cpu, nd.rows)}`);
-  say('');
-  for (const x of extra) {
-    line(`  CSV,    ${x.name}`, x.csv, `  peak RSS ${x.csv.peak.toFixed(0)} MB  ${((100 * rate(x.csv)) / rate(copyCsv)).toFixed(0)}% of COPY CSV`);
-    line(`  NDJSON, ${x.name}`, x.nd, `  peak RSS ${x.nd.peak.toFixed(0)} MB  ${((100 * rate(x.nd)) / rate(copyJson)).toFixed(0)}% of COPY jsonb`);
-  }
-  const counts = [csv, nd, ...extra.flatMap((x) => [x.csv, x.nd])].map((r) => r.rows);
+  await sql.end();
   if (counts.some((n) => n !== ROWS)) throw new Error(`row counts differ: ${counts.join(', ')}, expected ${ROWS}`);
 } finally {
   execFileSync('bash', [join(ROOT, 'scripts/pg-throwaway.sh'), 'stop', dir]);
