@@ -195,7 +195,7 @@ export function createReadService(deps: ReadDeps): ReadService {
     const limit = Math.min(req.limit ?? (paged ? DEFAULT_LIMIT : streamPage), paged ? MAX_LIMIT : streamPage);
     const after = decodeSeq(req.cursor);
     // The first page is read before anything leaves, so a failing query answers with a problem.
-    const first: RecordRow[] = scope ? await recordPage(sql, d.id, after, sql`${scope} and ${filters}`, limit + 1, columns) : [];
+    const first: RecordRow[] = scope ? await recordPage(sql, { datasetId: d.id, afterSeq: after, where: sql`${scope} and ${filters}`, limit: limit + 1, columns }) : [];
     const more = first.length > limit;
     if (more) first.length = limit;
 
@@ -306,36 +306,50 @@ export function createReadService(deps: ReadDeps): ReadService {
             return out + (projectors.length ? '}\n' : '{}\n');
           };
     const where = scope ? sql`${scope} and ${filters}` : null;
+    // Rows become text in slices of RENDER_SLICE rows: a whole page's megabyte string would go to
+    // the large-object space and grow the heap until a full collection.
+    const slicer = (push: (chunk: Uint8Array) => void) => {
+      let out = '';
+      let n = 0;
+      return {
+        add(row: RecordRow) {
+          out += renderRow(row);
+          if (++n % RENDER_SLICE === 0) {
+            push(encoder.encode(out));
+            out = '';
+          }
+        },
+        end() {
+          if (out) push(encoder.encode(out));
+          out = '';
+        },
+      };
+    };
     /**
      * The page after `seq`, rendered row by row as the driver decodes it: no page of rows is held,
      * so rows die in V8's young generation instead of surviving collections while the page is
-     * sent (main-thread GC pauses per row: 2.8 -> 0.9 µs, bench/export/inprocess.ts). Text goes out
-     * in slices of RENDER_SLICE rows: a whole page's megabyte string would go to the large-object
-     * space and grow the heap until a full collection.
+     * sent (main-thread GC pauses per row: 2.8 -> 0.9 µs, bench/export/inprocess.ts).
      */
     const renderAfter = async (seq: string): Promise<RenderedPage> => {
       const chunks: Uint8Array[] = [];
-      let out = '';
+      const slices = slicer((chunk) => chunks.push(chunk));
       let rows = 0;
       let lastSeq = seq;
       let failure: { error: unknown } | null = null;
-      const total = await eachRecord(sql, d.id, BigInt(seq), where!, streamPage + 1, columns, (row) => {
+      const page = { datasetId: d.id, afterSeq: BigInt(seq), where: where!, limit: streamPage + 1, columns };
+      const total = await eachRecord(sql, page, (row) => {
         if (rows === streamPage || failure) return; // the extra row only says that more follow
         try {
-          out += renderRow(row);
+          slices.add(row);
         } catch (error) {
-          failure = { error };
+          failure = { error }; // thrown below: a throw here would break the driver's parsing
           return;
         }
         rows++;
         lastSeq = rowSeq(row);
-        if (rows % RENDER_SLICE === 0) {
-          chunks.push(encoder.encode(out));
-          out = '';
-        }
       });
       if (failure) throw (failure as { error: unknown }).error;
-      if (out) chunks.push(encoder.encode(out));
+      slices.end();
       return { chunks, rows, last: lastSeq, more: total > streamPage };
     };
     // Keyset pages, the next one fetched and rendered while the current one is sent.
@@ -374,11 +388,9 @@ export function createReadService(deps: ReadDeps): ReadService {
               const rows = pending;
               pending = null;
               nextPage = done ? null : fetchAfter(last);
-              for (let from = 0; from < rows.length; from += RENDER_SLICE) {
-                let out = '';
-                for (let k = from; k < Math.min(from + RENDER_SLICE, rows.length); k++) out += renderRow(rows[k]!);
-                controller.enqueue(encoder.encode(out));
-              }
+              const slices = slicer((chunk) => controller.enqueue(chunk));
+              for (const row of rows) slices.add(row);
+              slices.end();
               sent += rows.length;
             } else if (nextPage) {
               const page = await nextPage;

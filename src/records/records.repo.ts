@@ -51,54 +51,47 @@ function retyper(columns: ReadColumn[]): ((row: Value[]) => void) | null {
   };
 }
 
-const pageQuery = (sql: Queryable, datasetId: string, afterSeq: bigint, where: Fragment, limit: number, columns: ReadColumn[]) => sql`
-    select ${selectList(sql, columns)}
-    from records r
-    where r.dataset_id = ${datasetId} and r.seq > ${afterSeq.toString()}::bigint and ${where}
-    order by r.seq
-    limit ${limit}`.values();
-
 /**
- * One keyset page of a dataset's records after `afterSeq`, already restricted by `where`
- * (row scope and filters, built by read.service.ts). Never fetches rows the caller may not see,
- * and only the fields that leave: omitted fields stay in the database.
+ * One keyset page of a dataset's records: after `afterSeq`, already restricted by `where` (row
+ * scope and filters, built by read.service.ts), at most `limit` rows. Never fetches rows the
+ * caller may not see, and only the fields that leave: omitted fields stay in the database.
  */
-export async function recordPage(
-  sql: Queryable,
-  datasetId: string,
-  afterSeq: bigint,
-  where: Fragment,
-  limit: number,
-  columns: ReadColumn[],
-): Promise<RecordRow[]> {
-  const rows = (await pageQuery(sql, datasetId, afterSeq, where, limit, columns)) as RecordRow[];
-  const fix = retyper(columns);
-  if (fix) for (const row of rows) fix(row);
-  return rows;
+export interface PageRequest {
+  datasetId: string;
+  afterSeq: bigint;
+  where: Fragment;
+  limit: number;
+  columns: ReadColumn[];
 }
 
 /**
- * The same page as recordPage, each row handed to `onRow` as the driver decodes it and then
- * dropped: an export renders rows on arrival, so none outlives a young-generation collection.
- * Resolves with the number of rows.
+ * Hands each row of the page to `onRow` as the driver decodes it, then drops it: an export
+ * renders rows on arrival, so none outlives a young-generation collection. Resolves with the
+ * number of rows.
  */
-export async function eachRecord(
-  sql: Queryable,
-  datasetId: string,
-  afterSeq: bigint,
-  where: Fragment,
-  limit: number,
-  columns: ReadColumn[],
-  onRow: (row: RecordRow) => void,
-): Promise<number> {
-  const fix = retyper(columns);
+export async function eachRecord(sql: Queryable, page: PageRequest, onRow: (row: RecordRow) => void): Promise<number> {
+  const fix = retyper(page.columns);
   let count = 0;
-  await pageQuery(sql, datasetId, afterSeq, where, limit, columns).forEach((row) => {
-    if (fix) fix(row as RecordRow);
-    count++;
-    onRow(row as RecordRow);
-  });
+  await sql`
+    select ${selectList(sql, page.columns)}
+    from records r
+    where r.dataset_id = ${page.datasetId} and r.seq > ${page.afterSeq.toString()}::bigint and ${page.where}
+    order by r.seq
+    limit ${page.limit}`
+    .values()
+    .forEach((row) => {
+      if (fix) fix(row as RecordRow);
+      count++;
+      onRow(row as RecordRow);
+    });
   return count;
+}
+
+/** The page's rows, all at once. */
+export async function recordPage(sql: Queryable, page: PageRequest): Promise<RecordRow[]> {
+  const rows: RecordRow[] = [];
+  await eachRecord(sql, page, (row) => rows.push(row));
+  return rows;
 }
 
 export async function countRecords(sql: Queryable, datasetId: string): Promise<number> {
