@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'data/', '.wrangler/', 'coverage/', 'bench/.peers/', '**/*.js'] },
+  { ignores: ['node_modules/', 'data/', 'dist/', '.wrangler/', 'coverage/', 'bench/.peers/', '**/*.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

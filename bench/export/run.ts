@@ -10,6 +10,7 @@ import { connectNodePostgres } from '../../src/db/open.ts';
 import type { Principal } from '../../src/identity/principal.ts';
 import { createLogger } from '../../src/system/logger.ts';
 import { csvLine } from '../../src/http/csv.ts';
+import { bundle } from '../../scripts/build.ts';
 import { cpuUs, postgresPids } from '../lib/proc-cpu.ts';
 import { DATASET_ID, FIELDS, report } from './data.ts';
 
@@ -17,7 +18,7 @@ import { DATASET_ID, FIELDS, report } from './data.ts';
  * npm run bench:export — on a throwaway PostgreSQL 15 (scripts/pg-throwaway.sh):
  *  1. CSV import of BENCH_ROWS (default 1 000 000) violation reports through `npm run import`;
  *  2. the enforced read with masking over HTTP, as CSV and as NDJSON (each on a fresh server
- *     process, whose peak RSS is read from /proc/<pid>/status VmHWM);
+ *     process, bundled as `npm start` bundles Jaga, whose peak RSS is read from /proc/<pid>/status VmHWM);
  *  3. PostgreSQL's own COPY (SELECT …) TO STDOUT of the same rows as the ceiling, run just before
  *     each export: the machine's speed drifts within minutes, so a share is taken from one pair.
  * BENCH_ROUNDS (default 3) pairs per format; the summary gives the median share and the highest RSS.
@@ -145,11 +146,13 @@ try {
   }
   await copy('csv'); // warm
 
-  // 3. Enforced reads over HTTP, each on a fresh server process.
+  // 3. Enforced reads over HTTP, each on a fresh server process, bundled like npm start's (scripts/build.ts).
+  const SERVER = 'dist/bench/export-server.mjs';
+  await bundle('bench/export/server.ts', SERVER);
   async function jagaExport(accept: string, nodeFlags: string[] = [], env: Record<string, string> = {}): Promise<{ rows: number; s: number; mb: number; peak: number; base: number; masked: string; cpu: Cpu }> {
     const port = 20000 + Math.floor(Math.random() * 20000);
     const extra = process.env.BENCH_SERVER_FLAGS?.split(' ').filter(Boolean) ?? []; // e.g. --cpu-prof
-    const server = spawn(process.execPath, [...extra, ...nodeFlags, join(ROOT, 'bench/export/server.ts'), url, String(port)], {
+    const server = spawn(process.execPath, [...extra, ...nodeFlags, join(ROOT, SERVER), url, String(port)], {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '', ...env },
       stdio: ['ignore', 'pipe', 'inherit'],

@@ -20,7 +20,7 @@ export interface Started {
   exited: Promise<number | null>;
 }
 
-/** Runs a Jaga entry script (`src/...ts`) as a child process with the given environment. */
+/** Runs a Jaga entry script (`src/...ts`, or a bundle in `dist/`) as a child process with the given environment. */
 export function runScript(script: string, env: Record<string, string>, args: string[] = []): Started {
   const child = spawn(process.execPath, [join(ROOT, script), ...args], {
     cwd: ROOT,
