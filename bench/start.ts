@@ -5,27 +5,16 @@
 // and the resident memory (VmRSS) a second later, BENCH_ROUNDS times (default 3), medians last.
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundle } from '../scripts/build.ts';
+import { freePort, median, scriptFlags, vm } from './lib/bench-kit.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const BUNDLE = 'dist/node/jaga.mjs';
-const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-const flags = pkg.scripts.start!.split(/\s+/).filter((w) => w.startsWith('--'));
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const flags = scriptFlags('start');
 
 /** One start: milliseconds until /readyz answers 200, and RSS in MB a second later. */
 async function start(entry: string, env: Record<string, string>): Promise<{ ms: number; mb: number }> {
@@ -45,7 +34,7 @@ async function start(entry: string, env: Record<string, string>): Promise<{ ms: 
     }
     const ms = performance.now() - t0;
     await new Promise((r) => setTimeout(r, 1000));
-    return { ms, mb: rssMb(child.pid!) };
+    return { ms, mb: vm(child.pid!, 'VmRSS') };
   } finally {
     child.kill('SIGTERM');
     if (child.exitCode === null) await once(child, 'exit');

@@ -1,9 +1,9 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignJWT } from 'jose';
+import { freePort, median } from '../lib/bench-kit.ts';
 import { cpuUs, postgresPids } from '../lib/proc-cpu.ts';
 import { buildMix } from './mix.ts';
 
@@ -31,15 +31,6 @@ function ensurePeers() {
   execFileSync('npm', ['install', '--prefix', PEERS, '--no-audit', '--no-fund', '--no-save', '@cerbos/cerbos-linux-x64@0.55.0'], { stdio: 'inherit' });
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
 
 async function start(name: string, cmd: string, args: string[], env: Record<string, string>, ready: string): Promise<ChildProcess> {
   const [c, a] = pin(0, cmd, args);
@@ -202,7 +193,6 @@ if (onCpu.length && onCpu.length === offCpu.length) {
   for (let i = 0; i < ratios.length; i++) {
     console.log(`CPU per check at ${RATE}/s, round ${i + 1} (server + database): logging on ${f(onCpu[i]!, 0)} µs, off ${f(offCpu[i]!, 0)} µs; logging costs ${f(onCpu[i]! - offCpu[i]!, 0)} µs; capacity with logging = ${f(ratios[i]!, 1)}%`);
   }
-  const median = [...ratios].sort((a, b) => a - b)[Math.floor(ratios.length / 2)]!;
-  console.log(`capacity with logging, median of ${ratios.length} alternating rounds = ${f(median, 1)}% of without (target ≥ 85%)`);
+  console.log(`capacity with logging, median of ${ratios.length} alternating rounds = ${f(median(ratios), 1)}% of without (target ≥ 85%)`);
 }
 console.log(`\nratios at saturation: jaga / cerbos = ${f(j.rps / c.rps)}x (target ≥ 8x); jaga / hono ceiling = ${f((100 * j.rps) / h.rps, 1)}% (target ≥ 45%); jaga p99 = ${f(j.p99)} ms (target ≤ 5 ms); with logging / without = ${f((100 * j.rps) / off.rps, 1)}% (target ≥ 85%); database: ${databaseUrl ? 'PostgreSQL 15' : 'PGlite'}`);

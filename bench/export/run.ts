@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
@@ -11,6 +11,7 @@ import type { Principal } from '../../src/identity/principal.ts';
 import { createLogger } from '../../src/system/logger.ts';
 import { csvLine } from '../../src/http/csv.ts';
 import { bundle } from '../../scripts/build.ts';
+import { median, scriptFlags, vm } from '../lib/bench-kit.ts';
 import { cpuUs, postgresPids } from '../lib/proc-cpu.ts';
 import { DATASET_ID, FIELDS, report } from './data.ts';
 
@@ -29,14 +30,6 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const dir = mkdtempSync(join(tmpdir(), 'jaga-bench-export-'));
 const say = (s: string) => process.stdout.write(s + '\n');
 
-function vm(pid: number, key: 'VmHWM' | 'VmRSS'): number {
-  try {
-    const m = new RegExp(`${key}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
 
 // CPU time for the server, every `postgres` process and this process (the HTTP or COPY client):
 // where a row's time goes, whatever else shares the two cores.
@@ -65,11 +58,6 @@ function watchPeak(child: ChildProcess): () => number {
   return () => Math.max(peak, vm(child.pid!, 'VmHWM'));
 }
 
-/** The node flags an npm script of package.json runs with (the bench runs what users run). */
-function scriptFlags(script: string): string[] {
-  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-  return (pkg.scripts[script] ?? '').split(/\s+/).filter((w) => w.startsWith('--'));
-}
 
 const url = execFileSync('bash', [join(ROOT, 'scripts/pg-throwaway.sh'), 'start', dir], { encoding: 'utf8' }).trim();
 try {
@@ -188,7 +176,6 @@ try {
   };
   const rate = (r: { rows: number; s: number }) => Math.round(r.rows / r.s);
   const share = (p: { ceiling: Copy; jaga: Export }) => (100 * rate(p.jaga)) / rate(p.ceiling);
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const line = (name: string, r: { rows: number; s: number; mb: number }, extra = '') =>
     say(`${name.padEnd(44)} ${String(r.rows).padStart(9)} rows ${r.s.toFixed(2).padStart(7)} s ${rate(r).toLocaleString('en').padStart(10)} rows/s ${r.mb.toFixed(0).padStart(5)} MB${extra}`);
   const show = (label: string, p: { ceiling: Copy; jaga: Export }) => {
