@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { catalogRoutes } from './catalog/catalog.routes.ts';
 import type { AppEnv } from './http/context.ts';
+import { deadline } from './http/deadline.ts';
 import { docsRoutes } from './http/docs.routes.ts';
 import { allowedMethods } from './http/method-not-allowed.ts';
 import { onError, problemResponse } from './http/on-error.ts';
@@ -21,9 +22,12 @@ export const VERSION = '0.1.0';
 
 // Record uploads stream and are bounded by their own limits, not by the JSON body limit.
 const STREAMED_UPLOAD = /^\/v1\/datasets\/[^/]+\/records$/;
+const isUpload = (method: string, path: string) => method === 'POST' && STREAMED_UPLOAD.test(path);
+// Work that grows with the data answers when it is done, not within the database deadline.
+const longRunning = (method: string, path: string) => isUpload(method, path) || path === '/v1/audit/verify';
 
 /**
- * Builds the HTTP app. Middleware order: request id → telemetry → body limit → identity → routes.
+ * Builds the HTTP app. Middleware order: request id → telemetry → deadline → body limit → identity → routes.
  * Every error, from any layer, leaves through the single `onError` as problem+json.
  */
 export function createApp(deps: AppDeps): Hono<AppEnv> {
@@ -37,7 +41,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 
   app.use('*', requestId);
   app.use('*', httpTelemetry(deps.telemetry.tracer, deps.telemetry.meter));
-  app.use('*', (c, next) => (c.req.method === 'POST' && STREAMED_UPLOAD.test(c.req.path) ? next() : limit(c, next)));
+  app.use('*', deadline(deps.config.databaseDeadlineMs, longRunning));
+  app.use('*', (c, next) => (isUpload(c.req.method, c.req.path) ? next() : limit(c, next)));
   app.use('*', authenticate(deps.services.identity));
 
   app.route('/', healthRoutes(deps.readiness));

@@ -64,7 +64,7 @@ try {
   const db = await freshDb('bench_writer');
   out('\ndurable decisions/s via group commit (appendDurable, AUDIT_FLUSH_MAX=500, HMAC chain, pipelined as wired for PostgreSQL):');
   for (const producers of [1, 16, 64, 256]) {
-    const log = new GroupCommitLog(db.sql, { hmacKey: KEY, queueMax: 10_000, flushMax: 500, pipeline: true });
+    const log = new GroupCommitLog(db.sql, { hmacKey: KEY, queueMax: 10_000, flushMax: 500, pipeline: db.single() });
     let batches = 0;
     log.onFlushed(() => (batches += 1));
     let done = 0;
@@ -125,7 +125,7 @@ try {
 
   // 3. Verification over VERIFY_ENTRIES entries written through the writer.
   const vdb = await freshDb('bench_verify');
-  const log = new GroupCommitLog(vdb.sql, { hmacKey: KEY, queueMax: 20_000, flushMax: 2000, pipeline: true });
+  const log = new GroupCommitLog(vdb.sql, { hmacKey: KEY, queueMax: 20_000, flushMax: 2000, pipeline: vdb.single() });
   t0 = performance.now();
   let queued = 0;
   await Promise.all(

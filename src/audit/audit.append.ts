@@ -1,5 +1,4 @@
-import type { ReservedSql } from 'postgres';
-import type { Sql, TransactionSql } from '../db/database.ts';
+import type { Queryable, Sql, TransactionSql } from '../db/database.ts';
 import type { ChainedRow, EntryRow } from './audit.entry.ts';
 import { canonicalTail, linkHash } from './audit.hash.ts';
 import { entryAt, HEAD_MOVED, insertEntries, insertEntriesGuarded, lockHead, type Head } from './audit.repo.ts';
@@ -59,9 +58,9 @@ export type BatchOutcome = 'committed' | 'head-moved';
 /**
  * Writes batches onto the chain. While it believes it knows the chain head (it wrote the last
  * batch), a batch is hashed at once and sent as one guarded statement, its own transaction, and
- * the believed head moves on at once. With `pipeline`, the statements go over one connection
- * kept for the writer, so the next batch is hashed and sent while the previous is still being
- * written, and the database runs them in order. If another instance moved the head, or an
+ * the believed head moves on at once. With a `pipeline` client (one connection of the writer's
+ * own), the next batch is hashed and sent while the previous is still being written, and the
+ * database runs them in order; if that connection dies, the client opens a new one. If another instance moved the head, or an
  * earlier batch failed, the guard fails the statement whole ('head-moved') and the next batch goes
  * the careful way: chain lock, read the head, insert.
  */
@@ -69,13 +68,13 @@ export class ChainAppender {
   readonly #sql: Sql;
   readonly #hmacKey: string | undefined;
   readonly #waitMs: number;
-  readonly #pipeline: boolean;
+  readonly #pipeline: Sql | undefined;
   #head: Head | undefined;
-  #conn: Promise<ReservedSql> | undefined;
   #unsure: Unsure[] = [];
 
-  constructor(sql: Sql, o: { hmacKey: string | undefined; waitMs: number; pipeline: boolean }) {
-    this.#sql = sql;
+  /** @param o.pipeline a single-connection client to pipeline batches on; without it, one batch at a time on `sql`. */
+  constructor(sql: Sql, o: { hmacKey: string | undefined; waitMs: number; pipeline?: Sql | undefined }) {
+    this.#sql = o.pipeline ?? sql;
     this.#hmacKey = o.hmacKey;
     this.#waitMs = Math.trunc(o.waitMs);
     this.#pipeline = o.pipeline;
@@ -105,16 +104,8 @@ export class ChainAppender {
     return this.#optimistic(rows, believed);
   }
 
-  /** Gives back the writer's connection. */
-  async release(): Promise<void> {
-    const conn = this.#conn;
-    this.#conn = undefined;
-    if (conn) (await conn.catch(() => undefined))?.release();
-  }
-
   async #optimistic(rows: ChainedRow[], believed: Head): Promise<BatchOutcome> {
-    const conn = this.#pipeline ? await (this.#conn ??= this.#sql.reserve()) : this.#sql;
-    const query = insertEntriesGuarded(conn, rows, believed);
+    const query = insertEntriesGuarded(this.#sql, rows, believed);
     // No transaction to carry statement_timeout: bound the wait (for the head row) from here.
     const timer = setTimeout(() => void query.cancel(), this.#waitMs * 2);
     try {
@@ -124,7 +115,6 @@ export class ChainAppender {
       this.#head = undefined;
       if (headMoved(error)) return 'head-moved';
       this.#remember(rows);
-      await this.release();
       throw error;
     } finally {
       clearTimeout(timer);
@@ -132,26 +122,23 @@ export class ChainAppender {
   }
 
   async #careful(batch: Queued[]): Promise<BatchOutcome> {
-    const conn = await this.#sql.reserve();
     let rows: ChainedRow[] = [];
     try {
-      await conn`begin`;
-      const head = await lockHead(conn, this.#waitMs);
-      // Entries of earlier batches that did land although their answer was lost are not written again.
-      const landed = await this.#landed(conn);
-      const rest = landed.size ? batch.filter((q) => !landed.has(q.row.id)) : batch;
-      rows = chain(rest, head, head.now, this.#hmacKey);
-      if (rows.length) await insertEntries(conn, rows, head);
-      await conn`commit`;
+      const head = await this.#sql.begin(async (tx) => {
+        const h = await lockHead(tx, this.#waitMs);
+        // Entries of earlier batches that did land although their answer was lost are not written again.
+        const landed = await this.#landed(tx);
+        const rest = landed.size ? batch.filter((q) => !landed.has(q.row.id)) : batch;
+        rows = chain(rest, h, h.now, this.#hmacKey);
+        if (rows.length) await insertEntries(tx, rows, h);
+        return h;
+      });
       this.#unsure = [];
       this.#head = rows.length ? headOf(rows.at(-1)!) : { seq: head.seq, hash: head.hash, at: head.at };
       return 'committed';
     } catch (error) {
-      await conn`rollback`.catch(() => {});
       if (rows.length) this.#remember(rows); // the commit itself may have happened
       throw error;
-    } finally {
-      conn.release();
     }
   }
 
@@ -166,7 +153,7 @@ export class ChainAppender {
    * would have another hash). Everything this writer sent earlier has finished or will fail on
    * the head it no longer has.
    */
-  async #landed(conn: ReservedSql): Promise<Set<string>> {
+  async #landed(conn: Queryable): Promise<Set<string>> {
     const landed = new Set<string>();
     for (const u of this.#unsure) {
       if ((await entryAt(conn, u.last.seq))?.hash === u.last.hash) for (const id of u.ids) landed.add(id);

@@ -33,8 +33,8 @@ export async function wireAudit(core: CoreDeps, options: { perRequest?: boolean 
     monthly,
     // A per-request instance ends with its response: nothing may wait in memory beyond it.
     durableAppends: options.perRequest ?? false,
-    // One connection of the pool stays with the writer, to pipeline batches (see audit.append.ts).
-    pipeline: core.db.kind === 'postgres' && !options.perRequest,
+    // A connection of the writer's own, to pipeline batches (see audit.append.ts).
+    pipeline: core.db.kind === 'postgres' && !options.perRequest ? core.db.single() : undefined,
   });
   core.readiness.register('audit', () => log.health());
   core.lifecycle.onShutdown('audit', async () => {

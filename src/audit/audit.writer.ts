@@ -24,10 +24,10 @@ export interface WriterOptions {
   /** `append` waits for the commit too (for per-request instances such as Workers). */
   durableAppends?: boolean;
   /**
-   * Keep one connection for the writer and send the next batch while the previous is written
-   * (PostgreSQL). Not with PGlite's single connection, nor per-request instances.
+   * A single-connection client of the writer's own: the next batch is sent on it while the
+   * previous is written (PostgreSQL). Not with PGlite's single connection, nor per-request instances.
    */
-  pipeline?: boolean;
+  pipeline?: Sql | undefined;
 }
 
 interface Pending extends Queued {
@@ -86,7 +86,7 @@ export class GroupCommitLog implements AuditLog {
       monthly: options.monthly,
     };
     this.#durableAppends = options.durableAppends ?? false;
-    this.#appender = new ChainAppender(sql, { hmacKey: options.hmacKey, waitMs: this.#o.writeTimeoutMs, pipeline: options.pipeline ?? false });
+    this.#appender = new ChainAppender(sql, { hmacKey: options.hmacKey, waitMs: this.#o.writeTimeoutMs, pipeline: options.pipeline });
     const m = options.meter;
     if (m) {
       m.createObservableGauge('jaga.audit.queue.depth', { description: 'Audit entries waiting for a flush' }).addCallback((r) =>
@@ -105,7 +105,8 @@ export class GroupCommitLog implements AuditLog {
   /** Writer health for /readyz: accepting, and the last flush did not fail. */
   health(): { ok: boolean; detail?: string } {
     if (this.#closed) return { ok: false, detail: 'shutting down' };
-    if (this.#failures > 0) return { ok: false, detail: `flush failing: ${this.#lastError ?? 'unknown'}` };
+    // A failure counts while entries wait for the retry; with nothing queued, the next entry tries afresh.
+    if (this.#failures > 0 && this.#queue.length > 0) return { ok: false, detail: `flush failing: ${this.#lastError ?? 'unknown'}` };
     if (this.#queue.length >= this.#o.queueMax) return { ok: false, detail: 'queue full' };
     return { ok: true };
   }
@@ -146,7 +147,6 @@ export class GroupCommitLog implements AuditLog {
       });
     }
     const left = this.#queue.length;
-    if (!this.#running) await this.#appender.release();
     if (left) {
       this.#o.logger?.error('audit log closed with entries not written', { left, error: this.#lastError });
       for (const p of this.#queue.splice(0)) p.reject(unavailable('The audit log shut down before the entry was written.'));

@@ -45,6 +45,8 @@ export const EnvSchema = v.object({
   HOST: v.optional(v.pipe(v.string(), v.minLength(1, 'expected a host name or address')), '0.0.0.0'),
   DATABASE_URL: url('expected a postgres:// or postgresql:// URL', /^postgres(ql)?:\/\//),
   DATABASE_POOL_MAX: positiveInt('10'),
+  // Longest a request waits for the database (a new connection, or its answer) before a 503.
+  DATABASE_DEADLINE_MS: positiveInt('5000'),
   JAGA_DATA_DIR: v.optional(v.pipe(v.string(), v.minLength(1, 'expected a folder path')), './data'),
   LOG_LEVEL: v.optional(
     v.picklist(['debug', 'info', 'warn', 'error', 'silent'], 'expected one of debug, info, warn, error, silent'),

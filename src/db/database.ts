@@ -9,6 +9,14 @@ export type Queryable = Sql | TransactionSql;
 export interface Database {
   sql: Sql;
   kind: 'postgres' | 'pglite';
+  /**
+   * A client of its own with a single connection, for work that must run in order on one
+   * connection (the audit writer's pipelined batches), opened on first use and closed with the
+   * database. Not a connection reserved from the pool: postgres.js's `reserve()` handle outlives
+   * its connection's socket, and a query or release on it after a close corrupts the pool.
+   * The embedded PGlite has one connection anyway: there it is `sql`.
+   */
+  single(): Sql;
   /** Closes the connections (and the embedded server, if any). */
   close(): Promise<void>;
 }

@@ -42,6 +42,7 @@ export async function openEmbedded(dataDir: string | undefined): Promise<Databas
   return {
     sql,
     kind: 'pglite',
+    single: () => sql,
     async close() {
       if (closed) return;
       closed = true;

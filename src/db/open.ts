@@ -4,8 +4,10 @@ import { connectPostgres, type PostgresOptions } from './postgres.ts';
 import { noDelaySocket } from './tcp-socket.ts';
 
 /** PostgreSQL when DATABASE_URL is set; otherwise the embedded PGlite in JAGA_DATA_DIR. */
-export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'databasePoolMax' | 'dataDir'>): Promise<Database> {
-  if (config.databaseUrl) return connectNodePostgres(config.databaseUrl, { max: config.databasePoolMax });
+export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'databasePoolMax' | 'databaseDeadlineMs' | 'dataDir'>): Promise<Database> {
+  if (config.databaseUrl) {
+    return connectNodePostgres(config.databaseUrl, { max: config.databasePoolMax, connectTimeoutS: Math.max(1, Math.ceil(config.databaseDeadlineMs / 1000)) });
+  }
   // Loaded only when used: PGlite and its socket server hold ~20 MB a PostgreSQL deployment never needs.
   const { openEmbedded } = await import('./embedded.ts');
   return openEmbedded(config.dataDir);
@@ -13,5 +15,5 @@ export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'databas
 
 /** PostgreSQL from Node: postgres.js over sockets with TCP_NODELAY (see tcp-socket.ts). */
 export function connectNodePostgres(url: string, options: Omit<PostgresOptions, 'socket'> = {}): Database {
-  return connectPostgres(url, { ...options, socket: noDelaySocket(10_000) });
+  return connectPostgres(url, { ...options, socket: noDelaySocket() });
 }

@@ -3,6 +3,8 @@ import type { Database } from './database.ts';
 
 export interface PostgresOptions {
   max?: number;
+  /** Longest wait for a new connection to be ready, in seconds (postgres.js `connect_timeout`). */
+  connectTimeoutS?: number;
   /** Called with server notices; by default they are dropped. */
   onnotice?: (notice: postgres.Notice) => void;
   /** Opens the connections itself (Node: TCP_NODELAY); postgres.js's own sockets otherwise (Workers). */
@@ -19,21 +21,35 @@ export interface ConnectTarget {
 /** postgres.js's documented (but untyped) `socket` option: a function returning a connected duplex. */
 export type SocketFactory = (target: ConnectTarget) => Promise<unknown>;
 
+/**
+ * Waits before a connection tries again after a failed connect, in seconds: doubling from 50 ms,
+ * at most a second. postgres.js's default grows to 20 s after a dozen failures, so after an
+ * outage a connection could wait that long before it even tried the database that had come back.
+ */
+export const reconnectBackoff = (retries: number) => Math.min(0.05 * 2 ** retries, 1) * (0.5 + Math.random() / 2);
+
 /** postgres.js options in one place. */
 export function connectPostgres(url: string, options: PostgresOptions = {}): Database {
-  const sql = postgres(url, {
-    max: options.max ?? 10,
-    onnotice: options.onnotice ?? (() => {}),
-    connect_timeout: 10,
-    // bigint ids come back as strings unless they fit; we keep them as strings in the API.
-    types: {},
-    connection: { application_name: 'jaga' },
-    // Not in postgres.js's types, though documented ("Custom socket").
-    ...((options.socket ? { socket: options.socket } : {}) as object),
-  });
+  const open = (max: number) =>
+    postgres(url, {
+      max,
+      onnotice: options.onnotice ?? (() => {}),
+      connect_timeout: options.connectTimeoutS ?? 5,
+      backoff: reconnectBackoff,
+      // bigint ids come back as strings unless they fit; we keep them as strings in the API.
+      types: {},
+      connection: { application_name: 'jaga' },
+      // Not in postgres.js's types, though documented ("Custom socket").
+      ...((options.socket ? { socket: options.socket } : {}) as object),
+    });
+  const sql = open(options.max ?? 10);
+  let single: postgres.Sql | undefined;
   return {
     sql,
     kind: 'postgres',
-    close: () => sql.end({ timeout: 5 }),
+    single: () => (single ??= open(1)),
+    close: async () => {
+      await Promise.all([sql.end({ timeout: 5 }), single?.end({ timeout: 5 })]);
+    },
   };
 }
