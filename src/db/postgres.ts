@@ -23,10 +23,11 @@ export type SocketFactory = (target: ConnectTarget) => Promise<unknown>;
 
 /**
  * Waits before a connection tries again after a failed connect, in seconds: doubling from 50 ms,
- * at most a second. postgres.js's default grows to 20 s after a dozen failures, so after an
- * outage a connection could wait that long before it even tried the database that had come back.
+ * at most a quarter of a second. postgres.js's default grows to 20 s after a dozen failures, so
+ * after an outage a connection could wait that long before it even tried the database that had
+ * come back; and requests queued behind a connection wait out its backoff before they fail.
  */
-export const reconnectBackoff = (retries: number) => Math.min(0.05 * 2 ** retries, 1) * (0.5 + Math.random() / 2);
+export const reconnectBackoff = (retries: number) => Math.min(0.05 * 2 ** retries, 0.25) * (0.5 + Math.random() / 2);
 
 /** postgres.js options in one place. */
 export function connectPostgres(url: string, options: PostgresOptions = {}): Database {

@@ -41,11 +41,24 @@ export function toApiError(error: unknown): { apiError: ApiError; unexpected: bo
   return { apiError: new ApiError('INTERNAL', 'An internal error occurred; quote the requestId when reporting it.'), unexpected: true };
 }
 
+// During an outage every request fails the same way: one warning per interval, with a count.
+const OUTAGE_LOG_INTERVAL_MS = 5000;
+
 /** The single onError: ours, Hono's, Postgres's and the unknown all leave as problem+json. */
 export function onError(logger: Logger) {
+  let lastOutageLog = -Infinity;
+  let suppressed = 0;
   return (error: Error, c: Context<AppEnv>): Response => {
     const { apiError, unexpected } = toApiError(error);
-    if (unexpected) {
+    if (unexpected && apiError.code === 'DATABASE_UNAVAILABLE') {
+      const now = performance.now();
+      if (now - lastOutageLog < OUTAGE_LOG_INTERVAL_MS) suppressed += 1;
+      else {
+        logger.warn('database unavailable', { requestId: c.get('requestId'), error: error.message, sameSinceLastWarning: suppressed });
+        lastOutageLog = now;
+        suppressed = 0;
+      }
+    } else if (unexpected) {
       logger.error('request failed', { requestId: c.get('requestId'), method: c.req.method, error });
     }
     return problemResponse(c, apiError);

@@ -46,7 +46,7 @@ describe.runIf(databaseKinds().includes('postgres'))('kill -9 of a running Jaga'
   const rowCount = async () => (await db.sql<{ n: number }[]>`select count(*)::int as n from records where dataset_id = ${DATASET}`)[0]!.n;
   const ingestEntries = async () =>
     (await db.sql<{ n: number }[]>`select count(*)::int as n from audit_entry where action = 'ingest' and dataset_id = ${DATASET}`)[0]!.n;
-  const upload = (body: BodyInit, signal?: AbortSignal) =>
+  const upload = (body: string | ReadableStream<Uint8Array>, signal?: AbortSignal) =>
     fetch(`${base}/v1/datasets/${DATASET}/records`, {
       method: 'POST',
       headers: { authorization: `Bearer ${steward}`, 'content-type': 'text/csv' },
