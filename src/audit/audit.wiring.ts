@@ -28,6 +28,9 @@ export async function wireAudit(core: CoreDeps, options: { perRequest?: boolean 
     queueMax: audit.queueMax,
     flushMax: audit.flushMax,
     lingerMs: audit.flushLingerMs,
+    // A flush's waits (the chain lock; its statements get twice as long) end before the request
+    // deadline, so a caller waiting for its entry hears AUDIT_UNAVAILABLE, not a generic timeout.
+    writeTimeoutMs: Math.min(3000, core.config.databaseDeadlineMs * 0.4),
     meter: core.telemetry.meter,
     logger: core.logger,
     monthly,
