@@ -22,9 +22,14 @@ export function callContext(c: Context<AppEnv>, explain = false): CallContext {
   return { caller: c.get('principal'), requestId: c.get('requestId') ?? null, traceId: c.get('traceId') ?? null, explain };
 }
 
+/** The decision service of the decision and AuthZEN routes, answering checks as AUDIT_CHECKS says. */
+export function decisionServiceFor(deps: AppDeps) {
+  return createDecisionService(deps.services, { checks: deps.config.audit.checks });
+}
+
 /** The decision API: deny is data (200 with allow false), never an error status. */
 export function decisionRoutes(deps: AppDeps) {
-  const decisions = createDecisionService(deps.services);
+  const decisions = decisionServiceFor(deps);
   const max = deps.config.checkBatchMax;
 
   return new Hono<AppEnv>()

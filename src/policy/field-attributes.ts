@@ -1,5 +1,6 @@
 import { PERSONAL_DATA } from '../catalog/catalog.schema.ts';
 import { kindOfCategory, stricter } from '../catalog/label-rules.ts';
+import { isName } from './decision.schema.ts';
 import type { Classification, Condition, FieldAttributes, PersonalDataKind } from './engine.types.ts';
 
 /**
@@ -15,7 +16,7 @@ const KINDS: readonly PersonalDataKind[] = ['none', 'general', 'specific'];
 const KIND_RANK: Record<PersonalDataKind, number> = { none: 0, general: 1, specific: 2 };
 
 const given = (o: Record<string, unknown>, key: string) => Object.hasOwn(o, key) && o[key] !== undefined;
-const isClassification = (x: unknown): x is Classification | null => CLASSIFICATIONS.includes(x as Classification | null);
+export const isClassification = (x: unknown): x is Classification | null => CLASSIFICATIONS.includes(x as Classification | null);
 const show = (x: unknown) => (typeof x === 'string' ? `"${x.slice(0, 40)}"` : typeof x);
 
 /** Why the classification in `o` is not known (absent, or not a label Jaga has); null when it is. */
@@ -38,6 +39,7 @@ export function describeField(o: Record<string, unknown>): Described {
   for (const key of ['name', 'datasetId', 'ownerUnit'] as const) {
     if (typeof o[key] !== 'string' || o[key] === '') return fail(`its ${key} is not given`);
   }
+  if (!isName(name)) return fail('its name is not a field name');
   const label = labelProblem(o);
   if (label) return fail(label);
   let kind: PersonalDataKind | null = null;
