@@ -6,7 +6,7 @@ import { ApiError } from '../http/problem.ts';
 import { valid } from '../http/validate.ts';
 import type { Principal } from '../identity/principal.ts';
 import type { AppDeps } from '../wiring.ts';
-import { callContext, decisionServiceFor } from './decision.routes.ts';
+import { callContext, decisionServiceFor, logGuarantee } from './decision.routes.ts';
 import { EvaluationInput, EvaluationOutput, EvaluationsInput, EvaluationsOutput, isName, type CheckOutput } from './decision.schema.ts';
 import { samePrincipal, type Ask, type CallContext } from './decision.service.ts';
 import { ACTIONS, SUBJECT_TYPES, type Action, type SubjectType } from './engine.types.ts';
@@ -78,6 +78,8 @@ export function authzenRoutes(deps: AppDeps) {
     };
   }
 
+  const logged = `Every evaluation is a decision in the audit log, a refusal too (unknown action or resource type, malformed subject properties or context: decision false, the reason in context.reason_admin); context.id is its decision id. ${logGuarantee(deps.config.audit.checks)}`;
+
   const answerOf = (r: CheckOutput): Answer => ({
     decision: r.allow,
     context: { id: r.decisionId, reason_admin: { en: r.reason }, ruleId: r.ruleId, policyVersion: r.policyVersion, fields: r.fields },
@@ -88,12 +90,14 @@ export function authzenRoutes(deps: AppDeps) {
       '/access/v1/evaluation',
       describe({
         summary: 'AuthZEN 1.0 Access Evaluation: one decision (subject, action, resource, context)',
+        description: logged,
         tags: ['authzen'],
         security: 'optional',
         responses: {
           200: { description: '`{ decision, context }`', schema: EvaluationOutput },
           400: { description: 'Invalid request (VALIDATION_FAILED)' },
           403: { description: 'Asking about another subject without `check` on Policy (FORBIDDEN)' },
+          503: { description: 'The audit log cannot record the decisions; none is given (AUDIT_UNAVAILABLE)' },
         },
       }),
       valid('json', EvaluationInput),
@@ -107,12 +111,15 @@ export function authzenRoutes(deps: AppDeps) {
       '/access/v1/evaluations',
       describe({
         summary: 'AuthZEN 1.0 Access Evaluations: many decisions; top-level subject/action/resource/context are defaults',
+        description: `Each item is checked before any is decided (one missing its subject, action or resource refuses the request, 400, with nothing logged); the evaluations made (up to the short-circuit of evaluations_semantic) are logged with one wait. ${logged}`,
         tags: ['authzen'],
         security: 'optional',
         responses: {
           200: { description: '`{ evaluations: [{ decision, context }] }` in order (`{ decision, context }` when `evaluations` is absent)', schema: v.union([EvaluationsOutput, EvaluationOutput]) },
           400: { description: 'Invalid request (VALIDATION_FAILED)' },
+          403: { description: 'Asking about another subject without `check` on Policy (FORBIDDEN)' },
           413: { description: 'Too many evaluations (BATCH_TOO_LARGE)' },
+          503: { description: 'The audit log cannot record the decisions; none is given (AUDIT_UNAVAILABLE)' },
         },
       }),
       valid('json', EvaluationsInput),
