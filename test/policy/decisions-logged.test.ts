@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditItem } from '../../src/audit/audit.schema.ts';
+import type { GroupCommitLog } from '../../src/audit/audit.writer.ts';
 import { databaseKinds } from '../helpers/databases.ts';
 import { startPolicyApp, token } from './harness.ts';
 
@@ -117,5 +118,53 @@ describe.each(databaseKinds())('AuthZEN decisions in the audit log on %s', (kind
     expect(log.body.items[0].resource).toMatchObject({ type: 'Dataset', id: null, classification: null, labelVersion: null });
     const after = await ask('/access/v1/evaluation', { subject: me, action: { name: 'read' }, resource: { type: 'Dataset', id: 'reports', properties: restricted32 } });
     expect(after.entries.map((e) => e.id)).toEqual([after.r.body.context.id]);
+  });
+});
+
+// Issue 14, observation 9, in-process on both databases: the answer of a durable check leaves after
+// its entry is committed (an hour's linger shows it is not the linger that wrote it); a batch and an
+// AuthZEN evaluations request wait once, their entries sharing one commit.
+describe.each(databaseKinds())('when checks answer, on %s', (kind) => {
+  const committed = async (t: App, ids: string[]) =>
+    Number((await t.db.sql<{ n: string }[]>`select count(*) as n from audit_entry where id = any(${ids}::uuid[])`)[0]!.n);
+
+  it('durable (default): each check, batch, plan and evaluation answers only once its entries are committed, a request in one commit', async () => {
+    const t = await startPolicyApp(kind, { AUDIT_FLUSH_LINGER_MS: '3600000' });
+    try {
+      const sizes: number[] = [];
+      (t.deps.services.audit as GroupCommitLog).onFlushed((n) => sizes.push(n));
+      const staff = await token({ sub: 'staff-32', roles: ['staff'], unit: '32', purposes: ['pengawasan'] });
+      const check = { action: 'read', resource: { type: 'Dataset', attributes: restricted32 } };
+      const one = await t.request('POST', '/v1/check', { token: staff, json: check });
+      expect(await committed(t, [one.body.decisionId])).toBe(1);
+      const batch = await t.request('POST', '/v1/check/batch', { token: staff, json: { checks: [check, check, check, check, check] } });
+      const batchIds = batch.body.results.map((r: { decisionId: string }) => r.decisionId);
+      expect(await committed(t, batchIds)).toBe(5);
+      const plan = await t.request('POST', '/v1/plan', { token: staff, json: { action: 'read', resourceType: 'Record' } });
+      expect(await committed(t, [plan.body.decisionId])).toBe(1);
+      const evaluations = await t.request('POST', '/access/v1/evaluations', {
+        token: staff,
+        json: { subject: me, action: { name: 'read' }, evaluations: [{ resource: { type: 'Dataset', id: 'reports', properties: restricted32 } }, { action: { name: 'fly' }, resource: { type: 'Dataset', id: 'x' } }] },
+      });
+      expect(await committed(t, evaluations.body.evaluations.map((e: { context: { id: string } }) => e.context.id))).toBe(2);
+      expect(sizes).toEqual([1, 5, 1, 2]);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('queued (AUDIT_CHECKS=queued): the answer leaves before the entry is written; it is written later (here: at shutdown)', async () => {
+    const t = await startPolicyApp(kind, { AUDIT_FLUSH_LINGER_MS: '3600000', AUDIT_CHECKS: 'queued' });
+    let id: string;
+    try {
+      const staff = await token({ sub: 'staff-32', roles: ['staff'], unit: '32', purposes: ['pengawasan'] });
+      const one = await t.request('POST', '/v1/check', { token: staff, json: { action: 'read', resource: { type: 'Dataset', attributes: restricted32 } } });
+      id = one.body.decisionId;
+      expect(await committed(t, [id])).toBe(0);
+      await t.deps.lifecycle.shutdown();
+      expect(await committed(t, [id])).toBe(1);
+    } finally {
+      await t.close();
+    }
   });
 });
