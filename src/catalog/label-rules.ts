@@ -38,10 +38,16 @@ export function isDeclassification(from: Classification | null, to: Classificati
 const GENERAL = new Set<string>(GENERAL_PERSONAL_DATA);
 const SPECIFIC = new Set<string>(SPECIFIC_PERSONAL_DATA);
 
-export function personalDataKind(pd: PersonalData | string): PersonalDataKind {
+/** The kind of a personal-data category, or null for a category Jaga does not know. */
+export function kindOfCategory(pd: string): PersonalDataKind | null {
   if (SPECIFIC.has(pd)) return 'specific';
   if (GENERAL.has(pd)) return 'general';
-  return 'none';
+  return pd === 'none' ? 'none' : null;
+}
+
+/** The kind of a category; one Jaga does not know counts as specific (fail closed). */
+export function personalDataKind(pd: PersonalData | string): PersonalDataKind {
+  return kindOfCategory(pd) ?? 'specific';
 }
 
 /**

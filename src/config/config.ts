@@ -25,7 +25,15 @@ export interface Config {
   };
   policyDir: string;
   checkBatchMax: number;
-  audit: { hmacKey?: string; queueMax: number; flushMax: number; flushLingerMs: number; retentionMonths: number };
+  audit: {
+    hmacKey?: string;
+    queueMax: number;
+    flushMax: number;
+    flushLingerMs: number;
+    retentionMonths: number;
+    /** When a permission check answers: once its audit entry is committed, or once it is queued. */
+    checks: 'durable' | 'queued';
+  };
   pseudonymKey: string | undefined;
   recordsUploadMaxBytes: number;
   recordsStreamPage: number;
@@ -101,6 +109,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       flushMax: e.AUDIT_FLUSH_MAX,
       flushLingerMs: e.AUDIT_FLUSH_LINGER_MS,
       retentionMonths: e.AUDIT_RETENTION_MONTHS,
+      checks: e.AUDIT_CHECKS,
     }),
     pseudonymKey: e.PSEUDONYM_KEY,
     recordsUploadMaxBytes: e.RECORDS_UPLOAD_MAX_BYTES,

@@ -166,9 +166,13 @@ export function astToCondition(node: AstNode): Condition {
   }
 }
 
-/** Evaluates a Condition against attributes: the in-memory twin of plan-sql.ts. */
+/**
+ * Evaluates a Condition against attributes: the in-memory twin of plan-sql.ts. An attribute left
+ * out is not null (a column is never absent): `eq` and `in` match it to nothing, so a plan's
+ * requirement that an attribute be known (`in` a list of values, null included) fails closed.
+ */
 export function evaluate(c: Condition, attrs: Record<string, unknown>): boolean {
-  const get = (f: string) => attrs[f] ?? null;
+  const get = (f: string) => (Object.hasOwn(attrs, f) ? attrs[f] : undefined);
   switch (c.op) {
     case 'and':
       return c.conditions.every((x) => evaluate(x, attrs));

@@ -22,10 +22,27 @@ export function callContext(c: Context<AppEnv>, explain = false): CallContext {
   return { caller: c.get('principal'), requestId: c.get('requestId') ?? null, traceId: c.get('traceId') ?? null, explain };
 }
 
+/** The decision service of the decision and AuthZEN routes, answering checks as AUDIT_CHECKS says. */
+export function decisionServiceFor(deps: AppDeps) {
+  return createDecisionService(deps.services, { checks: deps.config.audit.checks });
+}
+
+/** What a decisionId guarantees, for the OpenAPI descriptions (the mode in force is named). */
+export function logGuarantee(mode: 'durable' | 'queued'): string {
+  return (
+    'Every decision is logged; its id is the audit entry id. With AUDIT_CHECKS=durable (the default) the answer is sent only after the entry is committed: ' +
+    'every decisionId received is in the audit log, even if Jaga crashes right after; if the entry cannot be committed the answer is 503 AUDIT_UNAVAILABLE. ' +
+    'With AUDIT_CHECKS=queued the answer is sent once the entry is queued in memory: faster, but a crash (kill -9, power loss) loses the entries of the checks answered in the last moments ' +
+    `(up to AUDIT_FLUSH_LINGER_MS and one flush), so their decisionIds are then not in the log. This instance: ${mode}.`
+  );
+}
+
 /** The decision API: deny is data (200 with allow false), never an error status. */
 export function decisionRoutes(deps: AppDeps) {
-  const decisions = createDecisionService(deps.services);
+  const decisions = decisionServiceFor(deps);
   const max = deps.config.checkBatchMax;
+  const logged = logGuarantee(deps.config.audit.checks);
+  const unavailable = problem('The audit log cannot record the decision; no decision is given (AUDIT_UNAVAILABLE)');
 
   return new Hono<AppEnv>()
     .post(
@@ -33,13 +50,15 @@ export function decisionRoutes(deps: AppDeps) {
       describe({
         summary: 'Decide one permission check (allow or deny, with the rule and per-field outcomes)',
         description:
-          'The principal is the caller unless `principal` is given (callers granted `check` on Policy only). A resource named by `id` is decided on its current labels; an unknown id is denied with reason "unknown resource". `?explain=true` adds the rules considered (roles that may read Policy only). Every decision is logged; `decisionId` is its audit id.',
+          'The principal is the caller unless `principal` is given (callers granted `check` on Policy only). A resource named by `id` is decided on its current labels; an unknown id is denied with reason "unknown resource". `?explain=true` adds the rules considered (roles that may read Policy only). A field or resource whose label or personal-data kind is not known is denied, with a reason saying what is missing. ' +
+          logged,
         tags: ['decisions'],
         security: 'optional',
         responses: {
           200: { description: 'The decision (deny is a 200 too)', schema: CheckOutput },
           400: problem('Invalid request (VALIDATION_FAILED)'),
           403: problem('Asking about another principal, or explain, without the right (FORBIDDEN)'),
+          503: unavailable,
         },
       }),
       valid('query', ExplainQuery),
@@ -53,7 +72,7 @@ export function decisionRoutes(deps: AppDeps) {
       '/v1/check/batch',
       describe({
         summary: 'Decide many checks at once, answered in order, against one policy snapshot',
-        description: `Up to CHECK_BATCH_MAX checks (default 1000); more answers 413 BATCH_TOO_LARGE.`,
+        description: `Up to CHECK_BATCH_MAX checks (default 1000); more answers 413 BATCH_TOO_LARGE. The batch waits once for the log, for all its entries. ${logged}`,
         tags: ['decisions'],
         security: 'optional',
         responses: {
@@ -61,6 +80,7 @@ export function decisionRoutes(deps: AppDeps) {
           400: problem('Invalid request; errors name the check index (VALIDATION_FAILED)'),
           403: problem('Asking about another principal, or explain, without the right (FORBIDDEN)'),
           413: problem('Too many checks (BATCH_TOO_LARGE)'),
+          503: unavailable,
         },
       }),
       valid('query', ExplainQuery),
@@ -77,13 +97,14 @@ export function decisionRoutes(deps: AppDeps) {
       '/v1/plan',
       describe({
         summary: 'Which resources of a type may the principal act on: always, never, or a condition over attributes',
-        description: 'The same plan Jaga’s own list endpoints translate into SQL (src/policy/plan-sql.ts).',
+        description: `The same plan Jaga’s own list endpoints translate into SQL (src/policy/plan-sql.ts). A plan for reading Fields admits only fields whose label and personal-data kind are known. ${logged}`,
         tags: ['decisions'],
         security: 'optional',
         responses: {
           200: { description: 'The plan', schema: PlanOutput },
           400: problem('Invalid request (VALIDATION_FAILED)'),
           403: problem('Asking about another principal without the right (FORBIDDEN)'),
+          503: unavailable,
         },
       }),
       valid('json', PlanInput),

@@ -2,7 +2,12 @@ import * as v from 'valibot';
 import { ACTIONS, MASK_KINDS, SUBJECT_TYPES } from './engine.types.ts';
 
 /** Schemas of the decision API (/v1/check, /v1/check/batch, /v1/plan) and the AuthZEN endpoints. */
-const Name = v.pipe(v.string(), v.minLength(1), v.maxLength(200));
+/**
+ * A name or id (principal, role, unit, purpose, field, resource, action): what the audit log can
+ * record as given, so a decision about it is always logged. Anything else is refused here (400).
+ */
+export const Name = v.pipe(v.string(), v.regex(/^[^\s\p{Cc}]{1,200}$/u, 'expected a name: 1-200 characters, no spaces or control characters'));
+export const isName = (x: unknown): x is string => v.is(Name, x);
 
 export const PrincipalInput = v.strictObject({
   sub: v.nullable(Name),

@@ -1,9 +1,10 @@
 import type { AuditEntryInput, AuditLog } from '../audit/audit.port.ts';
 import { ApiError } from '../http/problem.ts';
 import type { Principal } from '../identity/principal.ts';
-import type { CheckInput, CheckOutput } from './decision.schema.ts';
+import { isName, type CheckInput, type CheckOutput } from './decision.schema.ts';
 import type { Engine } from './engine.ts';
 import type { Action, Decision, Plan, ResourceResolver, SubjectType } from './engine.types.ts';
+import { isClassification } from './field-attributes.ts';
 import type { PolicyService } from './policy.service.ts';
 
 export interface CallContext {
@@ -14,6 +15,30 @@ export interface CallContext {
 }
 
 type PrincipalInput = NonNullable<CheckInput['principal']>;
+
+/**
+ * When a check answers (AUDIT_CHECKS): `durable` (default) once its audit entry is committed, so
+ * every decisionId handed out is in the log; `queued` once the entry is queued in memory, faster,
+ * but a crash can lose the entries of the last moments (docs/audit.md).
+ */
+export type CheckDurability = 'durable' | 'queued';
+
+/**
+ * One question of an AuthZEN request: a check, or a refusal decided before any rule is asked
+ * (an unknown action or resource type, a malformed context or subject), logged all the same.
+ */
+export type Ask =
+  | { check: CheckInput }
+  | { refuse: { principal: Principal | undefined; action: string; resource: { type: string; id: string | null }; purpose: string | null; reason: string } };
+
+/** A decision made, its audit entry not yet written. */
+interface Decided {
+  entry: AuditEntryInput;
+  answer: Omit<CheckOutput, 'decisionId'>;
+}
+
+const MAX_INT4 = 2 ** 31 - 1;
+const idOrNull = (x: unknown) => (isName(x) ? x : null);
 
 const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x) => b.includes(x));
 
@@ -35,8 +60,14 @@ export function toPrincipal(p: PrincipalInput): Principal {
  * Decides checks and plans for the decision API: resolves whom the question is about (the caller,
  * or another principal when the caller may ask on others' behalf), resolves resources named by id,
  * asks one engine snapshot, and hands every decision to the audit log (its id is the decisionId).
+ * A request's decisions are all made first, then logged together with one wait (see `record`).
  */
-export function createDecisionService(deps: { policy: PolicyService; audit: AuditLog; resources: ResourceResolver }) {
+export function createDecisionService(
+  deps: { policy: PolicyService; audit: AuditLog; resources: ResourceResolver },
+  options: { checks?: CheckDurability } = {},
+) {
+  const durable = (options.checks ?? 'durable') === 'durable';
+
   /** Whom a check is about; asking about someone else needs `check` on Policy. */
   function subjectOf(engine: Engine, ctx: CallContext, given: Principal | undefined): Principal {
     if (!given || samePrincipal(given, ctx.caller)) return ctx.caller;
@@ -51,33 +82,54 @@ export function createDecisionService(deps: { policy: PolicyService; audit: Audi
     if (!may.allow) throw new ApiError('FORBIDDEN', 'Your role may not see the policies (explain).');
   }
 
-  async function record(
+  /**
+   * The entry of one decision. Resource attributes a caller described are recorded only when the
+   * log can hold them as they are (a name, a known label, a label version in range): an entry the
+   * log refused would leave the decision unlogged, or hold up the entries queued with it.
+   */
+  function entryOf(
     ctx: CallContext,
     principal: Principal,
-    action: Action,
-    resource: AuditEntryInput['resource'],
+    action: string,
+    resource: { type: string; id?: unknown; classification?: unknown; labelVersion?: unknown },
     d: Pick<Decision, 'allow' | 'ruleId' | 'reason' | 'policyVersion'> & Partial<Pick<Decision, 'fields'>>,
     purpose: string | null,
-  ): Promise<string> {
-    const { id } = await deps.audit.append({
+  ): AuditEntryInput {
+    const names = (list: string[]) => list.filter(isName);
+    const version = resource.labelVersion;
+    return {
       event: 'decision',
       principal: { sub: principal.sub, kind: principal.kind, roles: principal.roles, unit: principal.unit },
       action,
-      resource,
+      resource: {
+        type: resource.type,
+        id: idOrNull(resource.id),
+        classification: isClassification(resource.classification) ? resource.classification : null,
+        labelVersion: typeof version === 'number' && Number.isSafeInteger(version) && version >= 0 && version <= MAX_INT4 ? version : null,
+      },
       effect: d.allow ? 'allow' : 'deny',
       ruleId: d.ruleId,
       reason: d.reason,
       policyVersion: d.policyVersion,
-      ...(d.fields ? { fields: { whole: d.fields.allowed, masked: d.fields.masked, omitted: d.fields.denied } } : {}),
+      ...(d.fields ? { fields: { whole: names(d.fields.allowed), masked: names(d.fields.masked), omitted: names(d.fields.denied) } } : {}),
       purpose,
       requestId: ctx.requestId,
       traceId: ctx.traceId,
       ...(principal === ctx.caller ? {} : { details: { askedBy: ctx.caller.sub, askedByRoles: ctx.caller.roles } }),
-    });
-    return id;
+    };
   }
 
-  async function checkOne(engine: Engine, ctx: CallContext, input: CheckInput, principal: Principal): Promise<CheckOutput> {
+  /**
+   * Hands one request's decisions to the log, in order, and waits once for all of them: until they
+   * are committed (durable checks: one group commit for a whole batch), or queued. Resolves with
+   * their ids; rejects with AUDIT_UNAVAILABLE when they cannot be committed, and nothing is answered.
+   */
+  async function record(entries: AuditEntryInput[]): Promise<string[]> {
+    const appended = await Promise.all(entries.map((e) => (durable ? deps.audit.appendDurable(e) : deps.audit.append(e))));
+    return appended.map((a) => a.id);
+  }
+
+  async function decideOne(engine: Engine, ctx: CallContext, input: CheckInput, principal: Principal): Promise<Decided> {
     const { resource } = input;
     let attributes: Record<string, unknown> | null = resource.attributes ?? null;
     if (resource.id !== undefined) {
@@ -105,48 +157,66 @@ export function createDecisionService(deps: { policy: PolicyService; audit: Audi
         explain = { decidedBy: e.decision.ruleId, considered: e.considered };
       } else decision = engine.decide(di);
     }
-    const decisionId = await record(
+    const entry = entryOf(
       ctx,
       principal,
       input.action,
-      {
-        type: resource.type,
-        id: resource.id ?? (typeof attributes?.id === 'string' ? attributes.id : null),
-        classification: (attributes?.classification as string | null | undefined) ?? null,
-        labelVersion: typeof attributes?.labelVersion === 'number' ? attributes.labelVersion : null,
-      },
+      { type: resource.type, id: resource.id ?? attributes?.id, classification: attributes?.classification, labelVersion: attributes?.labelVersion },
       decision,
       purpose,
     );
     return {
-      decisionId,
-      allow: decision.allow,
-      reason: decision.reason,
-      ruleId: decision.ruleId,
-      policyVersion: decision.policyVersion,
-      fields: decision.fields,
-      masks: decision.masks,
-      ...(explain ? { explain } : {}),
+      entry,
+      answer: {
+        allow: decision.allow,
+        reason: decision.reason,
+        ruleId: decision.ruleId,
+        policyVersion: decision.policyVersion,
+        fields: decision.fields,
+        masks: decision.masks,
+        ...(explain ? { explain } : {}),
+      },
     };
+  }
+
+  /** Decides each ask in order (stopping after the first answer `stopAfter` accepts), then logs them with one wait. */
+  async function decideAll(ctx: CallContext, asks: Ask[], stopAfter?: (allow: boolean) => boolean): Promise<{ policyVersion: string; results: CheckOutput[] }> {
+    const engine = deps.policy.current();
+    assertMayExplain(engine, ctx);
+    // Every principal is settled before anything is decided: a 403 leaves no decision behind.
+    const principals = asks.map((a) =>
+      'check' in a ? subjectOf(engine, ctx, a.check.principal && toPrincipal(a.check.principal)) : subjectOf(engine, ctx, a.refuse.principal),
+    );
+    const decided: Decided[] = [];
+    for (const [i, ask] of asks.entries()) {
+      const principal = principals[i]!;
+      let d: Decided;
+      if ('check' in ask) d = await decideOne(engine, ctx, ask.check, principal);
+      else {
+        const r = ask.refuse;
+        const denial = { allow: false, reason: r.reason, ruleId: null, policyVersion: engine.version, fields: { allowed: [], masked: [], denied: [] } };
+        d = { entry: entryOf(ctx, principal, r.action, r.resource, denial, r.purpose), answer: { ...denial, masks: {} } };
+      }
+      decided.push(d);
+      if (stopAfter?.(d.answer.allow)) break;
+    }
+    const ids = await record(decided.map((d) => d.entry));
+    return { policyVersion: engine.version, results: decided.map((d, i) => ({ decisionId: ids[i]!, ...d.answer })) };
   }
 
   return {
     async check(ctx: CallContext, input: CheckInput): Promise<CheckOutput> {
-      const engine = deps.policy.current();
-      assertMayExplain(engine, ctx);
-      const principal = subjectOf(engine, ctx, input.principal && toPrincipal(input.principal));
-      return checkOne(engine, ctx, input, principal);
+      return (await decideAll(ctx, [{ check: input }])).results[0]!;
     },
 
-    /** One policy snapshot and one permission check per distinct principal for the whole batch. */
-    async batch(ctx: CallContext, inputs: CheckInput[]): Promise<{ policyVersion: string; results: CheckOutput[] }> {
-      const engine = deps.policy.current();
-      assertMayExplain(engine, ctx);
-      const principals = inputs.map((i) => (i.principal ? toPrincipal(i.principal) : undefined));
-      const resolved = principals.map((p) => subjectOf(engine, ctx, p));
-      const results: CheckOutput[] = [];
-      for (let i = 0; i < inputs.length; i++) results.push(await checkOne(engine, ctx, inputs[i]!, resolved[i]!));
-      return { policyVersion: engine.version, results };
+    /** One policy snapshot, every principal settled first, and one wait for the log for the whole batch. */
+    batch(ctx: CallContext, inputs: CheckInput[]): Promise<{ policyVersion: string; results: CheckOutput[] }> {
+      return decideAll(ctx, inputs.map((check) => ({ check })));
+    },
+
+    /** AuthZEN: checks and refusals alike are decisions, each logged; see `Ask`. */
+    evaluate(ctx: CallContext, asks: Ask[], stopAfter?: (allow: boolean) => boolean): Promise<CheckOutput[]> {
+      return decideAll(ctx, asks, stopAfter).then((r) => r.results);
     },
 
     async plan(
@@ -158,15 +228,17 @@ export function createDecisionService(deps: { policy: PolicyService; audit: Audi
       const purpose = input.purpose ?? null;
       const plan = engine.plan(principal, input.action, input.resourceType, purpose);
       const reason = plan.kind === 'always' ? 'every resource of this type' : plan.kind === 'never' ? 'no resource of this type' : 'resources matching the condition';
-      const decisionId = await record(
-        ctx,
-        principal,
-        input.action,
-        { type: input.resourceType, id: null },
-        { allow: plan.kind !== 'never', ruleId: null, reason: `plan: ${reason}`, policyVersion: engine.version },
-        purpose,
-      );
-      return { decisionId, policyVersion: engine.version, ...plan };
+      const [decisionId] = await record([
+        entryOf(
+          ctx,
+          principal,
+          input.action,
+          { type: input.resourceType, id: null },
+          { allow: plan.kind !== 'never', ruleId: null, reason: `plan: ${reason}`, policyVersion: engine.version },
+          purpose,
+        ),
+      ]);
+      return { decisionId: decisionId!, policyVersion: engine.version, ...plan };
     },
 
     /** For callers of the reload endpoint: administrators (manage on Policy). */

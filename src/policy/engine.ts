@@ -13,6 +13,7 @@ import type {
   PolicyEngine,
   SubjectType,
 } from './engine.types.ts';
+import { datasetFieldAttributes, describeField, KNOWN_FIELD, labelProblem, NOT_SENSITIVE } from './field-attributes.ts';
 import type { LoadedRule, PolicySet } from './loader.ts';
 
 /** A compiled rule as CASL holds it; `origin` is our loaded rule (id, mask, purposes, role). */
@@ -57,7 +58,10 @@ export interface EngineOptions {
  * - a rule with `purposes` counts only for a declared purpose the principal holds and the rule allows;
  * - a Field that is exempt, or personal data that is not effectively public, is granted only by a
  *   rule with `purposes` (fail closed: a broad rule never discloses personal data without a purpose);
- * - a field is decided per field: a record-level allow is never taken to allow every field.
+ * - a field is decided per field: a record-level allow is never taken to allow every field;
+ * - a field whose label or personal-data kind is not known is withheld, and a Dataset, Record,
+ *   Label or Field whose classification is not known is denied (field-attributes.ts): what a
+ *   caller leaves out is never assumed.
  */
 export function createEngine(set: PolicySet, options: EngineOptions = {}): PolicyEngine & {
   explain(input: DecisionInput): Explained;
@@ -116,7 +120,12 @@ export function createEngine(set: PolicySet, options: EngineOptions = {}): Polic
 
   const noFields = () => ({ allowed: [] as string[], masked: [] as string[], denied: [] as string[] });
 
-  function fieldDecision(p: Principal, f: FieldAttributes, purpose: string | null | undefined, considered?: Considered[]): FieldDecision {
+  function fieldDecision(p: Principal, given: FieldAttributes | Record<string, unknown>, purpose: string | null | undefined, considered?: Considered[]): FieldDecision {
+    const described = describeField(given as Record<string, unknown>);
+    if (!described.ok) {
+      return { field: described.name, outcome: 'omitted', ruleId: null, reason: `withheld because ${described.problem} (what is not known is decided as the strictest case)` };
+    }
+    const f = described.field;
     const rules = rulesOf(p, 'read', 'Field');
     const sensitive = f.classification !== 'public' && (f.classification === 'exempt' || f.personalDataKind !== 'none');
     const object = f as unknown as Record<string, unknown>;
@@ -161,11 +170,11 @@ export function createEngine(set: PolicySet, options: EngineOptions = {}): Polic
     const object = input.resource ?? {};
     // A Field read is decided by the per-field rules, so /v1/check and enforced reads agree.
     if (subject === 'Field' && action === 'read') {
-      const d = fieldDecision(p, asFieldAttributes(object), purpose, considered);
+      const d = fieldDecision(p, object, purpose, considered);
       const fields = noFields();
       if (d.outcome === 'whole') fields.allowed.push(d.field);
       else if (d.outcome === 'masked') fields.masked.push(d.field);
-      else fields.denied.push(d.field);
+      else if (d.field) fields.denied.push(d.field);
       return {
         allow: d.outcome !== 'omitted',
         reason: d.reason,
@@ -174,6 +183,19 @@ export function createEngine(set: PolicySet, options: EngineOptions = {}): Polic
         fields,
         masks: d.mask ? { [d.field]: d.mask } : {},
       };
+    }
+    const unlabelled = LABELLED.has(subject) ? labelProblem(object) : null;
+    if (unlabelled) {
+      const decision: Decision = {
+        allow: false,
+        reason: `denied because ${unlabelled} (what is not known is decided as the strictest case)`,
+        ruleId: null,
+        policyVersion: set.version,
+        fields: noFields(),
+        masks: {},
+      };
+      decision.fields.denied.push(...(input.fields ?? []));
+      return decision;
     }
     const rules = rulesOf(p, action, subject);
     let allowBy: CaslRule | undefined;
@@ -209,7 +231,7 @@ export function createEngine(set: PolicySet, options: EngineOptions = {}): Polic
 
   /** The `fields` part of a decision, one field at a time. */
   function decideRequestedFields(input: DecisionInput, decision: Decision, object: Record<string, unknown>): void {
-    const described = Array.isArray(object.fields) ? (object.fields as Partial<FieldAttributes>[]) : null;
+    const described = Array.isArray(object.fields) ? (object.fields as unknown[]).filter(isObject) : null;
     for (const name of input.fields ?? []) {
       if (!decision.allow) {
         decision.fields.denied.push(name);
@@ -222,15 +244,7 @@ export function createEngine(set: PolicySet, options: EngineOptions = {}): Polic
           decision.fields.denied.push(name);
           continue;
         }
-        const attrs: FieldAttributes = {
-          datasetId: String(object.id ?? meta.datasetId ?? ''),
-          ownerUnit: String(object.ownerUnit ?? meta.ownerUnit ?? ''),
-          name,
-          classification: meta.classification === undefined ? ((object.classification as FieldAttributes['classification']) ?? null) : meta.classification,
-          personalData: meta.personalData ?? 'none',
-          personalDataKind: meta.personalDataKind ?? 'none',
-        };
-        const d = fieldDecision(input.principal, attrs, input.purpose);
+        const d = fieldDecision(input.principal, datasetFieldAttributes(object, meta, name), input.purpose);
         if (d.outcome === 'whole') decision.fields.allowed.push(name);
         else if (d.outcome === 'masked') {
           decision.fields.masked.push(name);
@@ -253,13 +267,18 @@ export function createEngine(set: PolicySet, options: EngineOptions = {}): Polic
   }
 
   function plan(p: Principal, action: Action, subject: SubjectType, purpose?: string | null): Plan {
+    // Reading Fields is decided field by field (fieldDecision): the plan says the same, so a rule's
+    // `fields` name fields, rules without purposes grant no sensitive field, and unknown fields are out.
+    const fieldRead = subject === 'Field' && action === 'read';
     const allows: Condition[] = [];
     const denies: Condition[] = [];
     let unconditional = false;
     for (const rule of rulesOf(p, action, subject)) {
-      if (rule.inverted && rule.fields) continue;
+      if (rule.inverted && rule.fields && !fieldRead) continue;
       if (purposeProblem(rule.origin, p, purpose)) continue;
-      const cond = rule.ast ? astToCondition(rule.ast as Parameters<typeof astToCondition>[0]) : null;
+      let cond = rule.ast ? astToCondition(rule.ast as Parameters<typeof astToCondition>[0]) : null;
+      if (fieldRead && rule.fields) cond = both(cond, { op: 'in', field: 'name', value: [...rule.fields] });
+      if (fieldRead && !rule.inverted && !rule.origin.purposes) cond = both(cond, NOT_SENSITIVE);
       if (rule.inverted) {
         if (!cond) return { kind: 'never' };
         denies.push({ op: 'not', condition: cond });
@@ -267,9 +286,9 @@ export function createEngine(set: PolicySet, options: EngineOptions = {}): Polic
       else allows.push(cond);
     }
     if (!unconditional && allows.length === 0) return { kind: 'never' };
-    if (unconditional && denies.length === 0) return { kind: 'always' };
+    if (unconditional && denies.length === 0 && !fieldRead) return { kind: 'always' };
     const allow: Condition[] = unconditional ? [] : [allows.length === 1 ? allows[0]! : { op: 'or', conditions: allows }];
-    const all = [...allow, ...denies];
+    const all = [...(fieldRead ? [KNOWN_FIELD] : []), ...allow, ...denies];
     return { kind: 'conditional', condition: all.length === 1 ? all[0]! : { op: 'and', conditions: all } };
   }
 
@@ -287,18 +306,12 @@ export function createEngine(set: PolicySet, options: EngineOptions = {}): Polic
   };
 }
 
-/** A Field described partly: what is not said is assumed the strictest (fail closed). */
-function asFieldAttributes(o: Record<string, unknown>): FieldAttributes {
-  const kind = o.personalDataKind;
-  return {
-    ...(o as object),
-    datasetId: String(o.datasetId ?? ''),
-    ownerUnit: String(o.ownerUnit ?? ''),
-    name: String(o.name ?? ''),
-    classification: (o.classification ?? null) as FieldAttributes['classification'],
-    personalData: String(o.personalData ?? 'other_specific'),
-    personalDataKind: kind === 'none' || kind === 'general' || kind === 'specific' ? kind : 'specific',
-  };
-}
+/** Subjects whose attributes carry a classification: not knowing it denies (fail closed). */
+const LABELLED: ReadonlySet<SubjectType> = new Set(['Dataset', 'Field', 'Record', 'Label']);
+
+const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+
+/** Both conditions (the first may be absent: no condition). */
+const both = (a: Condition | null, b: Condition): Condition => (a ? { op: 'and', conditions: [a, b] } : b);
 
 export type Engine = ReturnType<typeof createEngine>;

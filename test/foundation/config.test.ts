@@ -28,6 +28,12 @@ describe('configuration', () => {
     expect(() => loadConfig({ JWKS_URL: 'https://idp.example/jwks' })).toThrow(/JWT_ISSUER/);
   });
 
+  it('answers checks once their audit entry is durable unless AUDIT_CHECKS=queued', () => {
+    expect(loadConfig({}).audit.checks).toBe('durable');
+    expect(loadConfig({ AUDIT_CHECKS: 'queued' }).audit.checks).toBe('queued');
+    expect(() => loadConfig({ AUDIT_CHECKS: 'fast' })).toThrow(/AUDIT_CHECKS: expected durable or queued/);
+  });
+
   it('stops start-up at once when PORT is not a number', async () => {
     const p = runScript('src/entry/node.ts', { PORT: 'abc' });
     expect(await p.exited).toBe(2);

@@ -8,13 +8,14 @@ type App = Awaited<ReturnType<typeof startPolicyApp>>;
 /** Records what the decision API hands to the audit log. */
 function recordingAudit() {
   const entries: (AuditEntryInput & { id: string })[] = [];
+  const keep = async (e: AuditEntryInput) => {
+    const id = crypto.randomUUID();
+    entries.push({ ...e, id });
+    return { id };
+  };
   const log: AuditLog = {
-    append: async (e) => {
-      const id = crypto.randomUUID();
-      entries.push({ ...e, id });
-      return { id };
-    },
-    appendDurable: async () => ({ id: crypto.randomUUID() }),
+    append: keep,
+    appendDurable: keep,
     appendWithin: async () => ({ id: crypto.randomUUID() }),
   };
   return { log, entries };

@@ -18,7 +18,7 @@ rules:
   - { id: r.title, action: read, subject: Label, fields: [datasetId, ownerUnit], reason: only some attributes }
 `));
     const p = { ...staff, roles: ['r'] };
-    const d = e.decide({ principal: p, action: 'read', subject: 'Label', resource: { ownerUnit: '32' }, fields: ['datasetId', 'steward'] });
+    const d = e.decide({ principal: p, action: 'read', subject: 'Label', resource: { ownerUnit: '32', classification: 'public' }, fields: ['datasetId', 'steward'] });
     expect(d.allow).toBe(true); // CASL: a rule restricted to fields still allows the record
     expect(d.fields).toEqual({ allowed: ['datasetId'], masked: [], denied: ['steward'] });
   });
@@ -68,9 +68,9 @@ rules:
   - { id: r.own, action: update, subject: Dataset, conditions: { steward: '\${principal.sub}' }, reason: own }
 `));
     const evil: Principal = { sub: '{"$ne":null}', kind: 'user', roles: ['r'], unit: '{"$ne":null}', purposes: [] };
-    expect(e.decide({ principal: evil, action: 'read', subject: 'Dataset', resource: { ownerUnit: '32' } }).allow).toBe(false);
-    expect(e.decide({ principal: evil, action: 'update', subject: 'Dataset', resource: { steward: 'someone' } }).allow).toBe(false);
-    expect(e.decide({ principal: evil, action: 'update', subject: 'Dataset', resource: { steward: '{"$ne":null}' } }).allow).toBe(true);
+    expect(e.decide({ principal: evil, action: 'read', subject: 'Dataset', resource: { ownerUnit: '32', classification: null } }).allow).toBe(false);
+    expect(e.decide({ principal: evil, action: 'update', subject: 'Dataset', resource: { steward: 'someone', classification: null } }).allow).toBe(false);
+    expect(e.decide({ principal: evil, action: 'update', subject: 'Dataset', resource: { steward: '{"$ne":null}', classification: null } }).allow).toBe(true);
     const noUnit = { ...evil, unit: null };
     expect(e.plan(noUnit, 'read', 'Dataset')).toEqual({ kind: 'conditional', condition: { op: 'in', field: 'ownerUnit', value: [] } });
   });
