@@ -1,4 +1,5 @@
 import type postgres from 'postgres';
+import type { DataDirLock } from './data-dir-lock.ts';
 
 /** The one data-access handle: postgres.js, whether the server is PostgreSQL or embedded PGlite. */
 export type Sql = postgres.Sql;
@@ -9,6 +10,8 @@ export type Queryable = Sql | TransactionSql;
 export interface Database {
   sql: Sql;
   kind: 'postgres' | 'pglite';
+  /** The embedded database's folder lock, held until close (PGlite in a folder only). */
+  lock?: DataDirLock | undefined;
   /** Closes the connections (and the embedded server, if any). */
   close(): Promise<void>;
 }
