@@ -39,6 +39,8 @@ export interface LockHolder {
 export interface DataDirLock {
   readonly file: string;
   holder(): LockHolder;
+  /** The stale lock this one replaced (its holder was gone), if any. */
+  readonly replaced: LockHolder | null;
   /** Adds what a running server offers (its operator socket) to the lock record. */
   publish(extra: { socket: string }): void;
   /** Removes the lock if it is still this holding's; idempotent. */
@@ -69,7 +71,7 @@ export async function acquireDataDirLock(dir: string, command: string): Promise<
   const me: LockHolder = {
     pid: process.pid,
     host: hostname(),
-    startTime: processStartTime(process.pid),
+    startTime: processStat(process.pid)?.startTime ?? null,
     bootId: currentBootId(),
     token: randomBytes(24).toString('base64url'),
     command,
@@ -77,8 +79,9 @@ export async function acquireDataDirLock(dir: string, command: string): Promise<
   };
   // Rounds: a lock vanishing between our create and read, a record being written without hard
   // links, or another contender's takeover in progress each cost one short wait.
+  let replaced: LockHolder | null = null;
   for (let round = 0; round < 100; round++) {
-    if (createLock(file, me)) return holding(file, me);
+    if (createLock(file, me)) return holding(file, me, replaced);
     const seen = readLockFile(file);
     if (seen === 'missing') continue;
     if (seen === 'unreadable') {
@@ -105,6 +108,7 @@ export async function acquireDataDirLock(dir: string, command: string): Promise<
       if (typeof again === 'object' && again.token === seen.token) {
         unlinkSync(file);
         removeSocketDir(seen.socket);
+        replaced = seen;
       }
     } finally {
       unlinkSync(marker);
@@ -122,6 +126,12 @@ export function liveHolder(dir: string): LockHolder | null {
   const seen = readLockFile(lockFile(dir));
   if (typeof seen !== 'object') return null;
   return liveness(seen) === 'stale' ? null : seen;
+}
+
+/** What may be logged of a holder: not its token, which opens its operator channel. */
+export function publicHolder(h: LockHolder): Omit<LockHolder, 'token'> {
+  const { token: _token, ...rest } = h;
+  return rest;
 }
 
 /** Who holds the lock, in words: what the refusals say. */
@@ -152,12 +162,14 @@ function liveness(h: LockHolder): Liveness {
     // EPERM: it runs, as another user.
     if ((error as NodeJS.ErrnoException).code === 'ESRCH') return 'stale';
   }
-  const started = processStartTime(h.pid);
-  if (h.startTime && started && started !== h.startTime) return 'stale';
+  const stat = processStat(h.pid);
+  // A killed process stays a zombie until its parent reaps it: it holds nothing any more.
+  if (stat && (stat.state === 'Z' || stat.state === 'X')) return 'stale';
+  if (h.startTime && stat && stat.startTime !== h.startTime) return 'stale';
   return 'live';
 }
 
-function holding(file: string, me: LockHolder): DataDirLock {
+function holding(file: string, me: LockHolder, replaced: LockHolder | null): DataDirLock {
   let current = me;
   let held = true;
   const onExit = () => release();
@@ -171,6 +183,7 @@ function holding(file: string, me: LockHolder): DataDirLock {
   }
   return {
     file,
+    replaced,
     holder: () => current,
     publish(extra) {
       const seen = readLockFile(file);
@@ -248,13 +261,13 @@ function readLockFile(file: string): LockHolder | 'missing' | 'unreadable' {
   return 'unreadable';
 }
 
-/** Linux: field 22 of /proc/<pid>/stat, the start time in clock ticks after boot. */
-function processStartTime(pid: number): string | null {
+/** Linux: the state (field 3) and start time in clock ticks after boot (field 22) of /proc/<pid>/stat. */
+function processStat(pid: number): { state: string; startTime: string } | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) is in parentheses and may hold spaces: count from after it.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return fields[19] ?? null;
+    return fields[0] && fields[19] ? { state: fields[0], startTime: fields[19] } : null;
   } catch {
     return null;
   }
