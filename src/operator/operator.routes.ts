@@ -58,7 +58,13 @@ export function operatorRoutes(deps: AppDeps, channel: { token: string; dataDir:
 
   // NDJSON: progress lines while the chain is walked, then the result (or the error).
   app.post('/operator/audit/verify', async (c) => {
-    const body = parseOrThrow(VerifyBodySchema, await c.req.json().catch(() => ({})), 'body.');
+    let input: unknown;
+    try {
+      input = JSON.parse(await c.req.text());
+    } catch (error) {
+      throw new ApiError('MALFORMED_JSON', (error as Error).message);
+    }
+    const body = parseOrThrow(VerifyBodySchema, input, 'body.');
     const id = c.get('requestId');
     const encoder = new TextEncoder();
     const stream = new ReadableStream<Uint8Array>({
