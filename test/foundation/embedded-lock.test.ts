@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { hostname, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { acquireDataDirLock, DataDirLockedError, LOCK_FILE, type LockHolder } from '../../src/db/data-dir-lock.ts';
 import { mintToken } from '../../src/identity/mint.ts';
@@ -21,6 +22,20 @@ const freshDir = () => {
   return dir;
 };
 const writeLock = (dir: string, h: LockHolder) => writeFileSync(join(dir, LOCK_FILE), JSON.stringify(h));
+
+/** GET on a unix socket: the status and the problem code, if any. */
+function getOnSocket(socketPath: string, path: string, headers: Record<string, string> = {}): Promise<{ status: number; code?: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath, path, headers, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, code: (JSON.parse(body) as { code?: string }).code }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
 
 describe('the embedded data folder lock', () => {
   it('refuses a second holder, naming it; lets go on release', async () => {
@@ -176,6 +191,14 @@ describe('npm start on the embedded database, with the README session’s CLIs',
         expect(await verified.exited, verified.output()).toBe(0);
         expect(verified.output()).toMatch(/audit chain ok: \d+ entries verified in [\d.]+ s .*; checkpoint \d+ matches/);
         expect(verified.output()).toContain('walked by the running Jaga server');
+
+        // The channel is the data folder's operator's only: a 0700 folder, and the token of the 0600 lock.
+        const lock = JSON.parse(readFileSync(join(dataDir, LOCK_FILE), 'utf8')) as LockHolder;
+        expect(statSync(join(dataDir, LOCK_FILE)).mode & 0o777).toBe(0o600);
+        expect(statSync(dirname(lock.socket!)).mode & 0o777).toBe(0o700);
+        expect(await getOnSocket(lock.socket!, '/operator/status')).toEqual({ status: 401, code: 'UNAUTHENTICATED' });
+        expect(await getOnSocket(lock.socket!, '/operator/status', { authorization: `Bearer ${lock.token}x` })).toEqual({ status: 401, code: 'UNAUTHENTICATED' });
+        expect((await getOnSocket(lock.socket!, '/operator/status', { authorization: `Bearer ${lock.token}` })).status).toBe(200);
 
         // The server sees what the CLI imported, at once.
         const live = await counts(base);
