@@ -52,3 +52,6 @@ show "audit: the same as CSV"
 curl -s "$J/v1/audit/decisions?dataset=laporan-pelanggaran-2024&event=disclosure" -H "authorization: Bearer $AUDITOR" -H 'accept: text/csv' | head -3
 show "audit: verify the chain"
 curl -s $J/v1/audit/verify -H "authorization: Bearer $AUDITOR"; echo
+show "audit: keep a checkpoint, then verify against it with the CLI (on the embedded database, through the running server)"
+curl -s $J/v1/audit/checkpoint -H "authorization: Bearer $AUDITOR" > /tmp/jaga-checkpoint.json
+npm run -s audit:verify -- --checkpoint /tmp/jaga-checkpoint.json --quiet

@@ -1,11 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { verifyChain, type CheckpointInput } from '../audit/audit.verify.ts';
+import { verifyChain, type CheckpointInput, type VerifyOptions, type VerifyResult } from '../audit/audit.verify.ts';
 import { configFromProcess } from '../config/from-process.ts';
 import { openDatabase } from '../db/open.ts';
+import { runningServer } from '../operator/operator.client.ts';
 
 // `npm run audit:verify [-- --checkpoint cp.json [--from-checkpoint]]`: walks the audit chain of
 // DATABASE_URL (or the embedded database). Exit 0 intact, 1 broken or checkpoint mismatch, 2 error.
+// While `npm start` holds the embedded database, the running server walks it (with its own
+// AUDIT_HMAC_KEY) and this prints what it found: PGlite serves one process at a time.
 const { values } = parseArgs({
   options: {
     checkpoint: { type: 'string' },
@@ -14,9 +17,8 @@ const { values } = parseArgs({
   },
 });
 const config = configFromProcess();
-const db = await openDatabase(config);
 const tty = process.stderr.isTTY && !values.quiet;
-const started = performance.now();
+let started = performance.now();
 const fmt = new Intl.NumberFormat('en');
 
 function bar(checked: number, total: number): void {
@@ -27,16 +29,25 @@ function bar(checked: number, total: number): void {
   process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${fmt.format(checked)}/${fmt.format(total)} entries  ${fmt.format(rate)} entries/s `);
 }
 
+/** Walks the chain here (no server holds the folder, or the database is PostgreSQL). */
+async function verifyHere(o: VerifyOptions): Promise<VerifyResult> {
+  const db = await openDatabase(config, 'npm run audit:verify');
+  try {
+    started = performance.now(); // the walk's rate, not the database's opening
+    return await verifyChain(db.sql, { ...o, hmacKey: config.audit.hmacKey });
+  } finally {
+    await db.close();
+  }
+}
+
 try {
   let checkpoint: CheckpointInput | undefined;
   if (values.checkpoint) checkpoint = JSON.parse(readFileSync(values.checkpoint, 'utf8')) as CheckpointInput;
-  const result = await verifyChain(db.sql, {
-    hmacKey: config.audit.hmacKey,
-    ...(checkpoint ? { checkpoint } : {}),
-    fromCheckpoint: values['from-checkpoint'],
-    ...(tty ? { onProgress: bar } : {}),
-  });
+  const options = { ...(checkpoint ? { checkpoint } : {}), fromCheckpoint: values['from-checkpoint'], ...(tty ? { onProgress: bar } : {}) };
+  const server = await runningServer(config);
+  const result = server ? await server.verify(options) : await verifyHere(options);
   if (tty) process.stderr.write('\n');
+  if (server) process.stderr.write(`(walked by the running Jaga server, pid ${server.holder.pid})\n`);
   const secs = (performance.now() - started) / 1000;
   const rate = Math.round(result.checked / Math.max(secs, 1e-6));
   const timing = `in ${secs.toFixed(1)} s (${fmt.format(rate)} entries/s)`;
@@ -53,6 +64,4 @@ try {
 } catch (error) {
   process.stderr.write(`jaga audit:verify: ${(error as Error).message}\n`);
   process.exitCode = 2;
-} finally {
-  await db.close();
 }

@@ -2,19 +2,25 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { extname } from 'node:path';
+import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { boot } from '../boot.ts';
 import { configFromProcess } from '../config/from-process.ts';
 import { openDatabase } from '../db/open.ts';
 import { ApiError } from '../http/problem.ts';
 import type { Principal } from '../identity/principal.ts';
+import { OperatorError, runningServer, type OperatorClient } from '../operator/operator.client.ts';
 import type { UploadFormat } from '../records/ingest.parse.ts';
 
 /**
  * `npm run import -- --dataset ID FILE.csv`: streams a local file through the same ingest
  * service as POST /v1/datasets/:id/records (same validation, all or nothing, same audit entry).
  * The operator acts as a steward of the dataset's owner unit (`--unit` to name another one):
- * whoever holds DATABASE_URL could write the tables anyway; the entry names them (`--sub`).
+ * whoever holds DATABASE_URL (or can read the embedded data folder) could write the tables
+ * anyway; the entry names them (`--sub`).
+ *
+ * On the embedded database while `npm start` runs, the file goes to that server through its
+ * operator channel (src/operator): PGlite serves one process at a time.
  */
 const USAGE = 'usage: npm run import -- --dataset ID [--format csv|ndjson|json] [--sub NAME] [--unit CODE] FILE';
 
@@ -40,58 +46,69 @@ if (!format || !['csv', 'ndjson', 'json'].includes(format)) {
 }
 
 const config = configFromProcess();
+const dataset = values.dataset;
+const source: { path: string; format: UploadFormat } = { path: file, format };
+const sub = values.sub ?? `cli:${userInfo().username}`;
 const size = (await stat(file)).size;
-const db = await openDatabase(config);
 const tty = process.stderr.isTTY === true;
 let bytes = 0;
+let lastPaint = 0;
 const started = performance.now();
 
-function eta(rows: number): string {
+/** Progress from the bytes read (and the rows stored, when this process stores them). */
+function paint(rows?: number): void {
+  if (!tty || performance.now() - lastPaint < 200) return;
+  lastPaint = performance.now();
   const s = (performance.now() - started) / 1000;
-  const rate = rows / Math.max(s, 1e-3);
   const left = bytes > 0 ? (s * (size - bytes)) / bytes : NaN;
   const pct = size ? ((100 * bytes) / size).toFixed(1) : '100';
-  return `${rows.toLocaleString('en')} rows  ${Math.round(rate).toLocaleString('en')} rows/s  ${pct}%  ETA ${Number.isFinite(left) ? left.toFixed(0) + 's' : '?'}`;
+  const stored = rows === undefined ? '' : `${rows.toLocaleString('en')} rows  ${Math.round(rows / Math.max(s, 1e-3)).toLocaleString('en')} rows/s  `;
+  process.stderr.write(`\r\x1b[K${stored}${pct}%  ETA ${Number.isFinite(left) ? left.toFixed(0) + 's' : '?'}`);
 }
 
 async function* counted(path: string): AsyncGenerator<Uint8Array> {
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 16 }) as AsyncIterable<Buffer>) {
     bytes += chunk.byteLength;
+    if (server) paint();
     yield chunk;
   }
 }
 
-try {
+/** No server holds the folder (or the database is PostgreSQL): ingest in this process. */
+async function importHere(): Promise<number> {
+  const db = await openDatabase(config, 'npm run import');
   const { deps, close } = await boot({ config, db });
   try {
-    const read = await deps.services.catalog.getFieldsForRead(values.dataset);
-    if (!read) throw new ApiError('NOT_FOUND', `There is no dataset ${values.dataset}.`);
-    const principal: Principal = {
-      sub: values.sub ?? `cli:${userInfo().username}`,
-      kind: 'user',
-      roles: ['steward'],
-      unit: values.unit ?? read.dataset.ownerUnit,
-      purposes: [],
-    };
-    let lastPaint = 0;
-    const { inserted } = await deps.services.ingest.ingest(principal, values.dataset, format, counted(file), {
+    const read = await deps.services.catalog.getFieldsForRead(dataset);
+    if (!read) throw new ApiError('NOT_FOUND', `There is no dataset ${dataset}.`);
+    const principal: Principal = { sub, kind: 'user', roles: ['steward'], unit: values.unit ?? read.dataset.ownerUnit, purposes: [] };
+    const { inserted } = await deps.services.ingest.ingest(principal, dataset, source.format, counted(source.path), {
       requestId: `cli-${crypto.randomUUID()}`,
       traceId: null,
-      onProgress: (rows) => {
-        if (!tty || performance.now() - lastPaint < 200) return;
-        lastPaint = performance.now();
-        process.stderr.write(`\r\x1b[K${eta(rows)}`);
-      },
+      onProgress: (rows) => paint(rows),
     });
-    const s = (performance.now() - started) / 1000;
-    if (tty) process.stderr.write('\r\x1b[K');
-    process.stdout.write(`imported ${inserted} records into ${values.dataset} in ${s.toFixed(1)} s (${Math.round(inserted / Math.max(s, 1e-3))} rows/s)\n`);
+    return inserted;
   } finally {
     await close();
   }
+}
+
+async function importThrough(s: OperatorClient): Promise<number> {
+  const { inserted } = await s.importRecords({ dataset, format: source.format, sub, unit: values.unit, body: Readable.from(counted(source.path)) });
+  return inserted;
+}
+
+let server: OperatorClient | null = null;
+try {
+  server = await runningServer(config);
+  const inserted = server ? await importThrough(server) : await importHere();
+  const s = (performance.now() - started) / 1000;
+  if (tty) process.stderr.write('\r\x1b[K');
+  process.stdout.write(`imported ${inserted} records into ${dataset} in ${s.toFixed(1)} s (${Math.round(inserted / Math.max(s, 1e-3))} rows/s)\n`);
+  if (server) process.stderr.write(`(through the running Jaga server, pid ${server.holder.pid})\n`);
 } catch (error) {
   if (tty) process.stderr.write('\n');
-  if (error instanceof ApiError) {
+  if (error instanceof ApiError || error instanceof OperatorError) {
     process.stderr.write(`jaga import: ${error.code}: ${error.message}\n`);
     for (const e of error.errors ?? []) process.stderr.write(`  ${e.path}: ${e.message}\n`);
   } else {

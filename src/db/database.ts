@@ -1,4 +1,5 @@
 import type postgres from 'postgres';
+import type { DataDirLock } from './data-dir-lock.ts';
 
 /** The one data-access handle: postgres.js, whether the server is PostgreSQL or embedded PGlite. */
 export type Sql = postgres.Sql;
@@ -17,6 +18,8 @@ export interface Database {
    * The embedded PGlite has one connection anyway: there it is `sql`.
    */
   single(): Sql;
+  /** The embedded database's folder lock, held until close (PGlite in a folder only). */
+  lock?: DataDirLock | undefined;
   /** Closes the connections (and the embedded server, if any). */
   close(): Promise<void>;
 }

@@ -62,15 +62,30 @@ function verifyApplied(done: { name: string; checksum: string }[], files: Migrat
   }
 }
 
+export interface MigrationState {
+  current: boolean;
+  pending: string[];
+  problem?: string;
+}
+
 /** Migration state for /readyz: every file applied and unchanged. */
-export async function migrationStatus(sql: Sql, files: MigrationFile[]): Promise<{ current: boolean; pending: string[]; problem?: string }> {
+export async function migrationStatus(sql: Sql, files: MigrationFile[]): Promise<MigrationState> {
   try {
     const done = await sql<{ name: string; checksum: string }[]>`select name, checksum from schema_migrations`;
-    verifyApplied(done, files);
-    const names = new Set(done.map((d) => d.name));
-    const pending = files.filter((f) => !names.has(f.name)).map((f) => f.name);
-    return { current: pending.length === 0, pending };
+    return compareMigrations(done, files);
   } catch (error) {
     return { current: false, pending: [], problem: (error as Error).message };
   }
+}
+
+/** What was applied (schema_migrations) against the files: pending ones, or what changed. */
+export function compareMigrations(done: { name: string; checksum: string }[], files: MigrationFile[]): MigrationState {
+  try {
+    verifyApplied(done, files);
+  } catch (error) {
+    return { current: false, pending: [], problem: (error as Error).message };
+  }
+  const names = new Set(done.map((d) => d.name));
+  const pending = files.filter((f) => !names.has(f.name)).map((f) => f.name);
+  return { current: pending.length === 0, pending };
 }

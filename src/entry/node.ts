@@ -1,7 +1,12 @@
+import { resolve } from 'node:path';
 import { serve } from '@hono/node-server';
 import { boot } from '../boot.ts';
 import { configFromProcess } from '../config/from-process.ts';
+import type { Database } from '../db/database.ts';
+import { DataDirLockedError, publicHolder } from '../db/data-dir-lock.ts';
 import { openDatabase } from '../db/open.ts';
+import { operatorRoutes } from '../operator/operator.routes.ts';
+import { listenOperatorSocket } from '../operator/operator.socket.ts';
 import { createLogger } from '../system/logger.ts';
 import { setupTelemetry } from '../telemetry/telemetry.ts';
 
@@ -9,8 +14,17 @@ import { setupTelemetry } from '../telemetry/telemetry.ts';
 const config = configFromProcess();
 const logger = createLogger(config.logLevel);
 const telemetry = await setupTelemetry(config.otel);
-const db = await openDatabase(config);
+let db: Database;
+try {
+  db = await openDatabase(config, 'server');
+} catch (error) {
+  // Another process holds the embedded database: say who, plainly, and stop.
+  if (error instanceof DataDirLockedError) logger.error(error.message, { dataDir: error.dir, holder: error.holder && publicHolder(error.holder) });
+  else logger.error('could not open the database', { error });
+  process.exit(1);
+}
 logger.info('database opened', { kind: db.kind, ...(db.kind === 'pglite' ? { dataDir: config.dataDir } : {}) });
+if (db.lock?.replaced) logger.warn('took over the lock of a process that is gone', { lock: db.lock.file, previous: publicHolder(db.lock.replaced) });
 
 let booted: Awaited<ReturnType<typeof boot>>;
 try {
@@ -22,6 +36,23 @@ try {
 }
 const { app, deps } = booted;
 deps.lifecycle.onShutdown('telemetry', () => telemetry.shutdown());
+
+// The embedded database is this process's alone: the CLIs reach it through the operator channel,
+// whose socket the data folder's lock names (src/operator).
+const lock = db.lock;
+if (lock) {
+  const holder = lock.holder();
+  try {
+    const operator = await listenOperatorSocket(operatorRoutes(deps, { token: holder.token, dataDir: resolve(config.dataDir), since: holder.since }));
+    deps.lifecycle.onShutdown('operator socket', () => operator.close());
+    lock.publish({ socket: operator.path });
+    logger.info('operator socket open', { path: operator.path, lock: lock.file });
+  } catch (error) {
+    logger.error('start-up failed: could not open the operator socket', { error });
+    await booted.close().catch(() => {});
+    process.exit(1);
+  }
+}
 
 const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
   logger.info('listening', { address: info.address, port: info.port, database: db.kind });
