@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { durationSeconds } from './duration.ts';
 
 /**
  * The environment Jaga reads, as one valibot schema. Every variable is a string in the
@@ -26,6 +27,16 @@ const positiveInt = (fallback: string, what = 'expected a positive integer') =>
 
 const nonNegativeInt = (fallback: string, what = 'expected a whole number (0 or more)') =>
   v.pipe(v.optional(v.string(), fallback), v.regex(/^\d+$/, what), v.transform(Number), v.number());
+
+/** Longest value JWT_MAX_TTL may take: a token that lives longer than a month is a standing credential. */
+export const JWT_MAX_TTL_LIMIT_SECONDS = 30 * 86400;
+
+const duration = (fallback: string, maxSeconds: number, what: string) =>
+  v.pipe(
+    v.optional(v.string(), fallback),
+    v.check((text) => (durationSeconds(text) ?? Infinity) <= maxSeconds, what),
+    v.transform((text) => durationSeconds(text)!),
+  );
 
 const optionalText = v.optional(v.pipe(v.string(), v.trim(), v.minLength(1, 'expected a non-empty value')));
 
@@ -57,6 +68,8 @@ export const EnvSchema = v.object({
   JWKS_URL: url('expected an http(s) URL', /^https?:\/\//),
   JWT_ISSUER: optionalText,
   JWT_AUDIENCE: optionalText,
+  // Longest token lifetime accepted (exp − iat, or exp − now without iat); `npm run token` mints within it.
+  JWT_MAX_TTL: duration('24h', JWT_MAX_TTL_LIMIT_SECONDS, 'expected a duration such as 90s, 15m, 24h or 7d (at most 30d)'),
   // Remote key set cache: an unknown `kid` refetches at most once per cool-down; keys are kept this long.
   JWKS_COOLDOWN_MS: nonNegativeInt('30000'),
   JWKS_CACHE_MAX_AGE_MS: positiveInt('600000'),

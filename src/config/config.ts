@@ -20,6 +20,8 @@ export interface Config {
     jwksCooldownMs: number;
     /** The fetched key set is trusted for this long before it is fetched again. */
     jwksCacheMaxAgeMs: number;
+    /** Longest token lifetime accepted, in seconds (JWT_MAX_TTL). */
+    maxTtlSeconds: number;
   };
   policyDir: string;
   checkBatchMax: number;
@@ -89,6 +91,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       ...defined({ secret: e.JWT_SECRET, jwksUrl: e.JWKS_URL, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE }),
       jwksCooldownMs: e.JWKS_COOLDOWN_MS,
       jwksCacheMaxAgeMs: e.JWKS_CACHE_MAX_AGE_MS,
+      maxTtlSeconds: e.JWT_MAX_TTL,
     },
     policyDir: e.POLICY_DIR,
     checkBatchMax: e.CHECK_BATCH_MAX,

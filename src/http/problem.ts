@@ -21,6 +21,7 @@ export const ERRORS = {
   TOKEN_EXPIRED: { status: 401, title: 'The token has expired' },
   TOKEN_NOT_YET_VALID: { status: 401, title: 'The token is not yet valid' },
   TOKEN_CLAIM_INVALID: { status: 401, title: 'A token claim is not valid' },
+  TOKEN_LIFETIME_INVALID: { status: 401, title: 'The token has no expiry or lives longer than accepted' },
   TOKEN_KEY_UNKNOWN: { status: 401, title: 'The token was signed with an unknown key' },
   IDENTITY_UNAVAILABLE: { status: 503, title: 'The identity provider cannot be reached' },
   // Authorisation and resources

@@ -28,6 +28,16 @@ describe('configuration', () => {
     expect(() => loadConfig({ JWKS_URL: 'https://idp.example/jwks' })).toThrow(/JWT_ISSUER/);
   });
 
+  it('reads JWT_MAX_TTL as a duration (default 24h, at most 30d)', () => {
+    expect(loadConfig({}).jwt.maxTtlSeconds).toBe(86400);
+    expect(loadConfig({ JWT_MAX_TTL: '90s' }).jwt.maxTtlSeconds).toBe(90);
+    expect(loadConfig({ JWT_MAX_TTL: '15m' }).jwt.maxTtlSeconds).toBe(900);
+    expect(loadConfig({ JWT_MAX_TTL: '7d' }).jwt.maxTtlSeconds).toBe(7 * 86400);
+    for (const bad of ['0s', '24', '1 day', '-1h', '31d', '1w']) {
+      expect(() => loadConfig({ JWT_MAX_TTL: bad }), bad).toThrow(/JWT_MAX_TTL: expected a duration/);
+    }
+  });
+
   it('stops start-up at once when PORT is not a number', async () => {
     const p = runScript('src/entry/node.ts', { PORT: 'abc' });
     expect(await p.exited).toBe(2);
