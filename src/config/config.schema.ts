@@ -52,6 +52,8 @@ const secret = (what: string) =>
   );
 
 export const EnvSchema = v.object({
+  // Read only to hold production to stricter rules (config.ts); any value is accepted.
+  NODE_ENV: v.optional(v.string()),
   PORT: port('8080'),
   HOST: v.optional(v.pipe(v.string(), v.minLength(1, 'expected a host name or address')), '0.0.0.0'),
   DATABASE_URL: url('expected a postgres:// or postgresql:// URL', /^postgres(ql)?:\/\//),
@@ -76,7 +78,7 @@ export const EnvSchema = v.object({
   // Policies (see src/policy) are read from this folder.
   POLICY_DIR: v.optional(v.pipe(v.string(), v.minLength(1, 'expected a folder path')), './policies'),
   CHECK_BATCH_MAX: positiveInt('1000'),
-  // Audit (see src/audit): keys the hash chain when set.
+  // Audit (see src/audit): keys the hash chain when set; required when NODE_ENV=production (config.ts).
   AUDIT_HMAC_KEY: secret('AUDIT_HMAC_KEY'),
   AUDIT_QUEUE_MAX: positiveInt('10000'),
   AUDIT_FLUSH_MAX: positiveInt('500'),

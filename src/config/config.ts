@@ -77,6 +77,15 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (e.JWKS_URL && e.JWT_SECRET) {
     problems.push({ variable: 'JWT_SECRET', message: 'set either JWT_SECRET or JWKS_URL, not both' });
   }
+  // In production an unkeyed audit chain is refused, not just warned about: without the key anyone
+  // with write access to the database can rewrite the log consistently.
+  if (e.NODE_ENV === 'production' && !e.AUDIT_HMAC_KEY) {
+    problems.push({
+      variable: 'AUDIT_HMAC_KEY',
+      message:
+        'required when NODE_ENV=production: it keys the audit hash chain (at least 32 bytes, e.g. openssl rand -hex 32; set it before the first entry and keep it)',
+    });
+  }
   if (problems.length) throw new ConfigError(problems);
   return {
     port: e.PORT,

@@ -38,6 +38,19 @@ describe('configuration', () => {
     }
   });
 
+  it('requires AUDIT_HMAC_KEY when NODE_ENV=production, and only then', () => {
+    try {
+      loadConfig({ NODE_ENV: 'production' });
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).problems.map((p) => p.variable)).toEqual(['AUDIT_HMAC_KEY']);
+      expect((error as Error).message).toMatch(/AUDIT_HMAC_KEY: required when NODE_ENV=production/);
+    }
+    expect(loadConfig({ NODE_ENV: 'production', AUDIT_HMAC_KEY: 'k'.repeat(32) }).audit.hmacKey).toBe('k'.repeat(32));
+    for (const env of [{}, { NODE_ENV: 'development' }, { NODE_ENV: 'test' }]) expect(loadConfig(env).audit.hmacKey).toBeUndefined();
+  });
+
   it('stops start-up at once when PORT is not a number', async () => {
     const p = runScript('src/entry/node.ts', { PORT: 'abc' });
     expect(await p.exited).toBe(2);
