@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { catalogRoutes } from './catalog/catalog.routes.ts';
+import { bodyLimit } from './http/body-limit.ts';
 import type { AppEnv } from './http/context.ts';
 import { docsRoutes } from './http/docs.routes.ts';
 import { allowedMethods } from './http/method-not-allowed.ts';
@@ -19,7 +19,7 @@ import type { AppDeps } from './wiring.ts';
 
 export const VERSION = '0.1.0';
 
-// Record uploads stream and are bounded by their own limits, not by the JSON body limit.
+// Record uploads stream and are bounded by their own limit (RECORDS_UPLOAD_MAX_BYTES), not by the JSON body limit.
 const STREAMED_UPLOAD = /^\/v1\/datasets\/[^/]+\/records$/;
 
 /**
@@ -28,16 +28,12 @@ const STREAMED_UPLOAD = /^\/v1\/datasets\/[^/]+\/records$/;
  */
 export function createApp(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  const limit = bodyLimit({
-    maxSize: deps.config.bodyLimitBytes,
-    onError: () => {
-      throw new ApiError('PAYLOAD_TOO_LARGE', `The request body exceeds ${deps.config.bodyLimitBytes} bytes.`);
-    },
-  });
+  const limit = bodyLimit(deps.config.bodyLimitBytes, 'BODY_LIMIT_BYTES');
+  const uploadLimit = bodyLimit(deps.config.recordsUploadMaxBytes, 'RECORDS_UPLOAD_MAX_BYTES', { streamed: true });
 
   app.use('*', requestId);
   app.use('*', httpTelemetry(deps.telemetry.tracer, deps.telemetry.meter));
-  app.use('*', (c, next) => (c.req.method === 'POST' && STREAMED_UPLOAD.test(c.req.path) ? next() : limit(c, next)));
+  app.use('*', (c, next) => (c.req.method === 'POST' && STREAMED_UPLOAD.test(c.req.path) ? uploadLimit(c, next) : limit(c, next)));
   app.use('*', authenticate(deps.services.identity));
 
   app.route('/', healthRoutes(deps.readiness));

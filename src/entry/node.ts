@@ -1,7 +1,7 @@
-import { serve } from '@hono/node-server';
 import { boot } from '../boot.ts';
 import { configFromProcess } from '../config/from-process.ts';
 import { openDatabase } from '../db/open.ts';
+import { createNodeServer } from '../http/node-server.ts';
 import { createLogger } from '../system/logger.ts';
 import { setupTelemetry } from '../telemetry/telemetry.ts';
 
@@ -23,8 +23,11 @@ try {
 const { app, deps } = booted;
 deps.lifecycle.onShutdown('telemetry', () => telemetry.shutdown());
 
-const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
-  logger.info('listening', { address: info.address, port: info.port, database: db.kind });
+// Node's own refusals (431, 400 from the parser, 408) answer problem+json; refused bodies close cleanly.
+const server = createNodeServer(app.fetch, { hostname: config.host, logger });
+server.listen(config.port, config.host, () => {
+  const address = server.address();
+  logger.info('listening', { ...(typeof address === 'object' && address ? { address: address.address, port: address.port } : {}), database: db.kind });
 });
 server.on('error', (error) => {
   logger.error('server error', { error });
