@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { catalogRoutes } from './catalog/catalog.routes.ts';
+import { bodyLimit } from './http/body-limit.ts';
 import type { AppEnv } from './http/context.ts';
 import { deadline } from './http/deadline.ts';
 import { docsRoutes } from './http/docs.routes.ts';
@@ -20,7 +20,7 @@ import type { AppDeps } from './wiring.ts';
 
 export const VERSION = '0.1.0';
 
-// Record uploads stream and are bounded by their own limits, not by the JSON body limit.
+// Record uploads stream and are bounded by their own limit (RECORDS_UPLOAD_MAX_BYTES), not by the JSON body limit.
 const STREAMED_UPLOAD = /^\/v1\/datasets\/[^/]+\/records$/;
 const isUpload = (method: string, path: string) => method === 'POST' && STREAMED_UPLOAD.test(path);
 // Work that grows with the data answers when it is done, not within the database deadline.
@@ -32,17 +32,13 @@ const longRunning = (method: string, path: string) => isUpload(method, path) || 
  */
 export function createApp(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  const limit = bodyLimit({
-    maxSize: deps.config.bodyLimitBytes,
-    onError: () => {
-      throw new ApiError('PAYLOAD_TOO_LARGE', `The request body exceeds ${deps.config.bodyLimitBytes} bytes.`);
-    },
-  });
+  const limit = bodyLimit(deps.config.bodyLimitBytes, 'BODY_LIMIT_BYTES');
+  const uploadLimit = bodyLimit(deps.config.recordsUploadMaxBytes, 'RECORDS_UPLOAD_MAX_BYTES', { streamed: true });
 
   app.use('*', requestId);
   app.use('*', httpTelemetry(deps.telemetry.tracer, deps.telemetry.meter));
   app.use('*', deadline(deps.config.databaseDeadlineMs, longRunning));
-  app.use('*', (c, next) => (isUpload(c.req.method, c.req.path) ? next() : limit(c, next)));
+  app.use('*', (c, next) => (isUpload(c.req.method, c.req.path) ? uploadLimit(c, next) : limit(c, next)));
   app.use('*', authenticate(deps.services.identity));
 
   app.route('/', healthRoutes(deps.readiness));

@@ -1,6 +1,18 @@
 import { createHash, createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import type { ChainedRow, DetailValue, EntryRow } from './audit.entry.ts';
 
+/**
+ * What an operator is told about a chain without AUDIT_HMAC_KEY: start-up log, /readyz and every
+ * verification say it, since such a chain proves order but not authorship.
+ */
+export const UNKEYED_WARNING =
+  'AUDIT_HMAC_KEY is not set: the audit chain is plain SHA-256, so anyone with write access to the database can rewrite it consistently';
+
+/** How the chain is hashed, in one line for /readyz (a warning, never a reason to be unready). */
+export function keyingDetail(key: string | undefined): string {
+  return key ? 'keyed: HMAC-SHA-256 with AUDIT_HMAC_KEY' : `unkeyed: ${UNKEYED_WARNING}`;
+}
+
 /** The chain's first link: the "previous hash" of entry 1. */
 export const GENESIS_HASH = '0'.repeat(64);
 

@@ -57,7 +57,7 @@ export function auditRoutes(deps: AppDeps) {
         summary: 'Walk the hash chain (whole, or from a checkpoint) and check a checkpoint held elsewhere',
         tags: ['audit'],
         security: 'bearer',
-        responses: { 200: { description: '`{ ok, checked, firstBad? , checkpoint? }`', schema: VerifyResultSchema }, ...denied },
+        responses: { 200: { description: '`{ ok, keyed, checked, lastSeq, firstBad?, checkpoint? }`; `keyed: false` without AUDIT_HMAC_KEY', schema: VerifyResultSchema }, ...denied },
       }),
       valid('query', VerifyQuerySchema),
       async (c) => c.json(await service.verify(ctxOf(c), c.req.valid('query'))),

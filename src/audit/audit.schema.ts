@@ -91,6 +91,10 @@ export const CheckpointSchema = v.object({
 
 export const VerifyResultSchema = v.object({
   ok: v.boolean(),
+  keyed: v.pipe(
+    v.boolean(),
+    v.description('false without AUDIT_HMAC_KEY: the chain is plain SHA-256 and anyone with write access to the database could rewrite it consistently'),
+  ),
   checked: v.number(),
   lastSeq: v.number(),
   firstBad: v.optional(

@@ -19,6 +19,8 @@ export interface CheckpointInput {
 
 export interface VerifyResult {
   ok: boolean;
+  /** Whether the chain was checked with AUDIT_HMAC_KEY; unkeyed, anyone with write access could have rewritten it consistently. */
+  keyed: boolean;
   checked: number;
   /** The last seq walked (the head when ok). */
   lastSeq: number;
@@ -102,7 +104,7 @@ export async function verifyChain(sql: Queryable, o: VerifyOptions = {}): Promis
   if (!firstBad && lastSeq < head.seq) {
     firstBad = { seq: lastSeq + 1, id: null, problem: 'missing', detail: `the head says ${head.seq} entries but the chain ends at ${lastSeq}` };
   }
-  const result: VerifyResult = { ok: !firstBad, checked, lastSeq };
+  const result: VerifyResult = { ok: !firstBad, keyed: Boolean(o.hmacKey), checked, lastSeq };
   if (firstBad) result.firstBad = firstBad;
   if (cp) {
     const signatureValid = cp.signature && cp.at ? checkpointSignatureValid(o.hmacKey, { seq: cp.seq, hash: cp.hash, at: cp.at, signature: cp.signature }) : null;

@@ -1,10 +1,12 @@
 import type { CoreDeps } from '../deps.ts';
+import { keyingDetail, UNKEYED_WARNING } from './audit.hash.ts';
 import { ensurePartitions, prunePartitions } from './audit.partitions.ts';
 import { GroupCommitLog } from './audit.writer.ts';
 
 /**
  * Builds the audit log for this instance: partitions ahead, the group-commit writer, its
- * readiness check `audit` and a shutdown hook that flushes everything queued.
+ * readiness checks `audit` and `audit_key` (keyed or not) and a shutdown hook that flushes
+ * everything queued.
  */
 export async function wireAudit(core: CoreDeps, options: { perRequest?: boolean } = {}): Promise<GroupCommitLog> {
   const { sql } = core.db;
@@ -16,6 +18,7 @@ export async function wireAudit(core: CoreDeps, options: { perRequest?: boolean 
   };
   // Per-request instances (Workers) leave partition upkeep to the first flush of the month.
   if (!options.perRequest) {
+    if (!audit.hmacKey) core.logger.warn('audit chain unkeyed', { detail: UNKEYED_WARNING });
     try {
       await monthly(new Date());
     } catch (error) {
@@ -40,6 +43,9 @@ export async function wireAudit(core: CoreDeps, options: { perRequest?: boolean 
     pipeline: core.db.kind === 'postgres' && !options.perRequest ? core.db.single() : undefined,
   });
   core.readiness.register('audit', () => log.health());
+  // Always ok: an unkeyed chain is the operator's choice (refused only in production, see config.ts).
+  const keying = { ok: true, detail: keyingDetail(audit.hmacKey) };
+  core.readiness.register('audit_key', () => keying);
   core.lifecycle.onShutdown('audit', async () => {
     await log.close(core.config.shutdownTimeoutMs);
   });

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { UNKEYED_WARNING } from '../audit/audit.hash.ts';
 import { verifyChain, type CheckpointInput, type VerifyOptions, type VerifyResult } from '../audit/audit.verify.ts';
 import { configFromProcess } from '../config/from-process.ts';
 import { openDatabase } from '../db/open.ts';
@@ -51,12 +52,14 @@ try {
   const secs = (performance.now() - started) / 1000;
   const rate = Math.round(result.checked / Math.max(secs, 1e-6));
   const timing = `in ${secs.toFixed(1)} s (${fmt.format(rate)} entries/s)`;
+  // An unkeyed chain that verifies proves little: say so on the same final line.
+  const keying = result.keyed ? '' : `; UNKEYED: ${UNKEYED_WARNING}`;
   if (result.ok) {
     const cp = result.checkpoint ? `; checkpoint ${result.checkpoint.seq} matches` : '';
-    process.stdout.write(`audit chain ok: ${result.checked} entries verified ${timing}${cp}\n`);
+    process.stdout.write(`audit chain ok: ${result.checked} entries verified ${timing}${cp}${keying}\n`);
   } else {
     const bad = result.firstBad;
-    if (bad) process.stdout.write(`audit chain BROKEN at entry ${bad.seq}${bad.id ? ` (${bad.id})` : ''}: ${bad.problem}: ${bad.detail}; ${result.checked} entries verified before it\n`);
+    if (bad) process.stdout.write(`audit chain BROKEN at entry ${bad.seq}${bad.id ? ` (${bad.id})` : ''}: ${bad.problem}: ${bad.detail}; ${result.checked} entries verified before it${keying}\n`);
     const cp = result.checkpoint;
     if (cp && !cp.ok) process.stdout.write(`audit checkpoint ${cp.seq} MISMATCH: ${cp.problem ?? 'signature not valid'}\n`);
     process.exitCode = 1;

@@ -2,13 +2,15 @@ import { parseArgs } from 'node:util';
 import * as v from 'valibot';
 import { configFromProcess } from '../config/from-process.ts';
 import { claimsSchema } from '../identity/claims.schema.ts';
-import { mintToken, ttlSeconds } from '../identity/mint.ts';
+import { durationSeconds, formatDuration } from '../config/duration.ts';
+import { DEFAULT_TTL_SECONDS, mintToken } from '../identity/mint.ts';
 import { DEFAULT_ROLES } from '../policy/roles.ts';
 
 // `npm run token -- --sub alice --roles steward --unit 32.01 [--purposes a,b] [--kind service] [--ttl 1h]`
-// Prints a token signed with JWT_SECRET, for local use and the README walkthrough.
+// Prints a token signed with JWT_SECRET, for local use and the README walkthrough. Its lifetime is
+// at most JWT_MAX_TTL, read like the server reads it, so a minted token is never refused as too long.
 const USAGE =
-  'usage: npm run token -- --sub <id> --roles <role,...> --unit <unit code> [--purposes <p,...>] [--kind user|service] [--ttl 1h]';
+  'usage: npm run token -- --sub <id> --roles <role,...> --unit <unit code> [--purposes <p,...>] [--kind user|service] [--ttl <duration, default 1h, at most JWT_MAX_TTL>]';
 
 function fail(message: string): never {
   process.stderr.write(`jaga token: ${message}\n${USAGE}\n`);
@@ -26,7 +28,7 @@ try {
       unit: { type: 'string' },
       purposes: { type: 'string' },
       kind: { type: 'string' },
-      ttl: { type: 'string', default: '1h' },
+      ttl: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -47,8 +49,16 @@ if (!config.jwt.secret) {
 if (values.sub === undefined) fail('--sub is required');
 if (values.roles === undefined) fail('--roles is required (comma-separated; may be empty: --roles "")');
 if (values.unit === undefined) fail('--unit is required');
-const ttl = ttlSeconds(values.ttl);
-if (ttl === null) fail(`--ttl ${JSON.stringify(values.ttl)} is not a duration such as 90s, 15m, 1h or 7d (at most 30d)`);
+const maxTtl = config.jwt.maxTtlSeconds;
+let ttl = Math.min(DEFAULT_TTL_SECONDS, maxTtl);
+if (values.ttl !== undefined) {
+  const asked = durationSeconds(values.ttl);
+  if (asked === null) fail(`--ttl ${JSON.stringify(values.ttl)} is not a duration such as 90s, 15m, 1h or 7d`);
+  if (asked > maxTtl) {
+    fail(`--ttl ${values.ttl} is longer than the server accepts: JWT_MAX_TTL is ${formatDuration(maxTtl)} (raise JWT_MAX_TTL for the server and here, or ask for less)`);
+  }
+  ttl = asked;
+}
 
 // The same schema the server applies to a verified token, so a minted token is one the server accepts.
 const knownRoles: ReadonlySet<string> = new Set(DEFAULT_ROLES);

@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { durationSeconds } from './duration.ts';
 
 /**
  * The environment Jaga reads, as one valibot schema. Every variable is a string in the
@@ -27,6 +28,16 @@ const positiveInt = (fallback: string, what = 'expected a positive integer') =>
 const nonNegativeInt = (fallback: string, what = 'expected a whole number (0 or more)') =>
   v.pipe(v.optional(v.string(), fallback), v.regex(/^\d+$/, what), v.transform(Number), v.number());
 
+/** Longest value JWT_MAX_TTL may take: a token that lives longer than a month is a standing credential. */
+export const JWT_MAX_TTL_LIMIT_SECONDS = 30 * 86400;
+
+const duration = (fallback: string, maxSeconds: number, what: string) =>
+  v.pipe(
+    v.optional(v.string(), fallback),
+    v.check((text) => (durationSeconds(text) ?? Infinity) <= maxSeconds, what),
+    v.transform((text) => durationSeconds(text)!),
+  );
+
 const optionalText = v.optional(v.pipe(v.string(), v.trim(), v.minLength(1, 'expected a non-empty value')));
 
 const url = (what: string, protocols: RegExp) =>
@@ -41,6 +52,8 @@ const secret = (what: string) =>
   );
 
 export const EnvSchema = v.object({
+  // Read only to hold production to stricter rules (config.ts); any value is accepted.
+  NODE_ENV: v.optional(v.string()),
   PORT: port('8080'),
   HOST: v.optional(v.pipe(v.string(), v.minLength(1, 'expected a host name or address')), '0.0.0.0'),
   DATABASE_URL: url('expected a postgres:// or postgresql:// URL', /^postgres(ql)?:\/\//),
@@ -59,13 +72,15 @@ export const EnvSchema = v.object({
   JWKS_URL: url('expected an http(s) URL', /^https?:\/\//),
   JWT_ISSUER: optionalText,
   JWT_AUDIENCE: optionalText,
+  // Longest token lifetime accepted (exp − iat, or exp − now without iat); `npm run token` mints within it.
+  JWT_MAX_TTL: duration('24h', JWT_MAX_TTL_LIMIT_SECONDS, 'expected a duration such as 90s, 15m, 24h or 7d (at most 30d)'),
   // Remote key set cache: an unknown `kid` refetches at most once per cool-down; keys are kept this long.
   JWKS_COOLDOWN_MS: nonNegativeInt('30000'),
   JWKS_CACHE_MAX_AGE_MS: positiveInt('600000'),
   // Policies (see src/policy) are read from this folder.
   POLICY_DIR: v.optional(v.pipe(v.string(), v.minLength(1, 'expected a folder path')), './policies'),
   CHECK_BATCH_MAX: positiveInt('1000'),
-  // Audit (see src/audit): keys the hash chain when set.
+  // Audit (see src/audit): keys the hash chain when set; required when NODE_ENV=production (config.ts).
   AUDIT_HMAC_KEY: secret('AUDIT_HMAC_KEY'),
   AUDIT_QUEUE_MAX: positiveInt('10000'),
   AUDIT_FLUSH_MAX: positiveInt('500'),

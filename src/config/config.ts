@@ -22,6 +22,8 @@ export interface Config {
     jwksCooldownMs: number;
     /** The fetched key set is trusted for this long before it is fetched again. */
     jwksCacheMaxAgeMs: number;
+    /** Longest token lifetime accepted, in seconds (JWT_MAX_TTL). */
+    maxTtlSeconds: number;
   };
   policyDir: string;
   checkBatchMax: number;
@@ -85,6 +87,15 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (e.JWKS_URL && e.JWT_SECRET) {
     problems.push({ variable: 'JWT_SECRET', message: 'set either JWT_SECRET or JWKS_URL, not both' });
   }
+  // In production an unkeyed audit chain is refused, not just warned about: without the key anyone
+  // with write access to the database can rewrite the log consistently.
+  if (e.NODE_ENV === 'production' && !e.AUDIT_HMAC_KEY) {
+    problems.push({
+      variable: 'AUDIT_HMAC_KEY',
+      message:
+        'required when NODE_ENV=production: it keys the audit hash chain (at least 32 bytes, e.g. openssl rand -hex 32; set it before the first entry and keep it)',
+    });
+  }
   if (problems.length) throw new ConfigError(problems);
   return {
     port: e.PORT,
@@ -100,6 +111,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       ...defined({ secret: e.JWT_SECRET, jwksUrl: e.JWKS_URL, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE }),
       jwksCooldownMs: e.JWKS_COOLDOWN_MS,
       jwksCacheMaxAgeMs: e.JWKS_CACHE_MAX_AGE_MS,
+      maxTtlSeconds: e.JWT_MAX_TTL,
     },
     policyDir: e.POLICY_DIR,
     checkBatchMax: e.CHECK_BATCH_MAX,

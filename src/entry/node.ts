@@ -1,10 +1,10 @@
 import { resolve } from 'node:path';
-import { serve } from '@hono/node-server';
 import { boot } from '../boot.ts';
 import { configFromProcess } from '../config/from-process.ts';
 import type { Database } from '../db/database.ts';
 import { DataDirLockedError, publicHolder } from '../db/data-dir-lock.ts';
 import { openDatabase } from '../db/open.ts';
+import { createNodeServer } from '../http/node-server.ts';
 import { operatorRoutes } from '../operator/operator.routes.ts';
 import { listenOperatorSocket } from '../operator/operator.socket.ts';
 import { createLogger } from '../system/logger.ts';
@@ -54,8 +54,11 @@ if (lock) {
   }
 }
 
-const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
-  logger.info('listening', { address: info.address, port: info.port, database: db.kind });
+// Node's own refusals (431, 400 from the parser, 408) answer problem+json; refused bodies close cleanly.
+const server = createNodeServer(app.fetch, { hostname: config.host, logger });
+server.listen(config.port, config.host, () => {
+  const address = server.address();
+  logger.info('listening', { ...(typeof address === 'object' && address ? { address: address.address, port: address.port } : {}), database: db.kind });
 });
 server.on('error', (error) => {
   logger.error('server error', { error });

@@ -13,6 +13,9 @@ export function problemResponse(c: Context<AppEnv>, error: ApiError): Response {
     'x-request-id': requestId,
     ...error.headers,
   };
+  // A refused body is left unread, so the connection cannot carry another request: say so, or a
+  // keep-alive client sends its next request on a socket the server is about to drop.
+  if (error.code === 'PAYLOAD_TOO_LARGE') headers.connection = 'close';
   return new Response(JSON.stringify(toProblem(error, requestId)), { status: error.status, headers });
 }
 

@@ -10,6 +10,9 @@ export const ERRORS = {
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported content type' },
   NOT_ACCEPTABLE: { status: 406, title: 'No acceptable representation' },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'The request body is too large' },
+  HEADERS_TOO_LARGE: { status: 431, title: 'The request headers are too large' },
+  MALFORMED_REQUEST: { status: 400, title: 'The request is not valid HTTP' },
+  REQUEST_TIMEOUT: { status: 408, title: 'The request did not arrive in time' },
   ROUTE_NOT_FOUND: { status: 404, title: 'No such route' },
   METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed on this route' },
   // Identity
@@ -21,6 +24,7 @@ export const ERRORS = {
   TOKEN_EXPIRED: { status: 401, title: 'The token has expired' },
   TOKEN_NOT_YET_VALID: { status: 401, title: 'The token is not yet valid' },
   TOKEN_CLAIM_INVALID: { status: 401, title: 'A token claim is not valid' },
+  TOKEN_LIFETIME_INVALID: { status: 401, title: 'The token has no expiry or lives longer than accepted' },
   TOKEN_KEY_UNKNOWN: { status: 401, title: 'The token was signed with an unknown key' },
   IDENTITY_UNAVAILABLE: { status: 503, title: 'The identity provider cannot be reached' },
   // Authorisation and resources

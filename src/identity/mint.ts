@@ -1,19 +1,8 @@
 import { SignJWT } from 'jose';
 import type { Claims } from './claims.schema.ts';
 
-/** A token lifetime: a whole number of seconds, minutes, hours or days (`90s`, `15m`, `1h`, `7d`). */
-export const TTL = /^(\d{1,7})(s|m|h|d)$/;
-const SECONDS = { s: 1, m: 60, h: 3600, d: 86400 } as const;
-/** Minted tokens are for local use: a month at most. */
-export const MAX_TTL_SECONDS = 30 * 86400;
-
-/** Seconds in a TTL string, or null when it is not one or exceeds the maximum. */
-export function ttlSeconds(ttl: string): number | null {
-  const m = TTL.exec(ttl);
-  if (!m) return null;
-  const seconds = Number(m[1]) * SECONDS[m[2] as keyof typeof SECONDS];
-  return seconds > 0 && seconds <= MAX_TTL_SECONDS ? seconds : null;
-}
+/** The lifetime `npm run token` gives a token unless told otherwise (shortened to JWT_MAX_TTL when that is less). */
+export const DEFAULT_TTL_SECONDS = 3600;
 
 /** Signs claims with the HS256 shared secret, adding `iss`/`aud` when the deployment checks them. */
 export async function mintToken(options: {

@@ -1,6 +1,7 @@
-import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
+import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
 import * as v from 'valibot';
 import type { Config } from '../config/config.ts';
+import { formatDuration } from '../config/duration.ts';
 import { ApiError } from '../http/problem.ts';
 import type { Logger } from '../system/logger.ts';
 import { bearerToken, tokenError } from './bearer.ts';
@@ -76,6 +77,29 @@ function fromJoseError(error: unknown): ApiError {
   return tokenError('TOKEN_MALFORMED', 'The bearer token cannot be parsed as a signed JWT.', error);
 }
 
+/**
+ * Refuses a token without `exp`, or one that lives longer than `maxTtlSeconds` (JWT_MAX_TTL): its
+ * lifetime is `exp − iat` when it says when it was issued, else what is left of it (`exp − now`),
+ * so neither a missing `iat` nor a far-future `exp` buys a standing credential. An `iat` in the
+ * future counts as now (jose does not check it), or it could shorten any lifetime. The clock
+ * tolerance is allowed, as for `exp` itself. jose has already checked that `exp`/`iat` are numbers.
+ */
+function checkLifetime(payload: JWTPayload, maxTtlSeconds: number): void {
+  if (payload.exp === undefined) {
+    throw tokenError('TOKEN_LIFETIME_INVALID', 'The token has no exp claim; tokens must expire.');
+  }
+  const now = Math.floor(Date.now() / 1000);
+  const from = Math.min(payload.iat ?? now, now);
+  const lifetime = payload.exp - from;
+  if (lifetime > maxTtlSeconds + CLOCK_TOLERANCE_S) {
+    const measured = from === payload.iat ? 'exp − iat is' : 'exp − now is';
+    throw tokenError(
+      'TOKEN_LIFETIME_INVALID',
+      `The token lives longer than this deployment accepts: ${measured} ${lifetime} s, the most is ${maxTtlSeconds} s (JWT_MAX_TTL ${formatDuration(maxTtlSeconds)}).`,
+    );
+  }
+}
+
 const CACHE_MAX = 10_000;
 const CACHE_TTL_MS = 60_000;
 
@@ -85,15 +109,16 @@ const CACHE_TTL_MS = 60_000;
  * secret: with a JWKS a removed key must stop working at the next refetch. Claims are still
  * validated on every call (a role removed by a policy reload is refused at once).
  */
-function cached(verify: (token: string) => Promise<{ payload: { exp?: number } }>): (token: string) => Promise<unknown> {
-  const seen = new Map<string, { payload: unknown; until: number }>();
+function cached(verify: (token: string) => Promise<JWTPayload>): (token: string) => Promise<JWTPayload> {
+  const seen = new Map<string, { payload: JWTPayload; until: number }>();
   return async (token) => {
     const now = Date.now();
     const hit = seen.get(token);
     if (hit && hit.until > now) return hit.payload;
     if (hit) seen.delete(token);
-    const { payload } = await verify(token);
-    const until = Math.min(now + CACHE_TTL_MS, typeof payload.exp === 'number' ? payload.exp * 1000 : Infinity);
+    // Only what `verify` accepted (signature, registered claims, lifetime) is ever remembered.
+    const payload = await verify(token);
+    const until = Math.min(now + CACHE_TTL_MS, typeof payload.exp === 'number' ? payload.exp * 1000 : 0);
     if (seen.size >= CACHE_MAX) seen.delete(seen.keys().next().value!);
     seen.set(token, { payload, until });
     return payload;
@@ -116,19 +141,24 @@ export function createTokenVerifier(
     ...(jwt.audience ? { audience: jwt.audience } : {}),
   };
 
-  let verify: ((token: string) => Promise<unknown>) | undefined;
+  const accepted = (payload: JWTPayload): JWTPayload => {
+    checkLifetime(payload, jwt.maxTtlSeconds);
+    return payload;
+  };
+
+  let verify: ((token: string) => Promise<JWTPayload>) | undefined;
   let mode: TokenVerifier['mode'] = 'none';
   if (jwt.jwksUrl) {
     mode = 'jwks';
     const getKey = keyLookup(remoteKeySet(jwt.jwksUrl, jwt.jwksCooldownMs, jwt.jwksCacheMaxAgeMs));
-    verify = async (token) => (await jwtVerify(token, getKey, { ...checks, algorithms: JWKS_ALGORITHMS })).payload;
+    verify = async (token) => accepted((await jwtVerify(token, getKey, { ...checks, algorithms: JWKS_ALGORITHMS })).payload);
   } else if (jwt.secret) {
     mode = 'secret';
     // Imported once: jose would otherwise import the raw secret on every verification.
     const key = crypto.subtle.importKey('raw', new TextEncoder().encode(jwt.secret), { name: 'HMAC', hash: 'SHA-256' }, false, [
       'verify',
     ]);
-    verify = cached(async (token) => (await jwtVerify(token, await key, { ...checks, algorithms: SECRET_ALGORITHMS })));
+    verify = cached(async (token) => accepted((await jwtVerify(token, await key, { ...checks, algorithms: SECRET_ALGORITHMS })).payload));
   }
 
   return {
@@ -138,7 +168,7 @@ export function createTokenVerifier(
       if (!verify) {
         throw tokenError('TOKEN_KEY_UNKNOWN', 'This deployment trusts no token keys (neither JWT_SECRET nor JWKS_URL is set).');
       }
-      let payload: unknown;
+      let payload: JWTPayload;
       try {
         payload = await verify(token);
       } catch (error) {
@@ -148,6 +178,7 @@ export function createTokenVerifier(
             headers: { 'retry-after': '5' },
           });
         }
+        if (error instanceof ApiError) throw error;
         throw fromJoseError(error);
       }
       const claims = v.safeParse(schema, payload);

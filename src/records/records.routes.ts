@@ -1,4 +1,5 @@
 import { Hono, type Context } from 'hono';
+import { payloadTooLarge } from '../http/body-limit.ts';
 import type { AppEnv } from '../http/context.ts';
 import { describe, type ResponseSpec } from '../http/openapi.ts';
 import { ApiError } from '../http/problem.ts';
@@ -70,7 +71,7 @@ async function* capped(body: ReadableStream<Uint8Array> | null, max: number): As
   let total = 0;
   for await (const chunk of body) {
     total += chunk.byteLength;
-    if (total > max) throw new ApiError('PAYLOAD_TOO_LARGE', `The upload exceeds ${max} bytes (RECORDS_UPLOAD_MAX_BYTES).`);
+    if (total > max) throw payloadTooLarge(max, 'RECORDS_UPLOAD_MAX_BYTES');
     yield chunk;
   }
 }

@@ -20,11 +20,11 @@ describe.each(databaseKinds())('npm run audit:verify on %s', (kind) => {
   });
 
   /** Writes 25 entries, closes the app, and returns the environment that reaches the same database. */
-  async function seeded(): Promise<{ env: Record<string, string>; booted: Booted }> {
+  async function seeded(keyed = true): Promise<{ env: Record<string, string>; booted: Booted }> {
     const dir = mkdtempSync(join(tmpdir(), 'jaga-audit-cli-'));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     const db = kind === 'pglite' ? await openEmbedded(join(dir, 'data')) : await freshDatabase('postgres');
-    const env: Record<string, string> = { AUDIT_HMAC_KEY: KEY, LOG_LEVEL: 'silent' };
+    const env: Record<string, string> = { ...(keyed ? { AUDIT_HMAC_KEY: KEY } : {}), LOG_LEVEL: 'silent' };
     if (kind === 'pglite') env.JAGA_DATA_DIR = join(dir, 'data');
     else env.DATABASE_URL = (db as { url?: string }).url!;
     const booted = await boot({ config: loadConfig({ ...env, JWT_SECRET: TEST_JWT_SECRET }), db, logger: createLogger('silent') });
@@ -59,5 +59,16 @@ describe.each(databaseKinds())('npm run audit:verify on %s', (kind) => {
     const ok = runScript('src/cli/audit-verify.ts', env);
     expect(await ok.exited).toBe(0);
     expect(ok.output()).toMatch(/^audit chain ok: 25 entries verified in [\d.]+ s \([\d,]+ entries\/s\)\n$/);
+  }, 90_000);
+
+  it('says on its final line that a chain without AUDIT_HMAC_KEY is unkeyed', async () => {
+    const { env, booted } = await seeded(false);
+    if (kind === 'pglite') await booted.close();
+    else cleanups.push(() => booted.close());
+    const ok = runScript('src/cli/audit-verify.ts', env);
+    expect(await ok.exited).toBe(0);
+    expect(ok.output()).toMatch(
+      /^audit chain ok: 25 entries verified in [\d.]+ s \([\d,]+ entries\/s\); UNKEYED: AUDIT_HMAC_KEY is not set: the audit chain is plain SHA-256, so anyone with write access to the database can rewrite it consistently\n$/,
+    );
   }, 90_000);
 });

@@ -137,7 +137,10 @@ describe.each(databaseKinds())('audit routes on %s', (kind) => {
     const res = await getAs(t, auditor, '/v1/audit/verify');
     expect(res.status).toBe(200);
     expect(res.body.ok).toBe(true);
+    expect(res.body.keyed).toBe(true);
     expect(res.body.checked).toBeGreaterThan(10);
+    const ready = await t.request('GET', '/readyz');
+    expect(ready.body.checks.audit_key).toEqual({ ok: true, detail: 'keyed: HMAC-SHA-256 with AUDIT_HMAC_KEY' });
   });
 
   it('decides through the policy engine: auditors see all, a national PPID all but the chain, admins nothing', async () => {

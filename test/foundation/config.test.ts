@@ -34,6 +34,29 @@ describe('configuration', () => {
     expect(() => loadConfig({ AUDIT_CHECKS: 'fast' })).toThrow(/AUDIT_CHECKS: expected durable or queued/);
   });
 
+  it('reads JWT_MAX_TTL as a duration (default 24h, at most 30d)', () => {
+    expect(loadConfig({}).jwt.maxTtlSeconds).toBe(86400);
+    expect(loadConfig({ JWT_MAX_TTL: '90s' }).jwt.maxTtlSeconds).toBe(90);
+    expect(loadConfig({ JWT_MAX_TTL: '15m' }).jwt.maxTtlSeconds).toBe(900);
+    expect(loadConfig({ JWT_MAX_TTL: '7d' }).jwt.maxTtlSeconds).toBe(7 * 86400);
+    for (const bad of ['0s', '24', '1 day', '-1h', '31d', '1w']) {
+      expect(() => loadConfig({ JWT_MAX_TTL: bad }), bad).toThrow(/JWT_MAX_TTL: expected a duration/);
+    }
+  });
+
+  it('requires AUDIT_HMAC_KEY when NODE_ENV=production, and only then', () => {
+    try {
+      loadConfig({ NODE_ENV: 'production' });
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).problems.map((p) => p.variable)).toEqual(['AUDIT_HMAC_KEY']);
+      expect((error as Error).message).toMatch(/AUDIT_HMAC_KEY: required when NODE_ENV=production/);
+    }
+    expect(loadConfig({ NODE_ENV: 'production', AUDIT_HMAC_KEY: 'k'.repeat(32) }).audit.hmacKey).toBe('k'.repeat(32));
+    for (const env of [{}, { NODE_ENV: 'development' }, { NODE_ENV: 'test' }]) expect(loadConfig(env).audit.hmacKey).toBeUndefined();
+  });
+
   it('stops start-up at once when PORT is not a number', async () => {
     const p = runScript('src/entry/node.ts', { PORT: 'abc' });
     expect(await p.exited).toBe(2);

@@ -77,6 +77,41 @@ describe.each(databaseKinds())('bearer tokens with a shared secret on %s', (kind
     expectRefused(await me(`Bearer ${token}`), 'TOKEN_EXPIRED');
   });
 
+  it('refuses a token without exp with TOKEN_LIFETIME_INVALID, every time it is presented', async () => {
+    const token = await hsToken({ ...STEWARD, exp: undefined });
+    for (let i = 0; i < 2; i++) {
+      const res = await me(`Bearer ${token}`);
+      expectRefused(res, 'TOKEN_LIFETIME_INVALID');
+      expect(res.body.detail).toContain('exp');
+    }
+    // An admin token is no exception.
+    expectRefused(await me(`Bearer ${await hsToken({ sub: 'root', roles: ['admin'], unit: 'RI', exp: undefined, iat: undefined })}`), 'TOKEN_LIFETIME_INVALID');
+  });
+
+  it('refuses a far-future exp (1e15) with or without iat', async () => {
+    expectRefused(await me(`Bearer ${await hsToken({ ...STEWARD, exp: 1e15, iat: undefined })}`), 'TOKEN_LIFETIME_INVALID');
+    expectRefused(await me(`Bearer ${await hsToken({ ...STEWARD, exp: 1e15 })}`), 'TOKEN_LIFETIME_INVALID');
+  });
+
+  it('measures the lifetime as exp − iat (JWT_MAX_TTL 24h by default, 30 s of clock tolerance)', async () => {
+    const at = now();
+    expect((await me(`Bearer ${await hsToken({ ...STEWARD, iat: at, exp: at + 86400 })}`)).status).toBe(200);
+    expect((await me(`Bearer ${await hsToken({ ...STEWARD, iat: at, exp: at + 86400 + 20 })}`)).status).toBe(200);
+    const long = await me(`Bearer ${await hsToken({ ...STEWARD, iat: at, exp: at + 86400 + 60 })}`);
+    expectRefused(long, 'TOKEN_LIFETIME_INVALID');
+    expect(long.body.detail).toContain('JWT_MAX_TTL 24h');
+    // Issued two days ago and still valid for ten minutes: it was minted for longer than allowed.
+    expectRefused(await me(`Bearer ${await hsToken({ ...STEWARD, iat: at - 2 * 86400, exp: at + 600 })}`), 'TOKEN_LIFETIME_INVALID');
+    // Without iat, what is left of it counts.
+    expect((await me(`Bearer ${await hsToken({ ...STEWARD, iat: undefined, exp: at + 3600 })}`)).status).toBe(200);
+    expectRefused(await me(`Bearer ${await hsToken({ ...STEWARD, iat: undefined, exp: at + 2 * 86400 })}`), 'TOKEN_LIFETIME_INVALID');
+  });
+
+  it('does not let an iat in the future shorten the lifetime', async () => {
+    const token = await hsToken({ ...STEWARD, iat: 1e15 - 60, exp: 1e15 });
+    expectRefused(await me(`Bearer ${token}`), 'TOKEN_LIFETIME_INVALID');
+  });
+
   it('refuses a token that is not yet valid with TOKEN_NOT_YET_VALID', async () => {
     const token = await hsToken({ ...STEWARD, nbf: now() + 3600 });
     expectRefused(await me(`Bearer ${token}`), 'TOKEN_NOT_YET_VALID');

@@ -55,6 +55,13 @@ describe.each(databaseKinds())('bearer tokens verified against a remote JWKS on 
     }
   });
 
+  it('refuses a token from the key set without exp, or living longer than JWT_MAX_TTL, with TOKEN_LIFETIME_INVALID', async () => {
+    expectRefused(await me(await keyToken(rsa, { ...STEWARD, exp: undefined })), 'TOKEN_LIFETIME_INVALID');
+    expectRefused(await me(await keyToken(ec, { ...STEWARD, exp: 1e15, iat: undefined })), 'TOKEN_LIFETIME_INVALID');
+    const at = Math.floor(Date.now() / 1000);
+    expectRefused(await me(await keyToken(ed, { ...STEWARD, iat: at, exp: at + 7 * 86400 })), 'TOKEN_LIFETIME_INVALID');
+  });
+
   it('refuses an HS256 token signed with the RSA public key PEM as secret (key confusion)', async () => {
     // The classic attack: the verifier's public key is public, so sign HS256 with its PEM text.
     const pem = await exportSPKI(rsa.publicKey);

@@ -24,6 +24,16 @@ describe('the verified-token cache', () => {
     expect((await t.request('GET', '/v1/me', { token: `${h}.${p}.${flipped}` })).status).toBe(401);
   });
 
+  it('never remembers a token refused for its lifetime (no exp, or exp far ahead)', async () => {
+    const forever = await new SignJWT({ sub: 'carol', roles: ['admin'], unit: 'RI' }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(TEST_JWT_SECRET));
+    const far = await new SignJWT({ sub: 'carol', roles: ['admin'], unit: 'RI', exp: 1e15 }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(TEST_JWT_SECRET));
+    for (const token of [forever, far, forever, far]) {
+      const res = await t.request('GET', '/v1/me', { token });
+      expect(res.status).toBe(401);
+      expect(res.body.code).toBe('TOKEN_LIFETIME_INVALID');
+    }
+  });
+
   it('still validates the claims of a remembered token on every call', async () => {
     const token = await sign({ sub: 'bob', roles: ['staff'], unit: '32' });
     expect((await t.request('GET', '/v1/me', { token })).status).toBe(200);

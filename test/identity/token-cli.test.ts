@@ -50,6 +50,48 @@ describe.each(databaseKinds())('the token CLI on %s', (kind) => {
   });
 });
 
+const lifetimeOf = (token: string) => {
+  const payload = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { iat: number; exp: number };
+  return payload.exp - payload.iat;
+};
+
+describe('the token CLI and JWT_MAX_TTL', () => {
+  let t: TestApp;
+  const env = { JWT_SECRET: TEST_JWT_SECRET, JWT_MAX_TTL: '15m' };
+  const args = ['--sub', 'alice', '--roles', 'steward', '--unit', '32.01'];
+  beforeAll(async () => {
+    t = await startApp('pglite', { JWT_MAX_TTL: '15m' });
+  });
+  afterAll(async () => t.close());
+
+  it('mints for one hour by default, or for JWT_MAX_TTL when that is shorter', async () => {
+    const usual = await mint({ JWT_SECRET: TEST_JWT_SECRET }, args);
+    expect(usual.code, usual.output).toBe(0);
+    expect(lifetimeOf(tokenOf(usual.output))).toBe(3600);
+    const short = await mint(env, args);
+    expect(short.code, short.output).toBe(0);
+    expect(lifetimeOf(tokenOf(short.output))).toBe(15 * 60);
+    expect((await t.request('GET', '/v1/me', { token: tokenOf(short.output) })).status).toBe(200);
+  });
+
+  it('refuses a --ttl beyond JWT_MAX_TTL, which the server would refuse too', async () => {
+    const { code, output } = await mint(env, [...args, '--ttl', '1h']);
+    expect(code, output).toBe(2);
+    expect(output).toContain('--ttl 1h is longer than the server accepts: JWT_MAX_TTL is 15m');
+    const hour = await mint({ JWT_SECRET: TEST_JWT_SECRET }, [...args, '--ttl', '1h']);
+    const res = await t.request('GET', '/v1/me', { token: tokenOf(hour.output) });
+    expect(res.status).toBe(401);
+    expect(res.body.code).toBe('TOKEN_LIFETIME_INVALID');
+    expect(res.body.detail).toContain('JWT_MAX_TTL 15m');
+  });
+
+  it('stops with exit 2 on a JWT_MAX_TTL that is not a duration', async () => {
+    const { code, output } = await mint({ ...env, JWT_MAX_TTL: '1 day' }, args);
+    expect(code).toBe(2);
+    expect(output).toContain('JWT_MAX_TTL: expected a duration such as 90s, 15m, 24h or 7d');
+  });
+});
+
 describe('the token CLI refuses', () => {
   const args = ['--sub', 'alice', '--roles', 'steward', '--unit', '32.01'];
 
@@ -72,7 +114,8 @@ describe('the token CLI refuses', () => {
     ['a missing sub', ['--roles', 'steward', '--unit', '32.01'], '--sub is required'],
     ['a bad kind', [...args, '--kind', 'anonymous'], "kind must be 'user' or 'service'"],
     ['a bad ttl', [...args, '--ttl', 'forever'], '--ttl'],
-    ['a ttl over 30 days', [...args, '--ttl', '31d'], '--ttl'],
+    ['a ttl over JWT_MAX_TTL (24h by default)', [...args, '--ttl', '2d'], '--ttl 2d is longer than the server accepts: JWT_MAX_TTL is 24h'],
+    ['a ttl over 30 days', [...args, '--ttl', '31d'], 'JWT_MAX_TTL'],
     ['an unknown option', [...args, '--admin'], "Unknown option '--admin'"],
   ])('%s (exit 2)', async (_what, argv, message) => {
     const { code, output } = await mint({ JWT_SECRET: TEST_JWT_SECRET }, argv);
