@@ -88,6 +88,16 @@ describe.each(databaseKinds())('text that cannot round-trip on %s', (kind) => {
       await chainOk();
     });
 
+    it('refuses a labelVersion the log could not store (a fraction, an overflow): no entry can jam the writer', async () => {
+      for (const labelVersion of [1.5, 1e10, -1]) {
+        const res = await t.request('POST', '/v1/check', { json: { action: 'read', resource: { type: 'Dataset', attributes: { id: 'lv', classification: 'public', labelVersion } } } });
+        expectProblem(res, 400, 'VALIDATION_FAILED');
+      }
+      await expect(t.deps.services.audit.append(entry({ resource: { type: 'Dataset', id: 'lv', labelVersion: 1.5 } }))).rejects.toMatchObject({ name: 'AuditEntryRefused' });
+      await expect(t.deps.services.audit.append(entry({ rowCount: -1 }))).rejects.toMatchObject({ name: 'AuditEntryRefused' });
+      await chainOk();
+    });
+
     it('stores astral characters (well-formed pairs) and reads them back unchanged', async () => {
       const id = 'berkas-😀-𝄞';
       const res = await t.request('POST', '/v1/check', { json: { action: 'read', resource: { type: 'Dataset', id } } });
@@ -149,7 +159,8 @@ describe.each(databaseKinds())('text that cannot round-trip on %s', (kind) => {
     it('in audit query filters', async () => {
       for (const name of ['principal', 'dataset', 'action', 'purpose', 'requestId']) {
         expectProblem(await t.request('GET', `/v1/audit/decisions?${name}=a%00b`, { token: auditor }), 400, 'VALIDATION_FAILED');
-        expectProblem(await t.request('GET', `/v1/audit/decisions${query({ [name]: 'a\ud800b' })}`, { token: auditor }), 400, 'VALIDATION_FAILED');
+        expectProblem(await t.request('GET', `/v1/audit/decisions?${name}=a%20b`, { token: auditor }), 400, 'VALIDATION_FAILED');
+        expectProblem(await t.request('GET', `/v1/audit/decisions?${name}=a%0D%0Ab`, { token: auditor }), 400, 'VALIDATION_FAILED');
       }
       await chainOk();
     });
@@ -299,9 +310,16 @@ describe.each(databaseKinds())('text that cannot round-trip on %s', (kind) => {
       expect(res.headers.get('x-purpose')).toBe('pengawasan');
     });
 
-    it('refuses a purpose with a NUL or a lone surrogate in ?purpose=', async () => {
-      expectProblem(await t.request('GET', '/v1/datasets/closed-reports/records?purpose=a%00', { token: staff }), 400, 'VALIDATION_FAILED');
-      expectProblem(await t.request('GET', `/v1/datasets/closed-reports/records${query({ purpose: 'a\ud800' })}`, { token: staff }), 400, 'VALIDATION_FAILED');
+    it('refuses a purpose with a NUL, a space or a line break in ?purpose=', async () => {
+      for (const bad of ['a%00', 'a%20b', 'a%0D%0Ab']) {
+        expectProblem(await t.request('GET', `/v1/datasets/closed-reports/records?purpose=${bad}`, { token: staff }), 400, 'VALIDATION_FAILED');
+      }
+    });
+
+    it('takes a URL holding a surrogate’s (invalid UTF-8) bytes literally: no lone surrogate reaches Jaga through a URL', async () => {
+      const res = await t.request('GET', `/v1/datasets/closed-reports/records${query({ purpose: 'a\ud800' })}`, { token: staff });
+      expectProblem(res, 403, 'PURPOSE_NOT_HELD');
+      expect(res.body.detail).toContain('a%ED%A0%80');
     });
   });
 });
