@@ -2,38 +2,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyChain } from '../../src/audit/audit.verify.ts';
 import { entry } from '../audit/helpers.ts';
 import { tokenFor } from '../catalog/catalog-app.ts';
-import { startApp, type TestApp, type TestResponse } from '../helpers/app.ts';
+import { startApp, type TestApp } from '../helpers/app.ts';
 import { databaseKinds } from '../helpers/databases.ts';
 import { expectRefused, hsToken } from '../identity/tokens.ts';
 import { reports, reportsDataset } from '../records/records-app.ts';
 import { createLabelled } from '../records/setup.ts';
+import { expectProblem, query } from './text-helpers.ts';
 
 /**
  * Issue 14, observations 3, 4, 6 and 11: text PostgreSQL cannot store as given (a lone UTF-16
  * surrogate becomes U+FFFD, a NUL is an error) is refused at the door with a 4xx problem, so
  * nothing answers 500 and the audit chain's hashes cover exactly what the database holds.
  */
-
-/** A 4xx problem+json with a stable code (the route's own, or VALIDATION_FAILED). */
-export function expectProblem(res: TestResponse, status: number, code: string): void {
-  expect(res.status, res.text).toBe(status);
-  expect(res.headers.get('content-type')).toBe('application/problem+json');
-  expect(res.body.code).toBe(code);
-}
-
-/** A path segment as a client would put it on the wire: UTF-8 percent-encoded, lone surrogates as their (invalid) WTF-8 bytes. */
-export function pathSegment(s: string): string {
-  let out = '';
-  for (const ch of s) {
-    const cp = ch.codePointAt(0)!;
-    if (cp >= 0xd800 && cp <= 0xdfff) out += [0xe0 | (cp >> 12), 0x80 | ((cp >> 6) & 0x3f), 0x80 | (cp & 0x3f)].map((b) => '%' + b.toString(16).toUpperCase()).join('');
-    else out += encodeURIComponent(ch);
-  }
-  return out;
-}
-
-const query = (params: Record<string, string>) =>
-  '?' + Object.entries(params).map(([k, val]) => `${encodeURIComponent(k)}=${pathSegment(val)}`).join('&');
 
 describe.each(databaseKinds())('text that cannot round-trip on %s', (kind) => {
   let t: TestApp;
