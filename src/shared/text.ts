@@ -61,6 +61,19 @@ export function truncate(s: string, max: number): string {
   return s.slice(0, last >= 0xd800 && last <= 0xdbff ? max - 1 : max);
 }
 
+/** At most `max` UTF-16 code units from the end of `s`, never starting inside a surrogate pair. */
+export function truncateStart(s: string, max: number): string {
+  if (s.length <= max) return s;
+  const first = s.charCodeAt(s.length - max);
+  return s.slice(first >= 0xdc00 && first <= 0xdfff ? s.length - max + 1 : s.length - max);
+}
+
+/** The first character (code point) of `s` from `i`: one or two code units. */
+export function charAt(s: string, i: number): string {
+  const c = s.codePointAt(i);
+  return c === undefined ? '' : c > 0xffff ? s.slice(i, i + 2) : s[i]!;
+}
+
 /** True for text safe to put in an HTTP header as is: printable ASCII (what every client decodes alike). */
 export function isHeaderSafe(s: string): boolean {
   return /^[\x20-\x7e]*$/.test(s);
