@@ -1,3 +1,5 @@
+import { serve } from '@hono/node-server';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyChain } from '../../src/audit/audit.verify.ts';
 import { entry } from '../audit/helpers.ts';
@@ -261,6 +263,47 @@ describe.each(databaseKinds())('text that cannot round-trip on %s', (kind) => {
   describe('observation 11: X-Purpose is echoed correctly or not at all', () => {
     /** A header value as Node hands it over: the UTF-8 bytes read as latin1. */
     const wire = (s: string) => Buffer.from(s, 'utf8').toString('latin1');
+
+    /** One raw HTTP/1.1 exchange over a real socket: header bytes exactly as given, the answer's bytes as they came. */
+    async function rawExchange(head: Buffer): Promise<Buffer> {
+      const server = serve({ fetch: t.app.fetch, port: 0, hostname: '127.0.0.1' });
+      await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+      const { port } = server.address() as { port: number };
+      try {
+        return await new Promise<Buffer>((resolve, reject) => {
+          const chunks: Buffer[] = [];
+          const socket = connect(port, '127.0.0.1', () => socket.write(head));
+          socket.on('data', (c: Buffer) => chunks.push(c));
+          socket.on('end', () => resolve(Buffer.concat(chunks)));
+          socket.on('error', reject);
+        });
+      } finally {
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      }
+    }
+
+    it('over a real socket: X-Purpose sent as UTF-8 bytes (as curl does) is refused, not read as latin1 and echoed garbled', async () => {
+      const token = await tokenFor({ sub: 'staff-u', roles: ['staff'], unit: '32', purposes: ['ünï', 'Ã¼nÃ¯'] });
+      const head = Buffer.concat([
+        Buffer.from(`GET /v1/datasets/closed-reports/records HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nAuthorization: Bearer ${token}\r\nX-Purpose: `),
+        Buffer.from('ünï', 'utf8'),
+        Buffer.from('\r\n\r\n'),
+      ]);
+      const answer = (await rawExchange(head)).toString('latin1');
+      expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+      expect(answer).toMatch(/content-type: application\/problem\+json/i);
+      expect(answer).toContain('"code":"VALIDATION_FAILED"');
+      expect(answer).not.toMatch(/x-purpose:/i);
+      expect(answer).not.toContain('Ã');
+      // The same purpose percent-encoded in the query is read as meant, and not echoed in a header.
+      const ok = (await rawExchange(
+        Buffer.from(`GET /v1/datasets/closed-reports/records?purpose=${encodeURIComponent('ünï')} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nAuthorization: Bearer ${token}\r\n\r\n`),
+      )).toString('latin1');
+      expect(ok).toMatch(/^HTTP\/1\.1 200 /);
+      expect(ok).not.toMatch(/x-purpose:/i);
+      const [head200] = ok.split('\r\n\r\n');
+      expect(head200).toMatch(/^[\x20-\x7e\r\n]*$/);
+    });
 
     it('refuses a non-ASCII X-Purpose with 400 and a detail pointing to ?purpose=', async () => {
       const token = await tokenFor({ sub: 'staff-u', roles: ['staff'], unit: '32', purposes: ['ünï'] });
