@@ -1,7 +1,9 @@
 import { serve } from '@hono/node-server';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AuditEntryRefused } from '../../src/audit/audit.entry.ts';
 import { verifyChain } from '../../src/audit/audit.verify.ts';
+import { toApiError } from '../../src/http/on-error.ts';
 import { entry } from '../audit/helpers.ts';
 import { tokenFor } from '../catalog/catalog-app.ts';
 import { startApp, type TestApp } from '../helpers/app.ts';
@@ -97,6 +99,13 @@ describe.each(databaseKinds())('text that cannot round-trip on %s', (kind) => {
       const [row] = await t.db.sql<{ reason: string }[]>`select reason from audit_entry where id = ${id}`;
       expect(row!.reason).toBe('a'.repeat(999));
       expect(row!.reason).not.toContain('\ufffd');
+    });
+
+    it('maps an entry refused past the door to 400 VALIDATION_FAILED (logged as unexpected), never a 500', () => {
+      const { apiError, unexpected } = toApiError(new AuditEntryRefused('resource.id must be an id'));
+      expect(apiError).toMatchObject({ code: 'VALIDATION_FAILED', status: 400 });
+      expect(apiError.message).toContain('resource.id must be an id');
+      expect(unexpected).toBe(true);
     });
 
     it('refuses an audit entry holding a lone surrogate or a NUL in any string, the reason included', async () => {
@@ -323,7 +332,7 @@ describe.each(databaseKinds())('text that cannot round-trip on %s', (kind) => {
       for (const [, value] of res.headers) expect(value).toMatch(/^[\x20-\x7e]*$/);
       expect(res.headers.get('x-purpose')).toBeNull();
       await chainOk();
-      const found = await t.request('GET', `/v1/audit/decisions${query({ purpose: 'ünï' })}`, { token: auditor });
+      const found = await t.request('GET', `/v1/audit/decisions${query({ purpose: 'ünï', requestId: res.headers.get('x-request-id')! })}`, { token: auditor });
       expect(found.body.items.map((i: { purpose: string }) => i.purpose)).toEqual(['ünï']);
     });
 
