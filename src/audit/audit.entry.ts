@@ -1,3 +1,4 @@
+import { isName, isStorable, NAME_MAX, truncate } from '../shared/text.ts';
 import type { AuditEntryInput } from './audit.port.ts';
 
 /** One entry as stored (before the chain assigns seq, at and hashes). Ids and field names only. */
@@ -46,13 +47,30 @@ export class AuditEntryRefused extends Error {
 }
 
 const EVENTS = new Set(['decision', 'disclosure', 'label_change', 'catalog_change', 'audit_read']);
-// An id, code, field name, date or enum: no whitespace, no control characters, bounded.
-const ID_LIKE = /^[^\s\p{Cc}]{0,200}$/u;
-const FIELD_NAME = /^[^\s\p{Cc}]{1,200}$/u;
+/** The longest reason kept, in UTF-16 code units (cut at a character boundary). */
+export const REASON_MAX = 1000;
 
+// An id, code, field name, date or enum: a name in the sense of src/shared/text.ts (storable, no
+// whitespace, no control characters, bounded), so the hash covers exactly what the database holds.
 function idLike(value: string, where: string): string {
-  if (!ID_LIKE.test(value)) throw new AuditEntryRefused(`${where} must be an id (no spaces, at most 200 characters)`);
+  if (typeof value !== 'string' || !isName(value, NAME_MAX)) {
+    throw new AuditEntryRefused(`${where} must be an id (no spaces or control characters, at most ${NAME_MAX} characters)`);
+  }
   return value;
+}
+
+/** A count or version as its column holds it (`integer` or `bigint`): a fraction or an overflow would fail the whole flush. */
+function integer(value: number | null | undefined, max: number, where: string): number | null {
+  if (value == null) return null;
+  if (!Number.isSafeInteger(value) || value < 0 || value > max) throw new AuditEntryRefused(`${where} must be an integer from 0 to ${max}`);
+  return value;
+}
+const INT4_MAX = 2 ** 31 - 1;
+
+/** Free text (the reason): storable, then cut without splitting a surrogate pair. */
+function freeText(value: string, max: number, where: string): string {
+  if (!isStorable(value)) throw new AuditEntryRefused(`${where} must not contain a NUL character or a lone UTF-16 surrogate`);
+  return truncate(value, max);
 }
 
 function detailScalar(value: unknown, where: string): DetailScalar {
@@ -75,7 +93,7 @@ export function toEntryRow(e: AuditEntryInput, id: string = crypto.randomUUID(),
   if (e.effect !== 'allow' && e.effect !== 'deny') throw new AuditEntryRefused('effect must be allow or deny');
   const fields = (list: string[] | undefined, where: string) =>
     (list ?? []).map((f) => {
-      if (typeof f !== 'string' || !FIELD_NAME.test(f)) throw new AuditEntryRefused(`${where} holds field names only`);
+      if (typeof f !== 'string' || f === '' || !isName(f, NAME_MAX)) throw new AuditEntryRefused(`${where} holds field names only`);
       return f;
     });
   const details: Record<string, DetailValue> = {};
@@ -102,16 +120,16 @@ export function toEntryRow(e: AuditEntryInput, id: string = crypto.randomUUID(),
     datasetId: opt(r.datasetId ?? (r.type === 'Dataset' ? r.id : null), 'resource.datasetId'),
     resourceUnit: opt(r.unit, 'resource.unit'),
     classification: opt(r.classification, 'resource.classification'),
-    labelVersion: r.labelVersion ?? null,
+    labelVersion: integer(r.labelVersion, INT4_MAX, 'resource.labelVersion'),
     effect: e.effect,
     ruleId: opt(e.ruleId, 'ruleId'),
-    reason: String(e.reason).slice(0, 1000),
+    reason: freeText(String(e.reason), REASON_MAX, 'reason'),
     policyVersion: opt(e.policyVersion, 'policyVersion'),
     fieldsWhole: fields(e.fields?.whole, 'fields.whole'),
     fieldsMasked: fields(e.fields?.masked, 'fields.masked'),
     fieldsOmitted: fields(e.fields?.omitted, 'fields.omitted'),
     purpose: opt(e.purpose, 'purpose'),
-    rowCount: e.rowCount ?? null,
+    rowCount: integer(e.rowCount, Number.MAX_SAFE_INTEGER, 'rowCount'),
     requestId: opt(e.requestId, 'requestId'),
     traceId: opt(e.traceId, 'traceId'),
     details,

@@ -1,6 +1,8 @@
 import * as v from 'valibot';
+import { name, NAME_MAX } from '../shared/text.ts';
 
-const id = v.pipe(v.string(), v.regex(/^[^\s\p{Cc}]{1,200}$/u, 'expected an id (no spaces, at most 200 characters)'));
+// Filters compare with what entries hold (names, src/shared/text.ts) and are recorded in the read's own entry.
+const id = v.pipe(v.string(), v.minLength(1, 'expected an id'), name(NAME_MAX, `expected an id (no spaces or control characters, at most ${NAME_MAX} characters)`));
 const time = v.pipe(
   v.string(),
   v.regex(/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?)?$/, 'expected an ISO-8601 date or date-time'),

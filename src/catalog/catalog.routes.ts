@@ -10,9 +10,11 @@ import {
   CreateDatasetSchema,
   CreateUnitSchema,
   DatasetPageSchema,
+  DatasetParamSchema,
   DatasetViewSchema,
   DecideProposalSchema,
   ExemptRegisterEntrySchema,
+  FieldParamSchema,
   LabelDatasetSchema,
   LabelEventViewSchema,
   LabelFieldSchema,
@@ -133,9 +135,10 @@ export function catalogRoutes(deps: { services: { catalog: CatalogService } }) {
         summary: 'Read a dataset: metadata, label, fields with their effective classification',
         tags: TAGS,
         security: 'optional',
-        responses: { 200: datasetResponse('The dataset; ETag carries its version'), 404: problem('NOT_FOUND (also when not visible)') },
+        responses: { 200: datasetResponse('The dataset; ETag carries its version'), 400: problem('VALIDATION_FAILED: the id is not a name'), 404: problem('NOT_FOUND (also when not visible)') },
       }),
-      async (c) => withEtag(c, await catalog.getDataset(c.get('principal'), c.req.param('id'))),
+      valid('param', DatasetParamSchema),
+      async (c) => withEtag(c, await catalog.getDataset(c.get('principal'), c.req.valid('param').id)),
     )
     .patch(
       '/v1/datasets/:id',
@@ -154,9 +157,10 @@ export function catalogRoutes(deps: { services: { catalog: CatalogService } }) {
           428: problem('PRECONDITION_REQUIRED: no If-Match'),
         },
       }),
+      valid('param', DatasetParamSchema),
       valid('json', UpdateDatasetSchema),
       async (c) =>
-        withEtag(c, await catalog.updateDataset(c.get('principal'), c.req.param('id'), c.req.valid('json'), c.req.header('if-match'), ctxOf(c))),
+        withEtag(c, await catalog.updateDataset(c.get('principal'), c.req.valid('param').id, c.req.valid('json'), c.req.header('if-match'), ctxOf(c))),
     )
     .put(
       '/v1/datasets/:id/label',
@@ -176,9 +180,10 @@ export function catalogRoutes(deps: { services: { catalog: CatalogService } }) {
           422: problem('EXEMPTION_INCOMPLETE (errors list what is missing) or JUSTIFICATION_REQUIRED'),
         },
       }),
+      valid('param', DatasetParamSchema),
       valid('json', LabelDatasetSchema),
       async (c) => {
-        const r = await catalog.labelDataset(c.get('principal'), c.req.param('id'), c.req.valid('json'), c.req.header('if-match'), ctxOf(c));
+        const r = await catalog.labelDataset(c.get('principal'), c.req.valid('param').id, c.req.valid('json'), c.req.header('if-match'), ctxOf(c));
         return withEtag(c, r.dataset, r.status);
       },
     )
@@ -195,11 +200,12 @@ export function catalogRoutes(deps: { services: { catalog: CatalogService } }) {
           422: problem('LABEL_NOT_STRICTER, LABEL_NOT_ALLOWED, JUSTIFICATION_REQUIRED or EXEMPTION_INCOMPLETE'),
         },
       }),
+      valid('param', FieldParamSchema),
       valid('json', LabelFieldSchema),
       async (c) =>
         withEtag(
           c,
-          await catalog.labelField(c.get('principal'), c.req.param('id'), c.req.param('field'), c.req.valid('json'), c.req.header('if-match'), ctxOf(c)),
+          await catalog.labelField(c.get('principal'), c.req.valid('param').id, c.req.valid('param').field, c.req.valid('json'), c.req.header('if-match'), ctxOf(c)),
         ),
     )
     .post(
@@ -216,8 +222,9 @@ export function catalogRoutes(deps: { services: { catalog: CatalogService } }) {
           409: problem('NO_PENDING_PROPOSAL'),
         },
       }),
+      valid('param', DatasetParamSchema),
       async (c) =>
-        withEtag(c, await catalog.approve(c.get('principal'), c.req.param('id'), await optionalDecision(c), c.req.header('if-match'), ctxOf(c))),
+        withEtag(c, await catalog.approve(c.get('principal'), c.req.valid('param').id, await optionalDecision(c), c.req.header('if-match'), ctxOf(c))),
     )
     .post(
       '/v1/datasets/:id/label/reject',
@@ -233,8 +240,9 @@ export function catalogRoutes(deps: { services: { catalog: CatalogService } }) {
           409: problem('NO_PENDING_PROPOSAL'),
         },
       }),
+      valid('param', DatasetParamSchema),
       async (c) =>
-        withEtag(c, await catalog.reject(c.get('principal'), c.req.param('id'), await optionalDecision(c), c.req.header('if-match'), ctxOf(c))),
+        withEtag(c, await catalog.reject(c.get('principal'), c.req.valid('param').id, await optionalDecision(c), c.req.header('if-match'), ctxOf(c))),
     )
     .get(
       '/v1/datasets/:id/labels',
@@ -248,7 +256,8 @@ export function catalogRoutes(deps: { services: { catalog: CatalogService } }) {
           404: problem('NOT_FOUND'),
         },
       }),
-      async (c) => c.json({ items: await catalog.history(c.get('principal'), c.req.param('id')) }),
+      valid('param', DatasetParamSchema),
+      async (c) => c.json({ items: await catalog.history(c.get('principal'), c.req.valid('param').id) }),
     )
     .get(
       '/v1/registers/public',

@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { NameText, storable } from '../shared/text.ts';
 import { UNIT_CODE } from './unit-code.ts';
 
 /**
@@ -25,8 +26,9 @@ export const FIELD_NAME = /^[a-z][a-z0-9_]{0,62}$/;
 /** UU 14/2008 art. 17 letters, e.g. `17h`. Any other non-empty string cites another statute. */
 export const KIP_GROUND = /^17[a-j]$/;
 
-const text = (max: number) => v.pipe(v.string(), v.trim(), v.maxLength(max));
-const requiredText = (max: number) => v.pipe(v.string(), v.trim(), v.minLength(1, 'must not be empty'), v.maxLength(max));
+// Free text (src/shared/text.ts): anything PostgreSQL stores unchanged, newlines included.
+const text = (max: number) => v.pipe(v.string(), storable(), v.trim(), v.maxLength(max));
+const requiredText = (max: number) => v.pipe(v.string(), storable(), v.trim(), v.minLength(1, 'must not be empty'), v.maxLength(max));
 const optionalText = (max: number) => v.optional(v.nullable(text(max)));
 const isoDate = v.pipe(v.string(), v.isoDate('must be an ISO date (YYYY-MM-DD)'));
 
@@ -124,18 +126,22 @@ export const ListDatasetsQuerySchema = v.strictObject({
   unlabelled: v.optional(booleanQuery),
   reviewOverdue: v.optional(booleanQuery),
   sourceSystem: v.optional(requiredText(100)),
-  cursor: v.optional(v.pipe(v.string(), v.maxLength(200))),
+  cursor: v.optional(v.pipe(v.string(), storable(), v.maxLength(200))),
   limit: v.optional(v.pipe(v.string(), v.regex(/^\d{1,3}$/, 'must be an integer 1–200'), v.toNumber(), v.minValue(1), v.maxValue(200))),
 });
 export type ListDatasetsQuery = v.InferOutput<typeof ListDatasetsQuerySchema>;
 
 export const RegisterQuerySchema = v.strictObject({
-  cursor: v.optional(v.pipe(v.string(), v.maxLength(200))),
+  cursor: v.optional(v.pipe(v.string(), storable(), v.maxLength(200))),
   limit: v.optional(v.pipe(v.string(), v.regex(/^\d{1,4}$/, 'must be an integer 1–1000'), v.toNumber(), v.minValue(1), v.maxValue(1000))),
 });
 
-export const DatasetParamSchema = v.object({ id: v.string() });
-export const FieldParamSchema = v.object({ id: v.string(), field: v.string() });
+/**
+ * Ids in paths: names (no NUL, lone surrogate, whitespace or control character), so a well-formed
+ * id that names nothing is a 404 and text the database cannot compare is a 400.
+ */
+export const DatasetParamSchema = v.object({ id: NameText() });
+export const FieldParamSchema = v.object({ id: NameText(), field: NameText() });
 
 export const CreateUnitSchema = v.strictObject({
   code: UnitCodeSchema,

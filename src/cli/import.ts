@@ -5,12 +5,14 @@ import { extname } from 'node:path';
 import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { boot } from '../boot.ts';
+import { UNIT_CODE } from '../catalog/unit-code.ts';
 import { configFromProcess } from '../config/from-process.ts';
 import { openDatabase } from '../db/open.ts';
 import { ApiError } from '../http/problem.ts';
 import type { Principal } from '../identity/principal.ts';
 import { OperatorError, runningServer, type OperatorClient } from '../operator/operator.client.ts';
 import type { UploadFormat } from '../records/ingest.parse.ts';
+import { isName, NAME_MAX, nameMessage } from '../shared/text.ts';
 
 /**
  * `npm run import -- --dataset ID FILE.csv`: streams a local file through the same ingest
@@ -36,6 +38,15 @@ const { values, positionals } = parseArgs({
 const file = positionals[0];
 if (!values.dataset || !file || positionals.length > 1) {
   process.stderr.write(USAGE + '\n');
+  process.exit(2);
+}
+// The import's audit entry names the operator: a name the log can hold (src/shared/text.ts), checked before any row is read.
+if (values.sub !== undefined && (values.sub === '' || !isName(values.sub))) {
+  process.stderr.write(`jaga import: --sub ${nameMessage(NAME_MAX)}\n`);
+  process.exit(2);
+}
+if (values.unit !== undefined && !UNIT_CODE.test(values.unit)) {
+  process.stderr.write('jaga import: --unit must be a unit code such as RI, 32 or 32.01\n');
   process.exit(2);
 }
 const byExtension: Record<string, UploadFormat> = { '.csv': 'csv', '.ndjson': 'ndjson', '.jsonl': 'ndjson', '.json': 'json' };

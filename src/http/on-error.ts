@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
+import { AuditEntryRefused } from '../audit/audit.entry.ts';
 import { fromPostgresError, isConnectionError } from '../db/pg-errors.ts';
 import type { Logger } from '../system/logger.ts';
 import type { AppEnv } from './context.ts';
@@ -36,6 +37,11 @@ export function toApiError(error: unknown): { apiError: ApiError; unexpected: bo
   if (pg) return { apiError: pg, unexpected: pg.code === 'DATABASE_UNAVAILABLE' };
   if (isConnectionError(error)) {
     return { apiError: new ApiError('DATABASE_UNAVAILABLE', 'The database is not available.'), unexpected: true };
+  }
+  // Text the audit log cannot hold: the caller's input, which the door should have refused
+  // (so it is logged as unexpected), and never a decision answered without its entry.
+  if (error instanceof AuditEntryRefused) {
+    return { apiError: new ApiError('VALIDATION_FAILED', `The request holds text the audit log cannot record: ${error.message}.`), unexpected: true };
   }
   if (error instanceof HTTPException) {
     const code = STATUS_CODES[error.status];

@@ -1,13 +1,42 @@
 import * as v from 'valibot';
+import { isName as isNameText, NameText, NAME_MAX, nameMessage, storableJson } from '../shared/text.ts';
 import { ACTIONS, MASK_KINDS, SUBJECT_TYPES } from './engine.types.ts';
 
-/** Schemas of the decision API (/v1/check, /v1/check/batch, /v1/plan) and the AuthZEN endpoints. */
 /**
- * A name or id (principal, role, unit, purpose, field, resource, action): what the audit log can
- * record as given, so a decision about it is always logged. Anything else is refused here (400).
+ * Schemas of the decision API (/v1/check, /v1/check/batch, /v1/plan) and the AuthZEN endpoints.
+ * Every decision is logged: whatever reaches the audit entry (subjects, roles, units, purposes,
+ * resource ids, field names) is a name in the sense of src/shared/text.ts, and every other string
+ * (attributes, properties, context) is storable, so nothing here can make the log refuse an entry
+ * or store something other than what its hash covers.
  */
-export const Name = v.pipe(v.string(), v.regex(/^[^\s\p{Cc}]{1,200}$/u, 'expected a name: 1-200 characters, no spaces or control characters'));
-export const isName = (x: unknown): x is string => v.is(Name, x);
+export const Name = NameText(NAME_MAX);
+/** True for a string the audit log records as given (a name in the sense of src/shared/text.ts). */
+export const isName = (x: unknown): x is string => typeof x === 'string' && isNameText(x, NAME_MAX);
+
+/** Attributes (or AuthZEN properties): any JSON, every string storable; those the log records are names. */
+const recorded = (keys: readonly string[]) =>
+  v.pipe(
+    v.record(v.string(), v.unknown()),
+    storableJson<Record<string, unknown>>(),
+    v.rawCheck(({ dataset, addIssue }) => {
+      if (!dataset.typed) return;
+      for (const key of keys) {
+        const value = dataset.value[key];
+        const values = Array.isArray(value) ? value : [value];
+        if (values.some((x) => typeof x === 'string' && !isName(x))) {
+          addIssue({ message: `${key} ${nameMessage(NAME_MAX)}`, path: [{ type: 'object', origin: 'value', input: dataset.value, key, value }] });
+        }
+      }
+    }),
+  );
+/** Resource attributes: `id`, `classification` and `labelVersion` go into the audit entry. */
+const ResourceAttributes = v.pipe(
+  recorded(['id', 'classification']),
+  v.check(
+    (a) => a.labelVersion === undefined || typeof a.labelVersion !== 'number' || (Number.isSafeInteger(a.labelVersion) && a.labelVersion >= 0 && a.labelVersion <= 2 ** 31 - 1),
+    'labelVersion must be an integer from 0 to 2147483647',
+  ),
+);
 
 export const PrincipalInput = v.strictObject({
   sub: v.nullable(Name),
@@ -21,7 +50,7 @@ export const ResourceInput = v.pipe(
   v.strictObject({
     type: v.picklist(SUBJECT_TYPES),
     id: v.optional(Name),
-    attributes: v.optional(v.record(v.string(), v.unknown())),
+    attributes: v.optional(ResourceAttributes),
   }),
   v.check((r) => r.id !== undefined || r.attributes !== undefined, 'give the resource an id or its attributes'),
 );
@@ -89,21 +118,24 @@ export const ReloadOutput = v.object({
 });
 
 // OpenID AuthZEN Authorization API 1.0: subject, action, resource, context.
-const Entity = v.object({ type: Name, id: Name, properties: v.optional(v.record(v.string(), v.unknown())) });
-const AzAction = v.object({ name: Name, properties: v.optional(v.record(v.string(), v.unknown())) });
-const AzContext = v.record(v.string(), v.unknown());
+// Subject properties give the principal (roles, unit, purposes), resource properties the
+// attributes (id, classification), context the purpose and fields: all recorded in the log.
+const Subject = v.object({ type: Name, id: Name, properties: v.optional(recorded(['roles', 'unit', 'purposes'])) });
+const Resource = v.object({ type: Name, id: Name, properties: v.optional(ResourceAttributes) });
+const AzAction = v.object({ name: Name, properties: v.optional(recorded([])) });
+const AzContext = recorded(['purpose', 'fields']);
 
-export const EvaluationInput = v.object({ subject: Entity, action: AzAction, resource: Entity, context: v.optional(AzContext) });
+export const EvaluationInput = v.object({ subject: Subject, action: AzAction, resource: Resource, context: v.optional(AzContext) });
 export type EvaluationInput = v.InferOutput<typeof EvaluationInput>;
 
 export const EvaluationsInput = v.object({
-  subject: v.optional(Entity),
+  subject: v.optional(Subject),
   action: v.optional(AzAction),
-  resource: v.optional(Entity),
+  resource: v.optional(Resource),
   context: v.optional(AzContext),
   evaluations: v.optional(
     v.array(
-      v.object({ subject: v.optional(Entity), action: v.optional(AzAction), resource: v.optional(Entity), context: v.optional(AzContext) }),
+      v.object({ subject: v.optional(Subject), action: v.optional(AzAction), resource: v.optional(Resource), context: v.optional(AzContext) }),
     ),
   ),
   options: v.optional(

@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { storable } from '../shared/text.ts';
 import { ACTIONS, MASK_KINDS, SUBJECT_TYPES } from './engine.types.ts';
 
 /**
@@ -30,7 +31,8 @@ export const RuleSchema = v.strictObject(
     conditions: v.optional(v.record(v.string(), v.unknown(), 'conditions must be a mapping')),
     fields: v.optional(v.pipe(v.array(v.string('a field name is a string')), v.minLength(1, 'fields must not be empty'))),
     inverted: v.optional(v.boolean('inverted must be true or false')),
-    reason: v.pipe(v.string('every rule needs a reason'), v.minLength(1, 'every rule needs a reason')),
+    // Every decision's audit entry carries its rule's reason.
+    reason: v.pipe(v.string('every rule needs a reason'), v.minLength(1, 'every rule needs a reason'), storable('a reason must not contain a NUL character or a lone UTF-16 surrogate')),
     mask: v.optional(v.picklist(MASK_KINDS, `unknown mask (expected one of ${MASK_KINDS.join(', ')})`)),
     /** The rule counts only for a declared purpose the principal holds and this list allows (`any`: any held purpose). */
     purposes: v.optional(

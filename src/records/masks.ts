@@ -1,10 +1,12 @@
 import type { MaskKind } from '../policy/engine.types.ts';
+import { charAt, truncate, truncateStart } from '../shared/text.ts';
 import type { FieldType, Value } from './record-values.ts';
 
 /**
  * The masks a policy rule may choose for a field (engine.types.ts MaskKind). Each takes a
  * stored value and returns what may leave; null stays null. A mask never returns the value
  * whole, and pseudonyms are keyed so they cannot be reversed or recomputed without the key.
+ * What a mask keeps of a value is cut at character boundaries: never half a surrogate pair.
  */
 export interface MaskContext {
   /** personal-data category of the field (api-contract.md), shapes the partial mask. */
@@ -25,13 +27,14 @@ const stars = (n: number) => (n <= 0 ? '' : (STARS[n] ?? '*'.repeat(n)));
 function partialDigits(s: string, head: number, tail: number): string {
   const digits = s.replace(/[\s.-]/g, '');
   if (digits.length <= head + tail) return stars(digits.length);
-  return digits.slice(0, head) + stars(digits.length - head - tail) + digits.slice(-tail);
+  return truncate(digits, head) + stars(digits.length - head - tail) + truncateStart(digits, tail);
 }
 
 function partialEmail(s: string): string {
   const at = s.lastIndexOf('@');
   if (at < 1) return stars(s.length);
-  return s[0] + stars(Math.max(at - 1, 3)) + s.slice(at);
+  const first = charAt(s, 0);
+  return first + stars(Math.max(at - first.length, 3)) + s.slice(at);
 }
 
 /** What `\s` matches in a JavaScript regular expression. */
@@ -52,7 +55,8 @@ function partialName(s: string): string {
     }
     let j = i + 1;
     while (j < s.length && !isSpace(s.charCodeAt(j))) j++;
-    out += (out ? ' ' : '') + s[i] + stars(j - i - 1);
+    const first = charAt(s, i);
+    out += (out ? ' ' : '') + first + stars(j - i - first.length);
     i = j;
   }
   return out;
@@ -60,7 +64,7 @@ function partialName(s: string): string {
 
 function partialText(s: string): string {
   if (s.length <= 2) return stars(s.length);
-  return s.slice(0, 2) + stars(Math.min(s.length - 2, 12));
+  return truncate(s, 2) + stars(Math.min(s.length - 2, 12));
 }
 
 export function partial(value: string, personalData: string): string {
@@ -93,7 +97,7 @@ export function generalise(value: Value, type: FieldType, personalData: string):
   switch (personalData) {
     case 'nik':
     case 'kk':
-      return s.replace(/[\s.-]/g, '').slice(0, 4); // the regency/city the number was issued in
+      return truncate(s.replace(/[\s.-]/g, ''), 4); // the regency/city the number was issued in
     case 'email':
       return s.includes('@') ? s.slice(s.lastIndexOf('@') + 1) : '[redacted]';
     case 'address': {

@@ -1,3 +1,4 @@
+import { AuditEntryRefused } from '../audit/audit.entry.ts';
 import type { AuditEntryInput, AuditLog } from '../audit/audit.port.ts';
 import type { CatalogService, FieldForRead } from '../catalog/catalog.service.ts';
 import type { Sql } from '../db/database.ts';
@@ -6,6 +7,7 @@ import { ANONYMOUS, type Principal } from '../identity/principal.ts';
 import type { DatasetAttributes, FieldDecision, MaskKind, PolicyEngine } from '../policy/engine.types.ts';
 import { planToSql, type Fragment } from '../policy/plan-sql.ts';
 import type { PolicyService } from '../policy/policy.service.ts';
+import { isHeaderSafe } from '../shared/text.ts';
 import type { Logger } from '../system/logger.ts';
 import { csvCell, csvLine } from '../http/csv.ts';
 import { CONTENT_TYPES, type ReadFormat } from './formats.ts';
@@ -244,6 +246,7 @@ export function createReadService(deps: ReadDeps): ReadService {
       decisionId = await deps.audit().append(entry).then(
         (r) => r.id,
         (error: unknown) => {
+          if (error instanceof AuditEntryRefused) throw error; // the request's text, not the log's state
           deps.logger.warn('audit append failed for a public read', { error });
           return crypto.randomUUID();
         },
@@ -252,6 +255,7 @@ export function createReadService(deps: ReadDeps): ReadService {
       try {
         decisionId = (await deps.audit().appendDurable(entry)).id;
       } catch (error) {
+        if (error instanceof AuditEntryRefused) throw error; // the request's text, not the log's state
         deps.logger.error('audit log unavailable: refusing a restricted read', { error });
         throw new ApiError('AUDIT_UNAVAILABLE', 'The audit log cannot record this read, so nothing is disclosed.', { cause: error });
       }
@@ -269,13 +273,15 @@ export function createReadService(deps: ReadDeps): ReadService {
       headers['x-jaga-omitted-reason'] =
         purpose === null
           ? `no purpose declared: personal data omitted (${purposeOmitted.join(',')}); send X-Purpose with a purpose you hold`
-          : `purpose "${purpose}" does not allow: ${purposeOmitted.join(',')}`;
+          : `${isHeaderSafe(purpose) ? `purpose "${purpose}"` : 'the declared purpose'} does not allow: ${purposeOmitted.join(',')}`;
     } else if (open && omitted.length) {
       headers['x-jaga-omitted-reason'] = 'open data: only public fields are exported';
     } else if (omitted.length) {
       headers['x-jaga-omitted-reason'] = `not granted to this principal by the policies: ${omitted.join(',')}`;
     }
-    if (purpose) headers['x-purpose'] = purpose;
+    // Headers carry printable ASCII only (clients decode other bytes differently): a purpose
+    // with other characters is not echoed rather than echoed garbled.
+    if (purpose && isHeaderSafe(purpose)) headers['x-purpose'] = purpose;
     const nextCursor = more ? encodeSeq(rowSeq(first.at(-1)!)) : null;
 
     if (req.format === 'json') {

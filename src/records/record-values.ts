@@ -1,4 +1,5 @@
 import type { FieldForRead } from '../catalog/catalog.service.ts';
+import { isStorable, STORABLE_MESSAGE } from '../shared/text.ts';
 
 /** A field's declared type (catalog api-contract: string, integer, number, boolean, date, datetime). */
 export type FieldType = FieldForRead['type'];
@@ -18,13 +19,16 @@ function validDate(s: string): boolean {
  * Checks one value against its field's type and normalises it for storage: dates stay
  * `YYYY-MM-DD`, datetimes become UTC ISO strings (so text order is time order, which range
  * filters rely on). `fromText` accepts CSV's textual forms (numbers, `true`/`false`); JSON
- * values must already have the right JSON type. Returns an error message when it does not fit.
+ * values must already have the right JSON type; text must be storable (src/shared/text.ts).
+ * Returns an error message when it does not fit.
  */
 export function normaliseValue(type: FieldType, raw: unknown, fromText: boolean): { value: Value } | { error: string } {
   if (raw === null || raw === undefined || (fromText && raw === '')) return { value: null };
   switch (type) {
     case 'string':
-      return typeof raw === 'string' ? { value: raw } : { error: 'expected a string' };
+      if (typeof raw !== 'string') return { error: 'expected a string' };
+      // Stored in jsonb, which holds no NUL, and as UTF-8, which holds no lone surrogate.
+      return isStorable(raw) ? { value: raw } : { error: `the text ${STORABLE_MESSAGE}` };
     case 'integer': {
       const n = fromText && typeof raw === 'string' && /^-?\d{1,16}$/.test(raw.trim()) ? Number(raw) : raw;
       return typeof n === 'number' && Number.isSafeInteger(n) ? { value: n } : { error: 'expected an integer' };

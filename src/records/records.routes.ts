@@ -4,6 +4,7 @@ import type { AppEnv } from '../http/context.ts';
 import { describe, type ResponseSpec } from '../http/openapi.ts';
 import { ApiError } from '../http/problem.ts';
 import { valid } from '../http/validate.ts';
+import { isHeaderSafe, isName, NAME_MAX, nameMessage } from '../shared/text.ts';
 import { negotiate } from './formats.ts';
 import { uploadFormat } from './ingest.parse.ts';
 import type { IngestService } from './ingest.service.ts';
@@ -16,6 +17,22 @@ const problem = (description: string): ResponseSpec => ({ description });
 const READ_TYPES = ['application/json', 'application/x-ndjson', 'text/csv'];
 const RESERVED = new Set(['cursor', 'limit', 'purpose']);
 const FILTER_KEY = /^([a-z][a-z0-9_]{0,62})(?:\[(eq|gt|gte|lt|lte)\])?$/;
+
+/**
+ * A declared purpose, a name (src/shared/text.ts). In X-Purpose only printable ASCII: Node reads
+ * header bytes as latin1 while curl sends UTF-8 and fetch sends latin1, so any other byte would be
+ * read differently from what the caller meant. `?purpose=` is percent-encoded UTF-8 and takes any name.
+ */
+function purposeOf(value: string | undefined, path: 'header.x-purpose' | 'query.purpose'): string | undefined {
+  if (!value) return value;
+  if (path === 'header.x-purpose' && !isHeaderSafe(value)) {
+    throw new ApiError('VALIDATION_FAILED', 'X-Purpose must be printable ASCII; send a purpose with other characters as ?purpose= (percent-encoded UTF-8).', {
+      errors: [{ path, message: 'must be printable ASCII' }],
+    });
+  }
+  if (!isName(value, NAME_MAX)) throw new ApiError('VALIDATION_FAILED', 'The purpose is not valid.', { errors: [{ path, message: nameMessage(NAME_MAX) }] });
+  return value;
+}
 
 /**
  * The query string of a records read: `cursor`, `limit`, `purpose`, and filters
@@ -44,8 +61,8 @@ export function readRequestOf(c: Context<AppEnv>, datasetId: string): ReadReques
     if (!m) throw new ApiError('VALIDATION_FAILED', `Unknown query parameter ${key}.`, { errors: [{ path: `query.${key}`, message: 'expected <field> or <field>[gt|gte|lt|lte]' }] });
     for (const value of values) filters.push({ field: m[1]!, op: (m[2] ?? 'eq') as FilterOp, value });
   }
-  const headerPurpose = c.req.header('x-purpose')?.trim();
-  const queryPurpose = one('purpose')?.trim();
+  const headerPurpose = purposeOf(c.req.header('x-purpose')?.trim(), 'header.x-purpose');
+  const queryPurpose = purposeOf(one('purpose')?.trim(), 'query.purpose');
   if (headerPurpose && queryPurpose && headerPurpose !== queryPurpose) {
     throw new ApiError('VALIDATION_FAILED', 'X-Purpose and ?purpose= disagree.', { errors: [{ path: 'query.purpose', message: 'differs from X-Purpose' }] });
   }
@@ -82,12 +99,13 @@ const readDoc = (summary: string, security: 'optional' | 'none') =>
     description:
       'Accept: application/json ({ items, nextCursor }), application/x-ndjson or text/csv (streamed; without `limit` the whole export from `cursor`, ' +
       'with `limit` one page and the next cursor in X-Next-Cursor). Filters: `<field>=<value>`, `<field>[gt|gte|lt|lte]=<value>` on fields seen whole. ' +
-      'Headers: X-Decision-Id, X-Jaga-Fields-Masked, X-Jaga-Fields-Omitted, X-Jaga-Omitted-Reason.',
+      'Purpose: `X-Purpose` (printable ASCII) or `?purpose=` (any purpose name, percent-encoded UTF-8). ' +
+      'Headers: X-Decision-Id, X-Jaga-Fields-Masked, X-Jaga-Fields-Omitted, X-Jaga-Omitted-Reason, X-Purpose (echoed when printable ASCII).',
     tags: TAGS,
     security,
     responses: {
       200: { description: 'Records as the policies allow', schema: RecordPageSchema, contentTypes: READ_TYPES },
-      400: problem('VALIDATION_FAILED: bad cursor, limit or filter'),
+      400: problem('VALIDATION_FAILED: bad cursor, limit, filter or purpose (text with a NUL or a lone surrogate, a non-ASCII X-Purpose)'),
       403: problem('FILTER_NOT_ALLOWED, PURPOSE_NOT_HELD'),
       404: problem('NOT_FOUND (also when not visible)'),
       406: problem('NOT_ACCEPTABLE'),

@@ -1,5 +1,6 @@
 import * as v from 'valibot';
 import { DatasetIdSchema } from '../catalog/catalog.schema.ts';
+import { storable } from '../shared/text.ts';
 
 export const DatasetParamSchema = v.object({ id: DatasetIdSchema });
 
@@ -7,7 +8,7 @@ export const IngestResultSchema = v.object({ inserted: v.number() });
 
 /** `?cursor=&limit=` of the open-data catalogue. */
 export const PublicListQuerySchema = v.object({
-  cursor: v.optional(v.string()),
+  cursor: v.optional(v.pipe(v.string(), storable(), v.maxLength(200))),
   limit: v.optional(v.pipe(v.string(), v.regex(/^\d{1,4}$/, 'expected 1-1000'), v.toNumber(), v.minValue(1), v.maxValue(1000))),
 });
 

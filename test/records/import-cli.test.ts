@@ -50,6 +50,11 @@ describe.each(databaseKinds())('npm run import on %s', (kind) => {
     expect(refused.output()).toContain('RECORDS_INVALID');
     expect(refused.output()).toContain('line 11: received_on: expected a date YYYY-MM-DD');
 
+    // The import's audit entry names the operator: a --sub the log cannot hold is refused before any row is read.
+    const badSub = runScript('src/cli/import.ts', { ...env, LOG_LEVEL: 'silent' }, ['--dataset', 'cli-ds', '--sub', 'ops admin', good]);
+    expect(await badSub.exited).toBe(2);
+    expect(badSub.output()).toContain('--sub must be a name');
+
     const check = kind === 'pglite' ? await openEmbedded(join(dir, 'data')) : db;
     const [row] = await check.sql`select count(*)::int as n from records where dataset_id = 'cli-ds'`;
     expect(row!.n).toBe(2500);

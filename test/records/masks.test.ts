@@ -26,6 +26,21 @@ describe('masks', () => {
     expect(applyMask('partial', null, { personalData: 'nik', type: 'string', pseudonymKey: () => '' })).toBeNull();
   });
 
+  it('never cuts a character in half: what a mask keeps of any text is well-formed (issue 14)', () => {
+    const kinds = ['none', 'name', 'nik', 'kk', 'npwp', 'phone', 'email', 'address', 'birthdate', 'health'];
+    const wellFormed = (x: unknown) => typeof x !== 'string' || Buffer.from(x, 'utf8').toString('utf8') === x;
+    expect(partial('😀ndi Saputra', 'name')).toBe('😀*** S******');
+    expect(partial('😀x@example.id', 'email')).toBe('😀***@example.id');
+    expect(partial('a😀bc', 'other_general')).toBe('a***');
+    expect(partial('3201😀😀😀😀😀', 'nik')).toBe('3201********😀');
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 30 }), fc.constantFrom(...kinds), fc.constantFrom('partial', 'generalise') as fc.Arbitrary<'partial' | 'generalise'>, (s, personalData, kind) => {
+        expect(wellFormed(applyMask(kind, s, { personalData, type: 'string', pseudonymKey: () => '' }))).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('computes keyed pseudonyms as HMAC-SHA-256 with a per-dataset key, stable and dataset-specific', async () => {
     const a = await pseudonymKeyFor(noSql, MASTER, 'dataset-a');
     const a2 = await pseudonymKeyFor(noSql, MASTER, 'dataset-a');
