@@ -35,7 +35,7 @@ export function runScript(script: string, env: Record<string, string>, args: str
 }
 
 /** Polls `url` until it answers 200 or the child exits. */
-export async function waitForHttp(url: string, started: Started, timeoutMs = 30_000): Promise<void> {
+export async function waitForHttp(url: string, started: Started, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let exited = false;
   void started.exited.then(() => (exited = true));
