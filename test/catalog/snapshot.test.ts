@@ -75,6 +75,12 @@ describe.each(databaseKinds())('catalog snapshot on one instance (%s)', (kind: D
     expect(await labelVersionLogged(t, field.body.decisionId)).toBe(version);
   });
 
+  it('states the staleness bound in /v1/check’s description', async () => {
+    const doc = (await t.request('GET', '/openapi.json')).body;
+    expect(doc.paths['/v1/check'].post.description).toContain('CATALOG_SNAPSHOT_MAX_STALE_MS after it commits');
+    expect(doc.paths['/v1/check'].post.description).toContain('this instance: 600000 ms');
+  });
+
   it('catches a change whose notification never came, within the bound (the periodic version read)', async () => {
     const u = await startApp(kind, {}); // default bound
     try {
