@@ -6,7 +6,7 @@ import { SignJWT } from 'jose';
 import postgres from 'postgres';
 import { bundle } from '../../scripts/build.ts';
 import { freePort, median } from '../lib/bench-kit.ts';
-import { cpuUs, postgresPids } from '../lib/proc-cpu.ts';
+import { clusterCpuUs, cpuUs } from '../lib/proc-cpu.ts';
 import { buildMix, seedCatalog } from './mix.ts';
 
 /**
@@ -16,7 +16,8 @@ import { buildMix, seedCatalog } from './mix.ts';
  * Env: BENCH_DB (postgres | pglite, default postgres), BENCH_SECONDS (measured seconds per phase, default 8), BENCH_RATE (open-loop req/s, default 2000),
  * BENCH_CONNECTIONS (saturation connections, default 16), BENCH_CPU_ROUNDS (open-loop rounds alternating
  * logging on and off for the CPU comparison, default 3), BENCH_ONLY=by-id (only the checks by dataset
- * id: the catalog snapshot against reading the catalog per check; no Hono ceiling, no Cerbos).
+ * id: the catalog snapshot against reading the catalog per check; no Hono ceiling, no Cerbos),
+ * BENCH_ONLY=jaga (every Jaga phase; no Hono ceiling, no Cerbos).
  *
  * Request shapes: by attributes (the caller describes the dataset and its fields) and by id (the
  * dataset named, Jaga supplying its labels from the catalog: how services ask), single and as
@@ -31,6 +32,8 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const RATE = Number(process.env.BENCH_RATE ?? 2000);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const ONLY_BY_ID = process.env.BENCH_ONLY === 'by-id';
+/** BENCH_ONLY=jaga: every Jaga phase, without the Hono ceiling and Cerbos. */
+const NO_PEERS = ONLY_BY_ID || process.env.BENCH_ONLY === 'jaga';
 const BATCH = 100;
 // As package.json's `start`.
 const START_FLAGS = ['--max-old-space-size=1024', '--max-semi-space-size=8'];
@@ -90,7 +93,7 @@ async function stop(child: ChildProcess) {
   await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
 }
 
-if (!ONLY_BY_ID) ensurePeers();
+if (!NO_PEERS) ensurePeers();
 const loadBefore = loadavg()[0]!;
 const tmp = mkdtempSync(join(tmpdir(), 'jaga-bench-'));
 const key = new TextEncoder().encode(SECRET);
@@ -101,12 +104,14 @@ const rows: { name: string; mode: string; r: Result; perCall?: number; cpu?: { s
 const saturate = (name: string, port: number, reqs: unknown[], perCall?: number) =>
   rows.push({ name, mode: `saturation (${CONNECTIONS} conn)`, r: load(port, reqs, { connections: CONNECTIONS }), ...(perCall ? { perCall } : {}) });
 // The open loop sends RATE req/s through warm-up and measurement: CPU per request answered in that time.
+// The database's CPU is its own cluster's only (the machine may run other PostgreSQL servers); 0 for PGlite, inside the server.
+let postmaster: number | undefined;
+const dbCpuUs = () => (postmaster ? clusterCpuUs(postmaster) : 0);
 const openLoop = (name: string, port: number, reqs: unknown[], pid?: number) => {
-  const pg = postgresPids();
-  const before = pid ? { server: cpuUs([pid]), db: cpuUs(pg) } : undefined;
+  const before = pid ? { server: cpuUs([pid]), db: dbCpuUs() } : undefined;
   const r = load(port, reqs, { rate: RATE, connections: 64 });
   const n = Math.max(1, r.answered);
-  const cpu = pid && before ? { server: (cpuUs([pid]) - before.server) / n, db: (cpuUs(pg) - before.db) / n } : undefined;
+  const cpu = pid && before ? { server: (cpuUs([pid]) - before.server) / n, db: (dbCpuUs() - before.db) / n } : undefined;
   rows.push({ name, mode: `open loop ${RATE}/s`, r, ...(cpu ? { cpu } : {}) });
 };
 const run = (name: string, port: number, reqs: unknown[], pid?: number) => {
@@ -120,7 +125,7 @@ const CPU_ROUNDS = Math.max(1, Number(process.env.BENCH_CPU_ROUNDS ?? 3));
 let databaseUrl: string | undefined;
 try {
   // 1. The ceiling: raw Hono.
-  if (!ONLY_BY_ID) {
+  if (!NO_PEERS) {
     const helloPort = await freePort();
     const hello = await start('hono', node, [join(import.meta.dirname, 'hello-server.ts')], { PORT: String(helloPort) }, `http://127.0.0.1:${helloPort}/`);
     const helloReqs = mix.map((m) => ({ method: 'POST', path: '/v1/check', body: JSON.stringify(m.jaga) }));
@@ -137,6 +142,7 @@ try {
   if ((process.env.BENCH_DB ?? 'postgres') === 'postgres') {
     databaseUrl = execFileSync('bash', [join(ROOT, 'scripts/pg-throwaway.sh'), 'start', pgDir], { encoding: 'utf8' }).trim();
     const pid = readFileSync(join(pgDir, 'data/postmaster.pid'), 'utf8').split('\n')[0]!;
+    postmaster = Number(pid);
     if (existsSync('/usr/bin/taskset')) execFileSync('taskset', ['-a', '-cp', '0', pid], { stdio: 'ignore' });
   }
   const JAGA = 'dist/bench/jaga.mjs';
@@ -221,7 +227,7 @@ try {
     config,
     `server:\n  httpListenAddr: "127.0.0.1:${cerbosPort}"\n  grpcListenAddr: "127.0.0.1:${grpcPort}"\nstorage:\n  driver: disk\n  disk:\n    directory: ${join(import.meta.dirname, 'cerbos/policies')}\n    watchForChanges: false\naudit:\n  enabled: false\ntelemetry:\n  disabled: true\n`,
   );
-  if (!ONLY_BY_ID) {
+  if (!NO_PEERS) {
   const cerbos = await start('cerbos', CERBOS, ['server', `--config=${config}`, '--log-level=error'], { GOMAXPROCS: '1' }, `http://127.0.0.1:${cerbosPort}/_cerbos/health`);
   const cerbosReqs = mix.map((m) => ({ method: 'POST', path: '/api/check/resources', body: JSON.stringify(m.cerbos) }));
   run('cerbos', cerbosPort, cerbosReqs);
