@@ -33,21 +33,18 @@ export async function wireCatalogSnapshot(core: CoreDeps, options: { enabled: bo
   const snapshot = createCatalogSnapshot(sql, { maxStaleMs });
 
   let stopped = false;
-  // A version read that never returns (a frozen database) must not stop the next ones.
-  const refreshTimeoutMs = Math.max(1000, maxStaleMs * 5);
-  let inFlight: Promise<void> | null = null;
+  // One read at a time: while one hangs (a frozen database) the snapshot goes unconfirmed, and
+  // checks by id read the database, which answers 503 within DATABASE_DEADLINE_MS.
+  let inFlight = false;
   const tick = () => {
     if (stopped || inFlight) return;
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, refreshTimeoutMs)));
-    inFlight = Promise.race([snapshot.refresh(), deadline])
+    inFlight = true;
+    snapshot
+      .refresh()
       .catch((err: unknown) => log.debug('catalog snapshot: refresh failed; checks read the database', { error: String(err) }))
-      .finally(() => {
-        clearTimeout(timer);
-        inFlight = null;
-      });
+      .finally(() => (inFlight = false));
   };
-  // Four reads per bound: a read that began within the bound has always returned by its end.
+  // Four reads per bound, so that one begun within the bound has normally returned before it runs out.
   const poll = setInterval(tick, Math.max(10, Math.floor(maxStaleMs / 4)));
   poll.unref();
 
