@@ -3,6 +3,7 @@ import { readMigrationFiles } from './db/migration-files.ts';
 import { migrationStatus, type MigrationFile } from './db/migrate.ts';
 import { createTokenVerifier, type TokenVerifier } from './identity/token-verifier.ts';
 import { createCatalogService, type CatalogService } from './catalog/catalog.service.ts';
+import { wireCatalogSnapshot } from './catalog/catalog.notify.ts';
 import type { ResourceResolver } from './policy/engine.types.ts';
 import { createPolicyService, describeProblems, policyReadiness, type PolicyService, type PolicySourceReader } from './policy/policy.service.ts';
 import type { AuditLog } from './audit/audit.port.ts';
@@ -64,10 +65,12 @@ export async function wire(
   core.readiness.register('policies', policyReadiness(policy));
   core.lifecycle.onReload('policies', () => policy.reload());
   const audit = await wireAudit(core, { perRequest: migrations === null });
-  const catalog = createCatalogService({ sql, audit, policy });
+  // Decisions by id answer from the catalog in memory; the catalog's own writes invalidate it.
+  const freshness = await wireCatalogSnapshot(core, { enabled: migrations !== null });
+  const catalog = createCatalogService({ sql: freshness.watch(sql), audit, policy });
   // Tokens may name only roles the policy set in force defines (read at each verification, so reloads apply).
   const identity = createTokenVerifier(core.config.jwt, { knownRoles: () => policy.current().roles, logger: core.logger });
-  const services = { migrations, audit: audit as AuditLog, identity, catalog, policy, resources: catalog.resolver } as Services;
+  const services = { migrations, audit: audit as AuditLog, identity, catalog, policy, resources: freshness.resolver } as Services;
   // Records read the audit log in force at request time (services.audit).
   const recordsDeps = { sql, catalog, policy, audit: () => services.audit };
   services.ingest = createIngestService(recordsDeps);

@@ -30,6 +30,8 @@ const payloads = spec.requests.map((r) => {
 
 const latencies: number[] = [];
 let done = 0;
+/** Every response, warm-up included: CPU measured over the whole run is divided by this. */
+let answered = 0;
 let errors = 0;
 let non2xx = 0;
 let next = 0;
@@ -74,6 +76,7 @@ class Connection {
     const status = Number(head.slice(9, 12));
     this.buf = this.buf.subarray(total);
     this.busy = false;
+    answered++;
     if (measuring) {
       latencies.push(now() - this.started);
       done++;
@@ -145,6 +148,7 @@ const pct = (p: number) => (latencies.length ? latencies[Math.min(latencies.leng
 console.log(
   JSON.stringify({
     requests: done,
+    answered,
     errors,
     non2xx,
     rps: done / elapsed,

@@ -21,11 +21,19 @@ const FIELDS = [
   { name: 'diagnosis', personalData: 'health', personalDataKind: 'specific' },
 ];
 
+export interface BenchDataset {
+  id: string;
+  ownerUnit: string;
+  classification: string | null;
+  pending: boolean;
+  steward: string;
+}
+
 export function buildMix(n: number) {
   let seed = 42;
   const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
-  const out: { jaga: unknown; cerbos: unknown }[] = [];
+  const out: { jaga: unknown; byId: unknown; dataset: BenchDataset; cerbos: unknown }[] = [];
   for (let i = 0; i < n; i++) {
     const p = ROLES[i % ROLES.length]!;
     const sub = `user-${i % 50}`;
@@ -44,6 +52,14 @@ export function buildMix(n: number) {
         resource: { type: 'Dataset', attributes: withFields ? { ...dataset, fields } : dataset },
         ...(withFields ? { fields: FIELDS.map((f) => f.name), purpose } : {}),
       },
+      // The shape services use: the dataset by id, Jaga supplying its labels (seeded by seedCatalog).
+      byId: {
+        principal: { sub, roles: p.roles, unit: p.unit, purposes: p.purposes },
+        action,
+        resource: { type: 'Dataset', id: dataset.id },
+        ...(withFields ? { fields: FIELDS.map((f) => f.name), purpose } : {}),
+      },
+      dataset: { ...dataset, pending: label === 'pending' },
       cerbos: {
         requestId: `r${i}`,
         principal: { id: sub, roles: p.roles, attr: { ...(p.unit ? { unit: p.unit } : {}), purposes: p.purposes } },
@@ -60,4 +76,34 @@ export function buildMix(n: number) {
     });
   }
   return out;
+}
+
+/** The mix's datasets (three fields each, as FIELDS) in the catalog, for checks by id. */
+export async function seedCatalog(sql: import('postgres').Sql, datasets: BenchDataset[]): Promise<void> {
+  await sql`insert into units (code, name, parent) values ('32.01', 'Kab. Bogor', '32'), ('32.01.05', 'Kec. Cibinong', '32.01'), ('33.02', 'Kab. Banyumas', '33')
+    on conflict do nothing`;
+  const grounds = sql.json(['17a']);
+  const test = sql.json({ harm: 'bench', publicInterest: 'bench' });
+  await sql.begin(async (tx) => {
+    for (const d of datasets) {
+      const approved = d.pending ? null : d.classification;
+      await tx`insert into datasets (id, title, owner_unit, steward, source_system, classification, label_version,
+          label_grounds, label_consequence_test, label_review_by,
+          pending_classification, pending_grounds, pending_consequence_test, pending_review_by, pending_proposed_by, pending_proposed_at)
+        values (${d.id}, ${'bench ' + d.id}, ${d.ownerUnit}, ${d.steward}, 'SIGAPLAPOR', ${approved}, 1,
+          ${approved === 'exempt' ? grounds : null}, ${approved === 'exempt' ? test : null}, ${approved === 'exempt' ? '2099-12-31' : null},
+          ${d.pending ? 'exempt' : null}, ${d.pending ? grounds : null}, ${d.pending ? test : null}, ${d.pending ? '2099-12-31' : null},
+          ${d.pending ? 'bench' : null}, ${d.pending ? new Date() : null})`;
+      await tx`insert into fields ${tx(
+        FIELDS.map((f, i) => ({
+          dataset_id: d.id,
+          name: f.name,
+          position: i + 1,
+          type: 'string',
+          personal_data: f.personalData,
+          classification: f.personalDataKind === 'specific' && d.classification === 'public' ? 'restricted' : null,
+        })),
+      )}`;
+    }
+  });
 }

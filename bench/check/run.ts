@@ -3,9 +3,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignJWT } from 'jose';
+import postgres from 'postgres';
+import { bundle } from '../../scripts/build.ts';
 import { freePort, median } from '../lib/bench-kit.ts';
-import { cpuUs, postgresPids } from '../lib/proc-cpu.ts';
-import { buildMix } from './mix.ts';
+import { clusterCpuUs, cpuUs } from '../lib/proc-cpu.ts';
+import { buildMix, seedCatalog } from './mix.ts';
 
 /**
  * `npm run bench:check`: /v1/check against Cerbos and a raw Hono ceiling, in one run.
@@ -13,7 +15,15 @@ import { buildMix } from './mix.ts';
  * saturation, then a fixed-rate open loop. Prints req/s, p50/p99/p99.9 and the ratios.
  * Env: BENCH_DB (postgres | pglite, default postgres), BENCH_SECONDS (measured seconds per phase, default 8), BENCH_RATE (open-loop req/s, default 2000),
  * BENCH_CONNECTIONS (saturation connections, default 16), BENCH_CPU_ROUNDS (open-loop rounds alternating
- * logging on and off for the CPU comparison, default 3).
+ * logging on and off for the CPU comparison, default 3), BENCH_ONLY=by-id (only the checks by dataset
+ * id: the catalog snapshot against reading the catalog per check; no Hono ceiling, no Cerbos),
+ * BENCH_ONLY=jaga (every Jaga phase; no Hono ceiling, no Cerbos).
+ *
+ * Request shapes: by attributes (the caller describes the dataset and its fields) and by id (the
+ * dataset named, Jaga supplying its labels from the catalog: how services ask), single and as
+ * /v1/check/batch of 100. Jaga runs as `npm start` runs it: the bundled entry, its node flags,
+ * telemetry as configured by default. CPU per request is the server's (and PostgreSQL's) CPU time
+ * over the whole open loop divided by the requests answered in it, warm-up included.
  */
 const ROOT = join(import.meta.dirname, '../..');
 const PEERS = join(ROOT, 'bench/.peers');
@@ -21,6 +31,12 @@ const CERBOS = join(PEERS, 'node_modules/@cerbos/cerbos-linux-x64/cerbos-linux-x
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const RATE = Number(process.env.BENCH_RATE ?? 2000);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
+const ONLY_BY_ID = process.env.BENCH_ONLY === 'by-id';
+/** BENCH_ONLY=jaga: every Jaga phase, without the Hono ceiling and Cerbos. */
+const NO_PEERS = ONLY_BY_ID || process.env.BENCH_ONLY === 'jaga';
+const BATCH = 100;
+// As package.json's `start`.
+const START_FLAGS = ['--max-old-space-size=1024', '--max-semi-space-size=8'];
 const SECRET = 'bench-secret-bench-secret-bench-secret-0123';
 const node = process.execPath;
 const pin = (core: number, cmd: string, args: string[]) => (existsSync('/usr/bin/taskset') ? ['taskset', ['-c', String(core), cmd, ...args]] : [cmd, args]) as [string, string[]];
@@ -54,6 +70,7 @@ async function start(name: string, cmd: string, args: string[], env: Record<stri
 
 interface Result {
   requests: number;
+  answered: number;
   errors: number;
   non2xx: number;
   rps: number;
@@ -76,23 +93,25 @@ async function stop(child: ChildProcess) {
   await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
 }
 
-ensurePeers();
+if (!NO_PEERS) ensurePeers();
 const loadBefore = loadavg()[0]!;
 const tmp = mkdtempSync(join(tmpdir(), 'jaga-bench-'));
 const key = new TextEncoder().encode(SECRET);
 const sign = (claims: Record<string, unknown>) => new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('2h').sign(key);
 const caller = await sign({ sub: 'bench-svc', roles: ['service'], unit: 'RI', kind: 'service' });
 const mix = buildMix(512);
-const rows: { name: string; mode: string; r: Result; cpu?: { server: number; db: number } }[] = [];
-const saturate = (name: string, port: number, reqs: unknown[]) =>
-  rows.push({ name, mode: `saturation (${CONNECTIONS} conn)`, r: load(port, reqs, { connections: CONNECTIONS }) });
-// The open loop sends RATE req/s through warm-up and measurement: CPU per request from that.
+const rows: { name: string; mode: string; r: Result; perCall?: number; cpu?: { server: number; db: number } }[] = [];
+const saturate = (name: string, port: number, reqs: unknown[], perCall?: number) =>
+  rows.push({ name, mode: `saturation (${CONNECTIONS} conn)`, r: load(port, reqs, { connections: CONNECTIONS }), ...(perCall ? { perCall } : {}) });
+// The open loop sends RATE req/s through warm-up and measurement: CPU per request answered in that time.
+// The database's CPU is its own cluster's only (the machine may run other PostgreSQL servers); 0 for PGlite, inside the server.
+let postmaster: number | undefined;
+const dbCpuUs = () => (postmaster ? clusterCpuUs(postmaster) : 0);
 const openLoop = (name: string, port: number, reqs: unknown[], pid?: number) => {
-  const pg = postgresPids();
-  const before = pid ? { server: cpuUs([pid]), db: cpuUs(pg) } : undefined;
+  const before = pid ? { server: cpuUs([pid]), db: dbCpuUs() } : undefined;
   const r = load(port, reqs, { rate: RATE, connections: 64 });
-  const sent = RATE * (SECONDS + 2);
-  const cpu = pid && before ? { server: (cpuUs([pid]) - before.server) / sent, db: (cpuUs(pg) - before.db) / sent } : undefined;
+  const n = Math.max(1, r.answered);
+  const cpu = pid && before ? { server: (cpuUs([pid]) - before.server) / n, db: (dbCpuUs() - before.db) / n } : undefined;
   rows.push({ name, mode: `open loop ${RATE}/s`, r, ...(cpu ? { cpu } : {}) });
 };
 const run = (name: string, port: number, reqs: unknown[], pid?: number) => {
@@ -106,51 +125,95 @@ const CPU_ROUNDS = Math.max(1, Number(process.env.BENCH_CPU_ROUNDS ?? 3));
 let databaseUrl: string | undefined;
 try {
   // 1. The ceiling: raw Hono.
-  const helloPort = await freePort();
-  const hello = await start('hono', node, [join(import.meta.dirname, 'hello-server.ts')], { PORT: String(helloPort) }, `http://127.0.0.1:${helloPort}/`);
-  const helloReqs = mix.map((m) => ({ method: 'POST', path: '/v1/check', body: JSON.stringify(m.jaga) }));
-  rows.push({ name: 'hono hello', mode: `saturation (${CONNECTIONS} conn)`, r: load(helloPort, helloReqs, { connections: CONNECTIONS }) });
-  await stop(hello);
+  if (!NO_PEERS) {
+    const helloPort = await freePort();
+    const hello = await start('hono', node, [join(import.meta.dirname, 'hello-server.ts')], { PORT: String(helloPort) }, `http://127.0.0.1:${helloPort}/`);
+    const helloReqs = mix.map((m) => ({ method: 'POST', path: '/v1/check', body: JSON.stringify(m.jaga) }));
+    rows.push({ name: 'hono hello', mode: `saturation (${CONNECTIONS} conn)`, r: load(helloPort, helloReqs, { connections: CONNECTIONS }) });
+    await stop(hello);
+  }
 
-  // 2. Jaga: /v1/check, a service asking about a mix of principals; every decision to the audit log
-  //    (on PostgreSQL pinned to the server's core, or the embedded PGlite with BENCH_DB=pglite),
-  //    then the same with logging off, to measure what logging costs.
+  // 2. Jaga, bundled and started as `npm start` starts it; every decision to the audit log (on
+  //    PostgreSQL pinned to the server's core, or the embedded PGlite with BENCH_DB=pglite). Beside
+  //    it: logging off (the bench wrapper, BENCH_AUDIT=off) to measure what logging costs, and the
+  //    catalog snapshot off (CATALOG_SNAPSHOT_MAX_STALE_MS=0: the catalog read per check by id).
   // Its own folder directly under the temp dir: the server runs as another user and must reach it.
   const pgDir = mkdtempSync(join(tmpdir(), 'jaga-bench-pg-'));
   if ((process.env.BENCH_DB ?? 'postgres') === 'postgres') {
     databaseUrl = execFileSync('bash', [join(ROOT, 'scripts/pg-throwaway.sh'), 'start', pgDir], { encoding: 'utf8' }).trim();
     const pid = readFileSync(join(pgDir, 'data/postmaster.pid'), 'utf8').split('\n')[0]!;
+    postmaster = Number(pid);
     if (existsSync('/usr/bin/taskset')) execFileSync('taskset', ['-a', '-cp', '0', pid], { stdio: 'ignore' });
   }
-  const jagaReqs = mix.map((m) => ({ method: 'POST', path: '/v1/check', body: JSON.stringify(m.jaga), headers: { authorization: `Bearer ${caller}` } }));
+  const JAGA = 'dist/bench/jaga.mjs';
+  const JAGA_AUDIT_OFF = 'dist/bench/jaga-audit-off.mjs';
+  await bundle('src/entry/node.ts', JAGA);
+  if (!ONLY_BY_ID) await bundle('bench/check/jaga-server.ts', JAGA_AUDIT_OFF);
+  const auth = { authorization: `Bearer ${caller}` };
+  const check = (body: unknown) => ({ method: 'POST', path: '/v1/check', body: JSON.stringify(body), headers: auth });
+  const byAttributes = mix.map((m) => check(m.jaga));
+  const byId = mix.map((m) => check(m.byId));
+  const batches = Array.from({ length: mix.length / 8 }, (_, i) => ({
+    method: 'POST',
+    path: '/v1/check/batch',
+    body: JSON.stringify({ checks: Array.from({ length: BATCH }, (_, k) => mix[(i * 8 + k) % mix.length]!.byId) }),
+    headers: auth,
+  }));
   try {
-    const servers: Record<'on' | 'off', { port: number; pid: number; child: ChildProcess }> = {} as never;
-    for (const audit of ['on', 'off'] as const) {
+    type Kind = 'on' | 'off' | 'nosnap';
+    const kinds: Kind[] = ONLY_BY_ID ? ['on', 'nosnap'] : databaseUrl ? ['on', 'off', 'nosnap'] : ['on', 'off'];
+    const servers = {} as Record<Kind, { port: number; pid: number; child: ChildProcess }>;
+    for (const kind of kinds) {
       const jagaPort = await freePort();
+      const flags = process.env.BENCH_SERVER_FLAGS?.split(' ').filter(Boolean) ?? []; // e.g. --cpu-prof
       const jaga = await start(
         'jaga',
         node,
-        [...(process.env.BENCH_SERVER_FLAGS?.split(' ').filter(Boolean) ?? []), join(import.meta.dirname, 'jaga-server.ts')], // e.g. --cpu-prof
+        [...START_FLAGS, ...flags, join(ROOT, kind === 'off' ? JAGA_AUDIT_OFF : JAGA)],
         {
           PORT: String(jagaPort),
+          HOST: '127.0.0.1',
           JWT_SECRET: SECRET,
-          ...(databaseUrl ? { DATABASE_URL: databaseUrl } : { JAGA_DATA_DIR: join(tmp, `data-${audit}`) }),
+          ...(databaseUrl ? { DATABASE_URL: databaseUrl } : { JAGA_DATA_DIR: join(tmp, `data-${kind}`) }),
           POLICY_DIR: join(ROOT, 'policies'),
           LOG_LEVEL: 'warn',
-          BENCH_AUDIT: audit,
+          ...(kind === 'off' ? { BENCH_AUDIT: 'off' } : {}),
+          ...(kind === 'nosnap' ? { CATALOG_SNAPSHOT_MAX_STALE_MS: '0' } : {}),
           // AUDIT_* settings pass through (e.g. AUDIT_FLUSH_LINGER_MS), to measure their effect.
           ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('AUDIT_'))),
         },
         `http://127.0.0.1:${jagaPort}/healthz`,
       );
-      servers[audit] = { port: jagaPort, pid: jaga.pid!, child: jaga };
+      servers[kind] = { port: jagaPort, pid: jaga.pid!, child: jaga };
     }
-    const label = { on: 'jaga /v1/check', off: 'jaga, audit off' } as const;
-    for (const audit of ['on', 'off'] as const) saturate(label[audit], servers[audit].port, jagaReqs);
+    if (databaseUrl) {
+      const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+      await seedCatalog(sql, mix.map((m) => m.dataset));
+      await sql.end();
+      await new Promise((r) => setTimeout(r, 1000)); // the snapshots reload on the notification
+    }
+    const name = { on: 'jaga', off: 'jaga, audit off', nosnap: 'jaga, no snapshot' } as const;
+    if (!ONLY_BY_ID) {
+      saturate(`${name.on} by attrs`, servers.on.port, byAttributes);
+      saturate(`${name.off} by attrs`, servers.off.port, byAttributes);
+    }
+    if (databaseUrl) {
+      saturate(`${name.on} by id`, servers.on.port, byId);
+      saturate(`${name.nosnap} by id`, servers.nosnap.port, byId);
+      saturate(`${name.on} batch ${BATCH}`, servers.on.port, batches, BATCH);
+      if (ONLY_BY_ID) saturate(`${name.nosnap} batch ${BATCH}`, servers.nosnap.port, batches, BATCH);
+    }
     for (let round = 0; round < CPU_ROUNDS; round++) {
-      for (const audit of ['on', 'off'] as const) openLoop(label[audit], servers[audit].port, jagaReqs, servers[audit].pid);
+      if (!ONLY_BY_ID) {
+        openLoop(`${name.on} by attrs`, servers.on.port, byAttributes, servers.on.pid);
+        openLoop(`${name.off} by attrs`, servers.off.port, byAttributes, servers.off.pid);
+      }
+      if (databaseUrl) {
+        openLoop(`${name.on} by id`, servers.on.port, byId, servers.on.pid);
+        openLoop(`${name.nosnap} by id`, servers.nosnap.port, byId, servers.nosnap.pid);
+      }
     }
-    for (const audit of ['on', 'off'] as const) await stop(servers[audit].child);
+    for (const kind of kinds) await stop(servers[kind].child);
   } finally {
     if (databaseUrl) execFileSync('bash', [join(ROOT, 'scripts/pg-throwaway.sh'), 'stop', pgDir]);
     rmSync(pgDir, { recursive: true, force: true });
@@ -164,10 +227,12 @@ try {
     config,
     `server:\n  httpListenAddr: "127.0.0.1:${cerbosPort}"\n  grpcListenAddr: "127.0.0.1:${grpcPort}"\nstorage:\n  driver: disk\n  disk:\n    directory: ${join(import.meta.dirname, 'cerbos/policies')}\n    watchForChanges: false\naudit:\n  enabled: false\ntelemetry:\n  disabled: true\n`,
   );
+  if (!NO_PEERS) {
   const cerbos = await start('cerbos', CERBOS, ['server', `--config=${config}`, '--log-level=error'], { GOMAXPROCS: '1' }, `http://127.0.0.1:${cerbosPort}/_cerbos/health`);
   const cerbosReqs = mix.map((m) => ({ method: 'POST', path: '/api/check/resources', body: JSON.stringify(m.cerbos) }));
   run('cerbos', cerbosPort, cerbosReqs);
   await stop(cerbos);
+  }
 } finally {
   rmSync(tmp, { recursive: true, force: true });
 }
@@ -175,24 +240,34 @@ try {
 const f = (n: number, d = 2) => (Number.isFinite(n) ? n.toFixed(d) : '-');
 console.log(`\n/v1/check bench — server on core 0, load on core 1, ${SECONDS}s measured per phase, ${mix.length} distinct requests`);
 console.log(`machine load average (1 min) before/after: ${loadBefore.toFixed(2)} / ${loadavg()[0]!.toFixed(2)} — above ~2 on 2 cores, other processes share the pinned cores and the figures are not comparable across runs`);
-console.log(['target'.padEnd(16), 'mode'.padEnd(22), 'req/s'.padStart(9), 'p50 ms'.padStart(8), 'p99 ms'.padStart(8), 'p99.9 ms'.padStart(9), 'non-2xx'.padStart(8), 'errors'.padStart(7), 'CPU µs/req server+db'.padStart(21)].join(' '));
-for (const { name, mode, r, cpu } of rows) {
+console.log(['target'.padEnd(26), 'mode'.padEnd(22), 'req/s'.padStart(9), 'checks/s'.padStart(9), 'p50 ms'.padStart(8), 'p99 ms'.padStart(8), 'p99.9 ms'.padStart(9), 'non-2xx'.padStart(8), 'errors'.padStart(7), 'CPU µs/req server+db'.padStart(21)].join(' '));
+for (const { name, mode, r, cpu, perCall } of rows) {
   const cpuCol = cpu ? `${f(cpu.server, 0)} + ${f(cpu.db, 0)}` : '';
-  console.log([name.padEnd(16), mode.padEnd(22), f(r.rps, 0).padStart(9), f(r.p50).padStart(8), f(r.p99).padStart(8), f(r.p999).padStart(9), String(r.non2xx).padStart(8), String(r.errors).padStart(7), cpuCol.padStart(21)].join(' '));
+  console.log([name.padEnd(26), mode.padEnd(22), f(r.rps, 0).padStart(9), f(r.rps * (perCall ?? 1), 0).padStart(9), f(r.p50).padStart(8), f(r.p99).padStart(8), f(r.p999).padStart(9), String(r.non2xx).padStart(8), String(r.errors).padStart(7), cpuCol.padStart(21)].join(' '));
 }
-const sat = (name: string) => rows.find((x) => x.name === name && x.mode.startsWith('saturation'))!.r;
-const j = sat('jaga /v1/check');
+const sat = (name: string) => rows.find((x) => x.name === name && x.mode.startsWith('saturation'))?.r;
+const cpuOf = (name: string) => rows.filter((x) => x.name === name && x.cpu).map((x) => x.cpu!.server + x.cpu!.db);
+function pairs(a: string, b: string, what: string) {
+  const x = cpuOf(a);
+  const y = cpuOf(b);
+  if (!x.length || x.length !== y.length) return;
+  for (let i = 0; i < x.length; i++) console.log(`CPU per request at ${RATE}/s, round ${i + 1} (server + database): ${a} ${f(x[i]!, 0)} µs, ${b} ${f(y[i]!, 0)} µs; ${what} ${f(y[i]! - x[i]!, 0)} µs`);
+  console.log(`  median: ${a} ${f(median(x), 0)} µs, ${b} ${f(median(y), 0)} µs`);
+}
+pairs('jaga, audit off by attrs', 'jaga by attrs', 'logging costs');
+pairs('jaga by id', 'jaga, no snapshot by id', 'the catalog read per check costs');
+const j = sat('jaga by attrs') ?? sat('jaga by id');
 const c = sat('cerbos');
 const h = sat('hono hello');
-const off = sat('jaga, audit off');
-const cpuOf = (name: string) => rows.filter((x) => x.name === name && x.cpu).map((x) => x.cpu!.server + x.cpu!.db);
-const onCpu = cpuOf('jaga /v1/check');
-const offCpu = cpuOf('jaga, audit off');
-if (onCpu.length && onCpu.length === offCpu.length) {
-  const ratios = onCpu.map((on, i) => (100 * offCpu[i]!) / on);
-  for (let i = 0; i < ratios.length; i++) {
-    console.log(`CPU per check at ${RATE}/s, round ${i + 1} (server + database): logging on ${f(onCpu[i]!, 0)} µs, off ${f(offCpu[i]!, 0)} µs; logging costs ${f(onCpu[i]! - offCpu[i]!, 0)} µs; capacity with logging = ${f(ratios[i]!, 1)}%`);
-  }
-  console.log(`capacity with logging, median of ${ratios.length} alternating rounds = ${f(median(ratios), 1)}% of without (target ≥ 85%)`);
-}
-console.log(`\nratios at saturation: jaga / cerbos = ${f(j.rps / c.rps)}x (target ≥ 8x); jaga / hono ceiling = ${f((100 * j.rps) / h.rps, 1)}% (target ≥ 45%); jaga p99 = ${f(j.p99)} ms (target ≤ 5 ms); with logging / without = ${f((100 * j.rps) / off.rps, 1)}% (target ≥ 85%); database: ${databaseUrl ? 'PostgreSQL 15' : 'PGlite'}`);
+const off = sat('jaga, audit off by attrs');
+const id = sat('jaga by id');
+const batch = rows.find((x) => x.name === `jaga batch ${BATCH}` && x.mode.startsWith('saturation'))?.r;
+const parts = [
+  j && c ? `jaga by attrs / cerbos = ${f(j.rps / c.rps)}x` : null,
+  id && c ? `jaga by id / cerbos = ${f(id.rps / c.rps)}x` : null,
+  j && h ? `jaga by attrs / hono ceiling = ${f((100 * j.rps) / h.rps, 1)}%` : null,
+  id && h ? `jaga by id / hono ceiling = ${f((100 * id.rps) / h.rps, 1)}%` : null,
+  j && off ? `with logging / without = ${f((100 * j.rps) / off.rps, 1)}%` : null,
+  batch ? `batch of ${BATCH}: ${f(batch.rps * BATCH, 0)} logged decisions/s` : null,
+].filter(Boolean);
+console.log(`\nat saturation: ${parts.join('; ')}; database: ${databaseUrl ? 'PostgreSQL 15' : 'PGlite (no checks by id: the catalog is seeded through PostgreSQL)'}`);

@@ -32,6 +32,7 @@ import { appendLabelEvent } from './label-history.repo.ts';
 import { createLabelService, type LabelService } from './label.service.ts';
 import { effectiveFieldClassification, rank } from './label-rules.ts';
 import { createRegisterService, type RegisterService } from './register.service.ts';
+import { databaseResolver } from './catalog.snapshot.ts';
 
 /** A field as the records capability needs it: its attributes for decisions plus its type. */
 export type FieldForRead = FieldAttributes & { type: FieldType };
@@ -80,23 +81,8 @@ export function createCatalogService(deps: CatalogDeps): CatalogService {
     };
   }
 
-  const resolver: ResourceResolver = {
-    async resolve(type, id, q = sql) {
-      if (type === 'Dataset') {
-        // With its fields, so a check on a dataset can also answer field by field.
-        const read = await getFieldsForRead(id, q);
-        return read ? { ...read.dataset, fields: read.fields } : null;
-      }
-      if (type === 'Field') {
-        const slash = id.indexOf('/');
-        if (slash < 0) return null;
-        const read = await getFieldsForRead(id.slice(0, slash), q);
-        const field = read?.fields.find((f) => f.name === id.slice(slash + 1));
-        return field ? { ...field } : null;
-      }
-      return null;
-    },
-  };
+  // Without a transaction, decisions resolve through the snapshot (catalog.notify.ts); this reads the database.
+  const resolver = databaseResolver(sql);
 
   return {
     ...labels,

@@ -6,7 +6,9 @@ import { effectiveFieldClassification, personalDataKind } from './label-rules.ts
 
 /** Rows → the shapes callers see (API views, policy attributes). */
 
-export function datasetAttributes(d: DatasetRow): DatasetAttributes {
+export function datasetAttributes(
+  d: Pick<DatasetRow, 'id' | 'owner_unit' | 'effective_classification' | 'pending_classification' | 'label_version' | 'steward' | 'source_system'>,
+): DatasetAttributes {
   return {
     id: d.id,
     ownerUnit: d.owner_unit,
@@ -18,7 +20,7 @@ export function datasetAttributes(d: DatasetRow): DatasetAttributes {
   };
 }
 
-export function fieldAttributes(d: DatasetRow, f: FieldRow): FieldAttributes {
+export function fieldAttributes(d: Pick<DatasetRow, 'id' | 'owner_unit' | 'effective_classification'>, f: Pick<FieldRow, 'name' | 'classification' | 'personal_data'>): FieldAttributes {
   return {
     datasetId: d.id,
     ownerUnit: d.owner_unit,

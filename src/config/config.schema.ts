@@ -80,6 +80,8 @@ export const EnvSchema = v.object({
   // Policies (see src/policy) are read from this folder.
   POLICY_DIR: v.optional(v.pipe(v.string(), v.minLength(1, 'expected a folder path')), './policies'),
   CHECK_BATCH_MAX: positiveInt('1000'),
+  // Decisions by id answer from the catalog held in memory, never older than this (0: read the database every time).
+  CATALOG_SNAPSHOT_MAX_STALE_MS: nonNegativeInt('1000'),
   // Audit (see src/audit): keys the hash chain when set; required when NODE_ENV=production (config.ts).
   AUDIT_HMAC_KEY: secret('AUDIT_HMAC_KEY'),
   AUDIT_QUEUE_MAX: positiveInt('10000'),

@@ -39,6 +39,8 @@ export interface Config {
   pseudonymKey: string | undefined;
   recordsUploadMaxBytes: number;
   recordsStreamPage: number;
+  /** A check by id answers from a catalog snapshot confirmed current within this many ms; 0 = no snapshot. */
+  catalogSnapshotMaxStaleMs: number;
   otel: {
     serviceName: string;
     endpoint: string | undefined;
@@ -126,6 +128,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     pseudonymKey: e.PSEUDONYM_KEY,
     recordsUploadMaxBytes: e.RECORDS_UPLOAD_MAX_BYTES,
     recordsStreamPage: e.RECORDS_STREAM_PAGE,
+    catalogSnapshotMaxStaleMs: e.CATALOG_SNAPSHOT_MAX_STALE_MS,
     otel: {
       serviceName: e.OTEL_SERVICE_NAME,
       endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,

@@ -37,6 +37,15 @@ export function logGuarantee(mode: 'durable' | 'queued'): string {
   );
 }
 
+/** How current the labels of a check by id are (CATALOG_SNAPSHOT_MAX_STALE_MS), for the OpenAPI description. */
+export function labelFreshness(maxStaleMs: number): string {
+  return maxStaleMs === 0
+    ? 'Labels are read from the database for every check (CATALOG_SNAPSHOT_MAX_STALE_MS=0).'
+    : `Labels come from a catalog snapshot held in memory: a label change is in every answer of the instance that made it once the change is answered, ` +
+        `and in every instance's answers at most CATALOG_SNAPSHOT_MAX_STALE_MS after it commits (usually milliseconds; this instance: ${maxStaleMs} ms). ` +
+        'Reads of records never rely on it: they check the label in the database.';
+}
+
 /** The decision API: deny is data (200 with allow false), never an error status. */
 export function decisionRoutes(deps: AppDeps) {
   const decisions = decisionServiceFor(deps);
@@ -50,7 +59,9 @@ export function decisionRoutes(deps: AppDeps) {
       describe({
         summary: 'Decide one permission check (allow or deny, with the rule and per-field outcomes)',
         description:
-          'The principal is the caller unless `principal` is given (callers granted `check` on Policy only). A resource named by `id` is decided on its current labels; an unknown id is denied with reason "unknown resource". `?explain=true` adds the rules considered (roles that may read Policy only). A field or resource whose label or personal-data kind is not known is denied, with a reason saying what is missing. ' +
+          'The principal is the caller unless `principal` is given (callers granted `check` on Policy only). A resource named by `id` is decided on the labels Jaga holds for it (the audit entry records the label version used); an unknown id is denied with reason "unknown resource". ' +
+          labelFreshness(deps.config.catalogSnapshotMaxStaleMs) +
+          ' `?explain=true` adds the rules considered (roles that may read Policy only). A field or resource whose label or personal-data kind is not known is denied, with a reason saying what is missing. ' +
           logged,
         tags: ['decisions'],
         security: 'optional',

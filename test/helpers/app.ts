@@ -33,9 +33,9 @@ export interface TestResponse {
 export async function startApp(
   kind: DatabaseKind,
   env: Record<string, string> = {},
-  options: { telemetry?: Telemetry } = {},
+  options: { telemetry?: Telemetry; /** Boot on this database instead of a fresh one (a second instance). */ db?: Database } = {},
 ): Promise<TestApp> {
-  const db = await freshDatabase(kind);
+  const db = options.db ?? (await freshDatabase(kind));
   const config = loadConfig({ LOG_LEVEL: 'silent', JWT_SECRET: TEST_JWT_SECRET, ...env });
   const booted = await boot({
     config,

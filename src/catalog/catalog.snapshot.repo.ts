@@ -1,0 +1,39 @@
+import type { Sql } from '../db/database.ts';
+import type { DatasetRow, FieldRow } from './catalog.repo.ts';
+
+/** The dataset columns decisions use (catalog.view.ts `datasetAttributes`, `fieldAttributes`). */
+export type SnapshotDatasetRow = Pick<
+  DatasetRow,
+  'id' | 'owner_unit' | 'effective_classification' | 'pending_classification' | 'label_version' | 'steward' | 'source_system'
+>;
+export type SnapshotFieldRow = Pick<FieldRow, 'dataset_id' | 'name' | 'type' | 'personal_data' | 'classification'>;
+
+/** The global catalog version (migrations/0007_catalog_version.sql), as text (a bigint). */
+export async function readCatalogVersion(sql: Sql): Promise<string> {
+  const [row] = await sql<{ version: string }[]>`select version::text as version from catalog_version`;
+  if (!row) throw new Error('catalog_version has no row');
+  return row.version;
+}
+
+/**
+ * Every dataset and field with the version they are at, read in one snapshot of the database
+ * (repeatable read), so the version names exactly this state of the catalog.
+ */
+export async function readWholeCatalog(sql: Sql): Promise<{ version: string; datasets: SnapshotDatasetRow[]; fields: Map<string, SnapshotFieldRow[]> }> {
+  return sql.begin('isolation level repeatable read read only', async (tx) => {
+    const [v] = await tx<{ version: string }[]>`select version::text as version from catalog_version`;
+    if (!v) throw new Error('catalog_version has no row');
+    const datasets = await tx<SnapshotDatasetRow[]>`
+      select id, owner_unit, effective_classification, pending_classification, label_version, steward, source_system
+      from datasets`;
+    const rows = await tx<SnapshotFieldRow[]>`
+      select dataset_id, name, type, personal_data, classification from fields order by dataset_id, position`;
+    const fields = new Map<string, SnapshotFieldRow[]>();
+    for (const f of rows) {
+      const list = fields.get(f.dataset_id);
+      if (list) list.push(f);
+      else fields.set(f.dataset_id, [f]);
+    }
+    return { version: v.version, datasets: [...datasets], fields };
+  });
+}
