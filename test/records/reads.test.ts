@@ -271,6 +271,31 @@ describe.each(databaseKinds())('enforced record reads on %s', (kind) => {
       }
     });
 
+    it('answers 503 for open data too when the audit log cannot even queue the entry, and hands out no id it does not hold', async () => {
+      const real = t.deps.services.audit;
+      const refusing: AuditLog = {
+        append: async () => {
+          throw new Error('audit queue closed');
+        },
+        appendDurable: async () => {
+          throw new Error('audit queue closed');
+        },
+        appendWithin: async () => ({ id: crypto.randomUUID() }),
+      };
+      t.deps.services.audit = refusing;
+      try {
+        for (const accept of ['application/json', 'application/x-ndjson', 'text/csv']) {
+          const r = await get('/v1/public/datasets/open-ds/records', undefined, { accept });
+          expect(r.status).toBe(503);
+          expect(r.body.code).toBe('AUDIT_UNAVAILABLE');
+          expect(r.text).not.toContain('LP-');
+          expect(r.headers.get('x-decision-id')).toBeNull();
+        }
+      } finally {
+        t.deps.services.audit = real;
+      }
+    });
+
     it('answers 503 with no record bytes when the real audit table is gone, and serves again once it is back', async () => {
       await t.db.sql`alter table audit_entry rename to audit_entry_away`;
       try {
