@@ -152,252 +152,260 @@ interface FirstPage {
 }
 
 export function createReadService(deps: ReadDeps): ReadService {
-  const { sql } = deps;
-  const streamPage = deps.streamPage ?? 2000;
-
-  async function decide(p: Principal, req: ReadRequest, route: Access['route']): Promise<Access> {
-    const read = await deps.catalog.getFieldsForRead(req.datasetId);
-    const engine = deps.policy.current();
-    if (!read) throw notFound(req.datasetId);
-    const dataset = read.dataset;
-    if (route === 'open-data' && (dataset.classification !== 'public' || dataset.labelPending)) throw notFound(req.datasetId);
-    const seen = canSeeDataset(engine, p, dataset);
-    if (!seen.allow) throw notFound(req.datasetId);
-    const purpose = route === 'open-data' ? null : req.purpose;
-    if (purpose !== null && !p.purposes.includes(purpose)) {
-      throw new ApiError('PURPOSE_NOT_HELD', `The purpose "${purpose}" is not one you hold.`);
-    }
-    return { route, principal: p, dataset, fields: read.fields, engine, seen: { ruleId: seen.ruleId, reason: seen.reason }, purpose };
-  }
-
-  function planFields(a: Access): FieldPlan {
-    let decisions: FieldDecision[] = a.engine.decideFields(a.principal, a.fields, a.purpose);
-    if (a.route === 'open-data') {
-      // Never masked, never anything but effectively public fields, whatever the policies say.
-      decisions = decisions.map((x, i) => (x.outcome === 'whole' && openDataField(a.fields[i]!) ? x : { field: x.field, outcome: 'omitted', ruleId: null, reason: 'not open data' }));
-    }
-    const byName = new Map(a.fields.map((f) => [f.name, f]));
-    const plan: FieldPlan = { columns: [], columnMasks: [], outgoing: new Map(), whole: [], masked: [], omitted: [], masks: {}, omission: null };
-    for (const x of decisions) {
-      const field = byName.get(x.field)!;
-      if (x.outcome === 'whole') {
-        plan.outgoing.set(x.field, { field, mask: null });
-        plan.whole.push(x.field);
-      } else if (x.outcome === 'masked' && x.mask) {
-        plan.outgoing.set(x.field, { field, mask: x.mask });
-        plan.masked.push(x.field);
-        plan.masks[x.field] = x.mask;
-      } else plan.omitted.push(x.field);
-    }
-    plan.columns = a.fields.filter((f) => plan.outgoing.has(f.name));
-    plan.columnMasks = plan.columns.map((f) => plan.outgoing.get(f.name)!.mask);
-    const forPurpose = decisions.filter((x) => x.outcome === 'omitted' && x.needs === 'purpose').map((x) => x.field);
-    if (forPurpose.length) plan.omission = { because: 'purpose', purpose: a.purpose, fields: forPurpose };
-    else if (plan.omitted.length) plan.omission = { because: a.route === 'open-data' ? 'open-data' : 'policy', fields: plan.omitted };
-    return plan;
-  }
-
-  function scopeSql(a: Access): Fragment | null {
-    const plan = a.engine.plan(a.principal, 'read', 'Record', a.purpose);
-    if (plan.kind === 'never') return null;
-    const lit = (v: string | null): Fragment => (v === null ? sql`null::text` : sql`${v}::text`);
-    // Record attributes (engine.types.ts): the row's unit is a column; the rest are the dataset's.
-    const scope = planToSql(sql, plan, {
-      unit: sql`r.unit`,
-      datasetId: lit(a.dataset.id),
-      ownerUnit: lit(a.dataset.ownerUnit),
-      classification: lit(a.dataset.classification),
-    });
-    if (a.route === 'open-data') return sql`${scope} and ${a.dataset.classification === 'public' ? sql`true` : sql`false`}`;
-    return scope;
-  }
-
-  function filterSql(filters: Filter[], fields: FieldForRead[], outgoing: Map<string, Outgoing>): Fragment {
-    let where: Fragment = sql`true`;
-    for (const f of filters) {
-      const field = fields.find((x) => x.name === f.field);
-      if (!field) {
-        throw new ApiError('VALIDATION_FAILED', `The dataset has no field ${f.field}.`, { errors: [{ path: `query.${f.field}`, message: 'unknown field' }] });
-      }
-      // A filter discloses the value it matches: only on fields the caller sees whole.
-      const out = outgoing.get(f.field);
-      if (!out || out.mask !== null) {
-        throw new ApiError('FILTER_NOT_ALLOWED', `You may not filter on ${f.field}: you do not see it whole.`, {
-          errors: [{ path: `query.${f.field}`, message: 'not a field you may see whole' }],
-        });
-      }
-      const v = normaliseValue(field.type, f.value, true);
-      if ('error' in v || v.value === null) {
-        throw new ApiError('VALIDATION_FAILED', `The filter on ${f.field} is not valid.`, {
-          errors: [{ path: `query.${f.field}`, message: 'error' in v ? v.error : 'expected a value' }],
-        });
-      }
-      const numeric = field.type === 'integer' || field.type === 'number';
-      const col = numeric ? sql`(r.data->>${f.field})::numeric` : sql`(r.data->>${f.field})`;
-      const val = numeric ? sql`${String(v.value)}::numeric` : sql`${String(v.value)}::text`;
-      const cmp =
-        f.op === 'eq' ? sql`${col} = ${val}` : f.op === 'gt' ? sql`${col} > ${val}` : f.op === 'gte' ? sql`${col} >= ${val}` : f.op === 'lt' ? sql`${col} < ${val}` : sql`${col} <= ${val}`;
-      where = sql`${where} and ${cmp}`;
-    }
-    return where;
-  }
-
-  function planRows(a: Access, fields: FieldPlan, req: ReadRequest): RowPlan {
-    const filters = filterSql(req.filters, a.fields, fields.outgoing);
-    const scope = scopeSql(a);
-    const paged = req.format === 'json' || req.limit !== undefined;
-    const limit = Math.min(req.limit ?? (paged ? DEFAULT_LIMIT : streamPage), paged ? MAX_LIMIT : streamPage);
-    return { where: scope ? sql`${scope} and ${filters}` : null, paged, limit, after: decodeSeq(req.cursor) };
-  }
-
-  async function readFirst(a: Access, fields: FieldPlan, rows: RowPlan): Promise<FirstPage> {
-    const page = { datasetId: a.dataset.id, afterSeq: rows.after, where: rows.where!, limit: rows.limit + 1, columns: fields.columns };
-    const first: RecordRow[] = rows.where ? await recordPage(sql, page) : [];
-    const more = first.length > rows.limit;
-    if (more) first.length = rows.limit;
-    return { rows: first, more, last: first.length ? rowSeq(first.at(-1)!) : rows.after.toString() };
-  }
-
-  /** The disclosure entry: ids and field names only, never a value. */
-  function disclosureEntry(a: Access, fields: FieldPlan, rows: RowPlan, first: FirstPage, req: ReadRequest): AuditEntryInput {
-    const p = a.principal;
-    const d = a.dataset;
-    return {
-      event: 'disclosure',
-      principal: { sub: p.sub, kind: p.kind, roles: [...p.roles], unit: p.unit },
-      action: 'read',
-      resource: { type: 'Dataset', id: d.id, classification: d.classification, labelVersion: d.labelVersion },
-      effect: 'allow',
-      ruleId: a.seen.ruleId,
-      reason: a.seen.reason,
-      policyVersion: a.engine.version,
-      fields: { whole: fields.whole, masked: fields.masked, omitted: fields.omitted },
-      purpose: a.purpose,
-      rowCount: rows.paged ? first.rows.length : null,
-      requestId: req.requestId,
-      traceId: req.traceId,
-      details: {
-        route: a.route,
-        format: req.format,
-        masks: Object.entries(fields.masks).map(([field, kind]) => `${field}:${kind}`),
-        // Filter fields and operators only: a filter value may itself be personal data.
-        filters: req.filters.map((f) => `${f.field}[${f.op}]`),
-        rowScope: rows.where ? 'plan' : 'never',
-        cursorFrom: rows.after.toString(),
-        ...(rows.paged ? { cursorTo: first.last, limit: rows.limit } : { export: true, limit: null }),
-      },
-    };
-  }
-
-  /**
-   * Step 3, log: the entry's id once the log holds it. A restricted or exempt read waits until the
-   * entry is durable; a public-only read until it is queued. Either way, an entry the log did not
-   * take means nothing is disclosed (and no id is handed out that the log does not hold).
-   */
-  async function logDisclosure(entry: AuditEntryInput, publicOnly: boolean): Promise<string> {
-    try {
-      return (publicOnly ? await deps.audit().append(entry) : await deps.audit().appendDurable(entry)).id;
-    } catch (error) {
-      if (error instanceof AuditEntryRefused) throw error; // the request's text, not the log's state
-      deps.logger.error(`audit log unavailable: refusing a ${publicOnly ? 'public' : 'restricted'} read`, { error });
-      throw new ApiError('AUDIT_UNAVAILABLE', 'The audit log cannot record this read, so nothing is disclosed.', { cause: error });
-    }
-  }
-
-  /** Step 4a: one function per column from stored value to the value that leaves (masks applied). */
-  async function projectorsFor(a: Access, fields: FieldPlan): Promise<((row: RecordRow) => Value)[]> {
-    const key: CryptoKeyLike = fields.masked.some((f) => fields.masks[f] === 'pseudonym')
-      ? await pseudonymKeyFor(sql, deps.pseudonymMaster, a.dataset.id)
-      : () => '[redacted]';
-    return fields.columns.map((f, i): ((row: RecordRow) => Value) => {
-      const mask = fields.columnMasks[i];
-      if (!mask) return (row) => row[i + 1]!;
-      const ctx = { personalData: f.personalData, type: f.type, pseudonymKey: key };
-      return (row) => applyMask(mask, row[i + 1]!, ctx);
-    });
-  }
-
-  /** Step 4b: the body. JSON is one page; NDJSON and CSV stream (one page, or the export from the cursor). */
-  function render(a: Access, fields: FieldPlan, rows: RowPlan, first: FirstPage, project: ((row: RecordRow) => Value)[], ends: (end: ExportEnd, rowCount: number, last: string) => void, format: ReadFormat): string | ReadableStream<Uint8Array> {
-    const names = fields.columns.map((f) => f.name);
-    if (format === 'json') {
-      const items = first.rows.map((row) => {
-        const o: Record<string, Value> = {};
-        for (let i = 0; i < names.length; i++) o[names[i]!] = project[i]!(row);
-        return o;
-      });
-      return JSON.stringify({ items, nextCursor: first.more ? encodeSeq(first.last) : null });
-    }
-    const renderRow = rowRenderer(format, names, project);
-    const whole = !rows.paged && rows.where !== null;
-    return keysetExport<string>({
-      ...(format === 'csv' ? { head: csvLine(names) } : {}),
-      start: first.last,
-      first: { end: { rows: first.rows.length, last: first.last, more: whole && first.more }, render: (emit) => first.rows.forEach((row) => emit(renderRow(row))) },
-      next: (after, emit) => renderPage(a, fields, rows.where!, after, emit, renderRow),
-      ...(rows.paged ? {} : { onEnd: ends }),
-      onError: (error) => deps.logger.error('records stream failed', { error }),
-    });
-  }
-
-  /**
-   * The page after `seq`, each row rendered as the driver decodes it: no page of rows is held, so
-   * rows die in V8's young generation instead of surviving collections while the page is sent.
-   */
-  async function renderPage(a: Access, fields: FieldPlan, where: Fragment, seq: string, emit: Emit, renderRow: (row: RecordRow) => string): Promise<PageEnd<string>> {
-    let rows = 0;
-    let last = seq;
-    let failure: { error: unknown } | null = null;
-    const page = { datasetId: a.dataset.id, afterSeq: BigInt(seq), where, limit: streamPage + 1, columns: fields.columns };
-    const total = await eachRecord(sql, page, (row) => {
-      if (rows === streamPage || failure) return; // the extra row only says that more follow
-      try {
-        emit(renderRow(row));
-      } catch (error) {
-        failure = { error }; // thrown below: a throw here would break the driver's parsing
-        return;
-      }
-      rows++;
-      last = rowSeq(row);
-    });
-    if (failure) throw (failure as { error: unknown }).error;
-    return { rows, last, more: total > streamPage };
-  }
-
-  async function read(p: Principal, req: ReadRequest, route: Access['route']): Promise<ReadResult> {
-    const access = await decide(p, req, route);
-    const fields = planFields(access);
-    const rows = planRows(access, fields, req);
-    const first = await readFirst(access, fields, rows);
-    const project = await projectorsFor(access, fields);
-    // The decision is durable before the first byte of a restricted or exempt read leaves.
-    const publicOnly = access.dataset.classification === 'public' && fields.columns.every((f) => f.classification === 'public');
-    const entry = disclosureEntry(access, fields, rows, first, req);
-    const decisionId = await logDisclosure(entry, publicOnly);
-    // A streamed export's row count is known only at its end, however it ends (read to the end,
-    // abandoned by the client, failed); it is recorded once, beside the decision. The count is of
-    // rows handed to the response, so for an abandoned export it is an upper bound of what arrived.
-    const ends = (end: ExportEnd, rowCount: number, last: string) =>
-      void deps
-        .audit()
-        .append({ ...entry, rowCount, details: { ...entry.details, completes: decisionId, cursorTo: last, end } })
-        .catch((error: unknown) => deps.logger.warn('audit completion entry failed', { error }));
-    return {
-      format: req.format,
-      decisionId,
-      masked: fields.masked,
-      omitted: fields.omitted,
-      omission: fields.omission,
-      purpose: access.purpose,
-      publicOnly,
-      nextCursor: rows.paged && first.more ? encodeSeq(first.last) : null,
-      body: render(access, fields, rows, first, project, ends, req.format),
-    };
-  }
-
+  const reader: Reader = { ...deps, streamPage: deps.streamPage ?? 2000 };
   return {
-    read: (p, req) => read(p, req, 'enforced'),
-    readPublic: (req) => read(ANONYMOUS, req, 'open-data'),
+    read: (p, req) => read(reader, p, req, 'enforced'),
+    readPublic: (req) => read(reader, ANONYMOUS, req, 'open-data'),
+  };
+}
+
+/** The service's dependencies with the page size settled. */
+type Reader = ReadDeps & { streamPage: number };
+
+/** Step 1: the dataset must be visible (else 404, as if missing) and the purpose held. */
+async function decide(deps: Reader, p: Principal, req: ReadRequest, route: Access['route']): Promise<Access> {
+  const read = await deps.catalog.getFieldsForRead(req.datasetId);
+  const engine = deps.policy.current();
+  if (!read) throw notFound(req.datasetId);
+  const dataset = read.dataset;
+  if (route === 'open-data' && (dataset.classification !== 'public' || dataset.labelPending)) throw notFound(req.datasetId);
+  const seen = canSeeDataset(engine, p, dataset);
+  if (!seen.allow) throw notFound(req.datasetId);
+  const purpose = route === 'open-data' ? null : req.purpose;
+  if (purpose !== null && !p.purposes.includes(purpose)) {
+    throw new ApiError('PURPOSE_NOT_HELD', `The purpose "${purpose}" is not one you hold.`);
+  }
+  return { route, principal: p, dataset, fields: read.fields, engine, seen: { ruleId: seen.ruleId, reason: seen.reason }, purpose };
+}
+
+function planFields(a: Access): FieldPlan {
+  let decisions: FieldDecision[] = a.engine.decideFields(a.principal, a.fields, a.purpose);
+  if (a.route === 'open-data') {
+    // Never masked, never anything but effectively public fields, whatever the policies say.
+    decisions = decisions.map((x, i) => (x.outcome === 'whole' && openDataField(a.fields[i]!) ? x : { field: x.field, outcome: 'omitted', ruleId: null, reason: 'not open data' }));
+  }
+  const byName = new Map(a.fields.map((f) => [f.name, f]));
+  const plan: FieldPlan = { columns: [], columnMasks: [], outgoing: new Map(), whole: [], masked: [], omitted: [], masks: {}, omission: null };
+  for (const x of decisions) {
+    const field = byName.get(x.field)!;
+    if (x.outcome === 'whole') {
+      plan.outgoing.set(x.field, { field, mask: null });
+      plan.whole.push(x.field);
+    } else if (x.outcome === 'masked' && x.mask) {
+      plan.outgoing.set(x.field, { field, mask: x.mask });
+      plan.masked.push(x.field);
+      plan.masks[x.field] = x.mask;
+    } else plan.omitted.push(x.field);
+  }
+  plan.columns = a.fields.filter((f) => plan.outgoing.has(f.name));
+  plan.columnMasks = plan.columns.map((f) => plan.outgoing.get(f.name)!.mask);
+  const forPurpose = decisions.filter((x) => x.outcome === 'omitted' && x.needs === 'purpose').map((x) => x.field);
+  if (forPurpose.length) plan.omission = { because: 'purpose', purpose: a.purpose, fields: forPurpose };
+  else if (plan.omitted.length) plan.omission = { because: a.route === 'open-data' ? 'open-data' : 'policy', fields: plan.omitted };
+  return plan;
+}
+
+function scopeSql(deps: Reader, a: Access): Fragment | null {
+  const { sql } = deps;
+  const plan = a.engine.plan(a.principal, 'read', 'Record', a.purpose);
+  if (plan.kind === 'never') return null;
+  const lit = (v: string | null): Fragment => (v === null ? sql`null::text` : sql`${v}::text`);
+  // Record attributes (engine.types.ts): the row's unit is a column; the rest are the dataset's.
+  const scope = planToSql(sql, plan, {
+    unit: sql`r.unit`,
+    datasetId: lit(a.dataset.id),
+    ownerUnit: lit(a.dataset.ownerUnit),
+    classification: lit(a.dataset.classification),
+  });
+  if (a.route === 'open-data') return sql`${scope} and ${a.dataset.classification === 'public' ? sql`true` : sql`false`}`;
+  return scope;
+}
+
+function filterSql(deps: Reader, filters: Filter[], fields: FieldForRead[], outgoing: Map<string, Outgoing>): Fragment {
+  const { sql } = deps;
+  let where: Fragment = sql`true`;
+  for (const f of filters) {
+    const field = fields.find((x) => x.name === f.field);
+    if (!field) {
+      throw new ApiError('VALIDATION_FAILED', `The dataset has no field ${f.field}.`, { errors: [{ path: `query.${f.field}`, message: 'unknown field' }] });
+    }
+    // A filter discloses the value it matches: only on fields the caller sees whole.
+    const out = outgoing.get(f.field);
+    if (!out || out.mask !== null) {
+      throw new ApiError('FILTER_NOT_ALLOWED', `You may not filter on ${f.field}: you do not see it whole.`, {
+        errors: [{ path: `query.${f.field}`, message: 'not a field you may see whole' }],
+      });
+    }
+    const v = normaliseValue(field.type, f.value, true);
+    if ('error' in v || v.value === null) {
+      throw new ApiError('VALIDATION_FAILED', `The filter on ${f.field} is not valid.`, {
+        errors: [{ path: `query.${f.field}`, message: 'error' in v ? v.error : 'expected a value' }],
+      });
+    }
+    const numeric = field.type === 'integer' || field.type === 'number';
+    const col = numeric ? sql`(r.data->>${f.field})::numeric` : sql`(r.data->>${f.field})`;
+    const val = numeric ? sql`${String(v.value)}::numeric` : sql`${String(v.value)}::text`;
+    const cmp =
+      f.op === 'eq' ? sql`${col} = ${val}` : f.op === 'gt' ? sql`${col} > ${val}` : f.op === 'gte' ? sql`${col} >= ${val}` : f.op === 'lt' ? sql`${col} < ${val}` : sql`${col} <= ${val}`;
+    where = sql`${where} and ${cmp}`;
+  }
+  return where;
+}
+
+function planRows(deps: Reader, a: Access, fields: FieldPlan, req: ReadRequest): RowPlan {
+  const { sql } = deps;
+  const filters = filterSql(deps, req.filters, a.fields, fields.outgoing);
+  const scope = scopeSql(deps, a);
+  const paged = req.format === 'json' || req.limit !== undefined;
+  const limit = Math.min(req.limit ?? (paged ? DEFAULT_LIMIT : deps.streamPage), paged ? MAX_LIMIT : deps.streamPage);
+  return { where: scope ? sql`${scope} and ${filters}` : null, paged, limit, after: decodeSeq(req.cursor) };
+}
+
+async function readFirst(deps: Reader, a: Access, fields: FieldPlan, rows: RowPlan): Promise<FirstPage> {
+  const { sql } = deps;
+  const page = { datasetId: a.dataset.id, afterSeq: rows.after, where: rows.where!, limit: rows.limit + 1, columns: fields.columns };
+  const first: RecordRow[] = rows.where ? await recordPage(sql, page) : [];
+  const more = first.length > rows.limit;
+  if (more) first.length = rows.limit;
+  return { rows: first, more, last: first.length ? rowSeq(first.at(-1)!) : rows.after.toString() };
+}
+
+/** The disclosure entry: ids and field names only, never a value. */
+function disclosureEntry(a: Access, fields: FieldPlan, rows: RowPlan, first: FirstPage, req: ReadRequest): AuditEntryInput {
+  const p = a.principal;
+  const d = a.dataset;
+  return {
+    event: 'disclosure',
+    principal: { sub: p.sub, kind: p.kind, roles: [...p.roles], unit: p.unit },
+    action: 'read',
+    resource: { type: 'Dataset', id: d.id, classification: d.classification, labelVersion: d.labelVersion },
+    effect: 'allow',
+    ruleId: a.seen.ruleId,
+    reason: a.seen.reason,
+    policyVersion: a.engine.version,
+    fields: { whole: fields.whole, masked: fields.masked, omitted: fields.omitted },
+    purpose: a.purpose,
+    rowCount: rows.paged ? first.rows.length : null,
+    requestId: req.requestId,
+    traceId: req.traceId,
+    details: {
+      route: a.route,
+      format: req.format,
+      masks: Object.entries(fields.masks).map(([field, kind]) => `${field}:${kind}`),
+      // Filter fields and operators only: a filter value may itself be personal data.
+      filters: req.filters.map((f) => `${f.field}[${f.op}]`),
+      rowScope: rows.where ? 'plan' : 'never',
+      cursorFrom: rows.after.toString(),
+      ...(rows.paged ? { cursorTo: first.last, limit: rows.limit } : { export: true, limit: null }),
+    },
+  };
+}
+
+/**
+ * Step 3, log: the entry's id once the log holds it. A restricted or exempt read waits until the
+ * entry is durable; a public-only read until it is queued. Either way, an entry the log did not
+ * take means nothing is disclosed (and no id is handed out that the log does not hold).
+ */
+async function logDisclosure(deps: Reader, entry: AuditEntryInput, publicOnly: boolean): Promise<string> {
+  try {
+    return (publicOnly ? await deps.audit().append(entry) : await deps.audit().appendDurable(entry)).id;
+  } catch (error) {
+    if (error instanceof AuditEntryRefused) throw error; // the request's text, not the log's state
+    deps.logger.error(`audit log unavailable: refusing a ${publicOnly ? 'public' : 'restricted'} read`, { error });
+    throw new ApiError('AUDIT_UNAVAILABLE', 'The audit log cannot record this read, so nothing is disclosed.', { cause: error });
+  }
+}
+
+/** Step 4a: one function per column from stored value to the value that leaves (masks applied). */
+async function projectorsFor(deps: Reader, a: Access, fields: FieldPlan): Promise<((row: RecordRow) => Value)[]> {
+  const { sql } = deps;
+  const key: CryptoKeyLike = fields.masked.some((f) => fields.masks[f] === 'pseudonym')
+    ? await pseudonymKeyFor(sql, deps.pseudonymMaster, a.dataset.id)
+    : () => '[redacted]';
+  return fields.columns.map((f, i): ((row: RecordRow) => Value) => {
+    const mask = fields.columnMasks[i];
+    if (!mask) return (row) => row[i + 1]!;
+    const ctx = { personalData: f.personalData, type: f.type, pseudonymKey: key };
+    return (row) => applyMask(mask, row[i + 1]!, ctx);
+  });
+}
+
+/** Step 4b: the body. JSON is one page; NDJSON and CSV stream (one page, or the export from the cursor). */
+function render(deps: Reader, a: Access, fields: FieldPlan, rows: RowPlan, first: FirstPage, project: ((row: RecordRow) => Value)[], ends: (end: ExportEnd, rowCount: number, last: string) => void, format: ReadFormat): string | ReadableStream<Uint8Array> {
+  const names = fields.columns.map((f) => f.name);
+  if (format === 'json') {
+    const items = first.rows.map((row) => {
+      const o: Record<string, Value> = {};
+      for (let i = 0; i < names.length; i++) o[names[i]!] = project[i]!(row);
+      return o;
+    });
+    return JSON.stringify({ items, nextCursor: first.more ? encodeSeq(first.last) : null });
+  }
+  const renderRow = rowRenderer(format, names, project);
+  const whole = !rows.paged && rows.where !== null;
+  return keysetExport<string>({
+    ...(format === 'csv' ? { head: csvLine(names) } : {}),
+    start: first.last,
+    first: { end: { rows: first.rows.length, last: first.last, more: whole && first.more }, render: (emit) => first.rows.forEach((row) => emit(renderRow(row))) },
+    next: (after, emit) => renderPage(deps, a, fields, rows.where!, after, emit, renderRow),
+    ...(rows.paged ? {} : { onEnd: ends }),
+    onError: (error) => deps.logger.error('records stream failed', { error }),
+  });
+}
+
+/**
+ * The page after `seq`, each row rendered as the driver decodes it: no page of rows is held, so
+ * rows die in V8's young generation instead of surviving collections while the page is sent.
+ */
+async function renderPage(deps: Reader, a: Access, fields: FieldPlan, where: Fragment, seq: string, emit: Emit, renderRow: (row: RecordRow) => string): Promise<PageEnd<string>> {
+  const { sql, streamPage } = deps;
+  let rows = 0;
+  let last = seq;
+  let failure: { error: unknown } | null = null;
+  const page = { datasetId: a.dataset.id, afterSeq: BigInt(seq), where, limit: streamPage + 1, columns: fields.columns };
+  const total = await eachRecord(sql, page, (row) => {
+    if (rows === streamPage || failure) return; // the extra row only says that more follow
+    try {
+      emit(renderRow(row));
+    } catch (error) {
+      failure = { error }; // thrown below: a throw here would break the driver's parsing
+      return;
+    }
+    rows++;
+    last = rowSeq(row);
+  });
+  if (failure) throw (failure as { error: unknown }).error;
+  return { rows, last, more: total > streamPage };
+}
+
+async function read(deps: Reader, p: Principal, req: ReadRequest, route: Access['route']): Promise<ReadResult> {
+  const access = await decide(deps, p, req, route);
+  const fields = planFields(access);
+  const rows = planRows(deps, access, fields, req);
+  const first = await readFirst(deps, access, fields, rows);
+  const project = await projectorsFor(deps, access, fields);
+  // The decision is durable before the first byte of a restricted or exempt read leaves.
+  const publicOnly = access.dataset.classification === 'public' && fields.columns.every((f) => f.classification === 'public');
+  const entry = disclosureEntry(access, fields, rows, first, req);
+  const decisionId = await logDisclosure(deps, entry, publicOnly);
+  // A streamed export's row count is known only at its end, however it ends (read to the end,
+  // abandoned by the client, failed); it is recorded once, beside the decision. The count is of
+  // rows handed to the response, so for an abandoned export it is an upper bound of what arrived.
+  const ends = (end: ExportEnd, rowCount: number, last: string) =>
+    void deps
+      .audit()
+      .append({ ...entry, rowCount, details: { ...entry.details, completes: decisionId, cursorTo: last, end } })
+      .catch((error: unknown) => deps.logger.warn('audit completion entry failed', { error }));
+  return {
+    format: req.format,
+    decisionId,
+    masked: fields.masked,
+    omitted: fields.omitted,
+    omission: fields.omission,
+    purpose: access.purpose,
+    publicOnly,
+    nextCursor: rows.paged && first.more ? encodeSeq(first.last) : null,
+    body: render(deps, access, fields, rows, first, project, ends, req.format),
   };
 }
 
