@@ -154,6 +154,11 @@ describe.each(databaseKinds())('enforced record reads on %s', (kind) => {
       expect(r.headers.get('x-jaga-fields-omitted')).toBe('reporter_name,reporter_nik,reporter_phone,reporter_birthdate,reported_party_status');
       expect(r.headers.get('x-jaga-omitted-reason')).toMatch(/no purpose declared/);
       expect(r.text).not.toContain('Siti');
+      // A purpose held but not one the data allows: the reason names it, and the fields it withholds.
+      const other = await get('/v1/datasets/closed-ds/records?limit=1&purpose=statistik', who.staff32);
+      expect(other.status).toBe(200);
+      expect(other.headers.get('x-jaga-omitted-reason')).toMatch(/^purpose "statistik" does not allow: \w/);
+      expect(other.headers.get('x-purpose')).toBe('statistik');
     });
 
     it('shows a steward of the unit general personal data whole for a purpose, specific data pseudonymised', async () => {
