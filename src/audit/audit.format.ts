@@ -1,18 +1,15 @@
 import { csvLine } from '../http/csv.ts';
-import { ApiError } from '../http/problem.ts';
 import type { ChainedRow } from './audit.entry.ts';
 import type { AuditItem } from './audit.schema.ts';
 
 export type Format = 'json' | 'csv' | 'ndjson';
 
-/** Picks the representation from Accept: CSV, NDJSON or JSON (the default). */
-export function negotiate(accept: string | undefined): Format {
-  const a = (accept ?? '').toLowerCase();
-  if (a.includes('text/csv')) return 'csv';
-  if (a.includes('application/x-ndjson')) return 'ndjson';
-  if (!a || a.includes('application/json') || a.includes('*/*') || a.includes('application/*')) return 'json';
-  throw new ApiError('NOT_ACCEPTABLE', 'Ask for application/json, text/csv or application/x-ndjson.');
-}
+/** What audit reads are served as, by Accept (src/http/negotiate.ts); JSON unless asked otherwise. */
+export const AUDIT_OFFERS: Readonly<Record<string, Format>> = {
+  'application/json': 'json',
+  'text/csv': 'csv',
+  'application/x-ndjson': 'ndjson',
+};
 
 export const CONTENT_TYPES: Record<Format, string> = {
   json: 'application/json',

@@ -1,10 +1,10 @@
 import { Hono, type Context } from 'hono';
 import type { AppEnv } from '../http/context.ts';
 import { describe } from '../http/openapi.ts';
-import { ApiError } from '../http/problem.ts';
 import { valid } from '../http/validate.ts';
 import type { AppDeps } from '../wiring.ts';
-import { negotiate } from './audit.format.ts';
+import { negotiate } from '../http/negotiate.ts';
+import { AUDIT_OFFERS } from './audit.format.ts';
 import {
   AuditPageSchema,
   CheckpointSchema,
@@ -49,7 +49,7 @@ export function auditRoutes(deps: AppDeps) {
         responses: { 200: { description: 'A page `{ items, nextCursor }`, or the export', schema: AuditPageSchema, contentTypes: EXPORT_TYPES }, ...denied },
       }),
       valid('query', DecisionQuerySchema),
-      async (c) => send(c, await service.decisions(ctxOf(c), c.req.valid('query'), negotiate(c.req.header('accept')))),
+      async (c) => send(c, await service.decisions(ctxOf(c), c.req.valid('query'), negotiate(c, AUDIT_OFFERS))),
     )
     .get(
       '/v1/audit/verify',
@@ -81,7 +81,7 @@ export function auditRoutes(deps: AppDeps) {
         responses: { 200: { description: '`{ items }` or CSV / NDJSON', schema: v.object({ items: v.array(DisclosureRowSchema) }), contentTypes: EXPORT_TYPES }, ...denied },
       }),
       valid('query', ReportQuerySchema),
-      async (c) => send(c, await service.disclosures(ctxOf(c), c.req.valid('query'), negotiate(c.req.header('accept')))),
+      async (c) => send(c, await service.disclosures(ctxOf(c), c.req.valid('query'), negotiate(c, AUDIT_OFFERS))),
     )
     .get(
       '/v1/audit/reports/denied',
@@ -92,7 +92,7 @@ export function auditRoutes(deps: AppDeps) {
         responses: { 200: { description: '`{ items }` or CSV / NDJSON', schema: v.object({ items: v.array(DeniedRowSchema) }), contentTypes: EXPORT_TYPES }, ...denied },
       }),
       valid('query', ReportQuerySchema),
-      async (c) => send(c, await service.denied(ctxOf(c), c.req.valid('query'), negotiate(c.req.header('accept')))),
+      async (c) => send(c, await service.denied(ctxOf(c), c.req.valid('query'), negotiate(c, AUDIT_OFFERS))),
     )
     .get(
       '/v1/audit/reports/disclosures.svg',
@@ -106,10 +106,7 @@ export function auditRoutes(deps: AppDeps) {
       }),
       valid('query', ReportQuerySchema),
       async (c) => {
-        const accept = (c.req.header('accept') ?? '').toLowerCase();
-        if (accept && !['image/svg+xml', 'image/*', '*/*'].some((t) => accept.includes(t))) {
-          throw new ApiError('NOT_ACCEPTABLE', 'This chart is image/svg+xml.');
-        }
+        negotiate(c, { 'image/svg+xml': 'svg' });
         const svg = await service.disclosureChart(ctxOf(c), c.req.valid('query'));
         return c.body(svg, 200, {
           'content-type': 'image/svg+xml; charset=utf-8',
@@ -131,6 +128,6 @@ export function auditRoutes(deps: AppDeps) {
         responses: { 200: { description: 'The report, or one part as CSV / NDJSON', schema: OpennessReportSchema, contentTypes: EXPORT_TYPES }, ...denied },
       }),
       valid('query', OpennessQuerySchema),
-      async (c) => send(c, await service.openness(ctxOf(c), c.req.valid('query'), negotiate(c.req.header('accept')))),
+      async (c) => send(c, await service.openness(ctxOf(c), c.req.valid('query'), negotiate(c, AUDIT_OFFERS))),
     );
 }

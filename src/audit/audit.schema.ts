@@ -47,6 +47,7 @@ export const VerifyQuerySchema = v.object({
   checkpointSignature: v.optional(v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/, 'expected a hex HMAC'))),
   from: v.optional(v.picklist(['genesis', 'checkpoint']), 'genesis'),
 });
+export type VerifyQuery = v.InferOutput<typeof VerifyQuerySchema>;
 
 const nullableString = v.nullable(v.string());
 

@@ -4,12 +4,13 @@ import type { Principal } from '../identity/principal.ts';
 import type { PolicyService } from '../policy/policy.service.ts';
 import { auditScope, type AuditUse } from './audit.access.ts';
 import { csvLine } from '../http/csv.ts';
+import { keysetExport } from '../shared/keyset-export.ts';
 import { CONTENT_TYPES, ENTRY_CSV_HEADER, entryCsvCells, rowsToCsv, toItem, type Format } from './audit.format.ts';
 import { signCheckpoint, type Checkpoint } from './audit.hash.ts';
 import type { AuditLog } from './audit.port.ts';
-import { deniedReport, disclosureReport, disclosureSeries, findEntries, whereClause, type EntryFilter } from './audit-query.repo.ts';
+import { deniedReport, disclosureReport, disclosureSeries, findEntries, whereClause, type DeniedDb, type DisclosureDb, type EntryFilter } from './audit-query.repo.ts';
 import { fromDb, readHead, saveCheckpoint } from './audit.repo.ts';
-import type { AuditItem, DecisionQuery, DeniedRow, DisclosureRow, OpennessQuery, OpennessReport, ReportQuery } from './audit.schema.ts';
+import type { AuditItem, DecisionQuery, DeniedRow, DisclosureRow, OpennessQuery, OpennessReport, ReportQuery, VerifyQuery } from './audit.schema.ts';
 import { verifyChain, type VerifyResult } from './audit.verify.ts';
 import { disclosureChartSvg, MAX_BARS, periodKey, TooManyPeriods } from './disclosure-chart.ts';
 import { datasetScope, datasetsPerUnit, exemptionsByGround, overdueReviews } from './openness.repo.ts';
@@ -31,94 +32,39 @@ const EXPORT_PAGE = 1000;
 
 export type Answer<T> = { kind: 'json'; body: T } | { kind: 'text'; contentType: string; body: string } | { kind: 'stream'; contentType: string; body: ReadableStream<Uint8Array> };
 
+type Details = Record<string, string | number | boolean | null>;
+
+/** The filters of a read as entry details: strings and numbers only, with the format. */
+function filterDetails(f: object, format: Format | 'svg'): Details {
+  const d: Details = { format };
+  for (const [k, v] of Object.entries(f)) if (typeof v === 'string' || typeof v === 'number') d[k] = v;
+  return d;
+}
+
 /**
  * Compliance reads of the log: queries, exports, verification, checkpoints and reports.
  * Every read (and every refused attempt) is itself an entry (event `audit_read`); an allowed
  * read is committed before anything is answered.
  */
 export function createAuditService(deps: AuditServiceDeps) {
-  const { sql, log } = deps;
-
-  async function authorize(ctx: ReadContext, use: AuditUse, what: string, details: Record<string, string | number | boolean | null>) {
-    const access = auditScope(deps.policy.current(), ctx.principal, use);
-    const entry = (effect: 'allow' | 'deny', reason: string) => ({
-      event: 'audit_read' as const,
-      principal: { sub: ctx.principal.sub, kind: ctx.principal.kind, roles: ctx.principal.roles, unit: ctx.principal.unit },
-      action: 'audit',
-      resource: { type: 'AuditEntry', id: what },
-      effect,
-      ruleId: access.ruleId,
-      reason,
-      policyVersion: access.policyVersion,
-      requestId: ctx.requestId,
-      traceId: ctx.traceId ?? null,
-      details,
-    });
-    if (!access.allow) {
-      await log.append(entry('deny', access.reason));
-      throw access.error;
-    }
-    await log.appendDurable(entry('allow', access.reason));
-    return access.scope;
-  }
-
-  const filterDetails = (f: Record<string, unknown>, format: Format | 'svg') => {
-    const d: Record<string, string | number | boolean | null> = { format };
-    for (const [k, v] of Object.entries(f)) if (typeof v === 'string' || typeof v === 'number') d[k] = v;
-    return d;
-  };
-
+  const { sql } = deps;
+  const authorize = (ctx: ReadContext, use: AuditUse, what: string, details: Details) => authorizeRead(deps, ctx, use, what, details);
   return {
     async decisions(ctx: ReadContext, q: DecisionQuery, format: Format): Promise<Answer<{ items: AuditItem[]; nextCursor: string | null }>> {
       const scope = await authorize(ctx, 'entries', 'decisions', filterDetails(q, format));
       const where = whereClause(sql, scope, q as EntryFilter);
       const after = q.cursor ? Number(q.cursor) : 0;
-      if (format === 'json') {
-        const limit = q.limit ?? 100;
-        const rows = (await findEntries(sql, where, after, limit + 1)).map(fromDb);
-        const page = rows.slice(0, limit);
-        const more = rows.length > limit;
-        return { kind: 'json', body: { items: page.map(toItem), nextCursor: more ? String(page[page.length - 1]!.seq) : null } };
-      }
-      // Exports stream page by page (keyset on seq): memory stays bounded by one page.
-      const encoder = new TextEncoder();
-      let last = after;
-      let headerSent = format !== 'csv';
-      const body = new ReadableStream<Uint8Array>({
-        async pull(controller) {
-          if (!headerSent) {
-            headerSent = true;
-            controller.enqueue(encoder.encode(csvLine(ENTRY_CSV_HEADER)));
-          }
-          const rows = (await findEntries(sql, where, last, EXPORT_PAGE)).map(fromDb);
-          if (rows.length) {
-            last = rows[rows.length - 1]!.seq;
-            const text = rows.map((r) => (format === 'csv' ? csvLine(entryCsvCells(r)) : JSON.stringify(toItem(r)) + '\n')).join('');
-            controller.enqueue(encoder.encode(text));
-          }
-          if (rows.length < EXPORT_PAGE) controller.close();
-        },
-      });
-      return { kind: 'stream', contentType: CONTENT_TYPES[format], body };
+      if (format !== 'json') return { kind: 'stream', contentType: CONTENT_TYPES[format], body: exportEntries(sql, where, after, format) };
+      const limit = q.limit ?? 100;
+      const rows = (await findEntries(sql, where, after, limit + 1)).map(fromDb);
+      const page = rows.slice(0, limit);
+      const more = rows.length > limit;
+      return { kind: 'json', body: { items: page.map(toItem), nextCursor: more ? String(page[page.length - 1]!.seq) : null } };
     },
 
-    async verify(ctx: ReadContext, q: { checkpointSeq?: number | undefined; checkpointHash?: string | undefined; checkpointAt?: string | undefined; checkpointSignature?: string | undefined; from: 'genesis' | 'checkpoint' }): Promise<VerifyResult> {
+    async verify(ctx: ReadContext, q: VerifyQuery): Promise<VerifyResult> {
       await authorize(ctx, 'verify', 'verify', { from: q.from, checkpointSeq: q.checkpointSeq ?? null });
-      if ((q.checkpointSeq === undefined) !== (q.checkpointHash === undefined)) {
-        throw new ApiError('VALIDATION_FAILED', 'Give checkpointSeq and checkpointHash together.', {
-          errors: [{ path: 'query.checkpointHash', message: 'checkpointSeq and checkpointHash go together' }],
-        });
-      }
-      if (q.from === 'checkpoint' && q.checkpointSeq === undefined) {
-        throw new ApiError('VALIDATION_FAILED', 'from=checkpoint needs a checkpoint.', {
-          errors: [{ path: 'query.from', message: 'needs checkpointSeq and checkpointHash' }],
-        });
-      }
-      const checkpoint =
-        q.checkpointSeq !== undefined && q.checkpointHash !== undefined
-          ? { seq: q.checkpointSeq, hash: q.checkpointHash, ...(q.checkpointAt ? { at: q.checkpointAt } : {}), signature: q.checkpointSignature ?? null }
-          : undefined;
-      return verifyChain(sql, { hmacKey: deps.hmacKey, ...(checkpoint ? { checkpoint } : {}), fromCheckpoint: q.from === 'checkpoint' });
+      return verifyChain(sql, { hmacKey: deps.hmacKey, ...checkpointToVerify(q) });
     },
 
     /** The current head as a checkpoint, signed when a key is configured, and kept in the database too. */
@@ -132,40 +78,16 @@ export function createAuditService(deps: AuditServiceDeps) {
 
     async disclosures(ctx: ReadContext, q: ReportQuery, format: Format): Promise<Answer<{ items: DisclosureRow[] }>> {
       const scope = await authorize(ctx, 'reports', 'report:disclosures', filterDetails(q, format));
-      const rows = await disclosureReport(sql, whereClause(sql, scope, q), q.period);
-      const items: DisclosureRow[] = rows.map((r) => ({
-        period: r.period.toISOString().slice(0, q.period === 'day' ? 10 : q.period === 'month' ? 7 : 4),
-        principal: r.principal_sub,
-        principalUnit: r.principal_unit,
-        dataset: r.dataset_id,
-        purpose: r.purpose,
-        fieldsWhole: r.fields_whole,
-        fieldsMasked: r.fields_masked,
-        disclosures: Number(r.disclosures),
-        rows: Number(r.rows ?? 0),
-        first: r.first_at.toISOString(),
-        last: r.last_at.toISOString(),
-      }));
+      const items = (await disclosureReport(sql, whereClause(sql, scope, q), q.period)).map((r) => disclosureItem(r, q.period));
       if (format === 'json') return { kind: 'json', body: { items } };
-      const header = ['period', 'principal', 'principalUnit', 'dataset', 'purpose', 'fieldsWhole', 'fieldsMasked', 'disclosures', 'rows', 'first', 'last'];
-      return report(format, header, items);
+      return report(format, DISCLOSURE_COLUMNS, items);
     },
 
     async denied(ctx: ReadContext, q: ReportQuery, format: Format): Promise<Answer<{ items: DeniedRow[] }>> {
       const scope = await authorize(ctx, 'reports', 'report:denied', filterDetails(q, format));
-      const rows = await deniedReport(sql, whereClause(sql, scope, q));
-      const items: DeniedRow[] = rows.map((r) => ({
-        principal: r.principal_sub,
-        kind: r.principal_kind,
-        principalUnit: r.principal_unit,
-        attempts: Number(r.attempts),
-        datasets: Number(r.datasets),
-        actions: r.actions,
-        first: r.first_at.toISOString(),
-        last: r.last_at.toISOString(),
-      }));
+      const items = (await deniedReport(sql, whereClause(sql, scope, q))).map(deniedItem);
       if (format === 'json') return { kind: 'json', body: { items } };
-      return report(format, ['principal', 'kind', 'principalUnit', 'attempts', 'datasets', 'actions', 'first', 'last'], items);
+      return report(format, DENIED_COLUMNS, items);
     },
 
     /** The disclosures report drawn: an SVG bar chart of disclosures per period, whole and masked only. */
@@ -191,40 +113,136 @@ export function createAuditService(deps: AuditServiceDeps) {
     async openness(ctx: ReadContext, q: OpennessQuery, format: Format): Promise<Answer<OpennessReport>> {
       const scope = await authorize(ctx, 'reports', 'report:openness', filterDetails(q, format));
       const asOf = q.asOf ?? new Date().toISOString().slice(0, 10);
-      const where = datasetScope(sql, scope);
-      // One query after another: the embedded database has one connection.
-      const unitRows = await datasetsPerUnit(sql, where, q.unit);
-      const groundRows = await exemptionsByGround(sql, where, q.unit);
-      const overdueRows = await overdueReviews(sql, where, q.unit, asOf);
-      const units = unitRows.map((r) => ({
-        unit: r.unit,
-        unitName: r.unit_name,
-        total: Number(r.total),
-        public: Number(r.public),
-        restricted: Number(r.restricted),
-        exempt: Number(r.exempt),
-        pending: Number(r.pending),
-        unlabelled: Number(r.unlabelled),
-      }));
-      const sum = (k: 'total' | 'public' | 'restricted' | 'exempt' | 'pending' | 'unlabelled') => units.reduce((n, u) => n + u[k], 0);
-      const grounds = groundRows.map((r) => ({ ground: r.ground, statute: statuteOf(r.ground), datasets: Number(r.datasets), units: Number(r.units), pending: Number(r.pending) }));
-      const overdue = overdueRows.map((r) => ({
-        dataset: r.dataset,
-        title: r.title,
-        unit: r.unit,
-        reviewBy: r.review_by,
-        daysOverdue: Number(r.days_overdue),
-        grounds: Array.isArray(r.grounds) ? r.grounds.map(String) : [],
-      }));
-      if (format === 'json') {
-        const totals = { total: sum('total'), public: sum('public'), restricted: sum('restricted'), exempt: sum('exempt'), pending: sum('pending'), unlabelled: sum('unlabelled') };
-        return { kind: 'json', body: { asOf, unit: q.unit ?? 'RI', units, totals, grounds, overdue } };
-      }
-      if (q.part === 'grounds') return report(format, ['ground', 'statute', 'datasets', 'units', 'pending'], grounds);
-      if (q.part === 'overdue') return report(format, ['dataset', 'title', 'unit', 'reviewBy', 'daysOverdue', 'grounds'], overdue);
-      return report(format, ['unit', 'unitName', 'total', 'public', 'restricted', 'exempt', 'pending', 'unlabelled'], units);
+      const parts = await opennessParts(sql, datasetScope(sql, scope), q.unit, asOf);
+      if (format === 'json') return { kind: 'json', body: { asOf, unit: q.unit ?? 'RI', ...parts, totals: totalsOf(parts.units) } };
+      if (q.part === 'grounds') return report(format, ['ground', 'statute', 'datasets', 'units', 'pending'], parts.grounds);
+      if (q.part === 'overdue') return report(format, ['dataset', 'title', 'unit', 'reviewBy', 'daysOverdue', 'grounds'], parts.overdue);
+      return report(format, ['unit', 'unitName', ...COUNTS], parts.units);
     },
   };
+}
+
+/** Logs the read (or the refused attempt) and answers the principal's scope; an allowed read is durable first. */
+async function authorizeRead(deps: AuditServiceDeps, ctx: ReadContext, use: AuditUse, what: string, details: Details) {
+  const access = auditScope(deps.policy.current(), ctx.principal, use);
+  const entry = (effect: 'allow' | 'deny', reason: string) => ({
+    event: 'audit_read' as const,
+    principal: { sub: ctx.principal.sub, kind: ctx.principal.kind, roles: ctx.principal.roles, unit: ctx.principal.unit },
+    action: 'audit',
+    resource: { type: 'AuditEntry', id: what },
+    effect,
+    ruleId: access.ruleId,
+    reason,
+    policyVersion: access.policyVersion,
+    requestId: ctx.requestId,
+    traceId: ctx.traceId ?? null,
+    details,
+  });
+  if (!access.allow) {
+    await deps.log.append(entry('deny', access.reason));
+    throw access.error;
+  }
+  await deps.log.appendDurable(entry('allow', access.reason));
+  return access.scope;
+}
+
+/** The entries after `after` as CSV or NDJSON, streamed in keyset pages on seq: memory stays bounded by one page. */
+function exportEntries(sql: Sql, where: ReturnType<typeof whereClause>, after: number, format: 'csv' | 'ndjson'): ReadableStream<Uint8Array> {
+  return keysetExport<number>({
+    ...(format === 'csv' ? { head: csvLine(ENTRY_CSV_HEADER) } : {}),
+    start: after,
+    next: async (seq, emit) => {
+      const rows = await findEntries(sql, where, seq, EXPORT_PAGE + 1);
+      const page = rows.length > EXPORT_PAGE ? rows.slice(0, EXPORT_PAGE) : rows;
+      for (const db of page) {
+        const r = fromDb(db);
+        emit(format === 'csv' ? csvLine(entryCsvCells(r)) : JSON.stringify(toItem(r)) + '\n');
+      }
+      return { rows: page.length, last: page.length ? Number(page.at(-1)!.seq) : seq, more: rows.length > EXPORT_PAGE };
+    },
+  });
+}
+
+/** The checkpoint to verify against, if any (both seq and hash, or neither). */
+function checkpointToVerify(q: VerifyQuery): { checkpoint?: { seq: number; hash: string; at?: string; signature: string | null }; fromCheckpoint: boolean } {
+  if ((q.checkpointSeq === undefined) !== (q.checkpointHash === undefined)) {
+    throw new ApiError('VALIDATION_FAILED', 'Give checkpointSeq and checkpointHash together.', {
+      errors: [{ path: 'query.checkpointHash', message: 'checkpointSeq and checkpointHash go together' }],
+    });
+  }
+  if (q.from === 'checkpoint' && q.checkpointSeq === undefined) {
+    throw new ApiError('VALIDATION_FAILED', 'from=checkpoint needs a checkpoint.', {
+      errors: [{ path: 'query.from', message: 'needs checkpointSeq and checkpointHash' }],
+    });
+  }
+  const fromCheckpoint = q.from === 'checkpoint';
+  if (q.checkpointSeq === undefined || q.checkpointHash === undefined) return { fromCheckpoint };
+  return { checkpoint: { seq: q.checkpointSeq, hash: q.checkpointHash, ...(q.checkpointAt ? { at: q.checkpointAt } : {}), signature: q.checkpointSignature ?? null }, fromCheckpoint };
+}
+
+const DISCLOSURE_COLUMNS = ['period', 'principal', 'principalUnit', 'dataset', 'purpose', 'fieldsWhole', 'fieldsMasked', 'disclosures', 'rows', 'first', 'last'];
+const DENIED_COLUMNS = ['principal', 'kind', 'principalUnit', 'attempts', 'datasets', 'actions', 'first', 'last'];
+const COUNTS = ['total', 'public', 'restricted', 'exempt', 'pending', 'unlabelled'] as const;
+
+function disclosureItem(r: DisclosureDb, period: ReportQuery['period']): DisclosureRow {
+  return {
+    period: r.period.toISOString().slice(0, period === 'day' ? 10 : period === 'month' ? 7 : 4),
+    principal: r.principal_sub,
+    principalUnit: r.principal_unit,
+    dataset: r.dataset_id,
+    purpose: r.purpose,
+    fieldsWhole: r.fields_whole,
+    fieldsMasked: r.fields_masked,
+    disclosures: Number(r.disclosures),
+    rows: Number(r.rows ?? 0),
+    first: r.first_at.toISOString(),
+    last: r.last_at.toISOString(),
+  };
+}
+
+function deniedItem(r: DeniedDb): DeniedRow {
+  return {
+    principal: r.principal_sub,
+    kind: r.principal_kind,
+    principalUnit: r.principal_unit,
+    attempts: Number(r.attempts),
+    datasets: Number(r.datasets),
+    actions: r.actions,
+    first: r.first_at.toISOString(),
+    last: r.last_at.toISOString(),
+  };
+}
+
+/** The three tables of the openness report, read one after another (the embedded database has one connection). */
+async function opennessParts(sql: Sql, where: ReturnType<typeof datasetScope>, unit: string | undefined, asOf: string) {
+  const unitRows = await datasetsPerUnit(sql, where, unit);
+  const groundRows = await exemptionsByGround(sql, where, unit);
+  const overdueRows = await overdueReviews(sql, where, unit, asOf);
+  const units = unitRows.map((r) => ({
+    unit: r.unit,
+    unitName: r.unit_name,
+    total: Number(r.total),
+    public: Number(r.public),
+    restricted: Number(r.restricted),
+    exempt: Number(r.exempt),
+    pending: Number(r.pending),
+    unlabelled: Number(r.unlabelled),
+  }));
+  const grounds = groundRows.map((r) => ({ ground: r.ground, statute: statuteOf(r.ground), datasets: Number(r.datasets), units: Number(r.units), pending: Number(r.pending) }));
+  const overdue = overdueRows.map((r) => ({
+    dataset: r.dataset,
+    title: r.title,
+    unit: r.unit,
+    reviewBy: r.review_by,
+    daysOverdue: Number(r.days_overdue),
+    grounds: Array.isArray(r.grounds) ? r.grounds.map(String) : [],
+  }));
+  return { units, grounds, overdue };
+}
+
+function totalsOf(units: Record<(typeof COUNTS)[number], number>[]): OpennessReport['totals'] {
+  const sum = (k: (typeof COUNTS)[number]) => units.reduce((n, u) => n + u[k], 0);
+  return { total: sum('total'), public: sum('public'), restricted: sum('restricted'), exempt: sum('exempt'), pending: sum('pending'), unlabelled: sum('unlabelled') };
 }
 
 /** A ground as cited in law: `17a` … `17j` are the letters of UU 14/2008 art. 17; anything else cites itself. */

@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/database.ts';
-import type { Plan } from '../policy/engine.types.ts';
+import { SUBJECT_ATTRIBUTES, type Plan } from '../policy/engine.types.ts';
 import { conditionToSql, planToSql, type Fragment } from '../policy/plan-sql.ts';
 import type { Classification, ConsequenceTest, FieldType, PersonalData } from './catalog.schema.ts';
 
@@ -247,38 +247,33 @@ export async function setFieldLabel(sql: Queryable, datasetId: string, name: str
 // ---- Row scope: a Plan (engine.types.ts) as a WHERE clause ----
 
 /**
- * The attributes a catalog plan may refer to, each mapped to its SQL over `datasets d`. The
- * policy's translator (src/policy/plan-sql.ts) refuses any other attribute: a condition that
- * cannot be translated exactly never becomes a broader query.
+ * Every attribute of a dataset or its label that a plan may name, as SQL over `datasets d`.
+ * Decisions use the effective label: a pending exemption already counts as exempt.
  */
-function datasetColumns(sql: Queryable): Record<string, Fragment> {
-  return {
-    id: sql`d.id`,
-    ownerUnit: sql`d.owner_unit`,
-    // Decisions use the effective label: a pending exemption already counts as exempt.
-    classification: sql`d.effective_classification`,
-    labelPending: sql`(d.pending_classification is not null)`,
-    labelVersion: sql`d.label_version`,
-    steward: sql`d.steward`,
-    sourceSystem: sql`d.source_system`,
-  };
-}
+const CATALOG_COLUMNS: Record<(typeof SUBJECT_ATTRIBUTES)['Dataset' | 'Label'][number], (sql: Queryable) => Fragment> = {
+  id: (sql) => sql`d.id`,
+  datasetId: (sql) => sql`d.id`,
+  ownerUnit: (sql) => sql`d.owner_unit`,
+  classification: (sql) => sql`d.effective_classification`,
+  labelPending: (sql) => sql`(d.pending_classification is not null)`,
+  labelVersion: (sql) => sql`d.label_version`,
+  steward: (sql) => sql`d.steward`,
+  sourceSystem: (sql) => sql`d.source_system`,
+  proposedBy: (sql) => sql`d.pending_proposed_by`,
+};
 
-/** The same for the Label subject (a dataset's label: registers, history, overdue reviews). */
-function labelColumns(sql: Queryable): Record<string, Fragment> {
-  return {
-    datasetId: sql`d.id`,
-    ownerUnit: sql`d.owner_unit`,
-    classification: sql`d.effective_classification`,
-    labelPending: sql`(d.pending_classification is not null)`,
-    steward: sql`d.steward`,
-    proposedBy: sql`d.pending_proposed_by`,
-  };
+/**
+ * The columns of one subject: exactly its attributes (engine.types.ts SUBJECT_ATTRIBUTES), so the
+ * policy's translator (src/policy/plan-sql.ts) refuses any other, and a condition that cannot be
+ * translated exactly never becomes a broader query.
+ */
+function catalogColumns(sql: Queryable, subject: 'Dataset' | 'Label'): Record<string, Fragment> {
+  return Object.fromEntries(SUBJECT_ATTRIBUTES[subject].map((name) => [name, CATALOG_COLUMNS[name](sql)]));
 }
 
 /** The WHERE form of a read plan over `datasets d`. */
 export function planSql(sql: Queryable, plan: Plan): Fragment {
-  return planToSql(sql, plan, datasetColumns(sql));
+  return planToSql(sql, plan, catalogColumns(sql, 'Dataset'));
 }
 
 // ---- Lists ----
@@ -305,7 +300,7 @@ export async function listDatasets(sql: Queryable, scope: Plan, f: DatasetFilter
     select ${DATASET_COLUMNS(sql)} from datasets d
     where ${planSql(sql, scope)}
       ${f.classification ? sql`and d.effective_classification = ${f.classification}` : sql``}
-      ${f.unit ? sql`and ${conditionToSql(sql, { op: 'within', field: 'ownerUnit', value: f.unit }, datasetColumns(sql))}` : sql``}
+      ${f.unit ? sql`and ${conditionToSql(sql, { op: 'within', field: 'ownerUnit', value: f.unit }, catalogColumns(sql, 'Dataset'))}` : sql``}
       ${f.unlabelled === true ? sql`and d.effective_classification is null` : sql``}
       ${f.unlabelled === false ? sql`and d.effective_classification is not null` : sql``}
       ${f.reviewOverdue === true ? sql`and d.classification = 'exempt' and d.label_review_by < current_date` : sql``}
@@ -342,7 +337,7 @@ export async function exemptRegister(
   return sql<RegisterRow[]>`
     select ${DATASET_COLUMNS(sql)}, u.name as owner_unit_name
     from datasets d join units u on u.code = d.owner_unit
-    where d.classification = 'exempt' and ${planToSql(sql, scope, labelColumns(sql))}
+    where d.classification = 'exempt' and ${planToSql(sql, scope, catalogColumns(sql, 'Label'))}
       ${options.overdueOnly ? sql`and d.label_review_by < current_date` : sql``}
       ${options.after !== undefined ? sql`and d.id > ${options.after}` : sql``}
     order by d.id limit ${options.limit + 1}`;

@@ -29,7 +29,8 @@ import {
   type ExemptRegisterEntry,
   type PublicRegisterEntry,
 } from './catalog.schema.ts';
-import { toCsv, wantsCsv } from './csv.ts';
+import { negotiate } from '../http/negotiate.ts';
+import { REGISTER_OFFERS, toCsv } from './csv.ts';
 
 const TAGS = ['catalog'];
 const problem = (description: string): ResponseSpec => ({ description });
@@ -265,12 +266,12 @@ export function catalogRoutes(deps: { services: { catalog: CatalogService } }) {
         summary: 'The list of public information (Daftar Informasi Publik); JSON or CSV (Accept: text/csv)',
         tags: ['registers'],
         security: 'none',
-        responses: { 200: { description: '{ items, nextCursor }, or CSV of every entry', schema: RegisterPageSchema(PublicRegisterEntrySchema), contentTypes: ['application/json', 'text/csv'] } },
+        responses: { 200: { description: '{ items, nextCursor }, or CSV of every entry', schema: RegisterPageSchema(PublicRegisterEntrySchema), contentTypes: ['application/json', 'text/csv'] }, 406: problem('NOT_ACCEPTABLE') },
       }),
       valid('query', RegisterQuerySchema),
       async (c) => {
         const q = c.req.valid('query');
-        if (wantsCsv(c.req.header('accept'))) {
+        if (negotiate(c, REGISTER_OFFERS) === 'csv') {
           const items = await allPages((cursor) => catalog.publicRegister(cursor, CSV_PAGE));
           return csv(c, 'daftar-informasi-publik', toCsv(PUBLIC_CSV_HEADER, items.map(publicCsvRow)));
         }
@@ -283,12 +284,12 @@ export function catalogRoutes(deps: { services: { catalog: CatalogService } }) {
         summary: 'The list of exempt information: title, owner, grounds, consequence test, decision and review dates — never contents or fields',
         tags: ['registers'],
         security: 'none',
-        responses: { 200: { description: '{ items, nextCursor }, or CSV of every entry', schema: RegisterPageSchema(ExemptRegisterEntrySchema), contentTypes: ['application/json', 'text/csv'] } },
+        responses: { 200: { description: '{ items, nextCursor }, or CSV of every entry', schema: RegisterPageSchema(ExemptRegisterEntrySchema), contentTypes: ['application/json', 'text/csv'] }, 406: problem('NOT_ACCEPTABLE') },
       }),
       valid('query', RegisterQuerySchema),
       async (c) => {
         const q = c.req.valid('query');
-        if (wantsCsv(c.req.header('accept'))) {
+        if (negotiate(c, REGISTER_OFFERS) === 'csv') {
           const items = await allPages((cursor) => catalog.exemptRegister(cursor, CSV_PAGE));
           return csv(c, 'daftar-informasi-dikecualikan', toCsv(EXEMPT_CSV_HEADER, items.map(exemptCsvRow)));
         }
@@ -305,13 +306,14 @@ export function catalogRoutes(deps: { services: { catalog: CatalogService } }) {
           200: { description: '{ items, nextCursor }', schema: RegisterPageSchema(ExemptRegisterEntrySchema), contentTypes: ['application/json', 'text/csv'] },
           401: problem('UNAUTHENTICATED'),
           403: problem('FORBIDDEN'),
+          406: problem('NOT_ACCEPTABLE'),
         },
       }),
       valid('query', RegisterQuerySchema),
       async (c) => {
         const q = c.req.valid('query');
         const p = c.get('principal');
-        if (wantsCsv(c.req.header('accept'))) {
+        if (negotiate(c, REGISTER_OFFERS) === 'csv') {
           const items = await allPages((cursor) => catalog.overdueReviews(p, cursor, CSV_PAGE));
           return csv(c, 'overdue-reviews', toCsv(EXEMPT_CSV_HEADER, items.map(exemptCsvRow)));
         }

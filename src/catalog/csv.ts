@@ -5,10 +5,5 @@ export function toCsv(header: string[], rows: unknown[][]): string {
   return csvLine(header) + rows.map(csvLine).join('');
 }
 
-/** True when the client asks for CSV rather than JSON. */
-export function wantsCsv(accept: string | undefined): boolean {
-  if (!accept) return false;
-  const at = accept.toLowerCase().indexOf('text/csv');
-  // JSON named before CSV wins; otherwise CSV was asked for.
-  return at >= 0 && !accept.slice(0, at).toLowerCase().includes('application/json');
-}
+/** What the registers are served as, by Accept (src/http/negotiate.ts); JSON unless asked otherwise. */
+export const REGISTER_OFFERS: Readonly<Record<string, 'json' | 'csv'>> = { 'application/json': 'json', 'text/csv': 'csv' };

@@ -15,8 +15,9 @@ import {
 } from './catalog.context.ts';
 import { bumpLabelVersion, clearPending, findDataset, findFields, setFieldLabel, setLabel, setPending, type DatasetRow } from './catalog.repo.ts';
 import type { Classification, DatasetView, DecideProposal, LabelDataset, LabelEventView, LabelField } from './catalog.schema.ts';
+import type { CatalogAccess } from './catalog.access.ts';
 import { datasetAttributes, datasetView, labelEventView } from './catalog.view.ts';
-import { appendLabelEvent, listLabelEvents, type LabelHistoryRow } from './label-history.repo.ts';
+import { appendLabelEvent, listLabelEvents, type LabelHistoryRow, type NewLabelEvent } from './label-history.repo.ts';
 import { exemptionProblems, fieldLabelProblem, isDeclassification } from './label-rules.ts';
 
 /**
@@ -32,305 +33,267 @@ export interface LabelService {
   history(p: Principal, id: string): Promise<LabelEventView[]>;
 }
 
-export function createLabelService(deps: CatalogDeps): LabelService {
-  const { sql, audit } = deps;
+/** What varies between label events; everything left out is null (or false) in the history row. */
+type LabelChange = Pick<NewLabelEvent, 'event' | 'from' | 'to'> & Partial<Omit<NewLabelEvent, 'datasetId' | 'actor' | 'labelVersion'>>;
 
-  function actorOf(p: Principal) {
+/** The one builder of a history row: the change, by whom, at which label version. */
+export function labelEvent(p: Principal, datasetId: string, labelVersion: number, change: LabelChange): NewLabelEvent {
+  return {
+    datasetId,
+    field: change.field ?? null,
+    event: change.event,
+    from: change.from,
+    to: change.to,
+    grounds: change.grounds ?? null,
+    consequenceTest: change.consequenceTest ?? null,
+    reviewBy: change.reviewBy ?? null,
+    justification: change.justification ?? null,
+    declassification: change.declassification ?? false,
+    proposalId: change.proposalId ?? null,
+    decisionRef: change.decisionRef ?? null,
     // Anonymous callers never reach a label change (access rules refuse them first).
-    return { sub: p.sub ?? '(anonymous)', roles: [...p.roles], unit: p.unit };
-  }
+    actor: { sub: p.sub ?? '(anonymous)', roles: [...p.roles], unit: p.unit },
+    labelVersion,
+  };
+}
 
-  async function recordChange(
-    tx: TransactionSql,
-    p: Principal,
-    ctx: RequestContext,
-    action: 'label' | 'approve',
-    rule: Rule,
-    event: LabelHistoryRow,
-  ): Promise<void> {
-    const entry: AuditEntryInput = {
-      event: 'label_change',
-      principal: auditPrincipal(p),
-      action,
-      resource: {
-        type: event.field_name ? 'Field' : 'Dataset',
-        id: event.field_name ? `${event.dataset_id}/${event.field_name}` : event.dataset_id,
-        classification: event.to_classification,
-        labelVersion: event.label_version,
-      },
-      ...allowedBy(rule, ctx),
-      details: {
-        historyId: event.id,
-        labelEvent: event.event,
-        from: event.from_classification,
-        to: event.to_classification,
-        declassification: event.declassification,
-        ...(event.proposal_id ? { proposalId: event.proposal_id } : {}),
-      },
-    };
-    await audit.appendWithin(tx, entry);
-  }
+/** The audit action of each label operation: what the caller asked for, also when refused. */
+type LabelAction = 'label' | 'approve' | 'reject';
 
-  /** Refused attempts are decisions too: they go to the log (after the rolled-back transaction). */
-  async function withDenialLogged<T>(p: Principal, action: string, id: string, ctx: RequestContext, run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (error) {
-      if (error instanceof ApiError && (error.code === 'FORBIDDEN' || error.code === 'SELF_APPROVAL')) {
-        await audit.append({
-          event: 'decision',
-          principal: auditPrincipal(p),
-          action,
-          resource: { type: 'Dataset', id },
-          effect: 'deny',
-          ruleId: null,
-          reason: error.message,
-          policyVersion: deps.policy.current().version,
-          requestId: ctx.requestId ?? null,
-          traceId: ctx.traceId ?? null,
-        });
-      }
-      throw error;
+function justificationRequired(detail: string): ApiError {
+  return new ApiError('JUSTIFICATION_REQUIRED', detail, { errors: [{ path: 'body.justification', message: 'a declassification needs a written justification' }] });
+}
+
+/** Only an exemption takes a consequence test and a review date. */
+function refuseExemptionParts(input: LabelDataset, to: Classification): void {
+  if (input.consequenceTest === undefined && input.reviewBy === undefined) return;
+  throw new ApiError('VALIDATION_FAILED', 'Only an exemption takes a consequence test and a review date.', {
+    errors: [
+      ...(input.consequenceTest !== undefined ? [{ path: 'body.consequenceTest', message: `not used for a ${to} label` }] : []),
+      ...(input.reviewBy !== undefined ? [{ path: 'body.reviewBy', message: `not used for a ${to} label` }] : []),
+    ],
+  });
+}
+
+function refuseWhilePending(row: DatasetRow): void {
+  if (row.pending_classification !== null) {
+    throw new ApiError('CONFLICT', 'An exemption proposal is pending for this dataset; a PPID approves or rejects it first.');
+  }
+}
+
+
+/** Stores the change in the history and logs it, in the caller's transaction: both commit or neither. */
+async function recordChange(
+  deps: CatalogDeps,
+  tx: TransactionSql,
+  p: Principal,
+  ctx: RequestContext,
+  action: LabelAction,
+  rule: Rule,
+  change: NewLabelEvent,
+  /** What must be stored with the history row before the entry is logged (the log's lock is held last, briefly). */
+  andThen?: (event: LabelHistoryRow) => Promise<void>,
+): Promise<void> {
+  const event = await appendLabelEvent(tx, change);
+  await andThen?.(event);
+  const entry: AuditEntryInput = {
+    event: 'label_change',
+    principal: auditPrincipal(p),
+    action,
+    resource: {
+      type: event.field_name ? 'Field' : 'Dataset',
+      id: event.field_name ? `${event.dataset_id}/${event.field_name}` : event.dataset_id,
+      classification: event.to_classification,
+      labelVersion: event.label_version,
+    },
+    ...allowedBy(rule, ctx),
+    details: {
+      historyId: event.id,
+      labelEvent: event.event,
+      from: event.from_classification,
+      to: event.to_classification,
+      declassification: event.declassification,
+      ...(event.proposal_id ? { proposalId: event.proposal_id } : {}),
+    },
+  };
+  await deps.audit.appendWithin(tx, entry);
+}
+
+/** Refused attempts are decisions too: they go to the log (after the rolled-back transaction). */
+async function withDenialLogged<T>(deps: CatalogDeps, p: Principal, action: LabelAction, id: string, ctx: RequestContext, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof ApiError && (error.code === 'FORBIDDEN' || error.code === 'SELF_APPROVAL')) {
+      await deps.audit.append({
+        event: 'decision',
+        principal: auditPrincipal(p),
+        action,
+        resource: { type: 'Dataset', id },
+        effect: 'deny',
+        ruleId: null,
+        reason: error.message,
+        policyVersion: deps.policy.current().version,
+        requestId: ctx.requestId ?? null,
+        traceId: ctx.traceId ?? null,
+      });
     }
+    throw error;
   }
+}
 
-  async function viewOf(tx: TransactionSql, id: string): Promise<DatasetView> {
-    const row = await findDataset(tx, id);
-    if (!row) throw new Error(`dataset ${id} vanished inside its transaction`);
-    return datasetView(row, await findFields(tx, id));
+async function viewOf(tx: TransactionSql, id: string): Promise<DatasetView> {
+  const row = await findDataset(tx, id);
+  if (!row) throw new Error(`dataset ${id} vanished inside its transaction`);
+  return datasetView(row, await findFields(tx, id));
+}
+
+/** The dataset with a pending proposal that this principal may decide (not their own). */
+async function decidableProposal(deps: CatalogDeps, tx: TransactionSql, p: Principal, id: string, ifMatch: string | undefined, verb: 'approve' | 'reject') {
+  const access = catalogAccess(deps.policy.current());
+  const row = await visibleDataset(tx, access, p, id, true);
+  if (row.pending_classification === null || !row.pending_history_id) {
+    throw new ApiError('NO_PENDING_PROPOSAL', `Dataset ${id} has no pending exemption proposal.`);
   }
-
-  /** The dataset with a pending proposal that this principal may decide (not their own). */
-  async function decidableProposal(tx: TransactionSql, p: Principal, id: string, ifMatch: string | undefined, verb: 'approve' | 'reject') {
-    const access = catalogAccess(deps.policy.current());
-    const row = await visibleDataset(tx, access, p, id, true);
-    if (row.pending_classification === null || !row.pending_history_id) {
-      throw new ApiError('NO_PENDING_PROPOSAL', `Dataset ${id} has no pending exemption proposal.`);
-    }
-    if (isOwnProposal(p, row.pending_proposed_by)) {
-      throw new ApiError('SELF_APPROVAL', 'A proposal is decided by a PPID other than its proposer.');
-    }
-    const rule = ensure(access.canApprove(p, datasetAttributes(row), row.pending_proposed_by), `${verb} exemptions of this dataset`);
-    checkIfMatch(ifMatch, row.version, false);
-    return { row, rule };
+  if (isOwnProposal(p, row.pending_proposed_by)) {
+    throw new ApiError('SELF_APPROVAL', 'A proposal is decided by a PPID other than its proposer.');
   }
+  const rule = ensure(access.canApprove(p, datasetAttributes(row), row.pending_proposed_by), `${verb} exemptions of this dataset`);
+  checkIfMatch(ifMatch, row.version, false);
+  return { row, rule };
+}
 
-  function refuseWhilePending(row: DatasetRow): void {
-    if (row.pending_classification !== null) {
-      throw new ApiError('CONFLICT', 'An exemption proposal is pending for this dataset; a PPID approves or rejects it first.');
-    }
+/** An exemption is proposed, never set: it is pending until another PPID decides it (202). */
+async function proposeExemption(deps: CatalogDeps, tx: TransactionSql, p: Principal, ctx: RequestContext, row: DatasetRow, rule: Rule, input: LabelDataset) {
+  const errors = exemptionProblems(input, todayIso());
+  if (errors.length) {
+    throw new ApiError('EXEMPTION_INCOMPLETE', 'An exemption needs grounds, a consequence test (uji konsekuensi) and a review date; see errors.', { errors });
   }
+  const id = row.id;
+  const labelVersion = await bumpLabelVersion(tx, id);
+  const grounds = input.grounds ?? [];
+  const consequenceTest = { harm: input.consequenceTest?.harm ?? '', publicInterest: input.consequenceTest?.publicInterest ?? '' };
+  const reviewBy = input.reviewBy ?? '';
+  const justification = input.justification ?? null;
+  const change = labelEvent(p, id, labelVersion, { event: 'proposal', from: row.classification, to: 'exempt', grounds, consequenceTest, reviewBy, justification });
+  await recordChange(deps, tx, p, ctx, 'label', rule, change, (event) =>
+    setPending(tx, id, { grounds, consequenceTest, reviewBy, justification, proposedBy: change.actor.sub, historyId: event.id }),
+  );
+  return { status: 202 as const, dataset: await viewOf(tx, id) };
+}
 
+/** Public, restricted (or unlabelled): set at once, a declassification only by whoever may declassify, with a justification. */
+async function relabelDataset(deps: CatalogDeps, tx: TransactionSql, p: Principal, ctx: RequestContext, access: CatalogAccess, row: DatasetRow, labelRule: Rule, input: LabelDataset) {
+  const id = row.id;
+  const from = row.classification;
+  const to = input.classification;
+  refuseExemptionParts(input, to);
+  if (from === to) return { status: 200 as const, dataset: await viewOf(tx, id) };
+  const declassification = isDeclassification(from, to);
+  let rule = labelRule;
+  if (declassification) {
+    rule = ensure(access.canDeclassify(p, datasetAttributes(row), row.pending_proposed_by), `declassify this dataset (${from} → ${to})`);
+    if (!input.justification) throw justificationRequired(`Moving from ${from} to ${to} is a declassification and needs a written justification.`);
+  }
+  const labelVersion = await bumpLabelVersion(tx, id);
+  const change = labelEvent(p, id, labelVersion, { event: 'label', from, to, grounds: input.grounds ?? null, justification: input.justification ?? null, declassification });
+  await setLabel(tx, id, { classification: to, grounds: change.grounds, consequenceTest: null, reviewBy: null, justification: change.justification, decidedBy: change.actor.sub, decisionRef: null });
+  await recordChange(deps, tx, p, ctx, 'label', rule, change);
+  return { status: 200 as const, dataset: await viewOf(tx, id) };
+}
+
+/** A field's own label: at least as strict as its dataset's; loosening it is a declassification. */
+async function relabelField(deps: CatalogDeps, tx: TransactionSql, p: Principal, id: string, fieldName: string, input: LabelField, ifMatch: string | undefined, ctx: RequestContext): Promise<DatasetView> {
+  const access = catalogAccess(deps.policy.current());
+  const row = await visibleDataset(tx, access, p, id, true);
+  const attrs = datasetAttributes(row);
+  let rule = ensure(access.canLabel(p, attrs), 'label the fields of this dataset');
+  checkIfMatch(ifMatch, row.version, false);
+  const field = (await findFields(tx, id)).find((f) => f.name === fieldName);
+  if (!field) throw new ApiError('NOT_FOUND', `Dataset ${id} has no field ${fieldName}.`);
+  const to = input.classification;
+  const problem = fieldLabelProblem(row.effective_classification, to, field.personal_data);
+  if (problem) throw new ApiError(problem.code, problem.detail, { errors: [{ path: 'body.classification', message: problem.detail }] });
+  const from = field.classification;
+  if (from === to) return viewOf(tx, id);
+
+  // Loosening or removing a field's own label is a declassification of that field.
+  const declassification = from !== null && (to === null || isDeclassification(from, to));
+  if (declassification) {
+    rule = ensure(access.canDeclassify(p, attrs, row.pending_proposed_by), `declassify field ${fieldName} (${from} → ${to ?? 'the dataset’s label'})`);
+    if (!input.justification) throw justificationRequired('Loosening a field’s label is a declassification and needs a written justification.');
+  }
+  if (to === 'exempt' && !input.justification) {
+    // Partial disclosure: every withheld part states its reason (domain.md §1).
+    throw new ApiError('EXEMPTION_INCOMPLETE', 'An exempt field needs the reason its values are withheld.', {
+      errors: [{ path: 'body.justification', message: 'state why this field is withheld' }],
+    });
+  }
+  const labelVersion = await bumpLabelVersion(tx, id);
+  await setFieldLabel(tx, id, fieldName, to);
+  const change = labelEvent(p, id, labelVersion, { event: 'label', field: fieldName, from, to, justification: input.justification ?? null, declassification });
+  await recordChange(deps, tx, p, ctx, 'label', rule, change);
+  return viewOf(tx, id);
+}
+
+export function createLabelService(deps: CatalogDeps): LabelService {
+  const { sql } = deps;
   return {
     labelDataset: (p, id, input, ifMatch, ctx) =>
-      withDenialLogged(p, 'label', id, ctx, () =>
+      withDenialLogged(deps, p, 'label', id, ctx, () =>
         sql.begin(async (tx) => {
           const access = catalogAccess(deps.policy.current());
           const row = await visibleDataset(tx, access, p, id, true);
-          const attrs = datasetAttributes(row);
-          let rule = ensure(access.canLabel(p, attrs), 'label this dataset');
+          const rule = ensure(access.canLabel(p, datasetAttributes(row)), 'label this dataset');
           checkIfMatch(ifMatch, row.version, false);
           refuseWhilePending(row);
-          const from = row.classification;
-          const to = input.classification;
-
-          if (to === 'exempt') {
-            const errors = exemptionProblems(input, todayIso());
-            if (errors.length) {
-              throw new ApiError('EXEMPTION_INCOMPLETE', 'An exemption needs grounds, a consequence test (uji konsekuensi) and a review date; see errors.', { errors });
-            }
-            const labelVersion = await bumpLabelVersion(tx, id);
-            const grounds = input.grounds ?? [];
-            const consequenceTest = { harm: input.consequenceTest?.harm ?? '', publicInterest: input.consequenceTest?.publicInterest ?? '' };
-            const reviewBy = input.reviewBy ?? '';
-            const event = await appendLabelEvent(tx, {
-              datasetId: id,
-              field: null,
-              event: 'proposal',
-              from,
-              to: 'exempt',
-              grounds,
-              consequenceTest,
-              reviewBy,
-              justification: input.justification ?? null,
-              declassification: false,
-              proposalId: null,
-              decisionRef: null,
-              actor: actorOf(p),
-              labelVersion,
-            });
-            await setPending(tx, id, { grounds, consequenceTest, reviewBy, justification: input.justification ?? null, proposedBy: actorOf(p).sub, historyId: event.id });
-            await recordChange(tx, p, ctx, 'label', rule, event);
-            return { status: 202 as const, dataset: await viewOf(tx, id) };
-          }
-
-          if (input.consequenceTest !== undefined || input.reviewBy !== undefined) {
-            throw new ApiError('VALIDATION_FAILED', 'Only an exemption takes a consequence test and a review date.', {
-              errors: [
-                ...(input.consequenceTest !== undefined ? [{ path: 'body.consequenceTest', message: `not used for a ${to} label` }] : []),
-                ...(input.reviewBy !== undefined ? [{ path: 'body.reviewBy', message: `not used for a ${to} label` }] : []),
-              ],
-            });
-          }
-          if (from === to) return { status: 200 as const, dataset: await viewOf(tx, id) };
-
-          const declassification = isDeclassification(from, to);
-          if (declassification) {
-            rule = ensure(access.canDeclassify(p, attrs, row.pending_proposed_by), `declassify this dataset (${from} → ${to})`);
-            if (!input.justification) {
-              throw new ApiError('JUSTIFICATION_REQUIRED', `Moving from ${from} to ${to} is a declassification and needs a written justification.`, {
-                errors: [{ path: 'body.justification', message: 'a declassification needs a written justification' }],
-              });
-            }
-          }
-          const labelVersion = await bumpLabelVersion(tx, id);
-          await setLabel(tx, id, {
-            classification: to,
-            grounds: input.grounds ?? null,
-            consequenceTest: null,
-            reviewBy: null,
-            justification: input.justification ?? null,
-            decidedBy: actorOf(p).sub,
-            decisionRef: null,
-          });
-          const event = await appendLabelEvent(tx, {
-            datasetId: id,
-            field: null,
-            event: 'label',
-            from,
-            to,
-            grounds: input.grounds ?? null,
-            consequenceTest: null,
-            reviewBy: null,
-            justification: input.justification ?? null,
-            declassification,
-            proposalId: null,
-            decisionRef: null,
-            actor: actorOf(p),
-            labelVersion,
-          });
-          await recordChange(tx, p, ctx, 'label', rule, event);
-          return { status: 200 as const, dataset: await viewOf(tx, id) };
+          if (input.classification === 'exempt') return proposeExemption(deps, tx, p, ctx, row, rule, input);
+          return relabelDataset(deps, tx, p, ctx, access, row, rule, input);
         }),
       ),
 
     labelField: (p, id, fieldName, input, ifMatch, ctx) =>
-      withDenialLogged(p, 'label', id, ctx, () =>
-        sql.begin(async (tx) => {
-          const access = catalogAccess(deps.policy.current());
-          const row = await visibleDataset(tx, access, p, id, true);
-          const attrs = datasetAttributes(row);
-          let rule = ensure(access.canLabel(p, attrs), 'label the fields of this dataset');
-          checkIfMatch(ifMatch, row.version, false);
-          const field = (await findFields(tx, id)).find((f) => f.name === fieldName);
-          if (!field) throw new ApiError('NOT_FOUND', `Dataset ${id} has no field ${fieldName}.`);
-          const to = input.classification;
-          const problem = fieldLabelProblem(row.effective_classification, to, field.personal_data);
-          if (problem) throw new ApiError(problem.code, problem.detail, { errors: [{ path: 'body.classification', message: problem.detail }] });
-          const from = field.classification;
-          if (from === to) return viewOf(tx, id);
-
-          // Loosening or removing a field's own label is a declassification of that field.
-          const declassification = from !== null && (to === null || isDeclassification(from, to));
-          if (declassification) {
-            rule = ensure(access.canDeclassify(p, attrs, row.pending_proposed_by), `declassify field ${fieldName} (${from} → ${to ?? 'the dataset’s label'})`);
-            if (!input.justification) {
-              throw new ApiError('JUSTIFICATION_REQUIRED', 'Loosening a field’s label is a declassification and needs a written justification.', {
-                errors: [{ path: 'body.justification', message: 'a declassification needs a written justification' }],
-              });
-            }
-          }
-          if (to === 'exempt' && !input.justification) {
-            // Partial disclosure: every withheld part states its reason (domain.md §1).
-            throw new ApiError('EXEMPTION_INCOMPLETE', 'An exempt field needs the reason its values are withheld.', {
-              errors: [{ path: 'body.justification', message: 'state why this field is withheld' }],
-            });
-          }
-          const labelVersion = await bumpLabelVersion(tx, id);
-          await setFieldLabel(tx, id, fieldName, to);
-          const event = await appendLabelEvent(tx, {
-            datasetId: id,
-            field: fieldName,
-            event: 'label',
-            from,
-            to,
-            grounds: null,
-            consequenceTest: null,
-            reviewBy: null,
-            justification: input.justification ?? null,
-            declassification,
-            proposalId: null,
-            decisionRef: null,
-            actor: actorOf(p),
-            labelVersion,
-          });
-          await recordChange(tx, p, ctx, 'label', rule, event);
-          return viewOf(tx, id);
-        }),
-      ),
+      withDenialLogged(deps, p, 'label', id, ctx, () => sql.begin((tx) => relabelField(deps, tx, p, id, fieldName, input, ifMatch, ctx))),
 
     approve: (p, id, input, ifMatch, ctx) =>
-      withDenialLogged(p, 'approve', id, ctx, () =>
+      withDenialLogged(deps, p, 'approve', id, ctx, () =>
         sql.begin(async (tx) => {
-          const { row, rule } = await decidableProposal(tx, p, id, ifMatch, 'approve');
+          const { row, rule } = await decidableProposal(deps, tx, p, id, ifMatch, 'approve');
           const labelVersion = await bumpLabelVersion(tx, id);
-          const grounds = row.pending_grounds ?? [];
-          const consequenceTest = row.pending_consequence_test ?? { harm: '', publicInterest: '' };
-          const reviewBy = row.pending_review_by ?? '';
-          await setLabel(tx, id, {
-            classification: 'exempt',
-            grounds,
-            consequenceTest,
-            reviewBy,
-            justification: input.justification ?? row.pending_justification,
-            decidedBy: actorOf(p).sub,
-            decisionRef: input.decisionRef ?? null,
-          });
-          const event = await appendLabelEvent(tx, {
-            datasetId: id,
-            field: null,
+          const change = labelEvent(p, id, labelVersion, {
             event: 'approval',
             from: row.classification,
             to: 'exempt',
-            grounds,
-            consequenceTest,
-            reviewBy,
+            grounds: row.pending_grounds ?? [],
+            consequenceTest: row.pending_consequence_test ?? { harm: '', publicInterest: '' },
+            reviewBy: row.pending_review_by ?? '',
             justification: input.justification ?? null,
-            declassification: false,
             proposalId: row.pending_history_id,
             decisionRef: input.decisionRef ?? null,
-            actor: actorOf(p),
-            labelVersion,
           });
-          await recordChange(tx, p, ctx, 'approve', rule, event);
+          const { grounds, consequenceTest, reviewBy, decisionRef } = change;
+          await setLabel(tx, id, { classification: 'exempt', grounds, consequenceTest, reviewBy, justification: input.justification ?? row.pending_justification, decidedBy: change.actor.sub, decisionRef });
+          await recordChange(deps, tx, p, ctx, 'approve', rule, change);
           return viewOf(tx, id);
         }),
       ),
 
     reject: (p, id, input, ifMatch, ctx) =>
-      withDenialLogged(p, 'approve', id, ctx, () =>
+      withDenialLogged(deps, p, 'reject', id, ctx, () =>
         sql.begin(async (tx) => {
-          const { row, rule } = await decidableProposal(tx, p, id, ifMatch, 'reject');
+          const { row, rule } = await decidableProposal(deps, tx, p, id, ifMatch, 'reject');
           const labelVersion = await bumpLabelVersion(tx, id);
           await clearPending(tx, id);
-          const back: Classification | null = row.classification;
-          const event = await appendLabelEvent(tx, {
-            datasetId: id,
-            field: null,
+          // The label in force before the proposal stays.
+          const change = labelEvent(p, id, labelVersion, {
             event: 'rejection',
             from: 'exempt',
-            to: back,
-            grounds: null,
-            consequenceTest: null,
-            reviewBy: null,
+            to: row.classification,
             justification: input.justification ?? null,
-            declassification: false,
             proposalId: row.pending_history_id,
             decisionRef: input.decisionRef ?? null,
-            actor: actorOf(p),
-            labelVersion,
           });
-          await recordChange(tx, p, ctx, 'approve', rule, event);
+          await recordChange(deps, tx, p, ctx, 'reject', rule, change);
           return viewOf(tx, id);
         }),
       ),

@@ -160,7 +160,7 @@ export function createEngine(set: PolicySet, options: EngineOptions = {}): Polic
     }
     if (purposeReason) {
       const what = f.classification === 'exempt' ? 'exempt data' : 'personal data';
-      return { field: f.name, outcome: 'omitted', ruleId: null, reason: `reading ${what} needs a purpose: ${purposeReason}` };
+      return { field: f.name, outcome: 'omitted', ruleId: null, reason: `reading ${what} needs a purpose: ${purposeReason}`, needs: 'purpose' };
     }
     return { field: f.name, outcome: 'omitted', ruleId: null, reason: 'no rule allows reading this field' };
   }

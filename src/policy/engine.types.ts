@@ -87,6 +87,8 @@ export interface FieldDecision {
   mask?: MaskKind;
   ruleId: string | null;
   reason: string;
+  /** Set when the field is omitted for want of a (different) declared purpose: a purpose would change it. */
+  needs?: 'purpose';
 }
 
 export interface PolicyEngine {

@@ -5,11 +5,12 @@ import { describe, type ResponseSpec } from '../http/openapi.ts';
 import { ApiError } from '../http/problem.ts';
 import { valid } from '../http/validate.ts';
 import { isHeaderSafe, isName, NAME_MAX, nameMessage } from '../shared/text.ts';
-import { negotiate } from './formats.ts';
+import { negotiate } from '../http/negotiate.ts';
+import { CONTENT_TYPES, READ_OFFERS } from './formats.ts';
 import { uploadFormat } from './ingest.parse.ts';
 import type { IngestService } from './ingest.service.ts';
 import type { createPublicCatalog } from './public.service.ts';
-import { MAX_LIMIT, type Filter, type FilterOp, type ReadRequest, type ReadResult, type ReadService } from './read.service.ts';
+import { MAX_LIMIT, type Filter, type FilterOp, type Omission, type ReadRequest, type ReadResult, type ReadService } from './read.service.ts';
 import { DatasetParamSchema, IngestResultSchema, PublicDatasetPageSchema, PublicListQuerySchema, RecordPageSchema } from './records.schema.ts';
 
 const TAGS = ['records'];
@@ -39,7 +40,7 @@ function purposeOf(value: string | undefined, path: 'header.x-purpose' | 'query.
  * `<field>=<value>` (equality) or `<field>[gt|gte|lt|lte|eq]=<value>` (ranges).
  */
 export function readRequestOf(c: Context<AppEnv>, datasetId: string): ReadRequest {
-  const format = negotiate(c.req.header('accept'));
+  const format = negotiate(c, READ_OFFERS);
   const query = c.req.queries();
   const one = (name: string): string | undefined => {
     const all = query[name];
@@ -78,8 +79,32 @@ export function readRequestOf(c: Context<AppEnv>, datasetId: string): ReadReques
   };
 }
 
+/** X-Jaga-Omitted-Reason: why fields were left out, in words. */
+function omittedReason(omission: Omission): string {
+  const fields = omission.fields.join(',');
+  if (omission.because === 'open-data') return 'open data: only public fields are exported';
+  if (omission.because === 'policy') return `not granted to this principal by the policies: ${fields}`;
+  if (omission.purpose === null) return `no purpose declared: personal data omitted (${fields}); send X-Purpose with a purpose you hold`;
+  return `${isHeaderSafe(omission.purpose) ? `purpose "${omission.purpose}"` : 'the declared purpose'} does not allow: ${fields}`;
+}
+
+/** The response of a read: what was decided, as headers, and the records. */
 function send(result: ReadResult): Response {
-  return new Response(result.body, { status: result.status, headers: result.headers });
+  const headers: Record<string, string> = {
+    'content-type': CONTENT_TYPES[result.format],
+    'x-decision-id': result.decisionId,
+    'x-jaga-fields-masked': result.masked.join(','),
+    'x-jaga-fields-omitted': result.omitted.join(','),
+    'cache-control': result.publicOnly ? 'public, max-age=60' : 'no-store',
+    vary: 'Accept, Authorization, X-Purpose',
+  };
+  if (result.omission) headers['x-jaga-omitted-reason'] = omittedReason(result.omission);
+  // Headers carry printable ASCII only (clients decode other bytes differently): a purpose
+  // with other characters is not echoed rather than echoed garbled.
+  if (result.purpose && isHeaderSafe(result.purpose)) headers['x-purpose'] = result.purpose;
+  // JSON carries the next cursor in its body.
+  if (result.format !== 'json' && result.nextCursor) headers['x-next-cursor'] = result.nextCursor;
+  return new Response(result.body, { status: 200, headers });
 }
 
 /** Counts bytes as they stream by and stops the upload past the cap. */

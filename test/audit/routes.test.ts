@@ -101,6 +101,9 @@ describe.each(databaseKinds())('audit routes on %s', (kind) => {
     expect(items).toHaveLength(5);
     expect(items.every((i) => i.principal.sub === 'u-33')).toBe(true);
     expect((await getAs(t, auditor, '/v1/audit/decisions', { accept: 'image/png' })).status).toBe(406);
+    // CSV does not win by being named: the client's q-values decide (src/http/negotiate.ts).
+    const preferJson = await getAs(t, auditor, '/v1/audit/decisions?dataset=voters', { accept: 'text/csv;q=0.5, application/json' });
+    expect(preferJson.headers.get('content-type')).toMatch(/^application\/json/);
   });
 
   it('logs every read of the audit log, and refused attempts', async () => {

@@ -161,6 +161,18 @@ describe.each(databaseKinds())('catalog labels on %s', (kind) => {
     const r = await t.request('POST', '/v1/datasets/lbl-reject/label/reject', { token: who.ppid32, json: { justification: 'no harm shown' } });
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ classification: 'restricted', labelStatus: 'labelled', pending: null });
+    // Logged as what it was: a rejection (it was logged as an approval once).
+    const logged = await t.db.sql`
+      select action, details->>'labelEvent' as event from audit_entry
+      where event = 'label_change' and resource_id = 'lbl-reject' order by seq desc limit 1`;
+    expect(logged).toEqual([{ action: 'reject', event: 'rejection' }]);
+    // So is a refused attempt to reject.
+    expect((await label('lbl-reject', EXEMPTION)).status).toBe(202);
+    const refused = await t.request('POST', '/v1/datasets/lbl-reject/label/reject', { token: who.steward32 });
+    expect(refused.status).toBe(403);
+    await expect
+      .poll(async () => t.db.sql`select action from audit_entry where event = 'decision' and effect = 'deny' and resource_id = 'lbl-reject'`)
+      .toEqual([{ action: 'reject' }]);
   });
 
   it('records a less strict label as a declassification that needs a PPID and a justification', async () => {

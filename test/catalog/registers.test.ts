@@ -49,6 +49,16 @@ describe.each(databaseKinds())('public registers and units on %s', (kind) => {
     expect(lines[1]).toContain('report_no; received_on');
   });
 
+  it('negotiates the register like every other resource: q-values count, and nothing acceptable is 406', async () => {
+    const json = await t.request('GET', '/v1/registers/public', { headers: { accept: 'text/csv;q=0.5, application/json' } });
+    expect(json.headers.get('content-type')).toContain('application/json');
+    const csv = await t.request('GET', '/v1/registers/public', { headers: { accept: 'application/json;q=0.1, text/*' } });
+    expect(csv.headers.get('content-type')).toContain('text/csv');
+    const none = await t.request('GET', '/v1/registers/exempt', { headers: { accept: 'image/png' } });
+    expect(none.status).toBe(406);
+    expect(none.body.code).toBe('NOT_ACCEPTABLE');
+  });
+
   it('serves the exempt list anonymously: grounds and consequence test, never contents or fields', async () => {
     const r = await t.request('GET', '/v1/registers/exempt');
     expect(r.status).toBe(200);

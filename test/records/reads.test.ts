@@ -154,6 +154,11 @@ describe.each(databaseKinds())('enforced record reads on %s', (kind) => {
       expect(r.headers.get('x-jaga-fields-omitted')).toBe('reporter_name,reporter_nik,reporter_phone,reporter_birthdate,reported_party_status');
       expect(r.headers.get('x-jaga-omitted-reason')).toMatch(/no purpose declared/);
       expect(r.text).not.toContain('Siti');
+      // A purpose held but not one the data allows: the reason names it, and the fields it withholds.
+      const other = await get('/v1/datasets/closed-ds/records?limit=1&purpose=statistik', who.staff32);
+      expect(other.status).toBe(200);
+      expect(other.headers.get('x-jaga-omitted-reason')).toMatch(/^purpose "statistik" does not allow: \w/);
+      expect(other.headers.get('x-purpose')).toBe('statistik');
     });
 
     it('shows a steward of the unit general personal data whole for a purpose, specific data pseudonymised', async () => {
@@ -266,6 +271,31 @@ describe.each(databaseKinds())('enforced record reads on %s', (kind) => {
         }
         // Open data does not wait for the audit log.
         expect((await get('/v1/public/datasets/open-ds/records')).status).toBe(200);
+      } finally {
+        t.deps.services.audit = real;
+      }
+    });
+
+    it('answers 503 for open data too when the audit log cannot even queue the entry, and hands out no id it does not hold', async () => {
+      const real = t.deps.services.audit;
+      const refusing: AuditLog = {
+        append: async () => {
+          throw new Error('audit queue closed');
+        },
+        appendDurable: async () => {
+          throw new Error('audit queue closed');
+        },
+        appendWithin: async () => ({ id: crypto.randomUUID() }),
+      };
+      t.deps.services.audit = refusing;
+      try {
+        for (const accept of ['application/json', 'application/x-ndjson', 'text/csv']) {
+          const r = await get('/v1/public/datasets/open-ds/records', undefined, { accept });
+          expect(r.status).toBe(503);
+          expect(r.body.code).toBe('AUDIT_UNAVAILABLE');
+          expect(r.text).not.toContain('LP-');
+          expect(r.headers.get('x-decision-id')).toBeNull();
+        }
       } finally {
         t.deps.services.audit = real;
       }
