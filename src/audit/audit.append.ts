@@ -68,15 +68,17 @@ export class ChainAppender {
   readonly #sql: Sql;
   readonly #hmacKey: string | undefined;
   readonly #waitMs: number;
+  readonly #statementMs: number;
   readonly #pipeline: Sql | undefined;
   #head: Head | undefined;
   #unsure: Unsure[] = [];
 
   /** @param o.pipeline a single-connection client to pipeline batches on; without it, one batch at a time on `sql`. */
-  constructor(sql: Sql, o: { hmacKey: string | undefined; waitMs: number; pipeline?: Sql | undefined }) {
+  constructor(sql: Sql, o: { hmacKey: string | undefined; waitMs: number; statementMs?: number; pipeline?: Sql | undefined }) {
     this.#sql = o.pipeline ?? sql;
     this.#hmacKey = o.hmacKey;
     this.#waitMs = Math.trunc(o.waitMs);
+    this.#statementMs = Math.trunc(o.statementMs ?? o.waitMs * 2);
     this.#pipeline = o.pipeline;
   }
 
@@ -107,7 +109,7 @@ export class ChainAppender {
   async #optimistic(rows: ChainedRow[], believed: Head): Promise<BatchOutcome> {
     const query = insertEntriesGuarded(this.#sql, rows, believed);
     // No transaction to carry statement_timeout: bound the wait (for the head row) from here.
-    const timer = setTimeout(() => void query.cancel(), this.#waitMs * 2);
+    const timer = setTimeout(() => void query.cancel(), this.#statementMs);
     try {
       if ((await query).count !== rows.length) throw new Error('the audit batch insert wrote a partial batch');
       return 'committed';
@@ -125,7 +127,7 @@ export class ChainAppender {
     let rows: ChainedRow[] = [];
     try {
       const head = await this.#sql.begin(async (tx) => {
-        const h = await lockHead(tx, this.#waitMs);
+        const h = await lockHead(tx, this.#waitMs, this.#statementMs);
         // Entries of earlier batches that did land although their answer was lost are not written again.
         const landed = await this.#landed(tx);
         const rest = landed.size ? batch.filter((q) => !landed.has(q.row.id)) : batch;

@@ -120,10 +120,10 @@ export interface Head {
  * do not take the advisory lock; `FOR UPDATE` reads the newest committed head even if it moved
  * after this statement's snapshot. `waitMs` bounds lock waits (and statements).
  */
-export async function lockHead(tx: Queryable, waitMs?: number): Promise<Head & { now: Date }> {
+export async function lockHead(tx: Queryable, waitMs?: number, statementMs = (waitMs ?? 0) * 2): Promise<Head & { now: Date }> {
   if (waitMs === undefined) await tx`select pg_advisory_xact_lock(${CHAIN_LOCK})`;
   else {
-    await tx`select set_config('lock_timeout', ${`${waitMs}ms`}, true), set_config('statement_timeout', ${`${waitMs * 2}ms`}, true),
+    await tx`select set_config('lock_timeout', ${`${waitMs}ms`}, true), set_config('statement_timeout', ${`${statementMs}ms`}, true),
       pg_advisory_xact_lock(${CHAIN_LOCK})`;
   }
   const [h] = await tx<{ seq: string; hash: string; at: Date; now: Date }[]>`

@@ -31,9 +31,10 @@ export async function wireAudit(core: CoreDeps, options: { perRequest?: boolean 
     queueMax: audit.queueMax,
     flushMax: audit.flushMax,
     lingerMs: audit.flushLingerMs,
-    // A flush's waits (the chain lock; its statements get twice as long) end before the request
-    // deadline, so a caller waiting for its entry hears AUDIT_UNAVAILABLE, not a generic timeout.
-    writeTimeoutMs: Math.min(3000, core.config.databaseDeadlineMs * 0.4),
+    // A flush's statements end before the request deadline, so a caller waiting for its entry
+    // hears AUDIT_UNAVAILABLE, not a generic timeout; waits for the chain lock a little sooner.
+    writeTimeoutMs: Math.min(3000, core.config.databaseDeadlineMs * 0.6),
+    statementTimeoutMs: Math.min(6000, core.config.databaseDeadlineMs * 0.8),
     meter: core.telemetry.meter,
     logger: core.logger,
     monthly,

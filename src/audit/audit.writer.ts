@@ -17,6 +17,8 @@ export interface WriterOptions {
   enqueueWaitMs?: number;
   /** Lock wait bound of a flush (statements get twice as long). */
   writeTimeoutMs?: number;
+  /** Bound of a flush's statements (default twice `writeTimeoutMs`). */
+  statementTimeoutMs?: number;
   meter?: Meter;
   logger?: Logger;
   /** Runs before the first flush of each UTC month (creates partitions ahead, applies retention). */
@@ -81,12 +83,13 @@ export class GroupCommitLog implements AuditLog {
       lingerMs: options.lingerMs ?? LINGER_MS,
       enqueueWaitMs: options.enqueueWaitMs ?? 2000,
       writeTimeoutMs: options.writeTimeoutMs ?? 3000,
+      statementTimeoutMs: options.statementTimeoutMs ?? (options.writeTimeoutMs ?? 3000) * 2,
       hmacKey: options.hmacKey,
       logger: options.logger,
       monthly: options.monthly,
     };
     this.#durableAppends = options.durableAppends ?? false;
-    this.#appender = new ChainAppender(sql, { hmacKey: options.hmacKey, waitMs: this.#o.writeTimeoutMs, pipeline: options.pipeline });
+    this.#appender = new ChainAppender(sql, { hmacKey: options.hmacKey, waitMs: this.#o.writeTimeoutMs, statementMs: this.#o.statementTimeoutMs, pipeline: options.pipeline });
     const m = options.meter;
     if (m) {
       m.createObservableGauge('jaga.audit.queue.depth', { description: 'Audit entries waiting for a flush' }).addCallback((r) =>
