@@ -1,6 +1,7 @@
 import type { Sql } from '../db/database.ts';
 import { ApiError } from '../http/problem.ts';
 import type { Principal } from '../identity/principal.ts';
+import type { OpennessReader } from '../catalog/openness.repo.ts';
 import type { PolicyService } from '../policy/policy.service.ts';
 import { auditScope, type AuditUse } from './audit.access.ts';
 import { csvLine } from '../http/csv.ts';
@@ -12,7 +13,6 @@ import { fromDb, readHead, saveCheckpoint } from './audit.repo.ts';
 import type { AuditItem, DecisionQuery, DeniedRow, DisclosureRow, OpennessQuery, OpennessReport, ReportQuery } from './audit.schema.ts';
 import { verifyChain, type VerifyResult } from './audit.verify.ts';
 import { disclosureChartSvg, MAX_BARS, periodKey, TooManyPeriods } from './disclosure-chart.ts';
-import { datasetScope, datasetsPerUnit, exemptionsByGround, overdueReviews } from './openness.repo.ts';
 
 export interface ReadContext {
   principal: Principal;
@@ -25,6 +25,8 @@ export interface AuditServiceDeps {
   log: AuditLog;
   policy: PolicyService;
   hmacKey?: string | undefined;
+  /** The catalog's counts for the openness report (the catalog owns its tables). */
+  openness: OpennessReader;
 }
 
 const EXPORT_PAGE = 1000;
@@ -191,11 +193,10 @@ export function createAuditService(deps: AuditServiceDeps) {
     async openness(ctx: ReadContext, q: OpennessQuery, format: Format): Promise<Answer<OpennessReport>> {
       const scope = await authorize(ctx, 'reports', 'report:openness', filterDetails(q, format));
       const asOf = q.asOf ?? new Date().toISOString().slice(0, 10);
-      const where = datasetScope(sql, scope);
       // One query after another: the embedded database has one connection.
-      const unitRows = await datasetsPerUnit(sql, where, q.unit);
-      const groundRows = await exemptionsByGround(sql, where, q.unit);
-      const overdueRows = await overdueReviews(sql, where, q.unit, asOf);
+      const unitRows = await deps.openness.datasetsPerUnit(scope, q.unit);
+      const groundRows = await deps.openness.exemptionsByGround(scope, q.unit);
+      const overdueRows = await deps.openness.overdueReviews(scope, q.unit, asOf);
       const units = unitRows.map((r) => ({
         unit: r.unit,
         unitName: r.unit_name,

@@ -14,7 +14,7 @@ export interface IngestDeps {
   sql: Sql;
   catalog: Pick<CatalogService, 'getFieldsForRead'>;
   policy: Pick<PolicyService, 'current'>;
-  audit: () => AuditLog;
+  audit: AuditLog;
 }
 
 export interface IngestContext {
@@ -139,7 +139,7 @@ export function createIngestService(deps: IngestDeps): IngestService {
         }
         await flush();
         await inflight;
-        await deps.audit().appendWithin(tx, {
+        await deps.audit.appendWithin(tx, {
           event: 'catalog_change',
           principal: { sub: p.sub, kind: p.kind, roles: [...p.roles], unit: p.unit },
           action: 'ingest',

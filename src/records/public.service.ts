@@ -45,3 +45,4 @@ export function createPublicCatalog(deps: { sql: Sql; catalog: Pick<CatalogServi
     },
   };
 }
+export type PublicCatalog = ReturnType<typeof createPublicCatalog>;

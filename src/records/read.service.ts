@@ -21,8 +21,7 @@ export interface ReadDeps {
   sql: Sql;
   catalog: Pick<CatalogService, 'getFieldsForRead'>;
   policy: Pick<PolicyService, 'current'>;
-  /** Read at request time, so the audit log in force is the one used. */
-  audit: () => AuditLog;
+  audit: AuditLog;
   pseudonymMaster: string | undefined;
   logger: Logger;
   /** Rows per keyset page while streaming an export. */
@@ -243,7 +242,7 @@ export function createReadService(deps: ReadDeps): ReadService {
     };
     let decisionId: string;
     if (disclosedOnlyPublic) {
-      decisionId = await deps.audit().append(entry).then(
+      decisionId = await deps.audit.append(entry).then(
         (r) => r.id,
         (error: unknown) => {
           if (error instanceof AuditEntryRefused) throw error; // the request's text, not the log's state
@@ -253,7 +252,7 @@ export function createReadService(deps: ReadDeps): ReadService {
       );
     } else {
       try {
-        decisionId = (await deps.audit().appendDurable(entry)).id;
+        decisionId = (await deps.audit.appendDurable(entry)).id;
       } catch (error) {
         if (error instanceof AuditEntryRefused) throw error; // the request's text, not the log's state
         deps.logger.error('audit log unavailable: refusing a restricted read', { error });
@@ -377,8 +376,7 @@ export function createReadService(deps: ReadDeps): ReadService {
     const complete = (end: 'complete' | 'abandoned' | 'failed') => {
       if (completed) return;
       completed = true;
-      void deps
-        .audit()
+      void deps.audit
         .append({ ...entry, rowCount: sent, details: { ...entry.details, completes: decisionId, cursorTo: last, end } })
         .catch((error: unknown) => deps.logger.warn('audit completion entry failed', { error }));
     };
