@@ -1,5 +1,5 @@
-import type { Queryable } from '../db/database.ts';
-import { ApiError } from '../http/problem.ts';
+import { asTransaction, type Queryable } from '../db/database.ts';
+import { DomainError } from '../shared/errors.ts';
 import type { Principal } from '../identity/principal.ts';
 import type { DatasetAttributes, FieldAttributes, SubjectType } from '../policy/engine.types.ts';
 import { catalogAccess } from './catalog.access.ts';
@@ -127,7 +127,7 @@ export function createCatalogService(deps: CatalogDeps): CatalogService {
           input.fields.map((f) => ({ name: f.name, type: f.type, description: f.description ?? '', personalData: f.personalData ?? 'none' })),
           1,
         );
-        await audit.appendWithin(tx, {
+        await audit.appendWithin(asTransaction(tx), {
           event: 'catalog_change',
           principal: auditPrincipal(p),
           action: 'create',
@@ -183,7 +183,7 @@ export function createCatalogService(deps: CatalogDeps): CatalogService {
             continue;
           }
           if (old.type !== f.type) {
-            throw new ApiError('CONFLICT', `Field ${f.name} is ${old.type}; a field's type is fixed once created (add a new field instead).`, {
+            throw new DomainError('CONFLICT', `Field ${f.name} is ${old.type}; a field's type is fixed once created (add a new field instead).`, {
               errors: [{ path: 'body.fields', message: `type of ${f.name} cannot change` }],
             });
           }
@@ -213,7 +213,7 @@ export function createCatalogService(deps: CatalogDeps): CatalogService {
         if (input.concepts !== undefined) change.concepts = input.concepts;
         if (input.referenceCodes !== undefined) change.reference_codes = input.referenceCodes;
         if (!(await updateMetadata(tx, id, row.version, change))) {
-          throw new ApiError('PRECONDITION_FAILED', 'The dataset changed while it was being updated; read it again.');
+          throw new DomainError('PRECONDITION_FAILED', 'The dataset changed while it was being updated; read it again.');
         }
         for (const pin of pinned) {
           const labelVersion = await bumpLabelVersion(tx, id);
@@ -233,7 +233,7 @@ export function createCatalogService(deps: CatalogDeps): CatalogService {
             actor: { sub: p.sub ?? '(anonymous)', roles: [...p.roles], unit: p.unit },
             labelVersion,
           });
-          await audit.appendWithin(tx, {
+          await audit.appendWithin(asTransaction(tx), {
             event: 'label_change',
             principal: auditPrincipal(p),
             action: 'label',
@@ -243,7 +243,7 @@ export function createCatalogService(deps: CatalogDeps): CatalogService {
             details: { historyId: event.id, from: pin.from, to: pin.to },
           });
         }
-        await audit.appendWithin(tx, {
+        await audit.appendWithin(asTransaction(tx), {
           event: 'catalog_change',
           principal: auditPrincipal(p),
           action: 'update',

@@ -1,6 +1,6 @@
 import type { AuditEntryInput } from '../audit/audit.port.ts';
-import type { TransactionSql } from '../db/database.ts';
-import { ApiError } from '../http/problem.ts';
+import { asTransaction, type TransactionSql } from '../db/database.ts';
+import { DomainError } from '../shared/errors.ts';
 import type { Principal } from '../identity/principal.ts';
 import { catalogAccess, isOwnProposal, type Rule } from './catalog.access.ts';
 import {
@@ -68,7 +68,7 @@ export function createLabelService(deps: CatalogDeps): LabelService {
         ...(event.proposal_id ? { proposalId: event.proposal_id } : {}),
       },
     };
-    await audit.appendWithin(tx, entry);
+    await audit.appendWithin(asTransaction(tx), entry);
   }
 
   /** Refused attempts are decisions too: they go to the log (after the rolled-back transaction). */
@@ -76,7 +76,7 @@ export function createLabelService(deps: CatalogDeps): LabelService {
     try {
       return await run();
     } catch (error) {
-      if (error instanceof ApiError && (error.code === 'FORBIDDEN' || error.code === 'SELF_APPROVAL')) {
+      if (error instanceof DomainError && (error.code === 'FORBIDDEN' || error.code === 'SELF_APPROVAL')) {
         await audit.append({
           event: 'decision',
           principal: auditPrincipal(p),
@@ -105,10 +105,10 @@ export function createLabelService(deps: CatalogDeps): LabelService {
     const access = catalogAccess(deps.policy.current());
     const row = await visibleDataset(tx, access, p, id, true);
     if (row.pending_classification === null || !row.pending_history_id) {
-      throw new ApiError('NO_PENDING_PROPOSAL', `Dataset ${id} has no pending exemption proposal.`);
+      throw new DomainError('NO_PENDING_PROPOSAL', `Dataset ${id} has no pending exemption proposal.`);
     }
     if (isOwnProposal(p, row.pending_proposed_by)) {
-      throw new ApiError('SELF_APPROVAL', 'A proposal is decided by a PPID other than its proposer.');
+      throw new DomainError('SELF_APPROVAL', 'A proposal is decided by a PPID other than its proposer.');
     }
     const rule = ensure(access.canApprove(p, datasetAttributes(row), row.pending_proposed_by), `${verb} exemptions of this dataset`);
     checkIfMatch(ifMatch, row.version, false);
@@ -117,7 +117,7 @@ export function createLabelService(deps: CatalogDeps): LabelService {
 
   function refuseWhilePending(row: DatasetRow): void {
     if (row.pending_classification !== null) {
-      throw new ApiError('CONFLICT', 'An exemption proposal is pending for this dataset; a PPID approves or rejects it first.');
+      throw new DomainError('CONFLICT', 'An exemption proposal is pending for this dataset; a PPID approves or rejects it first.');
     }
   }
 
@@ -137,7 +137,7 @@ export function createLabelService(deps: CatalogDeps): LabelService {
           if (to === 'exempt') {
             const errors = exemptionProblems(input, todayIso());
             if (errors.length) {
-              throw new ApiError('EXEMPTION_INCOMPLETE', 'An exemption needs grounds, a consequence test (uji konsekuensi) and a review date; see errors.', { errors });
+              throw new DomainError('EXEMPTION_INCOMPLETE', 'An exemption needs grounds, a consequence test (uji konsekuensi) and a review date; see errors.', { errors });
             }
             const labelVersion = await bumpLabelVersion(tx, id);
             const grounds = input.grounds ?? [];
@@ -165,7 +165,7 @@ export function createLabelService(deps: CatalogDeps): LabelService {
           }
 
           if (input.consequenceTest !== undefined || input.reviewBy !== undefined) {
-            throw new ApiError('VALIDATION_FAILED', 'Only an exemption takes a consequence test and a review date.', {
+            throw new DomainError('VALIDATION_FAILED', 'Only an exemption takes a consequence test and a review date.', {
               errors: [
                 ...(input.consequenceTest !== undefined ? [{ path: 'body.consequenceTest', message: `not used for a ${to} label` }] : []),
                 ...(input.reviewBy !== undefined ? [{ path: 'body.reviewBy', message: `not used for a ${to} label` }] : []),
@@ -178,7 +178,7 @@ export function createLabelService(deps: CatalogDeps): LabelService {
           if (declassification) {
             rule = ensure(access.canDeclassify(p, attrs, row.pending_proposed_by), `declassify this dataset (${from} → ${to})`);
             if (!input.justification) {
-              throw new ApiError('JUSTIFICATION_REQUIRED', `Moving from ${from} to ${to} is a declassification and needs a written justification.`, {
+              throw new DomainError('JUSTIFICATION_REQUIRED', `Moving from ${from} to ${to} is a declassification and needs a written justification.`, {
                 errors: [{ path: 'body.justification', message: 'a declassification needs a written justification' }],
               });
             }
@@ -223,10 +223,10 @@ export function createLabelService(deps: CatalogDeps): LabelService {
           let rule = ensure(access.canLabel(p, attrs), 'label the fields of this dataset');
           checkIfMatch(ifMatch, row.version, false);
           const field = (await findFields(tx, id)).find((f) => f.name === fieldName);
-          if (!field) throw new ApiError('NOT_FOUND', `Dataset ${id} has no field ${fieldName}.`);
+          if (!field) throw new DomainError('NOT_FOUND', `Dataset ${id} has no field ${fieldName}.`);
           const to = input.classification;
           const problem = fieldLabelProblem(row.effective_classification, to, field.personal_data);
-          if (problem) throw new ApiError(problem.code, problem.detail, { errors: [{ path: 'body.classification', message: problem.detail }] });
+          if (problem) throw new DomainError(problem.code, problem.detail, { errors: [{ path: 'body.classification', message: problem.detail }] });
           const from = field.classification;
           if (from === to) return viewOf(tx, id);
 
@@ -235,14 +235,14 @@ export function createLabelService(deps: CatalogDeps): LabelService {
           if (declassification) {
             rule = ensure(access.canDeclassify(p, attrs, row.pending_proposed_by), `declassify field ${fieldName} (${from} → ${to ?? 'the dataset’s label'})`);
             if (!input.justification) {
-              throw new ApiError('JUSTIFICATION_REQUIRED', 'Loosening a field’s label is a declassification and needs a written justification.', {
+              throw new DomainError('JUSTIFICATION_REQUIRED', 'Loosening a field’s label is a declassification and needs a written justification.', {
                 errors: [{ path: 'body.justification', message: 'a declassification needs a written justification' }],
               });
             }
           }
           if (to === 'exempt' && !input.justification) {
             // Partial disclosure: every withheld part states its reason (domain.md §1).
-            throw new ApiError('EXEMPTION_INCOMPLETE', 'An exempt field needs the reason its values are withheld.', {
+            throw new DomainError('EXEMPTION_INCOMPLETE', 'An exempt field needs the reason its values are withheld.', {
               errors: [{ path: 'body.justification', message: 'state why this field is withheld' }],
             });
           }

@@ -1,6 +1,6 @@
 import type { CatalogService } from '../catalog/catalog.service.ts';
 import type { Sql } from '../db/database.ts';
-import { ApiError } from '../http/problem.ts';
+import { DomainError } from '../shared/errors.ts';
 import { ANONYMOUS } from '../identity/principal.ts';
 import type { PolicyService } from '../policy/policy.service.ts';
 import { openDataField } from './read.service.ts';
@@ -15,7 +15,7 @@ export function createPublicCatalog(deps: { sql: Sql; catalog: Pick<CatalogServi
       if (cursor) {
         after = Buffer.from(cursor, 'base64url').toString('utf8');
         if (!/^[a-z0-9][a-z0-9-]{1,63}$/.test(after)) {
-          throw new ApiError('VALIDATION_FAILED', 'The cursor is not valid.', { errors: [{ path: 'query.cursor', message: 'not a cursor this API issued' }] });
+          throw new DomainError('VALIDATION_FAILED', 'The cursor is not valid.', { errors: [{ path: 'query.cursor', message: 'not a cursor this API issued' }] });
         }
       }
       const rows = await publicDatasets(deps.sql, after, limit + 1);

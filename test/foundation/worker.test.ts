@@ -63,6 +63,26 @@ describe('the Workers entry point', () => {
         expect(check.status, JSON.stringify(decision)).toBe(200);
         expect(decision.allow).toBe(true);
         expect(decision.policyVersion).toMatch(/^[0-9a-f]{8,}$/);
+
+        // Concurrent requests and a batch, each on its own client, every decision in the log.
+        const ask = { action: 'read', resource: { type: 'Dataset', attributes: { id: 'd', ownerUnit: '32', classification: 'public', labelPending: false, labelVersion: 1, steward: null, sourceSystem: null } } };
+        const post = (path: string, body: unknown) =>
+          fetch(`http://127.0.0.1:${port}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+        const answers = await Promise.all([
+          ...Array.from({ length: 6 }, () => post('/v1/check', ask)),
+          post('/v1/check/batch', { checks: [ask, ask, ask] }),
+        ]);
+        const ids: string[] = [];
+        for (const a of answers) {
+          const body = (await a.json()) as { decisionId?: string; results?: { decisionId: string }[] };
+          expect(a.status, JSON.stringify(body)).toBe(200);
+          ids.push(...(body.results ? body.results.map((d) => d.decisionId) : [body.decisionId!]));
+        }
+        expect(ids).toHaveLength(9);
+        const logged = await db.sql<{ n: string }[]>`select count(*) as n from audit_entry where id = any(${ids}::uuid[])`;
+        expect(Number(logged[0]!.n)).toBe(9);
+        // Built once per isolate: the policy set was parsed and compiled for the first request only.
+        expect(out.match(/policies loaded/g) ?? [], out).toHaveLength(1);
       }
     } finally {
       child.kill('SIGTERM');
