@@ -36,7 +36,8 @@ export interface Services {
   openData: PublicCatalog;
 }
 
-export type AppDeps = CoreDeps & { services: Services };
+/** Built once: a test or bench swaps a dependency through `wire`'s `replace`, never by assignment. */
+export type AppDeps = CoreDeps & { readonly services: Readonly<Services> };
 
 export interface WireOptions {
   /** The migrations expected applied (default: the bundled files); null where they are applied ahead of deployment. */

@@ -43,10 +43,7 @@ export interface AuditLog {
   appendWithin(tx: Transaction, entry: AuditEntryInput): Promise<{ id: string }>;
 }
 
-/**
- * Placeholder until the audit capability lands: the one place every decision reaches.
- * It assigns ids and stores nothing.
- */
+/** A log that assigns ids and stores nothing: the bench's BENCH_AUDIT=off, to measure what logging costs. */
 export const unrecordedAuditLog: AuditLog = {
   append: async () => ({ id: crypto.randomUUID() }),
   appendDurable: async () => ({ id: crypto.randomUUID() }),
