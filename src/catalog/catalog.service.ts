@@ -1,4 +1,5 @@
 import { asTransaction, type Queryable } from '../db/database.ts';
+import { publicDatasets, type PublicDatasetRow } from './public-datasets.repo.ts';
 import { DomainError } from '../shared/errors.ts';
 import type { Principal } from '../identity/principal.ts';
 import type { DatasetAttributes, FieldAttributes, SubjectType } from '../policy/engine.types.ts';
@@ -55,6 +56,8 @@ export interface CatalogService extends LabelService, RegisterService {
   getDatasetAttributes(id: string, sql?: Queryable): Promise<DatasetAttributes | null>;
   /** The dataset's attributes and every field's, in declared order; null when missing. */
   getFieldsForRead(id: string, sql?: Queryable): Promise<{ dataset: DatasetAttributes; fields: FieldForRead[] } | null>;
+  /** Datasets that are effectively public (no pending exemption), keyset by id: the open-data catalogue's candidates. */
+  listPublicDatasets(afterId: string | null, limit: number): Promise<PublicDatasetRow[]>;
   resolver: ResourceResolver;
 }
 
@@ -103,6 +106,7 @@ export function createCatalogService(deps: CatalogDeps): CatalogService {
     ...registers,
     getDatasetAttributes,
     getFieldsForRead,
+    listPublicDatasets: (afterId, limit) => publicDatasets(sql, afterId, limit),
     resolver,
 
     async createDataset(p, input, ctx) {
