@@ -38,6 +38,15 @@ export default tseslint.config(
     ignores: ['src/entry/**', 'src/cli/**'],
     rules: restrict(ROOT, WIRING),
   },
+  // Routes receive the services they use; only the composition root builds them.
+  {
+    files: ['src/**/*.routes.ts'],
+    rules: restrict(ROOT, WIRING, {
+      regex: '\\.(service|wiring)\\.ts$',
+      importNamePattern: '^(create|wire)',
+      message: 'A route factory receives its services; src/wiring.ts builds them.',
+    }),
+  },
   // Shared vocabulary: depends on nothing else in src.
   { files: ['src/shared/**/*.ts'], rules: restrict({ regex: '^\\.\\./', message: 'src/shared depends on nothing else in src: every capability may depend on it.' }) },
   // Storage: the database and its errors, below every capability and below HTTP.
