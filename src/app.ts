@@ -44,11 +44,13 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route('/', healthRoutes(deps.readiness));
   app.route('/', docsRoutes(() => app, VERSION));
   app.route('/', identityRoutes());
-  app.route('/', catalogRoutes(deps));
-  app.route('/', decisionRoutes(deps));
-  app.route('/', authzenRoutes(deps));
-  app.route('/', recordsRoutes(deps));
-  app.route('/', auditRoutes(deps));
+  const { services, config } = deps;
+  const decisionConfig = { batchMax: config.checkBatchMax, checks: config.audit.checks, catalogMaxStaleMs: config.catalogSnapshotMaxStaleMs };
+  app.route('/', catalogRoutes({ catalog: services.catalog }));
+  app.route('/', decisionRoutes({ decisions: services.decisions, policy: services.policy, ...decisionConfig }));
+  app.route('/', authzenRoutes({ decisions: services.decisions, ...decisionConfig }));
+  app.route('/', recordsRoutes({ ingest: services.ingest, reads: services.reads, openData: services.openData, uploadMaxBytes: config.recordsUploadMaxBytes }));
+  app.route('/', auditRoutes({ auditReads: services.auditReads }));
 
   const allowed = allowedMethods(app);
   app.notFound((c) => {

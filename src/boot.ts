@@ -10,7 +10,7 @@ import { Lifecycle } from './system/lifecycle.ts';
 import { createLogger, type Logger } from './system/logger.ts';
 import { Readiness } from './system/readiness.ts';
 import { noopTelemetry, type Telemetry } from './telemetry/telemetry.ts';
-import { wire, type AppDeps } from './wiring.ts';
+import { wire, type AppDeps, type WireOptions } from './wiring.ts';
 
 export interface Booted {
   app: Hono<AppEnv>;
@@ -29,6 +29,8 @@ export async function boot(options: {
   logger?: Logger;
   telemetry?: Telemetry;
   migrations?: MigrationFile[];
+  /** Dependencies replaced before the services are built on them (see WireOptions). */
+  replace?: WireOptions['replace'];
 }): Promise<Booted> {
   const logger = options.logger ?? createLogger(options.config.logLevel);
   const migrations = options.migrations ?? readMigrationFiles();
@@ -43,7 +45,7 @@ export async function boot(options: {
       readiness: new Readiness(),
       lifecycle,
     },
-    { migrations, policySource: policyFilesIn(options.config.policyDir) },
+    { migrations, policySource: policyFilesIn(options.config.policyDir), ...(options.replace ? { replace: options.replace } : {}) },
   );
   return {
     app: createApp(deps),

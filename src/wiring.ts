@@ -4,12 +4,15 @@ import { migrationStatus, type MigrationFile } from './db/migrate.ts';
 import { createTokenVerifier, type TokenVerifier } from './identity/token-verifier.ts';
 import { createCatalogService, type CatalogService } from './catalog/catalog.service.ts';
 import { wireCatalogSnapshot } from './catalog/catalog.notify.ts';
+import { createOpennessReader } from './catalog/openness.repo.ts';
 import type { ResourceResolver } from './policy/engine.types.ts';
+import { createDecisionService, type DecisionService } from './policy/decision.service.ts';
 import { createPolicyService, describeProblems, policyReadiness, type PolicyService, type PolicySourceReader } from './policy/policy.service.ts';
 import type { AuditLog } from './audit/audit.port.ts';
+import { createAuditService, type AuditService } from './audit/audit.service.ts';
 import { wireAudit } from './audit/audit.wiring.ts';
 import { createIngestService, type IngestService } from './records/ingest.service.ts';
-import { createPublicCatalog } from './records/public.service.ts';
+import { createPublicCatalog, type PublicCatalog } from './records/public.service.ts';
 import { createReadService, type ReadService } from './records/read.service.ts';
 
 /** Every capability's services, built once from the core dependencies. */
@@ -24,27 +27,43 @@ export interface Services {
   policy: PolicyService;
   /** Resolves `{ type, id }` resources for /v1/check (the catalog provides datasets). */
   resources: ResourceResolver;
+  /** Checks, batches, plans and AuthZEN evaluations (src/policy), each logged. */
+  decisions: DecisionService;
+  /** The auditors' reads of the log: queries, exports, verification, reports (src/audit). */
+  auditReads: AuditService;
   /** Records (src/records): ingest, enforced reads and the open-data export. */
   ingest: IngestService;
   reads: ReadService;
-  openData: ReturnType<typeof createPublicCatalog>;
+  openData: PublicCatalog;
 }
 
-/** Until a capability resolves a type, its ids are unknown: /v1/check denies them, never errors. */
-export const unknownResources: ResourceResolver = { resolve: async () => null };
+/** Built once: a test or bench swaps a dependency through `wire`'s `replace`, never by assignment. */
+export type AppDeps = CoreDeps & { readonly services: Readonly<Services> };
 
-export type AppDeps = CoreDeps & { services: Services };
+export interface WireOptions {
+  /** The migrations expected applied (default: the bundled files); null where they are applied ahead of deployment. */
+  migrations?: MigrationFile[] | null;
+  /** Where the policy files are read from; null for an empty set (tests of the wiring itself). */
+  policySource?: PolicySourceReader | null;
+  /**
+   * Replaces a dependency before anything is built on it, given the one wiring built (a test's
+   * recording or failing audit log, a fixed resolver). Every service then uses the replacement.
+   */
+  replace?: {
+    audit?: (built: AuditLog) => AuditLog;
+    resources?: (built: ResourceResolver) => ResourceResolver;
+  };
+}
 
 /**
- * Wires the capabilities: builds their services and registers their readiness checks and
- * shutdown hooks. The entry files and the tests call this; nothing else constructs services.
+ * The composition root: builds every capability's service once and registers their readiness
+ * checks and shutdown hooks. The entry files and the tests call this; nothing else constructs a
+ * service (route factories receive the services they use).
  */
-export async function wire(
-  core: CoreDeps,
-  options: { migrations?: MigrationFile[] | null; policySource?: PolicySourceReader | null } = {},
-): Promise<AppDeps> {
+export async function wire(core: CoreDeps, options: WireOptions = {}): Promise<AppDeps> {
   const migrations = options.migrations === undefined ? readMigrationFiles() : options.migrations;
   const { sql } = core.db;
+  const { config } = core;
   core.readiness.register('database', async () => {
     await sql`select 1`;
     return { ok: true };
@@ -60,21 +79,34 @@ export async function wire(
   // A policy set that does not load at start-up would deny everything, with nobody able to fix it
   // through the API: refuse to start instead, naming what is wrong.
   if (!first.ok && options.policySource) {
-    throw new Error(`policies in ${core.config.policyDir} are not valid: ${describeProblems(first.problems) ?? 'unknown problem'}`);
+    throw new Error(`policies in ${config.policyDir} are not valid: ${describeProblems(first.problems) ?? 'unknown problem'}`);
   }
   core.readiness.register('policies', policyReadiness(policy));
   core.lifecycle.onReload('policies', () => policy.reload());
-  const audit = await wireAudit(core, { perRequest: migrations === null });
+
+  const writer = await wireAudit(core, { perRequest: migrations === null });
+  const audit: AuditLog = options.replace?.audit ? options.replace.audit(writer) : writer;
   // Decisions by id answer from the catalog in memory; the catalog's own writes invalidate it.
   const freshness = await wireCatalogSnapshot(core, { enabled: migrations !== null });
   const catalog = createCatalogService({ sql: freshness.watch(sql), audit, policy });
+  const resources = options.replace?.resources ? options.replace.resources(freshness.resolver) : freshness.resolver;
   // Tokens may name only roles the policy set in force defines (read at each verification, so reloads apply).
-  const identity = createTokenVerifier(core.config.jwt, { knownRoles: () => policy.current().roles, logger: core.logger });
-  const services = { migrations, audit: audit as AuditLog, identity, catalog, policy, resources: freshness.resolver } as Services;
-  // Records read the audit log in force at request time (services.audit).
-  const recordsDeps = { sql, catalog, policy, audit: () => services.audit };
-  services.ingest = createIngestService(recordsDeps);
-  services.reads = createReadService({ ...recordsDeps, pseudonymMaster: core.config.pseudonymKey, logger: core.logger, streamPage: core.config.recordsStreamPage });
-  services.openData = createPublicCatalog(recordsDeps);
+  const identity = createTokenVerifier(config.jwt, { knownRoles: () => policy.current().roles, logger: core.logger });
+  const decisions = createDecisionService({ policy, audit, resources }, { checks: config.audit.checks });
+  const auditReads = createAuditService({ sql, log: audit, policy, hmacKey: config.audit.hmacKey, openness: createOpennessReader(sql) });
+  const records = { sql, catalog, policy, audit };
+  const services: Services = {
+    migrations,
+    audit,
+    identity,
+    catalog,
+    policy,
+    resources,
+    decisions,
+    auditReads,
+    ingest: createIngestService(records),
+    reads: createReadService({ ...records, pseudonymMaster: config.pseudonymKey, logger: core.logger, streamPage: config.recordsStreamPage }),
+    openData: createPublicCatalog(records),
+  };
   return { ...core, services };
 }

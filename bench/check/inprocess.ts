@@ -47,7 +47,8 @@ app.use('*', async (c, next) => {
   c.set('principal', { sub: 'svc', kind: 'service', roles: ['service'], unit: 'RI', purposes: [] });
   await next();
 });
-app.route('/', decisionRoutes(booted.deps));
+const { services, config } = booted.deps;
+app.route('/', decisionRoutes({ decisions: services.decisions, policy: services.policy, batchMax: config.checkBatchMax, checks: config.audit.checks, catalogMaxStaleMs: config.catalogSnapshotMaxStaleMs }));
 const payloads = mix.map((m) => JSON.stringify(m.jaga));
 const M = 20_000;
 const run = async () => {

@@ -1,5 +1,4 @@
 import { serve } from '@hono/node-server';
-import { createApp } from '../../src/app.ts';
 import { unrecordedAuditLog } from '../../src/audit/audit.port.ts';
 import { boot } from '../../src/boot.ts';
 import { configFromProcess } from '../../src/config/from-process.ts';
@@ -13,11 +12,11 @@ import { createLogger } from '../../src/system/logger.ts';
  */
 const config = configFromProcess();
 const db = await openDatabase(config);
-const booted = await boot({ config, db, logger: createLogger('warn') });
-let app = booted.app;
-if (process.env.BENCH_AUDIT === 'off') {
-  booted.deps.services.audit = unrecordedAuditLog;
-  app = createApp(booted.deps);
-}
-serve({ fetch: app.fetch, port: config.port, hostname: '127.0.0.1' }, () => console.log(`listening (audit ${process.env.BENCH_AUDIT === 'off' ? 'off' : 'on'})`));
+const booted = await boot({
+  config,
+  db,
+  logger: createLogger('warn'),
+  ...(process.env.BENCH_AUDIT === 'off' ? { replace: { audit: () => unrecordedAuditLog } } : {}),
+});
+serve({ fetch: booted.app.fetch, port: config.port, hostname: '127.0.0.1' }, () => console.log(`listening (audit ${process.env.BENCH_AUDIT === 'off' ? 'off' : 'on'})`));
 process.on('SIGTERM', () => void booted.close().then(() => process.exit(0)));

@@ -33,7 +33,7 @@ app.use('*', async (c, next) => {
   c.set('traceId', undefined);
   await next();
 });
-app.route('/', recordsRoutes(deps));
+app.route('/', recordsRoutes({ ...deps.services, uploadMaxBytes: config.recordsUploadMaxBytes }));
 app.onError(onError(createLogger('error')));
 const server = serve({ fetch: app.fetch, port, hostname: '127.0.0.1' }, () => process.stdout.write('ready\n'));
 process.on('SIGTERM', () => {

@@ -1,4 +1,4 @@
-import type { TransactionSql } from '../db/database.ts';
+import type { Transaction } from '../db/database.ts';
 
 /**
  * What every capability hands to the audit log. Ids and field names only: never a value of a
@@ -40,13 +40,10 @@ export interface AuditLog {
   /** Resolves only once the entry is committed; rejects with AUDIT_UNAVAILABLE if it cannot be. */
   appendDurable(entry: AuditEntryInput): Promise<{ id: string }>;
   /** Appends inside the caller's transaction, so a change and its entry commit together. */
-  appendWithin(tx: TransactionSql, entry: AuditEntryInput): Promise<{ id: string }>;
+  appendWithin(tx: Transaction, entry: AuditEntryInput): Promise<{ id: string }>;
 }
 
-/**
- * Placeholder until the audit capability lands: the one place every decision reaches.
- * It assigns ids and stores nothing.
- */
+/** A log that assigns ids and stores nothing: the bench's BENCH_AUDIT=off, to measure what logging costs. */
 export const unrecordedAuditLog: AuditLog = {
   append: async () => ({ id: crypto.randomUUID() }),
   appendDurable: async () => ({ id: crypto.randomUUID() }),

@@ -2,7 +2,6 @@ import { Hono, type Context } from 'hono';
 import type { AppEnv } from '../http/context.ts';
 import { describe } from '../http/openapi.ts';
 import { valid } from '../http/validate.ts';
-import type { AppDeps } from '../wiring.ts';
 import { negotiate } from '../http/negotiate.ts';
 import { AUDIT_OFFERS } from './audit.format.ts';
 import {
@@ -18,7 +17,7 @@ import {
   VerifyResultSchema,
 } from './audit.schema.ts';
 import * as v from 'valibot';
-import { createAuditService, type Answer, type ReadContext } from './audit.service.ts';
+import type { Answer, AuditService, ReadContext } from './audit.service.ts';
 
 const EXPORT_TYPES = ['application/json', 'text/csv', 'application/x-ndjson'];
 const denied = {
@@ -36,8 +35,8 @@ function send<T>(c: Context<AppEnv>, a: Answer<T>): Response {
   return c.body(a.body, 200, { 'content-type': a.contentType, 'cache-control': 'no-store' });
 }
 
-export function auditRoutes(deps: AppDeps) {
-  const service = createAuditService({ sql: deps.db.sql, log: deps.services.audit, policy: deps.services.policy, hmacKey: deps.config.audit.hmacKey });
+export function auditRoutes(deps: { auditReads: AuditService }) {
+  const service = deps.auditReads;
   return new Hono<AppEnv>()
     .get(
       '/v1/audit/decisions',

@@ -1,6 +1,7 @@
 import type { Sql } from '../db/database.ts';
 import { ApiError } from '../http/problem.ts';
 import type { Principal } from '../identity/principal.ts';
+import type { OpennessReader } from '../catalog/openness.repo.ts';
 import type { PolicyService } from '../policy/policy.service.ts';
 import { auditScope, type AuditUse } from './audit.access.ts';
 import { csvLine } from '../http/csv.ts';
@@ -13,7 +14,6 @@ import { fromDb, readHead, saveCheckpoint } from './audit.repo.ts';
 import type { AuditItem, DecisionQuery, DeniedRow, DisclosureRow, OpennessQuery, OpennessReport, ReportQuery, VerifyQuery } from './audit.schema.ts';
 import { verifyChain, type VerifyResult } from './audit.verify.ts';
 import { disclosureChartSvg, MAX_BARS, periodKey, TooManyPeriods } from './disclosure-chart.ts';
-import { datasetScope, datasetsPerUnit, exemptionsByGround, overdueReviews } from './openness.repo.ts';
 
 export interface ReadContext {
   principal: Principal;
@@ -26,6 +26,8 @@ export interface AuditServiceDeps {
   log: AuditLog;
   policy: PolicyService;
   hmacKey?: string | undefined;
+  /** The catalog's counts for the openness report (the catalog owns its tables). */
+  openness: OpennessReader;
 }
 
 const EXPORT_PAGE = 1000;
@@ -113,7 +115,7 @@ export function createAuditService(deps: AuditServiceDeps) {
     async openness(ctx: ReadContext, q: OpennessQuery, format: Format): Promise<Answer<OpennessReport>> {
       const scope = await authorize(ctx, 'reports', 'report:openness', filterDetails(q, format));
       const asOf = q.asOf ?? new Date().toISOString().slice(0, 10);
-      const parts = await opennessParts(sql, datasetScope(sql, scope), q.unit, asOf);
+      const parts = await opennessParts(deps.openness, scope, q.unit, asOf);
       if (format === 'json') return { kind: 'json', body: { asOf, unit: q.unit ?? 'RI', ...parts, totals: totalsOf(parts.units) } };
       if (q.part === 'grounds') return report(format, ['ground', 'statute', 'datasets', 'units', 'pending'], parts.grounds);
       if (q.part === 'overdue') return report(format, ['dataset', 'title', 'unit', 'reviewBy', 'daysOverdue', 'grounds'], parts.overdue);
@@ -214,10 +216,10 @@ function deniedItem(r: DeniedDb): DeniedRow {
 }
 
 /** The three tables of the openness report, read one after another (the embedded database has one connection). */
-async function opennessParts(sql: Sql, where: ReturnType<typeof datasetScope>, unit: string | undefined, asOf: string) {
-  const unitRows = await datasetsPerUnit(sql, where, unit);
-  const groundRows = await exemptionsByGround(sql, where, unit);
-  const overdueRows = await overdueReviews(sql, where, unit, asOf);
+async function opennessParts(reader: OpennessReader, scope: Parameters<OpennessReader['datasetsPerUnit']>[0], unit: string | undefined, asOf: string) {
+  const unitRows = await reader.datasetsPerUnit(scope, unit);
+  const groundRows = await reader.exemptionsByGround(scope, unit);
+  const overdueRows = await reader.overdueReviews(scope, unit, asOf);
   const units = unitRows.map((r) => ({
     unit: r.unit,
     unitName: r.unit_name,

@@ -1,14 +1,16 @@
 import type { CoreDeps } from '../deps.ts';
 import { keyingDetail, UNKEYED_WARNING } from './audit.hash.ts';
 import { ensurePartitions, prunePartitions } from './audit.partitions.ts';
+import { RequestAuditLog } from './audit.request-log.ts';
 import { GroupCommitLog } from './audit.writer.ts';
 
 /**
  * Builds the audit log for this instance: partitions ahead, the group-commit writer, its
  * readiness checks `audit` and `audit_key` (keyed or not) and a shutdown hook that flushes
- * everything queued.
+ * everything queued. Where a connection belongs to one request (Workers: `db.current`), the
+ * log writes each request's entries on its own client and keeps nothing between requests.
  */
-export async function wireAudit(core: CoreDeps, options: { perRequest?: boolean } = {}): Promise<GroupCommitLog> {
+export async function wireAudit(core: CoreDeps, options: { perRequest?: boolean } = {}): Promise<GroupCommitLog | RequestAuditLog> {
   const { sql } = core.db;
   const { audit } = core.config;
   const monthly = async (now: Date) => {
@@ -16,7 +18,8 @@ export async function wireAudit(core: CoreDeps, options: { perRequest?: boolean 
     const dropped = await prunePartitions(sql, now, audit.retentionMonths);
     if (dropped.length) core.logger.info('audit partitions dropped by retention', { dropped });
   };
-  // Per-request instances (Workers) leave partition upkeep to the first flush of the month.
+  // Where start-up may do no I/O (Workers: each request brings its client), partition upkeep waits
+  // for the first write of the month.
   if (!options.perRequest) {
     if (!audit.hmacKey) core.logger.warn('audit chain unkeyed', { detail: UNKEYED_WARNING });
     try {
@@ -26,15 +29,24 @@ export async function wireAudit(core: CoreDeps, options: { perRequest?: boolean 
       core.logger.warn('audit partition maintenance failed at start', { error });
     }
   }
+  // A flush's statements end before the request deadline, so a caller waiting for its entry
+  // hears AUDIT_UNAVAILABLE, not a generic timeout; waits for the chain lock a little sooner.
+  const writeTimeoutMs = Math.min(3000, core.config.databaseDeadlineMs * 0.6);
+  const statementTimeoutMs = Math.min(6000, core.config.databaseDeadlineMs * 0.8);
+  const keying = { ok: true, detail: keyingDetail(audit.hmacKey) };
+  if (core.db.current) {
+    const log = new RequestAuditLog({ clientOf: core.db.current, hmacKey: audit.hmacKey, writeTimeoutMs, monthly, logger: core.logger });
+    core.readiness.register('audit', () => log.health());
+    core.readiness.register('audit_key', () => keying);
+    return log;
+  }
   const log = new GroupCommitLog(sql, {
     hmacKey: audit.hmacKey,
     queueMax: audit.queueMax,
     flushMax: audit.flushMax,
     lingerMs: audit.flushLingerMs,
-    // A flush's statements end before the request deadline, so a caller waiting for its entry
-    // hears AUDIT_UNAVAILABLE, not a generic timeout; waits for the chain lock a little sooner.
-    writeTimeoutMs: Math.min(3000, core.config.databaseDeadlineMs * 0.6),
-    statementTimeoutMs: Math.min(6000, core.config.databaseDeadlineMs * 0.8),
+    writeTimeoutMs,
+    statementTimeoutMs,
     meter: core.telemetry.meter,
     logger: core.logger,
     monthly,
@@ -45,7 +57,6 @@ export async function wireAudit(core: CoreDeps, options: { perRequest?: boolean 
   });
   core.readiness.register('audit', () => log.health());
   // Always ok: an unkeyed chain is the operator's choice (refused only in production, see config.ts).
-  const keying = { ok: true, detail: keyingDetail(audit.hmacKey) };
   core.readiness.register('audit_key', () => keying);
   core.lifecycle.onShutdown('audit', async () => {
     await log.close(core.config.shutdownTimeoutMs);

@@ -1,6 +1,6 @@
 import type { Meter } from '@opentelemetry/api';
-import type { Sql, TransactionSql } from '../db/database.ts';
-import { ApiError } from '../http/problem.ts';
+import { sqlOf, type Sql, type Transaction } from '../db/database.ts';
+import { DomainError } from '../shared/errors.ts';
 import type { Logger } from '../system/logger.ts';
 import { toEntryRow, type EntryRow } from './audit.entry.ts';
 import { appendChained, ChainAppender, queued, type BatchOutcome, type Queued } from './audit.append.ts';
@@ -47,7 +47,7 @@ const SPLIT_MIN = 128;
 const LINGER_MS = 50;
 
 const unavailable = (detail: string, cause?: unknown) =>
-  new ApiError('AUDIT_UNAVAILABLE', detail, cause === undefined ? {} : { cause });
+  new DomainError('AUDIT_UNAVAILABLE', detail, cause === undefined ? {} : { cause });
 
 /**
  * The audit log with group commit: entries queue in memory (bounded), one flusher writes them as
@@ -131,9 +131,9 @@ export class GroupCommitLog implements AuditLog {
     return { id: row.id };
   }
 
-  async appendWithin(tx: TransactionSql, entry: AuditEntryInput): Promise<{ id: string }> {
+  async appendWithin(tx: Transaction, entry: AuditEntryInput): Promise<{ id: string }> {
     const row = toEntryRow(entry);
-    await appendChained(tx, [row], this.#o.hmacKey);
+    await appendChained(sqlOf(tx), [row], this.#o.hmacKey);
     return { id: row.id };
   }
 

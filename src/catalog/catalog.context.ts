@@ -1,6 +1,6 @@
 import type { AuditEntryInput, AuditLog } from '../audit/audit.port.ts';
 import type { Queryable, Sql } from '../db/database.ts';
-import { ApiError } from '../http/problem.ts';
+import { DomainError } from '../shared/errors.ts';
 import type { Principal } from '../identity/principal.ts';
 import type { CatalogAccess, PolicySource, Rule } from './catalog.access.ts';
 import { findDataset, type DatasetRow } from './catalog.repo.ts';
@@ -36,8 +36,8 @@ export function allowedBy(rule: Rule, ctx: RequestContext) {
 }
 
 /** The same 404 for a dataset that does not exist and one the caller may not see. */
-export function notFound(id: string): ApiError {
-  return new ApiError('NOT_FOUND', `There is no dataset ${id}.`);
+export function notFound(id: string): DomainError {
+  return new DomainError('NOT_FOUND', `There is no dataset ${id}.`);
 }
 
 /** Loads a dataset the caller may see (locked for update when asked), or throws the 404. */
@@ -49,7 +49,7 @@ export async function visibleDataset(sql: Queryable, access: CatalogAccess, p: P
 
 /** Throws FORBIDDEN when the decision denies (the policy's rules stay out of the answer). */
 export function ensure(rule: Rule, action: string): Rule {
-  if (!rule.allow) throw new ApiError('FORBIDDEN', `Not allowed to ${action}.`);
+  if (!rule.allow) throw new DomainError('FORBIDDEN', `Not allowed to ${action}.`);
   return rule;
 }
 
@@ -63,14 +63,14 @@ export function etagOf(version: number): string {
  */
 export function checkIfMatch(header: string | undefined, version: number, required: boolean): void {
   if (header === undefined || header.trim() === '') {
-    if (required) throw new ApiError('PRECONDITION_REQUIRED', 'Send If-Match with the ETag of the dataset you read.');
+    if (required) throw new DomainError('PRECONDITION_REQUIRED', 'Send If-Match with the ETag of the dataset you read.');
     return;
   }
   if (header.trim() === '*') return;
   const tags = header.split(',').map((t) => t.trim().replace(/^W\//, ''));
   if (!tags.includes(etagOf(version))) {
-    throw new ApiError('PRECONDITION_FAILED', `The dataset has changed (its ETag is now ${etagOf(version)}); read it again.`, {
-      headers: { etag: etagOf(version) },
+    throw new DomainError('PRECONDITION_FAILED', `The dataset has changed (its ETag is now ${etagOf(version)}); read it again.`, {
+      currentTag: etagOf(version),
     });
   }
 }
@@ -84,7 +84,7 @@ export function decodeCursor(cursor: string | undefined): string | undefined {
   if (cursor === undefined || cursor === '') return undefined;
   const id = Buffer.from(cursor, 'base64url').toString('utf8');
   if (!/^[a-z0-9][a-z0-9-]{1,63}$/.test(id)) {
-    throw new ApiError('VALIDATION_FAILED', 'The cursor is not valid.', { errors: [{ path: 'query.cursor', message: 'not a cursor this API issued' }] });
+    throw new DomainError('VALIDATION_FAILED', 'The cursor is not valid.', { errors: [{ path: 'query.cursor', message: 'not a cursor this API issued' }] });
   }
   return id;
 }

@@ -95,8 +95,8 @@ function csv(c: Context<AppEnv>, name: string, body: string) {
   return c.body(body, 200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${name}.csv"` });
 }
 
-export function catalogRoutes(deps: { services: { catalog: CatalogService } }) {
-  const catalog = deps.services.catalog;
+export function catalogRoutes(deps: { catalog: CatalogService }) {
+  const { catalog } = deps;
   return new Hono<AppEnv>()
     .post(
       '/v1/datasets',

@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import { NameText, storable } from '../shared/text.ts';
-import { UNIT_CODE } from './unit-code.ts';
+import { UNIT_CODE } from '../shared/unit-code.ts';
 
 /**
  * Request and response shapes of the catalog (api-contract.md). Request objects are strict:

@@ -1,5 +1,6 @@
-import type { Queryable } from '../db/database.ts';
-import { ApiError } from '../http/problem.ts';
+import { asTransaction, type Queryable } from '../db/database.ts';
+import { publicDatasets, type PublicDatasetRow } from './public-datasets.repo.ts';
+import { DomainError } from '../shared/errors.ts';
 import type { Principal } from '../identity/principal.ts';
 import type { DatasetAttributes, FieldAttributes, SubjectType } from '../policy/engine.types.ts';
 import { catalogAccess } from './catalog.access.ts';
@@ -56,6 +57,8 @@ export interface CatalogService extends LabelService, RegisterService {
   getDatasetAttributes(id: string, sql?: Queryable): Promise<DatasetAttributes | null>;
   /** The dataset's attributes and every field's, in declared order; null when missing. */
   getFieldsForRead(id: string, sql?: Queryable): Promise<{ dataset: DatasetAttributes; fields: FieldForRead[] } | null>;
+  /** Datasets that are effectively public (no pending exemption), keyset by id: the open-data catalogue's candidates. */
+  listPublicDatasets(afterId: string | null, limit: number): Promise<PublicDatasetRow[]>;
   resolver: ResourceResolver;
 }
 
@@ -89,6 +92,7 @@ export function createCatalogService(deps: CatalogDeps): CatalogService {
     ...registers,
     getDatasetAttributes,
     getFieldsForRead,
+    listPublicDatasets: (afterId, limit) => publicDatasets(sql, afterId, limit),
     resolver,
 
     async createDataset(p, input, ctx) {
@@ -113,7 +117,7 @@ export function createCatalogService(deps: CatalogDeps): CatalogService {
           input.fields.map((f) => ({ name: f.name, type: f.type, description: f.description ?? '', personalData: f.personalData ?? 'none' })),
           1,
         );
-        await audit.appendWithin(tx, {
+        await audit.appendWithin(asTransaction(tx), {
           event: 'catalog_change',
           principal: auditPrincipal(p),
           action: 'create',
@@ -169,7 +173,7 @@ export function createCatalogService(deps: CatalogDeps): CatalogService {
             continue;
           }
           if (old.type !== f.type) {
-            throw new ApiError('CONFLICT', `Field ${f.name} is ${old.type}; a field's type is fixed once created (add a new field instead).`, {
+            throw new DomainError('CONFLICT', `Field ${f.name} is ${old.type}; a field's type is fixed once created (add a new field instead).`, {
               errors: [{ path: 'body.fields', message: `type of ${f.name} cannot change` }],
             });
           }
@@ -199,7 +203,7 @@ export function createCatalogService(deps: CatalogDeps): CatalogService {
         if (input.concepts !== undefined) change.concepts = input.concepts;
         if (input.referenceCodes !== undefined) change.reference_codes = input.referenceCodes;
         if (!(await updateMetadata(tx, id, row.version, change))) {
-          throw new ApiError('PRECONDITION_FAILED', 'The dataset changed while it was being updated; read it again.');
+          throw new DomainError('PRECONDITION_FAILED', 'The dataset changed while it was being updated; read it again.');
         }
         for (const pin of pinned) {
           const labelVersion = await bumpLabelVersion(tx, id);
@@ -219,7 +223,7 @@ export function createCatalogService(deps: CatalogDeps): CatalogService {
             actor: { sub: p.sub ?? '(anonymous)', roles: [...p.roles], unit: p.unit },
             labelVersion,
           });
-          await audit.appendWithin(tx, {
+          await audit.appendWithin(asTransaction(tx), {
             event: 'label_change',
             principal: auditPrincipal(p),
             action: 'label',
@@ -229,7 +233,7 @@ export function createCatalogService(deps: CatalogDeps): CatalogService {
             details: { historyId: event.id, from: pin.from, to: pin.to },
           });
         }
-        await audit.appendWithin(tx, {
+        await audit.appendWithin(asTransaction(tx), {
           event: 'catalog_change',
           principal: auditPrincipal(p),
           action: 'update',

@@ -1,4 +1,4 @@
-import type { FieldError } from '../http/problem.ts';
+import type { FieldError } from '../shared/errors.ts';
 import type { PersonalDataKind } from '../policy/engine.types.ts';
 import {
   GENERAL_PERSONAL_DATA,

@@ -1,6 +1,6 @@
 import type { AuditEntryInput } from '../audit/audit.port.ts';
-import type { TransactionSql } from '../db/database.ts';
-import { ApiError } from '../http/problem.ts';
+import { asTransaction, type TransactionSql } from '../db/database.ts';
+import { DomainError } from '../shared/errors.ts';
 import type { Principal } from '../identity/principal.ts';
 import { catalogAccess, isOwnProposal, type Rule } from './catalog.access.ts';
 import {
@@ -60,14 +60,14 @@ export function labelEvent(p: Principal, datasetId: string, labelVersion: number
 /** The audit action of each label operation: what the caller asked for, also when refused. */
 type LabelAction = 'label' | 'approve' | 'reject';
 
-function justificationRequired(detail: string): ApiError {
-  return new ApiError('JUSTIFICATION_REQUIRED', detail, { errors: [{ path: 'body.justification', message: 'a declassification needs a written justification' }] });
+function justificationRequired(detail: string): DomainError {
+  return new DomainError('JUSTIFICATION_REQUIRED', detail, { errors: [{ path: 'body.justification', message: 'a declassification needs a written justification' }] });
 }
 
 /** Only an exemption takes a consequence test and a review date. */
 function refuseExemptionParts(input: LabelDataset, to: Classification): void {
   if (input.consequenceTest === undefined && input.reviewBy === undefined) return;
-  throw new ApiError('VALIDATION_FAILED', 'Only an exemption takes a consequence test and a review date.', {
+  throw new DomainError('VALIDATION_FAILED', 'Only an exemption takes a consequence test and a review date.', {
     errors: [
       ...(input.consequenceTest !== undefined ? [{ path: 'body.consequenceTest', message: `not used for a ${to} label` }] : []),
       ...(input.reviewBy !== undefined ? [{ path: 'body.reviewBy', message: `not used for a ${to} label` }] : []),
@@ -77,7 +77,7 @@ function refuseExemptionParts(input: LabelDataset, to: Classification): void {
 
 function refuseWhilePending(row: DatasetRow): void {
   if (row.pending_classification !== null) {
-    throw new ApiError('CONFLICT', 'An exemption proposal is pending for this dataset; a PPID approves or rejects it first.');
+    throw new DomainError('CONFLICT', 'An exemption proposal is pending for this dataset; a PPID approves or rejects it first.');
   }
 }
 
@@ -116,7 +116,7 @@ async function recordChange(
       ...(event.proposal_id ? { proposalId: event.proposal_id } : {}),
     },
   };
-  await deps.audit.appendWithin(tx, entry);
+  await deps.audit.appendWithin(asTransaction(tx), entry);
 }
 
 /** Refused attempts are decisions too: they go to the log (after the rolled-back transaction). */
@@ -124,7 +124,7 @@ async function withDenialLogged<T>(deps: CatalogDeps, p: Principal, action: Labe
   try {
     return await run();
   } catch (error) {
-    if (error instanceof ApiError && (error.code === 'FORBIDDEN' || error.code === 'SELF_APPROVAL')) {
+    if (error instanceof DomainError && (error.code === 'FORBIDDEN' || error.code === 'SELF_APPROVAL')) {
       await deps.audit.append({
         event: 'decision',
         principal: auditPrincipal(p),
@@ -153,10 +153,10 @@ async function decidableProposal(deps: CatalogDeps, tx: TransactionSql, p: Princ
   const access = catalogAccess(deps.policy.current());
   const row = await visibleDataset(tx, access, p, id, true);
   if (row.pending_classification === null || !row.pending_history_id) {
-    throw new ApiError('NO_PENDING_PROPOSAL', `Dataset ${id} has no pending exemption proposal.`);
+    throw new DomainError('NO_PENDING_PROPOSAL', `Dataset ${id} has no pending exemption proposal.`);
   }
   if (isOwnProposal(p, row.pending_proposed_by)) {
-    throw new ApiError('SELF_APPROVAL', 'A proposal is decided by a PPID other than its proposer.');
+    throw new DomainError('SELF_APPROVAL', 'A proposal is decided by a PPID other than its proposer.');
   }
   const rule = ensure(access.canApprove(p, datasetAttributes(row), row.pending_proposed_by), `${verb} exemptions of this dataset`);
   checkIfMatch(ifMatch, row.version, false);
@@ -167,7 +167,7 @@ async function decidableProposal(deps: CatalogDeps, tx: TransactionSql, p: Princ
 async function proposeExemption(deps: CatalogDeps, tx: TransactionSql, p: Principal, ctx: RequestContext, row: DatasetRow, rule: Rule, input: LabelDataset) {
   const errors = exemptionProblems(input, todayIso());
   if (errors.length) {
-    throw new ApiError('EXEMPTION_INCOMPLETE', 'An exemption needs grounds, a consequence test (uji konsekuensi) and a review date; see errors.', { errors });
+    throw new DomainError('EXEMPTION_INCOMPLETE', 'An exemption needs grounds, a consequence test (uji konsekuensi) and a review date; see errors.', { errors });
   }
   const id = row.id;
   const labelVersion = await bumpLabelVersion(tx, id);
@@ -210,10 +210,10 @@ async function relabelField(deps: CatalogDeps, tx: TransactionSql, p: Principal,
   let rule = ensure(access.canLabel(p, attrs), 'label the fields of this dataset');
   checkIfMatch(ifMatch, row.version, false);
   const field = (await findFields(tx, id)).find((f) => f.name === fieldName);
-  if (!field) throw new ApiError('NOT_FOUND', `Dataset ${id} has no field ${fieldName}.`);
+  if (!field) throw new DomainError('NOT_FOUND', `Dataset ${id} has no field ${fieldName}.`);
   const to = input.classification;
   const problem = fieldLabelProblem(row.effective_classification, to, field.personal_data);
-  if (problem) throw new ApiError(problem.code, problem.detail, { errors: [{ path: 'body.classification', message: problem.detail }] });
+  if (problem) throw new DomainError(problem.code, problem.detail, { errors: [{ path: 'body.classification', message: problem.detail }] });
   const from = field.classification;
   if (from === to) return viewOf(tx, id);
 
@@ -225,7 +225,7 @@ async function relabelField(deps: CatalogDeps, tx: TransactionSql, p: Principal,
   }
   if (to === 'exempt' && !input.justification) {
     // Partial disclosure: every withheld part states its reason (domain.md §1).
-    throw new ApiError('EXEMPTION_INCOMPLETE', 'An exempt field needs the reason its values are withheld.', {
+    throw new DomainError('EXEMPTION_INCOMPLETE', 'An exempt field needs the reason its values are withheld.', {
       errors: [{ path: 'body.justification', message: 'state why this field is withheld' }],
     });
   }

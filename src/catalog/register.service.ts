@@ -1,11 +1,12 @@
-import { ApiError } from '../http/problem.ts';
+import { asTransaction } from '../db/database.ts';
+import { DomainError } from '../shared/errors.ts';
 import type { Principal } from '../identity/principal.ts';
 import { catalogAccess } from './catalog.access.ts';
 import { auditPrincipal, decodeCursor, encodeCursor, ensure, type CatalogDeps, type RequestContext, allowedBy } from './catalog.context.ts';
 import { exemptRegister, findFieldsOf, publicRegister, type RegisterRow } from './catalog.repo.ts';
 import type { CreateUnit, ExemptRegisterEntry, PublicRegisterEntry, UnitView } from './catalog.schema.ts';
 import { exemptRegisterEntry, publicRegisterEntry } from './catalog.view.ts';
-import { parentUnit } from './unit-code.ts';
+import { parentUnit } from '../shared/unit-code.ts';
 import { findUnit, insertUnit, listUnits } from './units.repo.ts';
 
 /**
@@ -50,8 +51,8 @@ export function createRegisterService(deps: CatalogDeps): RegisterService {
     async overdueReviews(p, cursor, limit) {
       const scope = catalogAccess(deps.policy.current()).overdueScope(p);
       if (scope.kind === 'never') {
-        if (p.kind === 'anonymous') throw new ApiError('UNAUTHENTICATED', 'The overdue-review list is for PPID and auditors; sign in.');
-        throw new ApiError('FORBIDDEN', 'The overdue-review list is for PPID and auditors.');
+        if (p.kind === 'anonymous') throw new DomainError('UNAUTHENTICATED', 'The overdue-review list is for PPID and auditors; sign in.');
+        throw new DomainError('FORBIDDEN', 'The overdue-review list is for PPID and auditors.');
       }
       const after = decodeCursor(cursor);
       const rows = await exemptRegister(sql, { ...(after ? { after } : {}), limit, overdueOnly: true, scope });
@@ -67,12 +68,12 @@ export function createRegisterService(deps: CatalogDeps): RegisterService {
       const rule = ensure(catalogAccess(deps.policy.current()).canManageUnits(p, { code: input.code, parent }), 'add units');
       return sql.begin(async (tx) => {
         if (parent !== null && !(await findUnit(tx, parent))) {
-          throw new ApiError('REFERENCE_NOT_FOUND', `Unit ${input.code} needs its parent unit ${parent} first.`, {
+          throw new DomainError('REFERENCE_NOT_FOUND', `Unit ${input.code} needs its parent unit ${parent} first.`, {
             errors: [{ path: 'body.code', message: `parent unit ${parent} does not exist` }],
           });
         }
         await insertUnit(tx, { code: input.code, name: input.name, parent });
-        await audit.appendWithin(tx, {
+        await audit.appendWithin(asTransaction(tx), {
           event: 'catalog_change',
           principal: auditPrincipal(p),
           action: 'manage',

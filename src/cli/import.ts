@@ -5,10 +5,10 @@ import { extname } from 'node:path';
 import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { boot } from '../boot.ts';
-import { UNIT_CODE } from '../catalog/unit-code.ts';
+import { UNIT_CODE } from '../shared/unit-code.ts';
 import { configFromProcess } from '../config/from-process.ts';
 import { openDatabase } from '../db/open.ts';
-import { ApiError } from '../http/problem.ts';
+import { DomainError } from '../shared/errors.ts';
 import type { Principal } from '../identity/principal.ts';
 import { OperatorError, runningServer, type OperatorClient } from '../operator/operator.client.ts';
 import type { UploadFormat } from '../records/ingest.parse.ts';
@@ -91,7 +91,7 @@ async function importHere(): Promise<number> {
   const { deps, close } = await boot({ config, db });
   try {
     const read = await deps.services.catalog.getFieldsForRead(dataset);
-    if (!read) throw new ApiError('NOT_FOUND', `There is no dataset ${dataset}.`);
+    if (!read) throw new DomainError('NOT_FOUND', `There is no dataset ${dataset}.`);
     const principal: Principal = { sub, kind: 'user', roles: ['steward'], unit: values.unit ?? read.dataset.ownerUnit, purposes: [] };
     const { inserted } = await deps.services.ingest.ingest(principal, dataset, source.format, counted(source.path), {
       requestId: `cli-${crypto.randomUUID()}`,
@@ -119,7 +119,7 @@ try {
   if (server) process.stderr.write(`(through the running Jaga server, pid ${server.holder.pid})\n`);
 } catch (error) {
   if (tty) process.stderr.write('\n');
-  if (error instanceof ApiError || error instanceof OperatorError) {
+  if (error instanceof DomainError || error instanceof OperatorError) {
     process.stderr.write(`jaga import: ${error.code}: ${error.message}\n`);
     for (const e of error.errors ?? []) process.stderr.write(`  ${e.path}: ${e.message}\n`);
   } else {

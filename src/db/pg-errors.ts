@@ -1,15 +1,15 @@
 import postgres from 'postgres';
-import { ApiError } from '../http/problem.ts';
+import { DomainError } from '../shared/errors.ts';
 
-/** Maps a PostgreSQL error to the API's error by SQLSTATE, never by message text. */
-export function fromPostgresError(error: unknown): ApiError | undefined {
+/** Maps a PostgreSQL error to the domain's error by SQLSTATE, never by message text. */
+export function fromPostgresError(error: unknown): DomainError | undefined {
   if (!(error instanceof postgres.PostgresError)) return undefined;
   const where = error.constraint_name ? ` (${error.constraint_name})` : '';
   switch (error.code) {
     case '23505':
-      return new ApiError('ALREADY_EXISTS', `A record with the same key already exists${where}.`, { cause: error });
+      return new DomainError('ALREADY_EXISTS', `A record with the same key already exists${where}.`, { cause: error });
     case '23503':
-      return new ApiError('REFERENCE_NOT_FOUND', `The request refers to something that does not exist${where}.`, { cause: error });
+      return new DomainError('REFERENCE_NOT_FOUND', `The request refers to something that does not exist${where}.`, { cause: error });
     case '23514':
     case '23502':
     case '22001':
@@ -17,17 +17,17 @@ export function fromPostgresError(error: unknown): ApiError | undefined {
     case '22007':
     case '22008':
     case '22P02':
-      return new ApiError('CONSTRAINT_VIOLATION', `The data breaks a rule of the database${where}.`, { cause: error });
+      return new DomainError('CONSTRAINT_VIOLATION', `The data breaks a rule of the database${where}.`, { cause: error });
     case '40001':
     case '40P01':
-      return new ApiError('CONFLICT', 'A concurrent change conflicted; retry the request.', { cause: error });
+      return new DomainError('CONFLICT', 'A concurrent change conflicted; retry the request.', { cause: error });
     case '57P01':
     case '57P02':
     case '57P03':
     case '08000':
     case '08003':
     case '08006':
-      return new ApiError('DATABASE_UNAVAILABLE', 'The database is not available.', { cause: error });
+      return new DomainError('DATABASE_UNAVAILABLE', 'The database is not available.', { cause: error });
     default:
       return undefined;
   }

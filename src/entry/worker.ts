@@ -1,8 +1,14 @@
+import { Hono } from 'hono';
 import { createApp } from '../app.ts';
-import { loadConfig } from '../config/config.ts';
+import { loadConfig, type Config } from '../config/config.ts';
 import { connectPostgres } from '../db/postgres.ts';
+import { requestScopedDatabase, type RequestScopedDatabase } from '../db/request-scoped.ts';
+import type { AppEnv } from '../http/context.ts';
+import { onError } from '../http/on-error.ts';
+import { requestId } from '../http/request-id.ts';
+import { DomainError } from '../shared/errors.ts';
 import { Lifecycle } from '../system/lifecycle.ts';
-import { createLogger } from '../system/logger.ts';
+import { createLogger, type Logger } from '../system/logger.ts';
 import { Readiness } from '../system/readiness.ts';
 import { noopTelemetry } from '../telemetry/telemetry.ts';
 import { wire } from '../wiring.ts';
@@ -14,35 +20,84 @@ interface WorkerEnv {
   [variable: string]: unknown;
 }
 
+/** What an isolate builds once and serves every request with. */
+interface Isolate {
+  app: Hono<AppEnv>;
+  config: Config;
+  /** Null when no database is configured: every request answers 503 NOT_READY. */
+  database: (RequestScopedDatabase & { url: string }) | null;
+}
+
+function configOf(env: WorkerEnv): Config {
+  const vars: Record<string, string | undefined> = {};
+  for (const [k, val] of Object.entries(env)) if (typeof val === 'string') vars[k] = val;
+  return loadConfig({ ...vars, DATABASE_URL: env.HYPERDRIVE?.connectionString ?? vars.DATABASE_URL });
+}
+
+/** Answers every request with one problem, through the same request id and error path as the app. */
+function refusing(logger: Logger, error: DomainError): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.use('*', requestId);
+  app.all('*', () => {
+    throw error;
+  });
+  app.onError(onError(logger));
+  return app;
+}
+
 /**
- * The Workers entry: the same app as Node, stateless; PostgreSQL (through Hyperdrive) holds all
- * state. Migrations are applied ahead of deployment with `npm run migrate`.
+ * Built once per isolate, as the Node entry builds once per process: the configuration, the
+ * policy set (parsed and compiled once), the token verifier, the audit log and the app. Only the
+ * PostgreSQL client is per request (Workers do not let a connection serve two requests): the
+ * services run their queries through a request-scoped database (src/db/request-scoped.ts).
+ */
+async function buildIsolate(env: WorkerEnv): Promise<Isolate> {
+  const config = configOf(env);
+  const logger = createLogger(config.logLevel, (line) => console.log(line));
+  if (!config.databaseUrl) {
+    return { app: refusing(logger, new DomainError('NOT_READY', 'No database is configured: bind HYPERDRIVE or set DATABASE_URL.')), config, database: null };
+  }
+  const scoped = requestScopedDatabase();
+  const deps = await wire(
+    { config, db: scoped.db, logger, telemetry: noopTelemetry(), readiness: new Readiness(), lifecycle: new Lifecycle() },
+    { migrations: null, policySource: async () => bundledPolicies },
+  );
+  return { app: createApp(deps), config, database: { ...scoped, url: config.databaseUrl } };
+}
+
+// Keyed by the bindings object: the same for every request an isolate serves.
+const isolates = new WeakMap<object, Promise<Isolate>>();
+
+function isolateFor(env: WorkerEnv): Promise<Isolate> {
+  let isolate = isolates.get(env);
+  if (!isolate) {
+    isolate = buildIsolate(env);
+    // A failed build is not kept: the next request tries again.
+    void isolate.catch(() => isolates.delete(env));
+    isolates.set(env, isolate);
+  }
+  return isolate;
+}
+
+/**
+ * The Workers entry: the same app as Node, stateless between requests; PostgreSQL (through
+ * Hyperdrive) holds all state. Migrations are applied ahead of deployment with `npm run migrate`.
  */
 export default {
   async fetch(request: Request, env: WorkerEnv): Promise<Response> {
-    const vars: Record<string, string | undefined> = {};
-    for (const [k, val] of Object.entries(env)) if (typeof val === 'string') vars[k] = val;
-    const url = env.HYPERDRIVE?.connectionString ?? vars.DATABASE_URL;
-    const config = loadConfig({ ...vars, DATABASE_URL: url });
-    if (!config.databaseUrl) {
-      return new Response('{"code":"NOT_READY","status":503,"title":"No database configured"}', {
-        status: 503,
-        headers: { 'content-type': 'application/problem+json' },
-      });
+    let isolate: Isolate;
+    try {
+      isolate = await isolateFor(env);
+    } catch (error) {
+      const logger = createLogger('error', (line) => console.log(line));
+      logger.error('the worker could not start', { error });
+      return refusing(logger, new DomainError('NOT_READY', 'The service could not start; see its log.')).fetch(request);
     }
-    // One postgres.js client per request: Workers may not share sockets across requests.
-    const db = connectPostgres(config.databaseUrl, { max: 1 });
-    const deps = await wire(
-      {
-        config,
-        db,
-        logger: createLogger(config.logLevel, (line) => console.log(line)),
-        telemetry: noopTelemetry(),
-        readiness: new Readiness(),
-        lifecycle: new Lifecycle(),
-      },
-      { migrations: null, policySource: async () => bundledPolicies },
-    );
-    return createApp(deps).fetch(request);
+    const { app, database } = isolate;
+    if (!database) return app.fetch(request);
+    // The request's own client, never ended by us: the runtime closes a request's sockets when its
+    // invocation ends, and postgres.js's end() there leaves an unhandled rejection (porsager/postgres#1202).
+    const client = connectPostgres(database.url, { max: 1 }).sql;
+    return database.run(client, () => app.fetch(request));
   },
 };

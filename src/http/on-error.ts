@@ -2,22 +2,24 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { AuditEntryRefused } from '../audit/audit.entry.ts';
 import { fromPostgresError, isConnectionError } from '../db/pg-errors.ts';
+import { DomainError } from '../shared/errors.ts';
 import type { Logger } from '../system/logger.ts';
 import type { AppEnv } from './context.ts';
-import { ApiError, toProblem, type ErrorCode } from './problem.ts';
+import { ApiError, ERRORS, toProblem, type ErrorCode } from './problem.ts';
 
-/** Renders an ApiError as problem+json. */
-export function problemResponse(c: Context<AppEnv>, error: ApiError): Response {
+/** Renders a domain error (an ApiError with its headers) as problem+json. */
+export function problemResponse(c: Context<AppEnv>, error: DomainError): Response {
   const requestId = c.get('requestId') ?? crypto.randomUUID();
   const headers: Record<string, string> = {
     'content-type': 'application/problem+json',
     'x-request-id': requestId,
-    ...error.headers,
+    ...(error.currentTag ? { etag: error.currentTag } : {}),
+    ...(error instanceof ApiError ? error.headers : undefined),
   };
   // A refused body is left unread, so the connection cannot carry another request: say so, or a
   // keep-alive client sends its next request on a socket the server is about to drop.
   if (error.code === 'PAYLOAD_TOO_LARGE') headers.connection = 'close';
-  return new Response(JSON.stringify(toProblem(error, requestId)), { status: error.status, headers });
+  return new Response(JSON.stringify(toProblem(error, requestId)), { status: ERRORS[error.code].status, headers });
 }
 
 const STATUS_CODES: Partial<Record<number, ErrorCode>> = {
@@ -30,9 +32,12 @@ const STATUS_CODES: Partial<Record<number, ErrorCode>> = {
   415: 'UNSUPPORTED_MEDIA_TYPE',
 };
 
-/** Turns any thrown value into an ApiError; unknown ones become a generic 500. */
-export function toApiError(error: unknown): { apiError: ApiError; unexpected: boolean } {
-  if (error instanceof ApiError) return { apiError: error, unexpected: false };
+/**
+ * The one mapping of anything thrown to a domain error with a stable code: ours (DomainError,
+ * ApiError), PostgreSQL's, Hono's; unknown ones become a generic 500.
+ */
+export function toApiError(error: unknown): { apiError: DomainError; unexpected: boolean } {
+  if (error instanceof DomainError) return { apiError: error, unexpected: false };
   const pg = fromPostgresError(error);
   if (pg) return { apiError: pg, unexpected: pg.code === 'DATABASE_UNAVAILABLE' };
   if (isConnectionError(error)) {

@@ -1,6 +1,11 @@
+import { DomainError, type DomainErrorOptions, type ErrorCode, type FieldError } from '../shared/errors.ts';
+
+export type { ErrorCode, FieldError };
+
 /**
- * The one error model: every non-2xx answer is RFC 9457 problem+json with a stable `code`
- * from this closed list. Add a code here (with its status and title) before using it.
+ * The one error model: every non-2xx answer is RFC 9457 problem+json with a stable `code` from
+ * the closed list in src/shared/errors.ts; this table gives each its status and title. Add a code
+ * there and here before using it.
  */
 export const ERRORS = {
   // Request shape
@@ -56,14 +61,7 @@ export const ERRORS = {
   DATABASE_UNAVAILABLE: { status: 503, title: 'The database cannot be reached' },
   NOT_READY: { status: 503, title: 'The service is not ready' },
   INTERNAL: { status: 500, title: 'Internal error' },
-} as const satisfies Record<string, { status: number; title: string }>;
-
-export type ErrorCode = keyof typeof ERRORS;
-
-export interface FieldError {
-  path: string;
-  message: string;
-}
+} as const satisfies Record<ErrorCode, { status: number; title: string }>;
 
 /** The problem document (RFC 9457) with Jaga's extensions. */
 export interface Problem {
@@ -77,38 +75,32 @@ export interface Problem {
   [extension: string]: unknown;
 }
 
-/** The error every layer throws for an expected failure; `onError` renders it. */
-export class ApiError extends Error {
-  readonly code: ErrorCode;
-  readonly status: number;
-  readonly errors: FieldError[] | undefined;
-  readonly extensions: Record<string, unknown> | undefined;
+/** A domain error with HTTP response headers (a 401's challenge, a 405's Allow); thrown by src/http and src/identity's door. */
+export class ApiError extends DomainError {
   readonly headers: Record<string, string> | undefined;
 
-  constructor(
-    code: ErrorCode,
-    detail?: string,
-    options: { errors?: FieldError[]; extensions?: Record<string, unknown>; headers?: Record<string, string>; cause?: unknown } = {},
-  ) {
-    super(detail ?? ERRORS[code].title, { cause: options.cause });
+  constructor(code: ErrorCode, detail?: string, options: DomainErrorOptions & { headers?: Record<string, string> } = {}) {
+    super(code, detail ?? ERRORS[code].title, options);
     this.name = 'ApiError';
-    this.code = code;
-    this.status = ERRORS[code].status;
-    this.errors = options.errors;
-    this.extensions = options.extensions;
     this.headers = options.headers;
+  }
+
+  /** The HTTP status of its code. */
+  get status(): number {
+    return ERRORS[this.code].status;
   }
 }
 
 export const PROBLEM_TYPE_BASE = 'https://jaga.dev/problems/';
 
-export function toProblem(error: ApiError, requestId: string): Problem {
+export function toProblem(error: DomainError, requestId: string): Problem {
+  const { status, title } = ERRORS[error.code];
   const problem: Problem = {
     ...error.extensions,
     type: PROBLEM_TYPE_BASE + error.code.toLowerCase().replaceAll('_', '-'),
-    title: ERRORS[error.code].title,
-    status: error.status,
-    detail: error.message,
+    title,
+    status,
+    detail: error.message || title,
     code: error.code,
     requestId,
   };

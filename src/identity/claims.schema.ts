@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { UNIT_CODE } from '../catalog/unit-code.ts';
+import { UNIT_CODE } from '../shared/unit-code.ts';
 import { name, NAME_MAX } from '../shared/text.ts';
 import type { Principal } from './principal.ts';
 

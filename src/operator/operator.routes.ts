@@ -8,7 +8,9 @@ import { requestId } from '../http/request-id.ts';
 import { parseOrThrow } from '../http/validate.ts';
 import { claimsSchema, principalFromClaims } from '../identity/claims.schema.ts';
 import type { UploadFormat } from '../records/ingest.parse.ts';
-import type { AppDeps } from '../wiring.ts';
+import type { Database } from '../db/database.ts';
+import type { Logger } from '../system/logger.ts';
+import type { Services } from '../wiring.ts';
 import { ImportQuerySchema, VerifyBodySchema, type OperatorStatus, type VerifyLine } from './operator.schema.ts';
 
 /**
@@ -22,7 +24,15 @@ import { ImportQuerySchema, VerifyBodySchema, type OperatorStatus, type VerifyLi
  * for the HTTP API (validation, all-or-nothing ingest, the same audit entry); errors are the same
  * problem+json.
  */
-export function operatorRoutes(deps: AppDeps, channel: { token: string; dataDir: string; since: string }): Hono<AppEnv> {
+/** What the channel uses: the services of an import, and the database itself for the operator's own reads (migrations, the chain walk). */
+export interface OperatorDeps {
+  db: Pick<Database, 'sql'>;
+  services: Pick<Services, 'catalog' | 'policy' | 'ingest'>;
+  config: { audit: { hmacKey?: string | undefined } };
+  logger: Logger;
+}
+
+export function operatorRoutes(deps: OperatorDeps, channel: { token: string; dataDir: string; since: string }): Hono<AppEnv> {
   const expected = digest(channel.token);
   const app = new Hono<AppEnv>();
   app.use('*', requestId);

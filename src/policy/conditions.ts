@@ -1,5 +1,5 @@
 import { buildMongoQueryMatcher } from '@casl/ability';
-import { isWithin } from '../catalog/unit-code.ts';
+import { isWithin } from '../shared/unit-code.ts';
 import type { Principal } from '../identity/principal.ts';
 import { SUBJECT_ATTRIBUTES, type Condition, type SubjectType } from './engine.types.ts';
 

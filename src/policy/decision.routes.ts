@@ -3,7 +3,6 @@ import type { AppEnv } from '../http/context.ts';
 import { describe } from '../http/openapi.ts';
 import { ApiError } from '../http/problem.ts';
 import { parseOrThrow, valid } from '../http/validate.ts';
-import type { AppDeps } from '../wiring.ts';
 import {
   BatchInput,
   BatchOutput,
@@ -14,17 +13,13 @@ import {
   PlanOutput,
   ReloadOutput,
 } from './decision.schema.ts';
-import { createDecisionService, type CallContext } from './decision.service.ts';
+import type { CallContext, CheckDurability, DecisionService } from './decision.service.ts';
+import type { PolicyService } from './policy.service.ts';
 
 const problem = (description: string) => ({ description });
 
 export function callContext(c: Context<AppEnv>, explain = false): CallContext {
   return { caller: c.get('principal'), requestId: c.get('requestId') ?? null, traceId: c.get('traceId') ?? null, explain };
-}
-
-/** The decision service of the decision and AuthZEN routes, answering checks as AUDIT_CHECKS says. */
-export function decisionServiceFor(deps: AppDeps) {
-  return createDecisionService(deps.services, { checks: deps.config.audit.checks });
 }
 
 /** What a decisionId guarantees, for the OpenAPI descriptions (the mode in force is named). */
@@ -47,10 +42,19 @@ export function labelFreshness(maxStaleMs: number): string {
 }
 
 /** The decision API: deny is data (200 with allow false), never an error status. */
-export function decisionRoutes(deps: AppDeps) {
-  const decisions = decisionServiceFor(deps);
-  const max = deps.config.checkBatchMax;
-  const logged = logGuarantee(deps.config.audit.checks);
+export function decisionRoutes(deps: {
+  decisions: DecisionService;
+  policy: Pick<PolicyService, 'reload'>;
+  /** CHECK_BATCH_MAX */
+  batchMax: number;
+  /** AUDIT_CHECKS, named in the descriptions. */
+  checks: CheckDurability;
+  /** CATALOG_SNAPSHOT_MAX_STALE_MS, named in the descriptions. */
+  catalogMaxStaleMs: number;
+}) {
+  const { decisions } = deps;
+  const max = deps.batchMax;
+  const logged = logGuarantee(deps.checks);
   const unavailable = problem('The audit log cannot record the decision; no decision is given (AUDIT_UNAVAILABLE)');
 
   return new Hono<AppEnv>()
@@ -60,7 +64,7 @@ export function decisionRoutes(deps: AppDeps) {
         summary: 'Decide one permission check (allow or deny, with the rule and per-field outcomes)',
         description:
           'The principal is the caller unless `principal` is given (callers granted `check` on Policy only). A resource named by `id` is decided on the labels Jaga holds for it (the audit entry records the label version used); an unknown id is denied with reason "unknown resource". ' +
-          labelFreshness(deps.config.catalogSnapshotMaxStaleMs) +
+          labelFreshness(deps.catalogMaxStaleMs) +
           ' `?explain=true` adds the rules considered (roles that may read Policy only). A field or resource whose label or personal-data kind is not known is denied, with a reason saying what is missing. ' +
           logged,
         tags: ['decisions'],
@@ -136,7 +140,7 @@ export function decisionRoutes(deps: AppDeps) {
       }),
       async (c) => {
         decisions.assertMayManagePolicy(c.get('principal'));
-        const result = await deps.services.policy.reload();
+        const result = await deps.policy.reload();
         if (!result.ok) {
           throw new ApiError('POLICY_INVALID', `The policy set was refused; ${result.version ?? 'no set'} stays in force.`, {
             errors: result.problems.map((p) => ({ path: `${p.file}${p.ruleId ? `#${p.ruleId}` : ''}${p.path ? `:${p.path}` : ''}`, message: p.message })),

@@ -1,5 +1,5 @@
 import type { AuditEntryInput, AuditLog } from '../audit/audit.port.ts';
-import { ApiError } from '../http/problem.ts';
+import { DomainError } from '../shared/errors.ts';
 import type { Principal } from '../identity/principal.ts';
 import { isName, type CheckInput, type CheckOutput } from './decision.schema.ts';
 import type { Engine } from './engine.ts';
@@ -72,14 +72,14 @@ export function createDecisionService(
   function subjectOf(engine: Engine, ctx: CallContext, given: Principal | undefined): Principal {
     if (!given || samePrincipal(given, ctx.caller)) return ctx.caller;
     const may = engine.decide({ principal: ctx.caller, action: 'check', subject: 'Policy' });
-    if (!may.allow) throw new ApiError('FORBIDDEN', 'Your role may not ask about another principal; leave out `principal`.');
+    if (!may.allow) throw new DomainError('FORBIDDEN', 'Your role may not ask about another principal; leave out `principal`.');
     return given;
   }
 
   function assertMayExplain(engine: Engine, ctx: CallContext): void {
     if (!ctx.explain) return;
     const may = engine.decide({ principal: ctx.caller, action: 'read', subject: 'Policy' });
-    if (!may.allow) throw new ApiError('FORBIDDEN', 'Your role may not see the policies (explain).');
+    if (!may.allow) throw new DomainError('FORBIDDEN', 'Your role may not see the policies (explain).');
   }
 
   /**
@@ -244,7 +244,7 @@ export function createDecisionService(
     /** For callers of the reload endpoint: administrators (manage on Policy). */
     assertMayManagePolicy(caller: Principal): void {
       const may = deps.policy.current().decide({ principal: caller, action: 'manage', subject: 'Policy' });
-      if (!may.allow) throw new ApiError('FORBIDDEN', 'Only administrators may reload the policies.');
+      if (!may.allow) throw new DomainError('FORBIDDEN', 'Only administrators may reload the policies.');
     },
   };
 }

@@ -1,6 +1,6 @@
 import type postgres from 'postgres';
-import { NATIONAL_UNIT } from '../catalog/unit-code.ts';
-import { ApiError } from '../http/problem.ts';
+import { NATIONAL_UNIT } from '../shared/unit-code.ts';
+import { DomainError } from '../shared/errors.ts';
 import type { Queryable } from '../db/database.ts';
 import type { Condition, Plan } from './engine.types.ts';
 
@@ -21,7 +21,7 @@ export type Fragment = postgres.PendingQuery<postgres.Row[]>;
 export function conditionToSql(sql: Queryable, condition: Condition, columns: Record<string, Fragment>): Fragment {
   const column = (field: string): Fragment => {
     const c = Object.hasOwn(columns, field) ? columns[field] : undefined;
-    if (!c) throw new ApiError('PLAN_NOT_TRANSLATABLE', `The attribute "${field}" has no column here.`);
+    if (!c) throw new DomainError('PLAN_NOT_TRANSLATABLE', `The attribute "${field}" has no column here.`);
     return c;
   };
   const join = (parts: Fragment[], op: 'and' | 'or'): Fragment => {
@@ -31,7 +31,7 @@ export function conditionToSql(sql: Queryable, condition: Condition, columns: Re
   };
   const scalar = (value: unknown, field: string): string | number | boolean | null => {
     if (value === null || ['string', 'number', 'boolean'].includes(typeof value)) return value as string | number | boolean | null;
-    throw new ApiError('PLAN_NOT_TRANSLATABLE', `The value for "${field}" is not a scalar.`);
+    throw new DomainError('PLAN_NOT_TRANSLATABLE', `The value for "${field}" is not a scalar.`);
   };
   const inList = (col: Fragment, values: unknown[], field: string): Fragment => {
     const list = values.map((x) => scalar(x, field));
@@ -65,13 +65,13 @@ export function conditionToSql(sql: Queryable, condition: Condition, columns: Re
         return sql`(not ${inList(column(c.field), c.value, c.field)})`;
       case 'within': {
         const col = column(c.field);
-        if (typeof c.value !== 'string') throw new ApiError('PLAN_NOT_TRANSLATABLE', `$within on "${c.field}" needs a unit code.`);
+        if (typeof c.value !== 'string') throw new DomainError('PLAN_NOT_TRANSLATABLE', `$within on "${c.field}" needs a unit code.`);
         if (c.value === NATIONAL_UNIT) return sql`(${col} is not null)`;
         const prefix = c.value.replace(/[\\%_]/g, (m) => `\\${m}`) + '.%';
         return sql`(${col} is not null and (${col} = ${c.value} or ${col} like ${prefix}))`;
       }
       default:
-        throw new ApiError('PLAN_NOT_TRANSLATABLE', `The operator ${(c as { op: string }).op} has no SQL form.`);
+        throw new DomainError('PLAN_NOT_TRANSLATABLE', `The operator ${(c as { op: string }).op} has no SQL form.`);
     }
   };
   return walk(condition);

@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import { parse } from 'yaml';
-import { isWithin, parentUnit } from '../catalog/unit-code.ts';
+import { isWithin, parentUnit } from '../shared/unit-code.ts';
 import type { Principal } from '../identity/principal.ts';
 import type { Engine } from './engine.ts';
 import { ACTIONS, MASK_KINDS, SUBJECT_TYPES, type Action, type SubjectType } from './engine.types.ts';

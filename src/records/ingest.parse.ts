@@ -1,6 +1,6 @@
 import { parse as parseCsv } from 'csv-parse';
 import { Readable } from 'node:stream';
-import { ApiError } from '../http/problem.ts';
+import { DomainError } from '../shared/errors.ts';
 
 /** One record as it came off the wire, with the line it starts on (1-based). */
 export interface RawRecord {
@@ -32,7 +32,7 @@ async function* textChunks(body: AsyncIterable<Uint8Array>): AsyncGenerator<stri
     const rest = decoder.decode();
     if (rest) yield rest;
   } catch (error) {
-    if (error instanceof TypeError) throw new ApiError('MALFORMED_BODY', 'The body is not valid UTF-8.');
+    if (error instanceof TypeError) throw new DomainError('MALFORMED_BODY', 'The body is not valid UTF-8.');
     throw error;
   }
 }
@@ -41,7 +41,7 @@ function parseJsonAt(text: string, line: number): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
-    throw new ApiError('MALFORMED_BODY', `line ${line}: not valid JSON (${(error as Error).message}).`, {
+    throw new DomainError('MALFORMED_BODY', `line ${line}: not valid JSON (${(error as Error).message}).`, {
       errors: [{ path: `line ${line}`, message: 'not valid JSON' }],
     });
   }
@@ -60,7 +60,7 @@ export async function* splitNdjson(body: AsyncIterable<Uint8Array>): AsyncGenera
       pending = pending.slice(nl + 1);
       if (one) yield { line, value: parseJsonAt(one, line), fromText: false };
     }
-    if (pending.length > MAX_RECORD_CHARS) throw new ApiError('MALFORMED_BODY', `line ${line + 1}: a record is longer than ${MAX_RECORD_CHARS} characters.`);
+    if (pending.length > MAX_RECORD_CHARS) throw new DomainError('MALFORMED_BODY', `line ${line + 1}: a record is longer than ${MAX_RECORD_CHARS} characters.`);
   }
   line++;
   if (pending.trim()) yield { line, value: parseJsonAt(pending.trim(), line), fromText: false };
@@ -78,7 +78,7 @@ export async function* splitJsonArray(body: AsyncIterable<Uint8Array>): AsyncGen
   let line = 1;
   let startLine = 1;
   let buf = '';
-  const bad = (what: string) => new ApiError('MALFORMED_BODY', `line ${line}: ${what}.`, { errors: [{ path: `line ${line}`, message: what }] });
+  const bad = (what: string) => new DomainError('MALFORMED_BODY', `line ${line}: ${what}.`, { errors: [{ path: `line ${line}`, message: what }] });
 
   for await (const text of textChunks(body)) {
     let start = -1; // where the current element's text starts in this chunk
@@ -157,10 +157,10 @@ export async function* splitCsv(body: AsyncIterable<Uint8Array>): AsyncGenerator
       yield { line: row.info.lines, value, fromText: true };
     }
   } catch (error) {
-    if (error instanceof ApiError) throw error;
+    if (error instanceof DomainError) throw error;
     const e = error as { code?: string; lines?: number; message: string };
     if (typeof e.code === 'string' && e.code.startsWith('CSV_')) {
-      throw new ApiError('MALFORMED_BODY', `CSV: ${e.message}`, { errors: [{ path: `line ${e.lines ?? '?'}`, message: e.message }] });
+      throw new DomainError('MALFORMED_BODY', `CSV: ${e.message}`, { errors: [{ path: `line ${e.lines ?? '?'}`, message: e.message }] });
     }
     throw error;
   } finally {

@@ -1,8 +1,8 @@
 import type { AuditLog } from '../audit/audit.port.ts';
 import type { CatalogService, FieldForRead } from '../catalog/catalog.service.ts';
-import { isWithin } from '../catalog/unit-code.ts';
-import type { Sql } from '../db/database.ts';
-import { ApiError, type FieldError } from '../http/problem.ts';
+import { isWithin } from '../shared/unit-code.ts';
+import { asTransaction, type Sql } from '../db/database.ts';
+import { DomainError, type FieldError } from '../shared/errors.ts';
 import type { Principal } from '../identity/principal.ts';
 import type { PolicyService } from '../policy/policy.service.ts';
 import { splitCsv, splitJsonArray, splitNdjson, type RawRecord, type UploadFormat } from './ingest.parse.ts';
@@ -14,7 +14,7 @@ export interface IngestDeps {
   sql: Sql;
   catalog: Pick<CatalogService, 'getFieldsForRead'>;
   policy: Pick<PolicyService, 'current'>;
-  audit: () => AuditLog;
+  audit: AuditLog;
 }
 
 export interface IngestContext {
@@ -76,9 +76,9 @@ export function createIngestService(deps: IngestDeps): IngestService {
     async ingest(p, datasetId, format, body, ctx) {
       const read = await deps.catalog.getFieldsForRead(datasetId);
       const engine = deps.policy.current();
-      if (!read || !canSeeDataset(engine, p, read.dataset).allow) throw new ApiError('NOT_FOUND', `There is no dataset ${datasetId}.`);
+      if (!read || !canSeeDataset(engine, p, read.dataset).allow) throw new DomainError('NOT_FOUND', `There is no dataset ${datasetId}.`);
       const decision = canIngest(engine, p, read.dataset);
-      if (!decision.allow) throw new ApiError('FORBIDDEN', `Not allowed to load records into ${datasetId}: ${decision.reason}.`);
+      if (!decision.allow) throw new DomainError('FORBIDDEN', `Not allowed to load records into ${datasetId}: ${decision.reason}.`);
       const fields = new Map(read.fields.map((f) => [f.name, f]));
       const owner = read.dataset.ownerUnit;
 
@@ -132,14 +132,14 @@ export function createIngestService(deps: IngestDeps): IngestService {
           if (batch.length >= BATCH_ROWS) await flush();
         }
         if (invalid > 0) {
-          throw new ApiError('RECORDS_INVALID', `${invalid} record(s) do not match the dataset ${datasetId}; nothing was stored.`, {
+          throw new DomainError('RECORDS_INVALID', `${invalid} record(s) do not match the dataset ${datasetId}; nothing was stored.`, {
             errors,
             extensions: { invalidRecords: invalid, errorsTruncated: invalid > errors.length || errors.length >= ERROR_CAP },
           });
         }
         await flush();
         await inflight;
-        await deps.audit().appendWithin(tx, {
+        await deps.audit.appendWithin(asTransaction(tx), {
           event: 'catalog_change',
           principal: { sub: p.sub, kind: p.kind, roles: [...p.roles], unit: p.unit },
           action: 'ingest',

@@ -1,24 +1,22 @@
 import type { CatalogService } from '../catalog/catalog.service.ts';
-import type { Sql } from '../db/database.ts';
-import { ApiError } from '../http/problem.ts';
+import { DomainError } from '../shared/errors.ts';
 import { ANONYMOUS } from '../identity/principal.ts';
 import type { PolicyService } from '../policy/policy.service.ts';
 import { openDataField } from './read.service.ts';
-import { publicDatasets } from './records.repo.ts';
 import type { PublicDataset } from './records.schema.ts';
 
 /** The open-data catalogue: public datasets with the fields the open-data export carries. */
-export function createPublicCatalog(deps: { sql: Sql; catalog: Pick<CatalogService, 'getFieldsForRead'>; policy: Pick<PolicyService, 'current'> }) {
+export function createPublicCatalog(deps: { catalog: Pick<CatalogService, 'getFieldsForRead' | 'listPublicDatasets'>; policy: Pick<PolicyService, 'current'> }) {
   return {
     async list(cursor: string | undefined, limit: number): Promise<{ items: PublicDataset[]; nextCursor: string | null }> {
       let after: string | null = null;
       if (cursor) {
         after = Buffer.from(cursor, 'base64url').toString('utf8');
         if (!/^[a-z0-9][a-z0-9-]{1,63}$/.test(after)) {
-          throw new ApiError('VALIDATION_FAILED', 'The cursor is not valid.', { errors: [{ path: 'query.cursor', message: 'not a cursor this API issued' }] });
+          throw new DomainError('VALIDATION_FAILED', 'The cursor is not valid.', { errors: [{ path: 'query.cursor', message: 'not a cursor this API issued' }] });
         }
       }
-      const rows = await publicDatasets(deps.sql, after, limit + 1);
+      const rows = await deps.catalog.listPublicDatasets(after, limit + 1);
       const more = rows.length > limit;
       if (more) rows.length = limit;
       const engine = deps.policy.current();
@@ -45,3 +43,4 @@ export function createPublicCatalog(deps: { sql: Sql; catalog: Pick<CatalogServi
     },
   };
 }
+export type PublicCatalog = ReturnType<typeof createPublicCatalog>;

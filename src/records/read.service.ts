@@ -21,8 +21,7 @@ export interface ReadDeps {
   sql: Sql;
   catalog: Pick<CatalogService, 'getFieldsForRead'>;
   policy: Pick<PolicyService, 'current'>;
-  /** Read at request time, so the audit log in force is the one used. */
-  audit: () => AuditLog;
+  audit: AuditLog;
   pseudonymMaster: string | undefined;
   logger: Logger;
   /** Rows per keyset page while streaming an export. */
@@ -308,7 +307,7 @@ function disclosureEntry(a: Access, fields: FieldPlan, rows: RowPlan, first: Fir
  */
 async function logDisclosure(deps: Reader, entry: AuditEntryInput, publicOnly: boolean): Promise<string> {
   try {
-    return (publicOnly ? await deps.audit().append(entry) : await deps.audit().appendDurable(entry)).id;
+    return (publicOnly ? await deps.audit.append(entry) : await deps.audit.appendDurable(entry)).id;
   } catch (error) {
     if (error instanceof AuditEntryRefused) throw error; // the request's text, not the log's state
     deps.logger.error(`audit log unavailable: refusing a ${publicOnly ? 'public' : 'restricted'} read`, { error });
@@ -392,8 +391,7 @@ async function read(deps: Reader, p: Principal, req: ReadRequest, route: Access[
   // abandoned by the client, failed); it is recorded once, beside the decision. The count is of
   // rows handed to the response, so for an abandoned export it is an upper bound of what arrived.
   const ends = (end: ExportEnd, rowCount: number, last: string) =>
-    void deps
-      .audit()
+    void deps.audit
       .append({ ...entry, rowCount, details: { ...entry.details, completes: decisionId, cursorTo: last, end } })
       .catch((error: unknown) => deps.logger.warn('audit completion entry failed', { error }));
   return {

@@ -9,7 +9,7 @@ import { negotiate } from '../http/negotiate.ts';
 import { CONTENT_TYPES, READ_OFFERS } from './formats.ts';
 import { uploadFormat } from './ingest.parse.ts';
 import type { IngestService } from './ingest.service.ts';
-import type { createPublicCatalog } from './public.service.ts';
+import type { PublicCatalog } from './public.service.ts';
 import { MAX_LIMIT, type Filter, type FilterOp, type Omission, type ReadRequest, type ReadResult, type ReadService } from './read.service.ts';
 import { DatasetParamSchema, IngestResultSchema, PublicDatasetPageSchema, PublicListQuerySchema, RecordPageSchema } from './records.schema.ts';
 
@@ -139,10 +139,13 @@ const readDoc = (summary: string, security: 'optional' | 'none') =>
   });
 
 export function recordsRoutes(deps: {
-  config: { recordsUploadMaxBytes: number };
-  services: { ingest: IngestService; reads: ReadService; openData: ReturnType<typeof createPublicCatalog> };
+  ingest: IngestService;
+  reads: ReadService;
+  openData: PublicCatalog;
+  /** RECORDS_UPLOAD_MAX_BYTES */
+  uploadMaxBytes: number;
 }) {
-  const { ingest, reads, openData } = deps.services;
+  const { ingest, reads, openData } = deps;
   return new Hono<AppEnv>()
     .post(
       '/v1/datasets/:id/records',
@@ -168,7 +171,7 @@ export function recordsRoutes(deps: {
       async (c) => {
         const format = uploadFormat(c.req.header('content-type'));
         if (!format) throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'Send records as application/json (an array), application/x-ndjson or text/csv.');
-        const result = await ingest.ingest(c.get('principal'), c.req.valid('param').id, format, capped(c.req.raw.body, deps.config.recordsUploadMaxBytes), {
+        const result = await ingest.ingest(c.get('principal'), c.req.valid('param').id, format, capped(c.req.raw.body, deps.uploadMaxBytes), {
           requestId: c.get('requestId'),
           traceId: c.get('traceId') ?? null,
         });

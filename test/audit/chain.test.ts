@@ -5,6 +5,7 @@ import { HEAD_MOVED, insertEntriesGuarded, readHead, type Head } from '../../src
 import { verifyChain } from '../../src/audit/audit.verify.ts';
 import { boot, type Booted } from '../../src/boot.ts';
 import { loadConfig } from '../../src/config/config.ts';
+import { asTransaction } from '../../src/db/database.ts';
 import { connectNodePostgres } from '../../src/db/open.ts';
 import { createLogger } from '../../src/system/logger.ts';
 import { startApp, TEST_JWT_SECRET, type TestApp } from '../helpers/app.ts';
@@ -37,7 +38,7 @@ describe.each(databaseKinds())('audit chain on %s', (kind) => {
               ? await log.append(e)
               : mode === 1
                 ? await log.appendDurable(e)
-                : await t!.db.sql.begin((tx) => log.appendWithin(tx, e));
+                : await t!.db.sql.begin((tx) => log.appendWithin(asTransaction(tx), e));
           ids.push(id);
         }
       }),

@@ -4,13 +4,13 @@ import { dropPartition, listPartitions } from '../../src/audit/audit.repo.ts';
 import { verifyChain } from '../../src/audit/audit.verify.ts';
 import { GroupCommitLog } from '../../src/audit/audit.writer.ts';
 import type { Sql } from '../../src/db/database.ts';
-import { ApiError } from '../../src/http/problem.ts';
+import { DomainError } from '../../src/shared/errors.ts';
 import { startApp, type TestApp } from '../helpers/app.ts';
 import { databaseKinds, whileTableLocked } from '../helpers/databases.ts';
 import { entry, tokenFor } from './helpers.ts';
 
 const count = async (t: TestApp) => Number((await t.db.sql<{ n: string }[]>`select count(*) as n from audit_entry`)[0]!.n);
-const unavailable = (e: unknown) => e instanceof ApiError && e.code === 'AUDIT_UNAVAILABLE' && e.status === 503;
+const unavailable = (e: unknown) => e instanceof DomainError && e.code === 'AUDIT_UNAVAILABLE';
 
 /**
  * The database connection as the writer sees it, except that the answer to the second batch insert

@@ -97,6 +97,8 @@ describe.each(databaseKinds())('catalog datasets on %s', (kind) => {
     });
     expect(stale.status).toBe(412);
     expect(stale.body.code).toBe('PRECONDITION_FAILED');
+    // The refusal names the current version, so the client can read again and retry.
+    expect(stale.headers.get('etag')).toBe('"2"');
     expect(await snapshot()).toEqual(before);
     expect((await t.db.sql`select title, version from datasets where id = 'ds-update'`)[0]).toEqual({ title: 'Laporan pelanggaran 2024', version: 2 });
 

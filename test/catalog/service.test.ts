@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEntryInput, AuditLog } from '../../src/audit/audit.port.ts';
 import { createCatalogService, type CatalogService } from '../../src/catalog/catalog.service.ts';
-import type { TransactionSql } from '../../src/db/database.ts';
+import { sqlOf, type TransactionSql } from '../../src/db/database.ts';
 import type { Principal } from '../../src/identity/principal.ts';
 import type { TestApp } from '../helpers/app.ts';
 import { databaseKinds } from '../helpers/databases.ts';
@@ -19,8 +19,8 @@ function recordingAudit() {
     appendDurable: async (entry) => (appended.push(entry), { id: crypto.randomUUID() }),
     appendWithin: async (tx, entry) => {
       // Proves the entry is written on the change's own transaction.
-      await tx`select 1`;
-      within.push({ tx, entry });
+      await sqlOf(tx)`select 1`;
+      within.push({ tx: sqlOf(tx), entry });
       return { id: crypto.randomUUID() };
     },
   };

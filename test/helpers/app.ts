@@ -3,6 +3,7 @@ import { loadConfig } from '../../src/config/config.ts';
 import type { Database } from '../../src/db/database.ts';
 import { createLogger } from '../../src/system/logger.ts';
 import type { Telemetry } from '../../src/telemetry/telemetry.ts';
+import type { WireOptions } from '../../src/wiring.ts';
 import { freshDatabase, type DatabaseKind } from './databases.ts';
 
 /** A shared secret for test tokens (tests only; never a default of the service). */
@@ -33,7 +34,12 @@ export interface TestResponse {
 export async function startApp(
   kind: DatabaseKind,
   env: Record<string, string> = {},
-  options: { telemetry?: Telemetry; /** Boot on this database instead of a fresh one (a second instance). */ db?: Database } = {},
+  options: {
+    telemetry?: Telemetry;
+    replace?: WireOptions['replace'];
+    /** Boot on this database instead of a fresh one (a second instance). */
+    db?: Database;
+  } = {},
 ): Promise<TestApp> {
   const db = options.db ?? (await freshDatabase(kind));
   const config = loadConfig({ LOG_LEVEL: 'silent', JWT_SECRET: TEST_JWT_SECRET, ...env });
@@ -42,6 +48,7 @@ export async function startApp(
     db,
     logger: createLogger(process.env.JAGA_TEST_LOG === '1' ? 'debug' : 'silent'),
     ...(options.telemetry ? { telemetry: options.telemetry } : {}),
+    ...(options.replace ? { replace: options.replace } : {}),
   });
   return {
     ...booted,
@@ -63,6 +70,28 @@ export async function startApp(
         parsed = undefined;
       }
       return { status: res.status, headers: res.headers, text, body: parsed };
+    },
+  };
+}
+
+/**
+ * A dependency a test points elsewhere for a while, swapped through the constructor production
+ * uses: pass `wrap` as a `replace` entry of startApp; `use(x)` routes every call to x, `use(null)`
+ * back to what the wiring built.
+ */
+export function swappable<T extends object>(): { wrap: (built: T) => T; use(replacement: T | null): void } {
+  let current: T | null = null;
+  return {
+    wrap: (built) =>
+      new Proxy(built, {
+        get(_target, key) {
+          const target = current ?? built;
+          const value: unknown = Reflect.get(target, key);
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      }),
+    use(replacement) {
+      current = replacement;
     },
   };
 }

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEntryInput, AuditLog } from '../../src/audit/audit.port.ts';
+import type { ResourceResolver } from '../../src/policy/engine.types.ts';
+import { swappable } from '../helpers/app.ts';
 import { databaseKinds } from '../helpers/databases.ts';
 import { startPolicyApp, token } from './harness.ts';
 
@@ -32,10 +34,10 @@ describe.each(databaseKinds())('decision API on %s', (kind) => {
   let t: App;
   let audit: ReturnType<typeof recordingAudit>;
   let staff: string, service: string, auditor: string, admin: string;
+  const resources = swappable<ResourceResolver>();
   beforeAll(async () => {
-    t = await startPolicyApp(kind, { CHECK_BATCH_MAX: '3' });
     audit = recordingAudit();
-    t.deps.services.audit = audit.log;
+    t = await startPolicyApp(kind, { CHECK_BATCH_MAX: '3' }, { replace: { audit: () => audit.log, resources: resources.wrap } });
     staff = await token({ sub: 'staff-32', roles: ['staff'], unit: '32', purposes: ['pengawasan'] });
     service = await token({ sub: 'svc', roles: ['service'], unit: '32', kind: 'service' });
     auditor = await token({ sub: 'aud-32', roles: ['auditor'], unit: '32' });
@@ -93,15 +95,14 @@ describe.each(databaseKinds())('decision API on %s', (kind) => {
     const unknown = await check(staff, { action: 'read', resource: { type: 'Dataset', id: 'nope' } });
     expect(unknown.status).toBe(200);
     expect(unknown.body).toMatchObject({ allow: false, reason: 'unknown resource', ruleId: null });
-    const original = t.deps.services.resources;
-    t.deps.services.resources = { resolve: async (type, id) => (type === 'Dataset' && id === 'reports' ? { ...restricted32, fields: reportFields } : null) };
+    resources.use({ resolve: async (type, id) => (type === 'Dataset' && id === 'reports' ? { ...restricted32, fields: reportFields } : null) });
     try {
       // The caller's attributes do not override Jaga's current labels.
       const r = await check(staff, { action: 'read', resource: { type: 'Dataset', id: 'reports' }, fields: ['nik'], purpose: 'pengawasan' });
       expect(r.body).toMatchObject({ allow: true, fields: { masked: ['nik'] } });
       expect(audit.entries.at(-1)!.resource).toMatchObject({ id: 'reports', labelVersion: 4 });
     } finally {
-      t.deps.services.resources = original;
+      resources.use(null);
     }
   });
 

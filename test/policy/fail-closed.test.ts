@@ -8,6 +8,8 @@ import { createEngine, type Engine } from '../../src/policy/engine.ts';
 import type { FieldDecision } from '../../src/policy/engine.types.ts';
 import { loadPolicies } from '../../src/policy/loader.ts';
 import { policyFilesIn } from '../../src/policy/policy-files.ts';
+import type { ResourceResolver } from '../../src/policy/engine.types.ts';
+import { swappable } from '../helpers/app.ts';
 import { databaseKinds } from '../helpers/databases.ts';
 import { startPolicyApp, token } from './harness.ts';
 
@@ -27,8 +29,9 @@ const asField = (f: Record<string, unknown>) => ({ datasetId: 'reports', ownerUn
 describe.each(databaseKinds())('fail closed on unknown field kinds and labels on %s', (kind) => {
   let t: App;
   let staff: string, ppid: string, admin: string;
+  const resources = swappable<ResourceResolver>();
   beforeAll(async () => {
-    t = await startPolicyApp(kind);
+    t = await startPolicyApp(kind, {}, { replace: { resources: resources.wrap } });
     staff = await token({ sub: 'staff-32', roles: ['staff'], unit: '32', purposes: ['pengawasan'] });
     ppid = await token({ sub: 'ppid-32', roles: ['ppid'], unit: '32', purposes: ['uji-konsekuensi'] });
     admin = await token({ sub: 'adm', roles: ['admin'], unit: 'RI', purposes: ['administrasi'] });
@@ -75,13 +78,12 @@ describe.each(databaseKinds())('fail closed on unknown field kinds and labels on
   });
 
   it('check by id: an incomplete field from the resolver is denied too', async () => {
-    const original = t.deps.services.resources;
-    t.deps.services.resources = { resolve: async (type, id) => (type === 'Dataset' && id === 'reports' ? { ...dataset, fields: describedFields } : null) };
+    resources.use({ resolve: async (type, id) => (type === 'Dataset' && id === 'reports' ? { ...dataset, fields: describedFields } : null) });
     try {
       const r = await post(staff, '/v1/check', { action: 'read', resource: { type: 'Dataset', id: 'reports' }, fields: ['category', 'diagnosis'], purpose: 'pengawasan' });
       expect(r.body).toMatchObject({ allow: true, fields: { allowed: ['category'], denied: ['diagnosis'] } });
     } finally {
-      t.deps.services.resources = original;
+      resources.use(null);
     }
   });
 

@@ -17,6 +17,6 @@ export async function token(claims: Claims): Promise<string> {
 }
 
 /** The whole app on a fresh database, through `startApp` (identity verifies the test tokens). */
-export async function startPolicyApp(kind: DatabaseKind, env: Record<string, string> = {}): Promise<TestApp> {
-  return startApp(kind, env);
+export async function startPolicyApp(kind: DatabaseKind, env: Record<string, string> = {}, options: Parameters<typeof startApp>[2] = {}): Promise<TestApp> {
+  return startApp(kind, env, options);
 }

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/database.ts';
-import { ApiError } from '../../src/http/problem.ts';
+import { DomainError } from '../../src/shared/errors.ts';
 import type { Principal } from '../../src/identity/principal.ts';
 import { createEngine, type Engine } from '../../src/policy/engine.ts';
 import type { Action, SubjectType } from '../../src/policy/engine.types.ts';
@@ -107,12 +107,12 @@ describe.each(databaseKinds())('plan → SQL on %s', (kind) => {
 
   it('refuses what it cannot translate exactly (PLAN_NOT_TRANSLATABLE), and never is false', () => {
     const { sql } = db;
-    expect(() => conditionToSql(sql, { op: 'eq', field: 'title', value: 'x' }, columns())).toThrow(ApiError);
+    expect(() => conditionToSql(sql, { op: 'eq', field: 'title', value: 'x' }, columns())).toThrow(DomainError);
     try {
       void conditionToSql(sql, { op: 'regex', field: 'unit', value: '.*' } as never, columns());
       throw new Error('translated');
     } catch (error) {
-      expect((error as ApiError).code).toBe('PLAN_NOT_TRANSLATABLE');
+      expect((error as DomainError).code).toBe('PLAN_NOT_TRANSLATABLE');
     }
     expect(() => conditionToSql(sql, { op: 'eq', field: 'constructor', value: 'x' }, columns())).toThrow(/no column/);
     expect(() => conditionToSql(sql, { op: 'eq', field: 'unit', value: { $gt: 1 } }, columns())).toThrow(/not a scalar/);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEntryInput, AuditLog } from '../../src/audit/audit.port.ts';
-import type { TestApp, TestResponse } from '../helpers/app.ts';
+import { swappable, type TestApp, type TestResponse } from '../helpers/app.ts';
 import { databaseKinds, whileTableLocked } from '../helpers/databases.ts';
 import { NIKS, PURPOSE, principals, reports, startRecordsApp } from './records-app.ts';
 import { createLabelled } from './setup.ts';
@@ -40,8 +40,9 @@ describe.each(databaseKinds())('enforced record reads on %s', (kind) => {
   let who: Awaited<ReturnType<typeof principals>>;
   const get = (path: string, token?: string, headers: Record<string, string> = {}) => t.request('GET', path, { ...(token ? { token } : {}), headers });
 
+  const auditLog = swappable<AuditLog>();
   beforeAll(async () => {
-    t = await startRecordsApp(kind);
+    t = await startRecordsApp(kind, {}, { replace: { audit: auditLog.wrap } });
     who = await principals();
     // A public dataset whose non-personal investigator_note is labelled restricted.
     await createLabelled(t, who.steward32, 'open-ds', 'public', { restrictField: 'investigator_note' });
@@ -225,9 +226,8 @@ describe.each(databaseKinds())('enforced record reads on %s', (kind) => {
 
   describe('audit', () => {
     it('records a restricted read durably, with fields, purpose and row count, and never a value', async () => {
-      const real = t.deps.services.audit;
       const audit = recordingAudit();
-      t.deps.services.audit = audit.log;
+      auditLog.use(audit.log);
       try {
         const r = await get(`/v1/datasets/closed-ds/records?limit=4&reporter_nik=${NIKS[0]}`, who.steward32, { 'x-purpose': PURPOSE });
         expect(r.status).toBe(200);
@@ -253,13 +253,12 @@ describe.each(databaseKinds())('enforced record reads on %s', (kind) => {
         expect(audit.durable).toHaveLength(1);
         expect(audit.queued.at(-1)).toMatchObject({ event: 'disclosure', resource: { id: 'open-ds' }, details: { route: 'open-data' } });
       } finally {
-        t.deps.services.audit = real;
+        auditLog.use(null);
       }
     });
 
     it('answers 503 and discloses no record bytes when the audit log cannot record a restricted read', async () => {
-      const real = t.deps.services.audit;
-      t.deps.services.audit = recordingAudit(true).log;
+      auditLog.use(recordingAudit(true).log);
       try {
         for (const accept of ['application/json', 'application/x-ndjson', 'text/csv']) {
           const r = await get('/v1/datasets/closed-ds/records', who.staff32, { accept, 'x-purpose': PURPOSE });
@@ -272,12 +271,11 @@ describe.each(databaseKinds())('enforced record reads on %s', (kind) => {
         // Open data does not wait for the audit log.
         expect((await get('/v1/public/datasets/open-ds/records')).status).toBe(200);
       } finally {
-        t.deps.services.audit = real;
+        auditLog.use(null);
       }
     });
 
     it('answers 503 for open data too when the audit log cannot even queue the entry, and hands out no id it does not hold', async () => {
-      const real = t.deps.services.audit;
       const refusing: AuditLog = {
         append: async () => {
           throw new Error('audit queue closed');
@@ -287,7 +285,7 @@ describe.each(databaseKinds())('enforced record reads on %s', (kind) => {
         },
         appendWithin: async () => ({ id: crypto.randomUUID() }),
       };
-      t.deps.services.audit = refusing;
+      auditLog.use(refusing);
       try {
         for (const accept of ['application/json', 'application/x-ndjson', 'text/csv']) {
           const r = await get('/v1/public/datasets/open-ds/records', undefined, { accept });
@@ -297,7 +295,7 @@ describe.each(databaseKinds())('enforced record reads on %s', (kind) => {
           expect(r.headers.get('x-decision-id')).toBeNull();
         }
       } finally {
-        t.deps.services.audit = real;
+        auditLog.use(null);
       }
     });
 

@@ -5,8 +5,8 @@ import { tokenFor } from '../catalog/catalog-app.ts';
 export { tokenFor };
 
 /** Boots the whole app (real identity, routes, services, database and error model). */
-export async function startRecordsApp(kind: DatabaseKind, env: Record<string, string> = {}): Promise<TestApp> {
-  const t = await startApp(kind, env);
+export async function startRecordsApp(kind: DatabaseKind, env: Record<string, string> = {}, options: Parameters<typeof startApp>[2] = {}): Promise<TestApp> {
+  const t = await startApp(kind, env, options);
   // Guard: the suites below are only meaningful if the app honours the test tokens.
   const probe = await t.request('GET', '/v1/me', { token: await tokenFor({ sub: 'probe', roles: ['staff'], unit: '32' }) });
   if (probe.body?.sub !== 'probe') throw new Error(`the app does not honour test tokens: ${probe.text}`);

@@ -1,17 +1,35 @@
 import type postgres from 'postgres';
 import type { Queryable } from '../db/database.ts';
 import { conditionToSql } from '../policy/plan-sql.ts';
-import type { AuditScope } from './audit.access.ts';
+import type { Condition } from '../policy/engine.types.ts';
 
 type Fragment = postgres.PendingQuery<postgres.Row[]>;
 
+/** Which datasets a reader may count: all, or those a condition over `{ unit, datasetId }` admits. */
+export type DatasetScope = { kind: 'all' } | { kind: 'where'; condition: Condition };
+
 /**
- * Openness statistics from the catalog's tables (migrations/0002_catalog.sql), for the annual
- * public-information report. `scope` is a WHERE fragment over `d` (datasets), built from the
- * caller's audit plan; `unit` narrows to a unit's subtree. Counts by the effective classification
- * (a pending exemption already counts as exempt, as every access decision does).
+ * The catalog's read port for the openness report (src/audit asks; the catalog owns its tables,
+ * migrations/0002_catalog.sql). `unit` narrows to a unit's subtree. Counts by the effective
+ * classification (a pending exemption already counts as exempt, as every access decision does).
+ * One query after another: the embedded database has one connection.
  */
-export function datasetScope(sql: Queryable, scope: AuditScope): Fragment {
+export interface OpennessReader {
+  datasetsPerUnit(scope: DatasetScope, unit: string | undefined): Promise<UnitCountDb[]>;
+  exemptionsByGround(scope: DatasetScope, unit: string | undefined): Promise<GroundCountDb[]>;
+  overdueReviews(scope: DatasetScope, unit: string | undefined, asOf: string): Promise<OverdueDb[]>;
+}
+
+export function createOpennessReader(sql: Queryable): OpennessReader {
+  return {
+    datasetsPerUnit: (scope, unit) => datasetsPerUnit(sql, datasetScope(sql, scope), unit),
+    exemptionsByGround: (scope, unit) => exemptionsByGround(sql, datasetScope(sql, scope), unit),
+    overdueReviews: (scope, unit, asOf) => overdueReviews(sql, datasetScope(sql, scope), unit, asOf),
+  };
+}
+
+/** The scope as a WHERE fragment over `d` (datasets). */
+function datasetScope(sql: Queryable, scope: DatasetScope): Fragment {
   if (scope.kind === 'all') return sql`true`;
   // The AuditEntry condition read against a dataset: its unit is the owning unit.
   return conditionToSql(sql, scope.condition, { unit: sql`d.owner_unit`, datasetId: sql`d.id` });
@@ -34,7 +52,7 @@ export interface UnitCountDb {
 }
 
 /** Datasets per effective classification per owning unit (units without datasets are left out). */
-export async function datasetsPerUnit(sql: Queryable, scope: Fragment, unit: string | undefined): Promise<UnitCountDb[]> {
+async function datasetsPerUnit(sql: Queryable, scope: Fragment, unit: string | undefined): Promise<UnitCountDb[]> {
   return sql<UnitCountDb[]>`
     select d.owner_unit as unit, u.name as unit_name, count(*) as total,
            count(*) filter (where d.effective_classification = 'public') as public,
@@ -60,7 +78,7 @@ export interface GroundCountDb {
  * how many pending proposals cite it (`pending_grounds`). A dataset citing two grounds counts
  * under both.
  */
-export async function exemptionsByGround(sql: Queryable, scope: Fragment, unit: string | undefined): Promise<GroundCountDb[]> {
+async function exemptionsByGround(sql: Queryable, scope: Fragment, unit: string | undefined): Promise<GroundCountDb[]> {
   return sql<GroundCountDb[]>`
     with cited as (
       select g.ground, d.id, d.owner_unit, false as pending
@@ -90,7 +108,7 @@ export interface OverdueDb {
 }
 
 /** Exemptions in force whose review date has passed (before `asOf`), the most overdue first. */
-export async function overdueReviews(sql: Queryable, scope: Fragment, unit: string | undefined, asOf: string): Promise<OverdueDb[]> {
+async function overdueReviews(sql: Queryable, scope: Fragment, unit: string | undefined, asOf: string): Promise<OverdueDb[]> {
   return sql<OverdueDb[]>`
     select d.id as dataset, d.title, d.owner_unit as unit, to_char(d.label_review_by, 'YYYY-MM-DD') as review_by,
            d.label_grounds as grounds, (${asOf}::date - d.label_review_by)::int as days_overdue
