@@ -1,5 +1,5 @@
 import type { Sql } from '../db/database.ts';
-import { ApiError } from '../http/problem.ts';
+import { DomainError } from '../shared/errors.ts';
 import type { Principal } from '../identity/principal.ts';
 import type { OpennessReader } from '../catalog/openness.repo.ts';
 import type { PolicyService } from '../policy/policy.service.ts';
@@ -101,7 +101,7 @@ export function createAuditService(deps: AuditServiceDeps) {
         return disclosureChartSvg(points, { period: q.period, title: `Personal-data disclosures per ${q.period}` });
       } catch (error) {
         if (!(error instanceof TooManyPeriods)) throw error;
-        throw new ApiError('VALIDATION_FAILED', `The chart would have more than ${MAX_BARS} bars.`, {
+        throw new DomainError('VALIDATION_FAILED', `The chart would have more than ${MAX_BARS} bars.`, {
           errors: [{ path: 'query.period', message: `more than ${MAX_BARS} periods: use a coarser period or narrow from/to` }],
         });
       }
@@ -168,12 +168,12 @@ function exportEntries(sql: Sql, where: ReturnType<typeof whereClause>, after: n
 /** The checkpoint to verify against, if any (both seq and hash, or neither). */
 function checkpointToVerify(q: VerifyQuery): { checkpoint?: { seq: number; hash: string; at?: string; signature: string | null }; fromCheckpoint: boolean } {
   if ((q.checkpointSeq === undefined) !== (q.checkpointHash === undefined)) {
-    throw new ApiError('VALIDATION_FAILED', 'Give checkpointSeq and checkpointHash together.', {
+    throw new DomainError('VALIDATION_FAILED', 'Give checkpointSeq and checkpointHash together.', {
       errors: [{ path: 'query.checkpointHash', message: 'checkpointSeq and checkpointHash go together' }],
     });
   }
   if (q.from === 'checkpoint' && q.checkpointSeq === undefined) {
-    throw new ApiError('VALIDATION_FAILED', 'from=checkpoint needs a checkpoint.', {
+    throw new DomainError('VALIDATION_FAILED', 'from=checkpoint needs a checkpoint.', {
       errors: [{ path: 'query.from', message: 'needs checkpointSeq and checkpointHash' }],
     });
   }

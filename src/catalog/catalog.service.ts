@@ -2,7 +2,7 @@ import { asTransaction, type Queryable } from '../db/database.ts';
 import { publicDatasets, type PublicDatasetRow } from './public-datasets.repo.ts';
 import { DomainError } from '../shared/errors.ts';
 import type { Principal } from '../identity/principal.ts';
-import type { DatasetAttributes, FieldAttributes, SubjectType } from '../policy/engine.types.ts';
+import type { DatasetAttributes, SubjectType } from '../policy/engine.types.ts';
 import { catalogAccess } from './catalog.access.ts';
 import {
   auditPrincipal,
@@ -27,8 +27,8 @@ import {
   updateMetadata,
   type MetadataChange,
 } from './catalog.repo.ts';
-import type { CreateDataset, DatasetView, FieldType, ListDatasetsQuery, UpdateDataset } from './catalog.schema.ts';
-import { datasetAttributes, datasetView, fieldAttributes } from './catalog.view.ts';
+import type { CreateDataset, DatasetView, ListDatasetsQuery, UpdateDataset } from './catalog.schema.ts';
+import { datasetAttributes, datasetView, fieldAttributes, type FieldForRead } from './catalog.view.ts';
 import { appendLabelEvent } from './label-history.repo.ts';
 import { createLabelService, type LabelService } from './label.service.ts';
 import { effectiveFieldClassification, rank } from './label-rules.ts';
@@ -36,7 +36,7 @@ import { createRegisterService, type RegisterService } from './register.service.
 import { databaseResolver } from './catalog.snapshot.ts';
 
 /** A field as the records capability needs it: its attributes for decisions plus its type. */
-export type FieldForRead = FieldAttributes & { type: FieldType };
+export type { FieldForRead } from './catalog.view.ts';
 
 /** Looks resources up by type and id for the decision API (`POST /v1/check` without attributes). */
 export interface ResourceResolver {

@@ -1,9 +1,8 @@
 import type { Queryable, Sql } from '../db/database.ts';
 import type { DatasetAttributes, ResourceResolver } from '../policy/engine.types.ts';
 import { findDataset, findFields } from './catalog.repo.ts';
-import type { FieldForRead } from './catalog.service.ts';
 import { readCatalogVersion, readWholeCatalog } from './catalog.snapshot.repo.ts';
-import { datasetAttributes, fieldAttributes } from './catalog.view.ts';
+import { datasetAttributes, fieldAttributes, type FieldForRead } from './catalog.view.ts';
 
 /**
  * The catalog held in memory for decisions by id (`/v1/check`, batch, AuthZEN): every dataset's

@@ -1,6 +1,6 @@
 import type { DatasetAttributes, FieldAttributes } from '../policy/engine.types.ts';
 import type { DatasetRow, FieldRow, RegisterRow } from './catalog.repo.ts';
-import type { DatasetView, ExemptRegisterEntry, FieldView, LabelEventView, PublicRegisterEntry } from './catalog.schema.ts';
+import type { DatasetView, ExemptRegisterEntry, FieldType, FieldView, LabelEventView, PublicRegisterEntry } from './catalog.schema.ts';
 import type { LabelHistoryRow } from './label-history.repo.ts';
 import { effectiveFieldClassification, personalDataKind } from './label-rules.ts';
 
@@ -19,6 +19,9 @@ export function datasetAttributes(
     sourceSystem: d.source_system,
   };
 }
+
+/** A field as a read needs it: its decision attributes and its type. */
+export type FieldForRead = FieldAttributes & { type: FieldType };
 
 export function fieldAttributes(d: Pick<DatasetRow, 'id' | 'owner_unit' | 'effective_classification'>, f: Pick<FieldRow, 'name' | 'classification' | 'personal_data'>): FieldAttributes {
   return {

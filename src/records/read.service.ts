@@ -2,7 +2,7 @@ import { AuditEntryRefused } from '../audit/audit.entry.ts';
 import type { AuditEntryInput, AuditLog } from '../audit/audit.port.ts';
 import type { CatalogService, FieldForRead } from '../catalog/catalog.service.ts';
 import type { Sql } from '../db/database.ts';
-import { ApiError } from '../http/problem.ts';
+import { DomainError } from '../shared/errors.ts';
 import { ANONYMOUS, type Principal } from '../identity/principal.ts';
 import type { DatasetAttributes, FieldDecision, MaskKind, PolicyEngine } from '../policy/engine.types.ts';
 import { planToSql, type Fragment } from '../policy/plan-sql.ts';
@@ -81,7 +81,7 @@ export function decodeSeq(cursor: string | undefined): bigint {
   if (cursor === undefined || cursor === '') return 0n;
   const s = Buffer.from(cursor, 'base64url').toString('utf8');
   if (!/^\d{1,19}$/.test(s)) {
-    throw new ApiError('VALIDATION_FAILED', 'The cursor is not valid.', { errors: [{ path: 'query.cursor', message: 'not a cursor this API issued' }] });
+    throw new DomainError('VALIDATION_FAILED', 'The cursor is not valid.', { errors: [{ path: 'query.cursor', message: 'not a cursor this API issued' }] });
   }
   return BigInt(s);
 }
@@ -92,7 +92,7 @@ interface Outgoing {
   mask: MaskKind | null;
 }
 
-const notFound = (id: string) => new ApiError('NOT_FOUND', `There is no dataset ${id}.`);
+const notFound = (id: string) => new DomainError('NOT_FOUND', `There is no dataset ${id}.`);
 
 /**
  * The second guard of the open-data export, independent of policies: only fields whose
@@ -172,7 +172,7 @@ async function decide(deps: Reader, p: Principal, req: ReadRequest, route: Acces
   if (!seen.allow) throw notFound(req.datasetId);
   const purpose = route === 'open-data' ? null : req.purpose;
   if (purpose !== null && !p.purposes.includes(purpose)) {
-    throw new ApiError('PURPOSE_NOT_HELD', `The purpose "${purpose}" is not one you hold.`);
+    throw new DomainError('PURPOSE_NOT_HELD', `The purpose "${purpose}" is not one you hold.`);
   }
   return { route, principal: p, dataset, fields: read.fields, engine, seen: { ruleId: seen.ruleId, reason: seen.reason }, purpose };
 }
@@ -226,18 +226,18 @@ function filterSql(deps: Reader, filters: Filter[], fields: FieldForRead[], outg
   for (const f of filters) {
     const field = fields.find((x) => x.name === f.field);
     if (!field) {
-      throw new ApiError('VALIDATION_FAILED', `The dataset has no field ${f.field}.`, { errors: [{ path: `query.${f.field}`, message: 'unknown field' }] });
+      throw new DomainError('VALIDATION_FAILED', `The dataset has no field ${f.field}.`, { errors: [{ path: `query.${f.field}`, message: 'unknown field' }] });
     }
     // A filter discloses the value it matches: only on fields the caller sees whole.
     const out = outgoing.get(f.field);
     if (!out || out.mask !== null) {
-      throw new ApiError('FILTER_NOT_ALLOWED', `You may not filter on ${f.field}: you do not see it whole.`, {
+      throw new DomainError('FILTER_NOT_ALLOWED', `You may not filter on ${f.field}: you do not see it whole.`, {
         errors: [{ path: `query.${f.field}`, message: 'not a field you may see whole' }],
       });
     }
     const v = normaliseValue(field.type, f.value, true);
     if ('error' in v || v.value === null) {
-      throw new ApiError('VALIDATION_FAILED', `The filter on ${f.field} is not valid.`, {
+      throw new DomainError('VALIDATION_FAILED', `The filter on ${f.field} is not valid.`, {
         errors: [{ path: `query.${f.field}`, message: 'error' in v ? v.error : 'expected a value' }],
       });
     }
@@ -311,7 +311,7 @@ async function logDisclosure(deps: Reader, entry: AuditEntryInput, publicOnly: b
   } catch (error) {
     if (error instanceof AuditEntryRefused) throw error; // the request's text, not the log's state
     deps.logger.error(`audit log unavailable: refusing a ${publicOnly ? 'public' : 'restricted'} read`, { error });
-    throw new ApiError('AUDIT_UNAVAILABLE', 'The audit log cannot record this read, so nothing is disclosed.', { cause: error });
+    throw new DomainError('AUDIT_UNAVAILABLE', 'The audit log cannot record this read, so nothing is disclosed.', { cause: error });
   }
 }
 
