@@ -39,6 +39,13 @@ describe.each(databaseKinds())('error model and HTTP basics on %s', (kind) => {
     expect(bad.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
     const err = await t.request('GET', '/nope', { headers: { 'x-request-id': 'caller-id-67890' } });
     expect(err.body.requestId).toBe('caller-id-67890');
+    const longest = 'a'.repeat(128);
+    expect((await t.request('GET', '/healthz', { headers: { 'x-request-id': longest } })).headers.get('x-request-id')).toBe(longest);
+    for (const refused of ['a'.repeat(129), 'id"with-quote', 'id,with-comma', 'id;path=/']) {
+      const r = await t.request('GET', '/nope', { headers: { 'x-request-id': refused } });
+      expect(r.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+      expect(r.body.requestId).toBe(r.headers.get('x-request-id'));
+    }
   });
 
   it('reports liveness and readiness (database reachable, migrations current)', async () => {
