@@ -24,7 +24,11 @@ describe.each(databaseKinds())('error model and HTTP basics on %s', (kind) => {
   it('answers a wrong method with 405 and the allowed methods', async () => {
     const r = await t.request('DELETE', '/healthz');
     expectProblem(r, 405, 'METHOD_NOT_ALLOWED');
-    expect(r.headers.get('allow')).toBe('GET');
+    expect(r.headers.get('allow')).toBe('GET, HEAD');
+    const put = await t.request('PUT', '/v1/datasets');
+    expectProblem(put, 405, 'METHOD_NOT_ALLOWED');
+    expect(put.headers.get('allow')!.split(', ').sort()).toEqual(['GET', 'HEAD', 'POST']);
+    expectProblem(await t.request('DELETE', '/v1/no-such-thing'), 404, 'ROUTE_NOT_FOUND');
   });
 
   it('answers a body over the limit with 413', async () => {
