@@ -7,8 +7,14 @@ import { basename } from 'node:path';
 // `util.parseArgs` parses the options; human output goes to stdout, JSON log lines to stderr.
 const COMMANDS: Record<string, { module: string; summary: string }> = {
   token: { module: './token.ts', summary: 'mint a bearer token signed with JWT_SECRET (local use)' },
-  import: { module: './import.ts', summary: 'load a CSV/NDJSON/JSON file into a dataset (through the running server if it holds the data folder)' },
-  migrate: { module: './migrate.ts', summary: 'apply pending migrations (or report them, if a running server holds the data folder)' },
+  import: {
+    module: './import.ts',
+    summary: 'load a CSV/NDJSON/JSON file into a dataset (through the running server if it holds the data folder)',
+  },
+  migrate: {
+    module: './migrate.ts',
+    summary: 'apply pending migrations (or report them, if a running server holds the data folder)',
+  },
   'audit:verify': { module: './audit-verify.ts', summary: 'walk the audit hash chain (and check a signed checkpoint)' },
   'policy:test': { module: './policy-test.ts', summary: 'run policies/tests/*.yaml against the policy set' },
 };
@@ -26,7 +32,9 @@ if (name === '--help' || name === '-h' || name === 'help') {
 }
 const command = name === undefined ? undefined : COMMANDS[name];
 if (!command) {
-  process.stderr.write(`${name === undefined ? 'jaga: which command?' : `jaga: unknown command ${JSON.stringify(name)}`}\n${usage()}`);
+  process.stderr.write(
+    `${name === undefined ? 'jaga: which command?' : `jaga: unknown command ${JSON.stringify(name)}`}\n${usage()}`,
+  );
   process.exit(2);
 }
 process.argv = [process.argv[0]!, `${basename(process.argv[1] ?? 'jaga')} ${name}`, ...rest];

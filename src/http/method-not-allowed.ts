@@ -14,9 +14,13 @@ export function methodNotAllowed(app: Hono<AppEnv>) {
     onMethodNotAllowed: (c, methods) =>
       problemResponse(
         c,
-        new ApiError('METHOD_NOT_ALLOWED', `${c.req.method} is not allowed on ${c.req.path}; use ${methods.join(', ')}.`, {
-          headers: { allow: methods.join(', ') },
-        }),
+        new ApiError(
+          'METHOD_NOT_ALLOWED',
+          `${c.req.method} is not allowed on ${c.req.path}; use ${methods.join(', ')}.`,
+          {
+            headers: { allow: methods.join(', ') },
+          },
+        ),
       ),
   });
 }

@@ -40,11 +40,21 @@ export const REDACTED_FIELDS: ReadonlySet<string> = new Set([
 export const CENSOR = '[Redacted]';
 const MAX_DEPTH = 8;
 
-export function createLogger(level: LogLevel, write: (line: string) => void = (l) => process.stderr.write(l + '\n')): Logger {
+export function createLogger(
+  level: LogLevel,
+  write: (line: string) => void = (l) => process.stderr.write(l + '\n'),
+): Logger {
   const min = ORDER[level];
   const log = (lvl: Exclude<LogLevel, 'silent'>) => (msg: string, fields?: Record<string, unknown>) => {
     if (ORDER[lvl] < min) return;
-    write(JSON.stringify({ time: new Date().toISOString(), level: lvl, msg, ...(fields && (clean(fields, 0) as Record<string, unknown>)) }));
+    write(
+      JSON.stringify({
+        time: new Date().toISOString(),
+        level: lvl,
+        msg,
+        ...(fields && (clean(fields, 0) as Record<string, unknown>)),
+      }),
+    );
   };
   return { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
 }
@@ -52,10 +62,12 @@ export function createLogger(level: LogLevel, write: (line: string) => void = (l
 /** Errors as name, message and stack (never a driver's extra properties, such as query parameters); redacted fields censored. */
 function clean(value: unknown, depth: number): unknown {
   if (value instanceof Error) return { name: value.name, message: value.message, stack: value.stack };
-  if (value === null || typeof value !== 'object' || typeof (value as { toJSON?: unknown }).toJSON === 'function') return value;
+  if (value === null || typeof value !== 'object' || typeof (value as { toJSON?: unknown }).toJSON === 'function')
+    return value;
   if (depth >= MAX_DEPTH) return '[Truncated]';
   if (Array.isArray(value)) return value.map((item) => clean(item, depth + 1));
   const out: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(value)) out[key] = REDACTED_FIELDS.has(key.toLowerCase()) ? CENSOR : clean(item, depth + 1);
+  for (const [key, item] of Object.entries(value))
+    out[key] = REDACTED_FIELDS.has(key.toLowerCase()) ? CENSOR : clean(item, depth + 1);
   return out;
 }

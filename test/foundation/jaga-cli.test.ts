@@ -18,8 +18,12 @@ describe('the jaga command', () => {
   });
 
   it('is what the package bin and the npm scripts run', () => {
-    const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { bin: Record<string, string>; scripts: Record<string, string> };
+    const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as {
+      bin: Record<string, string>;
+      scripts: Record<string, string>;
+    };
     expect(pkg.bin.jaga).toBe('src/cli/jaga.ts');
-    for (const name of COMMANDS) expect(pkg.scripts[name]).toMatch(new RegExp(`^node (--\\S+ )*src/cli/jaga\\.ts ${name}$`));
+    for (const name of COMMANDS)
+      expect(pkg.scripts[name]).toMatch(new RegExp(`^node (--\\S+ )*src/cli/jaga\\.ts ${name}$`));
   });
 });

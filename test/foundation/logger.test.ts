@@ -14,7 +14,11 @@ describe('the logger', () => {
     expect(lines[0]).toMatch(/^\{"time":"\d{4}-\d\d-\d\dT[\d:.]+Z","level":"info","msg":"stopped"\}$/);
     const failed = JSON.parse(lines[1]!);
     expect(Object.keys(failed)).toEqual(['time', 'level', 'msg', 'requestId', 'error']);
-    expect(failed).toMatchObject({ level: 'error', requestId: 'r-1', error: { name: 'TypeError', message: 'boom', stack: expect.stringContaining('boom') } });
+    expect(failed).toMatchObject({
+      level: 'error',
+      requestId: 'r-1',
+      error: { name: 'TypeError', message: 'boom', stack: expect.stringContaining('boom') },
+    });
   });
 
   it('honours LOG_LEVEL: below the level nothing is written, silent writes nothing', () => {
