@@ -4,7 +4,7 @@ import { bodyLimit } from './http/body-limit.ts';
 import type { AppEnv } from './http/context.ts';
 import { deadline } from './http/deadline.ts';
 import { docsRoutes } from './http/docs.routes.ts';
-import { allowedMethods } from './http/method-not-allowed.ts';
+import { methodNotAllowed } from './http/method-not-allowed.ts';
 import { onError, problemResponse } from './http/on-error.ts';
 import { ApiError } from './http/problem.ts';
 import { requestId } from './http/request-id.ts';
@@ -27,7 +27,7 @@ const isUpload = (method: string, path: string) => method === 'POST' && STREAMED
 const longRunning = (method: string, path: string) => isUpload(method, path) || path === '/v1/audit/verify';
 
 /**
- * Builds the HTTP app. Middleware order: request id → telemetry → deadline → body limit → identity → routes.
+ * Builds the HTTP app. Middleware order: request id → telemetry → deadline → body limit → identity → 405 → routes.
  * Every error, from any layer, leaves through the single `onError` as problem+json.
  */
 export function createApp(deps: AppDeps): Hono<AppEnv> {
@@ -40,6 +40,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.use('*', deadline(deps.config.databaseDeadlineMs, longRunning));
   app.use('*', (c, next) => (isUpload(c.req.method, c.req.path) ? uploadLimit(c, next) : limit(c, next)));
   app.use('*', authenticate(deps.services.identity));
+  app.use('*', methodNotAllowed(app));
 
   app.route('/', healthRoutes(deps.readiness));
   app.route('/', docsRoutes(() => app, VERSION));
@@ -52,19 +53,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route('/', recordsRoutes({ ingest: services.ingest, reads: services.reads, openData: services.openData, uploadMaxBytes: config.recordsUploadMaxBytes }));
   app.route('/', auditRoutes({ auditReads: services.auditReads }));
 
-  const allowed = allowedMethods(app);
-  app.notFound((c) => {
-    const methods = allowed(c.req.path);
-    if (methods.length) {
-      return problemResponse(
-        c,
-        new ApiError('METHOD_NOT_ALLOWED', `${c.req.method} is not allowed on ${c.req.path}; use ${methods.join(', ')}.`, {
-          headers: { allow: methods.join(', ') },
-        }),
-      );
-    }
-    return problemResponse(c, new ApiError('ROUTE_NOT_FOUND', `There is no route ${c.req.method} ${c.req.path}.`));
-  });
+  app.notFound((c) => problemResponse(c, new ApiError('ROUTE_NOT_FOUND', `There is no route ${c.req.method} ${c.req.path}.`)));
   app.onError(onError(deps.logger));
   return app;
 }

@@ -13,6 +13,7 @@ import type { Principal } from '../identity/principal.ts';
 import { OperatorError, runningServer, type OperatorClient } from '../operator/operator.client.ts';
 import type { UploadFormat } from '../records/ingest.parse.ts';
 import { isName, NAME_MAX, nameMessage } from '../shared/text.ts';
+import { createLogger } from '../system/logger.ts';
 
 /**
  * `npm run import -- --dataset ID FILE.csv`: streams a local file through the same ingest
@@ -77,6 +78,13 @@ function paint(rows?: number): void {
   process.stderr.write(`\r\x1b[K${stored}${pct}%  ETA ${Number.isFinite(left) ? left.toFixed(0) + 's' : '?'}`);
 }
 
+/** A JSON log line on stderr starts on a line of its own, never after a half-drawn progress bar. */
+function logLine(line: string): void {
+  if (tty) process.stderr.write('\r\x1b[K');
+  process.stderr.write(line + '\n');
+  lastPaint = 0;
+}
+
 async function* counted(path: string): AsyncGenerator<Uint8Array> {
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 16 }) as AsyncIterable<Buffer>) {
     bytes += chunk.byteLength;
@@ -88,7 +96,7 @@ async function* counted(path: string): AsyncGenerator<Uint8Array> {
 /** No server holds the folder (or the database is PostgreSQL): ingest in this process. */
 async function importHere(): Promise<number> {
   const db = await openDatabase(config, 'npm run import');
-  const { deps, close } = await boot({ config, db });
+  const { deps, close } = await boot({ config, db, logger: createLogger(config.logLevel, logLine) });
   try {
     const read = await deps.services.catalog.getFieldsForRead(dataset);
     if (!read) throw new DomainError('NOT_FOUND', `There is no dataset ${dataset}.`);

@@ -1,21 +1,26 @@
 import type { Hono } from 'hono';
-import { operationsOf } from './openapi.document.ts';
+import { methodNotAllowed as honoMethodNotAllowed } from 'hono/method-not-allowed';
+import type { AppEnv } from './context.ts';
+import { problemResponse } from './on-error.ts';
+import { ApiError } from './problem.ts';
 
-/** For a request no route matched: the methods the path does allow (empty if none). */
-export function allowedMethods(app: Hono<any, any, any>): (path: string) => string[] {
-  let table: { re: RegExp; method: string }[] | undefined;
-  return (path) => {
-    table ??= operationsOf(app).map((op) => ({
-      method: op.method,
-      re: new RegExp(
-        '^' +
-          op.path
-            .split('/')
-            .map((seg) => (seg.startsWith(':') ? '[^/]+' : seg === '*' ? '.*' : seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
-            .join('/') +
-          '/?$',
+/**
+ * Turns a 404 on a path that exists under other methods into a 405 problem with `Allow`.
+ * Hono finds the methods from the app's routes (a GET route also allows HEAD, which Hono answers).
+ */
+export function methodNotAllowed(app: Hono<AppEnv>) {
+  return honoMethodNotAllowed<AppEnv>({
+    app,
+    onMethodNotAllowed: (c, methods) =>
+      problemResponse(
+        c,
+        new ApiError(
+          'METHOD_NOT_ALLOWED',
+          `${c.req.method} is not allowed on ${c.req.path}; use ${methods.join(', ')}.`,
+          {
+            headers: { allow: methods.join(', ') },
+          },
+        ),
       ),
-    }));
-    return [...new Set(table.filter((t) => t.re.test(path)).map((t) => t.method))];
-  };
+  });
 }

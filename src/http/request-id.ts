@@ -1,15 +1,19 @@
 import { createMiddleware } from 'hono/factory';
+import { requestId as honoRequestId } from 'hono/request-id';
 import type { AppEnv } from './context.ts';
 
-// A caller's id is honoured only if it is short and plain, so it is safe in logs and headers.
-const WELL_FORMED = /^[A-Za-z0-9._:-]{8,128}$/;
+// Hono honours a caller's id only if it is at most `limitLength` characters of [A-Za-z0-9_=-],
+// so it is safe in logs and headers; anything else is replaced by a fresh UUID.
+const assign = honoRequestId({ limitLength: 128, headerName: 'x-request-id' });
 
-/** Gives every request an id (the caller's if well-formed) and echoes it as `x-request-id`. */
-export const requestId = createMiddleware<AppEnv>(async (c, next) => {
-  const given = c.req.header('x-request-id');
-  const id = given && WELL_FORMED.test(given) ? given : crypto.randomUUID();
-  c.set('requestId', id);
-  c.header('x-request-id', id);
-  await next();
-  c.res.headers.set('x-request-id', id);
-});
+/**
+ * Gives every request an id (the caller's if well-formed) and echoes it as `x-request-id`.
+ * Hono's middleware puts the header on responses built with `c.*`; a route that returns its own
+ * `Response` (the streamed records read) would lack it, so it is set once more after the route.
+ */
+export const requestId = createMiddleware<AppEnv>((c, next) =>
+  assign(c, async () => {
+    await next();
+    c.res.headers.set('x-request-id', c.get('requestId'));
+  }),
+);

@@ -8,7 +8,7 @@ import { openEmbedded } from '../../src/db/embedded.ts';
 import { createLogger } from '../../src/system/logger.ts';
 import { TEST_JWT_SECRET } from '../helpers/app.ts';
 import { databaseKinds, freshDatabase } from '../helpers/databases.ts';
-import { runScript } from '../helpers/process.ts';
+import { runJaga } from '../helpers/process.ts';
 import { entry } from './helpers.ts';
 
 const KEY = 'audit-hmac-key-audit-hmac-key-0123456789';
@@ -46,7 +46,7 @@ describe.each(databaseKinds())('npm run audit:verify on %s', (kind) => {
     });
     if (kind === 'pglite') await booted.close(); // the embedded database serves one process at a time
     else cleanups.push(() => booted.close());
-    const broken = runScript('src/cli/audit-verify.ts', env, ['--checkpoint', join(dir, 'cp.json')]);
+    const broken = runJaga('audit:verify', env, ['--checkpoint', join(dir, 'cp.json')]);
     expect(await broken.exited).toBe(1);
     expect(broken.output()).toMatch(/audit chain BROKEN at entry 12 \([0-9a-f-]{36}\): hash/);
     expect(broken.output()).toMatch(/checkpoint 25 MISMATCH: missing/);
@@ -56,7 +56,7 @@ describe.each(databaseKinds())('npm run audit:verify on %s', (kind) => {
     const { env, booted } = await seeded();
     if (kind === 'pglite') await booted.close();
     else cleanups.push(() => booted.close());
-    const ok = runScript('src/cli/audit-verify.ts', env);
+    const ok = runJaga('audit:verify', env);
     expect(await ok.exited).toBe(0);
     expect(ok.output()).toMatch(/^audit chain ok: 25 entries verified in [\d.]+ s \([\d,]+ entries\/s\)\n$/);
   }, 90_000);
@@ -65,7 +65,7 @@ describe.each(databaseKinds())('npm run audit:verify on %s', (kind) => {
     const { env, booted } = await seeded(false);
     if (kind === 'pglite') await booted.close();
     else cleanups.push(() => booted.close());
-    const ok = runScript('src/cli/audit-verify.ts', env);
+    const ok = runJaga('audit:verify', env);
     expect(await ok.exited).toBe(0);
     expect(ok.output()).toMatch(
       /^audit chain ok: 25 entries verified in [\d.]+ s \([\d,]+ entries\/s\); UNKEYED: AUDIT_HMAC_KEY is not set: the audit chain is plain SHA-256, so anyone with write access to the database can rewrite it consistently\n$/,

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { acquireDataDirLock, DataDirLockedError, LOCK_FILE, type LockHolder } from '../../src/db/data-dir-lock.ts';
 import { mintToken } from '../../src/identity/mint.ts';
 import { TEST_JWT_SECRET } from '../helpers/app.ts';
-import { freePort, runScript, waitForHttp, type Started } from '../helpers/process.ts';
+import { freePort, runScript, waitForHttp, type Started, runJaga } from '../helpers/process.ts';
 import { reportsDataset } from '../records/records-app.ts';
 
 // PGlite is single-process (issue 14, observation 13): the data folder is locked by whoever has it
@@ -109,9 +109,9 @@ describe('the embedded data folder lock', () => {
     const env = { JAGA_DATA_DIR: dataDir, LOG_LEVEL: 'silent' };
     try {
       const runs = [
-        runScript('src/cli/import.ts', env, ['--dataset', 'ds', join(dir, 'one.csv')]),
-        runScript('src/cli/migrate.ts', env),
-        runScript('src/cli/audit-verify.ts', env),
+        runJaga('import', env, ['--dataset', 'ds', join(dir, 'one.csv')]),
+        runJaga('migrate', env),
+        runJaga('audit:verify', env),
       ];
       const codes = await Promise.all(runs.map((r) => r.exited));
       for (const [i, r] of runs.entries()) {
@@ -134,8 +134,8 @@ describe('npm start on the embedded database, with the README session’s CLIs',
   }
   const token = (sub: string, roles: string[], unit: string) =>
     mintToken({ secret: TEST_JWT_SECRET, claims: { sub, roles, unit, purposes: [], kind: 'user' }, ttlSeconds: 600 });
-  const cli = (script: string, dataDir: string, args: string[] = []) =>
-    runScript(script, { JAGA_DATA_DIR: dataDir, AUDIT_HMAC_KEY: KEY, JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: 'silent' }, args);
+  const cli = (command: string, dataDir: string, args: string[] = []) =>
+    runJaga(command, { JAGA_DATA_DIR: dataDir, AUDIT_HMAC_KEY: KEY, JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: 'silent' }, args);
 
   async function counts(base: string): Promise<{ records: number; ingests: { principal: { sub: string }; rowCount: number }[]; verify: { ok: boolean } }> {
     const steward = await token('siti', ['steward'], '32');
@@ -169,25 +169,25 @@ describe('npm start on the embedded database, with the README session’s CLIs',
         writeFileSync(join(dir, 'good.csv'), lines.join('\n') + '\n');
         writeFileSync(join(dir, 'bad.csv'), lines.slice(0, 10).join('\n') + '\nLP-x,2024-13-01,1,1,32.01\n');
 
-        const imported = cli('src/cli/import.ts', dataDir, ['--dataset', 'lock-ds', '--sub', 'operator-ani', join(dir, 'good.csv')]);
+        const imported = cli('import', dataDir, ['--dataset', 'lock-ds', '--sub', 'operator-ani', join(dir, 'good.csv')]);
         expect(await imported.exited, imported.output()).toBe(0);
         expect(imported.output()).toMatch(/imported 2500 records into lock-ds in [\d.]+ s/);
         expect(imported.output()).toContain('through the running Jaga server');
-        const refused = cli('src/cli/import.ts', dataDir, ['--dataset', 'lock-ds', join(dir, 'bad.csv')]);
+        const refused = cli('import', dataDir, ['--dataset', 'lock-ds', join(dir, 'bad.csv')]);
         expect(await refused.exited).toBe(1);
         expect(refused.output()).toContain('RECORDS_INVALID');
         expect(refused.output()).toContain('line 11: received_on: expected a date YYYY-MM-DD');
 
-        const migrated = cli('src/cli/migrate.ts', dataDir);
+        const migrated = cli('migrate', dataDir);
         expect(await migrated.exited, migrated.output()).toBe(0);
         expect(migrated.output()).toMatch(/migrations are current: applied by a running Jaga server \(pid \d+/);
-        const policies = cli('src/cli/policy-test.ts', dataDir);
+        const policies = cli('policy:test', dataDir);
         expect(await policies.exited, policies.output()).toBe(0);
 
         const auditor = await token('rina', ['auditor'], 'RI');
         const checkpoint = await fetch(`${base}/v1/audit/checkpoint`, { headers: { authorization: `Bearer ${auditor}` } });
         writeFileSync(join(dir, 'checkpoint.json'), await checkpoint.text());
-        const verified = cli('src/cli/audit-verify.ts', dataDir, ['--checkpoint', join(dir, 'checkpoint.json')]);
+        const verified = cli('audit:verify', dataDir, ['--checkpoint', join(dir, 'checkpoint.json')]);
         expect(await verified.exited, verified.output()).toBe(0);
         expect(verified.output()).toMatch(/audit chain ok: \d+ entries verified in [\d.]+ s .*; checkpoint \d+ matches/);
         expect(verified.output()).toContain('walked by the running Jaga server');

@@ -24,7 +24,11 @@ describe.each(databaseKinds())('error model and HTTP basics on %s', (kind) => {
   it('answers a wrong method with 405 and the allowed methods', async () => {
     const r = await t.request('DELETE', '/healthz');
     expectProblem(r, 405, 'METHOD_NOT_ALLOWED');
-    expect(r.headers.get('allow')).toBe('GET');
+    expect(r.headers.get('allow')).toBe('GET, HEAD');
+    const put = await t.request('PUT', '/v1/datasets');
+    expectProblem(put, 405, 'METHOD_NOT_ALLOWED');
+    expect(put.headers.get('allow')!.split(', ').sort()).toEqual(['GET', 'HEAD', 'POST']);
+    expectProblem(await t.request('DELETE', '/v1/no-such-thing'), 404, 'ROUTE_NOT_FOUND');
   });
 
   it('answers a body over the limit with 413', async () => {
@@ -39,6 +43,13 @@ describe.each(databaseKinds())('error model and HTTP basics on %s', (kind) => {
     expect(bad.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
     const err = await t.request('GET', '/nope', { headers: { 'x-request-id': 'caller-id-67890' } });
     expect(err.body.requestId).toBe('caller-id-67890');
+    const longest = 'a'.repeat(128);
+    expect((await t.request('GET', '/healthz', { headers: { 'x-request-id': longest } })).headers.get('x-request-id')).toBe(longest);
+    for (const refused of ['a'.repeat(129), 'id"with-quote', 'id,with-comma', 'id;path=/']) {
+      const r = await t.request('GET', '/nope', { headers: { 'x-request-id': refused } });
+      expect(r.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+      expect(r.body.requestId).toBe(r.headers.get('x-request-id'));
+    }
   });
 
   it('reports liveness and readiness (database reachable, migrations current)', async () => {

@@ -34,6 +34,11 @@ export function runScript(script: string, env: Record<string, string>, args: str
   return { child, output: () => out, exited };
 }
 
+/** Runs `jaga <command> [args]` (src/cli/jaga.ts, the package's `bin` and what the npm scripts run). */
+export function runJaga(command: string, env: Record<string, string>, args: string[] = []): Started {
+  return runScript('src/cli/jaga.ts', env, [command, ...args]);
+}
+
 /** Polls `url` until it answers 200 or the child exits. */
 export async function waitForHttp(url: string, started: Started, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

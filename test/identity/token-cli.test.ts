@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, TEST_JWT_SECRET, type TestApp } from '../helpers/app.ts';
 import { databaseKinds } from '../helpers/databases.ts';
-import { runScript } from '../helpers/process.ts';
+import { runJaga } from '../helpers/process.ts';
 import { AUDIENCE, ISSUER } from './tokens.ts';
 
 const JWT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 /** Runs `npm run token -- ...args` (the script itself) and returns its exit code and output. */
 async function mint(env: Record<string, string>, args: string[]): Promise<{ code: number | null; output: string }> {
-  const p = runScript('src/cli/token.ts', env, args);
+  const p = runJaga('token', env, args);
   const code = await p.exited;
   return { code, output: p.output() };
 }

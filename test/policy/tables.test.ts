@@ -3,7 +3,7 @@ import { formatFailures, parseTables } from '../../src/policy/policy-tests.ts';
 import { runPolicyTests } from '../../src/policy/policy-tests.node.ts';
 import { DEFAULT_ROLES } from '../../src/policy/roles.ts';
 import { coverageGaps } from '../../src/policy/policy-tests.ts';
-import { runScript } from '../helpers/process.ts';
+import { runJaga } from '../helpers/process.ts';
 
 describe('policy tables (policies/tests/*.yaml)', () => {
   it('every row of every table passes against the shipped policies', async () => {
@@ -45,11 +45,11 @@ describe('policy tables (policies/tests/*.yaml)', () => {
       join(dir, 'tests', 'wrong.yaml'),
       'principal: { roles: [public] }\ncases:\n  - { name: wrong on purpose, action: read, resource: Dataset/exempt@33, effect: allow }\n',
     );
-    const run = runScript('src/cli/policy-test.ts', {}, [dir]);
+    const run = runJaga('policy:test', {}, [dir]);
     expect(await run.exited).toBe(1);
     expect(run.output()).toContain('1 failed');
     expect(run.output()).toMatch(/wrong\.yaml#0 wrong on purpose\s+public@-\s+read\s+Dataset\/exempt@33\s+-\s+effect deny, expected allow/);
-    const ok = runScript('src/cli/policy-test.ts', {}, ['policies']);
+    const ok = runJaga('policy:test', {}, ['policies']);
     expect(await ok.exited).toBe(0);
   });
 });

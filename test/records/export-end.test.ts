@@ -40,8 +40,12 @@ describe.each(databaseKinds())('how a streamed export ends, in the audit log, on
   it('masks every row of every page of a streamed export, each row once and in order', async () => {
     const staff = (await principals()).staff32;
     for (const accept of ['application/x-ndjson', 'text/csv']) {
-      const res = await t.app.request('/v1/datasets/export-ds/records', { headers: { authorization: `Bearer ${staff}`, accept, 'x-purpose': PURPOSE } });
+      const res = await t.app.request('/v1/datasets/export-ds/records', {
+        headers: { authorization: `Bearer ${staff}`, accept, 'x-purpose': PURPOSE, 'x-request-id': 'export-end-read-1' },
+      });
       expect(res.status).toBe(200);
+      // The streamed read returns its own Response: the request id is still on it, once.
+      expect(res.headers.get('x-request-id')).toBe('export-end-read-1');
       expect(res.headers.get('x-jaga-fields-masked')).toContain('reporter_nik');
       const text = await res.text();
       const lines = text.trim().split(/\r?\n/);

@@ -9,7 +9,7 @@ import { openEmbedded } from '../../src/db/embedded.ts';
 import type { Principal } from '../../src/identity/principal.ts';
 import { createLogger } from '../../src/system/logger.ts';
 import { databaseKinds, freshDatabase } from '../helpers/databases.ts';
-import { runScript } from '../helpers/process.ts';
+import { runJaga } from '../helpers/process.ts';
 import { reportsDataset } from './records-app.ts';
 
 const steward: Principal = { sub: 'steward-32', kind: 'user', roles: ['steward'], unit: '32', purposes: [] };
@@ -41,17 +41,17 @@ describe.each(databaseKinds())('npm run import on %s', (kind) => {
     const bad = join(dir, 'bad.csv');
     writeFileSync(bad, lines.slice(0, 10).join('\n') + '\nLP-x,2024-13-01,1,1,32.01\n');
 
-    const ok = runScript('src/cli/import.ts', { ...env, LOG_LEVEL: 'silent' }, ['--dataset', 'cli-ds', good]);
+    const ok = runJaga('import', { ...env, LOG_LEVEL: 'silent' }, ['--dataset', 'cli-ds', good]);
     expect(await ok.exited, ok.output()).toBe(0);
     expect(ok.output()).toMatch(/imported 2500 records into cli-ds in [\d.]+ s \(\d+ rows\/s\)/);
 
-    const refused = runScript('src/cli/import.ts', { ...env, LOG_LEVEL: 'silent' }, ['--dataset', 'cli-ds', bad]);
+    const refused = runJaga('import', { ...env, LOG_LEVEL: 'silent' }, ['--dataset', 'cli-ds', bad]);
     expect(await refused.exited).toBe(1);
     expect(refused.output()).toContain('RECORDS_INVALID');
     expect(refused.output()).toContain('line 11: received_on: expected a date YYYY-MM-DD');
 
     // The import's audit entry names the operator: a --sub the log cannot hold is refused before any row is read.
-    const badSub = runScript('src/cli/import.ts', { ...env, LOG_LEVEL: 'silent' }, ['--dataset', 'cli-ds', '--sub', 'ops admin', good]);
+    const badSub = runJaga('import', { ...env, LOG_LEVEL: 'silent' }, ['--dataset', 'cli-ds', '--sub', 'ops admin', good]);
     expect(await badSub.exited).toBe(2);
     expect(badSub.output()).toContain('--sub must be a name');
 
