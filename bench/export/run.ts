@@ -9,7 +9,7 @@ import { loadConfig } from '../../src/config/config.ts';
 import { connectNodePostgres } from '../../src/db/open.ts';
 import type { Principal } from '../../src/identity/principal.ts';
 import { createLogger } from '../../src/system/logger.ts';
-import { csvLine } from '../../src/http/csv.ts';
+import { csvLine } from '../../src/shared/csv.ts';
 import { bundle } from '../../scripts/build.ts';
 import { median, scriptFlags, vm } from '../lib/bench-kit.ts';
 import { cpuUs, postgresPids } from '../lib/proc-cpu.ts';

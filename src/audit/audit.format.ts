@@ -1,4 +1,4 @@
-import { csvLine } from '../http/csv.ts';
+import { csvLine } from '../shared/csv.ts';
 import type { ChainedRow } from './audit.entry.ts';
 import type { AuditItem } from './audit.schema.ts';
 

@@ -4,7 +4,7 @@ import type { Principal } from '../identity/principal.ts';
 import type { OpennessReader } from '../catalog/openness.repo.ts';
 import type { PolicyService } from '../policy/policy.service.ts';
 import { auditScope, type AuditUse } from './audit.access.ts';
-import { csvLine } from '../http/csv.ts';
+import { csvLine } from '../shared/csv.ts';
 import { keysetExport } from '../shared/keyset-export.ts';
 import { CONTENT_TYPES, ENTRY_CSV_HEADER, entryCsvCells, rowsToCsv, toItem, type Format } from './audit.format.ts';
 import { signCheckpoint, type Checkpoint } from './audit.hash.ts';

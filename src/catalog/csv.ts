@@ -1,6 +1,6 @@
-import { csvLine } from '../http/csv.ts';
+import { csvLine } from '../shared/csv.ts';
 
-/** The registers as CSV (cells and formula defusing: src/http/csv.ts); downloaded by the public. */
+/** The registers as CSV (cells and formula defusing: src/shared/csv.ts); downloaded by the public. */
 export function toCsv(header: string[], rows: unknown[][]): string {
   return csvLine(header) + rows.map(csvLine).join('');
 }

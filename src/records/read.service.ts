@@ -9,7 +9,7 @@ import { planToSql, type Fragment } from '../policy/plan-sql.ts';
 import type { PolicyService } from '../policy/policy.service.ts';
 import { keysetExport, type Emit, type ExportEnd, type PageEnd } from '../shared/keyset-export.ts';
 import type { Logger } from '../system/logger.ts';
-import { csvCell, csvLine } from '../http/csv.ts';
+import { csvCell, csvLine } from '../shared/csv.ts';
 import type { ReadFormat } from './formats.ts';
 import { applyMask, type CryptoKeyLike } from './masks.ts';
 import { pseudonymKeyFor } from './pseudonym.ts';

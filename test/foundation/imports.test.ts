@@ -48,8 +48,6 @@ const FORBIDDEN: { from: RegExp; to: RegExp; except?: RegExp }[] = [
   {
     from: /^src\/(policy\/(engine[^/]*|conditions|plan-sql|loader)|.*\.(service|repo|port|access))\.ts$/,
     to: /^src\/http\//,
-    // CSV cells from src/http/csv.ts, which belongs in src/shared once its encoder is settled (issue 16).
-    except: /^src\/(records\/read|audit\/audit)\.service\.ts$/,
   },
   { from: /^src\/(?!entry\/|cli\/|app\.ts|boot\.ts|wiring\.ts)/, to: /^src\/(entry\/|cli\/|app\.ts|boot\.ts)/ },
 ];
