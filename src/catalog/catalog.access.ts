@@ -103,6 +103,6 @@ export function isOwnProposal(p: Principal, proposedBy: string | null): boolean 
 }
 
 /** Where the catalog gets its engine: `deps.services.policy` (src/policy/policy.service.ts). */
-export interface PolicySource {
+export interface PolicyInForce {
   current(): PolicyEngine;
 }

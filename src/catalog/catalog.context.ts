@@ -2,7 +2,7 @@ import type { AuditEntryInput, AuditLog } from '../audit/audit.port.ts';
 import type { Queryable, Sql } from '../db/database.ts';
 import { DomainError } from '../shared/errors.ts';
 import type { Principal } from '../identity/principal.ts';
-import type { CatalogAccess, PolicySource, Rule } from './catalog.access.ts';
+import type { CatalogAccess, PolicyInForce, Rule } from './catalog.access.ts';
 import { findDataset, type DatasetRow } from './catalog.repo.ts';
 import { datasetAttributes } from './catalog.view.ts';
 
@@ -10,7 +10,7 @@ import { datasetAttributes } from './catalog.view.ts';
 export interface CatalogDeps {
   sql: Sql;
   audit: AuditLog;
-  policy: PolicySource;
+  policy: PolicyInForce;
 }
 
 /** Per-request facts that go into audit entries. */
@@ -51,45 +51,4 @@ export async function visibleDataset(sql: Queryable, access: CatalogAccess, p: P
 export function ensure(rule: Rule, action: string): Rule {
   if (!rule.allow) throw new DomainError('FORBIDDEN', `Not allowed to ${action}.`);
   return rule;
-}
-
-export function etagOf(version: number): string {
-  return `"${version}"`;
-}
-
-/**
- * Checks an If-Match header against the current version. `required` answers 428 when it is
- * missing; a stale one answers 412.
- */
-export function checkIfMatch(header: string | undefined, version: number, required: boolean): void {
-  if (header === undefined || header.trim() === '') {
-    if (required) throw new DomainError('PRECONDITION_REQUIRED', 'Send If-Match with the ETag of the dataset you read.');
-    return;
-  }
-  if (header.trim() === '*') return;
-  const tags = header.split(',').map((t) => t.trim().replace(/^W\//, ''));
-  if (!tags.includes(etagOf(version))) {
-    throw new DomainError('PRECONDITION_FAILED', `The dataset has changed (its ETag is now ${etagOf(version)}); read it again.`, {
-      currentTag: etagOf(version),
-    });
-  }
-}
-
-/** Opaque keyset cursors: the last id of the page, base64url-encoded. */
-export function encodeCursor(lastId: string): string {
-  return Buffer.from(lastId, 'utf8').toString('base64url');
-}
-
-export function decodeCursor(cursor: string | undefined): string | undefined {
-  if (cursor === undefined || cursor === '') return undefined;
-  const id = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!/^[a-z0-9][a-z0-9-]{1,63}$/.test(id)) {
-    throw new DomainError('VALIDATION_FAILED', 'The cursor is not valid.', { errors: [{ path: 'query.cursor', message: 'not a cursor this API issued' }] });
-  }
-  return id;
-}
-
-/** Today's date (UTC) as YYYY-MM-DD. */
-export function todayIso(): string {
-  return new Date().toISOString().slice(0, 10);
 }

@@ -5,7 +5,8 @@ import { describe, type ResponseSpec } from '../http/openapi.ts';
 import { ApiError } from '../http/problem.ts';
 import { parseOrThrow, valid } from '../http/validate.ts';
 import type { CatalogService } from './catalog.service.ts';
-import { etagOf, type RequestContext } from './catalog.context.ts';
+import type { RequestContext } from './catalog.context.ts';
+import { etagOf } from './dataset-version.ts';
 import {
   CreateDatasetSchema,
   CreateUnitSchema,

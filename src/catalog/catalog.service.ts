@@ -6,15 +6,14 @@ import type { DatasetAttributes, SubjectType } from '../policy/engine.types.ts';
 import { catalogAccess } from './catalog.access.ts';
 import {
   auditPrincipal,
-  checkIfMatch,
-  decodeCursor,
-  encodeCursor,
   ensure,
   visibleDataset,
   type CatalogDeps,
   type RequestContext,
   allowedBy,
 } from './catalog.context.ts';
+import { decodeCursor, encodeCursor } from './catalog.cursor.ts';
+import { checkIfMatch } from './dataset-version.ts';
 import {
   bumpLabelVersion,
   findDataset,

@@ -5,14 +5,14 @@ import type { Principal } from '../identity/principal.ts';
 import { catalogAccess, isOwnProposal, type Rule } from './catalog.access.ts';
 import {
   auditPrincipal,
-  checkIfMatch,
   ensure,
-  todayIso,
   visibleDataset,
   type CatalogDeps,
   type RequestContext,
   allowedBy,
 } from './catalog.context.ts';
+import { checkIfMatch } from './dataset-version.ts';
+import { todayIso } from '../shared/dates.ts';
 import { bumpLabelVersion, clearPending, findDataset, findFields, setFieldLabel, setLabel, setPending, type DatasetRow } from './catalog.repo.ts';
 import type { Classification, DatasetView, DecideProposal, LabelDataset, LabelEventView, LabelField } from './catalog.schema.ts';
 import type { CatalogAccess } from './catalog.access.ts';

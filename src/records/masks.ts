@@ -13,11 +13,11 @@ export interface MaskContext {
   personalData: string;
   type: FieldType;
   /** HMAC-SHA-256 key of this dataset, for pseudonyms. */
-  pseudonymKey: CryptoKeyLike;
+  pseudonymKey: Pseudonymiser;
 }
 
-/** A precomputed HMAC (node:crypto) keyed for one dataset. */
-export type CryptoKeyLike = (value: string) => string;
+/** Turns a value into its keyed pseudonym (an HMAC keyed for one dataset, precomputed). */
+export type Pseudonymiser = (value: string) => string;
 
 // Runs of stars are built once: masks run for every value of an export.
 const STARS = Array.from({ length: 65 }, (_, n) => '*'.repeat(n));

@@ -11,7 +11,7 @@ import { keysetExport, type Emit, type ExportEnd, type PageEnd } from '../shared
 import type { Logger } from '../system/logger.ts';
 import { csvCell, csvLine } from '../shared/csv.ts';
 import type { ReadFormat } from './formats.ts';
-import { applyMask, type CryptoKeyLike } from './masks.ts';
+import { applyMask, type Pseudonymiser } from './masks.ts';
 import { pseudonymKeyFor } from './pseudonym.ts';
 import { normaliseValue, type Value } from './record-values.ts';
 import { canSeeDataset } from './records.access.ts';
@@ -318,7 +318,7 @@ async function logDisclosure(deps: Reader, entry: AuditEntryInput, publicOnly: b
 /** Step 4a: one function per column from stored value to the value that leaves (masks applied). */
 async function projectorsFor(deps: Reader, a: Access, fields: FieldPlan): Promise<((row: RecordRow) => Value)[]> {
   const { sql } = deps;
-  const key: CryptoKeyLike = fields.masked.some((f) => fields.masks[f] === 'pseudonym')
+  const key: Pseudonymiser = fields.masked.some((f) => fields.masks[f] === 'pseudonym')
     ? await pseudonymKeyFor(sql, deps.pseudonymMaster, a.dataset.id)
     : () => '[redacted]';
   return fields.columns.map((f, i): ((row: RecordRow) => Value) => {
