@@ -17,7 +17,10 @@ import { buildMix, seedCatalog } from './mix.ts';
  * BENCH_CONNECTIONS (saturation connections, default 16), BENCH_CPU_ROUNDS (open-loop rounds alternating
  * logging on and off for the CPU comparison, default 3), BENCH_ONLY=by-id (only the checks by dataset
  * id: the catalog snapshot against reading the catalog per check; no Hono ceiling, no Cerbos),
- * BENCH_ONLY=jaga (every Jaga phase; no Hono ceiling, no Cerbos).
+ * BENCH_ONLY=jaga (every Jaga phase; no Hono ceiling, no Cerbos), BENCH_SERVER_FLAGS (node flags for
+ * the Jaga servers). Profiling mode: BENCH_SERVER_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof", then
+ * `node bench/check/profile.ts /tmp/prof <requests answered>` (the bench prints each server's pid,
+ * which names its profile, and its requests) for self time by area and by function, per request.
  *
  * Request shapes: by attributes (the caller describes the dataset and its fields) and by id (the
  * dataset named, Jaga supplying its labels from the catalog: how services ask), single and as
@@ -85,8 +88,12 @@ function load(port: number, requests: unknown[], opts: { rate?: number; connecti
   const file = join(tmp, `load-${port}.json`);
   writeFileSync(file, JSON.stringify(spec));
   const [c, a] = pin(1, node, [join(import.meta.dirname, 'load.ts'), file]);
-  return JSON.parse(execFileSync(c, a, { encoding: 'utf8', maxBuffer: 1 << 26 }).trim().split('\n').at(-1)!) as Result;
+  const r = JSON.parse(execFileSync(c, a, { encoding: 'utf8', maxBuffer: 1 << 26 }).trim().split('\n').at(-1)!) as Result;
+  answeredBy.set(port, (answeredBy.get(port) ?? 0) + r.answered);
+  return r;
 }
+/** Requests each port answered over the whole run (for dividing a CPU profile of its server). */
+const answeredBy = new Map<number, number>();
 
 async function stop(child: ChildProcess) {
   child.kill('SIGTERM');
@@ -214,6 +221,8 @@ try {
       }
     }
     for (const kind of kinds) await stop(servers[kind].child);
+    // With BENCH_SERVER_FLAGS="--cpu-prof --cpu-prof-dir=DIR": what to divide each profile by.
+    for (const kind of kinds) console.log(`server ${kind}: pid ${servers[kind].pid}, ${answeredBy.get(servers[kind].port) ?? 0} requests answered`);
   } finally {
     if (databaseUrl) execFileSync('bash', [join(ROOT, 'scripts/pg-throwaway.sh'), 'stop', pgDir]);
     rmSync(pgDir, { recursive: true, force: true });
