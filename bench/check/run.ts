@@ -18,7 +18,7 @@ import { buildMix, seedCatalog } from './mix.ts';
  * logging on and off for the CPU comparison, default 3), BENCH_ONLY=by-id (only the checks by dataset
  * id: the catalog snapshot against reading the catalog per check; no Hono ceiling, no Cerbos),
  * BENCH_ONLY=jaga (every Jaga phase; no Hono ceiling, no Cerbos), BENCH_SERVER_FLAGS (node flags for
- * the Jaga servers). Profiling mode: BENCH_SERVER_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof", then
+ * the Jaga servers), BENCH_BATCH=0 (no batch phase). Profiling mode: BENCH_SERVER_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof", then
  * `node bench/check/profile.ts /tmp/prof <requests answered>` (the bench prints each server's pid,
  * which names its profile, and its requests) for self time by area and by function, per request.
  *
@@ -38,6 +38,8 @@ const ONLY_BY_ID = process.env.BENCH_ONLY === 'by-id';
 /** BENCH_ONLY=jaga: every Jaga phase, without the Hono ceiling and Cerbos. */
 const NO_PEERS = ONLY_BY_ID || process.env.BENCH_ONLY === 'jaga';
 const BATCH = 100;
+/** BENCH_BATCH=0: no /v1/check/batch phase (a profile of single checks only). */
+const WITH_BATCH = process.env.BENCH_BATCH !== '0';
 // As package.json's `start`.
 const START_FLAGS = ['--max-old-space-size=1024', '--max-semi-space-size=8'];
 const SECRET = 'bench-secret-bench-secret-bench-secret-0123';
@@ -207,8 +209,8 @@ try {
     if (databaseUrl) {
       saturate(`${name.on} by id`, servers.on.port, byId);
       saturate(`${name.nosnap} by id`, servers.nosnap.port, byId);
-      saturate(`${name.on} batch ${BATCH}`, servers.on.port, batches, BATCH);
-      if (ONLY_BY_ID) saturate(`${name.nosnap} batch ${BATCH}`, servers.nosnap.port, batches, BATCH);
+      if (WITH_BATCH) saturate(`${name.on} batch ${BATCH}`, servers.on.port, batches, BATCH);
+      if (ONLY_BY_ID && WITH_BATCH) saturate(`${name.nosnap} batch ${BATCH}`, servers.nosnap.port, batches, BATCH);
     }
     for (let round = 0; round < CPU_ROUNDS; round++) {
       if (!ONLY_BY_ID) {
@@ -228,16 +230,18 @@ try {
     rmSync(pgDir, { recursive: true, force: true });
   }
 
-  // 3. Cerbos PDP, the equivalent policy, CheckResources over HTTP.
+  // 3. Cerbos PDP, the equivalent policy, CheckResources over HTTP; its configuration is bench/check/cerbos/config.yaml.
   const cerbosPort = await freePort();
   const grpcPort = await freePort();
-  const config = join(tmp, 'cerbos.yaml');
-  writeFileSync(
-    config,
-    `server:\n  httpListenAddr: "127.0.0.1:${cerbosPort}"\n  grpcListenAddr: "127.0.0.1:${grpcPort}"\nstorage:\n  driver: disk\n  disk:\n    directory: ${join(import.meta.dirname, 'cerbos/policies')}\n    watchForChanges: false\naudit:\n  enabled: false\ntelemetry:\n  disabled: true\n`,
-  );
+  const config = join(import.meta.dirname, 'cerbos/config.yaml');
+  const cerbosEnv = {
+    GOMAXPROCS: '1',
+    CERBOS_HTTP_ADDR: `127.0.0.1:${cerbosPort}`,
+    CERBOS_GRPC_ADDR: `127.0.0.1:${grpcPort}`,
+    CERBOS_POLICY_DIR: join(import.meta.dirname, 'cerbos/policies'),
+  };
   if (!NO_PEERS) {
-  const cerbos = await start('cerbos', CERBOS, ['server', `--config=${config}`, '--log-level=error'], { GOMAXPROCS: '1' }, `http://127.0.0.1:${cerbosPort}/_cerbos/health`);
+  const cerbos = await start('cerbos', CERBOS, ['server', `--config=${config}`, '--log-level=error'], cerbosEnv, `http://127.0.0.1:${cerbosPort}/_cerbos/health`);
   const cerbosReqs = mix.map((m) => ({ method: 'POST', path: '/api/check/resources', body: JSON.stringify(m.cerbos) }));
   run('cerbos', cerbosPort, cerbosReqs);
   await stop(cerbos);

@@ -3,7 +3,8 @@ import type { Sql, TransactionSql } from '../db/database.ts';
 import { ApiError } from '../http/problem.ts';
 import type { Logger } from '../system/logger.ts';
 import { toEntryRow, type EntryRow } from './audit.entry.ts';
-import { appendChained, ChainAppender, queued, type BatchOutcome, type Queued } from './audit.append.ts';
+import { appendChained, ChainAppender, type BatchOutcome, type Queued } from './audit.append.ts';
+import { canonicalTail } from './audit.hash.ts';
 import type { AuditEntryInput, AuditLog } from './audit.port.ts';
 
 export interface WriterOptions {
@@ -118,14 +119,21 @@ export class GroupCommitLog implements AuditLog {
 
   async append(entry: AuditEntryInput): Promise<{ id: string }> {
     const row = toEntryRow(entry);
-    await this.#enqueue(row, this.#durableAppends);
+    await this.#enqueue([row], this.#durableAppends);
     return { id: row.id };
   }
 
   async appendDurable(entry: AuditEntryInput): Promise<{ id: string }> {
     const row = toEntryRow(entry);
-    await this.#enqueue(row, true);
+    await this.#enqueue([row], true);
     return { id: row.id };
+  }
+
+  async appendAll(entries: AuditEntryInput[], durable: boolean): Promise<string[]> {
+    // All validated before any is queued: a refused entry queues none of the request's.
+    const rows = entries.map((e) => toEntryRow(e));
+    await this.#enqueue(rows, durable || this.#durableAppends);
+    return rows.map((r) => r.id);
   }
 
   async appendWithin(tx: TransactionSql, entry: AuditEntryInput): Promise<{ id: string }> {
@@ -154,12 +162,22 @@ export class GroupCommitLog implements AuditLog {
     return left;
   }
 
-  async #enqueue(row: EntryRow, durable: boolean): Promise<void> {
+  /** Queues a request's rows in order, with one promise for all of them (settled when the last commits, or at the first failure). */
+  async #enqueue(rows: EntryRow[], durable: boolean): Promise<void> {
+    if (!rows.length) return;
     if (this.#closed) throw unavailable('The audit log is shutting down.');
     if (this.#queue.length >= this.#o.queueMax) await this.#waitForSpace();
-    let pending!: Pending;
-    const done = new Promise<void>((resolve, reject) => (pending = { ...queued(row), durable, resolve, reject }));
-    this.#queue.push(pending);
+    let left = rows.length;
+    let resolveAll!: () => void;
+    let reject!: (e: unknown) => void;
+    const done = new Promise<void>((res, rej) => {
+      resolveAll = res;
+      reject = rej;
+    });
+    const resolve = () => {
+      if (--left === 0) resolveAll();
+    };
+    for (const row of rows) this.#queue.push({ row, tail: canonicalTail(row), durable, resolve, reject });
     if (!durable) {
       done.catch(() => {}); // non-durable entries are retried, never rejected but at close (logged)
       return this.#kick(false);
@@ -269,8 +287,12 @@ export class GroupCommitLog implements AuditLog {
   #committed(batch: Pending[], started: number): void {
     this.#failures = 0;
     this.#lastError = undefined;
-    const done = new Set(batch);
-    this.#queue = this.#queue.filter((p) => !done.has(p));
+    // A committed batch is the front of the queue (flights start there, in order).
+    if (this.#queue[0] === batch[0] && this.#queue[batch.length - 1] === batch.at(-1)) this.#queue.splice(0, batch.length);
+    else {
+      const done = new Set(batch);
+      this.#queue = this.#queue.filter((p) => !done.has(p));
+    }
     for (const p of batch) p.resolve();
     this.#flushSize?.record(batch.length);
     this.#flushLatency?.record(performance.now() - started);
