@@ -116,12 +116,35 @@ for (const file of files) {
     const key = `${functionName || '(anonymous)'} ${url ? short(url) : ''}`;
     fns.set(key, (fns.get(key) ?? 0) + us);
   }
+  // Inclusive time per Jaga module: a sample counts for every src/ module on its stack. Stacks
+  // restart after each await (the continuation runs from the microtask queue), so this is the
+  // synchronous part of each middleware or service, callees (libraries, natives) included.
+  const parent = new Map<number, number>();
+  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const moduleOfNode = new Map<number, string | null>();
+  for (const n of p.nodes) {
+    const m = moduleOf(n.callFrame.url, n.callFrame.lineNumber);
+    moduleOfNode.set(n.id, /(^|\/)src\//.test(m) && !m.includes('node_modules') ? m.replace(/^.*?src\//, 'src/') : null);
+  }
+  const inclusive = new Map<string, number>();
+  for (const [id, us] of self) {
+    const seen = new Set<string>();
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+      const m = moduleOfNode.get(at);
+      if (m) seen.add(m);
+    }
+    for (const m of seen) inclusive.set(m, (inclusive.get(m) ?? 0) + us);
+  }
   const per = (us: number) => (requests ? `${(us / requests).toFixed(1).padStart(8)} µs/req` : '');
   console.log(`\n${basename(file)}: ${((p.endTime - p.startTime) / 1e6).toFixed(1)} s profiled, ${(busy / 1e6).toFixed(2)} s busy${requests ? `, ${requests} requests: ${(busy / requests).toFixed(1)} µs/req busy` : ''}`);
   console.log('by area (self time):');
   for (const [a, us] of [...areas].sort((x, y) => y[1] - x[1])) {
     if (a === '(idle)') continue;
     console.log(`  ${a.padEnd(38)} ${(us / 1000).toFixed(0).padStart(7)} ms ${((100 * us) / busy).toFixed(1).padStart(5)}% ${per(us)}`);
+  }
+  console.log('Jaga modules (inclusive of their callees, synchronous part):');
+  for (const [m, us] of [...inclusive].sort((x, y) => y[1] - x[1]).slice(0, 25)) {
+    console.log(`  ${m.padEnd(38)} ${(us / 1000).toFixed(0).padStart(7)} ms ${((100 * us) / busy).toFixed(1).padStart(5)}% ${per(us)}`);
   }
   console.log(`top ${top} functions (self time):`);
   for (const [k, us] of [...fns].sort((x, y) => y[1] - x[1]).slice(0, top)) {

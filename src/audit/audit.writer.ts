@@ -41,6 +41,10 @@ interface Pending extends Queued {
 const MAX_ROWS_PER_INSERT = 5000;
 // Below this many waiting entries a batch is not split: per-statement costs outweigh the overlap.
 const SPLIT_MIN = 128;
+// Below this many waiting entries, no second batch is sent behind one in flight: they wait for
+// its commit and go together in the next, so a trickle of durable checks shares commits (each
+// commit costs PostgreSQL a fixed amount of CPU) instead of pipelining one commit per few checks.
+const PIPELINE_MIN = 64;
 // Default of `lingerMs`. Each commit costs both processes about a millisecond of CPU (measured:
 // PostgreSQL 74 µs per entry at 31 entries a batch, 48 µs at 114), so checks gather before one.
 const LINGER_MS = 50;
@@ -250,7 +254,12 @@ export class GroupCommitLog implements AuditLog {
         await this.#maintain();
         // In flight: always the front of the queue. A second batch starts only while the head is known.
         let sent = flights.reduce((n, f) => n + f.batch.length, 0);
-        while (sending && flights.length < this.#appender.depth && sent < this.#queue.length && (flights.length === 0 || this.#appender.knowsHead)) {
+        while (
+          sending &&
+          flights.length < this.#appender.depth &&
+          sent < this.#queue.length &&
+          (flights.length === 0 || (this.#appender.knowsHead && this.#queue.length - sent >= PIPELINE_MIN))
+        ) {
           // With nothing in flight, split what waits in two, so the second half is hashed and sent
           // while the first is written.
           const waiting = this.#queue.length - sent;
