@@ -47,7 +47,9 @@ const adminUrl = execFileSync('bash', [script, 'start', dir], { encoding: 'utf8'
 const postmaster = Number(readFileSync(join(dir, 'data/postmaster.pid'), 'utf8').split('\n')[0]);
 const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
 try {
-  console.log(`PostgreSQL CPU per audit entry (µs), ${ENTRIES} entries per cell, load average ${(await import('node:os')).loadavg()[0]!.toFixed(2)}`);
+  console.log(
+    `PostgreSQL CPU per audit entry (µs), ${ENTRIES} entries per cell, load average ${(await import('node:os')).loadavg()[0]!.toFixed(2)}`,
+  );
   console.log(['variant'.padEnd(42), 'batch 10'.padStart(9), 'batch 100'.padStart(10)].join(' '));
   let n = 0;
   for (const [name, drop] of variants) {
@@ -60,9 +62,23 @@ try {
       await ensurePartitions(db.sql, new Date());
       for (const i of drop) await db.sql.unsafe(`drop index ${i}`);
       // Warm-up: plans, caches.
-      for (let b = 0; b < 20; b++) await db.sql.begin((tx) => appendChained(tx, Array.from({ length: size }, (_, k) => entry(b * size + k)), KEY));
+      for (let b = 0; b < 20; b++)
+        await db.sql.begin((tx) =>
+          appendChained(
+            tx,
+            Array.from({ length: size }, (_, k) => entry(b * size + k)),
+            KEY,
+          ),
+        );
       const before = clusterCpuUs(postmaster);
-      for (let b = 0; b < ENTRIES / size; b++) await db.sql.begin((tx) => appendChained(tx, Array.from({ length: size }, (_, k) => entry(b * size + k)), KEY));
+      for (let b = 0; b < ENTRIES / size; b++)
+        await db.sql.begin((tx) =>
+          appendChained(
+            tx,
+            Array.from({ length: size }, (_, k) => entry(b * size + k)),
+            KEY,
+          ),
+        );
       cells.push(((clusterCpuUs(postmaster) - before) / ENTRIES).toFixed(1));
       await db.close();
     }

@@ -103,7 +103,8 @@ for (const file of files) {
   const p = JSON.parse(readFileSync(file, 'utf8')) as Profile;
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const self = new Map<number, number>();
-  for (let i = 0; i < p.samples.length; i++) self.set(p.samples[i]!, (self.get(p.samples[i]!) ?? 0) + (p.timeDeltas[i] ?? 0));
+  for (let i = 0; i < p.samples.length; i++)
+    self.set(p.samples[i]!, (self.get(p.samples[i]!) ?? 0) + (p.timeDeltas[i] ?? 0));
   const fns = new Map<string, number>();
   const areas = new Map<string, number>();
   let busy = 0;
@@ -124,7 +125,10 @@ for (const file of files) {
   const moduleOfNode = new Map<number, string | null>();
   for (const n of p.nodes) {
     const m = moduleOf(n.callFrame.url, n.callFrame.lineNumber);
-    moduleOfNode.set(n.id, /(^|\/)src\//.test(m) && !m.includes('node_modules') ? m.replace(/^.*?src\//, 'src/') : null);
+    moduleOfNode.set(
+      n.id,
+      /(^|\/)src\//.test(m) && !m.includes('node_modules') ? m.replace(/^.*?src\//, 'src/') : null,
+    );
   }
   const inclusive = new Map<string, number>();
   for (const [id, us] of self) {
@@ -136,15 +140,21 @@ for (const file of files) {
     for (const m of seen) inclusive.set(m, (inclusive.get(m) ?? 0) + us);
   }
   const per = (us: number) => (requests ? `${(us / requests).toFixed(1).padStart(8)} µs/req` : '');
-  console.log(`\n${basename(file)}: ${((p.endTime - p.startTime) / 1e6).toFixed(1)} s profiled, ${(busy / 1e6).toFixed(2)} s busy${requests ? `, ${requests} requests: ${(busy / requests).toFixed(1)} µs/req busy` : ''}`);
+  console.log(
+    `\n${basename(file)}: ${((p.endTime - p.startTime) / 1e6).toFixed(1)} s profiled, ${(busy / 1e6).toFixed(2)} s busy${requests ? `, ${requests} requests: ${(busy / requests).toFixed(1)} µs/req busy` : ''}`,
+  );
   console.log('by area (self time):');
   for (const [a, us] of [...areas].sort((x, y) => y[1] - x[1])) {
     if (a === '(idle)') continue;
-    console.log(`  ${a.padEnd(38)} ${(us / 1000).toFixed(0).padStart(7)} ms ${((100 * us) / busy).toFixed(1).padStart(5)}% ${per(us)}`);
+    console.log(
+      `  ${a.padEnd(38)} ${(us / 1000).toFixed(0).padStart(7)} ms ${((100 * us) / busy).toFixed(1).padStart(5)}% ${per(us)}`,
+    );
   }
   console.log('Jaga modules (inclusive of their callees, synchronous part):');
   for (const [m, us] of [...inclusive].sort((x, y) => y[1] - x[1]).slice(0, 25)) {
-    console.log(`  ${m.padEnd(38)} ${(us / 1000).toFixed(0).padStart(7)} ms ${((100 * us) / busy).toFixed(1).padStart(5)}% ${per(us)}`);
+    console.log(
+      `  ${m.padEnd(38)} ${(us / 1000).toFixed(0).padStart(7)} ms ${((100 * us) / busy).toFixed(1).padStart(5)}% ${per(us)}`,
+    );
   }
   console.log(`top ${top} functions (self time):`);
   for (const [k, us] of [...fns].sort((x, y) => y[1] - x[1]).slice(0, top)) {
