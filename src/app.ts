@@ -36,7 +36,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   const uploadLimit = bodyLimit(deps.config.recordsUploadMaxBytes, 'RECORDS_UPLOAD_MAX_BYTES', { streamed: true });
 
   app.use('*', requestId);
-  app.use('*', httpTelemetry(deps.telemetry.tracer, deps.telemetry.meter));
+  app.use('*', httpTelemetry(deps.telemetry.tracer, deps.telemetry.meter, deps.telemetry));
   app.use('*', deadline(deps.config.databaseDeadlineMs, longRunning));
   app.use('*', (c, next) => (isUpload(c.req.method, c.req.path) ? uploadLimit(c, next) : limit(c, next)));
   app.use('*', authenticate(deps.services.identity));

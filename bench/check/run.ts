@@ -17,7 +17,10 @@ import { buildMix, seedCatalog } from './mix.ts';
  * BENCH_CONNECTIONS (saturation connections, default 16), BENCH_CPU_ROUNDS (open-loop rounds alternating
  * logging on and off for the CPU comparison, default 3), BENCH_ONLY=by-id (only the checks by dataset
  * id: the catalog snapshot against reading the catalog per check; no Hono ceiling, no Cerbos),
- * BENCH_ONLY=jaga (every Jaga phase; no Hono ceiling, no Cerbos).
+ * BENCH_ONLY=jaga (every Jaga phase; no Hono ceiling, no Cerbos), BENCH_SERVER_FLAGS (node flags for
+ * the Jaga servers), BENCH_BATCH=0 (no batch phase). Profiling mode: BENCH_SERVER_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof", then
+ * `node bench/check/profile.ts /tmp/prof <requests answered>` (the bench prints each server's pid,
+ * which names its profile, and its requests) for self time by area and by function, per request.
  *
  * Request shapes: by attributes (the caller describes the dataset and its fields) and by id (the
  * dataset named, Jaga supplying its labels from the catalog: how services ask), single and as
@@ -35,6 +38,8 @@ const ONLY_BY_ID = process.env.BENCH_ONLY === 'by-id';
 /** BENCH_ONLY=jaga: every Jaga phase, without the Hono ceiling and Cerbos. */
 const NO_PEERS = ONLY_BY_ID || process.env.BENCH_ONLY === 'jaga';
 const BATCH = 100;
+/** BENCH_BATCH=0: no /v1/check/batch phase (a profile of single checks only). */
+const WITH_BATCH = process.env.BENCH_BATCH !== '0';
 // As package.json's `start`.
 const START_FLAGS = ['--max-old-space-size=1024', '--max-semi-space-size=8'];
 const SECRET = 'bench-secret-bench-secret-bench-secret-0123';
@@ -85,8 +90,12 @@ function load(port: number, requests: unknown[], opts: { rate?: number; connecti
   const file = join(tmp, `load-${port}.json`);
   writeFileSync(file, JSON.stringify(spec));
   const [c, a] = pin(1, node, [join(import.meta.dirname, 'load.ts'), file]);
-  return JSON.parse(execFileSync(c, a, { encoding: 'utf8', maxBuffer: 1 << 26 }).trim().split('\n').at(-1)!) as Result;
+  const r = JSON.parse(execFileSync(c, a, { encoding: 'utf8', maxBuffer: 1 << 26 }).trim().split('\n').at(-1)!) as Result;
+  answeredBy.set(port, (answeredBy.get(port) ?? 0) + r.answered);
+  return r;
 }
+/** Requests each port answered over the whole run (for dividing a CPU profile of its server). */
+const answeredBy = new Map<number, number>();
 
 async function stop(child: ChildProcess) {
   child.kill('SIGTERM');
@@ -200,8 +209,8 @@ try {
     if (databaseUrl) {
       saturate(`${name.on} by id`, servers.on.port, byId);
       saturate(`${name.nosnap} by id`, servers.nosnap.port, byId);
-      saturate(`${name.on} batch ${BATCH}`, servers.on.port, batches, BATCH);
-      if (ONLY_BY_ID) saturate(`${name.nosnap} batch ${BATCH}`, servers.nosnap.port, batches, BATCH);
+      if (WITH_BATCH) saturate(`${name.on} batch ${BATCH}`, servers.on.port, batches, BATCH);
+      if (ONLY_BY_ID && WITH_BATCH) saturate(`${name.nosnap} batch ${BATCH}`, servers.nosnap.port, batches, BATCH);
     }
     for (let round = 0; round < CPU_ROUNDS; round++) {
       if (!ONLY_BY_ID) {
@@ -214,21 +223,25 @@ try {
       }
     }
     for (const kind of kinds) await stop(servers[kind].child);
+    // With BENCH_SERVER_FLAGS="--cpu-prof --cpu-prof-dir=DIR": what to divide each profile by.
+    for (const kind of kinds) console.log(`server ${kind}: pid ${servers[kind].pid}, ${answeredBy.get(servers[kind].port) ?? 0} requests answered`);
   } finally {
     if (databaseUrl) execFileSync('bash', [join(ROOT, 'scripts/pg-throwaway.sh'), 'stop', pgDir]);
     rmSync(pgDir, { recursive: true, force: true });
   }
 
-  // 3. Cerbos PDP, the equivalent policy, CheckResources over HTTP.
+  // 3. Cerbos PDP, the equivalent policy, CheckResources over HTTP; its configuration is bench/check/cerbos/config.yaml.
   const cerbosPort = await freePort();
   const grpcPort = await freePort();
-  const config = join(tmp, 'cerbos.yaml');
-  writeFileSync(
-    config,
-    `server:\n  httpListenAddr: "127.0.0.1:${cerbosPort}"\n  grpcListenAddr: "127.0.0.1:${grpcPort}"\nstorage:\n  driver: disk\n  disk:\n    directory: ${join(import.meta.dirname, 'cerbos/policies')}\n    watchForChanges: false\naudit:\n  enabled: false\ntelemetry:\n  disabled: true\n`,
-  );
+  const config = join(import.meta.dirname, 'cerbos/config.yaml');
+  const cerbosEnv = {
+    GOMAXPROCS: '1',
+    CERBOS_HTTP_ADDR: `127.0.0.1:${cerbosPort}`,
+    CERBOS_GRPC_ADDR: `127.0.0.1:${grpcPort}`,
+    CERBOS_POLICY_DIR: join(import.meta.dirname, 'cerbos/policies'),
+  };
   if (!NO_PEERS) {
-  const cerbos = await start('cerbos', CERBOS, ['server', `--config=${config}`, '--log-level=error'], { GOMAXPROCS: '1' }, `http://127.0.0.1:${cerbosPort}/_cerbos/health`);
+  const cerbos = await start('cerbos', CERBOS, ['server', `--config=${config}`, '--log-level=error'], cerbosEnv, `http://127.0.0.1:${cerbosPort}/_cerbos/health`);
   const cerbosReqs = mix.map((m) => ({ method: 'POST', path: '/api/check/resources', body: JSON.stringify(m.cerbos) }));
   run('cerbos', cerbosPort, cerbosReqs);
   await stop(cerbos);

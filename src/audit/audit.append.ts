@@ -14,11 +14,12 @@ export const queued = (row: EntryRow): Queued => ({ row, tail: canonicalTail(row
 /** Gives rows their place after `head`: seq, one time for the batch (never behind the head), links and hashes. */
 function chain(rows: Queued[], head: Head, now: Date, hmacKey: string | undefined): ChainedRow[] {
   const at = now > head.at ? now : head.at; // `at` grows with seq, so partitions hold seq ranges
+  const atText = at.toISOString();
   let seq = head.seq;
   let prev = head.hash;
   return rows.map(({ row, tail }) => {
     seq += 1;
-    const hash = linkHash(hmacKey, prev, seq, row.id, at, tail);
+    const hash = linkHash(hmacKey, prev, seq, row.id, atText, tail);
     const full: ChainedRow = { ...row, seq, at, prevHash: prev, hash };
     prev = hash;
     return full;

@@ -83,6 +83,14 @@ function detailScalar(value: unknown, where: string): DetailScalar {
   throw new AuditEntryRefused(`${where} must be an id, an integer, a boolean or null`);
 }
 
+const NO_FIELDS = Object.freeze([]) as unknown as string[];
+function fields(list: string[] | undefined, where: string): string[] {
+  if (!list || !list.length) return NO_FIELDS;
+  for (const f of list) if (typeof f !== 'string' || f === '' || !isName(f, NAME_MAX)) throw new AuditEntryRefused(`${where} holds field names only`);
+  return list.slice();
+}
+const opt = (s: string | null | undefined, where: string) => (s == null ? null : idLike(s, where));
+
 /**
  * Validates an entry and turns it into a row. Details hold ids and facts only: strings with no
  * whitespace (ids, codes, names of fields), integers, booleans, null, or flat lists of these.
@@ -91,21 +99,17 @@ function detailScalar(value: unknown, where: string): DetailScalar {
 export function toEntryRow(e: AuditEntryInput, id: string = crypto.randomUUID(), decidedAt = new Date()): EntryRow {
   if (!EVENTS.has(e.event)) throw new AuditEntryRefused(`unknown event ${String(e.event)}`);
   if (e.effect !== 'allow' && e.effect !== 'deny') throw new AuditEntryRefused('effect must be allow or deny');
-  const fields = (list: string[] | undefined, where: string) =>
-    (list ?? []).map((f) => {
-      if (typeof f !== 'string' || f === '' || !isName(f, NAME_MAX)) throw new AuditEntryRefused(`${where} holds field names only`);
-      return f;
-    });
   const details: Record<string, DetailValue> = {};
-  for (const [key, value] of Object.entries(e.details ?? {})) {
-    if (value === undefined) continue;
-    idLike(key, 'details key');
-    details[key] = Array.isArray(value)
-      ? value.map((v, i) => detailScalar(v, `details.${key}[${i}]`))
-      : detailScalar(value, `details.${key}`);
+  if (e.details) {
+    for (const [key, value] of Object.entries(e.details)) {
+      if (value === undefined) continue;
+      idLike(key, 'details key');
+      details[key] = Array.isArray(value)
+        ? value.map((v, i) => detailScalar(v, `details.${key}[${i}]`))
+        : detailScalar(value, `details.${key}`);
+    }
   }
   const r = e.resource;
-  const opt = (s: string | null | undefined, where: string) => (s == null ? null : idLike(s, where));
   return {
     id,
     decidedAt,

@@ -1,4 +1,4 @@
-import { createHash, createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { createHmac, createSecretKey, hash, timingSafeEqual, type KeyObject } from 'node:crypto';
 import type { ChainedRow, DetailValue, EntryRow } from './audit.entry.ts';
 
 /**
@@ -30,11 +30,11 @@ function sortedDetails(details: Record<string, DetailValue>): [string, DetailVal
  * exactly as it was written.
  */
 export function canonical(r: Omit<ChainedRow, 'hash' | 'prevHash'>): string {
-  return canonicalHead(r.seq, r.id, r.at) + canonicalTail(r);
+  return canonicalHead(r.seq, r.id, r.at.toISOString()) + canonicalTail(r);
 }
 
 /** The chain-assigned start of the canonical array: the same text JSON.stringify would give. */
-const canonicalHead = (seq: number, id: string, at: Date) => `["jaga-audit-v1","${seq}",${JSON.stringify(id)},"${at.toISOString()}",`;
+const canonicalHead = (seq: number, id: string, at: string) => `["jaga-audit-v1","${seq}",${JSON.stringify(id)},"${at}",`;
 
 /**
  * The rest of the canonical array (from decidedAt on, closing bracket included). It does not
@@ -77,13 +77,16 @@ const keyObject = (key: string) => keys.get(key) ?? keys.set(key, createSecretKe
 
 /** hash = SHA-256, or HMAC-SHA-256 keyed with AUDIT_HMAC_KEY, over the previous hash and the canonical content. */
 export function chainHash(key: string | undefined, prevHash: string, r: Omit<ChainedRow, 'hash' | 'prevHash'>): string {
-  return linkHash(key, prevHash, r.seq, r.id, r.at, canonicalTail(r));
+  return linkHash(key, prevHash, r.seq, r.id, r.at.toISOString(), canonicalTail(r));
 }
 
-/** `chainHash` from a precomputed `canonicalTail`. */
-export function linkHash(key: string | undefined, prevHash: string, seq: number, id: string, at: Date, tail: string): string {
-  const h = key ? createHmac('sha256', keyObject(key)) : createHash('sha256');
-  return h.update(prevHash).update('\n').update(canonicalHead(seq, id, at)).update(tail).digest('hex');
+/**
+ * `chainHash` from a precomputed `canonicalTail` and the ISO text of `at` (one per batch). The
+ * input is one string hashed in one call: the same bytes as the streamed updates it replaces.
+ */
+export function linkHash(key: string | undefined, prevHash: string, seq: number, id: string, at: string, tail: string): string {
+  const input = `${prevHash}\n${canonicalHead(seq, id, at)}${tail}`;
+  return key ? createHmac('sha256', keyObject(key)).update(input).digest('hex') : hash('sha256', input, 'hex');
 }
 
 export interface Checkpoint {

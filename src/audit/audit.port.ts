@@ -39,6 +39,11 @@ export interface AuditLog {
   append(entry: AuditEntryInput): Promise<{ id: string }>;
   /** Resolves only once the entry is committed; rejects with AUDIT_UNAVAILABLE if it cannot be. */
   appendDurable(entry: AuditEntryInput): Promise<{ id: string }>;
+  /**
+   * One request's entries, in order, with one wait: resolves with their ids once all are committed
+   * (`durable`) or queued; none is queued when one is refused. Optional: without it, callers append one by one.
+   */
+  appendAll?(entries: AuditEntryInput[], durable: boolean): Promise<string[]>;
   /** Appends inside the caller's transaction, so a change and its entry commit together. */
   appendWithin(tx: Transaction, entry: AuditEntryInput): Promise<{ id: string }>;
 }

@@ -135,7 +135,16 @@ export async function lockHead(tx: Queryable, waitMs?: number, statementMs = (wa
 const SPECIAL = /["\\]/;
 /** One quoted element of a PostgreSQL array literal (NULL unquoted). */
 const element = (v: string | null) => (v === null ? 'NULL' : `"${SPECIAL.test(v) ? v.replace(/["\\]/g, '\\$&') : v}"`);
-const textArray = (xs: string[]) => `{${xs.map(element).join(',')}}`;
+// An element that needs no quotes inside an array literal (and so no escaping when that literal
+// is itself an element of the column's array): most names, roles and field names.
+const PLAIN = /^[A-Za-z0-9_.:-]+$/;
+const innerElement = (v: string) => (PLAIN.test(v) && (v.length !== 4 || v.toUpperCase() !== 'NULL') ? v : element(v));
+const textArray = (xs: string[]) => (xs.length ? `{${xs.map(innerElement).join(',')}}` : '{}');
+const EMPTY_DETAILS = '{}';
+const detailsJson = (d: Record<string, DetailValue>) => {
+  for (const _ in d) return JSON.stringify(d);
+  return EMPTY_DETAILS;
+};
 const nullable = (v: string | number | null) => (v === null ? null : String(v));
 
 type Cell = (r: ChainedRow) => string | null;
@@ -167,7 +176,7 @@ const ARRAY_COLUMNS: [string, string, Cell, boolean?][] = [
   ['row_count', 'int8', (r) => nullable(r.rowCount)],
   ['request_id', 'text', (r) => r.requestId],
   ['trace_id', 'text', (r) => r.traceId],
-  ['details', 'jsonb', (r) => JSON.stringify(r.details)],
+  ['details', 'jsonb', (r) => detailsJson(r.details)],
   ['prev_hash', 'text', (r) => r.prevHash, true],
   ['hash', 'text', (r) => r.hash, true],
 ];

@@ -161,9 +161,16 @@ export function createTokenVerifier(
     verify = cached(async (token) => accepted((await jwtVerify(token, await key, { ...checks, algorithms: SECRET_ALGORITHMS })).payload));
   }
 
+  const principals = principalCache(options.knownRoles);
   return {
     mode,
     async verifyAuthorization(header) {
+      // Shared secret: a header seen before, verified and not yet expired, with the same policy
+      // roles, is the same principal (what `cached` would say, minus the parsing and the claims).
+      if (mode === 'secret') {
+        const known = principals.get(header);
+        if (known) return known;
+      }
       const token = bearerToken(header);
       if (!verify) {
         throw tokenError('TOKEN_KEY_UNKNOWN', 'This deployment trusts no token keys (neither JWT_SECRET nor JWKS_URL is set).');
@@ -181,13 +188,50 @@ export function createTokenVerifier(
         if (error instanceof ApiError) throw error;
         throw fromJoseError(error);
       }
+      // A key set verifies the signature every time (a removed key stops working at the refetch);
+      // the principal built from those claims is the same as long as the roles are.
+      const known = principals.get(header);
+      if (known) return known;
+      const roles = options.knownRoles();
       const claims = v.safeParse(schema, payload);
       if (!claims.success) {
         const issue = claims.issues[0];
         const path = v.getDotPath(issue) ?? 'claims';
         throw tokenError('TOKEN_CLAIM_INVALID', `The token claim ${path} is not valid: ${issue.message}.`);
       }
-      return principalFromClaims(claims.output);
+      return principals.set(header, frozen(principalFromClaims(claims.output)), roles, payload.exp);
+    },
+  };
+}
+
+/** A principal shared by the requests that present its token: nobody may change it. */
+function frozen(p: Principal): Principal {
+  Object.freeze(p.roles);
+  Object.freeze(p.purposes);
+  return Object.freeze(p);
+}
+
+/**
+ * The finished principal per `Authorization` header, bounded (oldest out first), for at most
+ * CACHE_TTL_MS and never past the token's `exp`. An entry holds the role set of the policy that
+ * validated its claims (`knownRoles()` returns a new set on each policy reload): after a reload
+ * the claims are validated again, so a role the new policy removed is refused at once.
+ */
+function principalCache(knownRoles: KnownRoles) {
+  const seen = new Map<string, { principal: Principal; roles: ReadonlySet<string>; until: number }>();
+  return {
+    get(header: string): Principal | undefined {
+      const hit = seen.get(header);
+      if (!hit) return undefined;
+      if (hit.until > Date.now() && hit.roles === knownRoles()) return hit.principal;
+      seen.delete(header);
+      return undefined;
+    },
+    set(header: string, principal: Principal, roles: ReadonlySet<string>, exp: number | undefined): Principal {
+      if (typeof exp !== 'number') return principal;
+      if (seen.size >= CACHE_MAX) seen.delete(seen.keys().next().value!);
+      seen.set(header, { principal, roles, until: Math.min(Date.now() + CACHE_TTL_MS, exp * 1000) });
+      return principal;
     },
   };
 }

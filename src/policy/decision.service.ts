@@ -125,6 +125,7 @@ export function createDecisionService(
    * their ids; rejects with AUDIT_UNAVAILABLE when they cannot be committed, and nothing is answered.
    */
   async function record(entries: AuditEntryInput[]): Promise<string[]> {
+    if (deps.audit.appendAll) return deps.audit.appendAll(entries, durable);
     const appended = await Promise.all(entries.map((e) => (durable ? deps.audit.appendDurable(e) : deps.audit.append(e))));
     return appended.map((a) => a.id);
   }

@@ -17,6 +17,10 @@ import type { Config } from '../config/config.ts';
 export interface Telemetry {
   tracer: Tracer;
   meter: Meter;
+  /** False when no span goes anywhere (no exporter, no processor): requests then start no span at all. */
+  tracing: boolean;
+  /** False when no metric is read (no exporter, no reader): requests then record no measurement. */
+  metering: boolean;
   /** Flushes and stops exporters, bounded in time so shutdown never hangs on a missing collector. */
   shutdown(): Promise<void>;
 }
@@ -27,8 +31,8 @@ export interface TelemetryOptions {
   metricReaders?: MetricReader[];
 }
 
-function sampler(config: Config['otel']): Sampler {
-  const ratio = new TraceIdRatioBasedSampler(config.samplerArg ?? 1);
+function sampler(config: Config['otel'], exporting: boolean): Sampler {
+  const ratio = new TraceIdRatioBasedSampler(config.samplerArg ?? DEFAULT_RATIO);
   switch (config.sampler) {
     case 'always_on':
       return new AlwaysOnSampler();
@@ -40,14 +44,22 @@ function sampler(config: Config['otel']): Sampler {
       return new ParentBasedSampler({ root: new AlwaysOffSampler() });
     case 'parentbased_traceidratio':
       return new ParentBasedSampler({ root: ratio });
-    default:
+    case 'parentbased_always_on':
       return new ParentBasedSampler({ root: new AlwaysOnSampler() });
+    default:
+      // Unset: exporting samples root requests (a span on every check would cost each of them
+      // the span's CPU); an in-process processor (tests) sees every request.
+      return new ParentBasedSampler({ root: exporting ? ratio : new AlwaysOnSampler() });
   }
 }
 
+/** Share of root requests traced to an OTLP endpoint when OTEL_TRACES_SAMPLER is unset (OTEL_TRACES_SAMPLER_ARG overrides it). */
+export const DEFAULT_RATIO = 0.1;
+
 /**
  * Sets up tracing and metrics. With no OTEL_EXPORTER_OTLP_ENDPOINT nothing is exported and
- * nothing fails; the OTLP exporters are loaded only when an endpoint is configured.
+ * nothing fails, and nothing is recorded either: the tracer and meter are the API's no-ops and the
+ * HTTP middleware skips them. The OTLP exporters are loaded only when an endpoint is configured.
  */
 export async function setupTelemetry(config: Config['otel'], options: TelemetryOptions = {}): Promise<Telemetry> {
   if (config.disabled) return noopTelemetry();
@@ -67,11 +79,14 @@ export async function setupTelemetry(config: Config['otel'], options: TelemetryO
       }),
     );
   }
-  const tracerProvider = new TracerProvider({ resource, sampler: sampler(config), spanProcessors });
+  if (!spanProcessors.length && !readers.length) return noopTelemetry();
+  const tracerProvider = new TracerProvider({ resource, sampler: sampler(config, Boolean(config.endpoint)), spanProcessors });
   const meterProvider = new MeterProvider({ resource, readers });
   return {
     tracer: tracerProvider.getTracer('jaga'),
     meter: meterProvider.getMeter('jaga'),
+    tracing: spanProcessors.length > 0,
+    metering: readers.length > 0,
     async shutdown() {
       await withTimeout(Promise.all([tracerProvider.shutdown(), meterProvider.shutdown()]), 3000);
     },
@@ -79,7 +94,7 @@ export async function setupTelemetry(config: Config['otel'], options: TelemetryO
 }
 
 export function noopTelemetry(): Telemetry {
-  return { tracer: trace.getTracer('jaga-noop'), meter: metrics.getMeter('jaga-noop'), shutdown: async () => {} };
+  return { tracer: trace.getTracer('jaga-noop'), meter: metrics.getMeter('jaga-noop'), tracing: false, metering: false, shutdown: async () => {} };
 }
 
 async function withTimeout(p: Promise<unknown>, ms: number): Promise<void> {

@@ -147,6 +147,23 @@ describe.each(databaseKinds())('audit writer on %s', (kind) => {
     expect(await count(t)).toBe(0);
   });
 
+  it("queues none of a request's entries when one of them is refused, and answers a whole request with one wait", async () => {
+    t = await startApp(kind);
+    const log = t.deps.services.audit as GroupCommitLog;
+    const refusal = await log.appendAll([entry({ requestId: 'first-ok' }), entry({ details: { name: 'Budi Santoso' } })], true).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(refusal).toBeInstanceOf(Error);
+    const ids = await log.appendAll(Array.from({ length: 250 }, (_, i) => entry({ requestId: `batch-${i}` })), true);
+    expect(new Set(ids).size).toBe(250);
+    // Durable: every id handed back is committed when the call resolves, in order.
+    const rows = await t.db.sql<{ id: string; request_id: string }[]>`select id, request_id from audit_entry order by seq`;
+    expect(rows.map((r) => r.request_id)).toEqual(ids.map((_, i) => `batch-${i}`));
+    expect(rows.map((r) => r.id)).toEqual(ids);
+    expect(await verifyChain(t.db.sql)).toMatchObject({ ok: true, checked: 250 });
+  });
+
   it('has no column where a record value could go', async () => {
     t = await startApp(kind);
     const cols = await t.db.sql<{ column_name: string }[]>`

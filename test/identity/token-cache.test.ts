@@ -1,5 +1,10 @@
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { SignJWT } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { loadConfig } from '../../src/config/config.ts';
+import { createTokenVerifier } from '../../src/identity/token-verifier.ts';
 import { startApp, TEST_JWT_SECRET, type TestApp } from '../helpers/app.ts';
 
 // Verified tokens are remembered briefly; what is remembered must never widen what is accepted.
@@ -34,18 +39,43 @@ describe('the verified-token cache', () => {
     }
   });
 
-  it('still validates the claims of a remembered token on every call', async () => {
-    const token = await sign({ sub: 'bob', roles: ['staff'], unit: '32' });
-    expect((await t.request('GET', '/v1/me', { token })).status).toBe(200);
-    // The same token, once remembered, is checked against the roles the policy set defines now.
-    const roles = t.deps.services.policy.current().roles as Set<string>;
-    roles.delete('staff');
+  it('refuses a remembered token at once when a policy reload removes its role', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'jaga-policies-'));
+    cpSync('policies', dir, { recursive: true });
+    const app = await startApp('pglite', { POLICY_DIR: dir });
     try {
-      const again = await t.request('GET', '/v1/me', { token });
+      const token = await sign({ sub: 'bob', roles: ['ppid'], unit: '32' });
+      for (let i = 0; i < 3; i++) expect((await app.request('GET', '/v1/me', { token })).status).toBe(200);
+      rmSync(join(dir, 'ppid.yaml'));
+      const reload = await app.deps.services.policy.reload();
+      expect(reload.ok && !reload.roles.includes('ppid')).toBe(true);
+      const again = await app.request('GET', '/v1/me', { token });
       expect(again.status).toBe(401);
       expect(again.body.code).toBe('TOKEN_CLAIM_INVALID');
     } finally {
-      roles.add('staff');
+      await app.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('never answers from the cache past the token’s exp', async () => {
+    const roles = new Set(['staff']);
+    const verifier = createTokenVerifier({ ...loadConfig({ JWT_SECRET: TEST_JWT_SECRET }).jwt }, { knownRoles: () => roles });
+    const exp = Math.floor(Date.now() / 1000) + 5;
+    const token = await new SignJWT({ sub: 'dave', roles: ['staff'], unit: '32' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setExpirationTime(exp)
+      .sign(new TextEncoder().encode(TEST_JWT_SECRET));
+    const header = `Bearer ${token}`;
+    const first = await verifier.verifyAuthorization(header);
+    expect(await verifier.verifyAuthorization(header)).toBe(first); // the remembered principal
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      // Past exp and the allowed clock skew: refused, whatever was remembered.
+      vi.setSystemTime((exp + 31) * 1000);
+      await expect(verifier.verifyAuthorization(header)).rejects.toMatchObject({ code: 'TOKEN_EXPIRED' });
+    } finally {
+      vi.useRealTimers();
     }
   });
 });
