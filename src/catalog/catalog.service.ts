@@ -1,9 +1,9 @@
-import { asTransaction, type Queryable } from '../db/database.ts';
+import { asTransaction, type Queryable, type TransactionSql } from '../db/database.ts';
 import { publicDatasets, type PublicDatasetRow } from './public-datasets.repo.ts';
 import { DomainError } from '../shared/errors.ts';
 import type { Principal } from '../identity/principal.ts';
 import type { DatasetAttributes, SubjectType } from '../policy/engine.types.ts';
-import { catalogAccess } from './catalog.access.ts';
+import { catalogAccess, type Rule } from './catalog.access.ts';
 import {
   auditPrincipal,
   ensure,
@@ -24,6 +24,7 @@ import {
   listDatasets,
   updateField,
   updateMetadata,
+  type DatasetRow,
   type MetadataChange,
 } from './catalog.repo.ts';
 import type { CreateDataset, DatasetView, ListDatasetsQuery, UpdateDataset } from './catalog.schema.ts';
@@ -64,9 +65,7 @@ export interface CatalogService extends LabelService, RegisterService {
 const DEFAULT_LIMIT = 50;
 
 export function createCatalogService(deps: CatalogDeps): CatalogService {
-  const { sql, audit } = deps;
-  const labels = createLabelService(deps);
-  const registers = createRegisterService(deps);
+  const { sql } = deps;
 
   async function getDatasetAttributes(id: string, q: Queryable = sql): Promise<DatasetAttributes | null> {
     const row = await findDataset(q, id);
@@ -83,167 +82,197 @@ export function createCatalogService(deps: CatalogDeps): CatalogService {
     };
   }
 
-  // Without a transaction, decisions resolve through the snapshot (catalog.notify.ts); this reads the database.
-  const resolver = databaseResolver(sql);
-
   return {
-    ...labels,
-    ...registers,
+    ...createLabelService(deps),
+    ...createRegisterService(deps),
     getDatasetAttributes,
     getFieldsForRead,
     listPublicDatasets: (afterId, limit) => publicDatasets(sql, afterId, limit),
-    resolver,
-
-    async createDataset(p, input, ctx) {
-      const rule = ensure(catalogAccess(deps.policy.current()).canCreate(p, input.ownerUnit), `create a dataset in unit ${input.ownerUnit}`);
-      return sql.begin(async (tx) => {
-        await insertDataset(tx, {
-          id: input.id,
-          title: input.title,
-          description: input.description ?? '',
-          ownerUnit: input.ownerUnit,
-          sourceSystem: input.sourceSystem ?? null,
-          steward: input.steward ?? p.sub,
-          producerUnit: input.producerUnit ?? null,
-          updateFrequency: input.updateFrequency ?? null,
-          periodCovered: input.periodCovered ?? null,
-          concepts: input.concepts ?? null,
-          referenceCodes: input.referenceCodes ?? [],
-        });
-        await insertFields(
-          tx,
-          input.id,
-          input.fields.map((f) => ({ name: f.name, type: f.type, description: f.description ?? '', personalData: f.personalData ?? 'none' })),
-          1,
-        );
-        await audit.appendWithin(asTransaction(tx), {
-          event: 'catalog_change',
-          principal: auditPrincipal(p),
-          action: 'create',
-          resource: { type: 'Dataset', id: input.id, classification: null, labelVersion: 0 },
-          ...allowedBy(rule, ctx),
-          details: { fields: input.fields.map((f) => f.name) },
-        });
-        const row = await findDataset(tx, input.id);
-        if (!row) throw new Error('created dataset not found');
-        return datasetView(row, await findFields(tx, input.id));
-      });
-    },
-
-    async getDataset(p, id) {
-      const row = await visibleDataset(sql, catalogAccess(deps.policy.current()), p, id);
+    // Without a transaction, decisions resolve through the snapshot (catalog.notify.ts); this reads the database.
+    resolver: databaseResolver(sql),
+    createDataset: (principal, input, ctx) => createDataset(deps, principal, input, ctx),
+    async getDataset(principal, id) {
+      const row = await visibleDataset(sql, catalogAccess(deps.policy.current()), principal, id);
       return datasetView(row, await findFields(sql, id));
     },
-
-    async listDatasets(p, q) {
-      const limit = q.limit ?? DEFAULT_LIMIT;
-      const rows = await listDatasets(sql, catalogAccess(deps.policy.current()).readScope(p), {
-        ...(q.classification ? { classification: q.classification } : {}),
-        ...(q.unit ? { unit: q.unit } : {}),
-        ...(q.unlabelled !== undefined ? { unlabelled: q.unlabelled } : {}),
-        ...(q.reviewOverdue !== undefined ? { reviewOverdue: q.reviewOverdue } : {}),
-        ...(q.sourceSystem ? { sourceSystem: q.sourceSystem } : {}),
-        ...(q.cursor ? { after: decodeCursor(q.cursor) } : {}),
-        limit,
-      });
-      const page = rows.slice(0, limit);
-      const fields = await findFieldsOf(sql, page.map((r) => r.id));
-      const last = page.at(-1);
-      return {
-        items: page.map((r) => datasetView(r, fields.get(r.id) ?? [])),
-        nextCursor: rows.length > limit && last ? encodeCursor(last.id) : null,
-      };
-    },
-
-    updateDataset(p, id, input, ifMatch, ctx) {
-      return sql.begin(async (tx) => {
-        const access = catalogAccess(deps.policy.current());
-        const row = await visibleDataset(tx, access, p, id, true);
-        const rule = ensure(access.canUpdate(p, datasetAttributes(row)), 'change this dataset');
-        checkIfMatch(ifMatch, row.version, true);
-
-        const existing = new Map((await findFields(tx, id)).map((f) => [f.name, f]));
-        const added = [];
-        const pinned: { field: string; from: typeof row.classification; to: NonNullable<typeof row.classification>; was: string; now: string }[] = [];
-        for (const f of input.fields ?? []) {
-          const old = existing.get(f.name);
-          if (!old) {
-            added.push({ name: f.name, type: f.type, description: f.description ?? '', personalData: f.personalData ?? 'none' });
-            continue;
-          }
-          if (old.type !== f.type) {
-            throw new DomainError('CONFLICT', `Field ${f.name} is ${old.type}; a field's type is fixed once created (add a new field instead).`, {
-              errors: [{ path: 'body.fields', message: `type of ${f.name} cannot change` }],
-            });
-          }
-          const personalData = f.personalData ?? old.personal_data;
-          let own = old.classification;
-          // A new personal-data category never loosens a field silently: the field keeps the
-          // label it had (as its own label), and only a PPID's declassification loosens it.
-          const before = effectiveFieldClassification(row.classification, own, old.personal_data);
-          const after = effectiveFieldClassification(row.classification, own, personalData);
-          if (before !== null && after !== null && rank(after) < rank(before)) {
-            pinned.push({ field: f.name, from: own, to: before, was: old.personal_data, now: personalData });
-            own = before;
-          }
-          await updateField(tx, id, f.name, { description: f.description ?? old.description, personalData, classification: own });
-        }
-        const maxPosition = Math.max(0, ...[...existing.values()].map((f) => f.position));
-        await insertFields(tx, id, added, maxPosition + 1);
-
-        const change: MetadataChange = {};
-        if (input.title !== undefined) change.title = input.title;
-        if (input.description !== undefined) change.description = input.description;
-        if (input.sourceSystem !== undefined) change.source_system = input.sourceSystem;
-        if (input.steward !== undefined) change.steward = input.steward;
-        if (input.producerUnit !== undefined) change.producer_unit = input.producerUnit;
-        if (input.updateFrequency !== undefined) change.update_frequency = input.updateFrequency;
-        if (input.periodCovered !== undefined) change.period_covered = input.periodCovered;
-        if (input.concepts !== undefined) change.concepts = input.concepts;
-        if (input.referenceCodes !== undefined) change.reference_codes = input.referenceCodes;
-        if (!(await updateMetadata(tx, id, row.version, change))) {
-          throw new DomainError('PRECONDITION_FAILED', 'The dataset changed while it was being updated; read it again.');
-        }
-        for (const pin of pinned) {
-          const labelVersion = await bumpLabelVersion(tx, id);
-          const event = await appendLabelEvent(tx, {
-            datasetId: id,
-            field: pin.field,
-            event: 'label',
-            from: pin.from,
-            to: pin.to,
-            grounds: null,
-            consequenceTest: null,
-            reviewBy: null,
-            justification: `kept at ${pin.to} when its personal-data category changed from ${pin.was} to ${pin.now}`,
-            declassification: false,
-            proposalId: null,
-            decisionRef: null,
-            actor: { sub: p.sub ?? '(anonymous)', roles: [...p.roles], unit: p.unit },
-            labelVersion,
-          });
-          await audit.appendWithin(asTransaction(tx), {
-            event: 'label_change',
-            principal: auditPrincipal(p),
-            action: 'label',
-            resource: { type: 'Field', id: `${id}/${pin.field}`, classification: pin.to, labelVersion },
-            ...allowedBy(rule, ctx),
-            reason: 'field label kept when its personal-data category changed',
-            details: { historyId: event.id, from: pin.from, to: pin.to },
-          });
-        }
-        await audit.appendWithin(asTransaction(tx), {
-          event: 'catalog_change',
-          principal: auditPrincipal(p),
-          action: 'update',
-          resource: { type: 'Dataset', id, classification: row.effective_classification, labelVersion: row.label_version },
-          ...allowedBy(rule, ctx),
-          details: { changed: Object.keys(change), fields: (input.fields ?? []).map((f) => f.name) },
-        });
-        const updated = await findDataset(tx, id);
-        if (!updated) throw new Error('updated dataset not found');
-        return datasetView(updated, await findFields(tx, id));
-      });
-    },
+    listDatasets: (principal, query) => listDatasetsPage(deps, principal, query),
+    updateDataset: (principal, id, input, ifMatch, ctx) => sql.begin((tx) => updateDataset(deps, tx, principal, id, input, ifMatch, ctx)),
   };
+}
+
+async function createDataset(deps: CatalogDeps, principal: Principal, input: CreateDataset, ctx: RequestContext): Promise<DatasetView> {
+  const rule = ensure(catalogAccess(deps.policy.current()).canCreate(principal, input.ownerUnit), `create a dataset in unit ${input.ownerUnit}`);
+  return deps.sql.begin(async (tx) => {
+    await insertDataset(tx, {
+      id: input.id,
+      title: input.title,
+      description: input.description ?? '',
+      ownerUnit: input.ownerUnit,
+      sourceSystem: input.sourceSystem ?? null,
+      steward: input.steward ?? principal.sub,
+      producerUnit: input.producerUnit ?? null,
+      updateFrequency: input.updateFrequency ?? null,
+      periodCovered: input.periodCovered ?? null,
+      concepts: input.concepts ?? null,
+      referenceCodes: input.referenceCodes ?? [],
+    });
+    await insertFields(
+      tx,
+      input.id,
+      input.fields.map((field) => ({ name: field.name, type: field.type, description: field.description ?? '', personalData: field.personalData ?? 'none' })),
+      1,
+    );
+    await deps.audit.appendWithin(asTransaction(tx), {
+      event: 'catalog_change',
+      principal: auditPrincipal(principal),
+      action: 'create',
+      resource: { type: 'Dataset', id: input.id, classification: null, labelVersion: 0 },
+      ...allowedBy(rule, ctx),
+      details: { fields: input.fields.map((field) => field.name) },
+    });
+    const row = await findDataset(tx, input.id);
+    if (!row) throw new Error('created dataset not found');
+    return datasetView(row, await findFields(tx, input.id));
+  });
+}
+
+async function listDatasetsPage(deps: CatalogDeps, principal: Principal, query: ListDatasetsQuery): Promise<{ items: DatasetView[]; nextCursor: string | null }> {
+  const { sql } = deps;
+  const limit = query.limit ?? DEFAULT_LIMIT;
+  const rows = await listDatasets(sql, catalogAccess(deps.policy.current()).readScope(principal), {
+    ...(query.classification ? { classification: query.classification } : {}),
+    ...(query.unit ? { unit: query.unit } : {}),
+    ...(query.unlabelled !== undefined ? { unlabelled: query.unlabelled } : {}),
+    ...(query.reviewOverdue !== undefined ? { reviewOverdue: query.reviewOverdue } : {}),
+    ...(query.sourceSystem ? { sourceSystem: query.sourceSystem } : {}),
+    ...(query.cursor ? { after: decodeCursor(query.cursor) } : {}),
+    limit,
+  });
+  const page = rows.slice(0, limit);
+  const fields = await findFieldsOf(sql, page.map((row) => row.id));
+  const last = page.at(-1);
+  return {
+    items: page.map((row) => datasetView(row, fields.get(row.id) ?? [])),
+    nextCursor: rows.length > limit && last ? encodeCursor(last.id) : null,
+  };
+}
+
+/** A field whose own label was kept when its personal-data category changed. */
+interface PinnedLabel {
+  field: string;
+  from: DatasetRow['classification'];
+  to: NonNullable<DatasetRow['classification']>;
+  was: string;
+  now: string;
+}
+
+async function updateDataset(
+  deps: CatalogDeps,
+  tx: TransactionSql,
+  principal: Principal,
+  id: string,
+  input: UpdateDataset,
+  ifMatch: string | undefined,
+  ctx: RequestContext,
+): Promise<DatasetView> {
+  const access = catalogAccess(deps.policy.current());
+  const row = await visibleDataset(tx, access, principal, id, true);
+  const rule = ensure(access.canUpdate(principal, datasetAttributes(row)), 'change this dataset');
+  checkIfMatch(ifMatch, row.version, true);
+
+  const pinned = await updateFields(tx, id, row, input.fields ?? []);
+  const change = metadataChange(input);
+  if (!(await updateMetadata(tx, id, row.version, change))) {
+    throw new DomainError('PRECONDITION_FAILED', 'The dataset changed while it was being updated; read it again.');
+  }
+  for (const pin of pinned) await recordPinnedLabel(deps, tx, principal, id, pin, rule, ctx);
+  await deps.audit.appendWithin(asTransaction(tx), {
+    event: 'catalog_change',
+    principal: auditPrincipal(principal),
+    action: 'update',
+    resource: { type: 'Dataset', id, classification: row.effective_classification, labelVersion: row.label_version },
+    ...allowedBy(rule, ctx),
+    details: { changed: Object.keys(change), fields: (input.fields ?? []).map((field) => field.name) },
+  });
+  const updated = await findDataset(tx, id);
+  if (!updated) throw new Error('updated dataset not found');
+  return datasetView(updated, await findFields(tx, id));
+}
+
+/** Changes the fields given and adds the new ones; returns the fields whose label was kept. */
+async function updateFields(tx: TransactionSql, id: string, row: DatasetRow, given: NonNullable<UpdateDataset['fields']>): Promise<PinnedLabel[]> {
+  const existing = new Map((await findFields(tx, id)).map((field) => [field.name, field]));
+  const added = [];
+  const pinned: PinnedLabel[] = [];
+  for (const field of given) {
+    const old = existing.get(field.name);
+    if (!old) {
+      added.push({ name: field.name, type: field.type, description: field.description ?? '', personalData: field.personalData ?? 'none' });
+      continue;
+    }
+    if (old.type !== field.type) {
+      throw new DomainError('CONFLICT', `Field ${field.name} is ${old.type}; a field's type is fixed once created (add a new field instead).`, {
+        errors: [{ path: 'body.fields', message: `type of ${field.name} cannot change` }],
+      });
+    }
+    const personalData = field.personalData ?? old.personal_data;
+    let own = old.classification;
+    // A new personal-data category never loosens a field silently: the field keeps the
+    // label it had (as its own label), and only a PPID's declassification loosens it.
+    const before = effectiveFieldClassification(row.classification, own, old.personal_data);
+    const after = effectiveFieldClassification(row.classification, own, personalData);
+    if (before !== null && after !== null && rank(after) < rank(before)) {
+      pinned.push({ field: field.name, from: own, to: before, was: old.personal_data, now: personalData });
+      own = before;
+    }
+    await updateField(tx, id, field.name, { description: field.description ?? old.description, personalData, classification: own });
+  }
+  const maxPosition = Math.max(0, ...[...existing.values()].map((field) => field.position));
+  await insertFields(tx, id, added, maxPosition + 1);
+  return pinned;
+}
+
+/** The dataset metadata the update names (columns as stored). */
+function metadataChange(input: UpdateDataset): MetadataChange {
+  const change: MetadataChange = {};
+  if (input.title !== undefined) change.title = input.title;
+  if (input.description !== undefined) change.description = input.description;
+  if (input.sourceSystem !== undefined) change.source_system = input.sourceSystem;
+  if (input.steward !== undefined) change.steward = input.steward;
+  if (input.producerUnit !== undefined) change.producer_unit = input.producerUnit;
+  if (input.updateFrequency !== undefined) change.update_frequency = input.updateFrequency;
+  if (input.periodCovered !== undefined) change.period_covered = input.periodCovered;
+  if (input.concepts !== undefined) change.concepts = input.concepts;
+  if (input.referenceCodes !== undefined) change.reference_codes = input.referenceCodes;
+  return change;
+}
+
+/** A kept field label as a label event in the history and in the audit log. */
+async function recordPinnedLabel(deps: CatalogDeps, tx: TransactionSql, principal: Principal, id: string, pin: PinnedLabel, rule: Rule, ctx: RequestContext): Promise<void> {
+  const labelVersion = await bumpLabelVersion(tx, id);
+  const event = await appendLabelEvent(tx, {
+    datasetId: id,
+    field: pin.field,
+    event: 'label',
+    from: pin.from,
+    to: pin.to,
+    grounds: null,
+    consequenceTest: null,
+    reviewBy: null,
+    justification: `kept at ${pin.to} when its personal-data category changed from ${pin.was} to ${pin.now}`,
+    declassification: false,
+    proposalId: null,
+    decisionRef: null,
+    actor: { sub: principal.sub ?? '(anonymous)', roles: [...principal.roles], unit: principal.unit },
+    labelVersion,
+  });
+  await deps.audit.appendWithin(asTransaction(tx), {
+    event: 'label_change',
+    principal: auditPrincipal(principal),
+    action: 'label',
+    resource: { type: 'Field', id: `${id}/${pin.field}`, classification: pin.to, labelVersion },
+    ...allowedBy(rule, ctx),
+    reason: 'field label kept when its personal-data category changed',
+    details: { historyId: event.id, from: pin.from, to: pin.to },
+  });
 }

@@ -56,190 +56,48 @@ export function toPrincipal(p: PrincipalInput): Principal {
   };
 }
 
+/** What the decision service is wired with. */
+interface DecisionDeps {
+  policy: PolicyService;
+  audit: AuditLog;
+  resources: ResourceResolver;
+}
+
+/** The wiring plus whether checks wait for their audit entries to be committed. */
+interface Wired {
+  deps: DecisionDeps;
+  durable: boolean;
+}
+
 /**
  * Decides checks and plans for the decision API: resolves whom the question is about (the caller,
  * or another principal when the caller may ask on others' behalf), resolves resources named by id,
  * asks one engine snapshot, and hands every decision to the audit log (its id is the decisionId).
  * A request's decisions are all made first, then logged together with one wait (see `record`).
  */
-export function createDecisionService(
-  deps: { policy: PolicyService; audit: AuditLog; resources: ResourceResolver },
-  options: { checks?: CheckDurability } = {},
-) {
-  const durable = (options.checks ?? 'durable') === 'durable';
-
-  /** Whom a check is about; asking about someone else needs `check` on Policy. */
-  function subjectOf(engine: Engine, ctx: CallContext, given: Principal | undefined): Principal {
-    if (!given || samePrincipal(given, ctx.caller)) return ctx.caller;
-    const may = engine.decide({ principal: ctx.caller, action: 'check', subject: 'Policy' });
-    if (!may.allow) throw new DomainError('FORBIDDEN', 'Your role may not ask about another principal; leave out `principal`.');
-    return given;
-  }
-
-  function assertMayExplain(engine: Engine, ctx: CallContext): void {
-    if (!ctx.explain) return;
-    const may = engine.decide({ principal: ctx.caller, action: 'read', subject: 'Policy' });
-    if (!may.allow) throw new DomainError('FORBIDDEN', 'Your role may not see the policies (explain).');
-  }
-
-  /**
-   * The entry of one decision. Resource attributes a caller described are recorded only when the
-   * log can hold them as they are (a name, a known label, a label version in range): an entry the
-   * log refused would leave the decision unlogged, or hold up the entries queued with it.
-   */
-  function entryOf(
-    ctx: CallContext,
-    principal: Principal,
-    action: string,
-    resource: { type: string; id?: unknown; classification?: unknown; labelVersion?: unknown },
-    d: Pick<Decision, 'allow' | 'ruleId' | 'reason' | 'policyVersion'> & Partial<Pick<Decision, 'fields'>>,
-    purpose: string | null,
-  ): AuditEntryInput {
-    const names = (list: string[]) => list.filter(isName);
-    const version = resource.labelVersion;
-    return {
-      event: 'decision',
-      principal: { sub: principal.sub, kind: principal.kind, roles: principal.roles, unit: principal.unit },
-      action,
-      resource: {
-        type: resource.type,
-        id: idOrNull(resource.id),
-        classification: isClassification(resource.classification) ? resource.classification : null,
-        labelVersion: typeof version === 'number' && Number.isSafeInteger(version) && version >= 0 && version <= MAX_INT4 ? version : null,
-      },
-      effect: d.allow ? 'allow' : 'deny',
-      ruleId: d.ruleId,
-      reason: d.reason,
-      policyVersion: d.policyVersion,
-      ...(d.fields ? { fields: { whole: names(d.fields.allowed), masked: names(d.fields.masked), omitted: names(d.fields.denied) } } : {}),
-      purpose,
-      requestId: ctx.requestId,
-      traceId: ctx.traceId,
-      ...(principal === ctx.caller ? {} : { details: { askedBy: ctx.caller.sub, askedByRoles: ctx.caller.roles } }),
-    };
-  }
-
-  /**
-   * Hands one request's decisions to the log, in order, and waits once for all of them: until they
-   * are committed (durable checks: one group commit for a whole batch), or queued. Resolves with
-   * their ids; rejects with AUDIT_UNAVAILABLE when they cannot be committed, and nothing is answered.
-   */
-  async function record(entries: AuditEntryInput[]): Promise<string[]> {
-    if (deps.audit.appendAll) return deps.audit.appendAll(entries, durable);
-    const appended = await Promise.all(entries.map((e) => (durable ? deps.audit.appendDurable(e) : deps.audit.append(e))));
-    return appended.map((a) => a.id);
-  }
-
-  async function decideOne(engine: Engine, ctx: CallContext, input: CheckInput, principal: Principal): Promise<Decided> {
-    const { resource } = input;
-    let attributes: Record<string, unknown> | null = resource.attributes ?? null;
-    if (resource.id !== undefined) {
-      const resolved = await deps.resources.resolve(resource.type, resource.id);
-      attributes = resolved;
-    }
-    const purpose = input.purpose ?? null;
-    let decision: Decision;
-    let explain: CheckOutput['explain'];
-    if (attributes === null) {
-      decision = {
-        allow: false,
-        reason: 'unknown resource',
-        ruleId: null,
-        policyVersion: engine.version,
-        fields: { allowed: [], masked: [], denied: [...(input.fields ?? [])] },
-        masks: {},
-      };
-      if (ctx.explain) explain = { decidedBy: null, considered: [] };
-    } else {
-      const di = { principal, action: input.action, subject: resource.type, resource: attributes, purpose, ...(input.fields ? { fields: input.fields } : {}) };
-      if (ctx.explain) {
-        const e = engine.explain(di);
-        decision = e.decision;
-        explain = { decidedBy: e.decision.ruleId, considered: e.considered };
-      } else decision = engine.decide(di);
-    }
-    const entry = entryOf(
-      ctx,
-      principal,
-      input.action,
-      { type: resource.type, id: resource.id ?? attributes?.id, classification: attributes?.classification, labelVersion: attributes?.labelVersion },
-      decision,
-      purpose,
-    );
-    return {
-      entry,
-      answer: {
-        allow: decision.allow,
-        reason: decision.reason,
-        ruleId: decision.ruleId,
-        policyVersion: decision.policyVersion,
-        fields: decision.fields,
-        masks: decision.masks,
-        ...(explain ? { explain } : {}),
-      },
-    };
-  }
-
-  /** Decides each ask in order (stopping after the first answer `stopAfter` accepts), then logs them with one wait. */
-  async function decideAll(ctx: CallContext, asks: Ask[], stopAfter?: (allow: boolean) => boolean): Promise<{ policyVersion: string; results: CheckOutput[] }> {
-    const engine = deps.policy.current();
-    assertMayExplain(engine, ctx);
-    // Every principal is settled before anything is decided: a 403 leaves no decision behind.
-    const principals = asks.map((a) =>
-      'check' in a ? subjectOf(engine, ctx, a.check.principal && toPrincipal(a.check.principal)) : subjectOf(engine, ctx, a.refuse.principal),
-    );
-    const decided: Decided[] = [];
-    for (const [i, ask] of asks.entries()) {
-      const principal = principals[i]!;
-      let d: Decided;
-      if ('check' in ask) d = await decideOne(engine, ctx, ask.check, principal);
-      else {
-        const r = ask.refuse;
-        const denial = { allow: false, reason: r.reason, ruleId: null, policyVersion: engine.version, fields: { allowed: [], masked: [], denied: [] } };
-        d = { entry: entryOf(ctx, principal, r.action, r.resource, denial, r.purpose), answer: { ...denial, masks: {} } };
-      }
-      decided.push(d);
-      if (stopAfter?.(d.answer.allow)) break;
-    }
-    const ids = await record(decided.map((d) => d.entry));
-    return { policyVersion: engine.version, results: decided.map((d, i) => ({ decisionId: ids[i]!, ...d.answer })) };
-  }
+export function createDecisionService(deps: DecisionDeps, options: { checks?: CheckDurability } = {}) {
+  const wired: Wired = { deps, durable: (options.checks ?? 'durable') === 'durable' };
 
   return {
     async check(ctx: CallContext, input: CheckInput): Promise<CheckOutput> {
-      return (await decideAll(ctx, [{ check: input }])).results[0]!;
+      return (await decideAll(wired, ctx, [{ check: input }])).results[0]!;
     },
 
     /** One policy snapshot, every principal settled first, and one wait for the log for the whole batch. */
     batch(ctx: CallContext, inputs: CheckInput[]): Promise<{ policyVersion: string; results: CheckOutput[] }> {
-      return decideAll(ctx, inputs.map((check) => ({ check })));
+      return decideAll(wired, ctx, inputs.map((check) => ({ check })));
     },
 
     /** AuthZEN: checks and refusals alike are decisions, each logged; see `Ask`. */
     evaluate(ctx: CallContext, asks: Ask[], stopAfter?: (allow: boolean) => boolean): Promise<CheckOutput[]> {
-      return decideAll(ctx, asks, stopAfter).then((r) => r.results);
+      return decideAll(wired, ctx, asks, stopAfter).then((r) => r.results);
     },
 
-    async plan(
+    plan(
       ctx: CallContext,
       input: { principal?: PrincipalInput | undefined; action: Action; resourceType: SubjectType; purpose?: string | null | undefined },
     ): Promise<{ decisionId: string; policyVersion: string } & Plan> {
-      const engine = deps.policy.current();
-      const principal = subjectOf(engine, ctx, input.principal && toPrincipal(input.principal));
-      const purpose = input.purpose ?? null;
-      const plan = engine.plan(principal, input.action, input.resourceType, purpose);
-      const reason = plan.kind === 'always' ? 'every resource of this type' : plan.kind === 'never' ? 'no resource of this type' : 'resources matching the condition';
-      const [decisionId] = await record([
-        entryOf(
-          ctx,
-          principal,
-          input.action,
-          { type: input.resourceType, id: null },
-          { allow: plan.kind !== 'never', ruleId: null, reason: `plan: ${reason}`, policyVersion: engine.version },
-          purpose,
-        ),
-      ]);
-      return { decisionId: decisionId!, policyVersion: engine.version, ...plan };
+      return planFor(wired, ctx, input);
     },
 
     /** For callers of the reload endpoint: administrators (manage on Policy). */
@@ -248,6 +106,175 @@ export function createDecisionService(
       if (!may.allow) throw new DomainError('FORBIDDEN', 'Only administrators may reload the policies.');
     },
   };
+}
+
+/** Whom a check is about; asking about someone else needs `check` on Policy. */
+function subjectOf(engine: Engine, ctx: CallContext, given: Principal | undefined): Principal {
+  if (!given || samePrincipal(given, ctx.caller)) return ctx.caller;
+  const may = engine.decide({ principal: ctx.caller, action: 'check', subject: 'Policy' });
+  if (!may.allow) throw new DomainError('FORBIDDEN', 'Your role may not ask about another principal; leave out `principal`.');
+  return given;
+}
+
+function assertMayExplain(engine: Engine, ctx: CallContext): void {
+  if (!ctx.explain) return;
+  const may = engine.decide({ principal: ctx.caller, action: 'read', subject: 'Policy' });
+  if (!may.allow) throw new DomainError('FORBIDDEN', 'Your role may not see the policies (explain).');
+}
+
+/**
+ * The entry of one decision. Resource attributes a caller described are recorded only when the
+ * log can hold them as they are (a name, a known label, a label version in range): an entry the
+ * log refused would leave the decision unlogged, or hold up the entries queued with it.
+ */
+function entryOf(
+  ctx: CallContext,
+  principal: Principal,
+  action: string,
+  resource: { type: string; id?: unknown; classification?: unknown; labelVersion?: unknown },
+  decision: Pick<Decision, 'allow' | 'ruleId' | 'reason' | 'policyVersion'> & Partial<Pick<Decision, 'fields'>>,
+  purpose: string | null,
+): AuditEntryInput {
+  const names = (list: string[]) => list.filter(isName);
+  const version = resource.labelVersion;
+  return {
+    event: 'decision',
+    principal: { sub: principal.sub, kind: principal.kind, roles: principal.roles, unit: principal.unit },
+    action,
+    resource: {
+      type: resource.type,
+      id: idOrNull(resource.id),
+      classification: isClassification(resource.classification) ? resource.classification : null,
+      labelVersion: typeof version === 'number' && Number.isSafeInteger(version) && version >= 0 && version <= MAX_INT4 ? version : null,
+    },
+    effect: decision.allow ? 'allow' : 'deny',
+    ruleId: decision.ruleId,
+    reason: decision.reason,
+    policyVersion: decision.policyVersion,
+    ...(decision.fields ? { fields: { whole: names(decision.fields.allowed), masked: names(decision.fields.masked), omitted: names(decision.fields.denied) } } : {}),
+    purpose,
+    requestId: ctx.requestId,
+    traceId: ctx.traceId,
+    ...(principal === ctx.caller ? {} : { details: { askedBy: ctx.caller.sub, askedByRoles: ctx.caller.roles } }),
+  };
+}
+
+/**
+ * Hands one request's decisions to the log, in order, and waits once for all of them: until they
+ * are committed (durable checks: one group commit for a whole batch), or queued. Resolves with
+ * their ids; rejects with AUDIT_UNAVAILABLE when they cannot be committed, and nothing is answered.
+ */
+async function record(wired: Wired, entries: AuditEntryInput[]): Promise<string[]> {
+  const { audit } = wired.deps;
+  if (audit.appendAll) return audit.appendAll(entries, wired.durable);
+  const appended = await Promise.all(entries.map((entry) => (wired.durable ? audit.appendDurable(entry) : audit.append(entry))));
+  return appended.map((a) => a.id);
+}
+
+async function decideOne(wired: Wired, engine: Engine, ctx: CallContext, input: CheckInput, principal: Principal): Promise<Decided> {
+  const { resource } = input;
+  let attributes: Record<string, unknown> | null = resource.attributes ?? null;
+  if (resource.id !== undefined) {
+    const resolved = await wired.deps.resources.resolve(resource.type, resource.id);
+    attributes = resolved;
+  }
+  const purpose = input.purpose ?? null;
+  let decision: Decision;
+  let explain: CheckOutput['explain'];
+  if (attributes === null) {
+    decision = {
+      allow: false,
+      reason: 'unknown resource',
+      ruleId: null,
+      policyVersion: engine.version,
+      fields: { allowed: [], masked: [], denied: [...(input.fields ?? [])] },
+      masks: {},
+    };
+    if (ctx.explain) explain = { decidedBy: null, considered: [] };
+  } else {
+    const asked = { principal, action: input.action, subject: resource.type, resource: attributes, purpose, ...(input.fields ? { fields: input.fields } : {}) };
+    if (ctx.explain) {
+      const explained = engine.explain(asked);
+      decision = explained.decision;
+      explain = { decidedBy: explained.decision.ruleId, considered: explained.considered };
+    } else decision = engine.decide(asked);
+  }
+  const entry = entryOf(
+    ctx,
+    principal,
+    input.action,
+    { type: resource.type, id: resource.id ?? attributes?.id, classification: attributes?.classification, labelVersion: attributes?.labelVersion },
+    decision,
+    purpose,
+  );
+  return {
+    entry,
+    answer: {
+      allow: decision.allow,
+      reason: decision.reason,
+      ruleId: decision.ruleId,
+      policyVersion: decision.policyVersion,
+      fields: decision.fields,
+      masks: decision.masks,
+      ...(explain ? { explain } : {}),
+    },
+  };
+}
+
+/** A refusal decided before any rule is asked, as a decision to log. */
+function refusalOf(engine: Engine, ctx: CallContext, refusal: Extract<Ask, { refuse: unknown }>['refuse'], principal: Principal): Decided {
+  const denial = { allow: false, reason: refusal.reason, ruleId: null, policyVersion: engine.version, fields: { allowed: [], masked: [], denied: [] } };
+  return { entry: entryOf(ctx, principal, refusal.action, refusal.resource, denial, refusal.purpose), answer: { ...denial, masks: {} } };
+}
+
+/** Decides each ask in order (stopping after the first answer `stopAfter` accepts), then logs them with one wait. */
+async function decideAll(
+  wired: Wired,
+  ctx: CallContext,
+  asks: Ask[],
+  stopAfter?: (allow: boolean) => boolean,
+): Promise<{ policyVersion: string; results: CheckOutput[] }> {
+  const engine = wired.deps.policy.current();
+  assertMayExplain(engine, ctx);
+  // Every principal is settled before anything is decided: a 403 leaves no decision behind.
+  const principals = asks.map((ask) =>
+    'check' in ask ? subjectOf(engine, ctx, ask.check.principal && toPrincipal(ask.check.principal)) : subjectOf(engine, ctx, ask.refuse.principal),
+  );
+  const decided: Decided[] = [];
+  for (const [index, ask] of asks.entries()) {
+    const principal = principals[index]!;
+    const one = 'check' in ask ? await decideOne(wired, engine, ctx, ask.check, principal) : refusalOf(engine, ctx, ask.refuse, principal);
+    decided.push(one);
+    if (stopAfter?.(one.answer.allow)) break;
+  }
+  const ids = await record(
+    wired,
+    decided.map((one) => one.entry),
+  );
+  return { policyVersion: engine.version, results: decided.map((one, index) => ({ decisionId: ids[index]!, ...one.answer })) };
+}
+
+async function planFor(
+  wired: Wired,
+  ctx: CallContext,
+  input: { principal?: PrincipalInput | undefined; action: Action; resourceType: SubjectType; purpose?: string | null | undefined },
+): Promise<{ decisionId: string; policyVersion: string } & Plan> {
+  const engine = wired.deps.policy.current();
+  const principal = subjectOf(engine, ctx, input.principal && toPrincipal(input.principal));
+  const purpose = input.purpose ?? null;
+  const plan = engine.plan(principal, input.action, input.resourceType, purpose);
+  const reason = plan.kind === 'always' ? 'every resource of this type' : plan.kind === 'never' ? 'no resource of this type' : 'resources matching the condition';
+  const [decisionId] = await record(wired, [
+    entryOf(
+      ctx,
+      principal,
+      input.action,
+      { type: input.resourceType, id: null },
+      { allow: plan.kind !== 'never', ruleId: null, reason: `plan: ${reason}`, policyVersion: engine.version },
+      purpose,
+    ),
+  ]);
+  return { decisionId: decisionId!, policyVersion: engine.version, ...plan };
 }
 
 export type DecisionService = ReturnType<typeof createDecisionService>;

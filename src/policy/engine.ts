@@ -67,25 +67,50 @@ export function createEngine(set: PolicySet, options: EngineOptions = {}): Polic
   explain(input: DecisionInput): Explained;
   readonly set: PolicySet;
 } {
-  const cacheMax = options.cacheMax ?? 1000;
+  const compiled: Compiled = { set, rulesOf: createRulesOf(set, options.cacheMax ?? 1000) };
+  return {
+    version: set.version,
+    roles: new Set(set.roles),
+    set,
+    decide: (input) => decideResource(compiled, input),
+    explain(input) {
+      const considered: Considered[] = [];
+      return { decision: decideResource(compiled, input, considered), considered };
+    },
+    plan: (principal, action, subject, purpose) => planFor(compiled, principal, action, subject, purpose),
+    decideFields: (principal, fields, purpose) => fields.map((field) => fieldDecision(compiled, principal, field, purpose)),
+  };
+}
+
+/** The compiled rules of one principal for one action on one subject type. */
+type RulesOf = (principal: Principal, action: Action, subject: SubjectType) => readonly CaslRule[];
+
+/** What the decision steps need of one engine: its policy set and its compiled rules. */
+interface Compiled {
+  set: PolicySet;
+  rulesOf: RulesOf;
+}
+
+/** Compiles abilities per principal shape, kept in a bounded LRU cache. */
+function createRulesOf(set: PolicySet, cacheMax: number): RulesOf {
   const cache = new Map<string, Ability>();
-  const keyOnSub = set.rules.some((r) => mentionsSub(r.conditions));
+  const keyOnSub = set.rules.some((rule) => mentionsSub(rule.conditions));
   const roleNames = new Set(set.roles);
 
   // Within one request the same principal object is asked about many times (record, then fields).
   const byObject = new WeakMap<Principal, Ability>();
 
-  function abilityFor(p: Principal): Ability {
-    const seen = byObject.get(p);
+  function abilityFor(principal: Principal): Ability {
+    const seen = byObject.get(principal);
     if (seen) return seen;
-    const ability = abilityForShape(p);
-    byObject.set(p, ability);
+    const ability = abilityForShape(principal);
+    byObject.set(principal, ability);
     return ability;
   }
 
-  function abilityForShape(p: Principal): Ability {
-    const roles = p.roles.filter((r) => roleNames.has(r)).sort();
-    const key = JSON.stringify([roles, p.unit, [...p.purposes].sort(), keyOnSub ? p.sub : null]);
+  function abilityForShape(principal: Principal): Ability {
+    const roles = principal.roles.filter((role) => roleNames.has(role)).sort();
+    const key = JSON.stringify([roles, principal.unit, [...principal.purposes].sort(), keyOnSub ? principal.sub : null]);
     const hit = cache.get(key);
     if (hit) {
       // LRU: refresh the entry's position.
@@ -93,217 +118,225 @@ export function createEngine(set: PolicySet, options: EngineOptions = {}): Polic
       cache.set(key, hit);
       return hit;
     }
-    const mine = set.rules.filter((r) => roles.includes(r.role));
-    // Allows first, inverted last: the ordering also gives CASL's own can() deny-overrides.
-    const ordered = [...mine.filter((r) => !r.inverted), ...mine.filter((r) => r.inverted)];
-    const raw = ordered.map((r) => ({
-      ...r,
-      ...(r.conditions ? { conditions: substitute(r.conditions, p) } : {}),
-    })) as unknown as RawRuleOf<Ability>[];
-    const ability = createMongoAbility(raw, { conditionsMatcher });
+    const ability = compileAbility(set, roles, principal);
     if (cache.size >= cacheMax) cache.delete(cache.keys().next().value as string);
     cache.set(key, ability);
     return ability;
   }
 
-  const rulesOf = (p: Principal, action: Action, subject: SubjectType): readonly CaslRule[] =>
-    abilityFor(p).rulesFor(action, subject) as unknown as readonly CaslRule[];
+  return (principal, action, subject) => abilityFor(principal).rulesFor(action, subject) as unknown as readonly CaslRule[];
+}
 
-  /** Whether the rule's purpose constraint is met; a reason when it is not. */
-  function purposeProblem(rule: LoadedRule, p: Principal, purpose: string | null | undefined): string | null {
-    if (!rule.purposes) return null;
-    if (!purpose) return 'a declared purpose is required';
-    if (!p.purposes.includes(purpose)) return `purpose "${purpose}" is not one the principal holds`;
-    if (rule.purposes !== 'any' && !rule.purposes.includes(purpose)) return `purpose "${purpose}" is not allowed for this data`;
-    return null;
+/** The CASL ability of the rules for `roles`, with the principal's attributes substituted. */
+function compileAbility(set: PolicySet, roles: readonly string[], principal: Principal): Ability {
+  const mine = set.rules.filter((rule) => roles.includes(rule.role));
+  // Allows first, inverted last: the ordering also gives CASL's own can() deny-overrides.
+  const ordered = [...mine.filter((rule) => !rule.inverted), ...mine.filter((rule) => rule.inverted)];
+  const raw = ordered.map((rule) => ({
+    ...rule,
+    ...(rule.conditions ? { conditions: substitute(rule.conditions, principal) } : {}),
+  })) as unknown as RawRuleOf<Ability>[];
+  return createMongoAbility(raw, { conditionsMatcher });
+}
+
+/** Whether the rule's purpose constraint is met; a reason when it is not. */
+function purposeProblem(rule: LoadedRule, principal: Principal, purpose: string | null | undefined): string | null {
+  if (!rule.purposes) return null;
+  if (!purpose) return 'a declared purpose is required';
+  if (!principal.purposes.includes(purpose)) return `purpose "${purpose}" is not one the principal holds`;
+  if (rule.purposes !== 'any' && !rule.purposes.includes(purpose)) return `purpose "${purpose}" is not allowed for this data`;
+  return null;
+}
+
+const noFields = () => ({ allowed: [] as string[], masked: [] as string[], denied: [] as string[] });
+
+/** How one field may be read: whole, masked or omitted, and by which rule. */
+function fieldDecision(
+  compiled: Compiled,
+  principal: Principal,
+  given: FieldAttributes | Record<string, unknown>,
+  purpose: string | null | undefined,
+  considered?: Considered[],
+): FieldDecision {
+  const described = describeField(given as Record<string, unknown>);
+  if (!described.ok) {
+    return { field: described.name, outcome: 'omitted', ruleId: null, reason: `withheld because ${described.problem} (what is not known is decided as the strictest case)` };
   }
-
-  const noFields = () => ({ allowed: [] as string[], masked: [] as string[], denied: [] as string[] });
-
-  function fieldDecision(p: Principal, given: FieldAttributes | Record<string, unknown>, purpose: string | null | undefined, considered?: Considered[]): FieldDecision {
-    const described = describeField(given as Record<string, unknown>);
-    if (!described.ok) {
-      return { field: described.name, outcome: 'omitted', ruleId: null, reason: `withheld because ${described.problem} (what is not known is decided as the strictest case)` };
+  const field = described.field;
+  const rules = compiled.rulesOf(principal, 'read', 'Field');
+  const sensitive = field.classification !== 'public' && (field.classification === 'exempt' || field.personalDataKind !== 'none');
+  const object = field as unknown as Record<string, unknown>;
+  let whole: CaslRule | undefined;
+  let masked: CaslRule | undefined;
+  let purposeReason: string | null = null;
+  for (const rule of rules) {
+    if (!rule.matchesField(field.name)) continue;
+    const matched = rule.matchesConditions(object);
+    const problem = purposeProblem(rule.origin, principal, purpose);
+    const note = !matched ? undefined : problem ?? (sensitive && !rule.origin.purposes && !rule.inverted ? 'grants no sensitive data: no purpose constraint' : undefined);
+    considered?.push({ ruleId: rule.origin.id, role: rule.origin.role, effect: rule.inverted ? 'deny' : 'allow', matched: matched && !note, ...(note ? { note } : {}) });
+    if (!matched) continue;
+    if (rule.inverted) {
+      if (!problem) return { field: field.name, outcome: 'omitted', ruleId: rule.origin.id, reason: rule.origin.reason };
+      continue;
     }
-    const f = described.field;
-    const rules = rulesOf(p, 'read', 'Field');
-    const sensitive = f.classification !== 'public' && (f.classification === 'exempt' || f.personalDataKind !== 'none');
-    const object = f as unknown as Record<string, unknown>;
-    let whole: CaslRule | undefined;
-    let masked: CaslRule | undefined;
-    let purposeReason: string | null = null;
-    for (const rule of rules) {
-      if (!rule.matchesField(f.name)) continue;
-      const matched = rule.matchesConditions(object);
-      const pp = purposeProblem(rule.origin, p, purpose);
-      const note = !matched ? undefined : pp ?? (sensitive && !rule.origin.purposes && !rule.inverted ? 'grants no sensitive data: no purpose constraint' : undefined);
-      considered?.push({ ruleId: rule.origin.id, role: rule.origin.role, effect: rule.inverted ? 'deny' : 'allow', matched: matched && !note, ...(note ? { note } : {}) });
-      if (!matched) continue;
-      if (rule.inverted) {
-        if (!pp) return { field: f.name, outcome: 'omitted', ruleId: rule.origin.id, reason: rule.origin.reason };
-        continue;
-      }
-      if (pp) {
-        purposeReason ??= pp;
-        continue;
-      }
-      if (sensitive && !rule.origin.purposes) {
-        purposeReason ??= 'a declared purpose is required';
-        continue;
-      }
-      if (rule.origin.mask) masked ??= rule;
-      else whole ??= rule;
+    if (problem) {
+      purposeReason ??= problem;
+      continue;
     }
-    if (whole) return { field: f.name, outcome: 'whole', ruleId: whole.origin.id, reason: whole.origin.reason };
-    if (masked) {
-      return { field: f.name, outcome: 'masked', mask: masked.origin.mask as MaskKind, ruleId: masked.origin.id, reason: masked.origin.reason };
+    if (sensitive && !rule.origin.purposes) {
+      purposeReason ??= 'a declared purpose is required';
+      continue;
     }
-    if (purposeReason) {
-      const what = f.classification === 'exempt' ? 'exempt data' : 'personal data';
-      return { field: f.name, outcome: 'omitted', ruleId: null, reason: `reading ${what} needs a purpose: ${purposeReason}`, needs: 'purpose' };
-    }
-    return { field: f.name, outcome: 'omitted', ruleId: null, reason: 'no rule allows reading this field' };
+    if (rule.origin.mask) masked ??= rule;
+    else whole ??= rule;
   }
+  if (whole) return { field: field.name, outcome: 'whole', ruleId: whole.origin.id, reason: whole.origin.reason };
+  if (masked) {
+    return { field: field.name, outcome: 'masked', mask: masked.origin.mask as MaskKind, ruleId: masked.origin.id, reason: masked.origin.reason };
+  }
+  if (purposeReason) {
+    const what = field.classification === 'exempt' ? 'exempt data' : 'personal data';
+    return { field: field.name, outcome: 'omitted', ruleId: null, reason: `reading ${what} needs a purpose: ${purposeReason}`, needs: 'purpose' };
+  }
+  return { field: field.name, outcome: 'omitted', ruleId: null, reason: 'no rule allows reading this field' };
+}
 
-  function decideResource(input: DecisionInput, considered?: Considered[]): Decision {
-    const { principal: p, action, subject, purpose } = input;
-    const object = input.resource ?? {};
-    // A Field read is decided by the per-field rules, so /v1/check and enforced reads agree.
-    if (subject === 'Field' && action === 'read') {
-      const d = fieldDecision(p, object, purpose, considered);
-      const fields = noFields();
-      if (d.outcome === 'whole') fields.allowed.push(d.field);
-      else if (d.outcome === 'masked') fields.masked.push(d.field);
-      else if (d.field) fields.denied.push(d.field);
-      return {
-        allow: d.outcome !== 'omitted',
-        reason: d.reason,
-        ruleId: d.ruleId,
-        policyVersion: set.version,
-        fields,
-        masks: d.mask ? { [d.field]: d.mask } : {},
-      };
+/** The decision for one request: a Field read field by field, anything else by its rules. */
+function decideResource(compiled: Compiled, input: DecisionInput, considered?: Considered[]): Decision {
+  const object = input.resource ?? {};
+  // A Field read is decided by the per-field rules, so /v1/check and enforced reads agree.
+  if (input.subject === 'Field' && input.action === 'read') return decideFieldRead(compiled, input, object, considered);
+  const unlabelled = LABELLED.has(input.subject) ? labelProblem(object) : null;
+  if (unlabelled) {
+    const decision: Decision = {
+      allow: false,
+      reason: `denied because ${unlabelled} (what is not known is decided as the strictest case)`,
+      ruleId: null,
+      policyVersion: compiled.set.version,
+      fields: noFields(),
+      masks: {},
+    };
+    decision.fields.denied.push(...(input.fields ?? []));
+    return decision;
+  }
+  const decision = decideByRules(compiled, input, object, considered);
+  if (input.fields?.length) decideRequestedFields(compiled, input, decision, object);
+  return decision;
+}
+
+/** A Field read as a Decision, from the per-field decision. */
+function decideFieldRead(compiled: Compiled, input: DecisionInput, object: Record<string, unknown>, considered?: Considered[]): Decision {
+  const decided = fieldDecision(compiled, input.principal, object, input.purpose, considered);
+  const fields = noFields();
+  if (decided.outcome === 'whole') fields.allowed.push(decided.field);
+  else if (decided.outcome === 'masked') fields.masked.push(decided.field);
+  else if (decided.field) fields.denied.push(decided.field);
+  return {
+    allow: decided.outcome !== 'omitted',
+    reason: decided.reason,
+    ruleId: decided.ruleId,
+    policyVersion: compiled.set.version,
+    fields,
+    masks: decided.mask ? { [decided.field]: decided.mask } : {},
+  };
+}
+
+/** Whether the rules allow the action on the resource as a whole (deny-overrides). */
+function decideByRules(compiled: Compiled, input: DecisionInput, object: Record<string, unknown>, considered?: Considered[]): Decision {
+  const { principal, action, subject, purpose } = input;
+  const version = compiled.set.version;
+  let allowBy: CaslRule | undefined;
+  let purposeReason: string | null = null;
+  for (const rule of compiled.rulesOf(principal, action, subject)) {
+    if (rule.inverted && rule.fields) continue; // denies some fields, not the resource
+    const matched = rule.matchesConditions(object);
+    const problem = matched ? purposeProblem(rule.origin, principal, purpose) : null;
+    considered?.push({ ruleId: rule.origin.id, role: rule.origin.role, effect: rule.inverted ? 'deny' : 'allow', matched: matched && !problem, ...(problem ? { note: problem } : {}) });
+    if (!matched) continue;
+    if (problem) {
+      purposeReason ??= problem;
+      continue;
     }
-    const unlabelled = LABELLED.has(subject) ? labelProblem(object) : null;
-    if (unlabelled) {
-      const decision: Decision = {
+    if (rule.inverted) {
+      return { allow: false, reason: rule.origin.reason, ruleId: rule.origin.id, policyVersion: version, fields: noFields(), masks: {} };
+    }
+    allowBy ??= rule;
+  }
+  return allowBy
+    ? { allow: true, reason: allowBy.origin.reason, ruleId: allowBy.origin.id, policyVersion: version, fields: noFields(), masks: {} }
+    : {
         allow: false,
-        reason: `denied because ${unlabelled} (what is not known is decided as the strictest case)`,
+        reason: purposeReason ? `needs a purpose: ${purposeReason}` : `no rule allows ${action} on ${subject}`,
         ruleId: null,
-        policyVersion: set.version,
+        policyVersion: version,
         fields: noFields(),
         masks: {},
       };
-      decision.fields.denied.push(...(input.fields ?? []));
-      return decision;
-    }
-    const rules = rulesOf(p, action, subject);
-    let allowBy: CaslRule | undefined;
-    let purposeReason: string | null = null;
-    for (const rule of rules) {
-      if (rule.inverted && rule.fields) continue; // denies some fields, not the resource
-      const matched = rule.matchesConditions(object);
-      const pp = matched ? purposeProblem(rule.origin, p, purpose) : null;
-      considered?.push({ ruleId: rule.origin.id, role: rule.origin.role, effect: rule.inverted ? 'deny' : 'allow', matched: matched && !pp, ...(pp ? { note: pp } : {}) });
-      if (!matched) continue;
-      if (pp) {
-        purposeReason ??= pp;
-        continue;
-      }
-      if (rule.inverted) {
-        return { allow: false, reason: rule.origin.reason, ruleId: rule.origin.id, policyVersion: set.version, fields: noFields(), masks: {} };
-      }
-      allowBy ??= rule;
-    }
-    const decision: Decision = allowBy
-      ? { allow: true, reason: allowBy.origin.reason, ruleId: allowBy.origin.id, policyVersion: set.version, fields: noFields(), masks: {} }
-      : {
-          allow: false,
-          reason: purposeReason ? `needs a purpose: ${purposeReason}` : `no rule allows ${action} on ${subject}`,
-          ruleId: null,
-          policyVersion: set.version,
-          fields: noFields(),
-          masks: {},
-        };
-    if (input.fields?.length) decideRequestedFields(input, decision, object);
-    return decision;
-  }
+}
 
-  /** The `fields` part of a decision, one field at a time. */
-  function decideRequestedFields(input: DecisionInput, decision: Decision, object: Record<string, unknown>): void {
-    const described = Array.isArray(object.fields) ? (object.fields as unknown[]).filter(isObject) : null;
-    for (const name of input.fields ?? []) {
-      if (!decision.allow) {
+/** The `fields` part of a decision, one field at a time. */
+function decideRequestedFields(compiled: Compiled, input: DecisionInput, decision: Decision, object: Record<string, unknown>): void {
+  const described = Array.isArray(object.fields) ? (object.fields as unknown[]).filter(isObject) : null;
+  for (const name of input.fields ?? []) {
+    if (!decision.allow) {
+      decision.fields.denied.push(name);
+      continue;
+    }
+    if (input.subject === 'Dataset' && input.action === 'read') {
+      // A dataset's data fields are decided as Fields, from their labels.
+      const meta = described?.find((field) => field.name === name);
+      if (!meta) {
         decision.fields.denied.push(name);
         continue;
       }
-      if (input.subject === 'Dataset' && input.action === 'read') {
-        // A dataset's data fields are decided as Fields, from their labels.
-        const meta = described?.find((f) => f.name === name);
-        if (!meta) {
-          decision.fields.denied.push(name);
-          continue;
-        }
-        const d = fieldDecision(input.principal, datasetFieldAttributes(object, meta, name), input.purpose);
-        if (d.outcome === 'whole') decision.fields.allowed.push(name);
-        else if (d.outcome === 'masked') {
-          decision.fields.masked.push(name);
-          decision.masks[name] = d.mask!;
-        } else decision.fields.denied.push(name);
-        continue;
-      }
-      // Other subjects: attribute-level rules (CASL `fields`), evaluated per field.
-      let allowed = false;
-      for (const rule of rulesOf(input.principal, input.action, input.subject)) {
-        if (!rule.matchesField(name) || !rule.matchesConditions(object) || purposeProblem(rule.origin, input.principal, input.purpose)) continue;
-        if (rule.inverted) {
-          allowed = false;
-          break;
-        }
-        allowed = true;
-      }
-      (allowed ? decision.fields.allowed : decision.fields.denied).push(name);
+      const decided = fieldDecision(compiled, input.principal, datasetFieldAttributes(object, meta, name), input.purpose);
+      if (decided.outcome === 'whole') decision.fields.allowed.push(name);
+      else if (decided.outcome === 'masked') {
+        decision.fields.masked.push(name);
+        decision.masks[name] = decided.mask!;
+      } else decision.fields.denied.push(name);
+      continue;
     }
-  }
-
-  function plan(p: Principal, action: Action, subject: SubjectType, purpose?: string | null): Plan {
-    // Reading Fields is decided field by field (fieldDecision): the plan says the same, so a rule's
-    // `fields` name fields, rules without purposes grant no sensitive field, and unknown fields are out.
-    const fieldRead = subject === 'Field' && action === 'read';
-    const allows: Condition[] = [];
-    const denies: Condition[] = [];
-    let unconditional = false;
-    for (const rule of rulesOf(p, action, subject)) {
-      if (rule.inverted && rule.fields && !fieldRead) continue;
-      if (purposeProblem(rule.origin, p, purpose)) continue;
-      let cond = rule.ast ? astToCondition(rule.ast as Parameters<typeof astToCondition>[0]) : null;
-      if (fieldRead && rule.fields) cond = both(cond, { op: 'in', field: 'name', value: [...rule.fields] });
-      if (fieldRead && !rule.inverted && !rule.origin.purposes) cond = both(cond, NOT_SENSITIVE);
+    // Other subjects: attribute-level rules (CASL `fields`), evaluated per field.
+    let allowed = false;
+    for (const rule of compiled.rulesOf(input.principal, input.action, input.subject)) {
+      if (!rule.matchesField(name) || !rule.matchesConditions(object) || purposeProblem(rule.origin, input.principal, input.purpose)) continue;
       if (rule.inverted) {
-        if (!cond) return { kind: 'never' };
-        denies.push({ op: 'not', condition: cond });
-      } else if (!cond) unconditional = true;
-      else allows.push(cond);
+        allowed = false;
+        break;
+      }
+      allowed = true;
     }
-    if (!unconditional && allows.length === 0) return { kind: 'never' };
-    if (unconditional && denies.length === 0 && !fieldRead) return { kind: 'always' };
-    const allow: Condition[] = unconditional ? [] : [allows.length === 1 ? allows[0]! : { op: 'or', conditions: allows }];
-    const all = [...(fieldRead ? [KNOWN_FIELD] : []), ...allow, ...denies];
-    return { kind: 'conditional', condition: all.length === 1 ? all[0]! : { op: 'and', conditions: all } };
+    (allowed ? decision.fields.allowed : decision.fields.denied).push(name);
   }
+}
 
-  return {
-    version: set.version,
-    roles: roleNames,
-    set,
-    decide: (input) => decideResource(input),
-    explain(input) {
-      const considered: Considered[] = [];
-      return { decision: decideResource(input, considered), considered };
-    },
-    plan,
-    decideFields: (p, fields, purpose) => fields.map((f) => fieldDecision(p, f, purpose)),
-  };
+/** Which resources the principal may act on, as a condition (for SQL). */
+function planFor(compiled: Compiled, principal: Principal, action: Action, subject: SubjectType, purpose?: string | null): Plan {
+  // Reading Fields is decided field by field (fieldDecision): the plan says the same, so a rule's
+  // `fields` name fields, rules without purposes grant no sensitive field, and unknown fields are out.
+  const fieldRead = subject === 'Field' && action === 'read';
+  const allows: Condition[] = [];
+  const denies: Condition[] = [];
+  let unconditional = false;
+  for (const rule of compiled.rulesOf(principal, action, subject)) {
+    if (rule.inverted && rule.fields && !fieldRead) continue;
+    if (purposeProblem(rule.origin, principal, purpose)) continue;
+    let cond = rule.ast ? astToCondition(rule.ast as Parameters<typeof astToCondition>[0]) : null;
+    if (fieldRead && rule.fields) cond = both(cond, { op: 'in', field: 'name', value: [...rule.fields] });
+    if (fieldRead && !rule.inverted && !rule.origin.purposes) cond = both(cond, NOT_SENSITIVE);
+    if (rule.inverted) {
+      if (!cond) return { kind: 'never' };
+      denies.push({ op: 'not', condition: cond });
+    } else if (!cond) unconditional = true;
+    else allows.push(cond);
+  }
+  if (!unconditional && allows.length === 0) return { kind: 'never' };
+  if (unconditional && denies.length === 0 && !fieldRead) return { kind: 'always' };
+  const allow: Condition[] = unconditional ? [] : [allows.length === 1 ? allows[0]! : { op: 'or', conditions: allows }];
+  const all = [...(fieldRead ? [KNOWN_FIELD] : []), ...allow, ...denies];
+  return { kind: 'conditional', condition: all.length === 1 ? all[0]! : { op: 'and', conditions: all } };
 }
 
 /** Subjects whose attributes carry a classification: not knowing it denies (fail closed). */

@@ -1,7 +1,7 @@
 import type { AuditLog } from '../audit/audit.port.ts';
 import type { CatalogService, FieldForRead } from '../catalog/catalog.service.ts';
 import { isWithin } from '../shared/unit-code.ts';
-import { asTransaction, type Sql } from '../db/database.ts';
+import { asTransaction, type Queryable, type Sql } from '../db/database.ts';
 import { DomainError, type FieldError } from '../shared/errors.ts';
 import type { Principal } from '../identity/principal.ts';
 import type { PolicyService } from '../policy/policy.service.ts';
@@ -73,75 +73,25 @@ export interface IngestService {
 
 export function createIngestService(deps: IngestDeps): IngestService {
   return {
-    async ingest(p, datasetId, format, body, ctx) {
-      const read = await deps.catalog.getFieldsForRead(datasetId);
-      const engine = deps.policy.current();
-      if (!read || !canSeeDataset(engine, p, read.dataset).allow) throw new DomainError('NOT_FOUND', `There is no dataset ${datasetId}.`);
-      const decision = canIngest(engine, p, read.dataset);
-      if (!decision.allow) throw new DomainError('FORBIDDEN', `Not allowed to load records into ${datasetId}: ${decision.reason}.`);
-      const fields = new Map(read.fields.map((f) => [f.name, f]));
-      const owner = read.dataset.ownerUnit;
-
+    async ingest(principal, datasetId, format, body, ctx) {
+      const { read, decision } = await authorise(deps, principal, datasetId);
       // One transaction: any error (invalid record, broken body, dropped connection) rolls back every batch.
       return deps.sql.begin(async (tx) => {
-        const errors: FieldError[] = [];
-        let invalid = 0;
-        let inserted = 0;
-        let batch: NewRecord[] = [];
-        // One INSERT in flight while the next batch is parsed: the database and the parser overlap.
-        let inflight: Promise<void> = Promise.resolve();
-        const flush = async () => {
-          const rows = batch;
-          batch = [];
-          await inflight;
-          if (rows.length === 0) return;
-          const p = insertRecords(tx, rows).then(() => {
-            inserted += rows.length;
-            ctx.onProgress?.(inserted);
-          });
-          p.catch(() => {}); // awaited by the next flush (or below); a parse error must not leave it unhandled
-          inflight = p;
-        };
-
-        let source: AsyncIterable<RawRecord | { header: string[] }>;
-        if (format === 'csv') source = splitCsv(body);
-        else if (format === 'ndjson') source = splitNdjson(body);
-        else source = splitJsonArray(body);
-
-        // Unknown CSV columns are reported once, against the header line.
-        let unknownColumns: string[] = [];
-        for await (const item of source) {
-          if ('header' in item) {
-            unknownColumns = item.header.filter((name) => !fields.has(name) && name !== '_unit' && name !== 'unit');
-            for (const name of unknownColumns) {
-              invalid++;
-              if (errors.length < ERROR_CAP) errors.push({ path: `line 1: ${name}`, message: 'unknown field' });
-            }
-            continue;
-          }
-          for (const name of unknownColumns) delete (item.value as Record<string, unknown>)[name];
-          const checked = checkRecord(item, fields, owner);
-          if ('errors' in checked) {
-            invalid++;
-            for (const e of checked.errors) if (errors.length < ERROR_CAP) errors.push(e);
-            continue;
-          }
-          // Once anything is invalid nothing will be kept: keep reading only to list the errors.
-          if (invalid > 0) continue;
-          batch.push({ dataset_id: datasetId, unit: checked.record.unit, data: checked.record.data });
-          if (batch.length >= BATCH_ROWS) await flush();
-        }
+        const writer = createBatchWriter(tx, ctx);
+        const fields = new Map(read.fields.map((field) => [field.name, field]));
+        const { invalid, errors } = await scanRecords(sourceOf(format, body), fields, read.dataset.ownerUnit, (checked) =>
+          writer.add({ dataset_id: datasetId, unit: checked.unit, data: checked.data }),
+        );
         if (invalid > 0) {
           throw new DomainError('RECORDS_INVALID', `${invalid} record(s) do not match the dataset ${datasetId}; nothing was stored.`, {
             errors,
             extensions: { invalidRecords: invalid, errorsTruncated: invalid > errors.length || errors.length >= ERROR_CAP },
           });
         }
-        await flush();
-        await inflight;
+        const inserted = await writer.finish();
         await deps.audit.appendWithin(asTransaction(tx), {
           event: 'catalog_change',
-          principal: { sub: p.sub, kind: p.kind, roles: [...p.roles], unit: p.unit },
+          principal: { sub: principal.sub, kind: principal.kind, roles: [...principal.roles], unit: principal.unit },
           action: 'ingest',
           resource: { type: 'Dataset', id: datasetId, classification: read.dataset.classification, labelVersion: read.dataset.labelVersion },
           effect: 'allow',
@@ -155,6 +105,91 @@ export function createIngestService(deps: IngestDeps): IngestService {
         });
         return { inserted };
       });
+    },
+  };
+}
+
+/** The dataset and the decision allowing the load; NOT_FOUND for a dataset the principal may not see. */
+async function authorise(deps: IngestDeps, principal: Principal, datasetId: string) {
+  const read = await deps.catalog.getFieldsForRead(datasetId);
+  const engine = deps.policy.current();
+  if (!read || !canSeeDataset(engine, principal, read.dataset).allow) throw new DomainError('NOT_FOUND', `There is no dataset ${datasetId}.`);
+  const decision = canIngest(engine, principal, read.dataset);
+  if (!decision.allow) throw new DomainError('FORBIDDEN', `Not allowed to load records into ${datasetId}: ${decision.reason}.`);
+  return { read, decision };
+}
+
+function sourceOf(format: UploadFormat, body: AsyncIterable<Uint8Array>): AsyncIterable<RawRecord | { header: string[] }> {
+  if (format === 'csv') return splitCsv(body);
+  if (format === 'ndjson') return splitNdjson(body);
+  return splitJsonArray(body);
+}
+
+/**
+ * Checks every record of the upload and hands the valid ones to `keep` while none is invalid.
+ * Once anything is invalid nothing will be kept: it reads on only to list the errors (at most ERROR_CAP).
+ */
+async function scanRecords(
+  source: AsyncIterable<RawRecord | { header: string[] }>,
+  fields: Map<string, FieldForRead>,
+  ownerUnit: string,
+  keep: (record: { unit: string; data: Record<string, Value> }) => Promise<void>,
+): Promise<{ invalid: number; errors: FieldError[] }> {
+  const errors: FieldError[] = [];
+  let invalid = 0;
+  // Unknown CSV columns are reported once, against the header line.
+  let unknownColumns: string[] = [];
+  for await (const item of source) {
+    if ('header' in item) {
+      unknownColumns = item.header.filter((name) => !fields.has(name) && name !== '_unit' && name !== 'unit');
+      for (const name of unknownColumns) {
+        invalid++;
+        if (errors.length < ERROR_CAP) errors.push({ path: `line 1: ${name}`, message: 'unknown field' });
+      }
+      continue;
+    }
+    for (const name of unknownColumns) delete (item.value as Record<string, unknown>)[name];
+    const checked = checkRecord(item, fields, ownerUnit);
+    if ('errors' in checked) {
+      invalid++;
+      for (const error of checked.errors) if (errors.length < ERROR_CAP) errors.push(error);
+      continue;
+    }
+    if (invalid > 0) continue;
+    await keep(checked.record);
+  }
+  return { invalid, errors };
+}
+
+/**
+ * Inserts rows in batches of BATCH_ROWS, with one INSERT in flight while the next batch is parsed:
+ * the database and the parser overlap. `finish` stores the rest and resolves with the rows stored.
+ */
+function createBatchWriter(tx: Queryable, ctx: IngestContext) {
+  let inserted = 0;
+  let batch: NewRecord[] = [];
+  let inflight: Promise<void> = Promise.resolve();
+  const flush = async () => {
+    const rows = batch;
+    batch = [];
+    await inflight;
+    if (rows.length === 0) return;
+    const insert = insertRecords(tx, rows).then(() => {
+      inserted += rows.length;
+      ctx.onProgress?.(inserted);
+    });
+    insert.catch(() => {}); // awaited by the next flush (or by finish); a parse error must not leave it unhandled
+    inflight = insert;
+  };
+  return {
+    async add(row: NewRecord): Promise<void> {
+      batch.push(row);
+      if (batch.length >= BATCH_ROWS) await flush();
+    },
+    async finish(): Promise<number> {
+      await flush();
+      await inflight;
+      return inserted;
     },
   };
 }
