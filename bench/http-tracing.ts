@@ -23,11 +23,29 @@ interface Result {
 }
 
 async function measure(mode: 'off' | 'on', port: number): Promise<Result> {
-  const server = spawn('taskset', ['-c', '0', process.execPath, join(here, 'lib/tracing-server.ts'), String(port), mode], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve) => server.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && resolve()));
+  const server = spawn(
+    'taskset',
+    ['-c', '0', process.execPath, join(here, 'lib/tracing-server.ts'), String(port), mode],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  await new Promise<void>((resolve) =>
+    server.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && resolve()),
+  );
   const spec = join(tmp, `${mode}.json`);
-  writeFileSync(spec, JSON.stringify({ host: '127.0.0.1', port, requests: [{ method: 'GET', path: '/healthz' }], connections: 64, durationMs: seconds * 1000, warmupMs: 2000 }));
-  const out = execFileSync('taskset', ['-c', '1', process.execPath, join(here, 'check/load.ts'), spec], { encoding: 'utf8' });
+  writeFileSync(
+    spec,
+    JSON.stringify({
+      host: '127.0.0.1',
+      port,
+      requests: [{ method: 'GET', path: '/healthz' }],
+      connections: 64,
+      durationMs: seconds * 1000,
+      warmupMs: 2000,
+    }),
+  );
+  const out = execFileSync('taskset', ['-c', '1', process.execPath, join(here, 'check/load.ts'), spec], {
+    encoding: 'utf8',
+  });
   server.kill('SIGTERM');
   return JSON.parse(out.trim().split('\n').at(-1)!) as Result;
 }
@@ -39,7 +57,9 @@ try {
   const on = await measure('on', 18902);
   console.log(`tracing off: ${fmt(off)}`);
   console.log(`tracing on:  ${fmt(on)}`);
-  console.log(`cost of tracing: ${(100 * (1 - on.rps / off.rps)).toFixed(1)}% of throughput, ${(1e6 / on.rps - 1e6 / off.rps).toFixed(1)} µs per request`);
+  console.log(
+    `cost of tracing: ${(100 * (1 - on.rps / off.rps)).toFixed(1)}% of throughput, ${(1e6 / on.rps - 1e6 / off.rps).toFixed(1)} µs per request`,
+  );
 } finally {
   rmSync(tmp, { recursive: true, force: true });
 }

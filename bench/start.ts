@@ -22,13 +22,23 @@ async function start(entry: string, env: Record<string, string>): Promise<{ ms: 
   const t0 = performance.now();
   const child = spawn(process.execPath, [...flags, join(ROOT, entry)], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', JWT_SECRET: 'b'.repeat(48), ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      JWT_SECRET: 'b'.repeat(48),
+      ...env,
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   try {
     for (;;) {
       if (child.exitCode !== null) throw new Error(`${entry} exited with ${child.exitCode}`);
-      const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status === 200, () => false);
+      const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then(
+        (r) => r.status === 200,
+        () => false,
+      );
       if (ok) break;
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -44,13 +54,18 @@ async function start(entry: string, env: Record<string, string>): Promise<{ ms: 
 await bundle('src/entry/node.ts', BUNDLE);
 const dir = mkdtempSync(join(tmpdir(), 'jaga-bench-start-'));
 chmodSync(dir, 0o755); // the server runs as another user when this runs as root
-const url = execFileSync('bash', [join(ROOT, 'scripts/pg-throwaway.sh'), 'start', join(dir, 'pg')], { encoding: 'utf8' }).trim();
+const url = execFileSync('bash', [join(ROOT, 'scripts/pg-throwaway.sh'), 'start', join(dir, 'pg')], {
+  encoding: 'utf8',
+}).trim();
 try {
-  console.log(`node ${process.version}, flags ${flags.join(' ')}, ${ROUNDS} rounds; first start of each PGlite folder (migrations) not counted`);
+  console.log(
+    `node ${process.version}, flags ${flags.join(' ')}, ${ROUNDS} rounds; first start of each PGlite folder (migrations) not counted`,
+  );
   const results: Record<string, { ms: number; mb: number }[]> = {};
   for (const db of ['postgres', 'pglite'] as const) {
     for (const entry of ['src/entry/node.ts', BUNDLE]) {
-      const env: Record<string, string> = db === 'postgres' ? { DATABASE_URL: url } : { JAGA_DATA_DIR: join(dir, `data-${entry.replaceAll('/', '_')}`) };
+      const env: Record<string, string> =
+        db === 'postgres' ? { DATABASE_URL: url } : { JAGA_DATA_DIR: join(dir, `data-${entry.replaceAll('/', '_')}`) };
       if (db === 'pglite') await start(entry, env); // creates and migrates the folder
       const key = `${db.padEnd(9)} ${entry === BUNDLE ? 'bundle (npm start)' : 'TypeScript sources'}`;
       results[key] = [];
@@ -63,7 +78,13 @@ try {
   }
   console.log('\nmedians');
   for (const [key, xs] of Object.entries(results)) {
-    console.log(`${key}  ready in ${median(xs.map((x) => x.ms)).toFixed(0).padStart(5)} ms  idle RSS ${median(xs.map((x) => x.mb)).toFixed(0).padStart(4)} MB`);
+    console.log(
+      `${key}  ready in ${median(xs.map((x) => x.ms))
+        .toFixed(0)
+        .padStart(5)} ms  idle RSS ${median(xs.map((x) => x.mb))
+        .toFixed(0)
+        .padStart(4)} MB`,
+    );
   }
 } finally {
   execFileSync('bash', [join(ROOT, 'scripts/pg-throwaway.sh'), 'stop', join(dir, 'pg')]);

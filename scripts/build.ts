@@ -20,7 +20,9 @@ export async function bundle(entry: string, outfile: string): Promise<void> {
     sourcemap: true,
     external: ['@electric-sql/pglite', '@electric-sql/pglite-socket'],
     // CommonJS dependencies inside an ES module bundle still call require() for Node built-ins.
-    banner: { js: "import { createRequire as __jagaRequire } from 'node:module'; const require = __jagaRequire(import.meta.url);" },
+    banner: {
+      js: "import { createRequire as __jagaRequire } from 'node:module'; const require = __jagaRequire(import.meta.url);",
+    },
     logLevel: 'warning',
   });
 }

@@ -43,17 +43,34 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.use('*', methodNotAllowed(app));
 
   app.route('/', healthRoutes(deps.readiness));
-  app.route('/', docsRoutes(() => app, VERSION));
+  app.route(
+    '/',
+    docsRoutes(() => app, VERSION),
+  );
   app.route('/', identityRoutes());
   const { services, config } = deps;
-  const decisionConfig = { batchMax: config.checkBatchMax, checks: config.audit.checks, catalogMaxStaleMs: config.catalogSnapshotMaxStaleMs };
+  const decisionConfig = {
+    batchMax: config.checkBatchMax,
+    checks: config.audit.checks,
+    catalogMaxStaleMs: config.catalogSnapshotMaxStaleMs,
+  };
   app.route('/', catalogRoutes({ catalog: services.catalog }));
   app.route('/', decisionRoutes({ decisions: services.decisions, policy: services.policy, ...decisionConfig }));
   app.route('/', authzenRoutes({ decisions: services.decisions, ...decisionConfig }));
-  app.route('/', recordsRoutes({ ingest: services.ingest, reads: services.reads, openData: services.openData, uploadMaxBytes: config.recordsUploadMaxBytes }));
+  app.route(
+    '/',
+    recordsRoutes({
+      ingest: services.ingest,
+      reads: services.reads,
+      openData: services.openData,
+      uploadMaxBytes: config.recordsUploadMaxBytes,
+    }),
+  );
   app.route('/', auditRoutes({ auditReads: services.auditReads }));
 
-  app.notFound((c) => problemResponse(c, new ApiError('ROUTE_NOT_FOUND', `There is no route ${c.req.method} ${c.req.path}.`)));
+  app.notFound((c) =>
+    problemResponse(c, new ApiError('ROUTE_NOT_FOUND', `There is no route ${c.req.method} ${c.req.path}.`)),
+  );
   app.onError(onError(deps.logger));
   return app;
 }

@@ -45,7 +45,11 @@ export async function boot(options: {
       readiness: new Readiness(),
       lifecycle,
     },
-    { migrations, policySource: policyFilesIn(options.config.policyDir), ...(options.replace ? { replace: options.replace } : {}) },
+    {
+      migrations,
+      policySource: policyFilesIn(options.config.policyDir),
+      ...(options.replace ? { replace: options.replace } : {}),
+    },
   );
   return {
     app: createApp(deps),

@@ -7,7 +7,13 @@ import { wireCatalogSnapshot } from './catalog/catalog.notify.ts';
 import { createOpennessReader } from './catalog/openness.repo.ts';
 import type { ResourceResolver } from './policy/engine.types.ts';
 import { createDecisionService, type DecisionService } from './policy/decision.service.ts';
-import { createPolicyService, describeProblems, policyReadiness, type PolicyService, type PolicySourceReader } from './policy/policy.service.ts';
+import {
+  createPolicyService,
+  describeProblems,
+  policyReadiness,
+  type PolicyService,
+  type PolicySourceReader,
+} from './policy/policy.service.ts';
 import type { AuditLog } from './audit/audit.port.ts';
 import { createAuditService, type AuditService } from './audit/audit.service.ts';
 import { wireAudit } from './audit/audit.wiring.ts';
@@ -74,12 +80,18 @@ export async function wire(core: CoreDeps, options: WireOptions = {}): Promise<A
       return s.current ? { ok: true } : { ok: false, detail: s.problem ?? `pending: ${s.pending.join(', ')}` };
     });
   }
-  const policy = createPolicyService({ read: options.policySource ?? null, logger: core.logger, meter: core.telemetry.meter });
+  const policy = createPolicyService({
+    read: options.policySource ?? null,
+    logger: core.logger,
+    meter: core.telemetry.meter,
+  });
   const first = await policy.reload();
   // A policy set that does not load at start-up would deny everything, with nobody able to fix it
   // through the API: refuse to start instead, naming what is wrong.
   if (!first.ok && options.policySource) {
-    throw new Error(`policies in ${config.policyDir} are not valid: ${describeProblems(first.problems) ?? 'unknown problem'}`);
+    throw new Error(
+      `policies in ${config.policyDir} are not valid: ${describeProblems(first.problems) ?? 'unknown problem'}`,
+    );
   }
   core.readiness.register('policies', policyReadiness(policy));
   core.lifecycle.onReload('policies', () => policy.reload());
@@ -93,7 +105,13 @@ export async function wire(core: CoreDeps, options: WireOptions = {}): Promise<A
   // Tokens may name only roles the policy set in force defines (read at each verification, so reloads apply).
   const identity = createTokenVerifier(config.jwt, { knownRoles: () => policy.current().roles, logger: core.logger });
   const decisions = createDecisionService({ policy, audit, resources }, { checks: config.audit.checks });
-  const auditReads = createAuditService({ sql, log: audit, policy, hmacKey: config.audit.hmacKey, openness: createOpennessReader(sql) });
+  const auditReads = createAuditService({
+    sql,
+    log: audit,
+    policy,
+    hmacKey: config.audit.hmacKey,
+    openness: createOpennessReader(sql),
+  });
   const records = { sql, catalog, policy, audit };
   const services: Services = {
     migrations,
@@ -105,7 +123,12 @@ export async function wire(core: CoreDeps, options: WireOptions = {}): Promise<A
     decisions,
     auditReads,
     ingest: createIngestService(records),
-    reads: createReadService({ ...records, pseudonymMaster: config.pseudonymKey, logger: core.logger, streamPage: config.recordsStreamPage }),
+    reads: createReadService({
+      ...records,
+      pseudonymMaster: config.pseudonymKey,
+      logger: core.logger,
+      streamPage: config.recordsStreamPage,
+    }),
     openData: createPublicCatalog(records),
   };
   return { ...core, services };

@@ -58,11 +58,15 @@ async function freshDb(name: string) {
 try {
   const [settings] = await admin<{ sc: string; fsync: string; v: string }[]>`
     select current_setting('synchronous_commit') as sc, current_setting('fsync') as fsync, current_setting('server_version') as v`;
-  out(`PostgreSQL ${settings!.v}, synchronous_commit=${settings!.sc}, fsync=${settings!.fsync}; ${SECONDS}s per level; Node ${process.version}`);
+  out(
+    `PostgreSQL ${settings!.v}, synchronous_commit=${settings!.sc}, fsync=${settings!.fsync}; ${SECONDS}s per level; Node ${process.version}`,
+  );
 
   // 1. Group commit: each producer awaits its decision's commit before making the next.
   const db = await freshDb('bench_writer');
-  out('\ndurable decisions/s via group commit (appendDurable, AUDIT_FLUSH_MAX=500, HMAC chain, pipelined as wired for PostgreSQL):');
+  out(
+    '\ndurable decisions/s via group commit (appendDurable, AUDIT_FLUSH_MAX=500, HMAC chain, pipelined as wired for PostgreSQL):',
+  );
   for (const producers of [1, 16, 64, 256]) {
     const log = new GroupCommitLog(db.sql, { hmacKey: KEY, queueMax: 10_000, flushMax: 500, pipeline: db.single() });
     let batches = 0;
@@ -80,7 +84,9 @@ try {
     );
     const secs = (performance.now() - started) / 1000;
     await log.close(10_000);
-    out(`  ${String(producers).padStart(3)} producers: ${fmt.format(Math.round(done / secs)).padStart(7)} decisions/s  (mean batch ${(done / Math.max(batches, 1)).toFixed(1)})`);
+    out(
+      `  ${String(producers).padStart(3)} producers: ${fmt.format(Math.round(done / secs)).padStart(7)} decisions/s  (mean batch ${(done / Math.max(batches, 1)).toFixed(1)})`,
+    );
   }
   const check = await verifyChain(db.sql, { hmacKey: KEY });
   out(`  chain after the runs: ok=${check.ok}, ${fmt.format(check.checked)} entries`);
@@ -88,13 +94,21 @@ try {
 
   // 2. Ceilings: identical pre-hashed rows, no chain lock, same table shape (partitions and indexes).
   const raw = await freshDb('bench_raw');
-  const row = toDb({ ...toEntryRow(sample), seq: 0, at: new Date(), prevHash: GENESIS_HASH, hash: GENESIS_HASH } as ChainedRow);
+  const row = toDb({
+    ...toEntryRow(sample),
+    seq: 0,
+    at: new Date(),
+    prevHash: GENESIS_HASH,
+    hash: GENESIS_HASH,
+  } as ChainedRow);
   const N = 200_000;
   let seq = 0;
   const batch = () => Array.from({ length: 500 }, () => ({ ...row, seq: ++seq, id: crypto.randomUUID() }));
   let t0 = performance.now();
   for (let i = 0; i < N / 500; i++) await raw.sql`insert into audit_entry ${raw.sql(batch())}`;
-  out(`\nceiling, raw 500-row INSERT (one at a time): ${fmt.format(Math.round(N / ((performance.now() - t0) / 1000)))} rows/s`);
+  out(
+    `\nceiling, raw 500-row INSERT (one at a time): ${fmt.format(Math.round(N / ((performance.now() - t0) / 1000)))} rows/s`,
+  );
 
   const cols = Object.keys(row);
   const text = (v: unknown): string => {
@@ -120,7 +134,9 @@ try {
     };
     pump();
   });
-  out(`ceiling, COPY (one statement):                ${fmt.format(Math.round(N / ((performance.now() - t0) / 1000)))} rows/s`);
+  out(
+    `ceiling, COPY (one statement):                ${fmt.format(Math.round(N / ((performance.now() - t0) / 1000)))} rows/s`,
+  );
   await raw.close();
 
   // 3. Verification over VERIFY_ENTRIES entries written through the writer.
@@ -137,11 +153,15 @@ try {
     }),
   );
   await log.close(600_000);
-  out(`\nwrote ${fmt.format(queued)} chained entries in ${((performance.now() - t0) / 1000).toFixed(1)} s (queued appends, flush 2000)`);
+  out(
+    `\nwrote ${fmt.format(queued)} chained entries in ${((performance.now() - t0) / 1000).toFixed(1)} s (queued appends, flush 2000)`,
+  );
   t0 = performance.now();
   const v = await verifyChain(vdb.sql, { hmacKey: KEY });
   const secs = (performance.now() - t0) / 1000;
-  out(`audit:verify: ok=${v.ok}, ${fmt.format(v.checked)} entries in ${secs.toFixed(1)} s = ${fmt.format(Math.round(v.checked / secs))} entries/s`);
+  out(
+    `audit:verify: ok=${v.ok}, ${fmt.format(v.checked)} entries in ${secs.toFixed(1)} s = ${fmt.format(Math.round(v.checked / secs))} entries/s`,
+  );
   await vdb.close();
 } finally {
   await admin.end();

@@ -21,7 +21,13 @@ import { buildMix } from './mix.ts';
 const mix = buildMix(512);
 const set = await loadPolicies(await policyFilesIn(join(import.meta.dirname, '../../policies'))());
 const engine = createEngine(set);
-type Body = { principal: { sub: string; roles: string[]; unit: string | null; purposes: string[] }; action: 'read'; resource: { type: 'Dataset'; attributes: Record<string, unknown> }; fields?: string[]; purpose?: string | null };
+type Body = {
+  principal: { sub: string; roles: string[]; unit: string | null; purposes: string[] };
+  action: 'read';
+  resource: { type: 'Dataset'; attributes: Record<string, unknown> };
+  fields?: string[];
+  purpose?: string | null;
+};
 const bodies = mix.map((m) => m.jaga as Body);
 
 function cpu<T>(n: number, f: (i: number) => T): number {
@@ -34,12 +40,23 @@ function cpu<T>(n: number, f: (i: number) => T): number {
 const N = 50_000;
 const engineUs = cpu(N, (i) => {
   const b = bodies[i % bodies.length]!;
-  return engine.decide({ principal: { ...b.principal, kind: 'user' }, action: b.action, subject: 'Dataset', resource: b.resource.attributes, ...(b.fields ? { fields: b.fields } : {}), purpose: b.purpose ?? null });
+  return engine.decide({
+    principal: { ...b.principal, kind: 'user' },
+    action: b.action,
+    subject: 'Dataset',
+    resource: b.resource.attributes,
+    ...(b.fields ? { fields: b.fields } : {}),
+    purpose: b.purpose ?? null,
+  });
 });
 
 const dir = mkdtempSync(join(tmpdir(), 'jaga-inproc-'));
 const db = await openEmbedded(join(dir, 'data'));
-const booted = await boot({ config: loadConfig({ LOG_LEVEL: 'silent', POLICY_DIR: join(import.meta.dirname, '../../policies') }), db, logger: createLogger('silent') });
+const booted = await boot({
+  config: loadConfig({ LOG_LEVEL: 'silent', POLICY_DIR: join(import.meta.dirname, '../../policies') }),
+  db,
+  logger: createLogger('silent'),
+});
 const app = new Hono<AppEnv>();
 app.use('*', async (c, next) => {
   c.set('requestId', 'bench-request');
@@ -48,12 +65,25 @@ app.use('*', async (c, next) => {
   await next();
 });
 const { services, config } = booted.deps;
-app.route('/', decisionRoutes({ decisions: services.decisions, policy: services.policy, batchMax: config.checkBatchMax, checks: config.audit.checks, catalogMaxStaleMs: config.catalogSnapshotMaxStaleMs }));
+app.route(
+  '/',
+  decisionRoutes({
+    decisions: services.decisions,
+    policy: services.policy,
+    batchMax: config.checkBatchMax,
+    checks: config.audit.checks,
+    catalogMaxStaleMs: config.catalogSnapshotMaxStaleMs,
+  }),
+);
 const payloads = mix.map((m) => JSON.stringify(m.jaga));
 const M = 20_000;
 const run = async () => {
   for (let i = 0; i < M; i++) {
-    const r = await app.request('/v1/check', { method: 'POST', headers: { 'content-type': 'application/json' }, body: payloads[i % payloads.length]! });
+    const r = await app.request('/v1/check', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: payloads[i % payloads.length]!,
+    });
     await r.text();
   }
 };
@@ -62,7 +92,11 @@ const c0 = process.cpuUsage();
 await run();
 const c = process.cpuUsage(c0);
 const httpUs = (c.user + c.system) / M;
-console.log(`engine.decide (mix, fields decided one by one): ${engineUs.toFixed(1)} µs CPU per decision (~${Math.round(1e6 / engineUs)} per core-second)`);
-console.log(`/v1/check through Hono in-process (validation, decision, audit hand-off, JSON): ${httpUs.toFixed(1)} µs CPU per request (~${Math.round(1e6 / httpUs)} per core-second)`);
+console.log(
+  `engine.decide (mix, fields decided one by one): ${engineUs.toFixed(1)} µs CPU per decision (~${Math.round(1e6 / engineUs)} per core-second)`,
+);
+console.log(
+  `/v1/check through Hono in-process (validation, decision, audit hand-off, JSON): ${httpUs.toFixed(1)} µs CPU per request (~${Math.round(1e6 / httpUs)} per core-second)`,
+);
 await booted.close();
 rmSync(dir, { recursive: true, force: true });

@@ -18,5 +18,7 @@ const booted = await boot({
   logger: createLogger('warn'),
   ...(process.env.BENCH_AUDIT === 'off' ? { replace: { audit: () => unrecordedAuditLog } } : {}),
 });
-serve({ fetch: booted.app.fetch, port: config.port, hostname: '127.0.0.1' }, () => console.log(`listening (audit ${process.env.BENCH_AUDIT === 'off' ? 'off' : 'on'})`));
+serve({ fetch: booted.app.fetch, port: config.port, hostname: '127.0.0.1' }, () =>
+  console.log(`listening (audit ${process.env.BENCH_AUDIT === 'off' ? 'off' : 'on'})`),
+);
 process.on('SIGTERM', () => void booted.close().then(() => process.exit(0)));

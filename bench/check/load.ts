@@ -22,10 +22,16 @@ interface Spec {
 const spec = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as Spec;
 const payloads = spec.requests.map((r) => {
   const body = r.body ?? '';
-  const headers = Object.entries({ host: `${spec.host}:${spec.port}`, 'content-type': 'application/json', ...r.headers })
+  const headers = Object.entries({
+    host: `${spec.host}:${spec.port}`,
+    'content-type': 'application/json',
+    ...r.headers,
+  })
     .map(([k, v]) => `${k}: ${v}\r\n`)
     .join('');
-  return Buffer.from(`${r.method} ${r.path} HTTP/1.1\r\n${headers}content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  return Buffer.from(
+    `${r.method} ${r.path} HTTP/1.1\r\n${headers}content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
 });
 
 const latencies: number[] = [];
@@ -144,7 +150,8 @@ if (!spec.rate) {
 }
 const elapsed = (now() - t0) / 1e6;
 latencies.sort((a, b) => a - b);
-const pct = (p: number) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]! / 1000 : NaN);
+const pct = (p: number) =>
+  latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]! / 1000 : NaN;
 console.log(
   JSON.stringify({
     requests: done,

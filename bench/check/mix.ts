@@ -31,7 +31,7 @@ export interface BenchDataset {
 
 export function buildMix(n: number) {
   let seed = 42;
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   const out: { jaga: unknown; byId: unknown; dataset: BenchDataset; cerbos: unknown }[] = [];
   for (let i = 0; i < n; i++) {
@@ -43,8 +43,19 @@ export function buildMix(n: number) {
     const withFields = rnd() < 0.6;
     const action = withFields ? 'read' : pick(['read', 'read', 'read', 'label', 'approve'] as const);
     const purpose = withFields && p.purposes.length && rnd() < 0.8 ? p.purposes[0]! : null;
-    const dataset = { id: `ds-${i}`, ownerUnit, classification, labelPending: label === 'pending', labelVersion: 1, steward: rnd() < 0.1 ? sub : 'someone', sourceSystem: 'SIGAPLAPOR' };
-    const fields = FIELDS.map((f) => ({ ...f, classification: f.personalDataKind === 'specific' && classification === 'public' ? 'restricted' : classification }));
+    const dataset = {
+      id: `ds-${i}`,
+      ownerUnit,
+      classification,
+      labelPending: label === 'pending',
+      labelVersion: 1,
+      steward: rnd() < 0.1 ? sub : 'someone',
+      sourceSystem: 'SIGAPLAPOR',
+    };
+    const fields = FIELDS.map((f) => ({
+      ...f,
+      classification: f.personalDataKind === 'specific' && classification === 'public' ? 'restricted' : classification,
+    }));
     out.push({
       jaga: {
         principal: { sub, roles: p.roles, unit: p.unit, purposes: p.purposes },
@@ -64,11 +75,27 @@ export function buildMix(n: number) {
         requestId: `r${i}`,
         principal: { id: sub, roles: p.roles, attr: { ...(p.unit ? { unit: p.unit } : {}), purposes: p.purposes } },
         resources: [
-          { actions: [action], resource: { kind: 'dataset', id: dataset.id, attr: { ownerUnit, classification, labelPending: dataset.labelPending, steward: dataset.steward } } },
+          {
+            actions: [action],
+            resource: {
+              kind: 'dataset',
+              id: dataset.id,
+              attr: { ownerUnit, classification, labelPending: dataset.labelPending, steward: dataset.steward },
+            },
+          },
           ...(withFields
             ? fields.map((f) => ({
                 actions: ['read'],
-                resource: { kind: 'field', id: `${dataset.id}.${f.name}`, attr: { ownerUnit, classification: f.classification, personalDataKind: f.personalDataKind, ...(purpose ? { purpose } : {}) } },
+                resource: {
+                  kind: 'field',
+                  id: `${dataset.id}.${f.name}`,
+                  attr: {
+                    ownerUnit,
+                    classification: f.classification,
+                    personalDataKind: f.personalDataKind,
+                    ...(purpose ? { purpose } : {}),
+                  },
+                },
               }))
             : []),
         ],

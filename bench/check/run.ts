@@ -44,16 +44,29 @@ const WITH_BATCH = process.env.BENCH_BATCH !== '0';
 const START_FLAGS = ['--max-old-space-size=1024', '--max-semi-space-size=8'];
 const SECRET = 'bench-secret-bench-secret-bench-secret-0123';
 const node = process.execPath;
-const pin = (core: number, cmd: string, args: string[]) => (existsSync('/usr/bin/taskset') ? ['taskset', ['-c', String(core), cmd, ...args]] : [cmd, args]) as [string, string[]];
+const pin = (core: number, cmd: string, args: string[]) =>
+  (existsSync('/usr/bin/taskset') ? ['taskset', ['-c', String(core), cmd, ...args]] : [cmd, args]) as [
+    string,
+    string[],
+  ];
 
 function ensurePeers() {
   if (existsSync(CERBOS)) return;
   console.log('installing the Cerbos PDP into bench/.peers (once) ...');
-  execFileSync('npm', ['install', '--prefix', PEERS, '--no-audit', '--no-fund', '--no-save', '@cerbos/cerbos-linux-x64@0.55.0'], { stdio: 'inherit' });
+  execFileSync(
+    'npm',
+    ['install', '--prefix', PEERS, '--no-audit', '--no-fund', '--no-save', '@cerbos/cerbos-linux-x64@0.55.0'],
+    { stdio: 'inherit' },
+  );
 }
 
-
-async function start(name: string, cmd: string, args: string[], env: Record<string, string>, ready: string): Promise<ChildProcess> {
+async function start(
+  name: string,
+  cmd: string,
+  args: string[],
+  env: Record<string, string>,
+  ready: string,
+): Promise<ChildProcess> {
   const [c, a] = pin(0, cmd, args);
   const child = spawn(c, a, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -86,11 +99,24 @@ interface Result {
 }
 
 function load(port: number, requests: unknown[], opts: { rate?: number; connections: number }): Result {
-  const spec = { host: '127.0.0.1', port, requests, connections: opts.connections, durationMs: SECONDS * 1000, warmupMs: 2000, ...(opts.rate ? { rate: opts.rate } : {}) };
+  const spec = {
+    host: '127.0.0.1',
+    port,
+    requests,
+    connections: opts.connections,
+    durationMs: SECONDS * 1000,
+    warmupMs: 2000,
+    ...(opts.rate ? { rate: opts.rate } : {}),
+  };
   const file = join(tmp, `load-${port}.json`);
   writeFileSync(file, JSON.stringify(spec));
   const [c, a] = pin(1, node, [join(import.meta.dirname, 'load.ts'), file]);
-  const r = JSON.parse(execFileSync(c, a, { encoding: 'utf8', maxBuffer: 1 << 26 }).trim().split('\n').at(-1)!) as Result;
+  const r = JSON.parse(
+    execFileSync(c, a, { encoding: 'utf8', maxBuffer: 1 << 26 })
+      .trim()
+      .split('\n')
+      .at(-1)!,
+  ) as Result;
   answeredBy.set(port, (answeredBy.get(port) ?? 0) + r.answered);
   return r;
 }
@@ -106,12 +132,18 @@ if (!NO_PEERS) ensurePeers();
 const loadBefore = loadavg()[0]!;
 const tmp = mkdtempSync(join(tmpdir(), 'jaga-bench-'));
 const key = new TextEncoder().encode(SECRET);
-const sign = (claims: Record<string, unknown>) => new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('2h').sign(key);
+const sign = (claims: Record<string, unknown>) =>
+  new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('2h').sign(key);
 const caller = await sign({ sub: 'bench-svc', roles: ['service'], unit: 'RI', kind: 'service' });
 const mix = buildMix(512);
 const rows: { name: string; mode: string; r: Result; perCall?: number; cpu?: { server: number; db: number } }[] = [];
 const saturate = (name: string, port: number, reqs: unknown[], perCall?: number) =>
-  rows.push({ name, mode: `saturation (${CONNECTIONS} conn)`, r: load(port, reqs, { connections: CONNECTIONS }), ...(perCall ? { perCall } : {}) });
+  rows.push({
+    name,
+    mode: `saturation (${CONNECTIONS} conn)`,
+    r: load(port, reqs, { connections: CONNECTIONS }),
+    ...(perCall ? { perCall } : {}),
+  });
 // The open loop sends RATE req/s through warm-up and measurement: CPU per request answered in that time.
 // The database's CPU is its own cluster's only (the machine may run other PostgreSQL servers); 0 for PGlite, inside the server.
 let postmaster: number | undefined;
@@ -120,7 +152,8 @@ const openLoop = (name: string, port: number, reqs: unknown[], pid?: number) => 
   const before = pid ? { server: cpuUs([pid]), db: dbCpuUs() } : undefined;
   const r = load(port, reqs, { rate: RATE, connections: 64 });
   const n = Math.max(1, r.answered);
-  const cpu = pid && before ? { server: (cpuUs([pid]) - before.server) / n, db: (dbCpuUs() - before.db) / n } : undefined;
+  const cpu =
+    pid && before ? { server: (cpuUs([pid]) - before.server) / n, db: (dbCpuUs() - before.db) / n } : undefined;
   rows.push({ name, mode: `open loop ${RATE}/s`, r, ...(cpu ? { cpu } : {}) });
 };
 const run = (name: string, port: number, reqs: unknown[], pid?: number) => {
@@ -136,9 +169,19 @@ try {
   // 1. The ceiling: raw Hono.
   if (!NO_PEERS) {
     const helloPort = await freePort();
-    const hello = await start('hono', node, [join(import.meta.dirname, 'hello-server.ts')], { PORT: String(helloPort) }, `http://127.0.0.1:${helloPort}/`);
+    const hello = await start(
+      'hono',
+      node,
+      [join(import.meta.dirname, 'hello-server.ts')],
+      { PORT: String(helloPort) },
+      `http://127.0.0.1:${helloPort}/`,
+    );
     const helloReqs = mix.map((m) => ({ method: 'POST', path: '/v1/check', body: JSON.stringify(m.jaga) }));
-    rows.push({ name: 'hono hello', mode: `saturation (${CONNECTIONS} conn)`, r: load(helloPort, helloReqs, { connections: CONNECTIONS }) });
+    rows.push({
+      name: 'hono hello',
+      mode: `saturation (${CONNECTIONS} conn)`,
+      r: load(helloPort, helloReqs, { connections: CONNECTIONS }),
+    });
     await stop(hello);
   }
 
@@ -149,7 +192,9 @@ try {
   // Its own folder directly under the temp dir: the server runs as another user and must reach it.
   const pgDir = mkdtempSync(join(tmpdir(), 'jaga-bench-pg-'));
   if ((process.env.BENCH_DB ?? 'postgres') === 'postgres') {
-    databaseUrl = execFileSync('bash', [join(ROOT, 'scripts/pg-throwaway.sh'), 'start', pgDir], { encoding: 'utf8' }).trim();
+    databaseUrl = execFileSync('bash', [join(ROOT, 'scripts/pg-throwaway.sh'), 'start', pgDir], {
+      encoding: 'utf8',
+    }).trim();
     const pid = readFileSync(join(pgDir, 'data/postmaster.pid'), 'utf8').split('\n')[0]!;
     postmaster = Number(pid);
     if (existsSync('/usr/bin/taskset')) execFileSync('taskset', ['-a', '-cp', '0', pid], { stdio: 'ignore' });
@@ -197,7 +242,10 @@ try {
     }
     if (databaseUrl) {
       const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
-      await seedCatalog(sql, mix.map((m) => m.dataset));
+      await seedCatalog(
+        sql,
+        mix.map((m) => m.dataset),
+      );
       await sql.end();
       await new Promise((r) => setTimeout(r, 1000)); // the snapshots reload on the notification
     }
@@ -224,7 +272,10 @@ try {
     }
     for (const kind of kinds) await stop(servers[kind].child);
     // With BENCH_SERVER_FLAGS="--cpu-prof --cpu-prof-dir=DIR": what to divide each profile by.
-    for (const kind of kinds) console.log(`server ${kind}: pid ${servers[kind].pid}, ${answeredBy.get(servers[kind].port) ?? 0} requests answered`);
+    for (const kind of kinds)
+      console.log(
+        `server ${kind}: pid ${servers[kind].pid}, ${answeredBy.get(servers[kind].port) ?? 0} requests answered`,
+      );
   } finally {
     if (databaseUrl) execFileSync('bash', [join(ROOT, 'scripts/pg-throwaway.sh'), 'stop', pgDir]);
     rmSync(pgDir, { recursive: true, force: true });
@@ -241,22 +292,62 @@ try {
     CERBOS_POLICY_DIR: join(import.meta.dirname, 'cerbos/policies'),
   };
   if (!NO_PEERS) {
-  const cerbos = await start('cerbos', CERBOS, ['server', `--config=${config}`, '--log-level=error'], cerbosEnv, `http://127.0.0.1:${cerbosPort}/_cerbos/health`);
-  const cerbosReqs = mix.map((m) => ({ method: 'POST', path: '/api/check/resources', body: JSON.stringify(m.cerbos) }));
-  run('cerbos', cerbosPort, cerbosReqs);
-  await stop(cerbos);
+    const cerbos = await start(
+      'cerbos',
+      CERBOS,
+      ['server', `--config=${config}`, '--log-level=error'],
+      cerbosEnv,
+      `http://127.0.0.1:${cerbosPort}/_cerbos/health`,
+    );
+    const cerbosReqs = mix.map((m) => ({
+      method: 'POST',
+      path: '/api/check/resources',
+      body: JSON.stringify(m.cerbos),
+    }));
+    run('cerbos', cerbosPort, cerbosReqs);
+    await stop(cerbos);
   }
 } finally {
   rmSync(tmp, { recursive: true, force: true });
 }
 
 const f = (n: number, d = 2) => (Number.isFinite(n) ? n.toFixed(d) : '-');
-console.log(`\n/v1/check bench — server on core 0, load on core 1, ${SECONDS}s measured per phase, ${mix.length} distinct requests`);
-console.log(`machine load average (1 min) before/after: ${loadBefore.toFixed(2)} / ${loadavg()[0]!.toFixed(2)} — above ~2 on 2 cores, other processes share the pinned cores and the figures are not comparable across runs`);
-console.log(['target'.padEnd(26), 'mode'.padEnd(22), 'req/s'.padStart(9), 'checks/s'.padStart(9), 'p50 ms'.padStart(8), 'p99 ms'.padStart(8), 'p99.9 ms'.padStart(9), 'non-2xx'.padStart(8), 'errors'.padStart(7), 'CPU µs/req server+db'.padStart(21)].join(' '));
+console.log(
+  `\n/v1/check bench — server on core 0, load on core 1, ${SECONDS}s measured per phase, ${mix.length} distinct requests`,
+);
+console.log(
+  `machine load average (1 min) before/after: ${loadBefore.toFixed(2)} / ${loadavg()[0]!.toFixed(2)} — above ~2 on 2 cores, other processes share the pinned cores and the figures are not comparable across runs`,
+);
+console.log(
+  [
+    'target'.padEnd(26),
+    'mode'.padEnd(22),
+    'req/s'.padStart(9),
+    'checks/s'.padStart(9),
+    'p50 ms'.padStart(8),
+    'p99 ms'.padStart(8),
+    'p99.9 ms'.padStart(9),
+    'non-2xx'.padStart(8),
+    'errors'.padStart(7),
+    'CPU µs/req server+db'.padStart(21),
+  ].join(' '),
+);
 for (const { name, mode, r, cpu, perCall } of rows) {
   const cpuCol = cpu ? `${f(cpu.server, 0)} + ${f(cpu.db, 0)}` : '';
-  console.log([name.padEnd(26), mode.padEnd(22), f(r.rps, 0).padStart(9), f(r.rps * (perCall ?? 1), 0).padStart(9), f(r.p50).padStart(8), f(r.p99).padStart(8), f(r.p999).padStart(9), String(r.non2xx).padStart(8), String(r.errors).padStart(7), cpuCol.padStart(21)].join(' '));
+  console.log(
+    [
+      name.padEnd(26),
+      mode.padEnd(22),
+      f(r.rps, 0).padStart(9),
+      f(r.rps * (perCall ?? 1), 0).padStart(9),
+      f(r.p50).padStart(8),
+      f(r.p99).padStart(8),
+      f(r.p999).padStart(9),
+      String(r.non2xx).padStart(8),
+      String(r.errors).padStart(7),
+      cpuCol.padStart(21),
+    ].join(' '),
+  );
 }
 const sat = (name: string) => rows.find((x) => x.name === name && x.mode.startsWith('saturation'))?.r;
 const cpuOf = (name: string) => rows.filter((x) => x.name === name && x.cpu).map((x) => x.cpu!.server + x.cpu!.db);
@@ -264,7 +355,10 @@ function pairs(a: string, b: string, what: string) {
   const x = cpuOf(a);
   const y = cpuOf(b);
   if (!x.length || x.length !== y.length) return;
-  for (let i = 0; i < x.length; i++) console.log(`CPU per request at ${RATE}/s, round ${i + 1} (server + database): ${a} ${f(x[i]!, 0)} µs, ${b} ${f(y[i]!, 0)} µs; ${what} ${f(y[i]! - x[i]!, 0)} µs`);
+  for (let i = 0; i < x.length; i++)
+    console.log(
+      `CPU per request at ${RATE}/s, round ${i + 1} (server + database): ${a} ${f(x[i]!, 0)} µs, ${b} ${f(y[i]!, 0)} µs; ${what} ${f(y[i]! - x[i]!, 0)} µs`,
+    );
   console.log(`  median: ${a} ${f(median(x), 0)} µs, ${b} ${f(median(y), 0)} µs`);
 }
 pairs('jaga, audit off by attrs', 'jaga by attrs', 'logging costs');
@@ -283,4 +377,6 @@ const parts = [
   j && off ? `with logging / without = ${f((100 * j.rps) / off.rps, 1)}%` : null,
   batch ? `batch of ${BATCH}: ${f(batch.rps * BATCH, 0)} logged decisions/s` : null,
 ].filter(Boolean);
-console.log(`\nat saturation: ${parts.join('; ')}; database: ${databaseUrl ? 'PostgreSQL 15' : 'PGlite (no checks by id: the catalog is seeded through PostgreSQL)'}`);
+console.log(
+  `\nat saturation: ${parts.join('; ')}; database: ${databaseUrl ? 'PostgreSQL 15' : 'PGlite (no checks by id: the catalog is seeded through PostgreSQL)'}`,
+);

@@ -23,8 +23,26 @@ export const FIELDS = [
 ] as const;
 
 const FIRST = ['Siti', 'Budi', 'Dewi', 'Agus', 'Rina', 'Ahmad', 'Putri', 'Joko', 'Nur', 'Wahyu', 'Lestari', 'Eko'];
-const LAST = ['Rahmawati', 'Santoso', 'Hidayat', 'Pratama', 'Wijaya', 'Kusuma', 'Saputra', 'Nugroho', 'Susanti', 'Siregar'];
-const CATEGORIES = ['politik uang', 'netralitas ASN', 'kampanye di luar jadwal', 'alat peraga kampanye', 'pelanggaran kode etik', 'penggelembungan suara'];
+const LAST = [
+  'Rahmawati',
+  'Santoso',
+  'Hidayat',
+  'Pratama',
+  'Wijaya',
+  'Kusuma',
+  'Saputra',
+  'Nugroho',
+  'Susanti',
+  'Siregar',
+];
+const CATEGORIES = [
+  'politik uang',
+  'netralitas ASN',
+  'kampanye di luar jadwal',
+  'alat peraga kampanye',
+  'pelanggaran kode etik',
+  'penggelembungan suara',
+];
 const STATUS = ['diterima', 'dikaji', 'diregistrasi', 'ditindaklanjuti', 'dihentikan'];
 const PARTY_STATUS = ['terlapor', 'terlapor', 'terlapor', 'tersangka', 'terdakwa'];
 const STREETS = ['Jl. Merdeka', 'Jl. Sudirman', 'Jl. Pahlawan', 'Jl. Diponegoro', 'Jl. Asia Afrika'];

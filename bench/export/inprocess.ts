@@ -20,10 +20,28 @@ const dir = mkdtempSync(join(tmpdir(), 'jaga-bench-inproc-'));
 const url = execFileSync('bash', [join(ROOT, 'scripts/pg-throwaway.sh'), 'start', dir], { encoding: 'utf8' }).trim();
 try {
   const db = connectNodePostgres(url, { max: 4 });
-  const app = await boot({ config: loadConfig({ LOG_LEVEL: 'error', DATABASE_URL: url, ...(process.env.RECORDS_STREAM_PAGE ? { RECORDS_STREAM_PAGE: process.env.RECORDS_STREAM_PAGE } : {}) }), db, logger: createLogger('error') });
+  const app = await boot({
+    config: loadConfig({
+      LOG_LEVEL: 'error',
+      DATABASE_URL: url,
+      ...(process.env.RECORDS_STREAM_PAGE ? { RECORDS_STREAM_PAGE: process.env.RECORDS_STREAM_PAGE } : {}),
+    }),
+    db,
+    logger: createLogger('error'),
+  });
   const { services } = app.deps;
   const steward: Principal = { sub: 'bench-steward', kind: 'user', roles: ['steward'], unit: '32', purposes: [] };
-  await services.catalog.createDataset(steward, { id: DATASET_ID, title: 'bench', ownerUnit: '32', sourceSystem: 'SIGAPLAPOR', fields: FIELDS.map((f) => ({ ...f })) } as never, {});
+  await services.catalog.createDataset(
+    steward,
+    {
+      id: DATASET_ID,
+      title: 'bench',
+      ownerUnit: '32',
+      sourceSystem: 'SIGAPLAPOR',
+      fields: FIELDS.map((f) => ({ ...f })),
+    } as never,
+    {},
+  );
   await services.catalog.labelDataset(steward, DATASET_ID, { classification: 'restricted' } as never, undefined, {});
   async function* ndjson() {
     for (let i = 0; i < ROWS; i += 1000) {
@@ -34,19 +52,39 @@ try {
   }
   await services.ingest.ingest(steward, DATASET_ID, 'ndjson', ndjson(), { requestId: null, traceId: null } as never);
   await db.sql`vacuum analyze records`;
-  const staff: Principal = { sub: 'bench-staff', kind: 'user', roles: ['staff'], unit: '32', purposes: ['penanganan-pelanggaran'] };
+  const staff: Principal = {
+    sub: 'bench-staff',
+    kind: 'user',
+    roles: ['staff'],
+    unit: '32',
+    purposes: ['penanganan-pelanggaran'],
+  };
   let gcMs = 0; // main-thread pauses for garbage collection, per format run
-  new PerformanceObserver((list) => list.getEntries().forEach((e) => (gcMs += e.duration))).observe({ entryTypes: ['gc'] });
+  new PerformanceObserver((list) => list.getEntries().forEach((e) => (gcMs += e.duration))).observe({
+    entryTypes: ['gc'],
+  });
   for (const format of ['csv', 'ndjson', 'csv', 'ndjson'] as const) {
     gcMs = 0;
     const c0 = process.cpuUsage();
     const t0 = performance.now();
-    const res = await services.reads.read(staff, { datasetId: DATASET_ID, format, purpose: 'penanganan-pelanggaran', cursor: undefined, limit: undefined, filters: [], requestId: null, traceId: null });
+    const res = await services.reads.read(staff, {
+      datasetId: DATASET_ID,
+      format,
+      purpose: 'penanganan-pelanggaran',
+      cursor: undefined,
+      limit: undefined,
+      filters: [],
+      requestId: null,
+      traceId: null,
+    });
     let rows = 0;
-    for await (const chunk of res.body as ReadableStream<Uint8Array>) for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) rows++;
+    for await (const chunk of res.body as ReadableStream<Uint8Array>)
+      for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) rows++;
     const ms = performance.now() - t0;
     const c = process.cpuUsage(c0);
-    console.log(`${format.padEnd(7)} ${rows} rows  ${Math.round(rows / (ms / 1000)).toLocaleString('en')} rows/s  node CPU ${((c.user + c.system) / rows).toFixed(2)} µs/row  GC pauses ${(gcMs * 1000 / rows).toFixed(2)} µs/row  ${mem()}`);
+    console.log(
+      `${format.padEnd(7)} ${rows} rows  ${Math.round(rows / (ms / 1000)).toLocaleString('en')} rows/s  node CPU ${((c.user + c.system) / rows).toFixed(2)} µs/row  GC pauses ${((gcMs * 1000) / rows).toFixed(2)} µs/row  ${mem()}`,
+    );
   }
   await app.close();
 } finally {

@@ -30,7 +30,6 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const dir = mkdtempSync(join(tmpdir(), 'jaga-bench-export-'));
 const say = (s: string) => process.stdout.write(s + '\n');
 
-
 // CPU time for the server, every `postgres` process and this process (the HTTP or COPY client):
 // where a row's time goes, whatever else shares the two cores.
 interface Cpu {
@@ -44,7 +43,11 @@ function cpuMeter(serverPid?: number): () => Cpu {
   const c0 = process.cpuUsage();
   return () => {
     const c = process.cpuUsage(c0);
-    return { server: serverPid ? cpuUs([serverPid]) - s0 : 0, db: cpuUs(postgresPids()) - d0, client: c.user + c.system };
+    return {
+      server: serverPid ? cpuUs([serverPid]) - s0 : 0,
+      db: cpuUs(postgresPids()) - d0,
+      client: c.user + c.system,
+    };
   };
 }
 const perRow = (cpu: Cpu, rows: number) =>
@@ -58,7 +61,6 @@ function watchPeak(child: ChildProcess): () => number {
   return () => Math.max(peak, vm(child.pid!, 'VmHWM'));
 }
 
-
 const url = execFileSync('bash', [join(ROOT, 'scripts/pg-throwaway.sh'), 'start', dir], { encoding: 'utf8' }).trim();
 try {
   say(`PostgreSQL: ${url}  rows: ${ROWS.toLocaleString('en')}  node ${process.version}`);
@@ -66,14 +68,30 @@ try {
   // Schema and the dataset (restricted, owned by West Java).
   {
     const db = connectNodePostgres(url, { max: 2 });
-    const app = await boot({ config: loadConfig({ LOG_LEVEL: 'error', DATABASE_URL: url }), db, logger: createLogger('error') });
+    const app = await boot({
+      config: loadConfig({ LOG_LEVEL: 'error', DATABASE_URL: url }),
+      db,
+      logger: createLogger('error'),
+    });
     const steward: Principal = { sub: 'bench-steward', kind: 'user', roles: ['steward'], unit: '32', purposes: [] };
     await app.deps.services.catalog.createDataset(
       steward,
-      { id: DATASET_ID, title: 'Laporan pelanggaran Pemilu 2024 (bench)', ownerUnit: '32', sourceSystem: 'SIGAPLAPOR', fields: FIELDS.map((f) => ({ ...f })) } as never,
+      {
+        id: DATASET_ID,
+        title: 'Laporan pelanggaran Pemilu 2024 (bench)',
+        ownerUnit: '32',
+        sourceSystem: 'SIGAPLAPOR',
+        fields: FIELDS.map((f) => ({ ...f })),
+      } as never,
       {},
     );
-    await app.deps.services.catalog.labelDataset(steward, DATASET_ID, { classification: 'restricted' } as never, undefined, {});
+    await app.deps.services.catalog.labelDataset(
+      steward,
+      DATASET_ID,
+      { classification: 'restricted' } as never,
+      undefined,
+      {},
+    );
     await app.close();
   }
 
@@ -96,11 +114,15 @@ try {
     await once(out, 'finish');
   }
   const fileMb = statSync(file).size / 1048576;
-  const importer = spawn(process.execPath, [...scriptFlags('import'), join(ROOT, 'src/cli/import.ts'), '--dataset', DATASET_ID, file], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', DATABASE_URL: url, LOG_LEVEL: 'error' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const importer = spawn(
+    process.execPath,
+    [...scriptFlags('import'), join(ROOT, 'src/cli/import.ts'), '--dataset', DATASET_ID, file],
+    {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', DATABASE_URL: url, LOG_LEVEL: 'error' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const importPeak = watchPeak(importer);
   let importOut = '';
   importer.stdout!.on('data', (d: Buffer) => (importOut += d.toString()));
@@ -108,7 +130,9 @@ try {
   const [code] = (await once(importer, 'exit')) as [number];
   const importS = (performance.now() - t0) / 1000;
   if (code !== 0) throw new Error(`import failed: ${importOut}`);
-  say(`import (npm run import, CSV ${fileMb.toFixed(0)} MB): ${ROWS.toLocaleString('en')} rows in ${importS.toFixed(1)} s = ${Math.round(ROWS / importS).toLocaleString('en')} rows/s (process incl. boot), peak RSS ${importPeak().toFixed(0)} MB`);
+  say(
+    `import (npm run import, CSV ${fileMb.toFixed(0)} MB): ${ROWS.toLocaleString('en')} rows in ${importS.toFixed(1)} s = ${Math.round(ROWS / importS).toLocaleString('en')} rows/s (process incl. boot), peak RSS ${importPeak().toFixed(0)} MB`,
+  );
   say(`  ${importOut.trim()}`);
 
   const sql = postgres(url, { max: 1, onnotice: () => {} });
@@ -137,7 +161,11 @@ try {
   // 3. Enforced reads over HTTP, each on a fresh server process, bundled like npm start's (scripts/build.ts).
   const SERVER = 'dist/bench/export-server.mjs';
   await bundle('bench/export/server.ts', SERVER);
-  async function jagaExport(accept: string, nodeFlags: string[] = [], env: Record<string, string> = {}): Promise<{ rows: number; s: number; mb: number; peak: number; base: number; masked: string; cpu: Cpu }> {
+  async function jagaExport(
+    accept: string,
+    nodeFlags: string[] = [],
+    env: Record<string, string> = {},
+  ): Promise<{ rows: number; s: number; mb: number; peak: number; base: number; masked: string; cpu: Cpu }> {
     const port = 20000 + Math.floor(Math.random() * 20000);
     const extra = process.env.BENCH_SERVER_FLAGS?.split(' ').filter(Boolean) ?? []; // e.g. --cpu-prof
     const server = spawn(process.execPath, [...extra, ...nodeFlags, join(ROOT, SERVER), url, String(port)], {
@@ -153,7 +181,9 @@ try {
     const base = vm(server.pid!, 'VmRSS');
     const t = performance.now();
     const cpu = cpuMeter(server.pid!);
-    const res = await fetch(`http://127.0.0.1:${port}/v1/datasets/${DATASET_ID}/records`, { headers: { accept, 'x-purpose': 'penanganan-pelanggaran' } });
+    const res = await fetch(`http://127.0.0.1:${port}/v1/datasets/${DATASET_ID}/records`, {
+      headers: { accept, 'x-purpose': 'penanganan-pelanggaran' },
+    });
     if (res.status !== 200) throw new Error(`export ${accept}: ${res.status} ${await res.text()}`);
     let bytes = 0;
     let rows = 0;
@@ -162,7 +192,15 @@ try {
       for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) rows++;
     }
     const s = (performance.now() - t) / 1000;
-    const result = { rows: accept === 'text/csv' ? rows - 1 : rows, s, mb: bytes / 1048576, peak: peak(), base, masked: res.headers.get('x-jaga-fields-masked') ?? '', cpu: cpu() };
+    const result = {
+      rows: accept === 'text/csv' ? rows - 1 : rows,
+      s,
+      mb: bytes / 1048576,
+      peak: peak(),
+      base,
+      masked: res.headers.get('x-jaga-fields-masked') ?? '',
+      cpu: cpu(),
+    };
     server.kill('SIGTERM');
     await once(server, 'exit');
     return result;
@@ -177,12 +215,16 @@ try {
   const rate = (r: { rows: number; s: number }) => Math.round(r.rows / r.s);
   const share = (p: { ceiling: Copy; jaga: Export }) => (100 * rate(p.jaga)) / rate(p.ceiling);
   const line = (name: string, r: { rows: number; s: number; mb: number }, extra = '') =>
-    say(`${name.padEnd(44)} ${String(r.rows).padStart(9)} rows ${r.s.toFixed(2).padStart(7)} s ${rate(r).toLocaleString('en').padStart(10)} rows/s ${r.mb.toFixed(0).padStart(5)} MB${extra}`);
+    say(
+      `${name.padEnd(44)} ${String(r.rows).padStart(9)} rows ${r.s.toFixed(2).padStart(7)} s ${rate(r).toLocaleString('en').padStart(10)} rows/s ${r.mb.toFixed(0).padStart(5)} MB${extra}`,
+    );
   const show = (label: string, p: { ceiling: Copy; jaga: Export }) => {
     const c = label.startsWith('CSV') ? 'COPY (select columns) CSV' : 'COPY (select data) jsonb text';
     line(`  ${c}`, p.ceiling, `  ${perRow(p.ceiling.cpu, p.ceiling.rows)}`);
     line(`  Jaga ${label} (HTTP)`, p.jaga, `  ${perRow(p.jaga.cpu, p.jaga.rows)}`);
-    say(`${''.padEnd(46)}peak RSS ${p.jaga.peak.toFixed(0)} MB (idle ${p.jaga.base.toFixed(0)} MB)  ${share(p).toFixed(0)}% of COPY`);
+    say(
+      `${''.padEnd(46)}peak RSS ${p.jaga.peak.toFixed(0)} MB (idle ${p.jaga.base.toFixed(0)} MB)  ${share(p).toFixed(0)}% of COPY`,
+    );
   };
 
   // The server runs with the node flags of `npm start` (package.json), as deployed.
@@ -203,8 +245,14 @@ try {
         `median ${median(ps.map((p) => rate(p.jaga))).toLocaleString('en')} rows/s; highest peak RSS ${Math.max(...ps.map((p) => p.jaga.peak)).toFixed(0)} MB`,
     );
   say('');
-  summary('Jaga CSV   ', pairs.map((p) => p.csv));
-  summary('Jaga NDJSON', pairs.map((p) => p.nd));
+  summary(
+    'Jaga CSV   ',
+    pairs.map((p) => p.csv),
+  );
+  summary(
+    'Jaga NDJSON',
+    pairs.map((p) => p.nd),
+  );
 
   // Variants (BENCH_VARIANTS, `;`-separated): node flags and RECORDS_* settings of the server instead
   // of npm start's, e.g. "--max-semi-space-size=4;RECORDS_STREAM_PAGE=500"; "defaults" is V8's own
@@ -214,7 +262,9 @@ try {
   for (const v of variants) {
     const words = v.trim() === 'defaults' ? [] : v.trim().split(/\s+/);
     const flags = words.filter((w) => w.startsWith('--'));
-    const env = Object.fromEntries(words.filter((w) => !w.startsWith('--')).map((w) => w.split('=') as [string, string]));
+    const env = Object.fromEntries(
+      words.filter((w) => !w.startsWith('--')).map((w) => w.split('=') as [string, string]),
+    );
     say(`\nvariant: ${v.trim()}`);
     for (const format of ['csv', 'ndjson'] as const) {
       const p = await pair(format, flags, env);

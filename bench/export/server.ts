@@ -24,7 +24,13 @@ const db = connectNodePostgres(url, { max: 4 });
 const records = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('RECORDS_')));
 const config = loadConfig({ LOG_LEVEL: 'error', DATABASE_URL: url, ...records });
 const { deps, close } = await boot({ config, db, logger: createLogger('error') });
-const staff: Principal = { sub: 'bench-staff', kind: 'user', roles: ['staff'], unit: '32', purposes: ['penanganan-pelanggaran'] };
+const staff: Principal = {
+  sub: 'bench-staff',
+  kind: 'user',
+  roles: ['staff'],
+  unit: '32',
+  purposes: ['penanganan-pelanggaran'],
+};
 
 const app = new Hono<AppEnv>();
 app.use('*', requestId);

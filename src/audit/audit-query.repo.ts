@@ -60,7 +60,12 @@ export function whereClause(sql: Queryable, scope: AuditScope, f: EntryFilter, e
 }
 
 /** One page in chain order after `afterSeq` (keyset on seq: index-backed, no server-side state). */
-export async function findEntries(sql: Queryable, where: Fragment, afterSeq: number, limit: number): Promise<DbEntry[]> {
+export async function findEntries(
+  sql: Queryable,
+  where: Fragment,
+  afterSeq: number,
+  limit: number,
+): Promise<DbEntry[]> {
   return sql<DbEntry[]>`select * from audit_entry where ${where} and seq > ${afterSeq} order by seq limit ${limit}`;
 }
 
@@ -79,7 +84,11 @@ export interface DisclosureDb {
 }
 
 /** Disclosures of whole or masked fields, grouped by period, recipient, dataset, purpose and field set. */
-export async function disclosureReport(sql: Queryable, where: Fragment, period: 'day' | 'month' | 'year'): Promise<DisclosureDb[]> {
+export async function disclosureReport(
+  sql: Queryable,
+  where: Fragment,
+  period: 'day' | 'month' | 'year',
+): Promise<DisclosureDb[]> {
   return sql<DisclosureDb[]>`
     select date_trunc(${period}, at at time zone 'UTC') as period, principal_sub, principal_unit, dataset_id, purpose,
            fields_whole, fields_masked, count(*) as disclosures, sum(row_count) as rows,
@@ -99,7 +108,11 @@ export interface DisclosureSeriesDb {
 }
 
 /** Disclosure counts per period: with at least one field whole, and with fields only masked. */
-export async function disclosureSeries(sql: Queryable, where: Fragment, period: 'day' | 'month' | 'year'): Promise<DisclosureSeriesDb[]> {
+export async function disclosureSeries(
+  sql: Queryable,
+  where: Fragment,
+  period: 'day' | 'month' | 'year',
+): Promise<DisclosureSeriesDb[]> {
   return sql<DisclosureSeriesDb[]>`
     select date_trunc(${period}, at at time zone 'UTC') as period,
            count(*) filter (where cardinality(fields_whole) > 0) as whole,

@@ -29,11 +29,36 @@ export function auditScope(engine: PolicyEngine, p: Principal, use: AuditUse): A
   }
   const plan = engine.plan(p, 'audit', 'AuditEntry');
   // The rule that lets the caller read entries of their own unit names the grant in the log.
-  const own = engine.decide({ principal: p, action: 'audit', subject: 'AuditEntry', resource: { unit: p.unit, datasetId: null } });
+  const own = engine.decide({
+    principal: p,
+    action: 'audit',
+    subject: 'AuditEntry',
+    resource: { unit: p.unit, datasetId: null },
+  });
   const ruleId = own.allow ? own.ruleId : null;
-  const refuse = (detail: string): AuditAccess => ({ allow: false, error: new DomainError('FORBIDDEN', detail), ruleId, reason: detail, policyVersion });
+  const refuse = (detail: string): AuditAccess => ({
+    allow: false,
+    error: new DomainError('FORBIDDEN', detail),
+    ruleId,
+    reason: detail,
+    policyVersion,
+  });
   if (plan.kind === 'never') return refuse('Reading the audit log needs the auditor role (or ppid, within the unit).');
-  if (use === 'verify' && plan.kind !== 'always') return refuse('Verifying the chain and taking checkpoints need audit rights over every entry (auditor).');
-  if (plan.kind === 'always') return { allow: true, scope: { kind: 'all' }, ruleId, reason: own.allow ? own.reason : 'may audit every entry', policyVersion };
-  return { allow: true, scope: { kind: 'where', condition: plan.condition }, ruleId, reason: own.allow ? own.reason : 'may audit some entries', policyVersion };
+  if (use === 'verify' && plan.kind !== 'always')
+    return refuse('Verifying the chain and taking checkpoints need audit rights over every entry (auditor).');
+  if (plan.kind === 'always')
+    return {
+      allow: true,
+      scope: { kind: 'all' },
+      ruleId,
+      reason: own.allow ? own.reason : 'may audit every entry',
+      policyVersion,
+    };
+  return {
+    allow: true,
+    scope: { kind: 'where', condition: plan.condition },
+    ruleId,
+    reason: own.allow ? own.reason : 'may audit some entries',
+    policyVersion,
+  };
 }

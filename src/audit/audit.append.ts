@@ -38,7 +38,12 @@ const unsureOf = (rows: ChainedRow[]): Unsure => ({ ids: new Set(rows.map((r) =>
 const UNSURE_MAX = 16;
 
 /** Assigns seq, time and hashes to rows under the chain lock and inserts them, inside `tx`. */
-export async function appendChained(tx: TransactionSql, rows: EntryRow[], hmacKey: string | undefined, waitMs?: number): Promise<ChainedRow[]> {
+export async function appendChained(
+  tx: TransactionSql,
+  rows: EntryRow[],
+  hmacKey: string | undefined,
+  waitMs?: number,
+): Promise<ChainedRow[]> {
   const head = await lockHead(tx, waitMs);
   const chained = chain(rows.map(queued), head, head.now, hmacKey);
   await insertEntries(tx, chained, head);
@@ -75,7 +80,10 @@ export class ChainAppender {
   #unsure: Unsure[] = [];
 
   /** @param o.pipeline a single-connection client to pipeline batches on; without it, one batch at a time on `sql`. */
-  constructor(sql: Sql, o: { hmacKey: string | undefined; waitMs: number; statementMs?: number; pipeline?: Sql | undefined }) {
+  constructor(
+    sql: Sql,
+    o: { hmacKey: string | undefined; waitMs: number; statementMs?: number; pipeline?: Sql | undefined },
+  ) {
     this.#sql = o.pipeline ?? sql;
     this.#hmacKey = o.hmacKey;
     this.#waitMs = Math.trunc(o.waitMs);
@@ -164,4 +172,3 @@ export class ChainAppender {
     return landed;
   }
 }
-

@@ -54,7 +54,9 @@ export const REASON_MAX = 1000;
 // whitespace, no control characters, bounded), so the hash covers exactly what the database holds.
 function idLike(value: string, where: string): string {
   if (typeof value !== 'string' || !isName(value, NAME_MAX)) {
-    throw new AuditEntryRefused(`${where} must be an id (no spaces or control characters, at most ${NAME_MAX} characters)`);
+    throw new AuditEntryRefused(
+      `${where} must be an id (no spaces or control characters, at most ${NAME_MAX} characters)`,
+    );
   }
   return value;
 }
@@ -62,14 +64,16 @@ function idLike(value: string, where: string): string {
 /** A count or version as its column holds it (`integer` or `bigint`): a fraction or an overflow would fail the whole flush. */
 function integer(value: number | null | undefined, max: number, where: string): number | null {
   if (value == null) return null;
-  if (!Number.isSafeInteger(value) || value < 0 || value > max) throw new AuditEntryRefused(`${where} must be an integer from 0 to ${max}`);
+  if (!Number.isSafeInteger(value) || value < 0 || value > max)
+    throw new AuditEntryRefused(`${where} must be an integer from 0 to ${max}`);
   return value;
 }
 const INT4_MAX = 2 ** 31 - 1;
 
 /** Free text (the reason): storable, then cut without splitting a surrogate pair. */
 function freeText(value: string, max: number, where: string): string {
-  if (!isStorable(value)) throw new AuditEntryRefused(`${where} must not contain a NUL character or a lone UTF-16 surrogate`);
+  if (!isStorable(value))
+    throw new AuditEntryRefused(`${where} must not contain a NUL character or a lone UTF-16 surrogate`);
   return truncate(value, max);
 }
 
@@ -86,7 +90,9 @@ function detailScalar(value: unknown, where: string): DetailScalar {
 const NO_FIELDS = Object.freeze([]) as unknown as string[];
 function fields(list: string[] | undefined, where: string): string[] {
   if (!list || !list.length) return NO_FIELDS;
-  for (const f of list) if (typeof f !== 'string' || f === '' || !isName(f, NAME_MAX)) throw new AuditEntryRefused(`${where} holds field names only`);
+  for (const f of list)
+    if (typeof f !== 'string' || f === '' || !isName(f, NAME_MAX))
+      throw new AuditEntryRefused(`${where} holds field names only`);
   return list.slice();
 }
 const opt = (s: string | null | undefined, where: string) => (s == null ? null : idLike(s, where));

@@ -34,7 +34,8 @@ export function canonical(r: Omit<ChainedRow, 'hash' | 'prevHash'>): string {
 }
 
 /** The chain-assigned start of the canonical array: the same text JSON.stringify would give. */
-const canonicalHead = (seq: number, id: string, at: string) => `["jaga-audit-v1","${seq}",${JSON.stringify(id)},"${at}",`;
+const canonicalHead = (seq: number, id: string, at: string) =>
+  `["jaga-audit-v1","${seq}",${JSON.stringify(id)},"${at}",`;
 
 /**
  * The rest of the canonical array (from decidedAt on, closing bracket included). It does not
@@ -84,7 +85,14 @@ export function chainHash(key: string | undefined, prevHash: string, r: Omit<Cha
  * `chainHash` from a precomputed `canonicalTail` and the ISO text of `at` (one per batch). The
  * input is one string hashed in one call: the same bytes as the streamed updates it replaces.
  */
-export function linkHash(key: string | undefined, prevHash: string, seq: number, id: string, at: string, tail: string): string {
+export function linkHash(
+  key: string | undefined,
+  prevHash: string,
+  seq: number,
+  id: string,
+  at: string,
+  tail: string,
+): string {
   const input = `${prevHash}\n${canonicalHead(seq, id, at)}${tail}`;
   return key ? createHmac('sha256', keyObject(key)).update(input).digest('hex') : hash('sha256', input, 'hex');
 }
@@ -98,15 +106,23 @@ export interface Checkpoint {
   algorithm: 'hmac-sha256' | null;
 }
 
-const checkpointText = (c: Pick<Checkpoint, 'seq' | 'hash' | 'at'>) => `jaga-audit-checkpoint-v1\n${c.seq}\n${c.hash}\n${c.at}`;
+const checkpointText = (c: Pick<Checkpoint, 'seq' | 'hash' | 'at'>) =>
+  `jaga-audit-checkpoint-v1\n${c.seq}\n${c.hash}\n${c.at}`;
 
 export function signCheckpoint(key: string | undefined, c: Pick<Checkpoint, 'seq' | 'hash' | 'at'>): Checkpoint {
   if (!key) return { ...c, signature: null, algorithm: null };
-  return { ...c, signature: createHmac('sha256', key).update(checkpointText(c)).digest('hex'), algorithm: 'hmac-sha256' };
+  return {
+    ...c,
+    signature: createHmac('sha256', key).update(checkpointText(c)).digest('hex'),
+    algorithm: 'hmac-sha256',
+  };
 }
 
 /** True when the signature matches; false when it does not or no key is configured to check it. */
-export function checkpointSignatureValid(key: string | undefined, c: Pick<Checkpoint, 'seq' | 'hash' | 'at'> & { signature?: string | null }): boolean {
+export function checkpointSignatureValid(
+  key: string | undefined,
+  c: Pick<Checkpoint, 'seq' | 'hash' | 'at'> & { signature?: string | null },
+): boolean {
   if (!key || !c.signature) return false;
   const expected = Buffer.from(signCheckpoint(key, c).signature ?? '', 'hex');
   const given = Buffer.from(c.signature, 'hex');

@@ -120,7 +120,11 @@ export interface Head {
  * do not take the advisory lock; `FOR UPDATE` reads the newest committed head even if it moved
  * after this statement's snapshot. `waitMs` bounds lock waits (and statements).
  */
-export async function lockHead(tx: Queryable, waitMs?: number, statementMs = (waitMs ?? 0) * 2): Promise<Head & { now: Date }> {
+export async function lockHead(
+  tx: Queryable,
+  waitMs?: number,
+  statementMs = (waitMs ?? 0) * 2,
+): Promise<Head & { now: Date }> {
   if (waitMs === undefined) await tx`select pg_advisory_xact_lock(${CHAIN_LOCK})`;
   else {
     await tx`select set_config('lock_timeout', ${`${waitMs}ms`}, true), set_config('statement_timeout', ${`${statementMs}ms`}, true),
@@ -254,13 +258,19 @@ export async function entryAt(sql: Queryable, seq: number): Promise<ChainedRow |
 }
 
 /** The newest retention record below `seq`: where the kept chain must continue from. */
-export async function retentionAnchor(sql: Queryable, seq: number): Promise<{ lastSeq: number; lastHash: string } | undefined> {
+export async function retentionAnchor(
+  sql: Queryable,
+  seq: number,
+): Promise<{ lastSeq: number; lastHash: string } | undefined> {
   const [row] = await sql<{ last_seq: string; last_hash: string }[]>`
     select last_seq, last_hash from audit_retention where last_seq < ${seq} order by last_seq desc limit 1`;
   return row ? { lastSeq: Number(row.last_seq), lastHash: row.last_hash } : undefined;
 }
 
-export async function saveCheckpoint(sql: Queryable, c: { seq: number; hash: string; at: Date; signature: string | null }): Promise<void> {
+export async function saveCheckpoint(
+  sql: Queryable,
+  c: { seq: number; hash: string; at: Date; signature: string | null },
+): Promise<void> {
   await sql`insert into audit_checkpoint (seq, hash, at, signature) values (${c.seq}, ${c.hash}, ${c.at}, ${c.signature})`;
 }
 
@@ -300,8 +310,11 @@ export async function dropPartition(sql: Sql, name: string): Promise<void> {
   if (!PARTITION.test(name)) throw new Error(`not an audit partition: ${name}`);
   await sql.begin(async (tx) => {
     await tx`select pg_advisory_xact_lock(${CHAIN_LOCK})`;
-    const [last] = await tx.unsafe<{ seq: string; hash: string }[]>(`select seq, hash from ${name} order by seq desc limit 1`);
-    if (last) await tx`insert into audit_retention (partition_name, last_seq, last_hash) values (${name}, ${last.seq}, ${last.hash})`;
+    const [last] = await tx.unsafe<{ seq: string; hash: string }[]>(
+      `select seq, hash from ${name} order by seq desc limit 1`,
+    );
+    if (last)
+      await tx`insert into audit_retention (partition_name, last_seq, last_hash) values (${name}, ${last.seq}, ${last.hash})`;
     await tx.unsafe(`alter table audit_entry detach partition ${name}`);
     await tx.unsafe(`drop table ${name}`);
   });

@@ -42,10 +42,18 @@ export function auditRoutes(deps: { auditReads: AuditService }) {
       '/v1/audit/decisions',
       describe({
         summary: 'Audit entries, filtered; JSON pages or a streamed CSV / NDJSON export (by Accept)',
-        description: 'auditor: every entry; ppid: entries whose principal or resource is within their unit. Chain order (seq). The read is itself logged.',
+        description:
+          'auditor: every entry; ppid: entries whose principal or resource is within their unit. Chain order (seq). The read is itself logged.',
         tags: ['audit'],
         security: 'bearer',
-        responses: { 200: { description: 'A page `{ items, nextCursor }`, or the export', schema: AuditPageSchema, contentTypes: EXPORT_TYPES }, ...denied },
+        responses: {
+          200: {
+            description: 'A page `{ items, nextCursor }`, or the export',
+            schema: AuditPageSchema,
+            contentTypes: EXPORT_TYPES,
+          },
+          ...denied,
+        },
       }),
       valid('query', DecisionQuerySchema),
       async (c) => send(c, await service.decisions(ctxOf(c), c.req.valid('query'), negotiate(c, AUDIT_OFFERS))),
@@ -56,7 +64,14 @@ export function auditRoutes(deps: { auditReads: AuditService }) {
         summary: 'Walk the hash chain (whole, or from a checkpoint) and check a checkpoint held elsewhere',
         tags: ['audit'],
         security: 'bearer',
-        responses: { 200: { description: '`{ ok, keyed, checked, lastSeq, firstBad?, checkpoint? }`; `keyed: false` without AUDIT_HMAC_KEY', schema: VerifyResultSchema }, ...denied },
+        responses: {
+          200: {
+            description:
+              '`{ ok, keyed, checked, lastSeq, firstBad?, checkpoint? }`; `keyed: false` without AUDIT_HMAC_KEY',
+            schema: VerifyResultSchema,
+          },
+          ...denied,
+        },
       }),
       valid('query', VerifyQuerySchema),
       async (c) => c.json(await service.verify(ctxOf(c), c.req.valid('query'))),
@@ -64,7 +79,8 @@ export function auditRoutes(deps: { auditReads: AuditService }) {
     .get(
       '/v1/audit/checkpoint',
       describe({
-        summary: 'The chain head as a checkpoint (seq, hash, time), HMAC-signed when AUDIT_HMAC_KEY is set; keep it elsewhere',
+        summary:
+          'The chain head as a checkpoint (seq, hash, time), HMAC-signed when AUDIT_HMAC_KEY is set; keep it elsewhere',
         tags: ['audit'],
         security: 'bearer',
         responses: { 200: { description: 'The checkpoint', schema: CheckpointSchema }, ...denied },
@@ -74,10 +90,18 @@ export function auditRoutes(deps: { auditReads: AuditService }) {
     .get(
       '/v1/audit/reports/disclosures',
       describe({
-        summary: 'Personal-data disclosures: who received which datasets’ fields, whole or masked, for which purpose, by period',
+        summary:
+          'Personal-data disclosures: who received which datasets’ fields, whole or masked, for which purpose, by period',
         tags: ['audit'],
         security: 'bearer',
-        responses: { 200: { description: '`{ items }` or CSV / NDJSON', schema: v.object({ items: v.array(DisclosureRowSchema) }), contentTypes: EXPORT_TYPES }, ...denied },
+        responses: {
+          200: {
+            description: '`{ items }` or CSV / NDJSON',
+            schema: v.object({ items: v.array(DisclosureRowSchema) }),
+            contentTypes: EXPORT_TYPES,
+          },
+          ...denied,
+        },
       }),
       valid('query', ReportQuerySchema),
       async (c) => send(c, await service.disclosures(ctxOf(c), c.req.valid('query'), negotiate(c, AUDIT_OFFERS))),
@@ -88,7 +112,14 @@ export function auditRoutes(deps: { auditReads: AuditService }) {
         summary: 'Denied attempts by principal (possible probing), most first',
         tags: ['audit'],
         security: 'bearer',
-        responses: { 200: { description: '`{ items }` or CSV / NDJSON', schema: v.object({ items: v.array(DeniedRowSchema) }), contentTypes: EXPORT_TYPES }, ...denied },
+        responses: {
+          200: {
+            description: '`{ items }` or CSV / NDJSON',
+            schema: v.object({ items: v.array(DeniedRowSchema) }),
+            contentTypes: EXPORT_TYPES,
+          },
+          ...denied,
+        },
       }),
       valid('query', ReportQuerySchema),
       async (c) => send(c, await service.denied(ctxOf(c), c.req.valid('query'), negotiate(c, AUDIT_OFFERS))),
@@ -101,7 +132,11 @@ export function auditRoutes(deps: { auditReads: AuditService }) {
           'Same filters and scope as /v1/audit/reports/disclosures. One stacked bar per period from the first to the last with disclosures (empty periods included), at most 366 bars. Server-rendered, no scripts.',
         tags: ['audit'],
         security: 'bearer',
-        responses: { 200: { description: 'The chart', contentTypes: ['image/svg+xml'] }, 406: { description: 'Accept excludes SVG (NOT_ACCEPTABLE)' }, ...denied },
+        responses: {
+          200: { description: 'The chart', contentTypes: ['image/svg+xml'] },
+          406: { description: 'Accept excludes SVG (NOT_ACCEPTABLE)' },
+          ...denied,
+        },
       }),
       valid('query', ReportQuerySchema),
       async (c) => {
@@ -119,12 +154,20 @@ export function auditRoutes(deps: { auditReads: AuditService }) {
     .get(
       '/v1/audit/reports/openness',
       describe({
-        summary: 'Openness statistics for the annual public-information report: datasets per classification per unit, exemptions by legal ground, overdue reviews',
+        summary:
+          'Openness statistics for the annual public-information report: datasets per classification per unit, exemptions by legal ground, overdue reviews',
         description:
           'From the catalog. JSON: the whole report. CSV / NDJSON (by Accept): one table, chosen by `part` (units, grounds, overdue). auditor: every unit; ppid: datasets of their unit. `asOf` (default today, UTC) decides which reviews are overdue.',
         tags: ['audit'],
         security: 'bearer',
-        responses: { 200: { description: 'The report, or one part as CSV / NDJSON', schema: OpennessReportSchema, contentTypes: EXPORT_TYPES }, ...denied },
+        responses: {
+          200: {
+            description: 'The report, or one part as CSV / NDJSON',
+            schema: OpennessReportSchema,
+            contentTypes: EXPORT_TYPES,
+          },
+          ...denied,
+        },
       }),
       valid('query', OpennessQuerySchema),
       async (c) => send(c, await service.openness(ctxOf(c), c.req.valid('query'), negotiate(c, AUDIT_OFFERS))),

@@ -2,20 +2,35 @@ import * as v from 'valibot';
 import { name, NAME_MAX } from '../shared/text.ts';
 
 // Filters compare with what entries hold (names, src/shared/text.ts) and are recorded in the read's own entry.
-const id = v.pipe(v.string(), v.minLength(1, 'expected an id'), name(NAME_MAX, `expected an id (no spaces or control characters, at most ${NAME_MAX} characters)`));
+const id = v.pipe(
+  v.string(),
+  v.minLength(1, 'expected an id'),
+  name(NAME_MAX, `expected an id (no spaces or control characters, at most ${NAME_MAX} characters)`),
+);
 const time = v.pipe(
   v.string(),
-  v.regex(/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?)?$/, 'expected an ISO-8601 date or date-time'),
+  v.regex(
+    /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?)?$/,
+    'expected an ISO-8601 date or date-time',
+  ),
   v.check((s) => !Number.isNaN(Date.parse(s)), 'expected a valid date'),
 );
-const limit = v.pipe(v.string(), v.regex(/^\d{1,4}$/, 'expected 1-1000'), v.toNumber(), v.minValue(1, 'expected 1-1000'), v.maxValue(1000, 'expected 1-1000'));
+const limit = v.pipe(
+  v.string(),
+  v.regex(/^\d{1,4}$/, 'expected 1-1000'),
+  v.toNumber(),
+  v.minValue(1, 'expected 1-1000'),
+  v.maxValue(1000, 'expected 1-1000'),
+);
 
 export const EVENTS = ['decision', 'disclosure', 'label_change', 'catalog_change', 'audit_read'] as const;
 
 /** Filters of GET /v1/audit/decisions (all optional; combined with AND). */
 export const DecisionQuerySchema = v.object({
   principal: v.optional(id),
-  unit: v.optional(v.pipe(v.string(), v.regex(/^(RI|\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?)$/, 'expected a unit code such as 32.01'))),
+  unit: v.optional(
+    v.pipe(v.string(), v.regex(/^(RI|\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?)$/, 'expected a unit code such as 32.01')),
+  ),
   dataset: v.optional(id),
   action: v.optional(id),
   effect: v.optional(v.picklist(['allow', 'deny'])),
@@ -96,12 +111,19 @@ export const VerifyResultSchema = v.object({
   ok: v.boolean(),
   keyed: v.pipe(
     v.boolean(),
-    v.description('false without AUDIT_HMAC_KEY: the chain is plain SHA-256 and anyone with write access to the database could rewrite it consistently'),
+    v.description(
+      'false without AUDIT_HMAC_KEY: the chain is plain SHA-256 and anyone with write access to the database could rewrite it consistently',
+    ),
   ),
   checked: v.number(),
   lastSeq: v.number(),
   firstBad: v.optional(
-    v.object({ seq: v.number(), id: nullableString, problem: v.picklist(['hash', 'link', 'missing']), detail: v.string() }),
+    v.object({
+      seq: v.number(),
+      id: nullableString,
+      problem: v.picklist(['hash', 'link', 'missing']),
+      detail: v.string(),
+    }),
   ),
   checkpoint: v.optional(
     v.object({
@@ -140,7 +162,11 @@ export const DeniedRowSchema = v.object({
 });
 export type DeniedRow = v.InferOutput<typeof DeniedRowSchema>;
 
-const date = v.pipe(v.string(), v.regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date (YYYY-MM-DD)'), v.check((s) => !Number.isNaN(Date.parse(s)), 'expected a valid date'));
+const date = v.pipe(
+  v.string(),
+  v.regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date (YYYY-MM-DD)'),
+  v.check((s) => !Number.isNaN(Date.parse(s)), 'expected a valid date'),
+);
 
 /** GET /v1/audit/reports/openness: the whole report as JSON; CSV / NDJSON give one `part`. */
 export const OpennessQuerySchema = v.object({

@@ -9,9 +9,27 @@ import { keysetExport } from '../shared/keyset-export.ts';
 import { CONTENT_TYPES, ENTRY_CSV_HEADER, entryCsvCells, rowsToCsv, toItem, type Format } from './audit.format.ts';
 import { signCheckpoint, type Checkpoint } from './audit.hash.ts';
 import type { AuditLog } from './audit.port.ts';
-import { deniedReport, disclosureReport, disclosureSeries, findEntries, whereClause, type DeniedDb, type DisclosureDb, type EntryFilter } from './audit-query.repo.ts';
+import {
+  deniedReport,
+  disclosureReport,
+  disclosureSeries,
+  findEntries,
+  whereClause,
+  type DeniedDb,
+  type DisclosureDb,
+  type EntryFilter,
+} from './audit-query.repo.ts';
 import { fromDb, readHead, saveCheckpoint } from './audit.repo.ts';
-import type { AuditItem, DecisionQuery, DeniedRow, DisclosureRow, OpennessQuery, OpennessReport, ReportQuery, VerifyQuery } from './audit.schema.ts';
+import type {
+  AuditItem,
+  DecisionQuery,
+  DeniedRow,
+  DisclosureRow,
+  OpennessQuery,
+  OpennessReport,
+  ReportQuery,
+  VerifyQuery,
+} from './audit.schema.ts';
 import { verifyChain, type VerifyResult } from './audit.verify.ts';
 import { disclosureChartSvg, MAX_BARS, periodKey, TooManyPeriods } from './disclosure-chart.ts';
 
@@ -32,7 +50,10 @@ export interface AuditServiceDeps {
 
 const EXPORT_PAGE = 1000;
 
-export type Answer<T> = { kind: 'json'; body: T } | { kind: 'text'; contentType: string; body: string } | { kind: 'stream'; contentType: string; body: ReadableStream<Uint8Array> };
+export type Answer<T> =
+  | { kind: 'json'; body: T }
+  | { kind: 'text'; contentType: string; body: string }
+  | { kind: 'stream'; contentType: string; body: ReadableStream<Uint8Array> };
 
 type Details = Record<string, string | number | boolean | null>;
 
@@ -50,18 +71,27 @@ function filterDetails(f: object, format: Format | 'svg'): Details {
  */
 export function createAuditService(deps: AuditServiceDeps) {
   const { sql } = deps;
-  const authorize = (ctx: ReadContext, use: AuditUse, what: string, details: Details) => authorizeRead(deps, ctx, use, what, details);
+  const authorize = (ctx: ReadContext, use: AuditUse, what: string, details: Details) =>
+    authorizeRead(deps, ctx, use, what, details);
   return {
-    async decisions(ctx: ReadContext, q: DecisionQuery, format: Format): Promise<Answer<{ items: AuditItem[]; nextCursor: string | null }>> {
+    async decisions(
+      ctx: ReadContext,
+      q: DecisionQuery,
+      format: Format,
+    ): Promise<Answer<{ items: AuditItem[]; nextCursor: string | null }>> {
       const scope = await authorize(ctx, 'entries', 'decisions', filterDetails(q, format));
       const where = whereClause(sql, scope, q as EntryFilter);
       const after = q.cursor ? Number(q.cursor) : 0;
-      if (format !== 'json') return { kind: 'stream', contentType: CONTENT_TYPES[format], body: exportEntries(sql, where, after, format) };
+      if (format !== 'json')
+        return { kind: 'stream', contentType: CONTENT_TYPES[format], body: exportEntries(sql, where, after, format) };
       const limit = q.limit ?? 100;
       const rows = (await findEntries(sql, where, after, limit + 1)).map(fromDb);
       const page = rows.slice(0, limit);
       const more = rows.length > limit;
-      return { kind: 'json', body: { items: page.map(toItem), nextCursor: more ? String(page[page.length - 1]!.seq) : null } };
+      return {
+        kind: 'json',
+        body: { items: page.map(toItem), nextCursor: more ? String(page[page.length - 1]!.seq) : null },
+      };
     },
 
     async verify(ctx: ReadContext, q: VerifyQuery): Promise<VerifyResult> {
@@ -80,7 +110,9 @@ export function createAuditService(deps: AuditServiceDeps) {
 
     async disclosures(ctx: ReadContext, q: ReportQuery, format: Format): Promise<Answer<{ items: DisclosureRow[] }>> {
       const scope = await authorize(ctx, 'reports', 'report:disclosures', filterDetails(q, format));
-      const items = (await disclosureReport(sql, whereClause(sql, scope, q), q.period)).map((r) => disclosureItem(r, q.period));
+      const items = (await disclosureReport(sql, whereClause(sql, scope, q), q.period)).map((r) =>
+        disclosureItem(r, q.period),
+      );
       if (format === 'json') return { kind: 'json', body: { items } };
       return report(format, DISCLOSURE_COLUMNS, items);
     },
@@ -96,13 +128,19 @@ export function createAuditService(deps: AuditServiceDeps) {
     async disclosureChart(ctx: ReadContext, q: ReportQuery): Promise<string> {
       const scope = await authorize(ctx, 'reports', 'report:disclosures-chart', filterDetails(q, 'svg'));
       const rows = await disclosureSeries(sql, whereClause(sql, scope, q), q.period);
-      const points = rows.map((r) => ({ period: periodKey(r.period, q.period), whole: Number(r.whole), masked: Number(r.masked) }));
+      const points = rows.map((r) => ({
+        period: periodKey(r.period, q.period),
+        whole: Number(r.whole),
+        masked: Number(r.masked),
+      }));
       try {
         return disclosureChartSvg(points, { period: q.period, title: `Personal-data disclosures per ${q.period}` });
       } catch (error) {
         if (!(error instanceof TooManyPeriods)) throw error;
         throw new DomainError('VALIDATION_FAILED', `The chart would have more than ${MAX_BARS} bars.`, {
-          errors: [{ path: 'query.period', message: `more than ${MAX_BARS} periods: use a coarser period or narrow from/to` }],
+          errors: [
+            { path: 'query.period', message: `more than ${MAX_BARS} periods: use a coarser period or narrow from/to` },
+          ],
         });
       }
     },
@@ -116,9 +154,12 @@ export function createAuditService(deps: AuditServiceDeps) {
       const scope = await authorize(ctx, 'reports', 'report:openness', filterDetails(q, format));
       const asOf = q.asOf ?? new Date().toISOString().slice(0, 10);
       const parts = await opennessParts(deps.openness, scope, q.unit, asOf);
-      if (format === 'json') return { kind: 'json', body: { asOf, unit: q.unit ?? 'RI', ...parts, totals: totalsOf(parts.units) } };
-      if (q.part === 'grounds') return report(format, ['ground', 'statute', 'datasets', 'units', 'pending'], parts.grounds);
-      if (q.part === 'overdue') return report(format, ['dataset', 'title', 'unit', 'reviewBy', 'daysOverdue', 'grounds'], parts.overdue);
+      if (format === 'json')
+        return { kind: 'json', body: { asOf, unit: q.unit ?? 'RI', ...parts, totals: totalsOf(parts.units) } };
+      if (q.part === 'grounds')
+        return report(format, ['ground', 'statute', 'datasets', 'units', 'pending'], parts.grounds);
+      if (q.part === 'overdue')
+        return report(format, ['dataset', 'title', 'unit', 'reviewBy', 'daysOverdue', 'grounds'], parts.overdue);
       return report(format, ['unit', 'unitName', ...COUNTS], parts.units);
     },
   };
@@ -129,7 +170,12 @@ async function authorizeRead(deps: AuditServiceDeps, ctx: ReadContext, use: Audi
   const access = auditScope(deps.policy.current(), ctx.principal, use);
   const entry = (effect: 'allow' | 'deny', reason: string) => ({
     event: 'audit_read' as const,
-    principal: { sub: ctx.principal.sub, kind: ctx.principal.kind, roles: ctx.principal.roles, unit: ctx.principal.unit },
+    principal: {
+      sub: ctx.principal.sub,
+      kind: ctx.principal.kind,
+      roles: ctx.principal.roles,
+      unit: ctx.principal.unit,
+    },
     action: 'audit',
     resource: { type: 'AuditEntry', id: what },
     effect,
@@ -149,7 +195,12 @@ async function authorizeRead(deps: AuditServiceDeps, ctx: ReadContext, use: Audi
 }
 
 /** The entries after `after` as CSV or NDJSON, streamed in keyset pages on seq: memory stays bounded by one page. */
-function exportEntries(sql: Sql, where: ReturnType<typeof whereClause>, after: number, format: 'csv' | 'ndjson'): ReadableStream<Uint8Array> {
+function exportEntries(
+  sql: Sql,
+  where: ReturnType<typeof whereClause>,
+  after: number,
+  format: 'csv' | 'ndjson',
+): ReadableStream<Uint8Array> {
   return keysetExport<number>({
     ...(format === 'csv' ? { head: csvLine(ENTRY_CSV_HEADER) } : {}),
     start: after,
@@ -166,7 +217,10 @@ function exportEntries(sql: Sql, where: ReturnType<typeof whereClause>, after: n
 }
 
 /** The checkpoint to verify against, if any (both seq and hash, or neither). */
-function checkpointToVerify(q: VerifyQuery): { checkpoint?: { seq: number; hash: string; at?: string; signature: string | null }; fromCheckpoint: boolean } {
+function checkpointToVerify(q: VerifyQuery): {
+  checkpoint?: { seq: number; hash: string; at?: string; signature: string | null };
+  fromCheckpoint: boolean;
+} {
   if ((q.checkpointSeq === undefined) !== (q.checkpointHash === undefined)) {
     throw new DomainError('VALIDATION_FAILED', 'Give checkpointSeq and checkpointHash together.', {
       errors: [{ path: 'query.checkpointHash', message: 'checkpointSeq and checkpointHash go together' }],
@@ -179,10 +233,30 @@ function checkpointToVerify(q: VerifyQuery): { checkpoint?: { seq: number; hash:
   }
   const fromCheckpoint = q.from === 'checkpoint';
   if (q.checkpointSeq === undefined || q.checkpointHash === undefined) return { fromCheckpoint };
-  return { checkpoint: { seq: q.checkpointSeq, hash: q.checkpointHash, ...(q.checkpointAt ? { at: q.checkpointAt } : {}), signature: q.checkpointSignature ?? null }, fromCheckpoint };
+  return {
+    checkpoint: {
+      seq: q.checkpointSeq,
+      hash: q.checkpointHash,
+      ...(q.checkpointAt ? { at: q.checkpointAt } : {}),
+      signature: q.checkpointSignature ?? null,
+    },
+    fromCheckpoint,
+  };
 }
 
-const DISCLOSURE_COLUMNS = ['period', 'principal', 'principalUnit', 'dataset', 'purpose', 'fieldsWhole', 'fieldsMasked', 'disclosures', 'rows', 'first', 'last'];
+const DISCLOSURE_COLUMNS = [
+  'period',
+  'principal',
+  'principalUnit',
+  'dataset',
+  'purpose',
+  'fieldsWhole',
+  'fieldsMasked',
+  'disclosures',
+  'rows',
+  'first',
+  'last',
+];
 const DENIED_COLUMNS = ['principal', 'kind', 'principalUnit', 'attempts', 'datasets', 'actions', 'first', 'last'];
 const COUNTS = ['total', 'public', 'restricted', 'exempt', 'pending', 'unlabelled'] as const;
 
@@ -216,7 +290,12 @@ function deniedItem(r: DeniedDb): DeniedRow {
 }
 
 /** The three tables of the openness report, read one after another (the embedded database has one connection). */
-async function opennessParts(reader: OpennessReader, scope: Parameters<OpennessReader['datasetsPerUnit']>[0], unit: string | undefined, asOf: string) {
+async function opennessParts(
+  reader: OpennessReader,
+  scope: Parameters<OpennessReader['datasetsPerUnit']>[0],
+  unit: string | undefined,
+  asOf: string,
+) {
   const unitRows = await reader.datasetsPerUnit(scope, unit);
   const groundRows = await reader.exemptionsByGround(scope, unit);
   const overdueRows = await reader.overdueReviews(scope, unit, asOf);
@@ -230,7 +309,13 @@ async function opennessParts(reader: OpennessReader, scope: Parameters<OpennessR
     pending: Number(r.pending),
     unlabelled: Number(r.unlabelled),
   }));
-  const grounds = groundRows.map((r) => ({ ground: r.ground, statute: statuteOf(r.ground), datasets: Number(r.datasets), units: Number(r.units), pending: Number(r.pending) }));
+  const grounds = groundRows.map((r) => ({
+    ground: r.ground,
+    statute: statuteOf(r.ground),
+    datasets: Number(r.datasets),
+    units: Number(r.units),
+    pending: Number(r.pending),
+  }));
   const overdue = overdueRows.map((r) => ({
     dataset: r.dataset,
     title: r.title,
@@ -244,7 +329,14 @@ async function opennessParts(reader: OpennessReader, scope: Parameters<OpennessR
 
 function totalsOf(units: Record<(typeof COUNTS)[number], number>[]): OpennessReport['totals'] {
   const sum = (k: (typeof COUNTS)[number]) => units.reduce((n, u) => n + u[k], 0);
-  return { total: sum('total'), public: sum('public'), restricted: sum('restricted'), exempt: sum('exempt'), pending: sum('pending'), unlabelled: sum('unlabelled') };
+  return {
+    total: sum('total'),
+    public: sum('public'),
+    restricted: sum('restricted'),
+    exempt: sum('exempt'),
+    pending: sum('pending'),
+    unlabelled: sum('unlabelled'),
+  };
 }
 
 /** A ground as cited in law: `17a` … `17j` are the letters of UU 14/2008 art. 17; anything else cites itself. */

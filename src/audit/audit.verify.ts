@@ -25,7 +25,12 @@ export interface VerifyResult {
   /** The last seq walked (the head when ok). */
   lastSeq: number;
   firstBad?: BadEntry;
-  checkpoint?: { ok: boolean; seq: number; problem?: 'missing' | 'hash' | 'head_behind'; signatureValid: boolean | null };
+  checkpoint?: {
+    ok: boolean;
+    seq: number;
+    problem?: 'missing' | 'hash' | 'head_behind';
+    signatureValid: boolean | null;
+  };
 }
 
 export interface VerifyOptions {
@@ -81,11 +86,21 @@ export async function verifyChain(sql: Queryable, o: VerifyOptions = {}): Promis
       }
       first = false;
       if (e.seq !== expectedSeq) {
-        firstBad = { seq: expectedSeq, id: null, problem: 'missing', detail: `entry ${expectedSeq} is missing (next present: ${e.seq})` };
+        firstBad = {
+          seq: expectedSeq,
+          id: null,
+          problem: 'missing',
+          detail: `entry ${expectedSeq} is missing (next present: ${e.seq})`,
+        };
         break walk;
       }
       if (e.prevHash !== prev) {
-        firstBad = { seq: e.seq, id: e.id, problem: 'link', detail: 'previous-hash link does not match the entry before it' };
+        firstBad = {
+          seq: e.seq,
+          id: e.id,
+          problem: 'link',
+          detail: 'previous-hash link does not match the entry before it',
+        };
         break walk;
       }
       const hash = chainHash(o.hmacKey, prev, e);
@@ -102,18 +117,31 @@ export async function verifyChain(sql: Queryable, o: VerifyOptions = {}): Promis
   await next.catch(() => []); // a prefetched page left unread after a break
   const lastSeq = expectedSeq - 1;
   if (!firstBad && lastSeq < head.seq) {
-    firstBad = { seq: lastSeq + 1, id: null, problem: 'missing', detail: `the head says ${head.seq} entries but the chain ends at ${lastSeq}` };
+    firstBad = {
+      seq: lastSeq + 1,
+      id: null,
+      problem: 'missing',
+      detail: `the head says ${head.seq} entries but the chain ends at ${lastSeq}`,
+    };
   }
   const result: VerifyResult = { ok: !firstBad, keyed: Boolean(o.hmacKey), checked, lastSeq };
   if (firstBad) result.firstBad = firstBad;
   if (cp) {
-    const signatureValid = cp.signature && cp.at ? checkpointSignatureValid(o.hmacKey, { seq: cp.seq, hash: cp.hash, at: cp.at, signature: cp.signature }) : null;
+    const signatureValid =
+      cp.signature && cp.at
+        ? checkpointSignatureValid(o.hmacKey, { seq: cp.seq, hash: cp.hash, at: cp.at, signature: cp.signature })
+        : null;
     const entry = await entryAt(sql, cp.seq);
     let problem: 'missing' | 'hash' | 'head_behind' | undefined;
     if (!entry) problem = 'missing';
     else if (entry.hash !== cp.hash) problem = 'hash';
     else if (head.seq < cp.seq) problem = 'head_behind';
-    result.checkpoint = { ok: !problem && signatureValid !== false, seq: cp.seq, signatureValid, ...(problem ? { problem } : {}) };
+    result.checkpoint = {
+      ok: !problem && signatureValid !== false,
+      seq: cp.seq,
+      signatureValid,
+      ...(problem ? { problem } : {}),
+    };
     if (!result.checkpoint.ok) result.ok = false;
   }
   return result;

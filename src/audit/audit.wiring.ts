@@ -10,7 +10,10 @@ import { GroupCommitLog } from './audit.writer.ts';
  * everything queued. Where a connection belongs to one request (Workers: `db.current`), the
  * log writes each request's entries on its own client and keeps nothing between requests.
  */
-export async function wireAudit(core: CoreDeps, options: { perRequest?: boolean } = {}): Promise<GroupCommitLog | RequestAuditLog> {
+export async function wireAudit(
+  core: CoreDeps,
+  options: { perRequest?: boolean } = {},
+): Promise<GroupCommitLog | RequestAuditLog> {
   const { sql } = core.db;
   const { audit } = core.config;
   const monthly = async (now: Date) => {
@@ -35,7 +38,13 @@ export async function wireAudit(core: CoreDeps, options: { perRequest?: boolean 
   const statementTimeoutMs = Math.min(6000, core.config.databaseDeadlineMs * 0.8);
   const keying = { ok: true, detail: keyingDetail(audit.hmacKey) };
   if (core.db.current) {
-    const log = new RequestAuditLog({ clientOf: core.db.current, hmacKey: audit.hmacKey, writeTimeoutMs, monthly, logger: core.logger });
+    const log = new RequestAuditLog({
+      clientOf: core.db.current,
+      hmacKey: audit.hmacKey,
+      writeTimeoutMs,
+      monthly,
+      logger: core.logger,
+    });
     core.readiness.register('audit', () => log.health());
     core.readiness.register('audit_key', () => keying);
     return log;

@@ -61,7 +61,9 @@ const unavailable = (detail: string, cause?: unknown) =>
  * disclose nothing) and keeps the others queued to retry: nothing is dropped silently.
  */
 export class GroupCommitLog implements AuditLog {
-  readonly #o: Required<Omit<WriterOptions, 'hmacKey' | 'meter' | 'logger' | 'monthly' | 'durableAppends' | 'pipeline'>> &
+  readonly #o: Required<
+    Omit<WriterOptions, 'hmacKey' | 'meter' | 'logger' | 'monthly' | 'durableAppends' | 'pipeline'>
+  > &
     Pick<WriterOptions, 'hmacKey' | 'logger' | 'monthly' | 'pipeline'>;
   #month = -1;
   readonly #appender: ChainAppender;
@@ -94,14 +96,22 @@ export class GroupCommitLog implements AuditLog {
       monthly: options.monthly,
     };
     this.#durableAppends = options.durableAppends ?? false;
-    this.#appender = new ChainAppender(sql, { hmacKey: options.hmacKey, waitMs: this.#o.writeTimeoutMs, statementMs: this.#o.statementTimeoutMs, pipeline: options.pipeline });
+    this.#appender = new ChainAppender(sql, {
+      hmacKey: options.hmacKey,
+      waitMs: this.#o.writeTimeoutMs,
+      statementMs: this.#o.statementTimeoutMs,
+      pipeline: options.pipeline,
+    });
     const m = options.meter;
     if (m) {
-      m.createObservableGauge('jaga.audit.queue.depth', { description: 'Audit entries waiting for a flush' }).addCallback((r) =>
-        r.observe(this.#queue.length),
-      );
+      m.createObservableGauge('jaga.audit.queue.depth', {
+        description: 'Audit entries waiting for a flush',
+      }).addCallback((r) => r.observe(this.#queue.length));
       this.#flushSize = m.createHistogram('jaga.audit.flush.size', { description: 'Entries per audit flush' });
-      this.#flushLatency = m.createHistogram('jaga.audit.flush.duration', { description: 'Audit flush latency', unit: 'ms' });
+      this.#flushLatency = m.createHistogram('jaga.audit.flush.duration', {
+        description: 'Audit flush latency',
+        unit: 'ms',
+      });
       this.#flushFailures = m.createCounter('jaga.audit.flush.failures', { description: 'Audit flushes that failed' });
     }
   }
@@ -114,7 +124,8 @@ export class GroupCommitLog implements AuditLog {
   health(): { ok: boolean; detail?: string } {
     if (this.#closed) return { ok: false, detail: 'shutting down' };
     // A failure counts while entries wait for the retry; with nothing queued, the next entry tries afresh.
-    if (this.#failures > 0 && this.#queue.length > 0) return { ok: false, detail: `flush failing: ${this.#lastError ?? 'unknown'}` };
+    if (this.#failures > 0 && this.#queue.length > 0)
+      return { ok: false, detail: `flush failing: ${this.#lastError ?? 'unknown'}` };
     if (this.#queue.length >= this.#o.queueMax) return { ok: false, detail: 'queue full' };
     return { ok: true };
   }
@@ -164,7 +175,8 @@ export class GroupCommitLog implements AuditLog {
     const left = this.#queue.length;
     if (left) {
       this.#o.logger?.error('audit log closed with entries not written', { left, error: this.#lastError });
-      for (const p of this.#queue.splice(0)) p.reject(unavailable('The audit log shut down before the entry was written.'));
+      for (const p of this.#queue.splice(0))
+        p.reject(unavailable('The audit log shut down before the entry was written.'));
     }
     return left;
   }
@@ -266,7 +278,10 @@ export class GroupCommitLog implements AuditLog {
           // With nothing in flight, split what waits in two, so the second half is hashed and sent
           // while the first is written.
           const waiting = this.#queue.length - sent;
-          const size = flights.length || waiting < SPLIT_MIN ? this.#o.flushMax : Math.min(this.#o.flushMax, Math.ceil(waiting / this.#appender.depth));
+          const size =
+            flights.length || waiting < SPLIT_MIN
+              ? this.#o.flushMax
+              : Math.min(this.#o.flushMax, Math.ceil(waiting / this.#appender.depth));
           const batch = this.#queue.slice(sent, sent + size);
           sent += batch.length;
           const outcome = this.#appender.start(batch);
@@ -282,7 +297,8 @@ export class GroupCommitLog implements AuditLog {
           result = error as Error;
         }
         if (result === 'committed') this.#committed(flight.batch, flight.started);
-        else if (result === 'head-moved') this.#appender.forget(); // its entries stay queued, in front
+        else if (result === 'head-moved')
+          this.#appender.forget(); // its entries stay queued, in front
         else {
           this.#appender.forget();
           this.#failed(flight.batch, result);
@@ -300,7 +316,8 @@ export class GroupCommitLog implements AuditLog {
     this.#failures = 0;
     this.#lastError = undefined;
     // A committed batch is the front of the queue (flights start there, in order).
-    if (this.#queue[0] === batch[0] && this.#queue[batch.length - 1] === batch.at(-1)) this.#queue.splice(0, batch.length);
+    if (this.#queue[0] === batch[0] && this.#queue[batch.length - 1] === batch.at(-1))
+      this.#queue.splice(0, batch.length);
     else {
       const done = new Set(batch);
       this.#queue = this.#queue.filter((p) => !done.has(p));

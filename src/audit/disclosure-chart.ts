@@ -68,7 +68,8 @@ function axisStep(max: number): number {
   return 10 * p;
 }
 
-const esc = (s: string) => s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;');
+const esc = (s: string) =>
+  s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;');
 
 export function disclosureChartSvg(points: ChartPoint[], options: { period: ChartPeriod; title: string }): string {
   const bars = fillPeriods(points, options.period);
@@ -98,9 +99,13 @@ export function disclosureChartSvg(points: ChartPoint[], options: { period: Char
     parts.push(`<text x="${LEFT - 6}" y="${yy}" text-anchor="end" dominant-baseline="middle">${v}</text>`);
   }
   parts.push(`<line class="axis" x1="${LEFT}" x2="${LEFT}" y1="${TOP}" y2="${TOP + plotHeight}"/>`);
-  parts.push(`<line class="axis" x1="${LEFT}" x2="${LEFT + plotWidth}" y1="${TOP + plotHeight}" y2="${TOP + plotHeight}"/>`);
+  parts.push(
+    `<line class="axis" x1="${LEFT}" x2="${LEFT + plotWidth}" y1="${TOP + plotHeight}" y2="${TOP + plotHeight}"/>`,
+  );
   if (bars.length === 0) {
-    parts.push(`<text x="${LEFT + plotWidth / 2}" y="${TOP + plotHeight / 2}" text-anchor="middle">No disclosures</text>`);
+    parts.push(
+      `<text x="${LEFT + plotWidth / 2}" y="${TOP + plotHeight / 2}" text-anchor="middle">No disclosures</text>`,
+    );
   }
   bars.forEach((b, i) => {
     const x = LEFT + i * SLOT + (SLOT - BAR) / 2;
@@ -116,7 +121,9 @@ export function disclosureChartSvg(points: ChartPoint[], options: { period: Char
     if (i % labelEvery === 0) {
       const lx = x + BAR / 2;
       const ly = TOP + plotHeight + 12;
-      parts.push(`<text x="${lx}" y="${ly}" text-anchor="end" transform="rotate(-45 ${lx} ${ly})">${esc(b.period)}</text>`);
+      parts.push(
+        `<text x="${lx}" y="${ly}" text-anchor="end" transform="rotate(-45 ${lx} ${ly})">${esc(b.period)}</text>`,
+      );
     }
   });
   parts.push('</svg>');

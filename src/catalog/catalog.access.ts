@@ -87,13 +87,21 @@ export function catalogAccess(engine: PolicyEngine): CatalogAccess {
     readScope: (p) => engine.plan(p, 'read', 'Dataset'),
     canRead: (p, d) => decide(p, 'read', 'Dataset', d),
     canCreate: (p, ownerUnit) =>
-      decide(p, 'create', 'Dataset', { ownerUnit, classification: null, labelPending: false, labelVersion: 0, steward: p.sub, sourceSystem: null }),
+      decide(p, 'create', 'Dataset', {
+        ownerUnit,
+        classification: null,
+        labelPending: false,
+        labelVersion: 0,
+        steward: p.sub,
+        sourceSystem: null,
+      }),
     canUpdate: (p, d) => decide(p, 'update', 'Dataset', d),
     canLabel: (p, d) => decide(p, 'label', 'Dataset', d),
     canDeclassify: (p, d, proposedBy) => decide(p, 'approve', 'Label', labelAttributes(d, proposedBy)),
     canApprove: (p, d, proposedBy) => decide(p, 'approve', 'Label', labelAttributes(d, proposedBy)),
     canReadHistory: (p, d, proposedBy) => decide(p, 'read', 'Label', labelAttributes(d, proposedBy)),
-    overdueScope: (p) => (p.roles.some((r) => OVERDUE_ROLES.includes(r)) ? engine.plan(p, 'read', 'Label') : { kind: 'never' }),
+    overdueScope: (p) =>
+      p.roles.some((r) => OVERDUE_ROLES.includes(r)) ? engine.plan(p, 'read', 'Label') : { kind: 'never' },
     canManageUnits: (p, unit) => decide(p, 'create', 'Unit', unit),
   };
 }

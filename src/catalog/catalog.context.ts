@@ -41,7 +41,13 @@ export function notFound(id: string): DomainError {
 }
 
 /** Loads a dataset the caller may see (locked for update when asked), or throws the 404. */
-export async function visibleDataset(sql: Queryable, access: CatalogAccess, p: Principal, id: string, forUpdate = false): Promise<DatasetRow> {
+export async function visibleDataset(
+  sql: Queryable,
+  access: CatalogAccess,
+  p: Principal,
+  id: string,
+  forUpdate = false,
+): Promise<DatasetRow> {
   const row = await findDataset(sql, id, { forUpdate });
   if (!row || !access.canRead(p, datasetAttributes(row)).allow) throw notFound(id);
   return row;

@@ -9,7 +9,9 @@ export function decodeCursor(cursor: string | undefined): string | undefined {
   if (cursor === undefined || cursor === '') return undefined;
   const id = Buffer.from(cursor, 'base64url').toString('utf8');
   if (!/^[a-z0-9][a-z0-9-]{1,63}$/.test(id)) {
-    throw new DomainError('VALIDATION_FAILED', 'The cursor is not valid.', { errors: [{ path: 'query.cursor', message: 'not a cursor this API issued' }] });
+    throw new DomainError('VALIDATION_FAILED', 'The cursor is not valid.', {
+      errors: [{ path: 'query.cursor', message: 'not a cursor this API issued' }],
+    });
   }
   return id;
 }

@@ -28,7 +28,8 @@ export interface CatalogFreshness {
 export async function wireCatalogSnapshot(core: CoreDeps, options: { enabled: boolean }): Promise<CatalogFreshness> {
   const maxStaleMs = core.config.catalogSnapshotMaxStaleMs;
   const { sql } = core.db;
-  if (!options.enabled || maxStaleMs === 0) return { resolver: databaseResolver(sql), watch: (db) => db, snapshot: null };
+  if (!options.enabled || maxStaleMs === 0)
+    return { resolver: databaseResolver(sql), watch: (db) => db, snapshot: null };
   const log = core.logger;
   const snapshot = createCatalogSnapshot(sql, { maxStaleMs });
 
@@ -41,7 +42,9 @@ export async function wireCatalogSnapshot(core: CoreDeps, options: { enabled: bo
     inFlight = true;
     snapshot
       .refresh()
-      .catch((err: unknown) => log.debug('catalog snapshot: refresh failed; checks read the database', { error: String(err) }))
+      .catch((err: unknown) =>
+        log.debug('catalog snapshot: refresh failed; checks read the database', { error: String(err) }),
+      )
       .finally(() => (inFlight = false));
   };
   // Four reads per bound, so that one begun within the bound has normally returned before it runs out.
@@ -74,7 +77,11 @@ export async function wireCatalogSnapshot(core: CoreDeps, options: { enabled: bo
         },
       )
       .then((r) => (unlisten = r.unlisten))
-      .catch((err: unknown) => log.warn('catalog snapshot: LISTEN failed; changes by other instances are seen by the periodic version read', { error: String(err) }));
+      .catch((err: unknown) =>
+        log.warn('catalog snapshot: LISTEN failed; changes by other instances are seen by the periodic version read', {
+          error: String(err),
+        }),
+      );
   }
   // On PGlite (one process, one connection) this instance makes every change: invalidation suffices.
 
@@ -100,7 +107,8 @@ function watchWrites(sql: Sql, changed: () => void): Sql {
   return new Proxy(sql, {
     get(target, prop, receiver) {
       if (prop === 'begin') {
-        return (...args: Parameters<Sql['begin']>) => (target.begin as (...a: unknown[]) => Promise<unknown>)(...args).finally(changed);
+        return (...args: Parameters<Sql['begin']>) =>
+          (target.begin as (...a: unknown[]) => Promise<unknown>)(...args).finally(changed);
       }
       return Reflect.get(target, prop, receiver) as unknown;
     },

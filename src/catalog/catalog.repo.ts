@@ -67,7 +67,11 @@ const DATASET_COLUMNS = (sql: Queryable) => sql`
   d.effective_classification`;
 
 /** Reads one dataset by id, whoever asks; `forUpdate` locks the row for the transaction. */
-export async function findDataset(sql: Queryable, id: string, options: { forUpdate?: boolean } = {}): Promise<DatasetRow | undefined> {
+export async function findDataset(
+  sql: Queryable,
+  id: string,
+  options: { forUpdate?: boolean } = {},
+): Promise<DatasetRow | undefined> {
   const rows = options.forUpdate
     ? await sql<DatasetRow[]>`select ${DATASET_COLUMNS(sql)} from datasets d where d.id = ${id} for update`
     : await sql<DatasetRow[]>`select ${DATASET_COLUMNS(sql)} from datasets d where d.id = ${id}`;
@@ -122,7 +126,12 @@ export async function insertDataset(sql: Queryable, d: NewDataset): Promise<void
 }
 
 /** Appends fields after the dataset's last position. */
-export async function insertFields(sql: Queryable, datasetId: string, fields: NewField[], firstPosition: number): Promise<void> {
+export async function insertFields(
+  sql: Queryable,
+  datasetId: string,
+  fields: NewField[],
+  firstPosition: number,
+): Promise<void> {
   if (fields.length === 0) return;
   const rows = fields.map((f, i) => ({
     dataset_id: datasetId,
@@ -163,9 +172,16 @@ export interface MetadataChange {
  * Applies a metadata change and bumps the version, only if the version is still `expected`
  * (optimistic concurrency); returns false when it is not.
  */
-export async function updateMetadata(sql: Queryable, id: string, expected: number, change: MetadataChange): Promise<boolean> {
+export async function updateMetadata(
+  sql: Queryable,
+  id: string,
+  expected: number,
+  change: MetadataChange,
+): Promise<boolean> {
   const { reference_codes, ...plain } = change;
-  const assignments: Fragment[] = Object.entries(plain).map(([column, value]) => sql`${sql(column)} = ${value ?? null}`);
+  const assignments: Fragment[] = Object.entries(plain).map(
+    ([column, value]) => sql`${sql(column)} = ${value ?? null}`,
+  );
   if (reference_codes) assignments.push(sql`reference_codes = ${sql.json(reference_codes)}`);
   assignments.push(sql`version = version + 1`, sql`updated_at = now()`);
   const set = assignments.reduce((acc, a) => sql`${acc}, ${a}`);
@@ -215,7 +231,14 @@ export async function setLabel(
 export async function setPending(
   sql: Queryable,
   id: string,
-  p: { grounds: string[]; consequenceTest: ConsequenceTest; reviewBy: string; justification: string | null; proposedBy: string; historyId: string },
+  p: {
+    grounds: string[];
+    consequenceTest: ConsequenceTest;
+    reviewBy: string;
+    justification: string | null;
+    proposedBy: string;
+    historyId: string;
+  },
 ): Promise<void> {
   await sql`
     update datasets set
@@ -240,7 +263,12 @@ export async function clearPending(sql: Queryable, id: string): Promise<void> {
     where id = ${id}`;
 }
 
-export async function setFieldLabel(sql: Queryable, datasetId: string, name: string, classification: Classification | null): Promise<void> {
+export async function setFieldLabel(
+  sql: Queryable,
+  datasetId: string,
+  name: string,
+  classification: Classification | null,
+): Promise<void> {
   await sql`update fields set classification = ${classification} where dataset_id = ${datasetId} and name = ${name}`;
 }
 
@@ -250,17 +278,18 @@ export async function setFieldLabel(sql: Queryable, datasetId: string, name: str
  * Every attribute of a dataset or its label that a plan may name, as SQL over `datasets d`.
  * Decisions use the effective label: a pending exemption already counts as exempt.
  */
-const CATALOG_COLUMNS: Record<(typeof SUBJECT_ATTRIBUTES)['Dataset' | 'Label'][number], (sql: Queryable) => Fragment> = {
-  id: (sql) => sql`d.id`,
-  datasetId: (sql) => sql`d.id`,
-  ownerUnit: (sql) => sql`d.owner_unit`,
-  classification: (sql) => sql`d.effective_classification`,
-  labelPending: (sql) => sql`(d.pending_classification is not null)`,
-  labelVersion: (sql) => sql`d.label_version`,
-  steward: (sql) => sql`d.steward`,
-  sourceSystem: (sql) => sql`d.source_system`,
-  proposedBy: (sql) => sql`d.pending_proposed_by`,
-};
+const CATALOG_COLUMNS: Record<(typeof SUBJECT_ATTRIBUTES)['Dataset' | 'Label'][number], (sql: Queryable) => Fragment> =
+  {
+    id: (sql) => sql`d.id`,
+    datasetId: (sql) => sql`d.id`,
+    ownerUnit: (sql) => sql`d.owner_unit`,
+    classification: (sql) => sql`d.effective_classification`,
+    labelPending: (sql) => sql`(d.pending_classification is not null)`,
+    labelVersion: (sql) => sql`d.label_version`,
+    steward: (sql) => sql`d.steward`,
+    sourceSystem: (sql) => sql`d.source_system`,
+    proposedBy: (sql) => sql`d.pending_proposed_by`,
+  };
 
 /**
  * The columns of one subject: exactly its attributes (engine.types.ts SUBJECT_ATTRIBUTES), so the

@@ -39,7 +39,10 @@ const datasetResponse = (description: string): ResponseSpec => ({ description, s
 const REGISTER_LIMIT = 100;
 const CSV_PAGE = 1000;
 
-const ctxOf = (c: Context<AppEnv>): RequestContext => ({ requestId: c.get('requestId'), traceId: c.get('traceId') ?? null });
+const ctxOf = (c: Context<AppEnv>): RequestContext => ({
+  requestId: c.get('requestId'),
+  traceId: c.get('traceId') ?? null,
+});
 
 /** A dataset with its ETag (the version, for If-Match). */
 function withEtag(c: Context<AppEnv>, d: DatasetView, status: 200 | 201 | 202 = 200) {
@@ -64,24 +67,68 @@ async function optionalDecision(c: Context<AppEnv>) {
 }
 
 const PUBLIC_CSV_HEADER = [
-  'id', 'title', 'description', 'ownerUnit', 'ownerUnitName', 'sourceSystem', 'producerUnit', 'updateFrequency',
-  'periodCovered', 'concepts', 'referenceCodes', 'updatedAt', 'labelVersion', 'publicFields',
+  'id',
+  'title',
+  'description',
+  'ownerUnit',
+  'ownerUnitName',
+  'sourceSystem',
+  'producerUnit',
+  'updateFrequency',
+  'periodCovered',
+  'concepts',
+  'referenceCodes',
+  'updatedAt',
+  'labelVersion',
+  'publicFields',
 ];
 const publicCsvRow = (e: PublicRegisterEntry) => [
-  e.id, e.title, e.description, e.ownerUnit, e.ownerUnitName, e.sourceSystem, e.producerUnit, e.updateFrequency,
-  e.periodCovered, e.concepts, e.referenceCodes, e.updatedAt, e.labelVersion, e.publicFields.map((f) => f.name),
+  e.id,
+  e.title,
+  e.description,
+  e.ownerUnit,
+  e.ownerUnitName,
+  e.sourceSystem,
+  e.producerUnit,
+  e.updateFrequency,
+  e.periodCovered,
+  e.concepts,
+  e.referenceCodes,
+  e.updatedAt,
+  e.labelVersion,
+  e.publicFields.map((f) => f.name),
 ];
 const EXEMPT_CSV_HEADER = [
-  'id', 'title', 'ownerUnit', 'ownerUnitName', 'grounds', 'consequenceHarm', 'consequencePublicInterest', 'decidedAt',
-  'decisionRef', 'reviewBy', 'labelVersion',
+  'id',
+  'title',
+  'ownerUnit',
+  'ownerUnitName',
+  'grounds',
+  'consequenceHarm',
+  'consequencePublicInterest',
+  'decidedAt',
+  'decisionRef',
+  'reviewBy',
+  'labelVersion',
 ];
 const exemptCsvRow = (e: ExemptRegisterEntry) => [
-  e.id, e.title, e.ownerUnit, e.ownerUnitName, e.grounds, e.consequenceTest.harm, e.consequenceTest.publicInterest,
-  e.decidedAt, e.decisionRef, e.reviewBy, e.labelVersion,
+  e.id,
+  e.title,
+  e.ownerUnit,
+  e.ownerUnitName,
+  e.grounds,
+  e.consequenceTest.harm,
+  e.consequenceTest.publicInterest,
+  e.decidedAt,
+  e.decisionRef,
+  e.reviewBy,
+  e.labelVersion,
 ];
 
 /** Every page of a register, for the CSV download (registers are small: one row per dataset). */
-async function allPages<T>(next: (cursor: string | undefined) => Promise<{ items: T[]; nextCursor: string | null }>): Promise<T[]> {
+async function allPages<T>(
+  next: (cursor: string | undefined) => Promise<{ items: T[]; nextCursor: string | null }>,
+): Promise<T[]> {
   const all: T[] = [];
   let cursor: string | undefined;
   for (;;) {
@@ -93,7 +140,10 @@ async function allPages<T>(next: (cursor: string | undefined) => Promise<{ items
 }
 
 function csv(c: Context<AppEnv>, name: string, body: string) {
-  return c.body(body, 200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${name}.csv"` });
+  return c.body(body, 200, {
+    'content-type': 'text/csv; charset=utf-8',
+    'content-disposition': `attachment; filename="${name}.csv"`,
+  });
 }
 
 export function catalogRoutes(deps: { catalog: CatalogService }) {
@@ -126,7 +176,10 @@ export function catalogRoutes(deps: { catalog: CatalogService }) {
         summary: 'List the datasets the caller may see (filtered in the database), with cursor pagination',
         tags: TAGS,
         security: 'optional',
-        responses: { 200: { description: '{ items, nextCursor }', schema: DatasetPageSchema }, 400: problem('VALIDATION_FAILED') },
+        responses: {
+          200: { description: '{ items, nextCursor }', schema: DatasetPageSchema },
+          400: problem('VALIDATION_FAILED'),
+        },
       }),
       valid('query', ListDatasetsQuerySchema),
       async (c) => c.json(await catalog.listDatasets(c.get('principal'), c.req.valid('query'))),
@@ -137,7 +190,11 @@ export function catalogRoutes(deps: { catalog: CatalogService }) {
         summary: 'Read a dataset: metadata, label, fields with their effective classification',
         tags: TAGS,
         security: 'optional',
-        responses: { 200: datasetResponse('The dataset; ETag carries its version'), 400: problem('VALIDATION_FAILED: the id is not a name'), 404: problem('NOT_FOUND (also when not visible)') },
+        responses: {
+          200: datasetResponse('The dataset; ETag carries its version'),
+          400: problem('VALIDATION_FAILED: the id is not a name'),
+          404: problem('NOT_FOUND (also when not visible)'),
+        },
       }),
       valid('param', DatasetParamSchema),
       async (c) => withEtag(c, await catalog.getDataset(c.get('principal'), c.req.valid('param').id)),
@@ -146,7 +203,8 @@ export function catalogRoutes(deps: { catalog: CatalogService }) {
       '/v1/datasets/:id',
       describe({
         summary: 'Update a dataset’s metadata and add or change fields (If-Match required)',
-        description: 'Fields are matched by name: new names are added, listed ones updated, others untouched. Owner unit, version and labels are not updatable here.',
+        description:
+          'Fields are matched by name: new names are added, listed ones updated, others untouched. Owner unit, version and labels are not updatable here.',
         tags: TAGS,
         security: 'bearer',
         responses: {
@@ -162,7 +220,16 @@ export function catalogRoutes(deps: { catalog: CatalogService }) {
       valid('param', DatasetParamSchema),
       valid('json', UpdateDatasetSchema),
       async (c) =>
-        withEtag(c, await catalog.updateDataset(c.get('principal'), c.req.valid('param').id, c.req.valid('json'), c.req.header('if-match'), ctxOf(c))),
+        withEtag(
+          c,
+          await catalog.updateDataset(
+            c.get('principal'),
+            c.req.valid('param').id,
+            c.req.valid('json'),
+            c.req.header('if-match'),
+            ctxOf(c),
+          ),
+        ),
     )
     .put(
       '/v1/datasets/:id/label',
@@ -185,7 +252,13 @@ export function catalogRoutes(deps: { catalog: CatalogService }) {
       valid('param', DatasetParamSchema),
       valid('json', LabelDatasetSchema),
       async (c) => {
-        const r = await catalog.labelDataset(c.get('principal'), c.req.valid('param').id, c.req.valid('json'), c.req.header('if-match'), ctxOf(c));
+        const r = await catalog.labelDataset(
+          c.get('principal'),
+          c.req.valid('param').id,
+          c.req.valid('json'),
+          c.req.header('if-match'),
+          ctxOf(c),
+        );
         return withEtag(c, r.dataset, r.status);
       },
     )
@@ -207,7 +280,14 @@ export function catalogRoutes(deps: { catalog: CatalogService }) {
       async (c) =>
         withEtag(
           c,
-          await catalog.labelField(c.get('principal'), c.req.valid('param').id, c.req.valid('param').field, c.req.valid('json'), c.req.header('if-match'), ctxOf(c)),
+          await catalog.labelField(
+            c.get('principal'),
+            c.req.valid('param').id,
+            c.req.valid('param').field,
+            c.req.valid('json'),
+            c.req.header('if-match'),
+            ctxOf(c),
+          ),
         ),
     )
     .post(
@@ -226,13 +306,23 @@ export function catalogRoutes(deps: { catalog: CatalogService }) {
       }),
       valid('param', DatasetParamSchema),
       async (c) =>
-        withEtag(c, await catalog.approve(c.get('principal'), c.req.valid('param').id, await optionalDecision(c), c.req.header('if-match'), ctxOf(c))),
+        withEtag(
+          c,
+          await catalog.approve(
+            c.get('principal'),
+            c.req.valid('param').id,
+            await optionalDecision(c),
+            c.req.header('if-match'),
+            ctxOf(c),
+          ),
+        ),
     )
     .post(
       '/v1/datasets/:id/label/reject',
       describe({
         summary: 'Reject a pending exemption (PPID of the unit; not the proposer)',
-        description: 'Optional JSON body { decisionRef?, justification? }. The label in force before the proposal stays.',
+        description:
+          'Optional JSON body { decisionRef?, justification? }. The label in force before the proposal stays.',
         tags: TAGS,
         security: 'bearer',
         responses: {
@@ -244,7 +334,16 @@ export function catalogRoutes(deps: { catalog: CatalogService }) {
       }),
       valid('param', DatasetParamSchema),
       async (c) =>
-        withEtag(c, await catalog.reject(c.get('principal'), c.req.valid('param').id, await optionalDecision(c), c.req.header('if-match'), ctxOf(c))),
+        withEtag(
+          c,
+          await catalog.reject(
+            c.get('principal'),
+            c.req.valid('param').id,
+            await optionalDecision(c),
+            c.req.header('if-match'),
+            ctxOf(c),
+          ),
+        ),
     )
     .get(
       '/v1/datasets/:id/labels',
@@ -267,7 +366,14 @@ export function catalogRoutes(deps: { catalog: CatalogService }) {
         summary: 'The list of public information (Daftar Informasi Publik); JSON or CSV (Accept: text/csv)',
         tags: ['registers'],
         security: 'none',
-        responses: { 200: { description: '{ items, nextCursor }, or CSV of every entry', schema: RegisterPageSchema(PublicRegisterEntrySchema), contentTypes: ['application/json', 'text/csv'] }, 406: problem('NOT_ACCEPTABLE') },
+        responses: {
+          200: {
+            description: '{ items, nextCursor }, or CSV of every entry',
+            schema: RegisterPageSchema(PublicRegisterEntrySchema),
+            contentTypes: ['application/json', 'text/csv'],
+          },
+          406: problem('NOT_ACCEPTABLE'),
+        },
       }),
       valid('query', RegisterQuerySchema),
       async (c) => {
@@ -282,10 +388,18 @@ export function catalogRoutes(deps: { catalog: CatalogService }) {
     .get(
       '/v1/registers/exempt',
       describe({
-        summary: 'The list of exempt information: title, owner, grounds, consequence test, decision and review dates — never contents or fields',
+        summary:
+          'The list of exempt information: title, owner, grounds, consequence test, decision and review dates — never contents or fields',
         tags: ['registers'],
         security: 'none',
-        responses: { 200: { description: '{ items, nextCursor }, or CSV of every entry', schema: RegisterPageSchema(ExemptRegisterEntrySchema), contentTypes: ['application/json', 'text/csv'] }, 406: problem('NOT_ACCEPTABLE') },
+        responses: {
+          200: {
+            description: '{ items, nextCursor }, or CSV of every entry',
+            schema: RegisterPageSchema(ExemptRegisterEntrySchema),
+            contentTypes: ['application/json', 'text/csv'],
+          },
+          406: problem('NOT_ACCEPTABLE'),
+        },
       }),
       valid('query', RegisterQuerySchema),
       async (c) => {
@@ -304,7 +418,11 @@ export function catalogRoutes(deps: { catalog: CatalogService }) {
         tags: ['registers'],
         security: 'bearer',
         responses: {
-          200: { description: '{ items, nextCursor }', schema: RegisterPageSchema(ExemptRegisterEntrySchema), contentTypes: ['application/json', 'text/csv'] },
+          200: {
+            description: '{ items, nextCursor }',
+            schema: RegisterPageSchema(ExemptRegisterEntrySchema),
+            contentTypes: ['application/json', 'text/csv'],
+          },
           401: problem('UNAUTHENTICATED'),
           403: problem('FORBIDDEN'),
           406: problem('NOT_ACCEPTABLE'),

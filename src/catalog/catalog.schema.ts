@@ -15,9 +15,27 @@ export type Classification = v.InferOutput<typeof ClassificationSchema>;
 export const FIELD_TYPES = ['string', 'integer', 'number', 'boolean', 'date', 'datetime'] as const;
 export type FieldType = (typeof FIELD_TYPES)[number];
 
-export const GENERAL_PERSONAL_DATA = ['name', 'nik', 'kk', 'npwp', 'phone', 'email', 'address', 'birthdate', 'other_general'] as const;
+export const GENERAL_PERSONAL_DATA = [
+  'name',
+  'nik',
+  'kk',
+  'npwp',
+  'phone',
+  'email',
+  'address',
+  'birthdate',
+  'other_general',
+] as const;
 /** Specific personal data (UU 27/2022 art. 4). */
-export const SPECIFIC_PERSONAL_DATA = ['health', 'biometric', 'genetic', 'criminal_record', 'child', 'financial', 'other_specific'] as const;
+export const SPECIFIC_PERSONAL_DATA = [
+  'health',
+  'biometric',
+  'genetic',
+  'criminal_record',
+  'child',
+  'financial',
+  'other_specific',
+] as const;
 export const PERSONAL_DATA = ['none', ...GENERAL_PERSONAL_DATA, ...SPECIFIC_PERSONAL_DATA] as const;
 export type PersonalData = (typeof PERSONAL_DATA)[number];
 
@@ -28,13 +46,23 @@ export const KIP_GROUND = /^17[a-j]$/;
 
 // Free text (src/shared/text.ts): anything PostgreSQL stores unchanged, newlines included.
 const text = (max: number) => v.pipe(v.string(), storable(), v.trim(), v.maxLength(max));
-const requiredText = (max: number) => v.pipe(v.string(), storable(), v.trim(), v.minLength(1, 'must not be empty'), v.maxLength(max));
+const requiredText = (max: number) =>
+  v.pipe(v.string(), storable(), v.trim(), v.minLength(1, 'must not be empty'), v.maxLength(max));
 const optionalText = (max: number) => v.optional(v.nullable(text(max)));
 const isoDate = v.pipe(v.string(), v.isoDate('must be an ISO date (YYYY-MM-DD)'));
 
-export const UnitCodeSchema = v.pipe(v.string(), v.regex(UNIT_CODE, 'must be a unit code such as RI, 32, 32.01 or 32.01.05'));
-export const DatasetIdSchema = v.pipe(v.string(), v.regex(DATASET_ID, 'must be a slug: lowercase letters, digits and dashes, 2–64 characters'));
-export const FieldNameSchema = v.pipe(v.string(), v.regex(FIELD_NAME, 'must start with a lowercase letter; lowercase letters, digits and _ only'));
+export const UnitCodeSchema = v.pipe(
+  v.string(),
+  v.regex(UNIT_CODE, 'must be a unit code such as RI, 32, 32.01 or 32.01.05'),
+);
+export const DatasetIdSchema = v.pipe(
+  v.string(),
+  v.regex(DATASET_ID, 'must be a slug: lowercase letters, digits and dashes, 2–64 characters'),
+);
+export const FieldNameSchema = v.pipe(
+  v.string(),
+  v.regex(FIELD_NAME, 'must start with a lowercase letter; lowercase letters, digits and _ only'),
+);
 
 export const FieldInputSchema = v.strictObject({
   name: FieldNameSchema,
@@ -118,7 +146,10 @@ export const DecideProposalSchema = v.strictObject({
 });
 export type DecideProposal = v.InferOutput<typeof DecideProposalSchema>;
 
-const booleanQuery = v.pipe(v.picklist(['true', 'false']), v.transform((s) => s === 'true'));
+const booleanQuery = v.pipe(
+  v.picklist(['true', 'false']),
+  v.transform((s) => s === 'true'),
+);
 
 export const ListDatasetsQuerySchema = v.strictObject({
   classification: v.optional(ClassificationSchema),
@@ -127,13 +158,23 @@ export const ListDatasetsQuerySchema = v.strictObject({
   reviewOverdue: v.optional(booleanQuery),
   sourceSystem: v.optional(requiredText(100)),
   cursor: v.optional(v.pipe(v.string(), storable(), v.maxLength(200))),
-  limit: v.optional(v.pipe(v.string(), v.regex(/^\d{1,3}$/, 'must be an integer 1–200'), v.toNumber(), v.minValue(1), v.maxValue(200))),
+  limit: v.optional(
+    v.pipe(v.string(), v.regex(/^\d{1,3}$/, 'must be an integer 1–200'), v.toNumber(), v.minValue(1), v.maxValue(200)),
+  ),
 });
 export type ListDatasetsQuery = v.InferOutput<typeof ListDatasetsQuerySchema>;
 
 export const RegisterQuerySchema = v.strictObject({
   cursor: v.optional(v.pipe(v.string(), storable(), v.maxLength(200))),
-  limit: v.optional(v.pipe(v.string(), v.regex(/^\d{1,4}$/, 'must be an integer 1–1000'), v.toNumber(), v.minValue(1), v.maxValue(1000))),
+  limit: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^\d{1,4}$/, 'must be an integer 1–1000'),
+      v.toNumber(),
+      v.minValue(1),
+      v.maxValue(1000),
+    ),
+  ),
 });
 
 /**
@@ -268,4 +309,5 @@ export const ExemptRegisterEntrySchema = v.object({
 });
 export type ExemptRegisterEntry = v.InferOutput<typeof ExemptRegisterEntrySchema>;
 
-export const RegisterPageSchema = (item: v.GenericSchema) => v.object({ items: v.array(item), nextCursor: v.nullable(v.string()) });
+export const RegisterPageSchema = (item: v.GenericSchema) =>
+  v.object({ items: v.array(item), nextCursor: v.nullable(v.string()) });

@@ -48,7 +48,13 @@ export interface CatalogService extends LabelService, RegisterService {
   createDataset(p: Principal, input: CreateDataset, ctx: RequestContext): Promise<DatasetView>;
   getDataset(p: Principal, id: string): Promise<DatasetView>;
   listDatasets(p: Principal, q: ListDatasetsQuery): Promise<{ items: DatasetView[]; nextCursor: string | null }>;
-  updateDataset(p: Principal, id: string, input: UpdateDataset, ifMatch: string | undefined, ctx: RequestContext): Promise<DatasetView>;
+  updateDataset(
+    p: Principal,
+    id: string,
+    input: UpdateDataset,
+    ifMatch: string | undefined,
+    ctx: RequestContext,
+  ): Promise<DatasetView>;
 
   /**
    * For other capabilities (no permission check: they decide with the policy engine).
@@ -96,12 +102,21 @@ export function createCatalogService(deps: CatalogDeps): CatalogService {
       return datasetView(row, await findFields(sql, id));
     },
     listDatasets: (principal, query) => listDatasetsPage(deps, principal, query),
-    updateDataset: (principal, id, input, ifMatch, ctx) => sql.begin((tx) => updateDataset(deps, tx, principal, id, input, ifMatch, ctx)),
+    updateDataset: (principal, id, input, ifMatch, ctx) =>
+      sql.begin((tx) => updateDataset(deps, tx, principal, id, input, ifMatch, ctx)),
   };
 }
 
-async function createDataset(deps: CatalogDeps, principal: Principal, input: CreateDataset, ctx: RequestContext): Promise<DatasetView> {
-  const rule = ensure(catalogAccess(deps.policy.current()).canCreate(principal, input.ownerUnit), `create a dataset in unit ${input.ownerUnit}`);
+async function createDataset(
+  deps: CatalogDeps,
+  principal: Principal,
+  input: CreateDataset,
+  ctx: RequestContext,
+): Promise<DatasetView> {
+  const rule = ensure(
+    catalogAccess(deps.policy.current()).canCreate(principal, input.ownerUnit),
+    `create a dataset in unit ${input.ownerUnit}`,
+  );
   return deps.sql.begin(async (tx) => {
     await insertDataset(tx, {
       id: input.id,
@@ -119,7 +134,12 @@ async function createDataset(deps: CatalogDeps, principal: Principal, input: Cre
     await insertFields(
       tx,
       input.id,
-      input.fields.map((field) => ({ name: field.name, type: field.type, description: field.description ?? '', personalData: field.personalData ?? 'none' })),
+      input.fields.map((field) => ({
+        name: field.name,
+        type: field.type,
+        description: field.description ?? '',
+        personalData: field.personalData ?? 'none',
+      })),
       1,
     );
     await deps.audit.appendWithin(asTransaction(tx), {
@@ -136,7 +156,11 @@ async function createDataset(deps: CatalogDeps, principal: Principal, input: Cre
   });
 }
 
-async function listDatasetsPage(deps: CatalogDeps, principal: Principal, query: ListDatasetsQuery): Promise<{ items: DatasetView[]; nextCursor: string | null }> {
+async function listDatasetsPage(
+  deps: CatalogDeps,
+  principal: Principal,
+  query: ListDatasetsQuery,
+): Promise<{ items: DatasetView[]; nextCursor: string | null }> {
   const { sql } = deps;
   const limit = query.limit ?? DEFAULT_LIMIT;
   const rows = await listDatasets(sql, catalogAccess(deps.policy.current()).readScope(principal), {
@@ -149,7 +173,10 @@ async function listDatasetsPage(deps: CatalogDeps, principal: Principal, query: 
     limit,
   });
   const page = rows.slice(0, limit);
-  const fields = await findFieldsOf(sql, page.map((row) => row.id));
+  const fields = await findFieldsOf(
+    sql,
+    page.map((row) => row.id),
+  );
   const last = page.at(-1);
   return {
     items: page.map((row) => datasetView(row, fields.get(row.id) ?? [])),
@@ -200,20 +227,34 @@ async function updateDataset(
 }
 
 /** Changes the fields given and adds the new ones; returns the fields whose label was kept. */
-async function updateFields(tx: TransactionSql, id: string, row: DatasetRow, given: NonNullable<UpdateDataset['fields']>): Promise<PinnedLabel[]> {
+async function updateFields(
+  tx: TransactionSql,
+  id: string,
+  row: DatasetRow,
+  given: NonNullable<UpdateDataset['fields']>,
+): Promise<PinnedLabel[]> {
   const existing = new Map((await findFields(tx, id)).map((field) => [field.name, field]));
   const added = [];
   const pinned: PinnedLabel[] = [];
   for (const field of given) {
     const old = existing.get(field.name);
     if (!old) {
-      added.push({ name: field.name, type: field.type, description: field.description ?? '', personalData: field.personalData ?? 'none' });
+      added.push({
+        name: field.name,
+        type: field.type,
+        description: field.description ?? '',
+        personalData: field.personalData ?? 'none',
+      });
       continue;
     }
     if (old.type !== field.type) {
-      throw new DomainError('CONFLICT', `Field ${field.name} is ${old.type}; a field's type is fixed once created (add a new field instead).`, {
-        errors: [{ path: 'body.fields', message: `type of ${field.name} cannot change` }],
-      });
+      throw new DomainError(
+        'CONFLICT',
+        `Field ${field.name} is ${old.type}; a field's type is fixed once created (add a new field instead).`,
+        {
+          errors: [{ path: 'body.fields', message: `type of ${field.name} cannot change` }],
+        },
+      );
     }
     const personalData = field.personalData ?? old.personal_data;
     let own = old.classification;
@@ -225,7 +266,11 @@ async function updateFields(tx: TransactionSql, id: string, row: DatasetRow, giv
       pinned.push({ field: field.name, from: own, to: before, was: old.personal_data, now: personalData });
       own = before;
     }
-    await updateField(tx, id, field.name, { description: field.description ?? old.description, personalData, classification: own });
+    await updateField(tx, id, field.name, {
+      description: field.description ?? old.description,
+      personalData,
+      classification: own,
+    });
   }
   const maxPosition = Math.max(0, ...[...existing.values()].map((field) => field.position));
   await insertFields(tx, id, added, maxPosition + 1);
@@ -248,7 +293,15 @@ function metadataChange(input: UpdateDataset): MetadataChange {
 }
 
 /** A kept field label as a label event in the history and in the audit log. */
-async function recordPinnedLabel(deps: CatalogDeps, tx: TransactionSql, principal: Principal, id: string, pin: PinnedLabel, rule: Rule, ctx: RequestContext): Promise<void> {
+async function recordPinnedLabel(
+  deps: CatalogDeps,
+  tx: TransactionSql,
+  principal: Principal,
+  id: string,
+  pin: PinnedLabel,
+  rule: Rule,
+  ctx: RequestContext,
+): Promise<void> {
   const labelVersion = await bumpLabelVersion(tx, id);
   const event = await appendLabelEvent(tx, {
     datasetId: id,

@@ -4,7 +4,13 @@ import type { DatasetRow, FieldRow } from './catalog.repo.ts';
 /** The dataset columns decisions use (catalog.view.ts `datasetAttributes`, `fieldAttributes`). */
 export type SnapshotDatasetRow = Pick<
   DatasetRow,
-  'id' | 'owner_unit' | 'effective_classification' | 'pending_classification' | 'label_version' | 'steward' | 'source_system'
+  | 'id'
+  | 'owner_unit'
+  | 'effective_classification'
+  | 'pending_classification'
+  | 'label_version'
+  | 'steward'
+  | 'source_system'
 >;
 export type SnapshotFieldRow = Pick<FieldRow, 'dataset_id' | 'name' | 'type' | 'personal_data' | 'classification'>;
 
@@ -19,7 +25,9 @@ export async function readCatalogVersion(sql: Sql): Promise<string> {
  * Every dataset and field with the version they are at, read in one snapshot of the database
  * (repeatable read), so the version names exactly this state of the catalog.
  */
-export async function readWholeCatalog(sql: Sql): Promise<{ version: string; datasets: SnapshotDatasetRow[]; fields: Map<string, SnapshotFieldRow[]> }> {
+export async function readWholeCatalog(
+  sql: Sql,
+): Promise<{ version: string; datasets: SnapshotDatasetRow[]; fields: Map<string, SnapshotFieldRow[]> }> {
   return sql.begin('isolation level repeatable read read only', async (tx) => {
     const [v] = await tx<{ version: string }[]>`select version::text as version from catalog_version`;
     if (!v) throw new Error('catalog_version has no row');

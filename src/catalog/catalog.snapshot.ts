@@ -75,7 +75,9 @@ async function fromDatabase(q: Queryable, datasetId: string): Promise<Entry | nu
 }
 
 /** Resolves from the database on every call (in `q`, a transaction, when given). */
-export function databaseResolver(sql: Sql): { resolve(type: string, id: string, q?: Queryable): Promise<Record<string, unknown> | null> } {
+export function databaseResolver(sql: Sql): {
+  resolve(type: string, id: string, q?: Queryable): Promise<Record<string, unknown> | null>;
+} {
   return { resolve: (type, id, q) => lookup((datasetId) => fromDatabase(q ?? sql, datasetId))(type, id) };
 }
 
@@ -97,7 +99,13 @@ export function createCatalogSnapshot(sql: Sql, options: { maxStaleMs: number; n
     const datasets = new Map<string, Entry>();
     for (const d of whole.datasets) {
       const fields = whole.fields.get(d.id) ?? [];
-      datasets.set(d.id, entryOf(datasetAttributes(d), fields.map((f) => ({ ...fieldAttributes(d, f), type: f.type }))));
+      datasets.set(
+        d.id,
+        entryOf(
+          datasetAttributes(d),
+          fields.map((f) => ({ ...fieldAttributes(d, f), type: f.type })),
+        ),
+      );
     }
     loaded = { version: whole.version, datasets };
     if (gen === generation) {

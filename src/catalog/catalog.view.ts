@@ -1,13 +1,29 @@
 import type { DatasetAttributes, FieldAttributes } from '../policy/engine.types.ts';
 import type { DatasetRow, FieldRow, RegisterRow } from './catalog.repo.ts';
-import type { DatasetView, ExemptRegisterEntry, FieldType, FieldView, LabelEventView, PublicRegisterEntry } from './catalog.schema.ts';
+import type {
+  DatasetView,
+  ExemptRegisterEntry,
+  FieldType,
+  FieldView,
+  LabelEventView,
+  PublicRegisterEntry,
+} from './catalog.schema.ts';
 import type { LabelHistoryRow } from './label-history.repo.ts';
 import { effectiveFieldClassification, personalDataKind } from './label-rules.ts';
 
 /** Rows → the shapes callers see (API views, policy attributes). */
 
 export function datasetAttributes(
-  d: Pick<DatasetRow, 'id' | 'owner_unit' | 'effective_classification' | 'pending_classification' | 'label_version' | 'steward' | 'source_system'>,
+  d: Pick<
+    DatasetRow,
+    | 'id'
+    | 'owner_unit'
+    | 'effective_classification'
+    | 'pending_classification'
+    | 'label_version'
+    | 'steward'
+    | 'source_system'
+  >,
 ): DatasetAttributes {
   return {
     id: d.id,
@@ -23,7 +39,10 @@ export function datasetAttributes(
 /** A field as a read needs it: its decision attributes and its type. */
 export type FieldForRead = FieldAttributes & { type: FieldType };
 
-export function fieldAttributes(d: Pick<DatasetRow, 'id' | 'owner_unit' | 'effective_classification'>, f: Pick<FieldRow, 'name' | 'classification' | 'personal_data'>): FieldAttributes {
+export function fieldAttributes(
+  d: Pick<DatasetRow, 'id' | 'owner_unit' | 'effective_classification'>,
+  f: Pick<FieldRow, 'name' | 'classification' | 'personal_data'>,
+): FieldAttributes {
   return {
     datasetId: d.id,
     ownerUnit: d.owner_unit,
@@ -42,7 +61,11 @@ export function fieldView(d: DatasetRow, f: FieldRow): FieldView {
     personalData: f.personal_data,
     personalDataKind: personalDataKind(f.personal_data),
     classification: f.classification,
-    effectiveClassification: effectiveFieldClassification(d.effective_classification, f.classification, f.personal_data),
+    effectiveClassification: effectiveFieldClassification(
+      d.effective_classification,
+      f.classification,
+      f.personal_data,
+    ),
   };
 }
 
@@ -135,7 +158,9 @@ export function publicRegisterEntry(d: RegisterRow, fields: FieldRow[]): PublicR
     updatedAt: d.updated_at.toISOString(),
     labelVersion: d.label_version,
     publicFields: fields
-      .filter((f) => effectiveFieldClassification(d.effective_classification, f.classification, f.personal_data) === 'public')
+      .filter(
+        (f) => effectiveFieldClassification(d.effective_classification, f.classification, f.personal_data) === 'public',
+      )
       .map((f) => ({ name: f.name, type: f.type, description: f.description })),
   };
 }

@@ -6,4 +6,7 @@ export function toCsv(header: string[], rows: unknown[][]): string {
 }
 
 /** What the registers are served as, by Accept (src/http/negotiate.ts); JSON unless asked otherwise. */
-export const REGISTER_OFFERS: Readonly<Record<string, 'json' | 'csv'>> = { 'application/json': 'json', 'text/csv': 'csv' };
+export const REGISTER_OFFERS: Readonly<Record<string, 'json' | 'csv'>> = {
+  'application/json': 'json',
+  'text/csv': 'csv',
+};

@@ -80,7 +80,10 @@ export function fieldLabelProblem(
     return { code: 'LABEL_NOT_ALLOWED', detail: 'Label the dataset before labelling its fields.' };
   }
   if (rank(own) < rank(dataset)) {
-    return { code: 'LABEL_NOT_STRICTER', detail: `A field of a ${dataset} dataset can only be ${dataset} or stricter.` };
+    return {
+      code: 'LABEL_NOT_STRICTER',
+      detail: `A field of a ${dataset} dataset can only be ${dataset} or stricter.`,
+    };
   }
   if (own === 'public' && personalDataKind(personalData) === 'specific') {
     return {
@@ -107,7 +110,8 @@ export function exemptionProblems(input: LabelDataset, today: string): FieldErro
   if (!input.grounds || input.grounds.length === 0) {
     errors.push({
       path: 'body.grounds',
-      message: 'an exemption needs one or more grounds: "17a"…"17j" (UU 14/2008 art. 17) or another statute cited by article',
+      message:
+        'an exemption needs one or more grounds: "17a"…"17j" (UU 14/2008 art. 17) or another statute cited by article',
     });
   } else {
     input.grounds.forEach((g, i) => {
@@ -117,7 +121,10 @@ export function exemptionProblems(input: LabelDataset, today: string): FieldErro
     });
   }
   if (!input.consequenceTest?.harm) {
-    errors.push({ path: 'body.consequenceTest.harm', message: 'the consequence test (uji konsekuensi) must state the harm disclosure would cause' });
+    errors.push({
+      path: 'body.consequenceTest.harm',
+      message: 'the consequence test (uji konsekuensi) must state the harm disclosure would cause',
+    });
   }
   if (!input.consequenceTest?.publicInterest) {
     errors.push({

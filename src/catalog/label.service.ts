@@ -13,8 +13,24 @@ import {
 } from './catalog.context.ts';
 import { checkIfMatch } from './dataset-version.ts';
 import { todayIso } from '../shared/dates.ts';
-import { bumpLabelVersion, clearPending, findDataset, findFields, setFieldLabel, setLabel, setPending, type DatasetRow } from './catalog.repo.ts';
-import type { Classification, DatasetView, DecideProposal, LabelDataset, LabelEventView, LabelField } from './catalog.schema.ts';
+import {
+  bumpLabelVersion,
+  clearPending,
+  findDataset,
+  findFields,
+  setFieldLabel,
+  setLabel,
+  setPending,
+  type DatasetRow,
+} from './catalog.repo.ts';
+import type {
+  Classification,
+  DatasetView,
+  DecideProposal,
+  LabelDataset,
+  LabelEventView,
+  LabelField,
+} from './catalog.schema.ts';
 import type { CatalogAccess } from './catalog.access.ts';
 import { datasetAttributes, datasetView, labelEventView } from './catalog.view.ts';
 import { appendLabelEvent, listLabelEvents, type LabelHistoryRow, type NewLabelEvent } from './label-history.repo.ts';
@@ -26,15 +42,41 @@ import { exemptionProblems, fieldLabelProblem, isDeclassification } from './labe
  * label and its record commit together or not at all.
  */
 export interface LabelService {
-  labelDataset(p: Principal, id: string, input: LabelDataset, ifMatch: string | undefined, ctx: RequestContext): Promise<{ status: 200 | 202; dataset: DatasetView }>;
-  labelField(p: Principal, id: string, field: string, input: LabelField, ifMatch: string | undefined, ctx: RequestContext): Promise<DatasetView>;
-  approve(p: Principal, id: string, input: DecideProposal, ifMatch: string | undefined, ctx: RequestContext): Promise<DatasetView>;
-  reject(p: Principal, id: string, input: DecideProposal, ifMatch: string | undefined, ctx: RequestContext): Promise<DatasetView>;
+  labelDataset(
+    p: Principal,
+    id: string,
+    input: LabelDataset,
+    ifMatch: string | undefined,
+    ctx: RequestContext,
+  ): Promise<{ status: 200 | 202; dataset: DatasetView }>;
+  labelField(
+    p: Principal,
+    id: string,
+    field: string,
+    input: LabelField,
+    ifMatch: string | undefined,
+    ctx: RequestContext,
+  ): Promise<DatasetView>;
+  approve(
+    p: Principal,
+    id: string,
+    input: DecideProposal,
+    ifMatch: string | undefined,
+    ctx: RequestContext,
+  ): Promise<DatasetView>;
+  reject(
+    p: Principal,
+    id: string,
+    input: DecideProposal,
+    ifMatch: string | undefined,
+    ctx: RequestContext,
+  ): Promise<DatasetView>;
   history(p: Principal, id: string): Promise<LabelEventView[]>;
 }
 
 /** What varies between label events; everything left out is null (or false) in the history row. */
-type LabelChange = Pick<NewLabelEvent, 'event' | 'from' | 'to'> & Partial<Omit<NewLabelEvent, 'datasetId' | 'actor' | 'labelVersion'>>;
+type LabelChange = Pick<NewLabelEvent, 'event' | 'from' | 'to'> &
+  Partial<Omit<NewLabelEvent, 'datasetId' | 'actor' | 'labelVersion'>>;
 
 /** The one builder of a history row: the change, by whom, at which label version. */
 export function labelEvent(p: Principal, datasetId: string, labelVersion: number, change: LabelChange): NewLabelEvent {
@@ -61,7 +103,9 @@ export function labelEvent(p: Principal, datasetId: string, labelVersion: number
 type LabelAction = 'label' | 'approve' | 'reject';
 
 function justificationRequired(detail: string): DomainError {
-  return new DomainError('JUSTIFICATION_REQUIRED', detail, { errors: [{ path: 'body.justification', message: 'a declassification needs a written justification' }] });
+  return new DomainError('JUSTIFICATION_REQUIRED', detail, {
+    errors: [{ path: 'body.justification', message: 'a declassification needs a written justification' }],
+  });
 }
 
 /** Only an exemption takes a consequence test and a review date. */
@@ -69,7 +113,9 @@ function refuseExemptionParts(input: LabelDataset, to: Classification): void {
   if (input.consequenceTest === undefined && input.reviewBy === undefined) return;
   throw new DomainError('VALIDATION_FAILED', 'Only an exemption takes a consequence test and a review date.', {
     errors: [
-      ...(input.consequenceTest !== undefined ? [{ path: 'body.consequenceTest', message: `not used for a ${to} label` }] : []),
+      ...(input.consequenceTest !== undefined
+        ? [{ path: 'body.consequenceTest', message: `not used for a ${to} label` }]
+        : []),
       ...(input.reviewBy !== undefined ? [{ path: 'body.reviewBy', message: `not used for a ${to} label` }] : []),
     ],
   });
@@ -77,10 +123,12 @@ function refuseExemptionParts(input: LabelDataset, to: Classification): void {
 
 function refuseWhilePending(row: DatasetRow): void {
   if (row.pending_classification !== null) {
-    throw new DomainError('CONFLICT', 'An exemption proposal is pending for this dataset; a PPID approves or rejects it first.');
+    throw new DomainError(
+      'CONFLICT',
+      'An exemption proposal is pending for this dataset; a PPID approves or rejects it first.',
+    );
   }
 }
-
 
 /** Stores the change in the history and logs it, in the caller's transaction: both commit or neither. */
 async function recordChange(
@@ -120,7 +168,14 @@ async function recordChange(
 }
 
 /** Refused attempts are decisions too: they go to the log (after the rolled-back transaction). */
-async function withDenialLogged<T>(deps: CatalogDeps, p: Principal, action: LabelAction, id: string, ctx: RequestContext, run: () => Promise<T>): Promise<T> {
+async function withDenialLogged<T>(
+  deps: CatalogDeps,
+  p: Principal,
+  action: LabelAction,
+  id: string,
+  ctx: RequestContext,
+  run: () => Promise<T>,
+): Promise<T> {
   try {
     return await run();
   } catch (error) {
@@ -149,7 +204,14 @@ async function viewOf(tx: TransactionSql, id: string): Promise<DatasetView> {
 }
 
 /** The dataset with a pending proposal that this principal may decide (not their own). */
-async function decidableProposal(deps: CatalogDeps, tx: TransactionSql, p: Principal, id: string, ifMatch: string | undefined, verb: 'approve' | 'reject') {
+async function decidableProposal(
+  deps: CatalogDeps,
+  tx: TransactionSql,
+  p: Principal,
+  id: string,
+  ifMatch: string | undefined,
+  verb: 'approve' | 'reject',
+) {
   const access = catalogAccess(deps.policy.current());
   const row = await visibleDataset(tx, access, p, id, true);
   if (row.pending_classification === null || !row.pending_history_id) {
@@ -158,32 +220,74 @@ async function decidableProposal(deps: CatalogDeps, tx: TransactionSql, p: Princ
   if (isOwnProposal(p, row.pending_proposed_by)) {
     throw new DomainError('SELF_APPROVAL', 'A proposal is decided by a PPID other than its proposer.');
   }
-  const rule = ensure(access.canApprove(p, datasetAttributes(row), row.pending_proposed_by), `${verb} exemptions of this dataset`);
+  const rule = ensure(
+    access.canApprove(p, datasetAttributes(row), row.pending_proposed_by),
+    `${verb} exemptions of this dataset`,
+  );
   checkIfMatch(ifMatch, row.version, false);
   return { row, rule };
 }
 
 /** An exemption is proposed, never set: it is pending until another PPID decides it (202). */
-async function proposeExemption(deps: CatalogDeps, tx: TransactionSql, p: Principal, ctx: RequestContext, row: DatasetRow, rule: Rule, input: LabelDataset) {
+async function proposeExemption(
+  deps: CatalogDeps,
+  tx: TransactionSql,
+  p: Principal,
+  ctx: RequestContext,
+  row: DatasetRow,
+  rule: Rule,
+  input: LabelDataset,
+) {
   const errors = exemptionProblems(input, todayIso());
   if (errors.length) {
-    throw new DomainError('EXEMPTION_INCOMPLETE', 'An exemption needs grounds, a consequence test (uji konsekuensi) and a review date; see errors.', { errors });
+    throw new DomainError(
+      'EXEMPTION_INCOMPLETE',
+      'An exemption needs grounds, a consequence test (uji konsekuensi) and a review date; see errors.',
+      { errors },
+    );
   }
   const id = row.id;
   const labelVersion = await bumpLabelVersion(tx, id);
   const grounds = input.grounds ?? [];
-  const consequenceTest = { harm: input.consequenceTest?.harm ?? '', publicInterest: input.consequenceTest?.publicInterest ?? '' };
+  const consequenceTest = {
+    harm: input.consequenceTest?.harm ?? '',
+    publicInterest: input.consequenceTest?.publicInterest ?? '',
+  };
   const reviewBy = input.reviewBy ?? '';
   const justification = input.justification ?? null;
-  const change = labelEvent(p, id, labelVersion, { event: 'proposal', from: row.classification, to: 'exempt', grounds, consequenceTest, reviewBy, justification });
+  const change = labelEvent(p, id, labelVersion, {
+    event: 'proposal',
+    from: row.classification,
+    to: 'exempt',
+    grounds,
+    consequenceTest,
+    reviewBy,
+    justification,
+  });
   await recordChange(deps, tx, p, ctx, 'label', rule, change, (event) =>
-    setPending(tx, id, { grounds, consequenceTest, reviewBy, justification, proposedBy: change.actor.sub, historyId: event.id }),
+    setPending(tx, id, {
+      grounds,
+      consequenceTest,
+      reviewBy,
+      justification,
+      proposedBy: change.actor.sub,
+      historyId: event.id,
+    }),
   );
   return { status: 202 as const, dataset: await viewOf(tx, id) };
 }
 
 /** Public, restricted (or unlabelled): set at once, a declassification only by whoever may declassify, with a justification. */
-async function relabelDataset(deps: CatalogDeps, tx: TransactionSql, p: Principal, ctx: RequestContext, access: CatalogAccess, row: DatasetRow, labelRule: Rule, input: LabelDataset) {
+async function relabelDataset(
+  deps: CatalogDeps,
+  tx: TransactionSql,
+  p: Principal,
+  ctx: RequestContext,
+  access: CatalogAccess,
+  row: DatasetRow,
+  labelRule: Rule,
+  input: LabelDataset,
+) {
   const id = row.id;
   const from = row.classification;
   const to = input.classification;
@@ -192,18 +296,48 @@ async function relabelDataset(deps: CatalogDeps, tx: TransactionSql, p: Principa
   const declassification = isDeclassification(from, to);
   let rule = labelRule;
   if (declassification) {
-    rule = ensure(access.canDeclassify(p, datasetAttributes(row), row.pending_proposed_by), `declassify this dataset (${from} → ${to})`);
-    if (!input.justification) throw justificationRequired(`Moving from ${from} to ${to} is a declassification and needs a written justification.`);
+    rule = ensure(
+      access.canDeclassify(p, datasetAttributes(row), row.pending_proposed_by),
+      `declassify this dataset (${from} → ${to})`,
+    );
+    if (!input.justification)
+      throw justificationRequired(
+        `Moving from ${from} to ${to} is a declassification and needs a written justification.`,
+      );
   }
   const labelVersion = await bumpLabelVersion(tx, id);
-  const change = labelEvent(p, id, labelVersion, { event: 'label', from, to, grounds: input.grounds ?? null, justification: input.justification ?? null, declassification });
-  await setLabel(tx, id, { classification: to, grounds: change.grounds, consequenceTest: null, reviewBy: null, justification: change.justification, decidedBy: change.actor.sub, decisionRef: null });
+  const change = labelEvent(p, id, labelVersion, {
+    event: 'label',
+    from,
+    to,
+    grounds: input.grounds ?? null,
+    justification: input.justification ?? null,
+    declassification,
+  });
+  await setLabel(tx, id, {
+    classification: to,
+    grounds: change.grounds,
+    consequenceTest: null,
+    reviewBy: null,
+    justification: change.justification,
+    decidedBy: change.actor.sub,
+    decisionRef: null,
+  });
   await recordChange(deps, tx, p, ctx, 'label', rule, change);
   return { status: 200 as const, dataset: await viewOf(tx, id) };
 }
 
 /** A field's own label: at least as strict as its dataset's; loosening it is a declassification. */
-async function relabelField(deps: CatalogDeps, tx: TransactionSql, p: Principal, id: string, fieldName: string, input: LabelField, ifMatch: string | undefined, ctx: RequestContext): Promise<DatasetView> {
+async function relabelField(
+  deps: CatalogDeps,
+  tx: TransactionSql,
+  p: Principal,
+  id: string,
+  fieldName: string,
+  input: LabelField,
+  ifMatch: string | undefined,
+  ctx: RequestContext,
+): Promise<DatasetView> {
   const access = catalogAccess(deps.policy.current());
   const row = await visibleDataset(tx, access, p, id, true);
   const attrs = datasetAttributes(row);
@@ -213,15 +347,22 @@ async function relabelField(deps: CatalogDeps, tx: TransactionSql, p: Principal,
   if (!field) throw new DomainError('NOT_FOUND', `Dataset ${id} has no field ${fieldName}.`);
   const to = input.classification;
   const problem = fieldLabelProblem(row.effective_classification, to, field.personal_data);
-  if (problem) throw new DomainError(problem.code, problem.detail, { errors: [{ path: 'body.classification', message: problem.detail }] });
+  if (problem)
+    throw new DomainError(problem.code, problem.detail, {
+      errors: [{ path: 'body.classification', message: problem.detail }],
+    });
   const from = field.classification;
   if (from === to) return viewOf(tx, id);
 
   // Loosening or removing a field's own label is a declassification of that field.
   const declassification = from !== null && (to === null || isDeclassification(from, to));
   if (declassification) {
-    rule = ensure(access.canDeclassify(p, attrs, row.pending_proposed_by), `declassify field ${fieldName} (${from} → ${to ?? 'the dataset’s label'})`);
-    if (!input.justification) throw justificationRequired('Loosening a field’s label is a declassification and needs a written justification.');
+    rule = ensure(
+      access.canDeclassify(p, attrs, row.pending_proposed_by),
+      `declassify field ${fieldName} (${from} → ${to ?? 'the dataset’s label'})`,
+    );
+    if (!input.justification)
+      throw justificationRequired('Loosening a field’s label is a declassification and needs a written justification.');
   }
   if (to === 'exempt' && !input.justification) {
     // Partial disclosure: every withheld part states its reason (domain.md §1).
@@ -231,7 +372,14 @@ async function relabelField(deps: CatalogDeps, tx: TransactionSql, p: Principal,
   }
   const labelVersion = await bumpLabelVersion(tx, id);
   await setFieldLabel(tx, id, fieldName, to);
-  const change = labelEvent(p, id, labelVersion, { event: 'label', field: fieldName, from, to, justification: input.justification ?? null, declassification });
+  const change = labelEvent(p, id, labelVersion, {
+    event: 'label',
+    field: fieldName,
+    from,
+    to,
+    justification: input.justification ?? null,
+    declassification,
+  });
   await recordChange(deps, tx, p, ctx, 'label', rule, change);
   return viewOf(tx, id);
 }
@@ -253,7 +401,9 @@ export function createLabelService(deps: CatalogDeps): LabelService {
       ),
 
     labelField: (p, id, fieldName, input, ifMatch, ctx) =>
-      withDenialLogged(deps, p, 'label', id, ctx, () => sql.begin((tx) => relabelField(deps, tx, p, id, fieldName, input, ifMatch, ctx))),
+      withDenialLogged(deps, p, 'label', id, ctx, () =>
+        sql.begin((tx) => relabelField(deps, tx, p, id, fieldName, input, ifMatch, ctx)),
+      ),
 
     approve: (p, id, input, ifMatch, ctx) =>
       withDenialLogged(deps, p, 'approve', id, ctx, () =>
@@ -272,7 +422,15 @@ export function createLabelService(deps: CatalogDeps): LabelService {
             decisionRef: input.decisionRef ?? null,
           });
           const { grounds, consequenceTest, reviewBy, decisionRef } = change;
-          await setLabel(tx, id, { classification: 'exempt', grounds, consequenceTest, reviewBy, justification: input.justification ?? row.pending_justification, decidedBy: change.actor.sub, decisionRef });
+          await setLabel(tx, id, {
+            classification: 'exempt',
+            grounds,
+            consequenceTest,
+            reviewBy,
+            justification: input.justification ?? row.pending_justification,
+            decidedBy: change.actor.sub,
+            decisionRef,
+          });
           await recordChange(deps, tx, p, ctx, 'approve', rule, change);
           return viewOf(tx, id);
         }),

@@ -108,7 +108,12 @@ export interface OverdueDb {
 }
 
 /** Exemptions in force whose review date has passed (before `asOf`), the most overdue first. */
-async function overdueReviews(sql: Queryable, scope: Fragment, unit: string | undefined, asOf: string): Promise<OverdueDb[]> {
+async function overdueReviews(
+  sql: Queryable,
+  scope: Fragment,
+  unit: string | undefined,
+  asOf: string,
+): Promise<OverdueDb[]> {
   return sql<OverdueDb[]>`
     select d.id as dataset, d.title, d.owner_unit as unit, to_char(d.label_review_by, 'YYYY-MM-DD') as review_by,
            d.label_grounds as grounds, (${asOf}::date - d.label_review_by)::int as days_overdue

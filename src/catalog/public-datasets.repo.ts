@@ -10,7 +10,11 @@ export interface PublicDatasetRow {
 }
 
 /** Datasets that are effectively public (no pending exemption), keyset by id. */
-export async function publicDatasets(sql: Queryable, afterId: string | null, limit: number): Promise<PublicDatasetRow[]> {
+export async function publicDatasets(
+  sql: Queryable,
+  afterId: string | null,
+  limit: number,
+): Promise<PublicDatasetRow[]> {
   return sql<PublicDatasetRow[]>`
     select id, title, description, owner_unit, updated_at, label_version
     from datasets

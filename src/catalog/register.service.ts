@@ -39,7 +39,10 @@ export function createRegisterService(deps: CatalogDeps): RegisterService {
   return {
     async publicRegister(cursor, limit) {
       const rows = await publicRegister(sql, decodeCursor(cursor), limit);
-      const fields = await findFieldsOf(sql, rows.slice(0, limit).map((r) => r.id));
+      const fields = await findFieldsOf(
+        sql,
+        rows.slice(0, limit).map((r) => r.id),
+      );
       return paged(rows, limit, (r: RegisterRow) => publicRegisterEntry(r, fields.get(r.id) ?? []));
     },
 
@@ -52,7 +55,8 @@ export function createRegisterService(deps: CatalogDeps): RegisterService {
     async overdueReviews(p, cursor, limit) {
       const scope = catalogAccess(deps.policy.current()).overdueScope(p);
       if (scope.kind === 'never') {
-        if (p.kind === 'anonymous') throw new DomainError('UNAUTHENTICATED', 'The overdue-review list is for PPID and auditors; sign in.');
+        if (p.kind === 'anonymous')
+          throw new DomainError('UNAUTHENTICATED', 'The overdue-review list is for PPID and auditors; sign in.');
         throw new DomainError('FORBIDDEN', 'The overdue-review list is for PPID and auditors.');
       }
       const after = decodeCursor(cursor);
@@ -66,7 +70,10 @@ export function createRegisterService(deps: CatalogDeps): RegisterService {
 
     async createUnit(p, input, ctx) {
       const parent = parentUnit(input.code);
-      const rule = ensure(catalogAccess(deps.policy.current()).canManageUnits(p, { code: input.code, parent }), 'add units');
+      const rule = ensure(
+        catalogAccess(deps.policy.current()).canManageUnits(p, { code: input.code, parent }),
+        'add units',
+      );
       return sql.begin(async (tx) => {
         if (parent !== null && !(await findUnit(tx, parent))) {
           throw new DomainError('REFERENCE_NOT_FOUND', `Unit ${input.code} needs its parent unit ${parent} first.`, {

@@ -8,7 +8,8 @@ export interface UnitRow {
 
 /** All units, or the subtree under `under` (the unit itself included), in code order. */
 export async function listUnits(sql: Queryable, under?: string): Promise<UnitRow[]> {
-  if (!under || under === 'RI') return sql<UnitRow[]>`select code, name, parent from units order by code = 'RI' desc, code`;
+  if (!under || under === 'RI')
+    return sql<UnitRow[]>`select code, name, parent from units order by code = 'RI' desc, code`;
   return sql<UnitRow[]>`
     select code, name, parent from units
     where code = ${under} or code like ${under + '.%'}

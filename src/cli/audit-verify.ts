@@ -27,7 +27,9 @@ function bar(checked: number, total: number): void {
   const rate = secs > 0 ? Math.round(checked / secs) : 0;
   const width = 30;
   const filled = total > 0 ? Math.min(width, Math.round((checked / total) * width)) : 0;
-  process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${fmt.format(checked)}/${fmt.format(total)} entries  ${fmt.format(rate)} entries/s `);
+  process.stderr.write(
+    `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${fmt.format(checked)}/${fmt.format(total)} entries  ${fmt.format(rate)} entries/s `,
+  );
 }
 
 /** Walks the chain here (no server holds the folder, or the database is PostgreSQL). */
@@ -44,7 +46,11 @@ async function verifyHere(o: VerifyOptions): Promise<VerifyResult> {
 try {
   let checkpoint: CheckpointInput | undefined;
   if (values.checkpoint) checkpoint = JSON.parse(readFileSync(values.checkpoint, 'utf8')) as CheckpointInput;
-  const options = { ...(checkpoint ? { checkpoint } : {}), fromCheckpoint: values['from-checkpoint'], ...(tty ? { onProgress: bar } : {}) };
+  const options = {
+    ...(checkpoint ? { checkpoint } : {}),
+    fromCheckpoint: values['from-checkpoint'],
+    ...(tty ? { onProgress: bar } : {}),
+  };
   const server = await runningServer(config);
   const result = server ? await server.verify(options) : await verifyHere(options);
   if (tty) process.stderr.write('\n');
@@ -59,9 +65,13 @@ try {
     process.stdout.write(`audit chain ok: ${result.checked} entries verified ${timing}${cp}${keying}\n`);
   } else {
     const bad = result.firstBad;
-    if (bad) process.stdout.write(`audit chain BROKEN at entry ${bad.seq}${bad.id ? ` (${bad.id})` : ''}: ${bad.problem}: ${bad.detail}; ${result.checked} entries verified before it${keying}\n`);
+    if (bad)
+      process.stdout.write(
+        `audit chain BROKEN at entry ${bad.seq}${bad.id ? ` (${bad.id})` : ''}: ${bad.problem}: ${bad.detail}; ${result.checked} entries verified before it${keying}\n`,
+      );
     const cp = result.checkpoint;
-    if (cp && !cp.ok) process.stdout.write(`audit checkpoint ${cp.seq} MISMATCH: ${cp.problem ?? 'signature not valid'}\n`);
+    if (cp && !cp.ok)
+      process.stdout.write(`audit checkpoint ${cp.seq} MISMATCH: ${cp.problem ?? 'signature not valid'}\n`);
     process.exitCode = 1;
   }
 } catch (error) {

@@ -50,7 +50,12 @@ if (values.unit !== undefined && !UNIT_CODE.test(values.unit)) {
   process.stderr.write('jaga import: --unit must be a unit code such as RI, 32 or 32.01\n');
   process.exit(2);
 }
-const byExtension: Record<string, UploadFormat> = { '.csv': 'csv', '.ndjson': 'ndjson', '.jsonl': 'ndjson', '.json': 'json' };
+const byExtension: Record<string, UploadFormat> = {
+  '.csv': 'csv',
+  '.ndjson': 'ndjson',
+  '.jsonl': 'ndjson',
+  '.json': 'json',
+};
 const format = (values.format ?? byExtension[extname(file).toLowerCase()]) as UploadFormat | undefined;
 if (!format || !['csv', 'ndjson', 'json'].includes(format)) {
   process.stderr.write(`jaga import: cannot tell the format of ${file}; pass --format csv|ndjson|json\n`);
@@ -74,7 +79,10 @@ function paint(rows?: number): void {
   const s = (performance.now() - started) / 1000;
   const left = bytes > 0 ? (s * (size - bytes)) / bytes : NaN;
   const pct = size ? ((100 * bytes) / size).toFixed(1) : '100';
-  const stored = rows === undefined ? '' : `${rows.toLocaleString('en')} rows  ${Math.round(rows / Math.max(s, 1e-3)).toLocaleString('en')} rows/s  `;
+  const stored =
+    rows === undefined
+      ? ''
+      : `${rows.toLocaleString('en')} rows  ${Math.round(rows / Math.max(s, 1e-3)).toLocaleString('en')} rows/s  `;
   process.stderr.write(`\r\x1b[K${stored}${pct}%  ETA ${Number.isFinite(left) ? left.toFixed(0) + 's' : '?'}`);
 }
 
@@ -100,7 +108,13 @@ async function importHere(): Promise<number> {
   try {
     const read = await deps.services.catalog.getFieldsForRead(dataset);
     if (!read) throw new DomainError('NOT_FOUND', `There is no dataset ${dataset}.`);
-    const principal: Principal = { sub, kind: 'user', roles: ['steward'], unit: values.unit ?? read.dataset.ownerUnit, purposes: [] };
+    const principal: Principal = {
+      sub,
+      kind: 'user',
+      roles: ['steward'],
+      unit: values.unit ?? read.dataset.ownerUnit,
+      purposes: [],
+    };
     const { inserted } = await deps.services.ingest.ingest(principal, dataset, source.format, counted(source.path), {
       requestId: `cli-${crypto.randomUUID()}`,
       traceId: null,
@@ -113,7 +127,13 @@ async function importHere(): Promise<number> {
 }
 
 async function importThrough(s: OperatorClient): Promise<number> {
-  const { inserted } = await s.importRecords({ dataset, format: source.format, sub, unit: values.unit, body: Readable.from(counted(source.path)) });
+  const { inserted } = await s.importRecords({
+    dataset,
+    format: source.format,
+    sub,
+    unit: values.unit,
+    body: Readable.from(counted(source.path)),
+  });
   return inserted;
 }
 
@@ -123,7 +143,9 @@ try {
   const inserted = server ? await importThrough(server) : await importHere();
   const s = (performance.now() - started) / 1000;
   if (tty) process.stderr.write('\r\x1b[K');
-  process.stdout.write(`imported ${inserted} records into ${dataset} in ${s.toFixed(1)} s (${Math.round(inserted / Math.max(s, 1e-3))} rows/s)\n`);
+  process.stdout.write(
+    `imported ${inserted} records into ${dataset} in ${s.toFixed(1)} s (${Math.round(inserted / Math.max(s, 1e-3))} rows/s)\n`,
+  );
   if (server) process.stderr.write(`(through the running Jaga server, pid ${server.holder.pid})\n`);
 } catch (error) {
   if (tty) process.stderr.write('\n');

@@ -29,7 +29,9 @@ async function reportFrom(server: OperatorClient): Promise<void> {
     return;
   }
   const what = state.problem ?? `pending: ${state.pending.join(', ')}`;
-  process.stderr.write(`jaga migrate: ${what}. Not applied: ${who}, and PGlite serves one process at a time; restart the server (it migrates at start).\n`);
+  process.stderr.write(
+    `jaga migrate: ${what}. Not applied: ${who}, and PGlite serves one process at a time; restart the server (it migrates at start).\n`,
+  );
   process.exitCode = 1;
 }
 

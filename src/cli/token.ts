@@ -17,7 +17,13 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-const list = (s: string | undefined) => (s === undefined ? undefined : s.split(',').map((x) => x.trim()).filter(Boolean));
+const list = (s: string | undefined) =>
+  s === undefined
+    ? undefined
+    : s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean);
 
 let values;
 try {
@@ -55,20 +61,25 @@ if (values.ttl !== undefined) {
   const asked = durationSeconds(values.ttl);
   if (asked === null) fail(`--ttl ${JSON.stringify(values.ttl)} is not a duration such as 90s, 15m, 1h or 7d`);
   if (asked > maxTtl) {
-    fail(`--ttl ${values.ttl} is longer than the server accepts: JWT_MAX_TTL is ${formatDuration(maxTtl)} (raise JWT_MAX_TTL for the server and here, or ask for less)`);
+    fail(
+      `--ttl ${values.ttl} is longer than the server accepts: JWT_MAX_TTL is ${formatDuration(maxTtl)} (raise JWT_MAX_TTL for the server and here, or ask for less)`,
+    );
   }
   ttl = asked;
 }
 
 // The same schema the server applies to a verified token, so a minted token is one the server accepts.
 const knownRoles: ReadonlySet<string> = new Set(DEFAULT_ROLES);
-const claims = v.safeParse(claimsSchema(() => knownRoles), {
-  sub: values.sub,
-  roles: list(values.roles),
-  unit: values.unit,
-  ...(values.purposes === undefined ? {} : { purposes: list(values.purposes) }),
-  ...(values.kind === undefined ? {} : { kind: values.kind }),
-});
+const claims = v.safeParse(
+  claimsSchema(() => knownRoles),
+  {
+    sub: values.sub,
+    roles: list(values.roles),
+    unit: values.unit,
+    ...(values.purposes === undefined ? {} : { purposes: list(values.purposes) }),
+    ...(values.kind === undefined ? {} : { kind: values.kind }),
+  },
+);
 if (!claims.success) {
   const paths = claims.issues.map((i) => v.getDotPath(i) ?? 'claims');
   fail(

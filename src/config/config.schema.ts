@@ -40,8 +40,7 @@ const duration = (fallback: string, maxSeconds: number, what: string) =>
 
 const optionalText = v.optional(v.pipe(v.string(), v.trim(), v.minLength(1, 'expected a non-empty value')));
 
-const url = (what: string, protocols: RegExp) =>
-  v.optional(v.pipe(v.string(), v.regex(protocols, what), v.url(what)));
+const url = (what: string, protocols: RegExp) => v.optional(v.pipe(v.string(), v.regex(protocols, what), v.url(what)));
 
 const secret = (what: string) =>
   v.optional(
@@ -73,7 +72,11 @@ export const EnvSchema = v.object({
   JWT_ISSUER: optionalText,
   JWT_AUDIENCE: optionalText,
   // Longest token lifetime accepted (exp − iat, or exp − now without iat); `npm run token` mints within it.
-  JWT_MAX_TTL: duration('24h', JWT_MAX_TTL_LIMIT_SECONDS, 'expected a duration such as 90s, 15m, 24h or 7d (at most 30d)'),
+  JWT_MAX_TTL: duration(
+    '24h',
+    JWT_MAX_TTL_LIMIT_SECONDS,
+    'expected a duration such as 90s, 15m, 24h or 7d (at most 30d)',
+  ),
   // Remote key set cache: an unknown `kid` refetches at most once per cool-down; keys are kept this long.
   JWKS_COOLDOWN_MS: nonNegativeInt('30000'),
   JWKS_CACHE_MAX_AGE_MS: positiveInt('600000'),
@@ -102,7 +105,14 @@ export const EnvSchema = v.object({
   OTEL_EXPORTER_OTLP_ENDPOINT: url('expected an http(s) URL', /^https?:\/\//),
   OTEL_TRACES_SAMPLER: v.optional(
     v.picklist(
-      ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'],
+      [
+        'always_on',
+        'always_off',
+        'traceidratio',
+        'parentbased_always_on',
+        'parentbased_always_off',
+        'parentbased_traceidratio',
+      ],
       'expected an OpenTelemetry sampler name',
     ),
     'parentbased_always_on',

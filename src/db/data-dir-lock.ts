@@ -1,5 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, linkSync, openSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  linkSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 
@@ -187,7 +197,8 @@ function holding(file: string, me: LockHolder, replaced: LockHolder | null): Dat
     holder: () => current,
     publish(extra) {
       const seen = readLockFile(file);
-      if (!held || typeof seen !== 'object' || seen.token !== me.token) throw new Error(`the lock ${file} is no longer held by this process`);
+      if (!held || typeof seen !== 'object' || seen.token !== me.token)
+        throw new Error(`the lock ${file} is no longer held by this process`);
       current = { ...current, ...extra };
       // Replaced whole by a rename: readers see the old record or the new one, both ours.
       const tmp = privateName(file, me.token);
@@ -210,7 +221,8 @@ function createLock(file: string, me: LockHolder): boolean {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EEXIST') return false;
     // File systems without hard links: create-exclusive, then write (a reader may briefly see it empty).
-    if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'ENOSYS') return createExclusive(file, text);
+    if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'ENOSYS')
+      return createExclusive(file, text);
     throw error;
   } finally {
     rmSync(tmp, { force: true });
@@ -243,7 +255,12 @@ function readLockFile(file: string): LockHolder | 'missing' | 'unreadable' {
   }
   try {
     const h = JSON.parse(text) as Partial<LockHolder>;
-    if (typeof h.pid === 'number' && typeof h.token === 'string' && typeof h.host === 'string' && typeof h.command === 'string') {
+    if (
+      typeof h.pid === 'number' &&
+      typeof h.token === 'string' &&
+      typeof h.host === 'string' &&
+      typeof h.command === 'string'
+    ) {
       return {
         pid: h.pid,
         host: h.host,

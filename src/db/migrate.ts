@@ -24,8 +24,13 @@ const NAME = /^\d{4}_[a-z0-9_]+\.sql$/;
  *
  * @returns the names applied by this call.
  */
-export async function migrate(sql: Sql, files: MigrationFile[], log: (msg: string) => void = () => {}): Promise<string[]> {
-  for (const f of files) if (!NAME.test(f.name)) throw new MigrationError(`Migration file name ${f.name} must look like 0001_name.sql`);
+export async function migrate(
+  sql: Sql,
+  files: MigrationFile[],
+  log: (msg: string) => void = () => {},
+): Promise<string[]> {
+  for (const f of files)
+    if (!NAME.test(f.name)) throw new MigrationError(`Migration file name ${f.name} must look like 0001_name.sql`);
   const sorted = [...files].sort((a, b) => a.name.localeCompare(b.name));
   const applied: string[] = [];
   for (;;) {
@@ -57,7 +62,9 @@ function verifyApplied(done: { name: string; checksum: string }[], files: Migrat
     const file = byName.get(d.name);
     if (!file) throw new MigrationError(`Applied migration ${d.name} is missing from migrations/`);
     if (checksum(file.sql) !== d.checksum) {
-      throw new MigrationError(`Applied migration ${d.name} has changed since it was applied (checksum mismatch); add a new migration instead`);
+      throw new MigrationError(
+        `Applied migration ${d.name} has changed since it was applied (checksum mismatch); add a new migration instead`,
+      );
     }
   }
 }

@@ -7,9 +7,15 @@ import { noDelaySocket } from './tcp-socket.ts';
  * PostgreSQL when DATABASE_URL is set; otherwise the embedded PGlite in JAGA_DATA_DIR, locked for
  * this process (`holder` names it to anyone refused: `server`, `npm run import`, …).
  */
-export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'databasePoolMax' | 'databaseDeadlineMs' | 'dataDir'>, holder = 'jaga'): Promise<Database> {
+export async function openDatabase(
+  config: Pick<Config, 'databaseUrl' | 'databasePoolMax' | 'databaseDeadlineMs' | 'dataDir'>,
+  holder = 'jaga',
+): Promise<Database> {
   if (config.databaseUrl) {
-    return connectNodePostgres(config.databaseUrl, { max: config.databasePoolMax, connectTimeoutS: Math.max(1, Math.ceil(config.databaseDeadlineMs / 1000)) });
+    return connectNodePostgres(config.databaseUrl, {
+      max: config.databasePoolMax,
+      connectTimeoutS: Math.max(1, Math.ceil(config.databaseDeadlineMs / 1000)),
+    });
   }
   // Loaded only when used: PGlite and its socket server hold ~20 MB a PostgreSQL deployment never needs.
   const { openEmbedded } = await import('./embedded.ts');

@@ -9,7 +9,9 @@ export function fromPostgresError(error: unknown): DomainError | undefined {
     case '23505':
       return new DomainError('ALREADY_EXISTS', `A record with the same key already exists${where}.`, { cause: error });
     case '23503':
-      return new DomainError('REFERENCE_NOT_FOUND', `The request refers to something that does not exist${where}.`, { cause: error });
+      return new DomainError('REFERENCE_NOT_FOUND', `The request refers to something that does not exist${where}.`, {
+        cause: error,
+      });
     case '23514':
     case '23502':
     case '22001':
@@ -17,7 +19,9 @@ export function fromPostgresError(error: unknown): DomainError | undefined {
     case '22007':
     case '22008':
     case '22P02':
-      return new DomainError('CONSTRAINT_VIOLATION', `The data breaks a rule of the database${where}.`, { cause: error });
+      return new DomainError('CONSTRAINT_VIOLATION', `The data breaks a rule of the database${where}.`, {
+        cause: error,
+      });
     case '40001':
     case '40P01':
       return new DomainError('CONFLICT', 'A concurrent change conflicted; retry the request.', { cause: error });
@@ -38,6 +42,17 @@ export function isConnectionError(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return (
     typeof code === 'string' &&
-    ['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT', 'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'EPIPE', 'ENOENT'].includes(code)
+    [
+      'ECONNREFUSED',
+      'ECONNRESET',
+      'ENOTFOUND',
+      'ETIMEDOUT',
+      'CONNECT_TIMEOUT',
+      'CONNECTION_CLOSED',
+      'CONNECTION_ENDED',
+      'CONNECTION_DESTROYED',
+      'EPIPE',
+      'ENOENT',
+    ].includes(code)
   );
 }

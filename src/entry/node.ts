@@ -19,12 +19,17 @@ try {
   db = await openDatabase(config, 'server');
 } catch (error) {
   // Another process holds the embedded database: say who, plainly, and stop.
-  if (error instanceof DataDirLockedError) logger.error(error.message, { dataDir: error.dir, holder: error.holder && publicHolder(error.holder) });
+  if (error instanceof DataDirLockedError)
+    logger.error(error.message, { dataDir: error.dir, holder: error.holder && publicHolder(error.holder) });
   else logger.error('could not open the database', { error });
   process.exit(1);
 }
 logger.info('database opened', { kind: db.kind, ...(db.kind === 'pglite' ? { dataDir: config.dataDir } : {}) });
-if (db.lock?.replaced) logger.warn('took over the lock of a process that is gone', { lock: db.lock.file, previous: publicHolder(db.lock.replaced) });
+if (db.lock?.replaced)
+  logger.warn('took over the lock of a process that is gone', {
+    lock: db.lock.file,
+    previous: publicHolder(db.lock.replaced),
+  });
 
 let booted: Awaited<ReturnType<typeof boot>>;
 try {
@@ -43,7 +48,9 @@ const lock = db.lock;
 if (lock) {
   const holder = lock.holder();
   try {
-    const operator = await listenOperatorSocket(operatorRoutes(deps, { token: holder.token, dataDir: resolve(config.dataDir), since: holder.since }));
+    const operator = await listenOperatorSocket(
+      operatorRoutes(deps, { token: holder.token, dataDir: resolve(config.dataDir), since: holder.since }),
+    );
     deps.lifecycle.onShutdown('operator socket', () => operator.close());
     lock.publish({ socket: operator.path });
     logger.info('operator socket open', { path: operator.path, lock: lock.file });
@@ -58,7 +65,10 @@ if (lock) {
 const server = createNodeServer(app.fetch, { hostname: config.host, logger });
 server.listen(config.port, config.host, () => {
   const address = server.address();
-  logger.info('listening', { ...(typeof address === 'object' && address ? { address: address.address, port: address.port } : {}), database: db.kind });
+  logger.info('listening', {
+    ...(typeof address === 'object' && address ? { address: address.address, port: address.port } : {}),
+    database: db.kind,
+  });
 });
 server.on('error', (error) => {
   logger.error('server error', { error });
@@ -86,5 +96,8 @@ async function stop(signal: string) {
 }
 process.on('SIGTERM', () => void stop('SIGTERM'));
 // SIGHUP re-reads what can change without a restart (the policy set); failures are logged by each hook.
-process.on('SIGHUP', () => void deps.lifecycle.reload((name, error) => logger.error(`reload hook ${name} failed`, { error })));
+process.on(
+  'SIGHUP',
+  () => void deps.lifecycle.reload((name, error) => logger.error(`reload hook ${name} failed`, { error })),
+);
 process.on('SIGINT', () => void stop('SIGINT'));

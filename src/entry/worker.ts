@@ -55,11 +55,25 @@ async function buildIsolate(env: WorkerEnv): Promise<Isolate> {
   const config = configOf(env);
   const logger = createLogger(config.logLevel, (line) => console.log(line));
   if (!config.databaseUrl) {
-    return { app: refusing(logger, new DomainError('NOT_READY', 'No database is configured: bind HYPERDRIVE or set DATABASE_URL.')), config, database: null };
+    return {
+      app: refusing(
+        logger,
+        new DomainError('NOT_READY', 'No database is configured: bind HYPERDRIVE or set DATABASE_URL.'),
+      ),
+      config,
+      database: null,
+    };
   }
   const scoped = requestScopedDatabase();
   const deps = await wire(
-    { config, db: scoped.db, logger, telemetry: noopTelemetry(), readiness: new Readiness(), lifecycle: new Lifecycle() },
+    {
+      config,
+      db: scoped.db,
+      logger,
+      telemetry: noopTelemetry(),
+      readiness: new Readiness(),
+      lifecycle: new Lifecycle(),
+    },
     { migrations: null, policySource: async () => bundledPolicies },
   );
   return { app: createApp(deps), config, database: { ...scoped, url: config.databaseUrl } };

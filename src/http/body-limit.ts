@@ -20,7 +20,11 @@ export function payloadTooLarge(maxBytes: number, setting: string): ApiError {
  * `streamed`: the route reads the body as a stream and counts it itself (record uploads), so
  * only the header check applies here.
  */
-export function bodyLimit(maxBytes: number, setting: string, options: { streamed?: boolean } = {}): MiddlewareHandler<AppEnv> {
+export function bodyLimit(
+  maxBytes: number,
+  setting: string,
+  options: { streamed?: boolean } = {},
+): MiddlewareHandler<AppEnv> {
   const reading = readingBodyLimit({
     maxSize: maxBytes,
     onError: () => {

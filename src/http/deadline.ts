@@ -30,9 +30,13 @@ export function deadline(ms: number, exempt: (method: string, path: string) => b
     if (!expired) return work;
     c.res = problemResponse(
       c,
-      new ApiError('DATABASE_UNAVAILABLE', `No answer within ${ms} ms: the database is slow or cannot be reached; retry later.`, {
-        headers: { 'retry-after': '5' },
-      }),
+      new ApiError(
+        'DATABASE_UNAVAILABLE',
+        `No answer within ${ms} ms: the database is slow or cannot be reached; retry later.`,
+        {
+          headers: { 'retry-after': '5' },
+        },
+      ),
     );
     const answered = c.res;
     // A late response goes nowhere: cancel its body, which may hold a page of records.

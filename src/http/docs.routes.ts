@@ -8,11 +8,27 @@ import { buildOpenApi } from './openapi.document.ts';
 export function docsRoutes(getApp: () => Hono<any, any, any>, version: string) {
   let cached: string | undefined;
   return new Hono<AppEnv>()
-    .get('/openapi.json', describe({ summary: 'The OpenAPI 3.1 document', tags: ['system'], security: 'none', responses: { 200: { description: 'OpenAPI document', contentTypes: ['application/json'] } } }), (c) => {
-      cached ??= JSON.stringify(buildOpenApi(getApp(), { title: 'Jaga', version }));
-      return c.body(cached, 200, { 'content-type': 'application/json' });
-    })
-    .get('/docs', describe({ summary: 'Human-readable API reference', tags: ['system'], security: 'none', responses: { 200: { description: 'HTML page', contentTypes: ['text/html'] } } }), (c) =>
-      c.html(DOCS_PAGE),
+    .get(
+      '/openapi.json',
+      describe({
+        summary: 'The OpenAPI 3.1 document',
+        tags: ['system'],
+        security: 'none',
+        responses: { 200: { description: 'OpenAPI document', contentTypes: ['application/json'] } },
+      }),
+      (c) => {
+        cached ??= JSON.stringify(buildOpenApi(getApp(), { title: 'Jaga', version }));
+        return c.body(cached, 200, { 'content-type': 'application/json' });
+      },
+    )
+    .get(
+      '/docs',
+      describe({
+        summary: 'Human-readable API reference',
+        tags: ['system'],
+        security: 'none',
+        responses: { 200: { description: 'HTML page', contentTypes: ['text/html'] } },
+      }),
+      (c) => c.html(DOCS_PAGE),
     );
 }

@@ -37,7 +37,9 @@ export function pickOffer(ranges: readonly MediaRange[], offers: readonly string
     });
     if (q <= 0) continue;
     const rank = [q, spec, -at];
-    const better = rank[0]! > bestRank[0]! || (rank[0] === bestRank[0] && (rank[1]! > bestRank[1]! || (rank[1] === bestRank[1] && rank[2]! > bestRank[2]!)));
+    const better =
+      rank[0]! > bestRank[0]! ||
+      (rank[0] === bestRank[0] && (rank[1]! > bestRank[1]! || (rank[1] === bestRank[1] && rank[2]! > bestRank[2]!)));
     if (best === NONE || better) [best, bestRank] = [offer, rank];
   }
   return best;
@@ -50,11 +52,19 @@ export function pickOffer(ranges: readonly MediaRange[], offers: readonly string
  */
 export function negotiate<Format extends string>(c: Context, offers: Readonly<Record<string, Format>>): Format {
   const types = Object.keys(offers);
-  const chosen = accepts(c, { header: 'Accept', supports: types, default: types[0]!, match: (ranges) => pickOffer(ranges, types) });
+  const chosen = accepts(c, {
+    header: 'Accept',
+    supports: types,
+    default: types[0]!,
+    match: (ranges) => pickOffer(ranges, types),
+  });
   const format = offers[chosen];
   if (format === undefined) {
     const served = [...new Set(types)];
-    throw new ApiError('NOT_ACCEPTABLE', `This is served as ${served.slice(0, -1).join(', ')}${served.length > 1 ? ' or ' : ''}${served.at(-1)}.`);
+    throw new ApiError(
+      'NOT_ACCEPTABLE',
+      `This is served as ${served.slice(0, -1).join(', ')}${served.length > 1 ? ' or ' : ''}${served.at(-1)}.`,
+    );
   }
   return format;
 }

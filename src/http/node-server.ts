@@ -29,7 +29,11 @@ function problemOf(code: ErrorCode, detail: string | undefined, requestId: strin
 
 /** The complete HTTP/1.1 response, problem+json, for a request Node refused before Jaga saw it. */
 export function clientErrorResponse(errorCode: string | undefined, requestId: string): string {
-  const { status, body } = problemOf((errorCode && NODE_REFUSALS[errorCode]) || 'MALFORMED_REQUEST', undefined, requestId);
+  const { status, body } = problemOf(
+    (errorCode && NODE_REFUSALS[errorCode]) || 'MALFORMED_REQUEST',
+    undefined,
+    requestId,
+  );
   return (
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n` +
     'Content-Type: application/problem+json\r\n' +
@@ -104,19 +108,36 @@ export function answerClientError(logger: Logger) {
  *   lingering instead of at once, draining what the client still sends. Node's HTTP server closes
  *   such a connection through `socket.destroySoon()`, so that is what each socket is given.
  */
-export function createNodeServer(fetch: Parameters<typeof getRequestListener>[0], options: { hostname: string; logger: Logger }): Server {
+export function createNodeServer(
+  fetch: Parameters<typeof getRequestListener>[0],
+  options: { hostname: string; logger: Logger },
+): Server {
   const { logger } = options;
   const listener = getRequestListener(fetch, {
     hostname: options.hostname,
     errorHandler: (error) => {
       const requestId = crypto.randomUUID();
       if (error instanceof RequestError) {
-        const { status, body } = problemOf('MALFORMED_REQUEST', `The request cannot be read: ${error.message}.`, requestId);
-        return new Response(body, { status, headers: { 'content-type': 'application/problem+json', 'x-request-id': requestId, connection: 'close' } });
+        const { status, body } = problemOf(
+          'MALFORMED_REQUEST',
+          `The request cannot be read: ${error.message}.`,
+          requestId,
+        );
+        return new Response(body, {
+          status,
+          headers: { 'content-type': 'application/problem+json', 'x-request-id': requestId, connection: 'close' },
+        });
       }
       logger.error('request failed below the app', { requestId, error });
-      const { status, body } = problemOf('INTERNAL', 'An internal error occurred; quote the requestId when reporting it.', requestId);
-      return new Response(body, { status, headers: { 'content-type': 'application/problem+json', 'x-request-id': requestId } });
+      const { status, body } = problemOf(
+        'INTERNAL',
+        'An internal error occurred; quote the requestId when reporting it.',
+        requestId,
+      );
+      return new Response(body, {
+        status,
+        headers: { 'content-type': 'application/problem+json', 'x-request-id': requestId },
+      });
     },
   });
   const server = createServer({ requireHostHeader: false }, (req: IncomingMessage, res: ServerResponse) => {

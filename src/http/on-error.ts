@@ -46,13 +46,22 @@ export function toApiError(error: unknown): { apiError: DomainError; unexpected:
   // Text the audit log cannot hold: the caller's input, which the door should have refused
   // (so it is logged as unexpected), and never a decision answered without its entry.
   if (error instanceof AuditEntryRefused) {
-    return { apiError: new ApiError('VALIDATION_FAILED', `The request holds text the audit log cannot record: ${error.message}.`), unexpected: true };
+    return {
+      apiError: new ApiError(
+        'VALIDATION_FAILED',
+        `The request holds text the audit log cannot record: ${error.message}.`,
+      ),
+      unexpected: true,
+    };
   }
   if (error instanceof HTTPException) {
     const code = STATUS_CODES[error.status];
     if (code) return { apiError: new ApiError(code, error.message || undefined), unexpected: false };
   }
-  return { apiError: new ApiError('INTERNAL', 'An internal error occurred; quote the requestId when reporting it.'), unexpected: true };
+  return {
+    apiError: new ApiError('INTERNAL', 'An internal error occurred; quote the requestId when reporting it.'),
+    unexpected: true,
+  };
 }
 
 // During an outage every request fails the same way: one warning per interval, with a count.
@@ -68,7 +77,11 @@ export function onError(logger: Logger) {
       const now = performance.now();
       if (now - lastOutageLog < OUTAGE_LOG_INTERVAL_MS) suppressed += 1;
       else {
-        logger.warn('database unavailable', { requestId: c.get('requestId'), error: error.message, sameSinceLastWarning: suppressed });
+        logger.warn('database unavailable', {
+          requestId: c.get('requestId'),
+          error: error.message,
+          sameSinceLastWarning: suppressed,
+        });
         lastOutageLog = now;
         suppressed = 0;
       }

@@ -20,7 +20,10 @@ const PROBLEM = {
     detail: { type: 'string' },
     code: { type: 'string' },
     requestId: { type: 'string' },
-    errors: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } } },
+    errors: {
+      type: 'array',
+      items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } },
+    },
   },
 };
 
@@ -92,7 +95,11 @@ export function buildOpenApi(app: Hono<any, any, any>, info: { title: string; ve
       responses[status] = {
         description: r.description,
         ...(types.length
-          ? { content: Object.fromEntries(types.map((t) => [t, r.schema && t.includes('json') ? { schema: schemaOf(r.schema) } : {}])) }
+          ? {
+              content: Object.fromEntries(
+                types.map((t) => [t, r.schema && t.includes('json') ? { schema: schemaOf(r.schema) } : {}]),
+              ),
+            }
           : {}),
       };
     }

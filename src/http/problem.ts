@@ -79,7 +79,11 @@ export interface Problem {
 export class ApiError extends DomainError {
   readonly headers: Record<string, string> | undefined;
 
-  constructor(code: ErrorCode, detail?: string, options: DomainErrorOptions & { headers?: Record<string, string> } = {}) {
+  constructor(
+    code: ErrorCode,
+    detail?: string,
+    options: DomainErrorOptions & { headers?: Record<string, string> } = {},
+  ) {
     super(code, detail ?? ERRORS[code].title, options);
     this.name = 'ApiError';
     this.headers = options.headers;

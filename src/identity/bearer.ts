@@ -31,10 +31,12 @@ export function bearerToken(header: string): string {
     throw tokenError('UNAUTHENTICATED', 'Only the Bearer scheme is accepted (Authorization: Bearer <JWT>).');
   }
   const token = (match[2] ?? '').trim();
-  if (!token) throw tokenError('TOKEN_MALFORMED', 'The Authorization header names the Bearer scheme but carries no token.');
+  if (!token)
+    throw tokenError('TOKEN_MALFORMED', 'The Authorization header names the Bearer scheme but carries no token.');
   if (token.length > MAX_TOKEN_BYTES) {
     throw tokenError('TOKEN_TOO_LARGE', `The bearer token is longer than ${MAX_TOKEN_BYTES} bytes.`);
   }
-  if (!COMPACT_JWS.test(token)) throw tokenError('TOKEN_MALFORMED', 'The bearer token is not a compact JWT (three base64url parts).');
+  if (!COMPACT_JWS.test(token))
+    throw tokenError('TOKEN_MALFORMED', 'The bearer token is not a compact JWT (three base64url parts).');
   return token;
 }

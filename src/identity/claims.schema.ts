@@ -26,20 +26,29 @@ export function claimsSchema(knownRoles: KnownRoles) {
       v.array(
         v.pipe(
           v.string('each role must be a string'),
-          v.check((role) => knownRoles().has(role), (issue) => `unknown role ${JSON.stringify(issue.input)}`),
+          v.check(
+            (role) => knownRoles().has(role),
+            (issue) => `unknown role ${JSON.stringify(issue.input)}`,
+          ),
         ),
         'roles must be an array of role names',
       ),
       v.maxLength(64, 'roles names more than 64 roles'),
     ),
-    unit: v.pipe(v.string('unit must be a string'), v.regex(UNIT_CODE, 'unit must be a unit code such as RI, 32 or 32.01')),
+    unit: v.pipe(
+      v.string('unit must be a string'),
+      v.regex(UNIT_CODE, 'unit must be a unit code such as RI, 32 or 32.01'),
+    ),
     purposes: v.optional(
       v.pipe(
         v.array(
           v.pipe(
             v.string('each purpose must be a string'),
             v.minLength(1, 'a purpose must not be empty'),
-            name(PURPOSE_MAX, `a purpose must be a name: no whitespace or control characters, at most ${PURPOSE_MAX} characters`),
+            name(
+              PURPOSE_MAX,
+              `a purpose must be a name: no whitespace or control characters, at most ${PURPOSE_MAX} characters`,
+            ),
           ),
           'purposes must be an array of strings',
         ),

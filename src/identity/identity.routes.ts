@@ -18,8 +18,14 @@ export function identityRoutes() {
       security: 'optional',
       responses: {
         200: { description: 'The principal', schema: PrincipalSchema },
-        401: { description: 'The token is present but not valid (TOKEN_* codes, UNAUTHENTICATED)', contentTypes: PROBLEM },
-        503: { description: 'The identity provider’s key set cannot be fetched (IDENTITY_UNAVAILABLE)', contentTypes: PROBLEM },
+        401: {
+          description: 'The token is present but not valid (TOKEN_* codes, UNAUTHENTICATED)',
+          contentTypes: PROBLEM,
+        },
+        503: {
+          description: 'The identity provider’s key set cannot be fetched (IDENTITY_UNAVAILABLE)',
+          contentTypes: PROBLEM,
+        },
       },
     }),
     (c) => c.json(c.get('principal')),

@@ -1,4 +1,11 @@
-import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
+import {
+  createRemoteJWKSet,
+  errors,
+  jwtVerify,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+  type JWTVerifyOptions,
+} from 'jose';
 import * as v from 'valibot';
 import type { Config } from '../config/config.ts';
 import { formatDuration } from '../config/duration.ts';
@@ -33,7 +40,11 @@ function remoteKeySet(url: string, cooldownMs: number, cacheMaxAgeMs: number): J
   const id = `${url} ${cooldownMs} ${cacheMaxAgeMs}`;
   let set = remoteSets.get(id);
   if (!set) {
-    set = createRemoteJWKSet(new URL(url), { cooldownDuration: cooldownMs, cacheMaxAge: cacheMaxAgeMs, timeoutDuration: 5000 });
+    set = createRemoteJWKSet(new URL(url), {
+      cooldownDuration: cooldownMs,
+      cacheMaxAge: cacheMaxAgeMs,
+      timeoutDuration: 5000,
+    });
     remoteSets.set(id, set);
   }
   return set;
@@ -55,7 +66,11 @@ function keyLookup(getKey: JWTVerifyGetKey): JWTVerifyGetKey {
 /** Maps a jose failure to a stable code; the detail names what failed, never key material. */
 function fromJoseError(error: unknown): ApiError {
   if (error instanceof errors.JOSEAlgNotAllowed) {
-    return tokenError('TOKEN_ALGORITHM_REJECTED', 'The token is signed with an algorithm this deployment does not accept.', error);
+    return tokenError(
+      'TOKEN_ALGORITHM_REJECTED',
+      'The token is signed with an algorithm this deployment does not accept.',
+      error,
+    );
   }
   if (error instanceof errors.JWSSignatureVerificationFailed) {
     return tokenError('TOKEN_SIGNATURE_INVALID', 'The token signature does not verify.', error);
@@ -72,7 +87,11 @@ function fromJoseError(error: unknown): ApiError {
     return tokenError('TOKEN_KEY_UNKNOWN', 'No key of the trusted key set matches the token (kid/alg).', error);
   }
   if (error instanceof errors.JOSENotSupported) {
-    return tokenError('TOKEN_ALGORITHM_REJECTED', 'The token uses an algorithm or header this deployment does not support.', error);
+    return tokenError(
+      'TOKEN_ALGORITHM_REJECTED',
+      'The token uses an algorithm or header this deployment does not support.',
+      error,
+    );
   }
   return tokenError('TOKEN_MALFORMED', 'The bearer token cannot be parsed as a signed JWT.', error);
 }
@@ -151,14 +170,21 @@ export function createTokenVerifier(
   if (jwt.jwksUrl) {
     mode = 'jwks';
     const getKey = keyLookup(remoteKeySet(jwt.jwksUrl, jwt.jwksCooldownMs, jwt.jwksCacheMaxAgeMs));
-    verify = async (token) => accepted((await jwtVerify(token, getKey, { ...checks, algorithms: JWKS_ALGORITHMS })).payload);
+    verify = async (token) =>
+      accepted((await jwtVerify(token, getKey, { ...checks, algorithms: JWKS_ALGORITHMS })).payload);
   } else if (jwt.secret) {
     mode = 'secret';
     // Imported once: jose would otherwise import the raw secret on every verification.
-    const key = crypto.subtle.importKey('raw', new TextEncoder().encode(jwt.secret), { name: 'HMAC', hash: 'SHA-256' }, false, [
-      'verify',
-    ]);
-    verify = cached(async (token) => accepted((await jwtVerify(token, await key, { ...checks, algorithms: SECRET_ALGORITHMS })).payload));
+    const key = crypto.subtle.importKey(
+      'raw',
+      new TextEncoder().encode(jwt.secret),
+      { name: 'HMAC', hash: 'SHA-256' },
+      false,
+      ['verify'],
+    );
+    verify = cached(async (token) =>
+      accepted((await jwtVerify(token, await key, { ...checks, algorithms: SECRET_ALGORITHMS })).payload),
+    );
   }
 
   const principals = principalCache(options.knownRoles);
@@ -173,7 +199,10 @@ export function createTokenVerifier(
       }
       const token = bearerToken(header);
       if (!verify) {
-        throw tokenError('TOKEN_KEY_UNKNOWN', 'This deployment trusts no token keys (neither JWT_SECRET nor JWKS_URL is set).');
+        throw tokenError(
+          'TOKEN_KEY_UNKNOWN',
+          'This deployment trusts no token keys (neither JWT_SECRET nor JWKS_URL is set).',
+        );
       }
       let payload: JWTPayload;
       try {
@@ -181,9 +210,13 @@ export function createTokenVerifier(
       } catch (error) {
         if (error instanceof KeySetUnavailable) {
           options.logger?.warn('JWKS unavailable', { url: jwt.jwksUrl, error: error.cause });
-          throw new ApiError('IDENTITY_UNAVAILABLE', 'The identity provider’s key set cannot be fetched; try again later.', {
-            headers: { 'retry-after': '5' },
-          });
+          throw new ApiError(
+            'IDENTITY_UNAVAILABLE',
+            'The identity provider’s key set cannot be fetched; try again later.',
+            {
+              headers: { 'retry-after': '5' },
+            },
+          );
         }
         if (error instanceof ApiError) throw error;
         throw fromJoseError(error);

@@ -24,8 +24,18 @@ export interface OperatorClient {
   /** The server, as its lock names it. */
   holder: LockHolder;
   status(): Promise<OperatorStatus>;
-  importRecords(o: { dataset: string; format: string; sub: string; unit?: string | undefined; body: Readable }): Promise<{ inserted: number }>;
-  verify(o: { checkpoint?: CheckpointInput | undefined; fromCheckpoint: boolean; onProgress?: (checked: number, total: number) => void }): Promise<VerifyResult>;
+  importRecords(o: {
+    dataset: string;
+    format: string;
+    sub: string;
+    unit?: string | undefined;
+    body: Readable;
+  }): Promise<{ inserted: number }>;
+  verify(o: {
+    checkpoint?: CheckpointInput | undefined;
+    fromCheckpoint: boolean;
+    onProgress?: (checked: number, total: number) => void;
+  }): Promise<VerifyResult>;
 }
 
 const CONNECT_TIMEOUT_MS = 5_000;
@@ -40,7 +50,10 @@ const STARTING_WAIT_MS = 20_000;
  * Throws DataDirLockedError when another CLI holds the folder, or a server that never opens its
  * operator socket.
  */
-export async function runningServer(config: Pick<Config, 'databaseUrl' | 'dataDir'>, waitMs = STARTING_WAIT_MS): Promise<OperatorClient | null> {
+export async function runningServer(
+  config: Pick<Config, 'databaseUrl' | 'dataDir'>,
+  waitMs = STARTING_WAIT_MS,
+): Promise<OperatorClient | null> {
   if (config.databaseUrl) return null;
   const dir = resolve(config.dataDir);
   const deadline = Date.now() + waitMs;
@@ -49,14 +62,26 @@ export async function runningServer(config: Pick<Config, 'databaseUrl' | 'dataDi
     if (!holder) return null;
     const who = describeHolder(holder);
     if (holder.host !== hostname()) {
-      throw new DataDirLockedError(dir, holder, `The embedded database in ${dir} is locked by ${who}; a CLI can only reach a server on this host. If no process on ${holder.host} uses the folder, delete ${dir}/jaga.lock.`);
+      throw new DataDirLockedError(
+        dir,
+        holder,
+        `The embedded database in ${dir} is locked by ${who}; a CLI can only reach a server on this host. If no process on ${holder.host} uses the folder, delete ${dir}/jaga.lock.`,
+      );
     }
     if (holder.socket) return operatorClient(holder);
     if (holder.command !== 'server') {
-      throw new DataDirLockedError(dir, holder, `The embedded database in ${dir} is in use by ${who}; PGlite serves one process at a time: wait for it to finish.`);
+      throw new DataDirLockedError(
+        dir,
+        holder,
+        `The embedded database in ${dir} is in use by ${who}; PGlite serves one process at a time: wait for it to finish.`,
+      );
     }
     if (Date.now() > deadline) {
-      throw new DataDirLockedError(dir, holder, `The embedded database in ${dir} is held by ${who}, which has not opened its operator socket after ${Math.round(waitMs / 1000)} s; try again once it serves.`);
+      throw new DataDirLockedError(
+        dir,
+        holder,
+        `The embedded database in ${dir} is held by ${who}, which has not opened its operator socket after ${Math.round(waitMs / 1000)} s; try again once it serves.`,
+      );
     }
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -67,11 +92,25 @@ export function operatorClient(holder: LockHolder): OperatorClient {
   if (!socketPath) throw new Error('this server has no operator socket');
   const where = `the running Jaga server (pid ${holder.pid}) on its operator socket ${socketPath}`;
 
-  function send(method: string, path: string, headers: Record<string, string>, body?: Readable | string): Promise<IncomingMessage> {
+  function send(
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+    body?: Readable | string,
+  ): Promise<IncomingMessage> {
     return new Promise((resolvePromise, reject) => {
       // A fresh connection per request (agent: false): a CLI makes one or two.
-      const req = request({ socketPath, method, path, agent: false, headers: { ...headers, authorization: `Bearer ${holder.token}` } });
-      const connectTimer = setTimeout(() => req.destroy(new Error(`no connection within ${CONNECT_TIMEOUT_MS} ms`)), CONNECT_TIMEOUT_MS);
+      const req = request({
+        socketPath,
+        method,
+        path,
+        agent: false,
+        headers: { ...headers, authorization: `Bearer ${holder.token}` },
+      });
+      const connectTimer = setTimeout(
+        () => req.destroy(new Error(`no connection within ${CONNECT_TIMEOUT_MS} ms`)),
+        CONNECT_TIMEOUT_MS,
+      );
       req.once('socket', (socket) => {
         if (socket.connecting) socket.once('connect', () => clearTimeout(connectTimer));
         else clearTimeout(connectTimer);
@@ -122,12 +161,24 @@ export function operatorClient(holder: LockHolder): OperatorClient {
       return json<OperatorStatus>(await send('GET', '/operator/status', {}));
     },
     async importRecords(o) {
-      const q = new URLSearchParams({ format: o.format, sub: o.sub, ...(o.unit === undefined ? {} : { unit: o.unit }) });
-      const res = await send('POST', `/operator/datasets/${encodeURIComponent(o.dataset)}/records?${q}`, { 'content-type': 'application/octet-stream' }, o.body);
+      const q = new URLSearchParams({
+        format: o.format,
+        sub: o.sub,
+        ...(o.unit === undefined ? {} : { unit: o.unit }),
+      });
+      const res = await send(
+        'POST',
+        `/operator/datasets/${encodeURIComponent(o.dataset)}/records?${q}`,
+        { 'content-type': 'application/octet-stream' },
+        o.body,
+      );
       return json<{ inserted: number }>(res);
     },
     async verify(o) {
-      const body = JSON.stringify({ ...(o.checkpoint ? { checkpoint: o.checkpoint } : {}), fromCheckpoint: o.fromCheckpoint });
+      const body = JSON.stringify({
+        ...(o.checkpoint ? { checkpoint: o.checkpoint } : {}),
+        fromCheckpoint: o.fromCheckpoint,
+      });
       const res = await send('POST', '/operator/audit/verify', { 'content-type': 'application/json' }, body);
       if (res.statusCode !== 200) return json<never>(res);
       let buffered = '';

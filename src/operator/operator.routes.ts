@@ -32,7 +32,10 @@ export interface OperatorDeps {
   logger: Logger;
 }
 
-export function operatorRoutes(deps: OperatorDeps, channel: { token: string; dataDir: string; since: string }): Hono<AppEnv> {
+export function operatorRoutes(
+  deps: OperatorDeps,
+  channel: { token: string; dataDir: string; since: string },
+): Hono<AppEnv> {
   const expected = digest(channel.token);
   const app = new Hono<AppEnv>();
   app.use('*', requestId);
@@ -45,8 +48,15 @@ export function operatorRoutes(deps: OperatorDeps, channel: { token: string; dat
   });
 
   app.get('/operator/status', async (c) => {
-    const migrations = await deps.db.sql<{ name: string; checksum: string }[]>`select name, checksum from schema_migrations order by name`;
-    const status: OperatorStatus = { pid: process.pid, dataDir: channel.dataDir, since: channel.since, migrations: [...migrations] };
+    const migrations = await deps.db.sql<
+      { name: string; checksum: string }[]
+    >`select name, checksum from schema_migrations order by name`;
+    const status: OperatorStatus = {
+      pid: process.pid,
+      dataDir: channel.dataDir,
+      since: channel.since,
+      migrations: [...migrations],
+    };
     return c.json(status);
   });
 
@@ -56,13 +66,28 @@ export function operatorRoutes(deps: OperatorDeps, channel: { token: string; dat
     const read = await deps.services.catalog.getFieldsForRead(datasetId);
     if (!read) throw new ApiError('NOT_FOUND', `There is no dataset ${datasetId}.`);
     // As before the server held the folder: the operator acts as a steward of the owner unit (or of --unit).
-    const claims = parseOrThrow(claimsSchema(() => deps.services.policy.current().roles), { sub: q.sub, roles: ['steward'], unit: q.unit ?? read.dataset.ownerUnit }, 'query.');
+    const claims = parseOrThrow(
+      claimsSchema(() => deps.services.policy.current().roles),
+      { sub: q.sub, roles: ['steward'], unit: q.unit ?? read.dataset.ownerUnit },
+      'query.',
+    );
     const body = c.req.raw.body;
-    const result = await deps.services.ingest.ingest(principalFromClaims(claims), datasetId, q.format as UploadFormat, body ?? emptyBody(), {
+    const result = await deps.services.ingest.ingest(
+      principalFromClaims(claims),
+      datasetId,
+      q.format as UploadFormat,
+      body ?? emptyBody(),
+      {
+        requestId: c.get('requestId'),
+        traceId: null,
+      },
+    );
+    deps.logger.info('operator import', {
       requestId: c.get('requestId'),
-      traceId: null,
+      dataset: datasetId,
+      sub: claims.sub,
+      inserted: result.inserted,
     });
-    deps.logger.info('operator import', { requestId: c.get('requestId'), dataset: datasetId, sub: claims.sub, inserted: result.inserted });
     return c.json(result, 201);
   });
 
@@ -114,7 +139,9 @@ export function operatorRoutes(deps: OperatorDeps, channel: { token: string; dat
     return c.body(stream, 200, { 'content-type': 'application/x-ndjson' });
   });
 
-  app.notFound((c) => problemResponse(c, new ApiError('ROUTE_NOT_FOUND', `There is no operator route ${c.req.method} ${c.req.path}.`)));
+  app.notFound((c) =>
+    problemResponse(c, new ApiError('ROUTE_NOT_FOUND', `There is no operator route ${c.req.method} ${c.req.path}.`)),
+  );
   app.onError(onError(deps.logger));
   return app;
 }

@@ -31,4 +31,5 @@ export interface OperatorStatus {
 }
 
 /** One line of the verify answer. */
-export type VerifyLine = { progress: { checked: number; total: number } } | { result: VerifyResult } | { error: Problem };
+export type VerifyLine =
+  { progress: { checked: number; total: number } } | { result: VerifyResult } | { error: Problem };

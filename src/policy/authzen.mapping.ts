@@ -19,7 +19,8 @@ export type Evaluation = v.InferOutput<typeof EvaluationInput>;
 export type EvaluationAnswer = v.InferOutput<typeof EvaluationOutput>;
 
 const typeOf = (t: string): SubjectType | undefined => SUBJECT_TYPES.find((s) => s.toLowerCase() === t.toLowerCase());
-const names = (x: unknown): string[] | undefined => (Array.isArray(x) && x.length <= 1000 && x.every(isName) ? x : undefined);
+const names = (x: unknown): string[] | undefined =>
+  Array.isArray(x) && x.length <= 1000 && x.every(isName) ? x : undefined;
 
 /** The principal the subject names, or why its properties cannot name one. */
 function principalOf(ctx: CallContext, s: Evaluation['subject']): { principal: Principal; problem?: string } {
@@ -36,7 +37,13 @@ function principalOf(ctx: CallContext, s: Evaluation['subject']): { principal: P
           : undefined;
   if ((!roles || problem) && s.id === ctx.caller.sub) return { principal: ctx.caller, ...(problem ? { problem } : {}) };
   const kind = s.type === 'service' ? 'service' : s.type === 'anonymous' ? 'anonymous' : 'user';
-  const principal: Principal = { sub: s.id, kind, roles: roles ?? [], unit: isName(p.unit) ? p.unit : null, purposes: purposes ?? [] };
+  const principal: Principal = {
+    sub: s.id,
+    kind,
+    roles: roles ?? [],
+    unit: isName(p.unit) ? p.unit : null,
+    purposes: purposes ?? [],
+  };
   return problem ? { principal, problem } : { principal };
 }
 
@@ -47,10 +54,21 @@ export function askOf(ctx: CallContext, e: Evaluation): Ask {
   const subject = typeOf(e.resource.type);
   const action = (ACTIONS as readonly string[]).includes(e.action.name) ? (e.action.name as Action) : undefined;
   const context = e.context ?? {};
-  const purpose = context.purpose === undefined || context.purpose === null ? null : isName(context.purpose) ? context.purpose : undefined;
+  const purpose =
+    context.purpose === undefined || context.purpose === null
+      ? null
+      : isName(context.purpose)
+        ? context.purpose
+        : undefined;
   const fields = context.fields === undefined ? undefined : names(context.fields);
   const refuse = (reason: string): Ask => ({
-    refuse: { principal, action: e.action.name, resource: { type: subject ?? e.resource.type, id: e.resource.id }, purpose: purpose ?? null, reason },
+    refuse: {
+      principal,
+      action: e.action.name,
+      resource: { type: subject ?? e.resource.type, id: e.resource.id },
+      purpose: purpose ?? null,
+      reason,
+    },
   });
   if (!subject) return refuse(`unknown resource type ${e.resource.type}`);
   if (!action) return refuse(`unknown action ${e.action.name}`);
@@ -59,9 +77,21 @@ export function askOf(ctx: CallContext, e: Evaluation): Ask {
   if (context.fields !== undefined && !fields) return refuse('context.fields must be a list of field names');
   return {
     check: {
-      ...(principal ? { principal: { sub: principal.sub, kind: principal.kind, roles: principal.roles, unit: principal.unit, purposes: principal.purposes } } : {}),
+      ...(principal
+        ? {
+            principal: {
+              sub: principal.sub,
+              kind: principal.kind,
+              roles: principal.roles,
+              unit: principal.unit,
+              purposes: principal.purposes,
+            },
+          }
+        : {}),
       action,
-      resource: e.resource.properties ? { type: subject, attributes: { id: e.resource.id, ...e.resource.properties } } : { type: subject, id: e.resource.id },
+      resource: e.resource.properties
+        ? { type: subject, attributes: { id: e.resource.id, ...e.resource.properties } }
+        : { type: subject, id: e.resource.id },
       ...(purpose ? { purpose } : {}),
       ...(fields ? { fields } : {}),
     },
@@ -72,6 +102,12 @@ export function askOf(ctx: CallContext, e: Evaluation): Ask {
 export function answerOf(r: CheckOutput): EvaluationAnswer {
   return {
     decision: r.allow,
-    context: { id: r.decisionId, reason_admin: { en: r.reason }, ruleId: r.ruleId, policyVersion: r.policyVersion, fields: r.fields },
+    context: {
+      id: r.decisionId,
+      reason_admin: { en: r.reason },
+      ruleId: r.ruleId,
+      policyVersion: r.policyVersion,
+      fields: r.fields,
+    },
   };
 }

@@ -48,12 +48,17 @@ export function authzenRoutes(deps: {
     .post(
       '/access/v1/evaluations',
       describe({
-        summary: 'AuthZEN 1.0 Access Evaluations: many decisions; top-level subject/action/resource/context are defaults',
+        summary:
+          'AuthZEN 1.0 Access Evaluations: many decisions; top-level subject/action/resource/context are defaults',
         description: `Each item is checked before any is decided (one missing its subject, action or resource refuses the request, 400, with nothing logged); the evaluations made (up to the short-circuit of evaluations_semantic) are logged with one wait. ${logged}`,
         tags: ['authzen'],
         security: 'optional',
         responses: {
-          200: { description: '`{ evaluations: [{ decision, context }] }` in order (`{ decision, context }` when `evaluations` is absent)', schema: v.union([EvaluationsOutput, EvaluationOutput]) },
+          200: {
+            description:
+              '`{ evaluations: [{ decision, context }] }` in order (`{ decision, context }` when `evaluations` is absent)',
+            schema: v.union([EvaluationsOutput, EvaluationOutput]),
+          },
           400: { description: 'Invalid request (VALIDATION_FAILED)' },
           403: { description: 'Asking about another subject without `check` on Policy (FORBIDDEN)' },
           413: { description: 'Too many evaluations (BATCH_TOO_LARGE)' },
@@ -68,7 +73,10 @@ export function authzenRoutes(deps: {
         const single = !body.evaluations;
         const items = body.evaluations ?? [{}];
         if (items.length > deps.batchMax) {
-          throw new ApiError('BATCH_TOO_LARGE', `At most ${deps.batchMax} evaluations per request; this one has ${items.length}.`);
+          throw new ApiError(
+            'BATCH_TOO_LARGE',
+            `At most ${deps.batchMax} evaluations per request; this one has ${items.length}.`,
+          );
         }
         const semantic = body.options?.evaluations_semantic ?? 'execute_all';
         // Every item is checked before any is decided: a malformed request logs no decision.
@@ -77,16 +85,35 @@ export function authzenRoutes(deps: {
           const action = item.action ?? body.action;
           const resource = item.resource ?? body.resource;
           if (!subject || !action || !resource) {
-            throw new ApiError('VALIDATION_FAILED', 'Each evaluation needs a subject, an action and a resource (its own or the defaults).', {
-              errors: [{ path: `body.evaluations.${i}`, message: `missing ${[!subject && 'subject', !action && 'action', !resource && 'resource'].filter(Boolean).join(', ')}` }],
-            });
+            throw new ApiError(
+              'VALIDATION_FAILED',
+              'Each evaluation needs a subject, an action and a resource (its own or the defaults).',
+              {
+                errors: [
+                  {
+                    path: `body.evaluations.${i}`,
+                    message: `missing ${[!subject && 'subject', !action && 'action', !resource && 'resource'].filter(Boolean).join(', ')}`,
+                  },
+                ],
+              },
+            );
           }
           const context = item.context || body.context ? { ...body.context, ...item.context } : undefined;
           return { subject, action, resource, ...(context ? { context } : {}) };
         });
         const stopAfter =
-          semantic === 'deny_on_first_deny' ? (allow: boolean) => !allow : semantic === 'permit_on_first_permit' ? (allow: boolean) => allow : undefined;
-        const out = (await decisions.evaluate(ctx, evaluations.map((e) => askOf(ctx, e)), stopAfter)).map(answerOf);
+          semantic === 'deny_on_first_deny'
+            ? (allow: boolean) => !allow
+            : semantic === 'permit_on_first_permit'
+              ? (allow: boolean) => allow
+              : undefined;
+        const out = (
+          await decisions.evaluate(
+            ctx,
+            evaluations.map((e) => askOf(ctx, e)),
+            stopAfter,
+          )
+        ).map(answerOf);
         return c.json(single ? out[0]! : { evaluations: out });
       },
     );

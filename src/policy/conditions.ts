@@ -21,14 +21,18 @@ const isPlainObject = (x: unknown): x is Record<string, unknown> =>
 function checkScalar(value: unknown, where: string, problems: string[], allowArrayPlaceholder: boolean): void {
   if (typeof value === 'string' && value.includes('${')) {
     if (!(PLACEHOLDERS as readonly string[]).includes(value)) {
-      problems.push(`${where}: unknown placeholder ${value} (expected one of ${PLACEHOLDERS.join(', ')}, as the whole value)`);
+      problems.push(
+        `${where}: unknown placeholder ${value} (expected one of ${PLACEHOLDERS.join(', ')}, as the whole value)`,
+      );
     } else if (value === '${principal.purposes}' && !allowArrayPlaceholder) {
       problems.push(`${where}: \${principal.purposes} is a list; use it with $in or $nin`);
     }
     return;
   }
   if (value !== null && !['string', 'number', 'boolean'].includes(typeof value)) {
-    problems.push(`${where}: malformed condition: expected a string, number, boolean or null, got ${JSON.stringify(value)}`);
+    problems.push(
+      `${where}: malformed condition: expected a string, number, boolean or null, got ${JSON.stringify(value)}`,
+    );
   }
 }
 
@@ -61,7 +65,9 @@ export function checkConditions(conditions: Record<string, unknown>, subjects: r
         continue;
       }
       if (!known.has(key)) {
-        problems.push(`${where}: unknown attribute "${key}" for ${subjects.join('/')} (known: ${[...known].join(', ') || 'none'})`);
+        problems.push(
+          `${where}: unknown attribute "${key}" for ${subjects.join('/')} (known: ${[...known].join(', ') || 'none'})`,
+        );
         continue;
       }
       if (!isPlainObject(value)) {
@@ -79,7 +85,8 @@ export function checkConditions(conditions: Record<string, unknown>, subjects: r
           if (!Array.isArray(operand)) problems.push(`${at}: malformed condition: ${op} expects a list`);
           else operand.forEach((x, i) => checkScalar(x, `${at}[${i}]`, problems, false));
         } else if (op === '$within') {
-          if (typeof operand !== 'string') problems.push(`${at}: malformed condition: $within expects a unit code or \${principal.unit}`);
+          if (typeof operand !== 'string')
+            problems.push(`${at}: malformed condition: $within expects a unit code or \${principal.unit}`);
           else checkScalar(operand, at, problems, false);
         } else {
           checkScalar(operand, at, problems, false);
@@ -132,7 +139,11 @@ export const conditionsMatcher = buildMongoQueryMatcher(
     },
   },
   {
-    within: (node: { field: string; value: unknown }, object: unknown, ctx: { get(o: unknown, f: string): unknown }) => {
+    within: (
+      node: { field: string; value: unknown },
+      object: unknown,
+      ctx: { get(o: unknown, f: string): unknown },
+    ) => {
       const unit = ctx.get(object, node.field);
       return typeof unit === 'string' && typeof node.value === 'string' && isWithin(unit, node.value);
     },

@@ -19,7 +19,12 @@ import type { PolicyService } from './policy.service.ts';
 const problem = (description: string) => ({ description });
 
 export function callContext(c: Context<AppEnv>, explain = false): CallContext {
-  return { caller: c.get('principal'), requestId: c.get('requestId') ?? null, traceId: c.get('traceId') ?? null, explain };
+  return {
+    caller: c.get('principal'),
+    requestId: c.get('requestId') ?? null,
+    traceId: c.get('traceId') ?? null,
+    explain,
+  };
 }
 
 /** What a decisionId guarantees, for the OpenAPI descriptions (the mode in force is named). */
@@ -102,7 +107,8 @@ export function decisionRoutes(deps: {
       valid('json', BatchInput),
       async (c) => {
         const { checks } = c.req.valid('json');
-        if (checks.length > max) throw new ApiError('BATCH_TOO_LARGE', `A batch holds at most ${max} checks; this one has ${checks.length}.`);
+        if (checks.length > max)
+          throw new ApiError('BATCH_TOO_LARGE', `A batch holds at most ${max} checks; this one has ${checks.length}.`);
         const inputs = checks.map((check, i) => parseOrThrow(CheckInput, check, `body.checks.${i}.`));
         const ctx = callContext(c, c.req.valid('query').explain === 'true');
         return c.json(await decisions.batch(ctx, inputs));
@@ -129,7 +135,8 @@ export function decisionRoutes(deps: {
       '/v1/admin/policies/reload',
       describe({
         summary: 'Reload the policy set from POLICY_DIR (administrators)',
-        description: 'An invalid set is refused with every problem listed; the last good set stays in force and /readyz reports the failure.',
+        description:
+          'An invalid set is refused with every problem listed; the last good set stays in force and /readyz reports the failure.',
         tags: ['decisions'],
         security: 'bearer',
         responses: {
@@ -142,9 +149,16 @@ export function decisionRoutes(deps: {
         decisions.assertMayManagePolicy(c.get('principal'));
         const result = await deps.policy.reload();
         if (!result.ok) {
-          throw new ApiError('POLICY_INVALID', `The policy set was refused; ${result.version ?? 'no set'} stays in force.`, {
-            errors: result.problems.map((p) => ({ path: `${p.file}${p.ruleId ? `#${p.ruleId}` : ''}${p.path ? `:${p.path}` : ''}`, message: p.message })),
-          });
+          throw new ApiError(
+            'POLICY_INVALID',
+            `The policy set was refused; ${result.version ?? 'no set'} stays in force.`,
+            {
+              errors: result.problems.map((p) => ({
+                path: `${p.file}${p.ruleId ? `#${p.ruleId}` : ''}${p.path ? `:${p.path}` : ''}`,
+                message: p.message,
+              })),
+            },
+          );
         }
         return c.json(result);
       },

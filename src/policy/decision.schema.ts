@@ -24,7 +24,10 @@ const recorded = (keys: readonly string[]) =>
         const value = dataset.value[key];
         const values = Array.isArray(value) ? value : [value];
         if (values.some((x) => typeof x === 'string' && !isName(x))) {
-          addIssue({ message: `${key} ${nameMessage(NAME_MAX)}`, path: [{ type: 'object', origin: 'value', input: dataset.value, key, value }] });
+          addIssue({
+            message: `${key} ${nameMessage(NAME_MAX)}`,
+            path: [{ type: 'object', origin: 'value', input: dataset.value, key, value }],
+          });
         }
       }
     }),
@@ -33,7 +36,10 @@ const recorded = (keys: readonly string[]) =>
 const ResourceAttributes = v.pipe(
   recorded(['id', 'classification']),
   v.check(
-    (a) => a.labelVersion === undefined || typeof a.labelVersion !== 'number' || (Number.isSafeInteger(a.labelVersion) && a.labelVersion >= 0 && a.labelVersion <= 2 ** 31 - 1),
+    (a) =>
+      a.labelVersion === undefined ||
+      typeof a.labelVersion !== 'number' ||
+      (Number.isSafeInteger(a.labelVersion) && a.labelVersion >= 0 && a.labelVersion <= 2 ** 31 - 1),
     'labelVersion must be an integer from 0 to 2147483647',
   ),
 );
@@ -65,14 +71,22 @@ export const CheckInput = v.strictObject({
 });
 export type CheckInput = v.InferOutput<typeof CheckInput>;
 
-export const BatchInput = v.strictObject({ checks: v.pipe(v.array(v.unknown()), v.minLength(1, 'give at least one check')) });
+export const BatchInput = v.strictObject({
+  checks: v.pipe(v.array(v.unknown()), v.minLength(1, 'give at least one check')),
+});
 
 const Fields = v.object({ allowed: v.array(v.string()), masked: v.array(v.string()), denied: v.array(v.string()) });
 
 export const ExplainOutput = v.object({
   decidedBy: v.nullable(v.string()),
   considered: v.array(
-    v.object({ ruleId: v.string(), role: v.string(), effect: v.picklist(['allow', 'deny']), matched: v.boolean(), note: v.optional(v.string()) }),
+    v.object({
+      ruleId: v.string(),
+      role: v.string(),
+      effect: v.picklist(['allow', 'deny']),
+      matched: v.boolean(),
+      note: v.optional(v.string()),
+    }),
   ),
 });
 
@@ -125,7 +139,12 @@ const Resource = v.object({ type: Name, id: Name, properties: v.optional(Resourc
 const AzAction = v.object({ name: Name, properties: v.optional(recorded([])) });
 const AzContext = recorded(['purpose', 'fields']);
 
-export const EvaluationInput = v.object({ subject: Subject, action: AzAction, resource: Resource, context: v.optional(AzContext) });
+export const EvaluationInput = v.object({
+  subject: Subject,
+  action: AzAction,
+  resource: Resource,
+  context: v.optional(AzContext),
+});
 export type EvaluationInput = v.InferOutput<typeof EvaluationInput>;
 
 export const EvaluationsInput = v.object({
@@ -135,11 +154,18 @@ export const EvaluationsInput = v.object({
   context: v.optional(AzContext),
   evaluations: v.optional(
     v.array(
-      v.object({ subject: v.optional(Subject), action: v.optional(AzAction), resource: v.optional(Resource), context: v.optional(AzContext) }),
+      v.object({
+        subject: v.optional(Subject),
+        action: v.optional(AzAction),
+        resource: v.optional(Resource),
+        context: v.optional(AzContext),
+      }),
     ),
   ),
   options: v.optional(
-    v.object({ evaluations_semantic: v.optional(v.picklist(['execute_all', 'deny_on_first_deny', 'permit_on_first_permit'])) }),
+    v.object({
+      evaluations_semantic: v.optional(v.picklist(['execute_all', 'deny_on_first_deny', 'permit_on_first_permit'])),
+    }),
   ),
 });
 

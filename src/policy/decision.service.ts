@@ -29,7 +29,15 @@ export type CheckDurability = 'durable' | 'queued';
  */
 export type Ask =
   | { check: CheckInput }
-  | { refuse: { principal: Principal | undefined; action: string; resource: { type: string; id: string | null }; purpose: string | null; reason: string } };
+  | {
+      refuse: {
+        principal: Principal | undefined;
+        action: string;
+        resource: { type: string; id: string | null };
+        purpose: string | null;
+        reason: string;
+      };
+    };
 
 /** A decision made, its audit entry not yet written. */
 interface Decided {
@@ -43,7 +51,13 @@ const idOrNull = (x: unknown) => (isName(x) ? x : null);
 const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x) => b.includes(x));
 
 export function samePrincipal(a: Principal, b: Principal): boolean {
-  return a.sub === b.sub && a.kind === b.kind && a.unit === b.unit && sameSet(a.roles, b.roles) && sameSet(a.purposes, b.purposes);
+  return (
+    a.sub === b.sub &&
+    a.kind === b.kind &&
+    a.unit === b.unit &&
+    sameSet(a.roles, b.roles) &&
+    sameSet(a.purposes, b.purposes)
+  );
 }
 
 export function toPrincipal(p: PrincipalInput): Principal {
@@ -85,7 +99,11 @@ export function createDecisionService(deps: DecisionDeps, options: { checks?: Ch
 
     /** One policy snapshot, every principal settled first, and one wait for the log for the whole batch. */
     batch(ctx: CallContext, inputs: CheckInput[]): Promise<{ policyVersion: string; results: CheckOutput[] }> {
-      return decideAll(wired, ctx, inputs.map((check) => ({ check })));
+      return decideAll(
+        wired,
+        ctx,
+        inputs.map((check) => ({ check })),
+      );
     },
 
     /** AuthZEN: checks and refusals alike are decisions, each logged; see `Ask`. */
@@ -95,7 +113,12 @@ export function createDecisionService(deps: DecisionDeps, options: { checks?: Ch
 
     plan(
       ctx: CallContext,
-      input: { principal?: PrincipalInput | undefined; action: Action; resourceType: SubjectType; purpose?: string | null | undefined },
+      input: {
+        principal?: PrincipalInput | undefined;
+        action: Action;
+        resourceType: SubjectType;
+        purpose?: string | null | undefined;
+      },
     ): Promise<{ decisionId: string; policyVersion: string } & Plan> {
       return planFor(wired, ctx, input);
     },
@@ -112,7 +135,8 @@ export function createDecisionService(deps: DecisionDeps, options: { checks?: Ch
 function subjectOf(engine: Engine, ctx: CallContext, given: Principal | undefined): Principal {
   if (!given || samePrincipal(given, ctx.caller)) return ctx.caller;
   const may = engine.decide({ principal: ctx.caller, action: 'check', subject: 'Policy' });
-  if (!may.allow) throw new DomainError('FORBIDDEN', 'Your role may not ask about another principal; leave out `principal`.');
+  if (!may.allow)
+    throw new DomainError('FORBIDDEN', 'Your role may not ask about another principal; leave out `principal`.');
   return given;
 }
 
@@ -145,13 +169,24 @@ function entryOf(
       type: resource.type,
       id: idOrNull(resource.id),
       classification: isClassification(resource.classification) ? resource.classification : null,
-      labelVersion: typeof version === 'number' && Number.isSafeInteger(version) && version >= 0 && version <= MAX_INT4 ? version : null,
+      labelVersion:
+        typeof version === 'number' && Number.isSafeInteger(version) && version >= 0 && version <= MAX_INT4
+          ? version
+          : null,
     },
     effect: decision.allow ? 'allow' : 'deny',
     ruleId: decision.ruleId,
     reason: decision.reason,
     policyVersion: decision.policyVersion,
-    ...(decision.fields ? { fields: { whole: names(decision.fields.allowed), masked: names(decision.fields.masked), omitted: names(decision.fields.denied) } } : {}),
+    ...(decision.fields
+      ? {
+          fields: {
+            whole: names(decision.fields.allowed),
+            masked: names(decision.fields.masked),
+            omitted: names(decision.fields.denied),
+          },
+        }
+      : {}),
     purpose,
     requestId: ctx.requestId,
     traceId: ctx.traceId,
@@ -167,11 +202,19 @@ function entryOf(
 async function record(wired: Wired, entries: AuditEntryInput[]): Promise<string[]> {
   const { audit } = wired.deps;
   if (audit.appendAll) return audit.appendAll(entries, wired.durable);
-  const appended = await Promise.all(entries.map((entry) => (wired.durable ? audit.appendDurable(entry) : audit.append(entry))));
+  const appended = await Promise.all(
+    entries.map((entry) => (wired.durable ? audit.appendDurable(entry) : audit.append(entry))),
+  );
   return appended.map((a) => a.id);
 }
 
-async function decideOne(wired: Wired, engine: Engine, ctx: CallContext, input: CheckInput, principal: Principal): Promise<Decided> {
+async function decideOne(
+  wired: Wired,
+  engine: Engine,
+  ctx: CallContext,
+  input: CheckInput,
+  principal: Principal,
+): Promise<Decided> {
   const { resource } = input;
   let attributes: Record<string, unknown> | null = resource.attributes ?? null;
   if (resource.id !== undefined) {
@@ -192,7 +235,14 @@ async function decideOne(wired: Wired, engine: Engine, ctx: CallContext, input: 
     };
     if (ctx.explain) explain = { decidedBy: null, considered: [] };
   } else {
-    const asked = { principal, action: input.action, subject: resource.type, resource: attributes, purpose, ...(input.fields ? { fields: input.fields } : {}) };
+    const asked = {
+      principal,
+      action: input.action,
+      subject: resource.type,
+      resource: attributes,
+      purpose,
+      ...(input.fields ? { fields: input.fields } : {}),
+    };
     if (ctx.explain) {
       const explained = engine.explain(asked);
       decision = explained.decision;
@@ -203,7 +253,12 @@ async function decideOne(wired: Wired, engine: Engine, ctx: CallContext, input: 
     ctx,
     principal,
     input.action,
-    { type: resource.type, id: resource.id ?? attributes?.id, classification: attributes?.classification, labelVersion: attributes?.labelVersion },
+    {
+      type: resource.type,
+      id: resource.id ?? attributes?.id,
+      classification: attributes?.classification,
+      labelVersion: attributes?.labelVersion,
+    },
     decision,
     purpose,
   );
@@ -222,9 +277,23 @@ async function decideOne(wired: Wired, engine: Engine, ctx: CallContext, input: 
 }
 
 /** A refusal decided before any rule is asked, as a decision to log. */
-function refusalOf(engine: Engine, ctx: CallContext, refusal: Extract<Ask, { refuse: unknown }>['refuse'], principal: Principal): Decided {
-  const denial = { allow: false, reason: refusal.reason, ruleId: null, policyVersion: engine.version, fields: { allowed: [], masked: [], denied: [] } };
-  return { entry: entryOf(ctx, principal, refusal.action, refusal.resource, denial, refusal.purpose), answer: { ...denial, masks: {} } };
+function refusalOf(
+  engine: Engine,
+  ctx: CallContext,
+  refusal: Extract<Ask, { refuse: unknown }>['refuse'],
+  principal: Principal,
+): Decided {
+  const denial = {
+    allow: false,
+    reason: refusal.reason,
+    ruleId: null,
+    policyVersion: engine.version,
+    fields: { allowed: [], masked: [], denied: [] },
+  };
+  return {
+    entry: entryOf(ctx, principal, refusal.action, refusal.resource, denial, refusal.purpose),
+    answer: { ...denial, masks: {} },
+  };
 }
 
 /** Decides each ask in order (stopping after the first answer `stopAfter` accepts), then logs them with one wait. */
@@ -238,12 +307,17 @@ async function decideAll(
   assertMayExplain(engine, ctx);
   // Every principal is settled before anything is decided: a 403 leaves no decision behind.
   const principals = asks.map((ask) =>
-    'check' in ask ? subjectOf(engine, ctx, ask.check.principal && toPrincipal(ask.check.principal)) : subjectOf(engine, ctx, ask.refuse.principal),
+    'check' in ask
+      ? subjectOf(engine, ctx, ask.check.principal && toPrincipal(ask.check.principal))
+      : subjectOf(engine, ctx, ask.refuse.principal),
   );
   const decided: Decided[] = [];
   for (const [index, ask] of asks.entries()) {
     const principal = principals[index]!;
-    const one = 'check' in ask ? await decideOne(wired, engine, ctx, ask.check, principal) : refusalOf(engine, ctx, ask.refuse, principal);
+    const one =
+      'check' in ask
+        ? await decideOne(wired, engine, ctx, ask.check, principal)
+        : refusalOf(engine, ctx, ask.refuse, principal);
     decided.push(one);
     if (stopAfter?.(one.answer.allow)) break;
   }
@@ -251,19 +325,32 @@ async function decideAll(
     wired,
     decided.map((one) => one.entry),
   );
-  return { policyVersion: engine.version, results: decided.map((one, index) => ({ decisionId: ids[index]!, ...one.answer })) };
+  return {
+    policyVersion: engine.version,
+    results: decided.map((one, index) => ({ decisionId: ids[index]!, ...one.answer })),
+  };
 }
 
 async function planFor(
   wired: Wired,
   ctx: CallContext,
-  input: { principal?: PrincipalInput | undefined; action: Action; resourceType: SubjectType; purpose?: string | null | undefined },
+  input: {
+    principal?: PrincipalInput | undefined;
+    action: Action;
+    resourceType: SubjectType;
+    purpose?: string | null | undefined;
+  },
 ): Promise<{ decisionId: string; policyVersion: string } & Plan> {
   const engine = wired.deps.policy.current();
   const principal = subjectOf(engine, ctx, input.principal && toPrincipal(input.principal));
   const purpose = input.purpose ?? null;
   const plan = engine.plan(principal, input.action, input.resourceType, purpose);
-  const reason = plan.kind === 'always' ? 'every resource of this type' : plan.kind === 'never' ? 'no resource of this type' : 'resources matching the condition';
+  const reason =
+    plan.kind === 'always'
+      ? 'every resource of this type'
+      : plan.kind === 'never'
+        ? 'no resource of this type'
+        : 'resources matching the condition';
   const [decisionId] = await record(wired, [
     entryOf(
       ctx,

@@ -63,7 +63,10 @@ export interface EngineOptions {
  *   Label or Field whose classification is not known is denied (field-attributes.ts): what a
  *   caller leaves out is never assumed.
  */
-export function createEngine(set: PolicySet, options: EngineOptions = {}): PolicyEngine & {
+export function createEngine(
+  set: PolicySet,
+  options: EngineOptions = {},
+): PolicyEngine & {
   explain(input: DecisionInput): Explained;
   readonly set: PolicySet;
 } {
@@ -78,7 +81,8 @@ export function createEngine(set: PolicySet, options: EngineOptions = {}): Polic
       return { decision: decideResource(compiled, input, considered), considered };
     },
     plan: (principal, action, subject, purpose) => planFor(compiled, principal, action, subject, purpose),
-    decideFields: (principal, fields, purpose) => fields.map((field) => fieldDecision(compiled, principal, field, purpose)),
+    decideFields: (principal, fields, purpose) =>
+      fields.map((field) => fieldDecision(compiled, principal, field, purpose)),
   };
 }
 
@@ -110,7 +114,12 @@ function createRulesOf(set: PolicySet, cacheMax: number): RulesOf {
 
   function abilityForShape(principal: Principal): Ability {
     const roles = principal.roles.filter((role) => roleNames.has(role)).sort();
-    const key = JSON.stringify([roles, principal.unit, [...principal.purposes].sort(), keyOnSub ? principal.sub : null]);
+    const key = JSON.stringify([
+      roles,
+      principal.unit,
+      [...principal.purposes].sort(),
+      keyOnSub ? principal.sub : null,
+    ]);
     const hit = cache.get(key);
     if (hit) {
       // LRU: refresh the entry's position.
@@ -124,7 +133,8 @@ function createRulesOf(set: PolicySet, cacheMax: number): RulesOf {
     return ability;
   }
 
-  return (principal, action, subject) => abilityFor(principal).rulesFor(action, subject) as unknown as readonly CaslRule[];
+  return (principal, action, subject) =>
+    abilityFor(principal).rulesFor(action, subject) as unknown as readonly CaslRule[];
 }
 
 /** The CASL ability of the rules for `roles`, with the principal's attributes substituted. */
@@ -144,7 +154,8 @@ function purposeProblem(rule: LoadedRule, principal: Principal, purpose: string 
   if (!rule.purposes) return null;
   if (!purpose) return 'a declared purpose is required';
   if (!principal.purposes.includes(purpose)) return `purpose "${purpose}" is not one the principal holds`;
-  if (rule.purposes !== 'any' && !rule.purposes.includes(purpose)) return `purpose "${purpose}" is not allowed for this data`;
+  if (rule.purposes !== 'any' && !rule.purposes.includes(purpose))
+    return `purpose "${purpose}" is not allowed for this data`;
   return null;
 }
 
@@ -160,11 +171,17 @@ function fieldDecision(
 ): FieldDecision {
   const described = describeField(given as Record<string, unknown>);
   if (!described.ok) {
-    return { field: described.name, outcome: 'omitted', ruleId: null, reason: `withheld because ${described.problem} (what is not known is decided as the strictest case)` };
+    return {
+      field: described.name,
+      outcome: 'omitted',
+      ruleId: null,
+      reason: `withheld because ${described.problem} (what is not known is decided as the strictest case)`,
+    };
   }
   const field = described.field;
   const rules = compiled.rulesOf(principal, 'read', 'Field');
-  const sensitive = field.classification !== 'public' && (field.classification === 'exempt' || field.personalDataKind !== 'none');
+  const sensitive =
+    field.classification !== 'public' && (field.classification === 'exempt' || field.personalDataKind !== 'none');
   const object = field as unknown as Record<string, unknown>;
   let whole: CaslRule | undefined;
   let masked: CaslRule | undefined;
@@ -173,11 +190,23 @@ function fieldDecision(
     if (!rule.matchesField(field.name)) continue;
     const matched = rule.matchesConditions(object);
     const problem = purposeProblem(rule.origin, principal, purpose);
-    const note = !matched ? undefined : problem ?? (sensitive && !rule.origin.purposes && !rule.inverted ? 'grants no sensitive data: no purpose constraint' : undefined);
-    considered?.push({ ruleId: rule.origin.id, role: rule.origin.role, effect: rule.inverted ? 'deny' : 'allow', matched: matched && !note, ...(note ? { note } : {}) });
+    const note = !matched
+      ? undefined
+      : (problem ??
+        (sensitive && !rule.origin.purposes && !rule.inverted
+          ? 'grants no sensitive data: no purpose constraint'
+          : undefined));
+    considered?.push({
+      ruleId: rule.origin.id,
+      role: rule.origin.role,
+      effect: rule.inverted ? 'deny' : 'allow',
+      matched: matched && !note,
+      ...(note ? { note } : {}),
+    });
     if (!matched) continue;
     if (rule.inverted) {
-      if (!problem) return { field: field.name, outcome: 'omitted', ruleId: rule.origin.id, reason: rule.origin.reason };
+      if (!problem)
+        return { field: field.name, outcome: 'omitted', ruleId: rule.origin.id, reason: rule.origin.reason };
       continue;
     }
     if (problem) {
@@ -193,11 +222,23 @@ function fieldDecision(
   }
   if (whole) return { field: field.name, outcome: 'whole', ruleId: whole.origin.id, reason: whole.origin.reason };
   if (masked) {
-    return { field: field.name, outcome: 'masked', mask: masked.origin.mask as MaskKind, ruleId: masked.origin.id, reason: masked.origin.reason };
+    return {
+      field: field.name,
+      outcome: 'masked',
+      mask: masked.origin.mask as MaskKind,
+      ruleId: masked.origin.id,
+      reason: masked.origin.reason,
+    };
   }
   if (purposeReason) {
     const what = field.classification === 'exempt' ? 'exempt data' : 'personal data';
-    return { field: field.name, outcome: 'omitted', ruleId: null, reason: `reading ${what} needs a purpose: ${purposeReason}`, needs: 'purpose' };
+    return {
+      field: field.name,
+      outcome: 'omitted',
+      ruleId: null,
+      reason: `reading ${what} needs a purpose: ${purposeReason}`,
+      needs: 'purpose',
+    };
   }
   return { field: field.name, outcome: 'omitted', ruleId: null, reason: 'no rule allows reading this field' };
 }
@@ -226,7 +267,12 @@ function decideResource(compiled: Compiled, input: DecisionInput, considered?: C
 }
 
 /** A Field read as a Decision, from the per-field decision. */
-function decideFieldRead(compiled: Compiled, input: DecisionInput, object: Record<string, unknown>, considered?: Considered[]): Decision {
+function decideFieldRead(
+  compiled: Compiled,
+  input: DecisionInput,
+  object: Record<string, unknown>,
+  considered?: Considered[],
+): Decision {
   const decided = fieldDecision(compiled, input.principal, object, input.purpose, considered);
   const fields = noFields();
   if (decided.outcome === 'whole') fields.allowed.push(decided.field);
@@ -243,7 +289,12 @@ function decideFieldRead(compiled: Compiled, input: DecisionInput, object: Recor
 }
 
 /** Whether the rules allow the action on the resource as a whole (deny-overrides). */
-function decideByRules(compiled: Compiled, input: DecisionInput, object: Record<string, unknown>, considered?: Considered[]): Decision {
+function decideByRules(
+  compiled: Compiled,
+  input: DecisionInput,
+  object: Record<string, unknown>,
+  considered?: Considered[],
+): Decision {
   const { principal, action, subject, purpose } = input;
   const version = compiled.set.version;
   let allowBy: CaslRule | undefined;
@@ -252,19 +303,39 @@ function decideByRules(compiled: Compiled, input: DecisionInput, object: Record<
     if (rule.inverted && rule.fields) continue; // denies some fields, not the resource
     const matched = rule.matchesConditions(object);
     const problem = matched ? purposeProblem(rule.origin, principal, purpose) : null;
-    considered?.push({ ruleId: rule.origin.id, role: rule.origin.role, effect: rule.inverted ? 'deny' : 'allow', matched: matched && !problem, ...(problem ? { note: problem } : {}) });
+    considered?.push({
+      ruleId: rule.origin.id,
+      role: rule.origin.role,
+      effect: rule.inverted ? 'deny' : 'allow',
+      matched: matched && !problem,
+      ...(problem ? { note: problem } : {}),
+    });
     if (!matched) continue;
     if (problem) {
       purposeReason ??= problem;
       continue;
     }
     if (rule.inverted) {
-      return { allow: false, reason: rule.origin.reason, ruleId: rule.origin.id, policyVersion: version, fields: noFields(), masks: {} };
+      return {
+        allow: false,
+        reason: rule.origin.reason,
+        ruleId: rule.origin.id,
+        policyVersion: version,
+        fields: noFields(),
+        masks: {},
+      };
     }
     allowBy ??= rule;
   }
   return allowBy
-    ? { allow: true, reason: allowBy.origin.reason, ruleId: allowBy.origin.id, policyVersion: version, fields: noFields(), masks: {} }
+    ? {
+        allow: true,
+        reason: allowBy.origin.reason,
+        ruleId: allowBy.origin.id,
+        policyVersion: version,
+        fields: noFields(),
+        masks: {},
+      }
     : {
         allow: false,
         reason: purposeReason ? `needs a purpose: ${purposeReason}` : `no rule allows ${action} on ${subject}`,
@@ -276,7 +347,12 @@ function decideByRules(compiled: Compiled, input: DecisionInput, object: Record<
 }
 
 /** The `fields` part of a decision, one field at a time. */
-function decideRequestedFields(compiled: Compiled, input: DecisionInput, decision: Decision, object: Record<string, unknown>): void {
+function decideRequestedFields(
+  compiled: Compiled,
+  input: DecisionInput,
+  decision: Decision,
+  object: Record<string, unknown>,
+): void {
   const described = Array.isArray(object.fields) ? (object.fields as unknown[]).filter(isObject) : null;
   for (const name of input.fields ?? []) {
     if (!decision.allow) {
@@ -290,7 +366,12 @@ function decideRequestedFields(compiled: Compiled, input: DecisionInput, decisio
         decision.fields.denied.push(name);
         continue;
       }
-      const decided = fieldDecision(compiled, input.principal, datasetFieldAttributes(object, meta, name), input.purpose);
+      const decided = fieldDecision(
+        compiled,
+        input.principal,
+        datasetFieldAttributes(object, meta, name),
+        input.purpose,
+      );
       if (decided.outcome === 'whole') decision.fields.allowed.push(name);
       else if (decided.outcome === 'masked') {
         decision.fields.masked.push(name);
@@ -301,7 +382,12 @@ function decideRequestedFields(compiled: Compiled, input: DecisionInput, decisio
     // Other subjects: attribute-level rules (CASL `fields`), evaluated per field.
     let allowed = false;
     for (const rule of compiled.rulesOf(input.principal, input.action, input.subject)) {
-      if (!rule.matchesField(name) || !rule.matchesConditions(object) || purposeProblem(rule.origin, input.principal, input.purpose)) continue;
+      if (
+        !rule.matchesField(name) ||
+        !rule.matchesConditions(object) ||
+        purposeProblem(rule.origin, input.principal, input.purpose)
+      )
+        continue;
       if (rule.inverted) {
         allowed = false;
         break;
@@ -313,7 +399,13 @@ function decideRequestedFields(compiled: Compiled, input: DecisionInput, decisio
 }
 
 /** Which resources the principal may act on, as a condition (for SQL). */
-function planFor(compiled: Compiled, principal: Principal, action: Action, subject: SubjectType, purpose?: string | null): Plan {
+function planFor(
+  compiled: Compiled,
+  principal: Principal,
+  action: Action,
+  subject: SubjectType,
+  purpose?: string | null,
+): Plan {
   // Reading Fields is decided field by field (fieldDecision): the plan says the same, so a rule's
   // `fields` name fields, rules without purposes grant no sensitive field, and unknown fields are out.
   const fieldRead = subject === 'Field' && action === 'read';

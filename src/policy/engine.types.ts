@@ -68,10 +68,7 @@ export interface DecisionInput {
 }
 
 /** "Which resources of this type may P do A on?": for list endpoints and /v1/plan. */
-export type Plan =
-  | { kind: 'always' }
-  | { kind: 'never' }
-  | { kind: 'conditional'; condition: Condition };
+export type Plan = { kind: 'always' } | { kind: 'never' } | { kind: 'conditional'; condition: Condition };
 
 export type Condition =
   | { op: 'and' | 'or'; conditions: Condition[] }

@@ -16,7 +16,8 @@ const KINDS: readonly PersonalDataKind[] = ['none', 'general', 'specific'];
 const KIND_RANK: Record<PersonalDataKind, number> = { none: 0, general: 1, specific: 2 };
 
 const given = (o: Record<string, unknown>, key: string) => Object.hasOwn(o, key) && o[key] !== undefined;
-export const isClassification = (x: unknown): x is Classification | null => CLASSIFICATIONS.includes(x as Classification | null);
+export const isClassification = (x: unknown): x is Classification | null =>
+  CLASSIFICATIONS.includes(x as Classification | null);
 const show = (x: unknown) => (typeof x === 'string' ? `"${x.slice(0, 40)}"` : typeof x);
 
 /** Why the classification in `o` is not known (absent, or not a label Jaga has); null when it is. */
@@ -44,7 +45,8 @@ export function describeField(o: Record<string, unknown>): Described {
   if (label) return fail(label);
   let kind: PersonalDataKind | null = null;
   if (given(o, 'personalDataKind')) {
-    if (!KINDS.includes(o.personalDataKind as PersonalDataKind)) return fail(`its personal-data kind ${show(o.personalDataKind)} is not one Jaga knows`);
+    if (!KINDS.includes(o.personalDataKind as PersonalDataKind))
+      return fail(`its personal-data kind ${show(o.personalDataKind)} is not one Jaga knows`);
     kind = o.personalDataKind as PersonalDataKind;
   }
   let category: string | null = null;
@@ -76,7 +78,11 @@ export function describeField(o: Record<string, unknown>): Described {
  * A dataset's data field as described in the dataset's `fields`: dataset id and owner come from the
  * dataset; its label is the stricter of its own and the dataset's (either may be left out, not both).
  */
-export function datasetFieldAttributes(dataset: Record<string, unknown>, meta: Record<string, unknown>, name: string): Record<string, unknown> {
+export function datasetFieldAttributes(
+  dataset: Record<string, unknown>,
+  meta: Record<string, unknown>,
+  name: string,
+): Record<string, unknown> {
   const own = given(meta, 'classification');
   const inherited = given(dataset, 'classification');
   let classification: unknown;
@@ -117,6 +123,12 @@ export const NOT_SENSITIVE: Condition = {
   op: 'or',
   conditions: [
     { op: 'eq', field: 'classification', value: 'public' },
-    { op: 'and', conditions: [{ op: 'ne', field: 'classification', value: 'exempt' }, { op: 'eq', field: 'personalDataKind', value: 'none' }] },
+    {
+      op: 'and',
+      conditions: [
+        { op: 'ne', field: 'classification', value: 'exempt' },
+        { op: 'eq', field: 'personalDataKind', value: 'none' },
+      ],
+    },
   ],
 };

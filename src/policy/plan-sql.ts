@@ -30,7 +30,8 @@ export function conditionToSql(sql: Queryable, condition: Condition, columns: Re
     return sql`(${parts.reduce((acc, p) => sql`${acc}${sep}${p}`)})`;
   };
   const scalar = (value: unknown, field: string): string | number | boolean | null => {
-    if (value === null || ['string', 'number', 'boolean'].includes(typeof value)) return value as string | number | boolean | null;
+    if (value === null || ['string', 'number', 'boolean'].includes(typeof value))
+      return value as string | number | boolean | null;
     throw new DomainError('PLAN_NOT_TRANSLATABLE', `The value for "${field}" is not a scalar.`);
   };
   const inList = (col: Fragment, values: unknown[], field: string): Fragment => {
@@ -65,7 +66,8 @@ export function conditionToSql(sql: Queryable, condition: Condition, columns: Re
         return sql`(not ${inList(column(c.field), c.value, c.field)})`;
       case 'within': {
         const col = column(c.field);
-        if (typeof c.value !== 'string') throw new DomainError('PLAN_NOT_TRANSLATABLE', `$within on "${c.field}" needs a unit code.`);
+        if (typeof c.value !== 'string')
+          throw new DomainError('PLAN_NOT_TRANSLATABLE', `$within on "${c.field}" needs a unit code.`);
         if (c.value === NATIONAL_UNIT) return sql`(${col} is not null)`;
         const prefix = c.value.replace(/[\\%_]/g, (m) => `\\${m}`) + '.%';
         return sql`(${col} is not null and (${col} = ${c.value} or ${col} like ${prefix}))`;

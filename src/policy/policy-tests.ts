@@ -84,13 +84,27 @@ export function shortResource(spec: string): { type: SubjectType; attributes: Re
   const [type, label = 'unlabelled', kind = 'none'] = path.split('/') as [string, string?, string?];
   if (!(SUBJECT_TYPES as readonly string[]).includes(type)) throw new Error(`unknown subject type ${type}`);
   const classification = label === 'unlabelled' ? null : label === 'pending' ? 'exempt' : label;
-  if (![null, 'public', 'restricted', 'exempt'].includes(classification)) throw new Error(`unknown classification ${label}`);
+  if (![null, 'public', 'restricted', 'exempt'].includes(classification))
+    throw new Error(`unknown classification ${label}`);
   if (!['none', 'general', 'specific'].includes(kind)) throw new Error(`unknown personal-data kind ${kind}`);
   const datasetId = `ds-${label}-${unit.replaceAll('.', '-').toLowerCase()}`;
   const base = { datasetId, ownerUnit: unit, classification };
   const byType: Record<SubjectType, Record<string, unknown>> = {
-    Dataset: { id: datasetId, ownerUnit: unit, classification, labelPending: label === 'pending', labelVersion: 1, steward: 'another-steward', sourceSystem: null },
-    Field: { ...base, name: `f-${kind}`, personalData: kind === 'none' ? 'none' : kind === 'general' ? 'nik' : 'health', personalDataKind: kind },
+    Dataset: {
+      id: datasetId,
+      ownerUnit: unit,
+      classification,
+      labelPending: label === 'pending',
+      labelVersion: 1,
+      steward: 'another-steward',
+      sourceSystem: null,
+    },
+    Field: {
+      ...base,
+      name: `f-${kind}`,
+      personalData: kind === 'none' ? 'none' : kind === 'general' ? 'nik' : 'health',
+      personalDataKind: kind,
+    },
     Record: { ...base, unit },
     Label: { ...base, labelPending: label === 'pending', steward: 'another-steward', proposedBy: null },
     AuditEntry: { unit, datasetId },
@@ -112,7 +126,8 @@ export function parseTables(files: PolicySource[]): TestRow[] {
     const named = table.principals ?? {};
     const principalOf = (p: string | v.InferOutput<typeof PrincipalSpec> | undefined, at: string): Principal => {
       const spec = typeof p === 'string' ? named[p] : p;
-      if (!spec) throw new Error(`${file.name} ${at}: no principal ${p === undefined ? '(none given)' : JSON.stringify(p)}`);
+      if (!spec)
+        throw new Error(`${file.name} ${at}: no principal ${p === undefined ? '(none given)' : JSON.stringify(p)}`);
       return toPrincipal(spec);
     };
     table.cases.forEach((c, index) => {
@@ -155,7 +170,8 @@ export function runRows(engine: Engine, rows: TestRow[]): TestFailure[] {
     const e = row.expected;
     const problems: string[] = [];
     const effect = d.allow ? 'allow' : 'deny';
-    if (effect !== e.effect) problems.push(`effect ${effect}, expected ${e.effect} (${d.ruleId ?? 'no rule'}: ${d.reason})`);
+    if (effect !== e.effect)
+      problems.push(`effect ${effect}, expected ${e.effect} (${d.ruleId ?? 'no rule'}: ${d.reason})`);
     if (e.ruleId !== undefined && d.ruleId !== e.ruleId) problems.push(`rule ${d.ruleId}, expected ${e.ruleId}`);
     if (e.outcome) {
       const outcome = d.fields.masked.length ? 'masked' : d.fields.allowed.length ? 'whole' : 'omitted';
@@ -204,7 +220,10 @@ export function coverageGaps(roles: readonly string[], rows: TestRow[]): string[
             (r.resource.classification ?? null) === c &&
             isWithin(String(r.resource.unit ?? r.resource.ownerUnit ?? ''), r.principal.unit) === inside,
         );
-        if (!found) gaps.push(`role ${role}: no row for a ${c ?? 'unlabelled'} resource ${inside ? 'inside' : 'outside'} its unit`);
+        if (!found)
+          gaps.push(
+            `role ${role}: no row for a ${c ?? 'unlabelled'} resource ${inside ? 'inside' : 'outside'} its unit`,
+          );
       }
     }
   }

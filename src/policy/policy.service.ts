@@ -37,7 +37,9 @@ export function createPolicyService(options: {
   cacheMax?: number;
 }): PolicyService {
   const { read, logger } = options;
-  const failures = options.meter?.createCounter('jaga.policy.reload.failures', { description: 'Refused policy reloads' });
+  const failures = options.meter?.createCounter('jaga.policy.reload.failures', {
+    description: 'Refused policy reloads',
+  });
   const reloads = options.meter?.createCounter('jaga.policy.reloads', { description: 'Policy reloads, by outcome' });
   let engine: Engine = DENY_ALL;
   let loadedAt: string | null = null;
@@ -49,7 +51,10 @@ export function createPolicyService(options: {
     const at = new Date().toISOString();
     const previous = engine.set.version === 'none' ? null : engine.set.version;
     try {
-      if (!read) throw new PolicyLoadError([{ file: '(none)', ruleId: null, path: '', message: 'no policy source is configured' }]);
+      if (!read)
+        throw new PolicyLoadError([
+          { file: '(none)', ruleId: null, path: '', message: 'no policy source is configured' },
+        ]);
       const set = await loadPolicies(await read());
       const changed = set.version !== previous;
       if (changed) {
@@ -90,7 +95,10 @@ export function policyReadiness(service: PolicyService) {
     const s = service.status();
     if (!s.version) return { ok: false, detail: describeProblems(s.lastReload?.problems) ?? 'no policy set loaded' };
     if (s.lastReload && !s.lastReload.ok) {
-      return { ok: false, detail: `reload refused, ${s.version} stays in force: ${describeProblems(s.lastReload.problems)}` };
+      return {
+        ok: false,
+        detail: `reload refused, ${s.version} stays in force: ${describeProblems(s.lastReload.problems)}`,
+      };
     }
     return { ok: true, detail: `version ${s.version}` };
   };

@@ -60,7 +60,11 @@ export async function* splitNdjson(body: AsyncIterable<Uint8Array>): AsyncGenera
       pending = pending.slice(nl + 1);
       if (one) yield { line, value: parseJsonAt(one, line), fromText: false };
     }
-    if (pending.length > MAX_RECORD_CHARS) throw new DomainError('MALFORMED_BODY', `line ${line + 1}: a record is longer than ${MAX_RECORD_CHARS} characters.`);
+    if (pending.length > MAX_RECORD_CHARS)
+      throw new DomainError(
+        'MALFORMED_BODY',
+        `line ${line + 1}: a record is longer than ${MAX_RECORD_CHARS} characters.`,
+      );
   }
   line++;
   if (pending.trim()) yield { line, value: parseJsonAt(pending.trim(), line), fromText: false };
@@ -78,7 +82,8 @@ export async function* splitJsonArray(body: AsyncIterable<Uint8Array>): AsyncGen
   let line = 1;
   let startLine = 1;
   let buf = '';
-  const bad = (what: string) => new DomainError('MALFORMED_BODY', `line ${line}: ${what}.`, { errors: [{ path: `line ${line}`, message: what }] });
+  const bad = (what: string) =>
+    new DomainError('MALFORMED_BODY', `line ${line}: ${what}.`, { errors: [{ path: `line ${line}`, message: what }] });
 
   for await (const text of textChunks(body)) {
     let start = -1; // where the current element's text starts in this chunk
@@ -160,7 +165,9 @@ export async function* splitCsv(body: AsyncIterable<Uint8Array>): AsyncGenerator
     if (error instanceof DomainError) throw error;
     const e = error as { code?: string; lines?: number; message: string };
     if (typeof e.code === 'string' && e.code.startsWith('CSV_')) {
-      throw new DomainError('MALFORMED_BODY', `CSV: ${e.message}`, { errors: [{ path: `line ${e.lines ?? '?'}`, message: e.message }] });
+      throw new DomainError('MALFORMED_BODY', `CSV: ${e.message}`, {
+        errors: [{ path: `line ${e.lines ?? '?'}`, message: e.message }],
+      });
     }
     throw error;
   } finally {

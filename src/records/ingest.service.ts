@@ -52,8 +52,13 @@ export function checkRecord(
     if (!field) {
       if (name === '_unit' || name === 'unit') {
         if (rawValue === null || rawValue === undefined || rawValue === '') continue;
-        if (typeof rawValue !== 'string' || !UNIT_CODE.test(rawValue)) errors.push({ path: `${at}: ${name}`, message: 'expected a unit code' });
-        else if (!isWithin(rawValue, ownerUnit)) errors.push({ path: `${at}: ${name}`, message: `unit ${rawValue} is not within the dataset's owner unit ${ownerUnit}` });
+        if (typeof rawValue !== 'string' || !UNIT_CODE.test(rawValue))
+          errors.push({ path: `${at}: ${name}`, message: 'expected a unit code' });
+        else if (!isWithin(rawValue, ownerUnit))
+          errors.push({
+            path: `${at}: ${name}`,
+            message: `unit ${rawValue} is not within the dataset's owner unit ${ownerUnit}`,
+          });
         else unit = rawValue;
         continue;
       }
@@ -68,7 +73,13 @@ export function checkRecord(
 }
 
 export interface IngestService {
-  ingest(p: Principal, datasetId: string, format: UploadFormat, body: AsyncIterable<Uint8Array>, ctx: IngestContext): Promise<{ inserted: number }>;
+  ingest(
+    p: Principal,
+    datasetId: string,
+    format: UploadFormat,
+    body: AsyncIterable<Uint8Array>,
+    ctx: IngestContext,
+  ): Promise<{ inserted: number }>;
 }
 
 export function createIngestService(deps: IngestDeps): IngestService {
@@ -79,21 +90,36 @@ export function createIngestService(deps: IngestDeps): IngestService {
       return deps.sql.begin(async (tx) => {
         const writer = createBatchWriter(tx, ctx);
         const fields = new Map(read.fields.map((field) => [field.name, field]));
-        const { invalid, errors } = await scanRecords(sourceOf(format, body), fields, read.dataset.ownerUnit, (checked) =>
-          writer.add({ dataset_id: datasetId, unit: checked.unit, data: checked.data }),
+        const { invalid, errors } = await scanRecords(
+          sourceOf(format, body),
+          fields,
+          read.dataset.ownerUnit,
+          (checked) => writer.add({ dataset_id: datasetId, unit: checked.unit, data: checked.data }),
         );
         if (invalid > 0) {
-          throw new DomainError('RECORDS_INVALID', `${invalid} record(s) do not match the dataset ${datasetId}; nothing was stored.`, {
-            errors,
-            extensions: { invalidRecords: invalid, errorsTruncated: invalid > errors.length || errors.length >= ERROR_CAP },
-          });
+          throw new DomainError(
+            'RECORDS_INVALID',
+            `${invalid} record(s) do not match the dataset ${datasetId}; nothing was stored.`,
+            {
+              errors,
+              extensions: {
+                invalidRecords: invalid,
+                errorsTruncated: invalid > errors.length || errors.length >= ERROR_CAP,
+              },
+            },
+          );
         }
         const inserted = await writer.finish();
         await deps.audit.appendWithin(asTransaction(tx), {
           event: 'catalog_change',
           principal: { sub: principal.sub, kind: principal.kind, roles: [...principal.roles], unit: principal.unit },
           action: 'ingest',
-          resource: { type: 'Dataset', id: datasetId, classification: read.dataset.classification, labelVersion: read.dataset.labelVersion },
+          resource: {
+            type: 'Dataset',
+            id: datasetId,
+            classification: read.dataset.classification,
+            labelVersion: read.dataset.labelVersion,
+          },
           effect: 'allow',
           ruleId: decision.ruleId,
           reason: decision.reason,
@@ -113,13 +139,18 @@ export function createIngestService(deps: IngestDeps): IngestService {
 async function authorise(deps: IngestDeps, principal: Principal, datasetId: string) {
   const read = await deps.catalog.getFieldsForRead(datasetId);
   const engine = deps.policy.current();
-  if (!read || !canSeeDataset(engine, principal, read.dataset).allow) throw new DomainError('NOT_FOUND', `There is no dataset ${datasetId}.`);
+  if (!read || !canSeeDataset(engine, principal, read.dataset).allow)
+    throw new DomainError('NOT_FOUND', `There is no dataset ${datasetId}.`);
   const decision = canIngest(engine, principal, read.dataset);
-  if (!decision.allow) throw new DomainError('FORBIDDEN', `Not allowed to load records into ${datasetId}: ${decision.reason}.`);
+  if (!decision.allow)
+    throw new DomainError('FORBIDDEN', `Not allowed to load records into ${datasetId}: ${decision.reason}.`);
   return { read, decision };
 }
 
-function sourceOf(format: UploadFormat, body: AsyncIterable<Uint8Array>): AsyncIterable<RawRecord | { header: string[] }> {
+function sourceOf(
+  format: UploadFormat,
+  body: AsyncIterable<Uint8Array>,
+): AsyncIterable<RawRecord | { header: string[] }> {
   if (format === 'csv') return splitCsv(body);
   if (format === 'ndjson') return splitNdjson(body);
   return splitJsonArray(body);

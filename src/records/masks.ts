@@ -40,15 +40,24 @@ function partialEmail(s: string): string {
 /** What `\s` matches in a JavaScript regular expression. */
 function isSpace(c: number): boolean {
   return (
-    c === 32 || (c >= 9 && c <= 13) || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) ||
-    c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff
+    c === 32 ||
+    (c >= 9 && c <= 13) ||
+    c === 0xa0 ||
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000 ||
+    c === 0xfeff
   );
 }
 
 /** Each word's first letter, the rest starred, words joined by one space (one pass, no arrays). */
 function partialName(s: string): string {
   let out = '';
-  for (let i = 0; i < s.length; ) {
+  for (let i = 0; i < s.length;) {
     if (isSpace(s.charCodeAt(i))) {
       i++;
       continue;
@@ -101,7 +110,10 @@ export function generalise(value: Value, type: FieldType, personalData: string):
     case 'email':
       return s.includes('@') ? s.slice(s.lastIndexOf('@') + 1) : '[redacted]';
     case 'address': {
-      const parts = s.split(',').map((p) => p.trim()).filter(Boolean);
+      const parts = s
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean);
       return parts.length > 1 ? parts[parts.length - 1]! : '[redacted]';
     }
     default:

@@ -25,7 +25,11 @@ function hmacWith(key: Buffer): (value: string) => Buffer {
  * (HKDF-Expand with one block), where master is PSEUDONYM_KEY, or, when that is unset, a random
  * secret stored per dataset in the database (record_pseudonym_secrets).
  */
-export async function pseudonymKeyFor(sql: Queryable, master: string | undefined, datasetId: string): Promise<Pseudonymiser> {
+export async function pseudonymKeyFor(
+  sql: Queryable,
+  master: string | undefined,
+  datasetId: string,
+): Promise<Pseudonymiser> {
   const root = master !== undefined ? Buffer.from(master, 'utf8') : Buffer.from(await pseudonymSecret(sql, datasetId));
   const key = createHmac('sha256', root).update(`jaga/pseudonym/v1/${datasetId}`).digest();
   const mac = hmacWith(key);

@@ -6,14 +6,22 @@ import { openDataField } from './read.service.ts';
 import type { PublicDataset } from './records.schema.ts';
 
 /** The open-data catalogue: public datasets with the fields the open-data export carries. */
-export function createPublicCatalog(deps: { catalog: Pick<CatalogService, 'getFieldsForRead' | 'listPublicDatasets'>; policy: Pick<PolicyService, 'current'> }) {
+export function createPublicCatalog(deps: {
+  catalog: Pick<CatalogService, 'getFieldsForRead' | 'listPublicDatasets'>;
+  policy: Pick<PolicyService, 'current'>;
+}) {
   return {
-    async list(cursor: string | undefined, limit: number): Promise<{ items: PublicDataset[]; nextCursor: string | null }> {
+    async list(
+      cursor: string | undefined,
+      limit: number,
+    ): Promise<{ items: PublicDataset[]; nextCursor: string | null }> {
       let after: string | null = null;
       if (cursor) {
         after = Buffer.from(cursor, 'base64url').toString('utf8');
         if (!/^[a-z0-9][a-z0-9-]{1,63}$/.test(after)) {
-          throw new DomainError('VALIDATION_FAILED', 'The cursor is not valid.', { errors: [{ path: 'query.cursor', message: 'not a cursor this API issued' }] });
+          throw new DomainError('VALIDATION_FAILED', 'The cursor is not valid.', {
+            errors: [{ path: 'query.cursor', message: 'not a cursor this API issued' }],
+          });
         }
       }
       const rows = await deps.catalog.listPublicDatasets(after, limit + 1);
@@ -23,7 +31,12 @@ export function createPublicCatalog(deps: { catalog: Pick<CatalogService, 'getFi
       const items: PublicDataset[] = [];
       for (const row of rows) {
         const read = await deps.catalog.getFieldsForRead(row.id);
-        if (!read || !engine.decide({ principal: ANONYMOUS, action: 'read', subject: 'Dataset', resource: { ...read.dataset } }).allow) continue;
+        if (
+          !read ||
+          !engine.decide({ principal: ANONYMOUS, action: 'read', subject: 'Dataset', resource: { ...read.dataset } })
+            .allow
+        )
+          continue;
         const decided = engine.decideFields(ANONYMOUS, read.fields, null);
         const fields = read.fields
           .filter((f, i) => decided[i]!.outcome === 'whole' && openDataField(f))

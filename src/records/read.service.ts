@@ -81,7 +81,9 @@ export function decodeSeq(cursor: string | undefined): bigint {
   if (cursor === undefined || cursor === '') return 0n;
   const s = Buffer.from(cursor, 'base64url').toString('utf8');
   if (!/^\d{1,19}$/.test(s)) {
-    throw new DomainError('VALIDATION_FAILED', 'The cursor is not valid.', { errors: [{ path: 'query.cursor', message: 'not a cursor this API issued' }] });
+    throw new DomainError('VALIDATION_FAILED', 'The cursor is not valid.', {
+      errors: [{ path: 'query.cursor', message: 'not a cursor this API issued' }],
+    });
   }
   return BigInt(s);
 }
@@ -167,24 +169,46 @@ async function decide(deps: Reader, p: Principal, req: ReadRequest, route: Acces
   const engine = deps.policy.current();
   if (!read) throw notFound(req.datasetId);
   const dataset = read.dataset;
-  if (route === 'open-data' && (dataset.classification !== 'public' || dataset.labelPending)) throw notFound(req.datasetId);
+  if (route === 'open-data' && (dataset.classification !== 'public' || dataset.labelPending))
+    throw notFound(req.datasetId);
   const seen = canSeeDataset(engine, p, dataset);
   if (!seen.allow) throw notFound(req.datasetId);
   const purpose = route === 'open-data' ? null : req.purpose;
   if (purpose !== null && !p.purposes.includes(purpose)) {
     throw new DomainError('PURPOSE_NOT_HELD', `The purpose "${purpose}" is not one you hold.`);
   }
-  return { route, principal: p, dataset, fields: read.fields, engine, seen: { ruleId: seen.ruleId, reason: seen.reason }, purpose };
+  return {
+    route,
+    principal: p,
+    dataset,
+    fields: read.fields,
+    engine,
+    seen: { ruleId: seen.ruleId, reason: seen.reason },
+    purpose,
+  };
 }
 
 function planFields(a: Access): FieldPlan {
   let decisions: FieldDecision[] = a.engine.decideFields(a.principal, a.fields, a.purpose);
   if (a.route === 'open-data') {
     // Never masked, never anything but effectively public fields, whatever the policies say.
-    decisions = decisions.map((x, i) => (x.outcome === 'whole' && openDataField(a.fields[i]!) ? x : { field: x.field, outcome: 'omitted', ruleId: null, reason: 'not open data' }));
+    decisions = decisions.map((x, i) =>
+      x.outcome === 'whole' && openDataField(a.fields[i]!)
+        ? x
+        : { field: x.field, outcome: 'omitted', ruleId: null, reason: 'not open data' },
+    );
   }
   const byName = new Map(a.fields.map((f) => [f.name, f]));
-  const plan: FieldPlan = { columns: [], columnMasks: [], outgoing: new Map(), whole: [], masked: [], omitted: [], masks: {}, omission: null };
+  const plan: FieldPlan = {
+    columns: [],
+    columnMasks: [],
+    outgoing: new Map(),
+    whole: [],
+    masked: [],
+    omitted: [],
+    masks: {},
+    omission: null,
+  };
   for (const x of decisions) {
     const field = byName.get(x.field)!;
     if (x.outcome === 'whole') {
@@ -200,7 +224,8 @@ function planFields(a: Access): FieldPlan {
   plan.columnMasks = plan.columns.map((f) => plan.outgoing.get(f.name)!.mask);
   const forPurpose = decisions.filter((x) => x.outcome === 'omitted' && x.needs === 'purpose').map((x) => x.field);
   if (forPurpose.length) plan.omission = { because: 'purpose', purpose: a.purpose, fields: forPurpose };
-  else if (plan.omitted.length) plan.omission = { because: a.route === 'open-data' ? 'open-data' : 'policy', fields: plan.omitted };
+  else if (plan.omitted.length)
+    plan.omission = { because: a.route === 'open-data' ? 'open-data' : 'policy', fields: plan.omitted };
   return plan;
 }
 
@@ -216,7 +241,8 @@ function scopeSql(deps: Reader, a: Access): Fragment | null {
     ownerUnit: lit(a.dataset.ownerUnit),
     classification: lit(a.dataset.classification),
   });
-  if (a.route === 'open-data') return sql`${scope} and ${a.dataset.classification === 'public' ? sql`true` : sql`false`}`;
+  if (a.route === 'open-data')
+    return sql`${scope} and ${a.dataset.classification === 'public' ? sql`true` : sql`false`}`;
   return scope;
 }
 
@@ -226,7 +252,9 @@ function filterSql(deps: Reader, filters: Filter[], fields: FieldForRead[], outg
   for (const f of filters) {
     const field = fields.find((x) => x.name === f.field);
     if (!field) {
-      throw new DomainError('VALIDATION_FAILED', `The dataset has no field ${f.field}.`, { errors: [{ path: `query.${f.field}`, message: 'unknown field' }] });
+      throw new DomainError('VALIDATION_FAILED', `The dataset has no field ${f.field}.`, {
+        errors: [{ path: `query.${f.field}`, message: 'unknown field' }],
+      });
     }
     // A filter discloses the value it matches: only on fields the caller sees whole.
     const out = outgoing.get(f.field);
@@ -245,7 +273,15 @@ function filterSql(deps: Reader, filters: Filter[], fields: FieldForRead[], outg
     const col = numeric ? sql`(r.data->>${f.field})::numeric` : sql`(r.data->>${f.field})`;
     const val = numeric ? sql`${String(v.value)}::numeric` : sql`${String(v.value)}::text`;
     const cmp =
-      f.op === 'eq' ? sql`${col} = ${val}` : f.op === 'gt' ? sql`${col} > ${val}` : f.op === 'gte' ? sql`${col} >= ${val}` : f.op === 'lt' ? sql`${col} < ${val}` : sql`${col} <= ${val}`;
+      f.op === 'eq'
+        ? sql`${col} = ${val}`
+        : f.op === 'gt'
+          ? sql`${col} > ${val}`
+          : f.op === 'gte'
+            ? sql`${col} >= ${val}`
+            : f.op === 'lt'
+              ? sql`${col} < ${val}`
+              : sql`${col} <= ${val}`;
     where = sql`${where} and ${cmp}`;
   }
   return where;
@@ -262,7 +298,13 @@ function planRows(deps: Reader, a: Access, fields: FieldPlan, req: ReadRequest):
 
 async function readFirst(deps: Reader, a: Access, fields: FieldPlan, rows: RowPlan): Promise<FirstPage> {
   const { sql } = deps;
-  const page = { datasetId: a.dataset.id, afterSeq: rows.after, where: rows.where!, limit: rows.limit + 1, columns: fields.columns };
+  const page = {
+    datasetId: a.dataset.id,
+    afterSeq: rows.after,
+    where: rows.where!,
+    limit: rows.limit + 1,
+    columns: fields.columns,
+  };
   const first: RecordRow[] = rows.where ? await recordPage(sql, page) : [];
   const more = first.length > rows.limit;
   if (more) first.length = rows.limit;
@@ -270,7 +312,13 @@ async function readFirst(deps: Reader, a: Access, fields: FieldPlan, rows: RowPl
 }
 
 /** The disclosure entry: ids and field names only, never a value. */
-function disclosureEntry(a: Access, fields: FieldPlan, rows: RowPlan, first: FirstPage, req: ReadRequest): AuditEntryInput {
+function disclosureEntry(
+  a: Access,
+  fields: FieldPlan,
+  rows: RowPlan,
+  first: FirstPage,
+  req: ReadRequest,
+): AuditEntryInput {
   const p = a.principal;
   const d = a.dataset;
   return {
@@ -311,7 +359,9 @@ async function logDisclosure(deps: Reader, entry: AuditEntryInput, publicOnly: b
   } catch (error) {
     if (error instanceof AuditEntryRefused) throw error; // the request's text, not the log's state
     deps.logger.error(`audit log unavailable: refusing a ${publicOnly ? 'public' : 'restricted'} read`, { error });
-    throw new DomainError('AUDIT_UNAVAILABLE', 'The audit log cannot record this read, so nothing is disclosed.', { cause: error });
+    throw new DomainError('AUDIT_UNAVAILABLE', 'The audit log cannot record this read, so nothing is disclosed.', {
+      cause: error,
+    });
   }
 }
 
@@ -330,7 +380,16 @@ async function projectorsFor(deps: Reader, a: Access, fields: FieldPlan): Promis
 }
 
 /** Step 4b: the body. JSON is one page; NDJSON and CSV stream (one page, or the export from the cursor). */
-function render(deps: Reader, a: Access, fields: FieldPlan, rows: RowPlan, first: FirstPage, project: ((row: RecordRow) => Value)[], ends: (end: ExportEnd, rowCount: number, last: string) => void, format: ReadFormat): string | ReadableStream<Uint8Array> {
+function render(
+  deps: Reader,
+  a: Access,
+  fields: FieldPlan,
+  rows: RowPlan,
+  first: FirstPage,
+  project: ((row: RecordRow) => Value)[],
+  ends: (end: ExportEnd, rowCount: number, last: string) => void,
+  format: ReadFormat,
+): string | ReadableStream<Uint8Array> {
   const names = fields.columns.map((f) => f.name);
   if (format === 'json') {
     const items = first.rows.map((row) => {
@@ -345,7 +404,10 @@ function render(deps: Reader, a: Access, fields: FieldPlan, rows: RowPlan, first
   return keysetExport<string>({
     ...(format === 'csv' ? { head: csvLine(names) } : {}),
     start: first.last,
-    first: { end: { rows: first.rows.length, last: first.last, more: whole && first.more }, render: (emit) => first.rows.forEach((row) => emit(renderRow(row))) },
+    first: {
+      end: { rows: first.rows.length, last: first.last, more: whole && first.more },
+      render: (emit) => first.rows.forEach((row) => emit(renderRow(row))),
+    },
     next: (after, emit) => renderPage(deps, a, fields, rows.where!, after, emit, renderRow),
     ...(rows.paged ? {} : { onEnd: ends }),
     onError: (error) => deps.logger.error('records stream failed', { error }),
@@ -356,12 +418,26 @@ function render(deps: Reader, a: Access, fields: FieldPlan, rows: RowPlan, first
  * The page after `seq`, each row rendered as the driver decodes it: no page of rows is held, so
  * rows die in V8's young generation instead of surviving collections while the page is sent.
  */
-async function renderPage(deps: Reader, a: Access, fields: FieldPlan, where: Fragment, seq: string, emit: Emit, renderRow: (row: RecordRow) => string): Promise<PageEnd<string>> {
+async function renderPage(
+  deps: Reader,
+  a: Access,
+  fields: FieldPlan,
+  where: Fragment,
+  seq: string,
+  emit: Emit,
+  renderRow: (row: RecordRow) => string,
+): Promise<PageEnd<string>> {
   const { sql, streamPage } = deps;
   let rows = 0;
   let last = seq;
   let failure: { error: unknown } | null = null;
-  const page = { datasetId: a.dataset.id, afterSeq: BigInt(seq), where, limit: streamPage + 1, columns: fields.columns };
+  const page = {
+    datasetId: a.dataset.id,
+    afterSeq: BigInt(seq),
+    where,
+    limit: streamPage + 1,
+    columns: fields.columns,
+  };
   const total = await eachRecord(sql, page, (row) => {
     if (rows === streamPage || failure) return; // the extra row only says that more follow
     try {
@@ -384,7 +460,8 @@ async function read(deps: Reader, p: Principal, req: ReadRequest, route: Access[
   const first = await readFirst(deps, access, fields, rows);
   const project = await projectorsFor(deps, access, fields);
   // The decision is durable before the first byte of a restricted or exempt read leaves.
-  const publicOnly = access.dataset.classification === 'public' && fields.columns.every((f) => f.classification === 'public');
+  const publicOnly =
+    access.dataset.classification === 'public' && fields.columns.every((f) => f.classification === 'public');
   const entry = disclosureEntry(access, fields, rows, first, req);
   const decisionId = await logDisclosure(deps, entry, publicOnly);
   // A streamed export's row count is known only at its end, however it ends (read to the end,
@@ -408,7 +485,11 @@ async function read(deps: Reader, p: Principal, req: ReadRequest, route: Access[
 }
 
 /** One row as a line of text: CSV cells, or an NDJSON object written by hand (the keys are fixed). */
-function rowRenderer(format: 'csv' | 'ndjson', names: string[], project: ((row: RecordRow) => Value)[]): (row: RecordRow) => string {
+function rowRenderer(
+  format: 'csv' | 'ndjson',
+  names: string[],
+  project: ((row: RecordRow) => Value)[],
+): (row: RecordRow) => string {
   if (format === 'csv') {
     return (row) => {
       let out = '';

@@ -34,16 +34,22 @@ export function normaliseValue(type: FieldType, raw: unknown, fromText: boolean)
       return typeof n === 'number' && Number.isSafeInteger(n) ? { value: n } : { error: 'expected an integer' };
     }
     case 'number': {
-      const n = fromText && typeof raw === 'string' && /^-?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(raw.trim()) ? Number(raw) : raw;
+      const n =
+        fromText && typeof raw === 'string' && /^-?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(raw.trim())
+          ? Number(raw)
+          : raw;
       return typeof n === 'number' && Number.isFinite(n) ? { value: n } : { error: 'expected a number' };
     }
     case 'boolean': {
       if (typeof raw === 'boolean') return { value: raw };
-      if (fromText && typeof raw === 'string' && /^(true|false)$/i.test(raw.trim())) return { value: raw.trim().toLowerCase() === 'true' };
+      if (fromText && typeof raw === 'string' && /^(true|false)$/i.test(raw.trim()))
+        return { value: raw.trim().toLowerCase() === 'true' };
       return { error: 'expected true or false' };
     }
     case 'date':
-      return typeof raw === 'string' && validDate(raw.trim()) ? { value: raw.trim() } : { error: 'expected a date YYYY-MM-DD' };
+      return typeof raw === 'string' && validDate(raw.trim())
+        ? { value: raw.trim() }
+        : { error: 'expected a date YYYY-MM-DD' };
     case 'datetime': {
       if (typeof raw !== 'string' || !DATETIME.test(raw.trim()) || !validDate(raw.trim().slice(0, 10))) {
         return { error: 'expected a date-time with a zone, e.g. 2024-02-14T09:30:00+07:00' };

@@ -41,7 +41,9 @@ const selectList = (sql: Queryable, columns: ReadColumn[]): Fragment =>
 
 /** Values come back as text; only numbers and booleans need typing. Returns a per-row fix, or null. */
 function retyper(columns: ReadColumn[]): ((row: Value[]) => void) | null {
-  const retype = columns.flatMap((c, i) => (numeric(c.type) || c.type === 'boolean' ? [{ at: i + 1, number: numeric(c.type) }] : []));
+  const retype = columns.flatMap((c, i) =>
+    numeric(c.type) || c.type === 'boolean' ? [{ at: i + 1, number: numeric(c.type) }] : [],
+  );
   if (!retype.length) return null;
   return (row) => {
     for (const { at, number } of retype) {
@@ -105,6 +107,8 @@ export async function pseudonymSecret(sql: Queryable, datasetId: string): Promis
   await sql`
     insert into record_pseudonym_secrets (dataset_id, secret) values (${datasetId}, ${Buffer.from(fresh)})
     on conflict (dataset_id) do nothing`;
-  const [row] = await sql<{ secret: Uint8Array }[]>`select secret from record_pseudonym_secrets where dataset_id = ${datasetId}`;
+  const [row] = await sql<
+    { secret: Uint8Array }[]
+  >`select secret from record_pseudonym_secrets where dataset_id = ${datasetId}`;
   return new Uint8Array(row!.secret);
 }

@@ -10,8 +10,22 @@ import { CONTENT_TYPES, READ_OFFERS } from './formats.ts';
 import { uploadFormat } from './ingest.parse.ts';
 import type { IngestService } from './ingest.service.ts';
 import type { PublicCatalog } from './public.service.ts';
-import { MAX_LIMIT, type Filter, type FilterOp, type Omission, type ReadRequest, type ReadResult, type ReadService } from './read.service.ts';
-import { DatasetParamSchema, IngestResultSchema, PublicDatasetPageSchema, PublicListQuerySchema, RecordPageSchema } from './records.schema.ts';
+import {
+  MAX_LIMIT,
+  type Filter,
+  type FilterOp,
+  type Omission,
+  type ReadRequest,
+  type ReadResult,
+  type ReadService,
+} from './read.service.ts';
+import {
+  DatasetParamSchema,
+  IngestResultSchema,
+  PublicDatasetPageSchema,
+  PublicListQuerySchema,
+  RecordPageSchema,
+} from './records.schema.ts';
 
 const TAGS = ['records'];
 const problem = (description: string): ResponseSpec => ({ description });
@@ -27,11 +41,18 @@ const FILTER_KEY = /^([a-z][a-z0-9_]{0,62})(?:\[(eq|gt|gte|lt|lte)\])?$/;
 function purposeOf(value: string | undefined, path: 'header.x-purpose' | 'query.purpose'): string | undefined {
   if (!value) return value;
   if (path === 'header.x-purpose' && !isHeaderSafe(value)) {
-    throw new ApiError('VALIDATION_FAILED', 'X-Purpose must be printable ASCII; send a purpose with other characters as ?purpose= (percent-encoded UTF-8).', {
-      errors: [{ path, message: 'must be printable ASCII' }],
-    });
+    throw new ApiError(
+      'VALIDATION_FAILED',
+      'X-Purpose must be printable ASCII; send a purpose with other characters as ?purpose= (percent-encoded UTF-8).',
+      {
+        errors: [{ path, message: 'must be printable ASCII' }],
+      },
+    );
   }
-  if (!isName(value, NAME_MAX)) throw new ApiError('VALIDATION_FAILED', 'The purpose is not valid.', { errors: [{ path, message: nameMessage(NAME_MAX) }] });
+  if (!isName(value, NAME_MAX))
+    throw new ApiError('VALIDATION_FAILED', 'The purpose is not valid.', {
+      errors: [{ path, message: nameMessage(NAME_MAX) }],
+    });
   return value;
 }
 
@@ -44,7 +65,10 @@ export function readRequestOf(c: Context<AppEnv>, datasetId: string): ReadReques
   const query = c.req.queries();
   const one = (name: string): string | undefined => {
     const all = query[name];
-    if (all && all.length > 1) throw new ApiError('VALIDATION_FAILED', `Give ${name} once.`, { errors: [{ path: `query.${name}`, message: 'repeated' }] });
+    if (all && all.length > 1)
+      throw new ApiError('VALIDATION_FAILED', `Give ${name} once.`, {
+        errors: [{ path: `query.${name}`, message: 'repeated' }],
+      });
     return all?.[0];
   };
   const limitText = one('limit');
@@ -52,20 +76,27 @@ export function readRequestOf(c: Context<AppEnv>, datasetId: string): ReadReques
   if (limitText !== undefined) {
     limit = /^\d{1,4}$/.test(limitText) ? Number(limitText) : NaN;
     if (!(limit >= 1 && limit <= MAX_LIMIT)) {
-      throw new ApiError('VALIDATION_FAILED', 'The limit is not valid.', { errors: [{ path: 'query.limit', message: `expected 1-${MAX_LIMIT}` }] });
+      throw new ApiError('VALIDATION_FAILED', 'The limit is not valid.', {
+        errors: [{ path: 'query.limit', message: `expected 1-${MAX_LIMIT}` }],
+      });
     }
   }
   const filters: Filter[] = [];
   for (const [key, values] of Object.entries(query)) {
     if (RESERVED.has(key)) continue;
     const m = FILTER_KEY.exec(key);
-    if (!m) throw new ApiError('VALIDATION_FAILED', `Unknown query parameter ${key}.`, { errors: [{ path: `query.${key}`, message: 'expected <field> or <field>[gt|gte|lt|lte]' }] });
+    if (!m)
+      throw new ApiError('VALIDATION_FAILED', `Unknown query parameter ${key}.`, {
+        errors: [{ path: `query.${key}`, message: 'expected <field> or <field>[gt|gte|lt|lte]' }],
+      });
     for (const value of values) filters.push({ field: m[1]!, op: (m[2] ?? 'eq') as FilterOp, value });
   }
   const headerPurpose = purposeOf(c.req.header('x-purpose')?.trim(), 'header.x-purpose');
   const queryPurpose = purposeOf(one('purpose')?.trim(), 'query.purpose');
   if (headerPurpose && queryPurpose && headerPurpose !== queryPurpose) {
-    throw new ApiError('VALIDATION_FAILED', 'X-Purpose and ?purpose= disagree.', { errors: [{ path: 'query.purpose', message: 'differs from X-Purpose' }] });
+    throw new ApiError('VALIDATION_FAILED', 'X-Purpose and ?purpose= disagree.', {
+      errors: [{ path: 'query.purpose', message: 'differs from X-Purpose' }],
+    });
   }
   return {
     datasetId,
@@ -84,7 +115,8 @@ function omittedReason(omission: Omission): string {
   const fields = omission.fields.join(',');
   if (omission.because === 'open-data') return 'open data: only public fields are exported';
   if (omission.because === 'policy') return `not granted to this principal by the policies: ${fields}`;
-  if (omission.purpose === null) return `no purpose declared: personal data omitted (${fields}); send X-Purpose with a purpose you hold`;
+  if (omission.purpose === null)
+    return `no purpose declared: personal data omitted (${fields}); send X-Purpose with a purpose you hold`;
   return `${isHeaderSafe(omission.purpose) ? `purpose "${omission.purpose}"` : 'the declared purpose'} does not allow: ${fields}`;
 }
 
@@ -130,7 +162,9 @@ const readDoc = (summary: string, security: 'optional' | 'none') =>
     security,
     responses: {
       200: { description: 'Records as the policies allow', schema: RecordPageSchema, contentTypes: READ_TYPES },
-      400: problem('VALIDATION_FAILED: bad cursor, limit, filter or purpose (text with a NUL or a lone surrogate, a non-ASCII X-Purpose)'),
+      400: problem(
+        'VALIDATION_FAILED: bad cursor, limit, filter or purpose (text with a NUL or a lone surrogate, a non-ASCII X-Purpose)',
+      ),
       403: problem('FILTER_NOT_ALLOWED, PURPOSE_NOT_HELD'),
       404: problem('NOT_FOUND (also when not visible)'),
       406: problem('NOT_ACCEPTABLE'),
@@ -170,17 +204,30 @@ export function recordsRoutes(deps: {
       valid('param', DatasetParamSchema),
       async (c) => {
         const format = uploadFormat(c.req.header('content-type'));
-        if (!format) throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'Send records as application/json (an array), application/x-ndjson or text/csv.');
-        const result = await ingest.ingest(c.get('principal'), c.req.valid('param').id, format, capped(c.req.raw.body, deps.uploadMaxBytes), {
-          requestId: c.get('requestId'),
-          traceId: c.get('traceId') ?? null,
-        });
+        if (!format)
+          throw new ApiError(
+            'UNSUPPORTED_MEDIA_TYPE',
+            'Send records as application/json (an array), application/x-ndjson or text/csv.',
+          );
+        const result = await ingest.ingest(
+          c.get('principal'),
+          c.req.valid('param').id,
+          format,
+          capped(c.req.raw.body, deps.uploadMaxBytes),
+          {
+            requestId: c.get('requestId'),
+            traceId: c.get('traceId') ?? null,
+          },
+        );
         return c.json(result, 201);
       },
     )
     .get(
       '/v1/datasets/:id/records',
-      readDoc('Read a dataset’s records through the policies: row scope, fields whole/masked/omitted, purpose of use', 'optional'),
+      readDoc(
+        'Read a dataset’s records through the policies: row scope, fields whole/masked/omitted, purpose of use',
+        'optional',
+      ),
       valid('param', DatasetParamSchema),
       async (c) => send(await reads.read(c.get('principal'), readRequestOf(c, c.req.valid('param').id))),
     )
@@ -190,7 +237,10 @@ export function recordsRoutes(deps: {
         summary: 'Open data: the public datasets and the fields their export carries (anonymous)',
         tags: TAGS,
         security: 'none',
-        responses: { 200: { description: '{ items, nextCursor }', schema: PublicDatasetPageSchema }, 400: problem('VALIDATION_FAILED') },
+        responses: {
+          200: { description: '{ items, nextCursor }', schema: PublicDatasetPageSchema },
+          400: problem('VALIDATION_FAILED'),
+        },
       }),
       valid('query', PublicListQuerySchema),
       async (c) => {
@@ -200,7 +250,10 @@ export function recordsRoutes(deps: {
     )
     .get(
       '/v1/public/datasets/:id/records',
-      readDoc('Open data: the records of a public dataset, public fields only, the same for every caller (anonymous)', 'none'),
+      readDoc(
+        'Open data: the records of a public dataset, public fields only, the same for every caller (anonymous)',
+        'none',
+      ),
       valid('param', DatasetParamSchema),
       async (c) => send(await reads.readPublic(readRequestOf(c, c.req.valid('param').id))),
     );

@@ -9,7 +9,9 @@ export const IngestResultSchema = v.object({ inserted: v.number() });
 /** `?cursor=&limit=` of the open-data catalogue. */
 export const PublicListQuerySchema = v.object({
   cursor: v.optional(v.pipe(v.string(), storable(), v.maxLength(200))),
-  limit: v.optional(v.pipe(v.string(), v.regex(/^\d{1,4}$/, 'expected 1-1000'), v.toNumber(), v.minValue(1), v.maxValue(1000))),
+  limit: v.optional(
+    v.pipe(v.string(), v.regex(/^\d{1,4}$/, 'expected 1-1000'), v.toNumber(), v.minValue(1), v.maxValue(1000)),
+  ),
 });
 
 export const PublicDatasetSchema = v.object({
@@ -24,7 +26,10 @@ export const PublicDatasetSchema = v.object({
 });
 export type PublicDataset = v.InferOutput<typeof PublicDatasetSchema>;
 
-export const PublicDatasetPageSchema = v.object({ items: v.array(PublicDatasetSchema), nextCursor: v.nullable(v.string()) });
+export const PublicDatasetPageSchema = v.object({
+  items: v.array(PublicDatasetSchema),
+  nextCursor: v.nullable(v.string()),
+});
 
 /** JSON page of records: field names → values (whole or masked); omitted fields are absent. */
 export const RecordPageSchema = v.object({

@@ -22,7 +22,8 @@ const NAME = /^[^\s\p{Cc}\p{Cs}]*$/u;
 export const NAME_MAX = 200;
 
 export const STORABLE_MESSAGE = 'must not contain a NUL character or a lone UTF-16 surrogate';
-export const nameMessage = (max: number) => `must be a name: no whitespace or control characters, at most ${max} characters`;
+export const nameMessage = (max: number) =>
+  `must be a name: no whitespace or control characters, at most ${max} characters`;
 
 /** True when the database stores `s` and reads it back unchanged. */
 export function isStorable(s: string): boolean {
@@ -106,7 +107,8 @@ export function unstorablePath(value: unknown): string | null {
 export const storable = (message: string = STORABLE_MESSAGE) => v.check((s: string) => isStorable(s), message);
 
 /** A check that a string is a name of at most `max` characters. */
-export const name = (max: number = NAME_MAX, message?: string) => v.check((s: string) => isName(s, max), message ?? nameMessage(max));
+export const name = (max: number = NAME_MAX, message?: string) =>
+  v.check((s: string) => isName(s, max), message ?? nameMessage(max));
 
 /** Free text of at most `max` code units (newlines and tabs allowed). */
 export const FreeText = (max: number) => v.pipe(v.string(), storable(), v.maxLength(max));

@@ -15,7 +15,12 @@ export function healthRoutes(readiness: Readiness) {
   return new Hono<AppEnv>()
     .get(
       '/healthz',
-      describe({ summary: 'Liveness: the process answers', tags: ['system'], security: 'none', responses: { 200: { description: 'Alive', schema: Health } } }),
+      describe({
+        summary: 'Liveness: the process answers',
+        tags: ['system'],
+        security: 'none',
+        responses: { 200: { description: 'Alive', schema: Health } },
+      }),
       (c) => c.json({ status: 'ok' as const }),
     )
     .get(

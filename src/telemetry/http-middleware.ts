@@ -13,7 +13,11 @@ type Attributes = Record<'http.request.method' | 'http.route', string> & { 'http
  * middleware does nothing at all; otherwise each (method, route, status) gets its attribute
  * object once.
  */
-export function httpTelemetry(tracer: Tracer, meter: Meter, on: Pick<Telemetry, 'tracing' | 'metering'> = { tracing: true, metering: true }) {
+export function httpTelemetry(
+  tracer: Tracer,
+  meter: Meter,
+  on: Pick<Telemetry, 'tracing' | 'metering'> = { tracing: true, metering: true },
+) {
   const duration = meter.createHistogram('http.server.request.duration', {
     unit: 's',
     description: 'Duration of HTTP server requests',

@@ -80,7 +80,11 @@ export async function setupTelemetry(config: Config['otel'], options: TelemetryO
     );
   }
   if (!spanProcessors.length && !readers.length) return noopTelemetry();
-  const tracerProvider = new TracerProvider({ resource, sampler: sampler(config, Boolean(config.endpoint)), spanProcessors });
+  const tracerProvider = new TracerProvider({
+    resource,
+    sampler: sampler(config, Boolean(config.endpoint)),
+    spanProcessors,
+  });
   const meterProvider = new MeterProvider({ resource, readers });
   return {
     tracer: tracerProvider.getTracer('jaga'),
@@ -94,7 +98,13 @@ export async function setupTelemetry(config: Config['otel'], options: TelemetryO
 }
 
 export function noopTelemetry(): Telemetry {
-  return { tracer: trace.getTracer('jaga-noop'), meter: metrics.getMeter('jaga-noop'), tracing: false, metering: false, shutdown: async () => {} };
+  return {
+    tracer: trace.getTracer('jaga-noop'),
+    meter: metrics.getMeter('jaga-noop'),
+    tracing: false,
+    metering: false,
+    shutdown: async () => {},
+  };
 }
 
 async function withTimeout(p: Promise<unknown>, ms: number): Promise<void> {

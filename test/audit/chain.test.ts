@@ -67,7 +67,9 @@ describe.each(databaseKinds())('audit chain on %s', (kind) => {
       hash: String(i).repeat(64),
     }));
     await expect(insertEntriesGuarded(t.db.sql, rows, stale)).rejects.toMatchObject({ code: HEAD_MOVED });
-    const ids = await t.db.sql<{ request_id: string }[]>`select request_id from audit_entry where request_id like 'stale-%'`;
+    const ids = await t.db.sql<
+      { request_id: string }[]
+    >`select request_id from audit_entry where request_id like 'stale-%'`;
     expect(ids).toEqual([]);
     expect(await readHead(t.db.sql)).toEqual(head);
     // The writer itself carries on from the true head.
@@ -76,25 +78,34 @@ describe.each(databaseKinds())('audit chain on %s', (kind) => {
   });
 
   // Two instances share one database only on PostgreSQL (the embedded PGlite serves one process).
-  if (kind === 'postgres') it('keeps one chain when two app instances write to one database', async () => {
-    t = await startApp(kind, { AUDIT_HMAC_KEY: KEY, AUDIT_FLUSH_MAX: '5' });
-    const url = (t.db as { url?: string }).url!;
-    second = await boot({
-      config: loadConfig({ LOG_LEVEL: 'silent', JWT_SECRET: TEST_JWT_SECRET, DATABASE_URL: url, AUDIT_HMAC_KEY: KEY, AUDIT_FLUSH_MAX: '5' }),
-      db: connectNodePostgres(url, { max: 10 }),
-      logger: createLogger('silent'),
+  if (kind === 'postgres')
+    it('keeps one chain when two app instances write to one database', async () => {
+      t = await startApp(kind, { AUDIT_HMAC_KEY: KEY, AUDIT_FLUSH_MAX: '5' });
+      const url = (t.db as { url?: string }).url!;
+      second = await boot({
+        config: loadConfig({
+          LOG_LEVEL: 'silent',
+          JWT_SECRET: TEST_JWT_SECRET,
+          DATABASE_URL: url,
+          AUDIT_HMAC_KEY: KEY,
+          AUDIT_FLUSH_MAX: '5',
+        }),
+        db: connectNodePostgres(url, { max: 10 }),
+        logger: createLogger('silent'),
+      });
+      const logs = [t.deps.services.audit, second.deps.services.audit];
+      await Promise.all(
+        Array.from({ length: 16 }, async (_, client) => {
+          const log = logs[client % 2]!;
+          for (let i = 0; i < 20; i++) await log.appendDurable(entry({ requestId: `i${client % 2}-c${client}-${i}` }));
+        }),
+      );
+      const rows = await t.db.sql<
+        { seq: string; request_id: string }[]
+      >`select seq, request_id from audit_entry order by seq`;
+      expect(rows.map((r) => Number(r.seq))).toEqual(Array.from({ length: 320 }, (_, i) => i + 1));
+      // Both instances' entries interleave in the one chain.
+      expect(new Set(rows.map((r) => r.request_id.slice(0, 2)))).toEqual(new Set(['i0', 'i1']));
+      expect(await verifyChain(t.db.sql, { hmacKey: KEY })).toMatchObject({ ok: true, checked: 320 });
     });
-    const logs = [t.deps.services.audit, second.deps.services.audit];
-    await Promise.all(
-      Array.from({ length: 16 }, async (_, client) => {
-        const log = logs[client % 2]!;
-        for (let i = 0; i < 20; i++) await log.appendDurable(entry({ requestId: `i${client % 2}-c${client}-${i}` }));
-      }),
-    );
-    const rows = await t.db.sql<{ seq: string; request_id: string }[]>`select seq, request_id from audit_entry order by seq`;
-    expect(rows.map((r) => Number(r.seq))).toEqual(Array.from({ length: 320 }, (_, i) => i + 1));
-    // Both instances' entries interleave in the one chain.
-    expect(new Set(rows.map((r) => r.request_id.slice(0, 2)))).toEqual(new Set(['i0', 'i1']));
-    expect(await verifyChain(t.db.sql, { hmacKey: KEY })).toMatchObject({ ok: true, checked: 320 });
-  });
 });

@@ -27,7 +27,11 @@ describe.each(databaseKinds())('npm run audit:verify on %s', (kind) => {
     const env: Record<string, string> = { ...(keyed ? { AUDIT_HMAC_KEY: KEY } : {}), LOG_LEVEL: 'silent' };
     if (kind === 'pglite') env.JAGA_DATA_DIR = join(dir, 'data');
     else env.DATABASE_URL = (db as { url?: string }).url!;
-    const booted = await boot({ config: loadConfig({ ...env, JWT_SECRET: TEST_JWT_SECRET }), db, logger: createLogger('silent') });
+    const booted = await boot({
+      config: loadConfig({ ...env, JWT_SECRET: TEST_JWT_SECRET }),
+      db,
+      logger: createLogger('silent'),
+    });
     for (let i = 0; i < 25; i++) await booted.deps.services.audit.append(entry({ requestId: `r${i}` }));
     await booted.deps.lifecycle.shutdown();
     return { env, booted };
@@ -44,7 +48,8 @@ describe.each(databaseKinds())('npm run audit:verify on %s', (kind) => {
       await tx`delete from audit_entry where seq = 25`;
       await tx`update audit_entry set reason = 'rewritten' where seq = 12`;
     });
-    if (kind === 'pglite') await booted.close(); // the embedded database serves one process at a time
+    if (kind === 'pglite')
+      await booted.close(); // the embedded database serves one process at a time
     else cleanups.push(() => booted.close());
     const broken = runJaga('audit:verify', env, ['--checkpoint', join(dir, 'cp.json')]);
     expect(await broken.exited).toBe(1);

@@ -25,10 +25,19 @@ export function entry(over: Partial<AuditEntryInput> = {}): AuditEntryInput {
 
 /** A signed test token (HS256 with TEST_JWT_SECRET; claims sub, roles, unit) for the real app. */
 export async function tokenFor(sub: string, roles: string[], unit = 'RI'): Promise<string> {
-  return new SignJWT({ sub, roles, unit }).setProtectedHeader({ alg: 'HS256' }).setIssuedAt().setExpirationTime('1h').sign(key);
+  return new SignJWT({ sub, roles, unit })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setIssuedAt()
+    .setExpirationTime('1h')
+    .sign(key);
 }
 
 /** A GET through the whole app (identity, request id, routes, error model) with a bearer token. */
-export function getAs(t: TestApp, token: string, path: string, headers: Record<string, string> = {}): Promise<TestResponse> {
+export function getAs(
+  t: TestApp,
+  token: string,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<TestResponse> {
   return t.request('GET', path, { token, headers });
 }

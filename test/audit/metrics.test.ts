@@ -1,4 +1,8 @@
-import { AggregationTemporality, InMemoryMetricExporter, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import {
+  AggregationTemporality,
+  InMemoryMetricExporter,
+  PeriodicExportingMetricReader,
+} from '@opentelemetry/sdk-metrics';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.ts';
 import { setupTelemetry } from '../../src/telemetry/telemetry.ts';
@@ -22,7 +26,9 @@ describe.each(databaseKinds())('audit metrics on %s', (kind) => {
     const names = exporter
       .getMetrics()
       .flatMap((m) => m.scopeMetrics.flatMap((s) => s.metrics.map((x) => x.descriptor.name)));
-    expect(names).toEqual(expect.arrayContaining(['jaga.audit.queue.depth', 'jaga.audit.flush.size', 'jaga.audit.flush.duration']));
+    expect(names).toEqual(
+      expect.arrayContaining(['jaga.audit.queue.depth', 'jaga.audit.flush.size', 'jaga.audit.flush.duration']),
+    );
     const size = exporter
       .getMetrics()
       .flatMap((m) => m.scopeMetrics.flatMap((s) => s.metrics))

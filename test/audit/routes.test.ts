@@ -22,15 +22,50 @@ describe.each(databaseKinds())('audit routes on %s', (kind) => {
     const in33 = { sub: 'u-33', kind: 'user', roles: ['staff'], unit: '33' };
     for (let i = 0; i < 5; i++) {
       await log.appendDurable(
-        entry({ event: 'disclosure', principal: in32, resource: { type: 'Dataset', id: 'voters', classification: 'restricted', unit: '32' }, requestId: `d${i}` }),
+        entry({
+          event: 'disclosure',
+          principal: in32,
+          resource: { type: 'Dataset', id: 'voters', classification: 'restricted', unit: '32' },
+          requestId: `d${i}`,
+        }),
       );
     }
-    await log.appendDurable(entry({ event: 'disclosure', principal: in33, resource: { type: 'Dataset', id: 'reports', classification: 'exempt', unit: '33' }, purpose: 'investigation', fields: { whole: ['nik'], masked: [], omitted: [] } }));
-    await log.appendDurable(entry({ event: 'disclosure', principal: in33, resource: { type: 'Dataset', id: 'rulings', classification: 'public', unit: '33' }, fields: { whole: [], masked: [], omitted: ['nik'] } }));
+    await log.appendDurable(
+      entry({
+        event: 'disclosure',
+        principal: in33,
+        resource: { type: 'Dataset', id: 'reports', classification: 'exempt', unit: '33' },
+        purpose: 'investigation',
+        fields: { whole: ['nik'], masked: [], omitted: [] },
+      }),
+    );
+    await log.appendDurable(
+      entry({
+        event: 'disclosure',
+        principal: in33,
+        resource: { type: 'Dataset', id: 'rulings', classification: 'public', unit: '33' },
+        fields: { whole: [], masked: [], omitted: ['nik'] },
+      }),
+    );
     for (let i = 0; i < 3; i++) {
-      await log.appendDurable(entry({ principal: in33, effect: 'deny', action: 'read', resource: { type: 'Dataset', id: `secret-${i}`, unit: '33' }, requestId: `x${i}` }));
+      await log.appendDurable(
+        entry({
+          principal: in33,
+          effect: 'deny',
+          action: 'read',
+          resource: { type: 'Dataset', id: `secret-${i}`, unit: '33' },
+          requestId: `x${i}`,
+        }),
+      );
     }
-    await log.appendDurable(entry({ principal: in32, effect: 'deny', resource: { type: 'Dataset', id: 'voters', unit: '32' }, requestId: 'deny-32' }));
+    await log.appendDurable(
+      entry({
+        principal: in32,
+        effect: 'deny',
+        resource: { type: 'Dataset', id: 'voters', unit: '32' },
+        requestId: 'deny-32',
+      }),
+    );
   });
   afterAll(async () => {
     await t.close();
@@ -38,7 +73,10 @@ describe.each(databaseKinds())('audit routes on %s', (kind) => {
   });
 
   it('answers 401 to the anonymous public and 403 to other roles, and logs the refused attempt', async () => {
-    expect((await t.request('GET', '/v1/audit/decisions')).body).toMatchObject({ status: 401, code: 'UNAUTHENTICATED' });
+    expect((await t.request('GET', '/v1/audit/decisions')).body).toMatchObject({
+      status: 401,
+      code: 'UNAUTHENTICATED',
+    });
     const staff = await getAs(t, await tokenFor('snoop', ['staff', 'steward', 'admin'], '32'), '/v1/audit/decisions');
     expect(staff.status).toBe(403);
     expect(staff.body.code).toBe('FORBIDDEN');
@@ -52,7 +90,14 @@ describe.each(databaseKinds())('audit routes on %s', (kind) => {
     const items = first.body.items as AuditItem[];
     expect(items).toHaveLength(2);
     expect(items.map((i) => i.requestId)).toEqual(['d0', 'd1']);
-    expect(items[0]).toMatchObject({ action: 'read', effect: 'allow', event: 'disclosure', resource: { type: 'Dataset', id: 'voters', classification: 'restricted' }, fields: { whole: ['kecamatan'], masked: ['nik'] }, purpose: 'supervision' });
+    expect(items[0]).toMatchObject({
+      action: 'read',
+      effect: 'allow',
+      event: 'disclosure',
+      resource: { type: 'Dataset', id: 'voters', classification: 'restricted' },
+      fields: { whole: ['kecamatan'], masked: ['nik'] },
+      purpose: 'supervision',
+    });
     const seen = [...items];
     let cursor = first.body.nextCursor as string | null;
     while (cursor) {
@@ -62,7 +107,11 @@ describe.each(databaseKinds())('audit routes on %s', (kind) => {
     }
     expect(seen.map((i) => i.requestId)).toEqual(['d0', 'd1', 'd2', 'd3', 'd4']);
     const byPrincipal = await getAs(t, auditor, '/v1/audit/decisions?principal=u-33&effect=deny&action=read');
-    expect((byPrincipal.body.items as AuditItem[]).map((i) => i.resource.id)).toEqual(['secret-0', 'secret-1', 'secret-2']);
+    expect((byPrincipal.body.items as AuditItem[]).map((i) => i.resource.id)).toEqual([
+      'secret-0',
+      'secret-1',
+      'secret-2',
+    ]);
     const byClass = await getAs(t, auditor, '/v1/audit/decisions?classification=exempt&purpose=investigation');
     expect((byClass.body.items as AuditItem[]).map((i) => i.resource.id)).toEqual(['reports']);
     const byRequest = await getAs(t, auditor, '/v1/audit/decisions?requestId=deny-32');
@@ -86,7 +135,9 @@ describe.each(databaseKinds())('audit routes on %s', (kind) => {
     const res = await getAs(t, auditor, '/v1/audit/decisions?effect=maybe&limit=0&from=yesterday');
     expect(res.status).toBe(400);
     expect(res.body.code).toBe('VALIDATION_FAILED');
-    expect(new Set((res.body.errors as { path: string }[]).map((e) => e.path))).toEqual(new Set(['query.effect', 'query.from', 'query.limit']));
+    expect(new Set((res.body.errors as { path: string }[]).map((e) => e.path))).toEqual(
+      new Set(['query.effect', 'query.from', 'query.limit']),
+    );
   });
 
   it('exports CSV and NDJSON by Accept', async () => {
@@ -97,12 +148,17 @@ describe.each(databaseKinds())('audit routes on %s', (kind) => {
     expect(lines).toHaveLength(1 + 6);
     const nd = await getAs(t, auditor, '/v1/audit/decisions?principal=u-33', { accept: 'application/x-ndjson' });
     expect(nd.headers.get('content-type')).toBe('application/x-ndjson');
-    const items = nd.text.trim().split('\n').map((l) => JSON.parse(l) as AuditItem);
+    const items = nd.text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as AuditItem);
     expect(items).toHaveLength(5);
     expect(items.every((i) => i.principal.sub === 'u-33')).toBe(true);
     expect((await getAs(t, auditor, '/v1/audit/decisions', { accept: 'image/png' })).status).toBe(406);
     // CSV does not win by being named: the client's q-values decide (src/http/negotiate.ts).
-    const preferJson = await getAs(t, auditor, '/v1/audit/decisions?dataset=voters', { accept: 'text/csv;q=0.5, application/json' });
+    const preferJson = await getAs(t, auditor, '/v1/audit/decisions?dataset=voters', {
+      accept: 'text/csv;q=0.5, application/json',
+    });
     expect(preferJson.headers.get('content-type')).toMatch(/^application\/json/);
   });
 
@@ -111,20 +167,44 @@ describe.each(databaseKinds())('audit routes on %s', (kind) => {
     const res = await getAs(t, auditor, '/v1/audit/decisions?event=audit_read&limit=1000');
     const reads = res.body.items as AuditItem[];
     const mine = reads.find((i) => i.requestId === 'audit-read-1234');
-    expect(mine).toMatchObject({ effect: 'allow', action: 'audit', principal: { sub: 'aud-1' }, details: { dataset: 'voters', format: 'json', limit: 1 } });
+    expect(mine).toMatchObject({
+      effect: 'allow',
+      action: 'audit',
+      principal: { sub: 'aud-1' },
+      details: { dataset: 'voters', format: 'json', limit: 1 },
+    });
     const refused = await getAs(t, auditor, '/v1/audit/decisions?event=audit_read&effect=deny&limit=1000');
-    expect((refused.body.items as AuditItem[]).map((i) => i.principal.sub)).toEqual(expect.arrayContaining(['snoop', 'ppid-32']));
+    expect((refused.body.items as AuditItem[]).map((i) => i.principal.sub)).toEqual(
+      expect.arrayContaining(['snoop', 'ppid-32']),
+    );
   });
 
   it('reports personal-data disclosures and denied attempts as JSON and CSV', async () => {
     const d = await getAs(t, auditor, '/v1/audit/reports/disclosures?period=month');
     expect(d.status).toBe(200);
-    const rows = d.body.items as { principal: string; dataset: string; disclosures: number; rows: number; fieldsWhole: string[]; fieldsMasked: string[]; period: string }[];
+    const rows = d.body.items as {
+      principal: string;
+      dataset: string;
+      disclosures: number;
+      rows: number;
+      fieldsWhole: string[];
+      fieldsMasked: string[];
+      period: string;
+    }[];
     // The public dataset read that disclosed no whole or masked field is not a personal-data disclosure.
     expect(rows.map((r) => r.dataset).sort()).toEqual(['reports', 'voters']);
-    expect(rows.find((r) => r.dataset === 'voters')).toMatchObject({ principal: 'u-32', disclosures: 5, rows: 50, fieldsWhole: ['kecamatan'], fieldsMasked: ['nik'], period: new Date().toISOString().slice(0, 7) });
+    expect(rows.find((r) => r.dataset === 'voters')).toMatchObject({
+      principal: 'u-32',
+      disclosures: 5,
+      rows: 50,
+      fieldsWhole: ['kecamatan'],
+      fieldsMasked: ['nik'],
+      period: new Date().toISOString().slice(0, 7),
+    });
     const csv = await getAs(t, auditor, '/v1/audit/reports/disclosures?dataset=voters', { accept: 'text/csv' });
-    expect(csv.text.split('\r\n')[0]).toBe('period,principal,principalUnit,dataset,purpose,fieldsWhole,fieldsMasked,disclosures,rows,first,last');
+    expect(csv.text.split('\r\n')[0]).toBe(
+      'period,principal,principalUnit,dataset,purpose,fieldsWhole,fieldsMasked,disclosures,rows,first,last',
+    );
     expect(csv.text).toContain('u-32,32.01,voters,supervision,kecamatan,nik,5,50');
     const denied = await getAs(t, auditor, '/v1/audit/reports/denied');
     const top = (denied.body.items as { principal: string; attempts: number; datasets: number }[])[0];
@@ -154,15 +234,23 @@ describe.each(databaseKinds())('audit routes on %s', (kind) => {
     expect((await getAs(t, regionalAuditor, '/v1/audit/verify')).status).toBe(200);
     const ppidRI = await tokenFor('ppid-ri', ['ppid'], 'RI');
     const national = await getAs(t, ppidRI, '/v1/audit/decisions?event=disclosure&limit=1000');
-    expect(new Set((national.body.items as AuditItem[]).map((i) => i.resource.id))).toEqual(new Set(['voters', 'reports', 'rulings']));
+    expect(new Set((national.body.items as AuditItem[]).map((i) => i.resource.id))).toEqual(
+      new Set(['voters', 'reports', 'rulings']),
+    );
     expect((await getAs(t, ppidRI, '/v1/audit/checkpoint')).status).toBe(403);
     const admin = await getAs(t, await tokenFor('admin-1', ['admin'], 'RI'), '/v1/audit/reports/denied');
     expect(admin.status).toBe(403);
-    expect((await getAs(t, await tokenFor('both', ['auditor', 'admin'], 'RI'), '/v1/audit/decisions')).status).toBe(403);
+    expect((await getAs(t, await tokenFor('both', ['auditor', 'admin'], 'RI'), '/v1/audit/decisions')).status).toBe(
+      403,
+    );
     // The log names the rule and the policy version that granted the read.
     await getAs(t, ppid32, '/v1/audit/reports/denied', { 'x-request-id': 'ppid-read-rule' });
     const read = await getAs(t, auditor, '/v1/audit/decisions?requestId=ppid-read-rule');
-    expect(read.body.items[0]).toMatchObject({ effect: 'allow', ruleId: 'ppid.audit.read-unit', policyVersion: t.deps.services.policy.current().version });
+    expect(read.body.items[0]).toMatchObject({
+      effect: 'allow',
+      ruleId: 'ppid.audit.read-unit',
+      policyVersion: t.deps.services.policy.current().version,
+    });
   });
 
   it('follows the rules in force: without the PPID rule a PPID is refused, with it back the unit is readable again', async () => {

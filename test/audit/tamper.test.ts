@@ -43,7 +43,10 @@ describe.each(databaseKinds())('tamper evidence on %s', (kind) => {
   });
 
   it('reports two reordered entries at the first of them', async () => {
-    await asSuperuser(t, (tx) => tx`update audit_entry set seq = case seq when 3 then 7 else 3 end where seq in (3, 7)`);
+    await asSuperuser(
+      t,
+      (tx) => tx`update audit_entry set seq = case seq when 3 then 7 else 3 end where seq in (3, 7)`,
+    );
     expect((await verify()).firstBad).toMatchObject({ seq: 3 });
   });
 
@@ -62,7 +65,12 @@ describe.each(databaseKinds())('tamper evidence on %s', (kind) => {
     const r = await verifyChain(t.db.sql, { hmacKey: KEY, checkpoint: cp });
     expect(r.ok).toBe(false);
     expect(r.checkpoint).toMatchObject({ ok: false, problem: 'missing', signatureValid: true });
-    const q = new URLSearchParams({ checkpointSeq: String(cp.seq), checkpointHash: cp.hash, checkpointAt: cp.at, checkpointSignature: cp.signature });
+    const q = new URLSearchParams({
+      checkpointSeq: String(cp.seq),
+      checkpointHash: cp.hash,
+      checkpointAt: cp.at,
+      checkpointSignature: cp.signature,
+    });
     const viaHttp = await getAs(t, await tokenFor('aud-1', ['auditor']), `/v1/audit/verify?${q}`);
     expect(viaHttp.status).toBe(200);
     expect(viaHttp.body).toMatchObject({ ok: false, checkpoint: { ok: false, problem: 'missing' } });
@@ -70,7 +78,10 @@ describe.each(databaseKinds())('tamper evidence on %s', (kind) => {
 
   it('refuses UPDATE, DELETE and TRUNCATE in the database itself', async () => {
     const refused = async (q: Promise<unknown>) => {
-      const error = (await q.then(() => null, (e: unknown) => e)) as postgres.PostgresError | null;
+      const error = (await q.then(
+        () => null,
+        (e: unknown) => e,
+      )) as postgres.PostgresError | null;
       expect(error).toBeInstanceOf(postgres.PostgresError);
       expect(error?.code).toBe('42501');
     };
@@ -95,7 +106,10 @@ describe.each(databaseKinds())('tamper evidence on %s', (kind) => {
             await tx.unsafe(`set local role ${role}`);
             await tx`update audit_entry set reason = 'x' where seq = 1`;
           })
-          .then(() => null, (e: unknown) => e as postgres.PostgresError);
+          .then(
+            () => null,
+            (e: unknown) => e as postgres.PostgresError,
+          );
         expect(error?.code).toBe('42501');
         expect(error?.message).toMatch(/permission denied/);
       } finally {

@@ -40,12 +40,21 @@ describe('starting the server without AUDIT_HMAC_KEY', () => {
   const dir = mkdtempSync(join(tmpdir(), 'jaga-unkeyed-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  async function serve(env: Record<string, string>): Promise<{ ready: { checks: Record<string, { ok: boolean; detail?: string }> }; output: string }> {
+  async function serve(
+    env: Record<string, string>,
+  ): Promise<{ ready: { checks: Record<string, { ok: boolean; detail?: string }> }; output: string }> {
     const port = await freePort();
-    const p = runScript('src/entry/node.ts', { PORT: String(port), HOST: '127.0.0.1', JAGA_DATA_DIR: join(dir, `data-${port}`), ...env });
+    const p = runScript('src/entry/node.ts', {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      JAGA_DATA_DIR: join(dir, `data-${port}`),
+      ...env,
+    });
     try {
       await waitForHttp(`http://127.0.0.1:${port}/readyz`, p);
-      const ready = (await (await fetch(`http://127.0.0.1:${port}/readyz`)).json()) as { checks: Record<string, { ok: boolean; detail?: string }> };
+      const ready = (await (await fetch(`http://127.0.0.1:${port}/readyz`)).json()) as {
+        checks: Record<string, { ok: boolean; detail?: string }>;
+      };
       return { ready, output: p.output() };
     } finally {
       p.child.kill('SIGTERM');
@@ -60,7 +69,11 @@ describe('starting the server without AUDIT_HMAC_KEY', () => {
   }, 60_000);
 
   it('refuses to start in NODE_ENV=production, naming the variable', async () => {
-    const p = runScript('src/entry/node.ts', { NODE_ENV: 'production', PORT: String(await freePort()), JAGA_DATA_DIR: join(dir, 'never') });
+    const p = runScript('src/entry/node.ts', {
+      NODE_ENV: 'production',
+      PORT: String(await freePort()),
+      JAGA_DATA_DIR: join(dir, 'never'),
+    });
     expect(await p.exited).toBe(2);
     expect(p.output()).toContain('AUDIT_HMAC_KEY: required when NODE_ENV=production');
   }, 60_000);

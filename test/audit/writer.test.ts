@@ -9,7 +9,8 @@ import { startApp, type TestApp } from '../helpers/app.ts';
 import { databaseKinds, whileTableLocked } from '../helpers/databases.ts';
 import { entry, tokenFor } from './helpers.ts';
 
-const count = async (t: TestApp) => Number((await t.db.sql<{ n: string }[]>`select count(*) as n from audit_entry`)[0]!.n);
+const count = async (t: TestApp) =>
+  Number((await t.db.sql<{ n: string }[]>`select count(*) as n from audit_entry`)[0]!.n);
 const unavailable = (e: unknown) => e instanceof DomainError && e.code === 'AUDIT_UNAVAILABLE';
 
 /**
@@ -24,8 +25,11 @@ function losingSecondInsertReply(sql: Sql): Sql {
     new Proxy(target, {
       get(obj, prop, receiver) {
         const value = Reflect.get(obj, prop, receiver) as unknown;
-        if (prop === 'begin') return (fn: (tx: Sql) => unknown) => (obj as unknown as Sql).begin((tx) => fn(withLoss(tx as unknown as Sql)));
-        if (prop !== 'unsafe') return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(obj) : value;
+        if (prop === 'begin')
+          return (fn: (tx: Sql) => unknown) =>
+            (obj as unknown as Sql).begin((tx) => fn(withLoss(tx as unknown as Sql)));
+        if (prop !== 'unsafe')
+          return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(obj) : value;
         return (text: string, ...rest: unknown[]) => {
           const query = (obj as unknown as Sql).unsafe(text, ...(rest as [never]));
           if (!text.includes('insert into audit_entry') || ++inserts !== 2) return query;
@@ -51,14 +55,19 @@ describe.each(databaseKinds())('audit writer on %s', (kind) => {
     await log.appendDurable(entry({ requestId: 'before' }));
     await t.db.sql`alter table audit_entry rename to audit_entry_away`;
     const queued = await log.append(entry({ requestId: 'queued-during-outage' }));
-    const error = await log.appendDurable(entry({ requestId: 'durable-during-outage' })).then(() => null, (e: unknown) => e);
+    const error = await log.appendDurable(entry({ requestId: 'durable-during-outage' })).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(unavailable(error)).toBe(true);
     const ready = await t.request('GET', '/readyz');
     expect(ready.status).toBe(503);
     expect(ready.body.checks.audit.ok).toBe(false);
     await t.db.sql`alter table audit_entry_away rename to audit_entry`;
     await t.deps.lifecycle.shutdown(); // flushes everything queued
-    const rows = await t.db.sql<{ id: string; request_id: string }[]>`select id, request_id from audit_entry order by seq`;
+    const rows = await t.db.sql<
+      { id: string; request_id: string }[]
+    >`select id, request_id from audit_entry order by seq`;
     expect(rows.map((r) => r.request_id)).toEqual(['before', 'queued-during-outage']);
     expect(rows[1]!.id).toBe(queued.id);
     expect((await verifyChain(t.db.sql)).ok).toBe(true);
@@ -70,7 +79,10 @@ describe.each(databaseKinds())('audit writer on %s', (kind) => {
     await t.db.sql`alter table audit_entry rename to audit_entry_away`;
     for (let i = 0; i < 3; i++) await log.append(entry({ requestId: `q${i}` }));
     expect(log.queueDepth).toBe(3);
-    const error = await log.append(entry({ requestId: 'overflow' })).then(() => null, (e: unknown) => e);
+    const error = await log.append(entry({ requestId: 'overflow' })).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(unavailable(error)).toBe(true);
     await t.db.sql`alter table audit_entry_away rename to audit_entry`;
     await t.deps.lifecycle.shutdown();
@@ -83,7 +95,9 @@ describe.each(databaseKinds())('audit writer on %s', (kind) => {
     await t.deps.services.audit.append(entry({ requestId: 'alone' }));
     let found = 0;
     for (let i = 0; i < 100 && !found; i++) {
-      found = Number((await t.db.sql<{ n: string }[]>`select count(*) as n from audit_entry where request_id = 'alone'`)[0]!.n);
+      found = Number(
+        (await t.db.sql<{ n: string }[]>`select count(*) as n from audit_entry where request_id = 'alone'`)[0]!.n,
+      );
       if (!found) await new Promise((r) => setTimeout(r, 20));
     }
     expect(found).toBe(1);
@@ -117,11 +131,19 @@ describe.each(databaseKinds())('audit writer on %s', (kind) => {
   it('a batch whose commit answer was lost is not written twice when its entries are retried', async () => {
     t = await startApp(kind);
     const lossy = losingSecondInsertReply(kind === 'postgres' ? t.db.single() : t.db.sql);
-    const log = new GroupCommitLog(lossy, { hmacKey: undefined, queueMax: 100, flushMax: 100, lingerMs: 0, pipeline: kind === 'postgres' ? lossy : undefined });
+    const log = new GroupCommitLog(lossy, {
+      hmacKey: undefined,
+      queueMax: 100,
+      flushMax: 100,
+      lingerMs: 0,
+      pipeline: kind === 'postgres' ? lossy : undefined,
+    });
     const ids = [(await log.appendDurable(entry({ requestId: 'lost-first' }))).id];
     for (let i = 0; i < 5; i++) ids.push((await log.append(entry({ requestId: `lost-${i}` }))).id);
     await log.close(5000);
-    const rows = await t.db.sql<{ id: string }[]>`select id::text from audit_entry where request_id like 'lost-%' order by seq`;
+    const rows = await t.db.sql<
+      { id: string }[]
+    >`select id::text from audit_entry where request_id like 'lost-%' order by seq`;
     expect(rows.map((r) => r.id)).toEqual(ids); // each entry once, in order
     expect(await verifyChain(t.db.sql)).toMatchObject({ ok: true });
   });
@@ -138,7 +160,8 @@ describe.each(databaseKinds())('audit writer on %s', (kind) => {
   it('refuses entries that could carry a record value (free text or nested data in details, values as field names)', async () => {
     t = await startApp(kind);
     const log = t.deps.services.audit;
-    const refused = (e: Parameters<typeof log.append>[0]) => expect(log.append(e)).rejects.toThrow(/audit entry|id|field names|integer/);
+    const refused = (e: Parameters<typeof log.append>[0]) =>
+      expect(log.append(e)).rejects.toThrow(/audit entry|id|field names|integer/);
     await refused(entry({ details: { name: 'Budi Santoso' } }));
     await refused(entry({ details: { record: { nik: '3201010101010001' } as unknown as string } }));
     await refused(entry({ details: { amount: 12.5 } }));
@@ -150,15 +173,22 @@ describe.each(databaseKinds())('audit writer on %s', (kind) => {
   it("queues none of a request's entries when one of them is refused, and answers a whole request with one wait", async () => {
     t = await startApp(kind);
     const log = t.deps.services.audit as GroupCommitLog;
-    const refusal = await log.appendAll([entry({ requestId: 'first-ok' }), entry({ details: { name: 'Budi Santoso' } })], true).then(
-      () => null,
-      (e: unknown) => e,
-    );
+    const refusal = await log
+      .appendAll([entry({ requestId: 'first-ok' }), entry({ details: { name: 'Budi Santoso' } })], true)
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
     expect(refusal).toBeInstanceOf(Error);
-    const ids = await log.appendAll(Array.from({ length: 250 }, (_, i) => entry({ requestId: `batch-${i}` })), true);
+    const ids = await log.appendAll(
+      Array.from({ length: 250 }, (_, i) => entry({ requestId: `batch-${i}` })),
+      true,
+    );
     expect(new Set(ids).size).toBe(250);
     // Durable: every id handed back is committed when the call resolves, in order.
-    const rows = await t.db.sql<{ id: string; request_id: string }[]>`select id, request_id from audit_entry order by seq`;
+    const rows = await t.db.sql<
+      { id: string; request_id: string }[]
+    >`select id, request_id from audit_entry order by seq`;
     expect(rows.map((r) => r.request_id)).toEqual(ids.map((_, i) => `batch-${i}`));
     expect(rows.map((r) => r.id)).toEqual(ids);
     expect(await verifyChain(t.db.sql)).toMatchObject({ ok: true, checked: 250 });
@@ -170,10 +200,36 @@ describe.each(databaseKinds())('audit writer on %s', (kind) => {
       select column_name from information_schema.columns where table_name = 'audit_entry' order by ordinal_position`;
     // A guard: adding a column (e.g. for values) must come with a review of this test.
     expect(cols.map((c) => c.column_name)).toEqual([
-      'seq', 'id', 'at', 'decided_at', 'event', 'principal_sub', 'principal_kind', 'principal_roles', 'principal_unit',
-      'action', 'resource_type', 'resource_id', 'dataset_id', 'resource_unit', 'classification', 'label_version', 'effect',
-      'rule_id', 'reason', 'policy_version', 'fields_whole', 'fields_masked', 'fields_omitted', 'purpose', 'row_count',
-      'request_id', 'trace_id', 'details', 'prev_hash', 'hash',
+      'seq',
+      'id',
+      'at',
+      'decided_at',
+      'event',
+      'principal_sub',
+      'principal_kind',
+      'principal_roles',
+      'principal_unit',
+      'action',
+      'resource_type',
+      'resource_id',
+      'dataset_id',
+      'resource_unit',
+      'classification',
+      'label_version',
+      'effect',
+      'rule_id',
+      'reason',
+      'policy_version',
+      'fields_whole',
+      'fields_masked',
+      'fields_omitted',
+      'purpose',
+      'row_count',
+      'request_id',
+      'trace_id',
+      'details',
+      'prev_hash',
+      'hash',
     ]);
   });
 
@@ -188,7 +244,14 @@ describe.each(databaseKinds())('audit writer on %s', (kind) => {
     const dropped = await prunePartitions(sql, now, 12);
     expect(dropped).toEqual(['audit_entry_y2025m09', 'audit_entry_y2025m10']);
     const kept = (await listPartitions(sql)).map((p) => p.name);
-    expect(kept).toEqual(expect.arrayContaining(['audit_entry_y2025m11', 'audit_entry_y2026m11', 'audit_entry_y2026m12', 'audit_entry_y2027m01']));
+    expect(kept).toEqual(
+      expect.arrayContaining([
+        'audit_entry_y2025m11',
+        'audit_entry_y2026m11',
+        'audit_entry_y2026m12',
+        'audit_entry_y2027m01',
+      ]),
+    );
     expect(kept).not.toContain('audit_entry_y2025m10');
     // Entries go to the month's partition.
     await t.deps.services.audit.appendDurable(entry());
@@ -216,7 +279,10 @@ describe.each(databaseKinds())('audit writer on %s', (kind) => {
     it('appendDurable rejects with AUDIT_UNAVAILABLE while another session holds the table locked', async () => {
       t = await startApp(kind);
       await whileTableLocked((t.db as { url?: string }).url!, 'audit_entry', async () => {
-        const error = await t.deps.services.audit.appendDurable(entry()).then(() => null, (e: unknown) => e);
+        const error = await t.deps.services.audit.appendDurable(entry()).then(
+          () => null,
+          (e: unknown) => e,
+        );
         expect(unavailable(error)).toBe(true);
       });
       await t.deps.services.audit.appendDurable(entry({ requestId: 'after' }));
@@ -246,7 +312,9 @@ describe.each(databaseKinds())('audit writer on %s', (kind) => {
       expect(refused.every((i) => i < 150)).toBe(true);
       expect(results.slice(150).every((r) => r.status === 'fulfilled')).toBe(true);
       for (const i of refused) expect(unavailable((results[i] as PromiseRejectedResult).reason)).toBe(true);
-      const stored = await t.db.sql<{ request_id: string }[]>`select request_id from audit_entry where request_id <> 'warm'`;
+      const stored = await t.db.sql<
+        { request_id: string }[]
+      >`select request_id from audit_entry where request_id <> 'warm'`;
       expect(stored).toHaveLength(300 - refused.length);
       expect(new Set(stored.map((r) => r.request_id)).size).toBe(stored.length);
       expect(await verifyChain(t.db.sql)).toMatchObject({ ok: true, checked: 301 - refused.length });

@@ -5,8 +5,19 @@ import type { DatabaseKind } from '../helpers/databases.ts';
 const key = new TextEncoder().encode(TEST_JWT_SECRET);
 
 /** A test token (HS256 with TEST_JWT_SECRET), claims per api-contract.md. */
-export async function tokenFor(claims: { sub: string; roles: string[]; unit?: string; kind?: 'user' | 'service'; purposes?: string[] }): Promise<string> {
-  return new SignJWT({ ...claims }).setProtectedHeader({ alg: 'HS256' }).setSubject(claims.sub).setIssuedAt().setExpirationTime('1h').sign(key);
+export async function tokenFor(claims: {
+  sub: string;
+  roles: string[];
+  unit?: string;
+  kind?: 'user' | 'service';
+  purposes?: string[];
+}): Promise<string> {
+  return new SignJWT({ ...claims })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(claims.sub)
+    .setIssuedAt()
+    .setExpirationTime('1h')
+    .sign(key);
 }
 
 /** Boots the whole app (identity verifies the test tokens) on a fresh database. */

@@ -17,11 +17,13 @@ describe.each(databaseKinds())('catalog labels on %s', (kind) => {
     expect(r.status, JSON.stringify(r.body)).toBe(201);
     return r.body;
   }
-  const label = (id: string, json: unknown, token = who.steward32) => t.request('PUT', `/v1/datasets/${id}/label`, { token, json });
+  const label = (id: string, json: unknown, token = who.steward32) =>
+    t.request('PUT', `/v1/datasets/${id}/label`, { token, json });
   const labelField = (id: string, field: string, json: unknown, token = who.steward32) =>
     t.request('PUT', `/v1/datasets/${id}/fields/${field}/label`, { token, json });
   const field = (body: any, name: string) => body.fields.find((f: any) => f.name === name);
-  const historyRows = async (id: string) => (await t.db.sql`select count(*)::int as n from label_history where dataset_id = ${id}`)[0]!.n as number;
+  const historyRows = async (id: string) =>
+    (await t.db.sql`select count(*)::int as n from label_history where dataset_id = ${id}`)[0]!.n as number;
 
   it('starts unlabelled and labels a dataset public with a new label version', async () => {
     const d = await create('lbl-basic');
@@ -39,11 +41,20 @@ describe.each(databaseKinds())('catalog labels on %s', (kind) => {
     const looser = await labelField('lbl-field', 'summary', { classification: 'public' });
     expect(looser.status).toBe(422);
     expect(looser.body.code).toBe('LABEL_NOT_STRICTER');
-    expect((await t.db.sql`select classification from fields where dataset_id = 'lbl-field' and name = 'summary'`)[0]!.classification).toBeNull();
+    expect(
+      (await t.db.sql`select classification from fields where dataset_id = 'lbl-field' and name = 'summary'`)[0]!
+        .classification,
+    ).toBeNull();
 
-    const exempt = await labelField('lbl-field', 'summary', { classification: 'exempt', justification: 'names witnesses in free text' });
+    const exempt = await labelField('lbl-field', 'summary', {
+      classification: 'exempt',
+      justification: 'names witnesses in free text',
+    });
     expect(exempt.status).toBe(200);
-    expect(field(exempt.body, 'summary')).toMatchObject({ classification: 'exempt', effectiveClassification: 'exempt' });
+    expect(field(exempt.body, 'summary')).toMatchObject({
+      classification: 'exempt',
+      effectiveClassification: 'exempt',
+    });
     expect(field(exempt.body, 'report_no').effectiveClassification).toBe('restricted');
   });
 
@@ -53,7 +64,10 @@ describe.each(databaseKinds())('catalog labels on %s', (kind) => {
     const r = await labelField('lbl-phone', 'reporter_phone', { classification: 'restricted' });
     expect(r.status).toBe(200);
     expect(r.body.classification).toBe('public');
-    expect(field(r.body, 'reporter_phone')).toMatchObject({ classification: 'restricted', effectiveClassification: 'restricted' });
+    expect(field(r.body, 'reporter_phone')).toMatchObject({
+      classification: 'restricted',
+      effectiveClassification: 'restricted',
+    });
     expect(field(r.body, 'report_no').effectiveClassification).toBe('public');
   });
 
@@ -61,11 +75,19 @@ describe.each(databaseKinds())('catalog labels on %s', (kind) => {
     await create('lbl-specific');
     const r = await label('lbl-specific', { classification: 'public' });
     // criminal_record is specific personal data (UU PDP art. 4): restricted even in a public dataset.
-    expect(field(r.body, 'reported_party_status')).toMatchObject({ personalDataKind: 'specific', effectiveClassification: 'restricted' });
+    expect(field(r.body, 'reported_party_status')).toMatchObject({
+      personalDataKind: 'specific',
+      effectiveClassification: 'restricted',
+    });
     // General personal data is restricted by default too, unless explicitly labelled public.
     expect(field(r.body, 'reporter_name').effectiveClassification).toBe('restricted');
 
-    const explicit = await labelField('lbl-specific', 'reported_party_status', { classification: 'public' }, who.ppid32);
+    const explicit = await labelField(
+      'lbl-specific',
+      'reported_party_status',
+      { classification: 'public' },
+      who.ppid32,
+    );
     expect(explicit.status).toBe(422);
     expect(explicit.body.code).toBe('LABEL_NOT_ALLOWED');
 
@@ -94,7 +116,11 @@ describe.each(databaseKinds())('catalog labels on %s', (kind) => {
       json: { fields: [{ name: 'reported_party_status', type: 'string', personalData: 'none' }] },
     });
     expect(r.status).toBe(200);
-    expect(field(r.body, 'reported_party_status')).toMatchObject({ personalData: 'none', classification: 'restricted', effectiveClassification: 'restricted' });
+    expect(field(r.body, 'reported_party_status')).toMatchObject({
+      personalData: 'none',
+      classification: 'restricted',
+      effectiveClassification: 'restricted',
+    });
     const h = await t.request('GET', '/v1/datasets/lbl-pin/labels', { token: who.steward32 });
     expect(h.body.items.at(-1)).toMatchObject({ field: 'reported_party_status', from: null, to: 'restricted' });
   });
@@ -108,13 +134,22 @@ describe.each(databaseKinds())('catalog labels on %s', (kind) => {
     expect(r.body.errors.map((e: any) => e.path).sort()).toEqual(
       ['body.consequenceTest.harm', 'body.consequenceTest.publicInterest', 'body.grounds', 'body.reviewBy'].sort(),
     );
-    const half = await label('lbl-incomplete', { classification: 'exempt', grounds: ['17h'], consequenceTest: { harm: 'x' }, reviewBy: '2001-01-01' });
+    const half = await label('lbl-incomplete', {
+      classification: 'exempt',
+      grounds: ['17h'],
+      consequenceTest: { harm: 'x' },
+      reviewBy: '2001-01-01',
+    });
     expect(half.status).toBe(422);
-    expect(half.body.errors.map((e: any) => e.path).sort()).toEqual(['body.consequenceTest.publicInterest', 'body.reviewBy']);
+    expect(half.body.errors.map((e: any) => e.path).sort()).toEqual([
+      'body.consequenceTest.publicInterest',
+      'body.reviewBy',
+    ]);
     const badGround = await label('lbl-incomplete', { ...EXEMPTION, grounds: ['17z'] });
     expect(badGround.body.errors.map((e: any) => e.path)).toEqual(['body.grounds.0']);
     expect(await historyRows('lbl-incomplete')).toBe(before);
-    const [row] = await t.db.sql`select classification, pending_classification, label_version, version from datasets where id = 'lbl-incomplete'`;
+    const [row] = await t.db
+      .sql`select classification, pending_classification, label_version, version from datasets where id = 'lbl-incomplete'`;
     expect(row).toMatchObject({ classification: null, pending_classification: null, label_version: 0, version: 1 });
   });
 
@@ -123,15 +158,27 @@ describe.each(databaseKinds())('catalog labels on %s', (kind) => {
     await label('lbl-exempt', { classification: 'public' });
     const proposed = await label('lbl-exempt', EXEMPTION, who.ppid32);
     expect(proposed.status).toBe(202);
-    expect(proposed.body).toMatchObject({ classification: 'exempt', labelStatus: 'pending', approvedClassification: 'public' });
-    expect(proposed.body.pending).toMatchObject({ classification: 'exempt', proposedBy: 'ppid-32', reviewBy: EXEMPTION.reviewBy });
+    expect(proposed.body).toMatchObject({
+      classification: 'exempt',
+      labelStatus: 'pending',
+      approvedClassification: 'public',
+    });
+    expect(proposed.body.pending).toMatchObject({
+      classification: 'exempt',
+      proposedBy: 'ppid-32',
+      reviewBy: EXEMPTION.reviewBy,
+    });
     expect(field(proposed.body, 'report_no').effectiveClassification).toBe('exempt');
 
     // Fail closed: no longer in the public view while pending.
     expect((await t.request('GET', '/v1/datasets/lbl-exempt')).status).toBe(404);
-    expect((await t.request('GET', '/v1/registers/public')).body.items.map((e: any) => e.id)).not.toContain('lbl-exempt');
+    expect((await t.request('GET', '/v1/registers/public')).body.items.map((e: any) => e.id)).not.toContain(
+      'lbl-exempt',
+    );
     // Pending proposals are not yet on the exempt list.
-    expect((await t.request('GET', '/v1/registers/exempt')).body.items.map((e: any) => e.id)).not.toContain('lbl-exempt');
+    expect((await t.request('GET', '/v1/registers/exempt')).body.items.map((e: any) => e.id)).not.toContain(
+      'lbl-exempt',
+    );
 
     const self = await t.request('POST', '/v1/datasets/lbl-exempt/label/approve', { token: who.ppid32 });
     expect(self.status).toBe(403);
@@ -141,12 +188,27 @@ describe.each(databaseKinds())('catalog labels on %s', (kind) => {
     expect(steward.body.code).toBe('FORBIDDEN');
     const otherUnit = await t.request('POST', '/v1/datasets/lbl-exempt/label/approve', { token: who.ppid33 });
     expect(otherUnit.status).toBe(404);
-    expect(await t.db.sql`select pending_classification from datasets where id = 'lbl-exempt'`).toEqual([{ pending_classification: 'exempt' }]);
+    expect(await t.db.sql`select pending_classification from datasets where id = 'lbl-exempt'`).toEqual([
+      { pending_classification: 'exempt' },
+    ]);
 
-    const ok = await t.request('POST', '/v1/datasets/lbl-exempt/label/approve', { token: who.ppid32b, json: { decisionRef: 'KEP-PPID/32/2026/7' } });
+    const ok = await t.request('POST', '/v1/datasets/lbl-exempt/label/approve', {
+      token: who.ppid32b,
+      json: { decisionRef: 'KEP-PPID/32/2026/7' },
+    });
     expect(ok.status).toBe(200);
-    expect(ok.body).toMatchObject({ classification: 'exempt', labelStatus: 'labelled', approvedClassification: 'exempt', pending: null });
-    expect(ok.body.label).toMatchObject({ grounds: EXEMPTION.grounds, reviewBy: EXEMPTION.reviewBy, decidedBy: 'ppid-32b', decisionRef: 'KEP-PPID/32/2026/7' });
+    expect(ok.body).toMatchObject({
+      classification: 'exempt',
+      labelStatus: 'labelled',
+      approvedClassification: 'exempt',
+      pending: null,
+    });
+    expect(ok.body.label).toMatchObject({
+      grounds: EXEMPTION.grounds,
+      reviewBy: EXEMPTION.reviewBy,
+      decidedBy: 'ppid-32b',
+      decisionRef: 'KEP-PPID/32/2026/7',
+    });
 
     const again = await t.request('POST', '/v1/datasets/lbl-exempt/label/approve', { token: who.ppid32b });
     expect(again.body.code).toBe('NO_PENDING_PROPOSAL');
@@ -158,7 +220,10 @@ describe.each(databaseKinds())('catalog labels on %s', (kind) => {
     expect((await label('lbl-reject', EXEMPTION)).status).toBe(202);
     const busy = await label('lbl-reject', { classification: 'restricted' });
     expect(busy.status).toBe(409);
-    const r = await t.request('POST', '/v1/datasets/lbl-reject/label/reject', { token: who.ppid32, json: { justification: 'no harm shown' } });
+    const r = await t.request('POST', '/v1/datasets/lbl-reject/label/reject', {
+      token: who.ppid32,
+      json: { justification: 'no harm shown' },
+    });
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ classification: 'restricted', labelStatus: 'labelled', pending: null });
     // Logged as what it was: a rejection (it was logged as an approval once).
@@ -171,7 +236,11 @@ describe.each(databaseKinds())('catalog labels on %s', (kind) => {
     const refused = await t.request('POST', '/v1/datasets/lbl-reject/label/reject', { token: who.steward32 });
     expect(refused.status).toBe(403);
     await expect
-      .poll(async () => t.db.sql`select action from audit_entry where event = 'decision' and effect = 'deny' and resource_id = 'lbl-reject'`)
+      .poll(
+        async () =>
+          t.db
+            .sql`select action from audit_entry where event = 'decision' and effect = 'deny' and resource_id = 'lbl-reject'`,
+      )
       .toEqual([{ action: 'reject' }]);
   });
 
@@ -184,15 +253,31 @@ describe.each(databaseKinds())('catalog labels on %s', (kind) => {
     expect(noWhy.status).toBe(422);
     expect(noWhy.body.code).toBe('JUSTIFICATION_REQUIRED');
     expect(noWhy.body.errors).toEqual([{ path: 'body.justification', message: expect.any(String) }]);
-    const ok = await label('lbl-declass', { classification: 'public', justification: 'Final rulings are public (UU 14/2008 art. 18(1)).' }, who.ppid32);
+    const ok = await label(
+      'lbl-declass',
+      { classification: 'public', justification: 'Final rulings are public (UU 14/2008 art. 18(1)).' },
+      who.ppid32,
+    );
     expect(ok.status).toBe(200);
     const h = await t.request('GET', '/v1/datasets/lbl-declass/labels', { token: who.auditor32 });
-    expect(h.body.items.at(-1)).toMatchObject({ from: 'restricted', to: 'public', declassification: true, justification: expect.stringContaining('public') });
+    expect(h.body.items.at(-1)).toMatchObject({
+      from: 'restricted',
+      to: 'public',
+      declassification: true,
+      justification: expect.stringContaining('public'),
+    });
 
     // Fields too: loosening a field's own label is a declassification.
     await labelField('lbl-declass', 'summary', { classification: 'restricted' });
-    expect((await labelField('lbl-declass', 'summary', { classification: 'public', justification: 'ok' })).status).toBe(403);
-    const f = await labelField('lbl-declass', 'summary', { classification: null, justification: 'summaries are anonymised' }, who.ppid32);
+    expect((await labelField('lbl-declass', 'summary', { classification: 'public', justification: 'ok' })).status).toBe(
+      403,
+    );
+    const f = await labelField(
+      'lbl-declass',
+      'summary',
+      { classification: null, justification: 'summaries are anonymised' },
+      who.ppid32,
+    );
     expect(f.status).toBe(200);
     expect(field(f.body, 'summary')).toMatchObject({ classification: null, effectiveClassification: 'public' });
   });
@@ -211,7 +296,9 @@ describe.each(databaseKinds())('catalog labels on %s', (kind) => {
     expect((await label('lbl-unit', { classification: 'restricted' }, who.steward3201)).status).toBe(403);
     const auditor = await label('lbl-unit', { classification: 'restricted' }, who.auditor32);
     expect(auditor.status).toBe(403);
-    expect((await t.db.sql`select classification from datasets where id = 'lbl-unit'`)[0]!.classification).toBe('public');
+    expect((await t.db.sql`select classification from datasets where id = 'lbl-unit'`)[0]!.classification).toBe(
+      'public',
+    );
   });
 
   it('refuses approval state and versions in a label body (mass assignment)', async () => {
@@ -227,7 +314,10 @@ describe.each(databaseKinds())('catalog labels on %s', (kind) => {
   it('keeps a complete history, oldest first, with a version per event', async () => {
     await create('lbl-history');
     await label('lbl-history', { classification: 'restricted' });
-    await labelField('lbl-history', 'reporter_phone', { classification: 'exempt', justification: 'reporter identity (17a)' });
+    await labelField('lbl-history', 'reporter_phone', {
+      classification: 'exempt',
+      justification: 'reporter identity (17a)',
+    });
     await label('lbl-history', EXEMPTION);
     await t.request('POST', '/v1/datasets/lbl-history/label/approve', { token: who.ppid32 });
     const h = await t.request('GET', '/v1/datasets/lbl-history/labels', { token: who.auditor32 });
@@ -239,7 +329,11 @@ describe.each(databaseKinds())('catalog labels on %s', (kind) => {
       ['approval', null, 'restricted', 'exempt', 'ppid-32', 4],
     ]);
     const [proposal, approval] = h.body.items.slice(2);
-    expect(proposal).toMatchObject({ grounds: EXEMPTION.grounds, consequenceTest: EXEMPTION.consequenceTest, reviewBy: EXEMPTION.reviewBy });
+    expect(proposal).toMatchObject({
+      grounds: EXEMPTION.grounds,
+      consequenceTest: EXEMPTION.consequenceTest,
+      reviewBy: EXEMPTION.reviewBy,
+    });
     expect(approval.proposalId).toBe(proposal.id);
     expect((await t.request('GET', '/v1/datasets/lbl-history')).status).toBe(404);
     expect((await t.request('GET', '/v1/datasets/lbl-history/labels', { token: who.staff33 })).status).toBe(404);
@@ -252,8 +346,12 @@ describe.each(databaseKinds())('catalog labels on %s', (kind) => {
   it('refuses UPDATE, DELETE and TRUNCATE on the history table in the database itself', async () => {
     await create('lbl-append');
     await label('lbl-append', { classification: 'restricted' });
-    await expect(t.db.sql`update label_history set to_classification = 'public' where dataset_id = 'lbl-append'`).rejects.toMatchObject({ code: '42501' });
-    await expect(t.db.sql`delete from label_history where dataset_id = 'lbl-append'`).rejects.toMatchObject({ code: '42501' });
+    await expect(
+      t.db.sql`update label_history set to_classification = 'public' where dataset_id = 'lbl-append'`,
+    ).rejects.toMatchObject({ code: '42501' });
+    await expect(t.db.sql`delete from label_history where dataset_id = 'lbl-append'`).rejects.toMatchObject({
+      code: '42501',
+    });
     await expect(t.db.sql`truncate label_history cascade`).rejects.toMatchObject({ code: '42501' });
     expect(await historyRows('lbl-append')).toBe(1);
   });

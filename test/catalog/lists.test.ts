@@ -20,7 +20,9 @@ describe.each(databaseKinds())('catalog lists on %s', (kind) => {
     await t.request('POST', '/v1/units', { token: who.admin, json: { code: '32.01', name: 'Kabupaten Bogor' } });
     const create = async (id: string, unit: string, label: unknown, extra: Record<string, unknown> = {}) => {
       const steward = unit.startsWith('33') ? who.steward33 : who.steward32;
-      expect((await t.request('POST', '/v1/datasets', { token: steward, json: datasetBody(id, unit, extra) })).status).toBe(201);
+      expect(
+        (await t.request('POST', '/v1/datasets', { token: steward, json: datasetBody(id, unit, extra) })).status,
+      ).toBe(201);
       if (label) await t.request('PUT', `/v1/datasets/${id}/label`, { token: steward, json: label });
     };
     // Visible to staff of 32: public anywhere, labelled within 32.
@@ -112,10 +114,17 @@ describe.each(databaseKinds())('catalog lists on %s', (kind) => {
   it('filters by classification, unit subtree, unlabelled, source system and overdue review', async () => {
     expect(await allPages(who.staff32, '&classification=restricted')).toEqual(['b-restricted-32', 'c-restricted-3201']);
     expect(await allPages(who.staff32, '&unit=32.01')).toEqual(['c-restricted-3201']);
-    expect(await allPages(who.staff32, '&unit=32')).toEqual(['b-restricted-32', 'c-restricted-3201', 'd-public-32', 'e-exempt-32']);
+    expect(await allPages(who.staff32, '&unit=32')).toEqual([
+      'b-restricted-32',
+      'c-restricted-3201',
+      'd-public-32',
+      'e-exempt-32',
+    ]);
     expect(await allPages(who.staff32, '&unlabelled=true')).toEqual([]);
     const unl = await t.request('GET', '/v1/datasets?unlabelled=true', { token: who.steward32 });
-    expect(unl.body.items.map((d: any) => [d.id, d.classification, d.labelStatus])).toEqual([['f-unlabelled-32', null, 'unlabelled']]);
+    expect(unl.body.items.map((d: any) => [d.id, d.classification, d.labelStatus])).toEqual([
+      ['f-unlabelled-32', null, 'unlabelled'],
+    ]);
     expect(await allPages(who.staff32, '&sourceSystem=SIWASLU')).toEqual(['c-restricted-3201']);
     expect(await allPages(who.ppid32, '&reviewOverdue=true')).toEqual([]);
     await t.db.sql`update datasets set label_review_by = '2000-01-01' where id = 'e-exempt-32'`;
@@ -131,7 +140,9 @@ describe.each(databaseKinds())('catalog lists on %s', (kind) => {
   });
 
   it('gives the anonymous public nothing but public datasets', async () => {
-    const rows = await listDatasets(t.db.sql, catalogAccess(t.deps.services.policy.current()).readScope(ANONYMOUS), { limit: 100 });
+    const rows = await listDatasets(t.db.sql, catalogAccess(t.deps.services.policy.current()).readScope(ANONYMOUS), {
+      limit: 100,
+    });
     expect(rows.map((r) => r.effective_classification)).toEqual(['public', 'public']);
   });
 });

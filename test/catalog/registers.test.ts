@@ -11,17 +11,35 @@ describe.each(databaseKinds())('public registers and units on %s', (kind) => {
     t = await startCatalogApp(kind);
     who = await principals();
     const create = async (id: string, extra: Record<string, unknown> = {}) =>
-      expect((await t.request('POST', '/v1/datasets', { token: who.steward32, json: datasetBody(id, '32', extra) })).status).toBe(201);
-    await create('putusan-sengketa', { title: '=HYPERLINK("http://evil")', updateFrequency: 'yearly', referenceCodes: ['Kode wilayah'] });
-    await t.request('PUT', '/v1/datasets/putusan-sengketa/label', { token: who.steward32, json: { classification: 'public' } });
-    await t.request('PUT', '/v1/datasets/putusan-sengketa/fields/summary/label', { token: who.steward32, json: { classification: 'restricted' } });
+      expect(
+        (await t.request('POST', '/v1/datasets', { token: who.steward32, json: datasetBody(id, '32', extra) })).status,
+      ).toBe(201);
+    await create('putusan-sengketa', {
+      title: '=HYPERLINK("http://evil")',
+      updateFrequency: 'yearly',
+      referenceCodes: ['Kode wilayah'],
+    });
+    await t.request('PUT', '/v1/datasets/putusan-sengketa/label', {
+      token: who.steward32,
+      json: { classification: 'public' },
+    });
+    await t.request('PUT', '/v1/datasets/putusan-sengketa/fields/summary/label', {
+      token: who.steward32,
+      json: { classification: 'restricted' },
+    });
     await create('identitas-pelapor', { description: 'SECRET-DESCRIPTION of reporters' });
     await t.request('PUT', '/v1/datasets/identitas-pelapor/label', { token: who.steward32, json: EXEMPTION });
-    await t.request('POST', '/v1/datasets/identitas-pelapor/label/approve', { token: who.ppid32, json: { decisionRef: 'KEP/32/1' } });
+    await t.request('POST', '/v1/datasets/identitas-pelapor/label/approve', {
+      token: who.ppid32,
+      json: { decisionRef: 'KEP/32/1' },
+    });
     await create('pending-only');
     await t.request('PUT', '/v1/datasets/pending-only/label', { token: who.steward32, json: EXEMPTION });
     await create('restricted-one');
-    await t.request('PUT', '/v1/datasets/restricted-one/label', { token: who.steward32, json: { classification: 'restricted' } });
+    await t.request('PUT', '/v1/datasets/restricted-one/label', {
+      token: who.steward32,
+      json: { classification: 'restricted' },
+    });
   });
   afterAll(() => t.close());
 
@@ -30,7 +48,12 @@ describe.each(databaseKinds())('public registers and units on %s', (kind) => {
     expect(r.status).toBe(200);
     expect(r.body.items.map((e: any) => e.id)).toEqual(['putusan-sengketa']);
     const [entry] = r.body.items;
-    expect(entry).toMatchObject({ ownerUnit: '32', ownerUnitName: 'Jawa Barat', updateFrequency: 'yearly', referenceCodes: ['Kode wilayah'] });
+    expect(entry).toMatchObject({
+      ownerUnit: '32',
+      ownerUnitName: 'Jawa Barat',
+      updateFrequency: 'yearly',
+      referenceCodes: ['Kode wilayah'],
+    });
     // Personal data (name, phone, criminal record) and the restricted summary are not listed.
     expect(entry.publicFields.map((f: any) => f.name)).toEqual(['report_no', 'received_on']);
     expect(r.body.nextCursor).toBeNull();
@@ -50,9 +73,13 @@ describe.each(databaseKinds())('public registers and units on %s', (kind) => {
   });
 
   it('negotiates the register like every other resource: q-values count, and nothing acceptable is 406', async () => {
-    const json = await t.request('GET', '/v1/registers/public', { headers: { accept: 'text/csv;q=0.5, application/json' } });
+    const json = await t.request('GET', '/v1/registers/public', {
+      headers: { accept: 'text/csv;q=0.5, application/json' },
+    });
     expect(json.headers.get('content-type')).toContain('application/json');
-    const csv = await t.request('GET', '/v1/registers/public', { headers: { accept: 'application/json;q=0.1, text/*' } });
+    const csv = await t.request('GET', '/v1/registers/public', {
+      headers: { accept: 'application/json;q=0.1, text/*' },
+    });
     expect(csv.headers.get('content-type')).toContain('text/csv');
     const none = await t.request('GET', '/v1/registers/exempt', { headers: { accept: 'image/png' } });
     expect(none.status).toBe(406);
@@ -76,11 +103,14 @@ describe.each(databaseKinds())('public registers and units on %s', (kind) => {
       reviewBy: EXEMPTION.reviewBy,
       labelVersion: 2,
     });
-    for (const leak of ['SECRET-DESCRIPTION', 'reporter_phone', 'reporter_name', 'fields']) expect(r.text).not.toContain(leak);
+    for (const leak of ['SECRET-DESCRIPTION', 'reporter_phone', 'reporter_name', 'fields'])
+      expect(r.text).not.toContain(leak);
 
     const csv = await t.request('GET', '/v1/registers/exempt', { headers: { accept: 'text/csv' } });
     expect(csv.status).toBe(200);
-    expect(csv.text.split('\r\n')[0]).toBe('id,title,ownerUnit,ownerUnitName,grounds,consequenceHarm,consequencePublicInterest,decidedAt,decisionRef,reviewBy,labelVersion');
+    expect(csv.text.split('\r\n')[0]).toBe(
+      'id,title,ownerUnit,ownerUnitName,grounds,consequenceHarm,consequencePublicInterest,decidedAt,decisionRef,reviewBy,labelVersion',
+    );
     expect(csv.text).toContain('17a; Perbawaslu 1/2022 art. 18(2)');
     for (const leak of ['SECRET-DESCRIPTION', 'reporter_phone']) expect(csv.text).not.toContain(leak);
   });
@@ -96,7 +126,10 @@ describe.each(databaseKinds())('public registers and units on %s', (kind) => {
     expect((await t.request('GET', '/v1/registers/overdue-reviews', { token: who.staff32 })).status).toBe(403);
     expect((await t.request('GET', '/v1/registers/overdue-reviews', { token: who.steward32 })).status).toBe(403);
     expect((await t.request('GET', '/v1/registers/overdue-reviews')).status).toBe(401);
-    const csv = await t.request('GET', '/v1/registers/overdue-reviews', { token: who.auditor32, headers: { accept: 'text/csv' } });
+    const csv = await t.request('GET', '/v1/registers/overdue-reviews', {
+      token: who.auditor32,
+      headers: { accept: 'text/csv' },
+    });
     expect(csv.text).toContain('identitas-pelapor');
     await t.db.sql`update datasets set label_review_by = ${EXEMPTION.reviewBy} where id = 'identitas-pelapor'`;
   });
@@ -112,18 +145,31 @@ describe.each(databaseKinds())('public registers and units on %s', (kind) => {
 
   it('lets only administrators add units, under an existing parent', async () => {
     const before = (await t.db.sql`select count(*)::int as n from units`)[0]!.n;
-    expect((await t.request('POST', '/v1/units', { token: who.steward32, json: { code: '32.73', name: 'Kota Bandung' } })).status).toBe(403);
+    expect(
+      (await t.request('POST', '/v1/units', { token: who.steward32, json: { code: '32.73', name: 'Kota Bandung' } }))
+        .status,
+    ).toBe(403);
     expect((await t.request('POST', '/v1/units', { json: { code: '32.73', name: 'Kota Bandung' } })).status).toBe(403);
-    const orphan = await t.request('POST', '/v1/units', { token: who.admin, json: { code: '32.50.01', name: 'Nowhere' } });
+    const orphan = await t.request('POST', '/v1/units', {
+      token: who.admin,
+      json: { code: '32.50.01', name: 'Nowhere' },
+    });
     expect(orphan.status).toBe(422);
     expect(orphan.body.code).toBe('REFERENCE_NOT_FOUND');
-    expect((await t.request('POST', '/v1/units', { token: who.admin, json: { code: 'Bandung', name: 'x' } })).status).toBe(400);
+    expect(
+      (await t.request('POST', '/v1/units', { token: who.admin, json: { code: 'Bandung', name: 'x' } })).status,
+    ).toBe(400);
     expect((await t.db.sql`select count(*)::int as n from units`)[0]!.n).toBe(before);
 
-    const ok = await t.request('POST', '/v1/units', { token: who.admin, json: { code: '32.73', name: 'Kota Bandung' } });
+    const ok = await t.request('POST', '/v1/units', {
+      token: who.admin,
+      json: { code: '32.73', name: 'Kota Bandung' },
+    });
     expect(ok.status).toBe(201);
     expect(ok.body).toEqual({ code: '32.73', name: 'Kota Bandung', parent: '32' });
-    expect((await t.request('POST', '/v1/units', { token: who.admin, json: { code: '32.73', name: 'again' } })).status).toBe(409);
+    expect(
+      (await t.request('POST', '/v1/units', { token: who.admin, json: { code: '32.73', name: 'again' } })).status,
+    ).toBe(409);
     const sub = await t.request('GET', '/v1/units?under=32');
     expect(sub.body.items.map((u: any) => u.code)).toEqual(['32', '32.73']);
   });

@@ -40,7 +40,9 @@ describe.each(databaseKinds())('catalog service interfaces on %s', (kind) => {
 
   it('hands every label change to the audit log inside the same transaction', async () => {
     await catalog.createDataset(steward, datasetBody('svc-audit') as any, { requestId: 'req-1' });
-    await catalog.labelDataset(steward, 'svc-audit', { classification: 'restricted' }, undefined, { requestId: 'req-2' });
+    await catalog.labelDataset(steward, 'svc-audit', { classification: 'restricted' }, undefined, {
+      requestId: 'req-2',
+    });
     await catalog.labelDataset(steward, 'svc-audit', EXEMPTION as any, undefined, {});
     await catalog.approve(ppid, 'svc-audit', {}, undefined, {});
     const entries = audit.within.map((w) => w.entry);
@@ -50,15 +52,28 @@ describe.each(databaseKinds())('catalog service interfaces on %s', (kind) => {
       ['label_change', 'label', 'exempt', 2],
       ['label_change', 'approve', 'exempt', 3],
     ]);
-    expect(entries[1]).toMatchObject({ principal: { sub: 'steward-32', roles: ['steward'], unit: '32' }, requestId: 'req-2', effect: 'allow' });
+    expect(entries[1]).toMatchObject({
+      principal: { sub: 'steward-32', roles: ['steward'], unit: '32' },
+      requestId: 'req-2',
+      effect: 'allow',
+    });
     expect(entries[3]!.details).toMatchObject({ labelEvent: 'approval', from: 'restricted', to: 'exempt' });
 
     // A refused change appends no label_change, but a deny decision.
     const before = audit.within.length;
-    await expect(catalog.approve(ppid, 'svc-audit', {}, undefined, {})).rejects.toMatchObject({ code: 'NO_PENDING_PROPOSAL' });
-    await expect(catalog.labelDataset(steward, 'svc-audit', { classification: 'public', justification: 'x' }, undefined, {})).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(catalog.approve(ppid, 'svc-audit', {}, undefined, {})).rejects.toMatchObject({
+      code: 'NO_PENDING_PROPOSAL',
+    });
+    await expect(
+      catalog.labelDataset(steward, 'svc-audit', { classification: 'public', justification: 'x' }, undefined, {}),
+    ).rejects.toMatchObject({ code: 'FORBIDDEN' });
     expect(audit.within.length).toBe(before);
-    expect(audit.appended.at(-1)).toMatchObject({ event: 'decision', effect: 'deny', action: 'label', resource: { type: 'Dataset', id: 'svc-audit' } });
+    expect(audit.appended.at(-1)).toMatchObject({
+      event: 'decision',
+      effect: 'deny',
+      action: 'label',
+      resource: { type: 'Dataset', id: 'svc-audit' },
+    });
   });
 
   it('gives other capabilities dataset and field attributes, and resolves resources by id', async () => {
@@ -90,7 +105,11 @@ describe.each(databaseKinds())('catalog service interfaces on %s', (kind) => {
 
     const ds = await catalog.resolver.resolve('Dataset', 'svc-attrs');
     expect(ds).toMatchObject({ id: 'svc-attrs', classification: 'exempt', fields: expect.any(Array) });
-    expect(await catalog.resolver.resolve('Field', 'svc-attrs/summary')).toMatchObject({ name: 'summary', type: 'string', classification: 'exempt' });
+    expect(await catalog.resolver.resolve('Field', 'svc-attrs/summary')).toMatchObject({
+      name: 'summary',
+      type: 'string',
+      classification: 'exempt',
+    });
     expect(await catalog.resolver.resolve('Field', 'svc-attrs/none')).toBeNull();
     expect(await catalog.resolver.resolve('Dataset', 'nope')).toBeNull();
     expect(await catalog.resolver.resolve('Record', 'svc-attrs')).toBeNull();

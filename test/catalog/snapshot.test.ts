@@ -26,7 +26,10 @@ async function publicWithRecords(t: TestApp, who: Who, id: string) {
 }
 
 const restrict = async (t: TestApp, who: Who, id: string) => {
-  const r = await t.request('PUT', `/v1/datasets/${id}/label`, { token: who.steward32, json: { classification: 'restricted' } });
+  const r = await t.request('PUT', `/v1/datasets/${id}/label`, {
+    token: who.steward32,
+    json: { classification: 'restricted' },
+  });
   expect(r.status, r.text).toBe(200);
   return r.body.labelVersion as number;
 };
@@ -47,7 +50,9 @@ async function msUntilDenied(t: TestApp, token: string, id: string, since: numbe
 }
 
 async function labelVersionLogged(t: TestApp, decisionId: string): Promise<number | null> {
-  const [row] = await t.db.sql<{ label_version: number | null }[]>`select label_version from audit_entry where id = ${decisionId}::uuid`;
+  const [row] = await t.db.sql<
+    { label_version: number | null }[]
+  >`select label_version from audit_entry where id = ${decisionId}::uuid`;
   return row?.label_version ?? null;
 }
 
@@ -143,7 +148,11 @@ describe.runIf(databaseKinds().includes('postgres'))('two Jaga instances on one 
     expect(seen.body.allow).toBe(true);
     const authzenBefore = await b.request('POST', '/access/v1/evaluation', {
       token: who.staff33,
-      json: { subject: { type: 'user', id: 'staff-33' }, action: { name: 'read' }, resource: { type: 'dataset', id: 'snap-two' } },
+      json: {
+        subject: { type: 'user', id: 'staff-33' },
+        action: { name: 'read' },
+        resource: { type: 'dataset', id: 'snap-two' },
+      },
     });
     expect(authzenBefore.body.decision, authzenBefore.text).toBe(true);
     const version = await restrict(a, who, 'snap-two');
@@ -159,7 +168,11 @@ describe.runIf(databaseKinds().includes('postgres'))('two Jaga instances on one 
     expect(batch.body.results[0].allow).toBe(false);
     const authzen = await b.request('POST', '/access/v1/evaluation', {
       token: who.staff33,
-      json: { subject: { type: 'user', id: 'staff-33' }, action: { name: 'read' }, resource: { type: 'dataset', id: 'snap-two' } },
+      json: {
+        subject: { type: 'user', id: 'staff-33' },
+        action: { name: 'read' },
+        resource: { type: 'dataset', id: 'snap-two' },
+      },
     });
     expect(authzen.status, authzen.text).toBe(200);
     expect(authzen.body.decision).toBe(false);
@@ -167,7 +180,11 @@ describe.runIf(databaseKinds().includes('postgres'))('two Jaga instances on one 
 
   it('a records read on B right after A’s relabel commits never discloses under the old label', async () => {
     await publicWithRecords(a, who, 'snap-read');
-    const get = (accept: string) => b.request('GET', '/v1/datasets/snap-read/records', { token: who.staff33, headers: { 'x-purpose': PURPOSE, accept } });
+    const get = (accept: string) =>
+      b.request('GET', '/v1/datasets/snap-read/records', {
+        token: who.staff33,
+        headers: { 'x-purpose': PURPOSE, accept },
+      });
     const open = await get('application/json');
     expect(open.status).toBe(200);
     expect(open.text).toContain('LP-');

@@ -29,8 +29,13 @@ export class Cluster {
 
   /** Freezes (SIGSTOP) or thaws (SIGCONT) the server and every backend: connections stay open, nothing answers. */
   signal(sig: 'STOP' | 'CONT'): void {
-    const pid = readFileSync(join(this.dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]!.trim();
-    const children = execFileSync('ps', ['-o', 'pid=', '--ppid', pid], { encoding: 'utf8' }).split('\n').map((s) => s.trim()).filter(Boolean);
+    const pid = readFileSync(join(this.dir, 'data', 'postmaster.pid'), 'utf8')
+      .split('\n')[0]!
+      .trim();
+    const children = execFileSync('ps', ['-o', 'pid=', '--ppid', pid], { encoding: 'utf8' })
+      .split('\n')
+      .map((s) => s.trim())
+      .filter(Boolean);
     execFileSync('kill', [`-${sig}`, pid, ...children]);
   }
 

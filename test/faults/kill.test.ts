@@ -43,9 +43,14 @@ describe.runIf(databaseKinds().includes('postgres'))('kill -9 of a running Jaga'
     jaga.child.kill('SIGKILL');
     await jaga.exited;
   };
-  const rowCount = async () => (await db.sql<{ n: number }[]>`select count(*)::int as n from records where dataset_id = ${DATASET}`)[0]!.n;
+  const rowCount = async () =>
+    (await db.sql<{ n: number }[]>`select count(*)::int as n from records where dataset_id = ${DATASET}`)[0]!.n;
   const ingestEntries = async () =>
-    (await db.sql<{ n: number }[]>`select count(*)::int as n from audit_entry where action = 'ingest' and dataset_id = ${DATASET}`)[0]!.n;
+    (
+      await db.sql<
+        { n: number }[]
+      >`select count(*)::int as n from audit_entry where action = 'ingest' and dataset_id = ${DATASET}`
+    )[0]!.n;
   const upload = (body: string | ReadableStream<Uint8Array>, signal?: AbortSignal) =>
     fetch(`${base}/v1/datasets/${DATASET}/records`, {
       method: 'POST',
@@ -133,7 +138,9 @@ describe.runIf(databaseKinds().includes('postgres'))('kill -9 of a running Jaga'
     stop = true;
     await Promise.all(readers);
     expect(received.length).toBeGreaterThan(0); // a busy machine serves few in a second; each one counts
-    const found = await db.sql<{ id: string }[]>`select id::text from audit_entry where event = 'disclosure' and id::text = any(${received})`;
+    const found = await db.sql<
+      { id: string }[]
+    >`select id::text from audit_entry where event = 'disclosure' and id::text = any(${received})`;
     expect(new Set(found.map((r) => r.id))).toEqual(new Set(received));
     expect(await verifyChain(db.sql, { hmacKey: HMAC })).toMatchObject({ ok: true });
   }, 60_000);

@@ -19,9 +19,18 @@ describe.runIf(databaseKinds().includes('postgres'))('catalog notifications acro
   let who: Awaited<ReturnType<typeof principals>>;
 
   const allowed = async () =>
-    (await t.request('POST', '/v1/check', { token: who.staff33, json: { action: 'read', resource: { type: 'Dataset', id: 'restart-ds' } } })).body?.allow;
+    (
+      await t.request('POST', '/v1/check', {
+        token: who.staff33,
+        json: { action: 'read', resource: { type: 'Dataset', id: 'restart-ds' } },
+      })
+    ).body?.allow;
   const listening = async () =>
-    (await admin<{ n: number }[]>`select count(*)::int as n from pg_stat_activity where query ilike 'listen %jaga_catalog%'`)[0]!.n;
+    (
+      await admin<
+        { n: number }[]
+      >`select count(*)::int as n from pg_stat_activity where query ilike 'listen %jaga_catalog%'`
+    )[0]!.n;
   const within = async (ms: number, ok: () => Promise<boolean>) => {
     const end = performance.now() + ms;
     while (performance.now() < end) {
@@ -33,7 +42,11 @@ describe.runIf(databaseKinds().includes('postgres'))('catalog notifications acro
 
   beforeAll(async () => {
     cluster = new Cluster();
-    t = await startApp('postgres', { CATALOG_SNAPSHOT_MAX_STALE_MS: '600000', DATABASE_DEADLINE_MS: '2000' }, { db: connectNodePostgres(cluster.url, { max: 4 }) });
+    t = await startApp(
+      'postgres',
+      { CATALOG_SNAPSHOT_MAX_STALE_MS: '600000', DATABASE_DEADLINE_MS: '2000' },
+      { db: connectNodePostgres(cluster.url, { max: 4 }) },
+    );
     admin = postgres(cluster.url, { max: 1, onnotice: () => {} });
     who = await principals();
     await createLabelled(t, who.steward32, 'restart-ds', 'public');

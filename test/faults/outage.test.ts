@@ -42,7 +42,12 @@ describe.runIf(databaseKinds().includes('postgres'))('PostgreSQL outages under a
   let ingests = 0;
   const figures: Record<string, number> = {};
 
-  const call = async (what: string, path: string, init: RequestInit = {}, timeoutMs = DEADLINE_MS + SLACK_MS + 2000): Promise<Outcome> => {
+  const call = async (
+    what: string,
+    path: string,
+    init: RequestInit = {},
+    timeoutMs = DEADLINE_MS + SLACK_MS + 2000,
+  ): Promise<Outcome> => {
     const started = performance.now();
     let status: Outcome['status'] = 'network';
     let decisionId: string | null = null;
@@ -64,14 +69,31 @@ describe.runIf(databaseKinds().includes('postgres'))('PostgreSQL outages under a
     body: JSON.stringify(body),
   });
   const readRestricted = (limit: number) =>
-    call('read', `/v1/datasets/${DATASET}/records?limit=${limit}`, { headers: auth(tokens.steward, { 'x-purpose': PURPOSE }) });
+    call('read', `/v1/datasets/${DATASET}/records?limit=${limit}`, {
+      headers: auth(tokens.steward, { 'x-purpose': PURPOSE }),
+    });
 
   /** One request of each kind Jaga serves, in turn, until `stop()`. */
   function mixedLoad(worker: number, until: { stopped: boolean }, out: Outcome[]): Promise<void> {
     const kinds = [
-      () => call('check', '/v1/check', json(tokens.staff, { action: 'read', resource: { type: 'Dataset', id: DATASET }, fields: ['reporter_nik', 'category'] })),
       () =>
-        call('batch', '/v1/check/batch', json(tokens.service, { checks: [1, 2, 3].map(() => ({ action: 'read', resource: { type: 'Dataset', id: DATASET } })) })),
+        call(
+          'check',
+          '/v1/check',
+          json(tokens.staff, {
+            action: 'read',
+            resource: { type: 'Dataset', id: DATASET },
+            fields: ['reporter_nik', 'category'],
+          }),
+        ),
+      () =>
+        call(
+          'batch',
+          '/v1/check/batch',
+          json(tokens.service, {
+            checks: [1, 2, 3].map(() => ({ action: 'read', resource: { type: 'Dataset', id: DATASET } })),
+          }),
+        ),
       () => readRestricted(50),
       () => call('units', '/v1/units'),
       () => call('audit', '/v1/audit/decisions?limit=20', { headers: auth(tokens.auditor) }),
@@ -90,13 +112,16 @@ describe.runIf(databaseKinds().includes('postgres'))('PostgreSQL outages under a
   /** A CSV export read slowly, so that it is still streaming when the database goes away. */
   async function slowExport(): Promise<Outcome> {
     const started = performance.now();
-    const res = await fetch(`${base}/v1/datasets/${DATASET}/records`, { headers: auth(tokens.steward, { accept: 'text/csv', 'x-purpose': PURPOSE }) });
+    const res = await fetch(`${base}/v1/datasets/${DATASET}/records`, {
+      headers: auth(tokens.steward, { accept: 'text/csv', 'x-purpose': PURPOSE }),
+    });
     const decisionId = res.headers.get('x-decision-id');
     const reader = res.body!.getReader();
     try {
       for (;;) {
         const { done } = await reader.read();
-        if (done) return { what: 'export', status: res.status, ms: performance.now() - started, decisionId, complete: true };
+        if (done)
+          return { what: 'export', status: res.status, ms: performance.now() - started, decisionId, complete: true };
         await new Promise((r) => setTimeout(r, 15));
       }
     } catch {
@@ -171,7 +196,9 @@ describe.runIf(databaseKinds().includes('postgres'))('PostgreSQL outages under a
     const exported = await exporting;
 
     expect(alive(), jaga.output()).toBe(true);
-    const bad = out.filter((o) => typeof o.status !== 'number' || o.status >= 500 && o.status !== 503 || o.ms > DEADLINE_MS + SLACK_MS);
+    const bad = out.filter(
+      (o) => typeof o.status !== 'number' || (o.status >= 500 && o.status !== 503) || o.ms > DEADLINE_MS + SLACK_MS,
+    );
     expect(bad, JSON.stringify(bad.slice(0, 5))).toEqual([]);
     expect(out.filter((o) => o.status === 503).length).toBeGreaterThan(0);
     // The export had started (200); it either finished before the stop or failed visibly.
@@ -195,7 +222,8 @@ describe.runIf(databaseKinds().includes('postgres'))('PostgreSQL outages under a
     expect(((await problem.json()) as { code: string }).code).toBe('DATABASE_UNAVAILABLE');
     const read = await readRestricted(5);
     expect(read.status).toBe(503);
-    for (const path of ['/healthz', '/v1/me', '/openapi.json']) expect((await call('free', path)).status, path).toBe(200);
+    for (const path of ['/healthz', '/v1/me', '/openapi.json'])
+      expect((await call('free', path)).status, path).toBe(200);
     const ready = await call('ready', '/readyz');
     expect(ready.status).toBe(503);
     expect(ready.ms).toBeLessThan(DEADLINE_MS + SLACK_MS);
@@ -217,15 +245,22 @@ describe.runIf(databaseKinds().includes('postgres'))('PostgreSQL outages under a
     figures.recoverMs = Math.round(readyAfter);
     expect(readyAfter).toBeLessThan(RECOVERY_TARGET_MS);
     // More concurrent requests than the pool has connections: every slot came back.
-    const after = await Promise.all(Array.from({ length: 16 }, (_, i) => (i % 2 ? call('units', '/v1/units') : readRestricted(20))));
-    expect(after.map((o) => o.status), jaga.output().slice(-3000)).toEqual(Array(16).fill(200));
+    const after = await Promise.all(
+      Array.from({ length: 16 }, (_, i) => (i % 2 ? call('units', '/v1/units') : readRestricted(20))),
+    );
+    expect(
+      after.map((o) => o.status),
+      jaga.output().slice(-3000),
+    ).toEqual(Array(16).fill(200));
     for (const o of after) if (o.what === 'read') disclosed.push(o.decisionId!);
   }, 40_000);
 
   it('has every acknowledged disclosure in the log, ingests whole or not at all, and a chain that verifies', async () => {
     const sql = postgres(cluster.url, { max: 1, onnotice: () => {} });
     try {
-      const found = await sql<{ id: string }[]>`select id::text from audit_entry where id::text = any(${disclosed}) and event = 'disclosure'`;
+      const found = await sql<
+        { id: string }[]
+      >`select id::text from audit_entry where id::text = any(${disclosed}) and event = 'disclosure'`;
       expect(new Set(found.map((r) => r.id))).toEqual(new Set(disclosed));
       // Each ingest of the mixed load was one transaction of 100 rows: all of them or none.
       const batches = await sql<{ batch: string; n: number }[]>`
@@ -242,7 +277,11 @@ describe.runIf(databaseKinds().includes('postgres'))('PostgreSQL outages under a
   it('a frozen database (SIGSTOP, connections open, no answers): 503 within the deadline, then serves again on SIGCONT', async () => {
     cluster.signal('STOP');
     try {
-      const frozen = await Promise.all([call('units', '/v1/units'), readRestricted(5), call('check', '/v1/check', json(tokens.staff, { action: 'read', resource: { type: 'Dataset', id: DATASET } }))]);
+      const frozen = await Promise.all([
+        call('units', '/v1/units'),
+        readRestricted(5),
+        call('check', '/v1/check', json(tokens.staff, { action: 'read', resource: { type: 'Dataset', id: DATASET } })),
+      ]);
       expect(frozen.map((o) => o.status)).toEqual([503, 503, 503]);
       expect(Math.max(...frozen.map((o) => o.ms))).toBeLessThan(DEADLINE_MS + SLACK_MS);
       figures.frozen503Ms = Math.round(Math.max(...frozen.map((o) => o.ms)));

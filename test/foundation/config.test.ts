@@ -54,7 +54,8 @@ describe('configuration', () => {
       expect((error as Error).message).toMatch(/AUDIT_HMAC_KEY: required when NODE_ENV=production/);
     }
     expect(loadConfig({ NODE_ENV: 'production', AUDIT_HMAC_KEY: 'k'.repeat(32) }).audit.hmacKey).toBe('k'.repeat(32));
-    for (const env of [{}, { NODE_ENV: 'development' }, { NODE_ENV: 'test' }]) expect(loadConfig(env).audit.hmacKey).toBeUndefined();
+    for (const env of [{}, { NODE_ENV: 'development' }, { NODE_ENV: 'test' }])
+      expect(loadConfig(env).audit.hmacKey).toBeUndefined();
   });
 
   it('stops start-up at once when PORT is not a number', async () => {

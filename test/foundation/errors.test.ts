@@ -12,12 +12,22 @@ describe.each(databaseKinds())('error model and HTTP basics on %s', (kind) => {
   const expectProblem = (r: { status: number; headers: Headers; body: any }, status: number, code: string) => {
     expect(r.status).toBe(status);
     expect(r.headers.get('content-type')).toBe('application/problem+json');
-    expect(r.body).toMatchObject({ status, code, type: expect.any(String), title: expect.any(String), detail: expect.any(String) });
+    expect(r.body).toMatchObject({
+      status,
+      code,
+      type: expect.any(String),
+      title: expect.any(String),
+      detail: expect.any(String),
+    });
     expect(r.body.requestId).toBe(r.headers.get('x-request-id'));
   };
 
   it('answers an unknown route with a 404 problem', async () => {
-    expectProblem(await t.request('POST', '/v1/anything', { body: '{bad', headers: { 'content-type': 'application/json' } }), 404, 'ROUTE_NOT_FOUND');
+    expectProblem(
+      await t.request('POST', '/v1/anything', { body: '{bad', headers: { 'content-type': 'application/json' } }),
+      404,
+      'ROUTE_NOT_FOUND',
+    );
     expectProblem(await t.request('GET', '/nope'), 404, 'ROUTE_NOT_FOUND');
   });
 
@@ -33,7 +43,11 @@ describe.each(databaseKinds())('error model and HTTP basics on %s', (kind) => {
 
   it('answers a body over the limit with 413', async () => {
     const big = 'x'.repeat(2 * 1024 * 1024);
-    expectProblem(await t.request('POST', '/v1/me', { body: big, headers: { 'content-type': 'application/json' } }), 413, 'PAYLOAD_TOO_LARGE');
+    expectProblem(
+      await t.request('POST', '/v1/me', { body: big, headers: { 'content-type': 'application/json' } }),
+      413,
+      'PAYLOAD_TOO_LARGE',
+    );
   });
 
   it('gives every response a request id, honouring a well-formed one from the caller', async () => {
@@ -44,7 +58,9 @@ describe.each(databaseKinds())('error model and HTTP basics on %s', (kind) => {
     const err = await t.request('GET', '/nope', { headers: { 'x-request-id': 'caller-id-67890' } });
     expect(err.body.requestId).toBe('caller-id-67890');
     const longest = 'a'.repeat(128);
-    expect((await t.request('GET', '/healthz', { headers: { 'x-request-id': longest } })).headers.get('x-request-id')).toBe(longest);
+    expect(
+      (await t.request('GET', '/healthz', { headers: { 'x-request-id': longest } })).headers.get('x-request-id'),
+    ).toBe(longest);
     for (const refused of ['a'.repeat(129), 'id"with-quote', 'id,with-comma', 'id;path=/']) {
       const r = await t.request('GET', '/nope', { headers: { 'x-request-id': refused } });
       expect(r.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
@@ -64,6 +80,9 @@ describe.each(databaseKinds())('error model and HTTP basics on %s', (kind) => {
     await t.db.sql`delete from schema_migrations where name = '0001_foundation.sql'`;
     const ready = await t.request('GET', '/readyz');
     expect(ready.status).toBe(503);
-    expect(ready.body.checks.migrations).toMatchObject({ ok: false, detail: expect.stringContaining('0001_foundation.sql') });
+    expect(ready.body.checks.migrations).toMatchObject({
+      ok: false,
+      detail: expect.stringContaining('0001_foundation.sql'),
+    });
   });
 });

@@ -44,7 +44,9 @@ describe('HTTP hygiene of the Node server (one keep-alive connection)', () => {
     await waitForHttp(`http://127.0.0.1:${port}/readyz`, server);
     token = await hsToken({ sub: 'siti', roles: ['steward'], unit: '32', iss: undefined, aud: undefined });
     const made = await send('POST', '/v1/datasets', {
-      body: [JSON.stringify({ id: 'hygiene', title: 'Hygiene', ownerUnit: '32', fields: [{ name: 'x', type: 'string' }] })],
+      body: [
+        JSON.stringify({ id: 'hygiene', title: 'Hygiene', ownerUnit: '32', fields: [{ name: 'x', type: 'string' }] }),
+      ],
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
     });
     expect(made.status, made.body).toBe(201);
@@ -58,13 +60,19 @@ describe('HTTP hygiene of the Node server (one keep-alive connection)', () => {
   });
 
   /** A request through the one-connection agent; `body` parts are written one by one (chunked unless a length is given). */
-  function send(method: string, path: string, o: { body?: string[]; headers?: Record<string, string> } = {}): Promise<Answer> {
+  function send(
+    method: string,
+    path: string,
+    o: { body?: string[]; headers?: Record<string, string> } = {},
+  ): Promise<Answer> {
     return new Promise((resolve, reject) => {
       const req = request({ host: '127.0.0.1', port, method, path, agent, headers: o.headers ?? {} }, (res) => {
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => (body += chunk));
-        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body, socket: sockets.get(req.socket!)! }));
+        res.on('end', () =>
+          resolve({ status: res.statusCode!, headers: res.headers, body, socket: sockets.get(req.socket!)! }),
+        );
       });
       req.on('socket', (s) => {
         if (!sockets.has(s)) sockets.set(s, ++opened);
@@ -95,7 +103,12 @@ describe('HTTP hygiene of the Node server (one keep-alive connection)', () => {
     const big = 'x'.repeat(BIG);
     for (let i = 0; i < 3; i++) {
       const before = opened;
-      refusedBody(await send('POST', '/v1/check', { body: [big], headers: { 'content-type': 'application/json', 'content-length': String(BIG) } }));
+      refusedBody(
+        await send('POST', '/v1/check', {
+          body: [big],
+          headers: { 'content-type': 'application/json', 'content-length': String(BIG) },
+        }),
+      );
       const next = await healthy();
       expect(next.socket).toBe(before + 1); // the refused connection was not reused
     }
@@ -104,7 +117,12 @@ describe('HTTP hygiene of the Node server (one keep-alive connection)', () => {
   it('answers a chunked body that grows past the limit with 413, and the next request succeeds', async () => {
     const chunk = 'y'.repeat(16_384);
     for (let i = 0; i < 3; i++) {
-      refusedBody(await send('POST', '/v1/check', { body: Array.from({ length: BIG / chunk.length }, () => chunk), headers: { 'content-type': 'application/json' } }));
+      refusedBody(
+        await send('POST', '/v1/check', {
+          body: Array.from({ length: BIG / chunk.length }, () => chunk),
+          headers: { 'content-type': 'application/json' },
+        }),
+      );
       await healthy();
     }
   });
@@ -122,10 +140,20 @@ describe('HTTP hygiene of the Node server (one keep-alive connection)', () => {
   it('refuses a record upload over RECORDS_UPLOAD_MAX_BYTES (declared or streamed) with 413; the next upload succeeds', async () => {
     const auth = { authorization: `Bearer ${token}`, 'content-type': 'text/csv' };
     const rows = 'x\n' + 'abcdefghij\n'.repeat(BIG / 11);
-    refusedBody(await send('POST', '/v1/datasets/hygiene/records', { body: [rows], headers: { ...auth, 'content-length': String(Buffer.byteLength(rows)) } }));
+    refusedBody(
+      await send('POST', '/v1/datasets/hygiene/records', {
+        body: [rows],
+        headers: { ...auth, 'content-length': String(Buffer.byteLength(rows)) },
+      }),
+    );
     await healthy();
     const part = 'abcdefghij\n'.repeat(1500);
-    refusedBody(await send('POST', '/v1/datasets/hygiene/records', { body: ['x\n', ...Array.from({ length: 500 }, () => part)], headers: auth }));
+    refusedBody(
+      await send('POST', '/v1/datasets/hygiene/records', {
+        body: ['x\n', ...Array.from({ length: 500 }, () => part)],
+        headers: auth,
+      }),
+    );
     const ok = await send('POST', '/v1/datasets/hygiene/records', { body: ['x\nkept\n'], headers: auth });
     expect(ok.status, ok.body).toBe(201);
     expect(JSON.parse(ok.body)).toEqual({ inserted: 1 });
@@ -137,13 +165,22 @@ describe('HTTP hygiene of the Node server (one keep-alive connection)', () => {
     expect(huge.headers['content-type']).toBe('application/problem+json');
     expect(huge.headers.connection).toBe('close');
     const problem = JSON.parse(huge.body);
-    expect(problem).toMatchObject({ status: 431, code: 'HEADERS_TOO_LARGE', title: expect.any(String), detail: expect.any(String) });
+    expect(problem).toMatchObject({
+      status: 431,
+      code: 'HEADERS_TOO_LARGE',
+      title: expect.any(String),
+      detail: expect.any(String),
+    });
     expect(problem.requestId).toBe(huge.headers['x-request-id']);
     await healthy();
   });
 
   it('answers a request Node cannot parse with 400 problem+json MALFORMED_REQUEST', async () => {
-    for (const raw of ['GARBAGE / HTTP/1.1\r\n\r\n', 'POST /v1/check HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n', 'GET /healthz HTTP/1.1\r\n\r\n']) {
+    for (const raw of [
+      'GARBAGE / HTTP/1.1\r\n\r\n',
+      'POST /v1/check HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n',
+      'GET /healthz HTTP/1.1\r\n\r\n',
+    ]) {
       const answer = await new Promise<string>((resolve, reject) => {
         const s = connect(port, '127.0.0.1', () => s.write(raw));
         let text = '';

@@ -10,15 +10,24 @@ const IMPORT = /^\s*(?:import|export)\s+(?:type\s+)?(?:[^'";]*?\s+from\s+)?'(\.{
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? sourceFiles(join(dir, e.name)) : e.name.endsWith('.ts') && !e.name.endsWith('.d.ts') ? [join(dir, e.name)] : [],
+    e.isDirectory()
+      ? sourceFiles(join(dir, e.name))
+      : e.name.endsWith('.ts') && !e.name.endsWith('.d.ts')
+        ? [join(dir, e.name)]
+        : [],
   );
 }
 
 function importGraph(): Map<string, string[]> {
   const graph = new Map<string, string[]>();
   for (const file of sourceFiles(SRC)) {
-    const targets = [...readFileSync(file, 'utf8').matchAll(IMPORT)].map((m) => resolve(dirname(file), m[1]!)).filter((t) => t.startsWith(SRC));
-    graph.set(relative(ROOT, file), targets.map((t) => relative(ROOT, t)));
+    const targets = [...readFileSync(file, 'utf8').matchAll(IMPORT)]
+      .map((m) => resolve(dirname(file), m[1]!))
+      .filter((t) => t.startsWith(SRC));
+    graph.set(
+      relative(ROOT, file),
+      targets.map((t) => relative(ROOT, t)),
+    );
   }
   return graph;
 }
@@ -65,12 +74,22 @@ describe('module boundaries', () => {
   });
 
   it('finds a cycle when there is one (the check can fail)', () => {
-    expect(cycles(new Map([['a', ['b']], ['b', ['c']], ['c', ['a']]]))).toEqual([['a', 'b', 'c', 'a']]);
+    expect(
+      cycles(
+        new Map([
+          ['a', ['b']],
+          ['b', ['c']],
+          ['c', ['a']],
+        ]),
+      ),
+    ).toEqual([['a', 'b', 'c', 'a']]);
   });
 
   it('no layer imports one it may not depend on', () => {
     const broken = [...graph].flatMap(([file, targets]) =>
-      FORBIDDEN.filter((rule) => rule.from.test(file) && !rule.except?.test(file)).flatMap((rule) => targets.filter((t) => rule.to.test(t)).map((t) => `${file} → ${t}`)),
+      FORBIDDEN.filter((rule) => rule.from.test(file) && !rule.except?.test(file)).flatMap((rule) =>
+        targets.filter((t) => rule.to.test(t)).map((t) => `${file} → ${t}`),
+      ),
     );
     expect(broken).toEqual([]);
   });

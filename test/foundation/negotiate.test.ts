@@ -16,21 +16,36 @@ const app = new Hono().get('/', (c) => {
     throw error;
   }
 });
-const chosen = async (accept?: string) => (await app.request('/', accept === undefined ? {} : { headers: { accept } })).text();
+const chosen = async (accept?: string) =>
+  (await app.request('/', accept === undefined ? {} : { headers: { accept } })).text();
 
 /**
  * A reference reading of RFC 9110 §12.5.1, written separately: a type's quality is that of the most
  * specific range naming it (the highest such q if several are equally specific), 0 when none does.
  */
 function qualityOf(ranges: { type: string; q: number }[], type: string): number {
-  const level = (range: string) => (range === type ? 3 : range === `${type.split('/')[0]}/*` ? 2 : range === '*/*' ? 1 : 0);
+  const level = (range: string) =>
+    range === type ? 3 : range === `${type.split('/')[0]}/*` ? 2 : range === '*/*' ? 1 : 0;
   const top = Math.max(0, ...ranges.map((r) => level(r.type)));
   return top === 0 ? 0 : Math.max(...ranges.filter((r) => level(r.type) === top).map((r) => r.q));
 }
 
 const range = fc.record({
-  type: fc.constantFrom('application/json', 'application/x-ndjson', 'text/csv', 'text/html', 'image/png', 'application/*', 'text/*', 'image/*', '*/*'),
-  q: fc.option(fc.integer({ min: 0, max: 1000 }).map((n) => n / 1000), { nil: undefined }),
+  type: fc.constantFrom(
+    'application/json',
+    'application/x-ndjson',
+    'text/csv',
+    'text/html',
+    'image/png',
+    'application/*',
+    'text/*',
+    'image/*',
+    '*/*',
+  ),
+  q: fc.option(
+    fc.integer({ min: 0, max: 1000 }).map((n) => n / 1000),
+    { nil: undefined },
+  ),
   upper: fc.boolean(),
 });
 
@@ -38,7 +53,9 @@ describe('content negotiation (src/http/negotiate.ts)', () => {
   it('picks a type of the highest quality, and answers 406 exactly when every offer has quality 0', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(range, { minLength: 1, maxLength: 6 }), async (ranges) => {
-        const header = ranges.map((r) => `${r.upper ? r.type.toUpperCase() : r.type}${r.q === undefined ? '' : `;q=${r.q}`}`).join(', ');
+        const header = ranges
+          .map((r) => `${r.upper ? r.type.toUpperCase() : r.type}${r.q === undefined ? '' : `;q=${r.q}`}`)
+          .join(', ');
         const parsed = ranges.map((r) => ({ type: r.type, q: r.q ?? 1 }));
         const qualities = TYPES.map((t) => qualityOf(parsed, t));
         const best = Math.max(...qualities);

@@ -8,7 +8,9 @@ describe('telemetry', () => {
   const exporter = new InMemorySpanExporter();
   let t: TestApp;
   beforeAll(async () => {
-    const telemetry = await setupTelemetry(loadConfig({}).otel, { spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+    const telemetry = await setupTelemetry(loadConfig({}).otel, {
+      spanProcessors: [new SimpleSpanProcessor({ exporter })],
+    });
     t = await startApp('pglite', {}, { telemetry });
   });
   afterAll(() => t.close());
@@ -20,7 +22,11 @@ describe('telemetry', () => {
     const spans = exporter.getFinishedSpans();
     expect(spans).toHaveLength(2);
     expect(spans[0]!.name).toBe('GET /healthz');
-    expect(spans[0]!.attributes).toMatchObject({ 'http.route': '/healthz', 'http.request.method': 'GET', 'http.response.status_code': 200 });
+    expect(spans[0]!.attributes).toMatchObject({
+      'http.route': '/healthz',
+      'http.request.method': 'GET',
+      'http.response.status_code': 200,
+    });
     expect(spans[1]!.attributes['http.response.status_code']).toBe(404);
     // The concrete path never becomes an attribute: it may carry ids of people or datasets.
     expect(JSON.stringify(spans.map((s) => s.attributes))).not.toContain('thing-4242');

@@ -26,7 +26,10 @@ export function pathSegment(s: string): string {
   let out = '';
   for (const ch of s) {
     const cp = ch.codePointAt(0)!;
-    if (cp >= 0xd800 && cp <= 0xdfff) out += [0xe0 | (cp >> 12), 0x80 | ((cp >> 6) & 0x3f), 0x80 | (cp & 0x3f)].map((b) => '%' + b.toString(16).toUpperCase()).join('');
+    if (cp >= 0xd800 && cp <= 0xdfff)
+      out += [0xe0 | (cp >> 12), 0x80 | ((cp >> 6) & 0x3f), 0x80 | (cp & 0x3f)]
+        .map((b) => '%' + b.toString(16).toUpperCase())
+        .join('');
     else out += encodeURIComponent(ch);
   }
   return out;
@@ -39,7 +42,10 @@ export function pathSegment(s: string): string {
 export const urlSees = (s: string) => (Buffer.from(s, 'utf8').toString('utf8') === s ? s : pathSegment(s));
 
 export const query = (params: Record<string, string>) =>
-  '?' + Object.entries(params).map(([k, val]) => `${encodeURIComponent(k)}=${pathSegment(val)}`).join('&');
+  '?' +
+  Object.entries(params)
+    .map(([k, val]) => `${encodeURIComponent(k)}=${pathSegment(val)}`)
+    .join('&');
 
 /**
  * The test's own oracle, independent of src/shared/text.ts: text PostgreSQL can hold unchanged
@@ -50,8 +56,43 @@ export const roundTrips = (s: string) => Buffer.from(s, 'utf8').toString('utf8')
 /** Characters that have broken text handling somewhere: NUL, lone surrogates, astral pairs, white space, controls, URL and CSV syntax. */
 const LONE_SURROGATES = ['\ud800', '\udbff', '\udc00', '\udfff'];
 const WELL_FORMED_AWKWARD = [
-  '\0', '😀', '𝄞', ' ', '\n', '\r', '\t', '\u0007', '\u001b', '\u007f', '\u0085', '\u00a0',
-  '\u2028', '\u200b', '\ufeff', '\ufffd', '\uffff', 'ü', 'é', '数', '%', '/', '?', '#', '&', '=', '+', '"', "'", '\\', ',', '.', '-', '_', 'a', 'Z', '0',
+  '\0',
+  '😀',
+  '𝄞',
+  ' ',
+  '\n',
+  '\r',
+  '\t',
+  '\u0007',
+  '\u001b',
+  '\u007f',
+  '\u0085',
+  '\u00a0',
+  '\u2028',
+  '\u200b',
+  '\ufeff',
+  '\ufffd',
+  '\uffff',
+  'ü',
+  'é',
+  '数',
+  '%',
+  '/',
+  '?',
+  '#',
+  '&',
+  '=',
+  '+',
+  '"',
+  "'",
+  '\\',
+  ',',
+  '.',
+  '-',
+  '_',
+  'a',
+  'Z',
+  '0',
 ];
 
 const AWKWARD = [...LONE_SURROGATES, ...WELL_FORMED_AWKWARD];
@@ -67,9 +108,18 @@ export const anyText = (maxLength = 40) => {
     { arbitrary: fc.string({ unit: 'binary', maxLength }), weight: 2 },
     { arbitrary: fc.string({ unit: fc.constantFrom(...WELL_FORMED_AWKWARD), maxLength }), weight: 2 },
     { arbitrary: fc.string({ unit: fc.constantFrom(...AWKWARD), maxLength }), weight: 1 },
-    { arbitrary: fc.string({ unit: fc.oneof(fc.constantFrom(...AWKWARD), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 })), maxLength }), weight: 1 },
+    {
+      arbitrary: fc.string({
+        unit: fc.oneof(fc.constantFrom(...AWKWARD), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 })),
+        maxLength,
+      }),
+      weight: 1,
+    },
     // Any text with one NUL or lone surrogate injected.
-    { arbitrary: fc.tuple(any, fc.constantFrom('\0', '\0', ...LONE_SURROGATES), any).map(([a, x, b]) => a + x + b), weight: 2 },
+    {
+      arbitrary: fc.tuple(any, fc.constantFrom('\0', '\0', ...LONE_SURROGATES), any).map(([a, x, b]) => a + x + b),
+      weight: 2,
+    },
   );
 };
 
@@ -77,8 +127,37 @@ export const anyText = (maxLength = 40) => {
 export const someText = (maxLength = 40) => anyText(maxLength).filter((s) => s.length > 0);
 
 /** Characters a name may hold (no white space, no controls), astral and non-Latin ones included. */
-const NAME_CHARS = ['😀', '𝄞', '\u200b', '\ufffd', '\uffff', 'ü', 'é', '数', '%', '/', '?', '#', '&', '=', '+', '"', "'", '\\', ',', '.', '-', '_', 'a', 'Z', '0'];
+const NAME_CHARS = [
+  '😀',
+  '𝄞',
+  '\u200b',
+  '\ufffd',
+  '\uffff',
+  'ü',
+  'é',
+  '数',
+  '%',
+  '/',
+  '?',
+  '#',
+  '&',
+  '=',
+  '+',
+  '"',
+  "'",
+  '\\',
+  ',',
+  '.',
+  '-',
+  '_',
+  'a',
+  'Z',
+  '0',
+];
 
 /** Mostly names (so the stored branch is exercised when several must all be names), sometimes anything. */
 export const mostlyNames = (maxLength = 40) =>
-  fc.oneof({ arbitrary: fc.string({ unit: fc.constantFrom(...NAME_CHARS), minLength: 1, maxLength }), weight: 3 }, { arbitrary: someText(maxLength), weight: 1 });
+  fc.oneof(
+    { arbitrary: fc.string({ unit: fc.constantFrom(...NAME_CHARS), minLength: 1, maxLength }), weight: 3 },
+    { arbitrary: someText(maxLength), weight: 1 },
+  );

@@ -48,7 +48,9 @@ describe.each(databaseKinds())('text that cannot round-trip on %s', (kind) => {
 
   describe('observation 3: a lone surrogate never reaches the chain', () => {
     it('refuses a /v1/check resource id holding a lone surrogate, and the chain still verifies', async () => {
-      const res = await t.request('POST', '/v1/check', { json: { action: 'read', resource: { type: 'Dataset', id: 'x\ud800' } } });
+      const res = await t.request('POST', '/v1/check', {
+        json: { action: 'read', resource: { type: 'Dataset', id: 'x\ud800' } },
+      });
       expectProblem(res, 400, 'VALIDATION_FAILED');
       expect(res.body.errors).toEqual([expect.objectContaining({ path: 'body.resource.id' })]);
       await chainOk();
@@ -57,28 +59,85 @@ describe.each(databaseKinds())('text that cannot round-trip on %s', (kind) => {
     it('refuses lone surrogates in check attributes, batch checks, plans and AuthZEN requests', async () => {
       const lone = 'x\udc00y';
       const cases: [string, unknown][] = [
-        ['/v1/check', { action: 'read', resource: { type: 'Dataset', attributes: { id: lone, classification: 'public' } } }],
+        [
+          '/v1/check',
+          { action: 'read', resource: { type: 'Dataset', attributes: { id: lone, classification: 'public' } } },
+        ],
         ['/v1/check', { action: 'read', resource: { type: 'Dataset', id: 'open-reports' }, purpose: lone }],
         ['/v1/check', { action: 'read', resource: { type: 'Dataset', id: 'open-reports' }, fields: [lone] }],
-        ['/v1/check/batch', { checks: [{ action: 'read', resource: { type: 'Dataset', id: 'open-reports' } }, { action: 'read', resource: { type: 'Dataset', id: lone } }] }],
+        [
+          '/v1/check/batch',
+          {
+            checks: [
+              { action: 'read', resource: { type: 'Dataset', id: 'open-reports' } },
+              { action: 'read', resource: { type: 'Dataset', id: lone } },
+            ],
+          },
+        ],
         ['/v1/plan', { action: 'read', resourceType: 'Dataset', purpose: lone }],
-        ['/access/v1/evaluation', { subject: { type: 'user', id: 'someone' }, action: { name: 'read' }, resource: { type: 'Dataset', id: lone } }],
-        ['/access/v1/evaluation', { subject: { type: 'user', id: lone }, action: { name: 'read' }, resource: { type: 'Dataset', id: 'open-reports' } }],
-        ['/access/v1/evaluation', { subject: { type: 'user', id: 'someone' }, action: { name: 'read' }, resource: { type: 'Dataset', id: 'd', properties: { classification: lone } } }],
-        ['/access/v1/evaluation', { subject: { type: 'user', id: 'someone' }, action: { name: 'read' }, resource: { type: 'Dataset', id: 'open-reports' }, context: { purpose: lone } }],
-        ['/access/v1/evaluations', { subject: { type: 'user', id: 'someone' }, action: { name: 'read' }, evaluations: [{ resource: { type: 'Dataset', id: lone } }] }],
+        [
+          '/access/v1/evaluation',
+          {
+            subject: { type: 'user', id: 'someone' },
+            action: { name: 'read' },
+            resource: { type: 'Dataset', id: lone },
+          },
+        ],
+        [
+          '/access/v1/evaluation',
+          {
+            subject: { type: 'user', id: lone },
+            action: { name: 'read' },
+            resource: { type: 'Dataset', id: 'open-reports' },
+          },
+        ],
+        [
+          '/access/v1/evaluation',
+          {
+            subject: { type: 'user', id: 'someone' },
+            action: { name: 'read' },
+            resource: { type: 'Dataset', id: 'd', properties: { classification: lone } },
+          },
+        ],
+        [
+          '/access/v1/evaluation',
+          {
+            subject: { type: 'user', id: 'someone' },
+            action: { name: 'read' },
+            resource: { type: 'Dataset', id: 'open-reports' },
+            context: { purpose: lone },
+          },
+        ],
+        [
+          '/access/v1/evaluations',
+          {
+            subject: { type: 'user', id: 'someone' },
+            action: { name: 'read' },
+            evaluations: [{ resource: { type: 'Dataset', id: lone } }],
+          },
+        ],
       ];
-      for (const [path, json] of cases) expectProblem(await t.request('POST', path, { token: staff, json }), 400, 'VALIDATION_FAILED');
+      for (const [path, json] of cases)
+        expectProblem(await t.request('POST', path, { token: staff, json }), 400, 'VALIDATION_FAILED');
       await chainOk();
     });
 
     it('refuses a labelVersion the log could not store (a fraction, an overflow): no entry can jam the writer', async () => {
       for (const labelVersion of [1.5, 1e10, -1]) {
-        const res = await t.request('POST', '/v1/check', { json: { action: 'read', resource: { type: 'Dataset', attributes: { id: 'lv', classification: 'public', labelVersion } } } });
+        const res = await t.request('POST', '/v1/check', {
+          json: {
+            action: 'read',
+            resource: { type: 'Dataset', attributes: { id: 'lv', classification: 'public', labelVersion } },
+          },
+        });
         expectProblem(res, 400, 'VALIDATION_FAILED');
       }
-      await expect(t.deps.services.audit.append(entry({ resource: { type: 'Dataset', id: 'lv', labelVersion: 1.5 } }))).rejects.toMatchObject({ name: 'AuditEntryRefused' });
-      await expect(t.deps.services.audit.append(entry({ rowCount: -1 }))).rejects.toMatchObject({ name: 'AuditEntryRefused' });
+      await expect(
+        t.deps.services.audit.append(entry({ resource: { type: 'Dataset', id: 'lv', labelVersion: 1.5 } })),
+      ).rejects.toMatchObject({ name: 'AuditEntryRefused' });
+      await expect(t.deps.services.audit.append(entry({ rowCount: -1 }))).rejects.toMatchObject({
+        name: 'AuditEntryRefused',
+      });
       await chainOk();
     });
 
@@ -87,7 +146,11 @@ describe.each(databaseKinds())('text that cannot round-trip on %s', (kind) => {
       const res = await t.request('POST', '/v1/check', { json: { action: 'read', resource: { type: 'Dataset', id } } });
       expect(res.status, res.text).toBe(200);
       await chainOk();
-      const found = await t.request('GET', `/v1/audit/decisions${query({ requestId: res.headers.get('x-request-id')! })}`, { token: auditor });
+      const found = await t.request(
+        'GET',
+        `/v1/audit/decisions${query({ requestId: res.headers.get('x-request-id')! })}`,
+        { token: auditor },
+      );
       expect(found.body.items.map((i: { resource: { id: string } }) => i.resource.id)).toEqual([id]);
     });
 
@@ -110,38 +173,92 @@ describe.each(databaseKinds())('text that cannot round-trip on %s', (kind) => {
 
     it('refuses an audit entry holding a lone surrogate or a NUL in any string, the reason included', async () => {
       const log = t.deps.services.audit;
-      await expect(log.appendDurable(entry({ reason: 'why\ud800' }))).rejects.toMatchObject({ name: 'AuditEntryRefused' });
+      await expect(log.appendDurable(entry({ reason: 'why\ud800' }))).rejects.toMatchObject({
+        name: 'AuditEntryRefused',
+      });
       await expect(log.appendDurable(entry({ reason: 'why\0' }))).rejects.toMatchObject({ name: 'AuditEntryRefused' });
-      await expect(log.append(entry({ resource: { type: 'Dataset', id: 'd\udfff' } }))).rejects.toMatchObject({ name: 'AuditEntryRefused' });
-      await expect(log.append(entry({ details: { note: 'n\ud800' } }))).rejects.toMatchObject({ name: 'AuditEntryRefused' });
+      await expect(log.append(entry({ resource: { type: 'Dataset', id: 'd\udfff' } }))).rejects.toMatchObject({
+        name: 'AuditEntryRefused',
+      });
+      await expect(log.append(entry({ details: { note: 'n\ud800' } }))).rejects.toMatchObject({
+        name: 'AuditEntryRefused',
+      });
       await chainOk();
     });
   });
 
   describe('observation 4: a NUL byte is a 4xx problem, never a 500', () => {
     it('in a dataset id in the path', async () => {
-      for (const path of ['/v1/datasets/x%00y', '/v1/datasets/x%00y/labels', '/v1/datasets/x%00y/records', '/v1/public/datasets/x%00y/records']) {
+      for (const path of [
+        '/v1/datasets/x%00y',
+        '/v1/datasets/x%00y/labels',
+        '/v1/datasets/x%00y/records',
+        '/v1/public/datasets/x%00y/records',
+      ]) {
         expectProblem(await t.request('GET', path, { token: steward }), 400, 'VALIDATION_FAILED');
       }
       expectProblem(await t.request('GET', '/v1/public/datasets/x%00y/records'), 400, 'VALIDATION_FAILED');
-      expectProblem(await t.request('PATCH', '/v1/datasets/x%00y', { token: steward, json: { title: 'T' } }), 400, 'VALIDATION_FAILED');
-      expectProblem(await t.request('PUT', '/v1/datasets/x%00y/label', { token: steward, json: { classification: 'public' } }), 400, 'VALIDATION_FAILED');
-      expectProblem(await t.request('PUT', '/v1/datasets/open-reports/fields/x%00y/label', { token: steward, json: { classification: 'restricted' } }), 400, 'VALIDATION_FAILED');
-      expectProblem(await t.request('POST', '/v1/datasets/x%00y/label/approve', { token: steward }), 400, 'VALIDATION_FAILED');
-      expectProblem(await t.request('POST', '/v1/datasets/x%00y/records', { token: steward, json: [] }), 400, 'VALIDATION_FAILED');
+      expectProblem(
+        await t.request('PATCH', '/v1/datasets/x%00y', { token: steward, json: { title: 'T' } }),
+        400,
+        'VALIDATION_FAILED',
+      );
+      expectProblem(
+        await t.request('PUT', '/v1/datasets/x%00y/label', { token: steward, json: { classification: 'public' } }),
+        400,
+        'VALIDATION_FAILED',
+      );
+      expectProblem(
+        await t.request('PUT', '/v1/datasets/open-reports/fields/x%00y/label', {
+          token: steward,
+          json: { classification: 'restricted' },
+        }),
+        400,
+        'VALIDATION_FAILED',
+      );
+      expectProblem(
+        await t.request('POST', '/v1/datasets/x%00y/label/approve', { token: steward }),
+        400,
+        'VALIDATION_FAILED',
+      );
+      expectProblem(
+        await t.request('POST', '/v1/datasets/x%00y/records', { token: steward, json: [] }),
+        400,
+        'VALIDATION_FAILED',
+      );
       await chainOk();
     });
 
     it('in record filters, on the enforced and the anonymous open-data route', async () => {
-      expectProblem(await t.request('GET', '/v1/datasets/open-reports/records?region=32%0001', { token: staff }), 400, 'VALIDATION_FAILED');
-      expectProblem(await t.request('GET', '/v1/public/datasets/open-reports/records?region=%00'), 400, 'VALIDATION_FAILED');
-      expectProblem(await t.request('GET', '/v1/public/datasets/open-reports/records?report_no[gt]=a%00'), 400, 'VALIDATION_FAILED');
-      expectProblem(await t.request('GET', '/v1/datasets/closed-reports/records?region=%00', { token: staff }), 400, 'VALIDATION_FAILED');
+      expectProblem(
+        await t.request('GET', '/v1/datasets/open-reports/records?region=32%0001', { token: staff }),
+        400,
+        'VALIDATION_FAILED',
+      );
+      expectProblem(
+        await t.request('GET', '/v1/public/datasets/open-reports/records?region=%00'),
+        400,
+        'VALIDATION_FAILED',
+      );
+      expectProblem(
+        await t.request('GET', '/v1/public/datasets/open-reports/records?report_no[gt]=a%00'),
+        400,
+        'VALIDATION_FAILED',
+      );
+      expectProblem(
+        await t.request('GET', '/v1/datasets/closed-reports/records?region=%00', { token: staff }),
+        400,
+        'VALIDATION_FAILED',
+      );
       await chainOk();
     });
 
     it('in sourceSystem= and the other list filters', async () => {
-      expectProblem(await t.request('GET', '/v1/datasets?sourceSystem=SIGAP%00LAPOR', { token: steward }), 400, 'VALIDATION_FAILED');
+      expectProblem(
+        await t.request('GET', '/v1/datasets?sourceSystem=SIGAP%00LAPOR', { token: steward }),
+        400,
+        'VALIDATION_FAILED',
+      );
       expectProblem(await t.request('GET', '/v1/datasets?cursor=%00'), 400, 'VALIDATION_FAILED');
       expectProblem(await t.request('GET', '/v1/registers/public?cursor=%00'), 400, 'VALIDATION_FAILED');
       expectProblem(await t.request('GET', '/v1/public/datasets?cursor=%00'), 400, 'VALIDATION_FAILED');
@@ -149,44 +266,102 @@ describe.each(databaseKinds())('text that cannot round-trip on %s', (kind) => {
 
     it('in audit query filters', async () => {
       for (const name of ['principal', 'dataset', 'action', 'purpose', 'requestId']) {
-        expectProblem(await t.request('GET', `/v1/audit/decisions?${name}=a%00b`, { token: auditor }), 400, 'VALIDATION_FAILED');
-        expectProblem(await t.request('GET', `/v1/audit/decisions?${name}=a%20b`, { token: auditor }), 400, 'VALIDATION_FAILED');
-        expectProblem(await t.request('GET', `/v1/audit/decisions?${name}=a%0D%0Ab`, { token: auditor }), 400, 'VALIDATION_FAILED');
+        expectProblem(
+          await t.request('GET', `/v1/audit/decisions?${name}=a%00b`, { token: auditor }),
+          400,
+          'VALIDATION_FAILED',
+        );
+        expectProblem(
+          await t.request('GET', `/v1/audit/decisions?${name}=a%20b`, { token: auditor }),
+          400,
+          'VALIDATION_FAILED',
+        );
+        expectProblem(
+          await t.request('GET', `/v1/audit/decisions?${name}=a%0D%0Ab`, { token: auditor }),
+          400,
+          'VALIDATION_FAILED',
+        );
       }
       await chainOk();
     });
 
     it('in check resource ids (anonymous), attributes and purposes', async () => {
-      expectProblem(await t.request('POST', '/v1/check', { json: { action: 'read', resource: { type: 'Dataset', id: 'x\0' } } }), 400, 'VALIDATION_FAILED');
       expectProblem(
-        await t.request('POST', '/v1/check', { json: { action: 'read', resource: { type: 'Dataset', attributes: { id: 'x\0', classification: 'public' } } } }),
+        await t.request('POST', '/v1/check', { json: { action: 'read', resource: { type: 'Dataset', id: 'x\0' } } }),
         400,
         'VALIDATION_FAILED',
       );
-      expectProblem(await t.request('POST', '/v1/check', { token: staff, json: { action: 'read', resource: { type: 'Dataset', id: 'open-reports' }, purpose: 'p\0' } }), 400, 'VALIDATION_FAILED');
+      expectProblem(
+        await t.request('POST', '/v1/check', {
+          json: { action: 'read', resource: { type: 'Dataset', attributes: { id: 'x\0', classification: 'public' } } },
+        }),
+        400,
+        'VALIDATION_FAILED',
+      );
+      expectProblem(
+        await t.request('POST', '/v1/check', {
+          token: staff,
+          json: { action: 'read', resource: { type: 'Dataset', id: 'open-reports' }, purpose: 'p\0' },
+        }),
+        400,
+        'VALIDATION_FAILED',
+      );
       await chainOk();
     });
 
     it('in titles, descriptions, justifications and grounds', async () => {
       const body = reportsDataset('nul-title');
-      expectProblem(await t.request('POST', '/v1/datasets', { token: steward, json: { ...body, title: 'Laporan\0' } }), 400, 'VALIDATION_FAILED');
-      expectProblem(await t.request('POST', '/v1/datasets', { token: steward, json: { ...body, description: 'a\0b' } }), 400, 'VALIDATION_FAILED');
-      expectProblem(await t.request('POST', '/v1/datasets', { token: steward, json: { ...body, sourceSystem: 'S\0' } }), 400, 'VALIDATION_FAILED');
-      expectProblem(await t.request('POST', '/v1/datasets', { token: steward, json: { ...body, title: 'Lapor\ud800an' } }), 400, 'VALIDATION_FAILED');
-      expectProblem(await t.request('PATCH', '/v1/datasets/open-reports', { token: steward, json: { title: 'x\0' } }), 400, 'VALIDATION_FAILED');
       expectProblem(
-        await t.request('PUT', '/v1/datasets/open-reports/label', { token: steward, json: { classification: 'public', justification: 'because\0' } }),
+        await t.request('POST', '/v1/datasets', { token: steward, json: { ...body, title: 'Laporan\0' } }),
         400,
         'VALIDATION_FAILED',
       );
       expectProblem(
-        await t.request('PUT', '/v1/datasets/open-reports/label', { token: steward, json: { classification: 'exempt', grounds: ['17a\0'] } }),
+        await t.request('POST', '/v1/datasets', { token: steward, json: { ...body, description: 'a\0b' } }),
         400,
         'VALIDATION_FAILED',
       );
-      expectProblem(await t.request('POST', '/v1/units', { token: steward, json: { code: '32.99', name: 'Kantor\0' } }), 400, 'VALIDATION_FAILED');
+      expectProblem(
+        await t.request('POST', '/v1/datasets', { token: steward, json: { ...body, sourceSystem: 'S\0' } }),
+        400,
+        'VALIDATION_FAILED',
+      );
+      expectProblem(
+        await t.request('POST', '/v1/datasets', { token: steward, json: { ...body, title: 'Lapor\ud800an' } }),
+        400,
+        'VALIDATION_FAILED',
+      );
+      expectProblem(
+        await t.request('PATCH', '/v1/datasets/open-reports', { token: steward, json: { title: 'x\0' } }),
+        400,
+        'VALIDATION_FAILED',
+      );
+      expectProblem(
+        await t.request('PUT', '/v1/datasets/open-reports/label', {
+          token: steward,
+          json: { classification: 'public', justification: 'because\0' },
+        }),
+        400,
+        'VALIDATION_FAILED',
+      );
+      expectProblem(
+        await t.request('PUT', '/v1/datasets/open-reports/label', {
+          token: steward,
+          json: { classification: 'exempt', grounds: ['17a\0'] },
+        }),
+        400,
+        'VALIDATION_FAILED',
+      );
+      expectProblem(
+        await t.request('POST', '/v1/units', { token: steward, json: { code: '32.99', name: 'Kantor\0' } }),
+        400,
+        'VALIDATION_FAILED',
+      );
       // Newlines and tabs are fine in free text, and come back unchanged.
-      const ok = await t.request('POST', '/v1/datasets', { token: steward, json: { ...body, title: 'Laporan\tpelanggaran 😀', description: 'baris satu\nbaris dua' } });
+      const ok = await t.request('POST', '/v1/datasets', {
+        token: steward,
+        json: { ...body, title: 'Laporan\tpelanggaran 😀', description: 'baris satu\nbaris dua' },
+      });
       expect(ok.status, ok.text).toBe(201);
       const back = await t.request('GET', '/v1/datasets/nul-title', { token: steward });
       expect(back.body).toMatchObject({ title: 'Laporan\tpelanggaran 😀', description: 'baris satu\nbaris dua' });
@@ -203,7 +378,11 @@ describe.each(databaseKinds())('text that cannot round-trip on %s', (kind) => {
       ];
       const before = await t.db.sql<{ n: string }[]>`select count(*)::text as n from records`;
       for (const [type, body] of bodies) {
-        const res = await t.request('POST', '/v1/datasets/open-reports/records', { token: steward, body, headers: { 'content-type': type } });
+        const res = await t.request('POST', '/v1/datasets/open-reports/records', {
+          token: steward,
+          body,
+          headers: { 'content-type': type },
+        });
         expectProblem(res, 422, 'RECORDS_INVALID');
         expect(res.body.errors[0].path).toMatch(/^line \d+: (investigator_note|region)$/);
       }
@@ -244,7 +423,10 @@ describe.each(databaseKinds())('text that cannot round-trip on %s', (kind) => {
       const me = await t.request('GET', '/v1/me', { token });
       expect(me.status, me.text).toBe(200);
       expect(me.body.sub).toBe(sub);
-      const check = await t.request('POST', '/v1/check', { token, json: { action: 'read', resource: { type: 'Dataset', id: 'closed-reports' } } });
+      const check = await t.request('POST', '/v1/check', {
+        token,
+        json: { action: 'read', resource: { type: 'Dataset', id: 'closed-reports' } },
+      });
       expect(check.status, check.text).toBe(200);
       await chainOk();
       const found = await t.request('GET', `/v1/audit/decisions${query({ principal: sub })}`, { token: auditor });
@@ -260,7 +442,12 @@ describe.each(databaseKinds())('text that cannot round-trip on %s', (kind) => {
       ['129 characters', 'p'.repeat(129)],
     ] as const) {
       it(`refuses a purpose with ${what}: 401 TOKEN_CLAIM_INVALID`, async () => {
-        const token = await hsToken({ sub: 'staff-x', roles: ['staff'], unit: '32', purposes: ['pengawasan', purpose] });
+        const token = await hsToken({
+          sub: 'staff-x',
+          roles: ['staff'],
+          unit: '32',
+          purposes: ['pengawasan', purpose],
+        });
         const me = await t.request('GET', '/v1/me', { token });
         expectRefused(me, 'TOKEN_CLAIM_INVALID');
         expect(me.body.detail).toMatch(/purposes/);
@@ -294,7 +481,9 @@ describe.each(databaseKinds())('text that cannot round-trip on %s', (kind) => {
     it('over a real socket: X-Purpose sent as UTF-8 bytes (as curl does) is refused, not read as latin1 and echoed garbled', async () => {
       const token = await tokenFor({ sub: 'staff-u', roles: ['staff'], unit: '32', purposes: ['ünï', 'Ã¼nÃ¯'] });
       const head = Buffer.concat([
-        Buffer.from(`GET /v1/datasets/closed-reports/records HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nAuthorization: Bearer ${token}\r\nX-Purpose: `),
+        Buffer.from(
+          `GET /v1/datasets/closed-reports/records HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nAuthorization: Bearer ${token}\r\nX-Purpose: `,
+        ),
         Buffer.from('ünï', 'utf8'),
         Buffer.from('\r\n\r\n'),
       ]);
@@ -305,9 +494,13 @@ describe.each(databaseKinds())('text that cannot round-trip on %s', (kind) => {
       expect(answer).not.toMatch(/x-purpose:/i);
       expect(answer).not.toContain('Ã');
       // The same purpose percent-encoded in the query is read as meant, and not echoed in a header.
-      const ok = (await rawExchange(
-        Buffer.from(`GET /v1/datasets/closed-reports/records?purpose=${encodeURIComponent('ünï')} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nAuthorization: Bearer ${token}\r\n\r\n`),
-      )).toString('latin1');
+      const ok = (
+        await rawExchange(
+          Buffer.from(
+            `GET /v1/datasets/closed-reports/records?purpose=${encodeURIComponent('ünï')} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nAuthorization: Bearer ${token}\r\n\r\n`,
+          ),
+        )
+      ).toString('latin1');
       expect(ok).toMatch(/^HTTP\/1\.1 200 /);
       expect(ok).not.toMatch(/x-purpose:/i);
       const [head200] = ok.split('\r\n\r\n');
@@ -317,7 +510,10 @@ describe.each(databaseKinds())('text that cannot round-trip on %s', (kind) => {
     it('refuses a non-ASCII X-Purpose with 400 and a detail pointing to ?purpose=', async () => {
       const token = await tokenFor({ sub: 'staff-u', roles: ['staff'], unit: '32', purposes: ['ünï'] });
       for (const value of [wire('ünï'), 'ünï']) {
-        const res = await t.request('GET', '/v1/datasets/closed-reports/records', { token, headers: { 'x-purpose': value } });
+        const res = await t.request('GET', '/v1/datasets/closed-reports/records', {
+          token,
+          headers: { 'x-purpose': value },
+        });
         expectProblem(res, 400, 'VALIDATION_FAILED');
         expect(res.body.errors).toEqual([expect.objectContaining({ path: 'header.x-purpose' })]);
         expect(res.body.detail).toMatch(/\?purpose=/);
@@ -332,24 +528,37 @@ describe.each(databaseKinds())('text that cannot round-trip on %s', (kind) => {
       for (const [, value] of res.headers) expect(value).toMatch(/^[\x20-\x7e]*$/);
       expect(res.headers.get('x-purpose')).toBeNull();
       await chainOk();
-      const found = await t.request('GET', `/v1/audit/decisions${query({ purpose: 'ünï', requestId: res.headers.get('x-request-id')! })}`, { token: auditor });
+      const found = await t.request(
+        'GET',
+        `/v1/audit/decisions${query({ purpose: 'ünï', requestId: res.headers.get('x-request-id')! })}`,
+        { token: auditor },
+      );
       expect(found.body.items.map((i: { purpose: string }) => i.purpose)).toEqual(['ünï']);
     });
 
     it('echoes an ASCII purpose as given', async () => {
-      const res = await t.request('GET', '/v1/datasets/closed-reports/records', { token: staff, headers: { 'x-purpose': 'pengawasan' } });
+      const res = await t.request('GET', '/v1/datasets/closed-reports/records', {
+        token: staff,
+        headers: { 'x-purpose': 'pengawasan' },
+      });
       expect(res.status, res.text).toBe(200);
       expect(res.headers.get('x-purpose')).toBe('pengawasan');
     });
 
     it('refuses a purpose with a NUL, a space or a line break in ?purpose=', async () => {
       for (const bad of ['a%00', 'a%20b', 'a%0D%0Ab']) {
-        expectProblem(await t.request('GET', `/v1/datasets/closed-reports/records?purpose=${bad}`, { token: staff }), 400, 'VALIDATION_FAILED');
+        expectProblem(
+          await t.request('GET', `/v1/datasets/closed-reports/records?purpose=${bad}`, { token: staff }),
+          400,
+          'VALIDATION_FAILED',
+        );
       }
     });
 
     it('takes a URL holding a surrogate’s (invalid UTF-8) bytes literally: no lone surrogate reaches Jaga through a URL', async () => {
-      const res = await t.request('GET', `/v1/datasets/closed-reports/records${query({ purpose: 'a\ud800' })}`, { token: staff });
+      const res = await t.request('GET', `/v1/datasets/closed-reports/records${query({ purpose: 'a\ud800' })}`, {
+        token: staff,
+      });
       expectProblem(res, 403, 'PURPOSE_NOT_HELD');
       expect(res.body.detail).toContain('a%ED%A0%80');
     });

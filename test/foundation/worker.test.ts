@@ -11,111 +11,153 @@ import { freePort, ROOT } from '../helpers/process.ts';
 
 // The same app under workerd (wrangler's local runtime, from npm), offline.
 describe('the Workers entry point', () => {
-  it('serves /healthz, the error model and, with PostgreSQL through Hyperdrive, decisions from the bundled policies', { timeout: 120_000 }, async () => {
-    const port = await freePort();
-    // Hyperdrive's local connection string points at a migrated throwaway database when there is one.
-    const db = databaseKinds().includes('postgres') ? await freshDatabase('postgres') : undefined;
-    if (db) {
-      await migrate(db.sql, readMigrationFiles());
-      // More entries than one export page (1000), so the export below reads pages after its handler returned.
-      const log = new GroupCommitLog(db.sql, { queueMax: 5000, flushMax: 500 });
-      await Promise.all(Array.from({ length: 1200 }, (_, i) => log.appendDurable(entry({ requestId: `seed-${i}` }))));
-      await log.close(5000);
-    }
-    const child = spawn(
-      process.execPath,
-      [
-        join(ROOT, 'node_modules/wrangler/bin/wrangler.js'),
-        'dev',
-        '--ip',
-        '127.0.0.1',
-        '--port',
-        String(port),
-        '--inspector-port',
-        String(await freePort()),
-        '--var',
-        `JWT_SECRET:${TEST_JWT_SECRET}`,
-      ],
-      {
-        cwd: ROOT,
-        env: {
-          ...process.env,
-          // Offline: no metrics, no fetch of the Request.cf object from Cloudflare.
-          WRANGLER_SEND_METRICS: 'false',
-          CLOUDFLARE_CF_FETCH_ENABLED: 'false',
-          CI: 'true',
-          ...(db ? { CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE: db.url!.replace('jaga@', 'jaga:local@') } : {}),
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    try {
-      const deadline = Date.now() + 90_000;
-      let res: Response | undefined;
-      while (Date.now() < deadline && !res) {
-        try {
-          res = await fetch(`http://127.0.0.1:${port}/healthz`);
-        } catch {
-          await new Promise((r) => setTimeout(r, 250));
-        }
-      }
-      expect(res, out).toBeDefined();
-      expect(res!.status).toBe(200);
-      expect(await res!.json()).toEqual({ status: 'ok' });
-      const missing = await fetch(`http://127.0.0.1:${port}/nope`);
-      expect(missing.status).toBe(404);
-      expect(missing.headers.get('content-type')).toBe('application/problem+json');
-      expect(((await missing.json()) as { code: string }).code).toBe('ROUTE_NOT_FOUND');
+  it(
+    'serves /healthz, the error model and, with PostgreSQL through Hyperdrive, decisions from the bundled policies',
+    { timeout: 120_000 },
+    async () => {
+      const port = await freePort();
+      // Hyperdrive's local connection string points at a migrated throwaway database when there is one.
+      const db = databaseKinds().includes('postgres') ? await freshDatabase('postgres') : undefined;
       if (db) {
-        const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
-        const readiness = (await ready.json()) as { checks: Record<string, { ok: boolean }> };
-        expect(readiness.checks.database?.ok, JSON.stringify(readiness)).toBe(true);
-        expect(readiness.checks.policies?.ok, JSON.stringify(readiness)).toBe(true);
-        const check = await fetch(`http://127.0.0.1:${port}/v1/check`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ action: 'read', resource: { type: 'Dataset', attributes: { id: 'd', ownerUnit: '32', classification: 'public', labelPending: false, labelVersion: 1, steward: null, sourceSystem: null } } }),
-        });
-        const decision = (await check.json()) as { allow: boolean; policyVersion: string };
-        expect(check.status, JSON.stringify(decision)).toBe(200);
-        expect(decision.allow).toBe(true);
-        expect(decision.policyVersion).toMatch(/^[0-9a-f]{8,}$/);
-
-        // Concurrent requests and a batch, each on its own client, every decision in the log.
-        const ask = { action: 'read', resource: { type: 'Dataset', attributes: { id: 'd', ownerUnit: '32', classification: 'public', labelPending: false, labelVersion: 1, steward: null, sourceSystem: null } } };
-        const post = (path: string, body: unknown) =>
-          fetch(`http://127.0.0.1:${port}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-        const answers = await Promise.all([
-          ...Array.from({ length: 6 }, () => post('/v1/check', ask)),
-          post('/v1/check/batch', { checks: [ask, ask, ask] }),
-        ]);
-        const ids: string[] = [];
-        for (const a of answers) {
-          const body = (await a.json()) as { decisionId?: string; results?: { decisionId: string }[] };
-          expect(a.status, JSON.stringify(body)).toBe(200);
-          ids.push(...(body.results ? body.results.map((d) => d.decisionId) : [body.decisionId!]));
-        }
-        expect(ids).toHaveLength(9);
-        const logged = await db.sql<{ n: string }[]>`select count(*) as n from audit_entry where id = any(${ids}::uuid[])`;
-        expect(Number(logged[0]!.n)).toBe(9);
-        // A streamed export reads its pages after the handler returned: still on the request's own client.
-        const auditor = await tokenFor('aud', ['auditor']);
-        const exported = await fetch(`http://127.0.0.1:${port}/v1/audit/decisions`, { headers: { authorization: `Bearer ${auditor}`, accept: 'application/x-ndjson' } });
-        const lines = (await exported.text()).split('\n').filter(Boolean);
-        expect(exported.status, lines.join('\n')).toBe(200);
-        const exportedIds = lines.map((l) => (JSON.parse(l) as { id: string }).id);
-        expect(exportedIds.length).toBeGreaterThan(1209);
-        for (const id of ids) expect(exportedIds).toContain(id);
-        // Built once per isolate: the policy set was parsed and compiled for the first request only.
-        expect(out.match(/policies loaded/g) ?? [], out).toHaveLength(1);
+        await migrate(db.sql, readMigrationFiles());
+        // More entries than one export page (1000), so the export below reads pages after its handler returned.
+        const log = new GroupCommitLog(db.sql, { queueMax: 5000, flushMax: 500 });
+        await Promise.all(Array.from({ length: 1200 }, (_, i) => log.appendDurable(entry({ requestId: `seed-${i}` }))));
+        await log.close(5000);
       }
-    } finally {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-      await db?.close();
-    }
-  });
+      const child = spawn(
+        process.execPath,
+        [
+          join(ROOT, 'node_modules/wrangler/bin/wrangler.js'),
+          'dev',
+          '--ip',
+          '127.0.0.1',
+          '--port',
+          String(port),
+          '--inspector-port',
+          String(await freePort()),
+          '--var',
+          `JWT_SECRET:${TEST_JWT_SECRET}`,
+        ],
+        {
+          cwd: ROOT,
+          env: {
+            ...process.env,
+            // Offline: no metrics, no fetch of the Request.cf object from Cloudflare.
+            WRANGLER_SEND_METRICS: 'false',
+            CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+            CI: 'true',
+            ...(db
+              ? { CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE: db.url!.replace('jaga@', 'jaga:local@') }
+              : {}),
+          },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      try {
+        const deadline = Date.now() + 90_000;
+        let res: Response | undefined;
+        while (Date.now() < deadline && !res) {
+          try {
+            res = await fetch(`http://127.0.0.1:${port}/healthz`);
+          } catch {
+            await new Promise((r) => setTimeout(r, 250));
+          }
+        }
+        expect(res, out).toBeDefined();
+        expect(res!.status).toBe(200);
+        expect(await res!.json()).toEqual({ status: 'ok' });
+        const missing = await fetch(`http://127.0.0.1:${port}/nope`);
+        expect(missing.status).toBe(404);
+        expect(missing.headers.get('content-type')).toBe('application/problem+json');
+        expect(((await missing.json()) as { code: string }).code).toBe('ROUTE_NOT_FOUND');
+        if (db) {
+          const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+          const readiness = (await ready.json()) as { checks: Record<string, { ok: boolean }> };
+          expect(readiness.checks.database?.ok, JSON.stringify(readiness)).toBe(true);
+          expect(readiness.checks.policies?.ok, JSON.stringify(readiness)).toBe(true);
+          const check = await fetch(`http://127.0.0.1:${port}/v1/check`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({
+              action: 'read',
+              resource: {
+                type: 'Dataset',
+                attributes: {
+                  id: 'd',
+                  ownerUnit: '32',
+                  classification: 'public',
+                  labelPending: false,
+                  labelVersion: 1,
+                  steward: null,
+                  sourceSystem: null,
+                },
+              },
+            }),
+          });
+          const decision = (await check.json()) as { allow: boolean; policyVersion: string };
+          expect(check.status, JSON.stringify(decision)).toBe(200);
+          expect(decision.allow).toBe(true);
+          expect(decision.policyVersion).toMatch(/^[0-9a-f]{8,}$/);
+
+          // Concurrent requests and a batch, each on its own client, every decision in the log.
+          const ask = {
+            action: 'read',
+            resource: {
+              type: 'Dataset',
+              attributes: {
+                id: 'd',
+                ownerUnit: '32',
+                classification: 'public',
+                labelPending: false,
+                labelVersion: 1,
+                steward: null,
+                sourceSystem: null,
+              },
+            },
+          };
+          const post = (path: string, body: unknown) =>
+            fetch(`http://127.0.0.1:${port}${path}`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json' },
+              body: JSON.stringify(body),
+            });
+          const answers = await Promise.all([
+            ...Array.from({ length: 6 }, () => post('/v1/check', ask)),
+            post('/v1/check/batch', { checks: [ask, ask, ask] }),
+          ]);
+          const ids: string[] = [];
+          for (const a of answers) {
+            const body = (await a.json()) as { decisionId?: string; results?: { decisionId: string }[] };
+            expect(a.status, JSON.stringify(body)).toBe(200);
+            ids.push(...(body.results ? body.results.map((d) => d.decisionId) : [body.decisionId!]));
+          }
+          expect(ids).toHaveLength(9);
+          const logged = await db.sql<
+            { n: string }[]
+          >`select count(*) as n from audit_entry where id = any(${ids}::uuid[])`;
+          expect(Number(logged[0]!.n)).toBe(9);
+          // A streamed export reads its pages after the handler returned: still on the request's own client.
+          const auditor = await tokenFor('aud', ['auditor']);
+          const exported = await fetch(`http://127.0.0.1:${port}/v1/audit/decisions`, {
+            headers: { authorization: `Bearer ${auditor}`, accept: 'application/x-ndjson' },
+          });
+          const lines = (await exported.text()).split('\n').filter(Boolean);
+          expect(exported.status, lines.join('\n')).toBe(200);
+          const exportedIds = lines.map((l) => (JSON.parse(l) as { id: string }).id);
+          expect(exportedIds.length).toBeGreaterThan(1209);
+          for (const id of ids) expect(exportedIds).toContain(id);
+          // Built once per isolate: the policy set was parsed and compiled for the first request only.
+          expect(out.match(/policies loaded/g) ?? [], out).toHaveLength(1);
+        }
+      } finally {
+        child.kill('SIGTERM');
+        await new Promise((r) => child.once('exit', r));
+        await db?.close();
+      }
+    },
+  );
 });

@@ -21,7 +21,10 @@ export function postgresAdminUrl(): string {
  * A fresh, empty database: an in-memory PGlite, or a new database on the PostgreSQL server
  * (dropped again on close). Tests never share state through the database.
  */
-export async function freshDatabase(kind: DatabaseKind, options: { max?: number } = {}): Promise<Database & { url?: string }> {
+export async function freshDatabase(
+  kind: DatabaseKind,
+  options: { max?: number } = {},
+): Promise<Database & { url?: string }> {
   if (kind === 'pglite') return openEmbedded(undefined);
   const admin = postgres(postgresAdminUrl(), { max: 1, onnotice: () => {} });
   const name = `jaga_t_${crypto.randomUUID().replaceAll('-', '').slice(0, 16)}`;

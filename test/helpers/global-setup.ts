@@ -28,8 +28,11 @@ export default function setup(project: TestProject) {
     } catch (error) {
       rmSync(dir, { recursive: true, force: true });
       dir = undefined;
-      if (process.env.CI) throw new Error(`cannot start PostgreSQL for the tests: ${(error as Error).message}`, { cause: error });
-      console.warn('\n!!! PostgreSQL is not available: the suites run on PGlite ONLY (set JAGA_TEST_DATABASE_URL) !!!\n');
+      if (process.env.CI)
+        throw new Error(`cannot start PostgreSQL for the tests: ${(error as Error).message}`, { cause: error });
+      console.warn(
+        '\n!!! PostgreSQL is not available: the suites run on PGlite ONLY (set JAGA_TEST_DATABASE_URL) !!!\n',
+      );
     }
   }
   if (process.env.CI && !url) throw new Error('CI must test on PostgreSQL: set JAGA_TEST_DATABASE_URL');

@@ -2,7 +2,17 @@ import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, TEST_JWT_SECRET, type TestApp } from '../helpers/app.ts';
 import { databaseKinds } from '../helpers/databases.ts';
-import { AUDIENCE, b64, expectRefused, hsToken, ISSUER, keyToken, signingKey, STEWARD, withRegistered } from './tokens.ts';
+import {
+  AUDIENCE,
+  b64,
+  expectRefused,
+  hsToken,
+  ISSUER,
+  keyToken,
+  signingKey,
+  STEWARD,
+  withRegistered,
+} from './tokens.ts';
 
 const now = () => Math.floor(Date.now() / 1000);
 
@@ -24,14 +34,32 @@ describe.each(databaseKinds())('bearer tokens with a shared secret on %s', (kind
   it('turns a valid token into the principal of its claims (kind defaults to user)', async () => {
     const res = await t.request('GET', '/v1/me', { token: await hsToken({ ...STEWARD, purposes: ['pengawasan'] }) });
     expect(res.status, res.text).toBe(200);
-    expect(res.body).toEqual({ sub: 'alice', kind: 'user', roles: ['steward'], unit: '32.01', purposes: ['pengawasan'] });
+    expect(res.body).toEqual({
+      sub: 'alice',
+      kind: 'user',
+      roles: ['steward'],
+      unit: '32.01',
+      purposes: ['pengawasan'],
+    });
   });
 
   it('reads kind service and several roles, and ignores claims it does not know', async () => {
-    const token = await hsToken({ sub: 'svc-sync', roles: ['service', 'staff'], unit: 'RI', kind: 'service', extra: 1 });
+    const token = await hsToken({
+      sub: 'svc-sync',
+      roles: ['service', 'staff'],
+      unit: 'RI',
+      kind: 'service',
+      extra: 1,
+    });
     const res = await t.request('GET', '/v1/me', { token });
     expect(res.status, res.text).toBe(200);
-    expect(res.body).toEqual({ sub: 'svc-sync', kind: 'service', roles: ['service', 'staff'], unit: 'RI', purposes: [] });
+    expect(res.body).toEqual({
+      sub: 'svc-sync',
+      kind: 'service',
+      roles: ['service', 'staff'],
+      unit: 'RI',
+      purposes: [],
+    });
   });
 
   it('accepts the scheme name in any case (RFC 7235)', async () => {
@@ -85,11 +113,19 @@ describe.each(databaseKinds())('bearer tokens with a shared secret on %s', (kind
       expect(res.body.detail).toContain('exp');
     }
     // An admin token is no exception.
-    expectRefused(await me(`Bearer ${await hsToken({ sub: 'root', roles: ['admin'], unit: 'RI', exp: undefined, iat: undefined })}`), 'TOKEN_LIFETIME_INVALID');
+    expectRefused(
+      await me(
+        `Bearer ${await hsToken({ sub: 'root', roles: ['admin'], unit: 'RI', exp: undefined, iat: undefined })}`,
+      ),
+      'TOKEN_LIFETIME_INVALID',
+    );
   });
 
   it('refuses a far-future exp (1e15) with or without iat', async () => {
-    expectRefused(await me(`Bearer ${await hsToken({ ...STEWARD, exp: 1e15, iat: undefined })}`), 'TOKEN_LIFETIME_INVALID');
+    expectRefused(
+      await me(`Bearer ${await hsToken({ ...STEWARD, exp: 1e15, iat: undefined })}`),
+      'TOKEN_LIFETIME_INVALID',
+    );
     expectRefused(await me(`Bearer ${await hsToken({ ...STEWARD, exp: 1e15 })}`), 'TOKEN_LIFETIME_INVALID');
   });
 
@@ -101,10 +137,16 @@ describe.each(databaseKinds())('bearer tokens with a shared secret on %s', (kind
     expectRefused(long, 'TOKEN_LIFETIME_INVALID');
     expect(long.body.detail).toContain('JWT_MAX_TTL 24h');
     // Issued two days ago and still valid for ten minutes: it was minted for longer than allowed.
-    expectRefused(await me(`Bearer ${await hsToken({ ...STEWARD, iat: at - 2 * 86400, exp: at + 600 })}`), 'TOKEN_LIFETIME_INVALID');
+    expectRefused(
+      await me(`Bearer ${await hsToken({ ...STEWARD, iat: at - 2 * 86400, exp: at + 600 })}`),
+      'TOKEN_LIFETIME_INVALID',
+    );
     // Without iat, what is left of it counts.
     expect((await me(`Bearer ${await hsToken({ ...STEWARD, iat: undefined, exp: at + 3600 })}`)).status).toBe(200);
-    expectRefused(await me(`Bearer ${await hsToken({ ...STEWARD, iat: undefined, exp: at + 2 * 86400 })}`), 'TOKEN_LIFETIME_INVALID');
+    expectRefused(
+      await me(`Bearer ${await hsToken({ ...STEWARD, iat: undefined, exp: at + 2 * 86400 })}`),
+      'TOKEN_LIFETIME_INVALID',
+    );
   });
 
   it('does not let an iat in the future shorten the lifetime', async () => {
@@ -149,7 +191,14 @@ describe.each(databaseKinds())('bearer tokens with a shared secret on %s', (kind
   });
 
   it('refuses a signed token with a bad unit, kind or purposes', async () => {
-    for (const bad of [{ unit: '3' }, { unit: undefined }, { unit: 'RI.32' }, { kind: 'anonymous' }, { kind: 'admin' }, { purposes: 'all' }]) {
+    for (const bad of [
+      { unit: '3' },
+      { unit: undefined },
+      { unit: 'RI.32' },
+      { kind: 'anonymous' },
+      { kind: 'admin' },
+      { purposes: 'all' },
+    ]) {
       expectRefused(await me(`Bearer ${await hsToken({ ...STEWARD, ...bad })}`), 'TOKEN_CLAIM_INVALID');
     }
   });
@@ -163,7 +212,15 @@ describe.each(databaseKinds())('bearer tokens with a shared secret on %s', (kind
   });
 
   it('refuses garbage in the Authorization header with TOKEN_MALFORMED', async () => {
-    for (const header of ['Bearer not-a-jwt', 'Bearer a.b', 'Bearer a.b.c.d.e', `Bearer ${b64('{')}.${b64('{')}.c2ln`, 'Bearer ü.ü.ü', '!!!', `Bearer ${b64('[1]')}.${b64('[]')}.x`]) {
+    for (const header of [
+      'Bearer not-a-jwt',
+      'Bearer a.b',
+      'Bearer a.b.c.d.e',
+      `Bearer ${b64('{')}.${b64('{')}.c2ln`,
+      'Bearer ü.ü.ü',
+      '!!!',
+      `Bearer ${b64('[1]')}.${b64('[]')}.x`,
+    ]) {
       expectRefused(await me(header), 'TOKEN_MALFORMED');
     }
   });

@@ -34,7 +34,11 @@ describe.each(databaseKinds())('bearer tokens verified against a remote JWKS on 
   let jwks: JwksServer;
   let t: TestApp;
   beforeAll(async () => {
-    [rsa, ec, ed] = await Promise.all([signingKey('RS256', 'rsa-1'), signingKey('ES256', 'ec-1'), signingKey('EdDSA', 'ed-1')]);
+    [rsa, ec, ed] = await Promise.all([
+      signingKey('RS256', 'rsa-1'),
+      signingKey('ES256', 'ec-1'),
+      signingKey('EdDSA', 'ed-1'),
+    ]);
     jwks = await startJwksServer([rsa.publicJwk, ec.publicJwk, ed.publicJwk]);
     // Cool-down 0: an unknown kid refetches the set at once, so rotation is visible without waiting.
     t = await startApp(kind, jwksEnv(jwks.url, { JWKS_COOLDOWN_MS: '0' }));
@@ -164,7 +168,9 @@ describe.each(databaseKinds())('JWKS cache and outages on %s', (kind) => {
       expect((await t.request('GET', '/v1/me', { token: await keyToken(key) })).status).toBe(200);
       expect(jwks.fetches).toBe(1);
       for (let i = 0; i < 5; i++) {
-        const res = await t.request('GET', '/v1/me', { token: await keyToken(await signingKey('ES256', `invented-${i}`)) });
+        const res = await t.request('GET', '/v1/me', {
+          token: await keyToken(await signingKey('ES256', `invented-${i}`)),
+        });
         expectRefused(res, 'TOKEN_KEY_UNKNOWN');
       }
       expect((await t.request('GET', '/v1/me', { token: await keyToken(key) })).status).toBe(200);

@@ -16,13 +16,18 @@ describe('the verified-token cache', () => {
   afterAll(() => t.close());
 
   const sign = (claims: Record<string, unknown>) =>
-    new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('10m').sign(new TextEncoder().encode(TEST_JWT_SECRET));
+    new SignJWT(claims)
+      .setProtectedHeader({ alg: 'HS256' })
+      .setExpirationTime('10m')
+      .sign(new TextEncoder().encode(TEST_JWT_SECRET));
 
   it('refuses a tampered copy of a token that was just accepted', async () => {
     const token = await sign({ sub: 'alice', roles: ['staff'], unit: '32' });
     expect((await t.request('GET', '/v1/me', { token })).body.sub).toBe('alice');
     const [h, p, s] = token.split('.') as [string, string, string];
-    const forgedPayload = Buffer.from(JSON.stringify({ sub: 'alice', roles: ['admin'], unit: 'RI', exp: 4102444800 })).toString('base64url');
+    const forgedPayload = Buffer.from(
+      JSON.stringify({ sub: 'alice', roles: ['admin'], unit: 'RI', exp: 4102444800 }),
+    ).toString('base64url');
     const forged = await t.request('GET', '/v1/me', { token: `${h}.${forgedPayload}.${s}` });
     expect(forged.status).toBe(401);
     const flipped = s.slice(0, -2) + (s.at(-2) === 'A' ? 'B' : 'A') + s.at(-1);
@@ -30,8 +35,12 @@ describe('the verified-token cache', () => {
   });
 
   it('never remembers a token refused for its lifetime (no exp, or exp far ahead)', async () => {
-    const forever = await new SignJWT({ sub: 'carol', roles: ['admin'], unit: 'RI' }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(TEST_JWT_SECRET));
-    const far = await new SignJWT({ sub: 'carol', roles: ['admin'], unit: 'RI', exp: 1e15 }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(TEST_JWT_SECRET));
+    const forever = await new SignJWT({ sub: 'carol', roles: ['admin'], unit: 'RI' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .sign(new TextEncoder().encode(TEST_JWT_SECRET));
+    const far = await new SignJWT({ sub: 'carol', roles: ['admin'], unit: 'RI', exp: 1e15 })
+      .setProtectedHeader({ alg: 'HS256' })
+      .sign(new TextEncoder().encode(TEST_JWT_SECRET));
     for (const token of [forever, far, forever, far]) {
       const res = await t.request('GET', '/v1/me', { token });
       expect(res.status).toBe(401);
@@ -60,7 +69,10 @@ describe('the verified-token cache', () => {
 
   it('never answers from the cache past the token’s exp', async () => {
     const roles = new Set(['staff']);
-    const verifier = createTokenVerifier({ ...loadConfig({ JWT_SECRET: TEST_JWT_SECRET }).jwt }, { knownRoles: () => roles });
+    const verifier = createTokenVerifier(
+      { ...loadConfig({ JWT_SECRET: TEST_JWT_SECRET }).jwt },
+      { knownRoles: () => roles },
+    );
     const exp = Math.floor(Date.now() / 1000) + 5;
     const token = await new SignJWT({ sub: 'dave', roles: ['staff'], unit: '32' })
       .setProtectedHeader({ alg: 'HS256' })

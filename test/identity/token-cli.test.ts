@@ -24,26 +24,62 @@ describe.each(databaseKinds())('the token CLI on %s', (kind) => {
   afterAll(async () => t.close());
 
   it('mints a token that /v1/me reads back as the principal asked for', async () => {
-    const { code, output } = await mint(env, ['--sub', 'alice', '--roles', 'steward', '--unit', '32.01', '--purposes', 'pengawasan,statistik']);
+    const { code, output } = await mint(env, [
+      '--sub',
+      'alice',
+      '--roles',
+      'steward',
+      '--unit',
+      '32.01',
+      '--purposes',
+      'pengawasan,statistik',
+    ]);
     expect(code, output).toBe(0);
     const token = tokenOf(output);
     expect(token).toMatch(JWT);
     const res = await t.request('GET', '/v1/me', { token });
     expect(res.status, res.text).toBe(200);
-    expect(res.body).toEqual({ sub: 'alice', kind: 'user', roles: ['steward'], unit: '32.01', purposes: ['pengawasan', 'statistik'] });
+    expect(res.body).toEqual({
+      sub: 'alice',
+      kind: 'user',
+      roles: ['steward'],
+      unit: '32.01',
+      purposes: ['pengawasan', 'statistik'],
+    });
   });
 
   it('mints service tokens with several roles and a lifetime', async () => {
-    const { code, output } = await mint(env, ['--sub', 'sync', '--roles', 'service,staff', '--unit', 'RI', '--kind', 'service', '--ttl', '15m']);
+    const { code, output } = await mint(env, [
+      '--sub',
+      'sync',
+      '--roles',
+      'service,staff',
+      '--unit',
+      'RI',
+      '--kind',
+      'service',
+      '--ttl',
+      '15m',
+    ]);
     expect(code, output).toBe(0);
     const res = await t.request('GET', '/v1/me', { token: tokenOf(output) });
     expect(res.body).toEqual({ sub: 'sync', kind: 'service', roles: ['service', 'staff'], unit: 'RI', purposes: [] });
-    const payload = JSON.parse(Buffer.from(tokenOf(output).split('.')[1]!, 'base64url').toString()) as { iat: number; exp: number };
+    const payload = JSON.parse(Buffer.from(tokenOf(output).split('.')[1]!, 'base64url').toString()) as {
+      iat: number;
+      exp: number;
+    };
     expect(payload.exp - payload.iat).toBe(15 * 60);
   });
 
   it('a token minted with another secret is refused by the server', async () => {
-    const { output } = await mint({ ...env, JWT_SECRET: 'some-other-secret-some-other-secret-99' }, ['--sub', 'alice', '--roles', 'admin', '--unit', 'RI']);
+    const { output } = await mint({ ...env, JWT_SECRET: 'some-other-secret-some-other-secret-99' }, [
+      '--sub',
+      'alice',
+      '--roles',
+      'admin',
+      '--unit',
+      'RI',
+    ]);
     const res = await t.request('GET', '/v1/me', { token: tokenOf(output) });
     expect(res.status).toBe(401);
     expect(res.body.code).toBe('TOKEN_SIGNATURE_INVALID');
@@ -109,12 +145,20 @@ describe('the token CLI refuses', () => {
   });
 
   it.each([
-    ['an unknown role', ['--sub', 'alice', '--roles', 'steward,superuser', '--unit', '32.01'], 'unknown role "superuser"'],
+    [
+      'an unknown role',
+      ['--sub', 'alice', '--roles', 'steward,superuser', '--unit', '32.01'],
+      'unknown role "superuser"',
+    ],
     ['a bad unit code', ['--sub', 'alice', '--roles', 'steward', '--unit', '32.1'], 'unit must be a unit code'],
     ['a missing sub', ['--roles', 'steward', '--unit', '32.01'], '--sub is required'],
     ['a bad kind', [...args, '--kind', 'anonymous'], "kind must be 'user' or 'service'"],
     ['a bad ttl', [...args, '--ttl', 'forever'], '--ttl'],
-    ['a ttl over JWT_MAX_TTL (24h by default)', [...args, '--ttl', '2d'], '--ttl 2d is longer than the server accepts: JWT_MAX_TTL is 24h'],
+    [
+      'a ttl over JWT_MAX_TTL (24h by default)',
+      [...args, '--ttl', '2d'],
+      '--ttl 2d is longer than the server accepts: JWT_MAX_TTL is 24h',
+    ],
     ['a ttl over 30 days', [...args, '--ttl', '31d'], 'JWT_MAX_TTL'],
     ['an unknown option', [...args, '--admin'], "Unknown option '--admin'"],
   ])('%s (exit 2)', async (_what, argv, message) => {

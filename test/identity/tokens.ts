@@ -15,7 +15,10 @@ export async function hsToken(
   options: { secret?: string | Uint8Array; header?: Record<string, unknown> } = {},
 ): Promise<string> {
   const payload = withRegistered(claims);
-  const key = typeof options.secret === 'string' || options.secret === undefined ? new TextEncoder().encode(options.secret ?? TEST_JWT_SECRET) : options.secret;
+  const key =
+    typeof options.secret === 'string' || options.secret === undefined
+      ? new TextEncoder().encode(options.secret ?? TEST_JWT_SECRET)
+      : options.secret;
   return new SignJWT(payload).setProtectedHeader({ alg: 'HS256', ...options.header }).sign(key);
 }
 
@@ -83,4 +86,5 @@ export function expectRefused(res: TestResponse, code: string): void {
 }
 
 /** base64url of a JSON value, for hand-built tokens. */
-export const b64 = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
+export const b64 = (value: unknown) =>
+  Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');

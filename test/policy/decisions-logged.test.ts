@@ -8,7 +8,15 @@ type App = Awaited<ReturnType<typeof startPolicyApp>>;
 
 // Issue 14, observation 8: every AuthZEN evaluation is a decision in the log, refusals included,
 // and its answer carries the decision id (`context.id`), as /v1/check's carries `decisionId`.
-const restricted32 = { id: 'reports', ownerUnit: '32.01', classification: 'restricted', labelPending: false, labelVersion: 4, steward: 's', sourceSystem: null };
+const restricted32 = {
+  id: 'reports',
+  ownerUnit: '32.01',
+  classification: 'restricted',
+  labelPending: false,
+  labelVersion: 4,
+  steward: 's',
+  sourceSystem: null,
+};
 const me = { type: 'user', id: 'staff-32' };
 
 describe.each(databaseKinds())('AuthZEN decisions in the audit log on %s', (kind) => {
@@ -32,11 +40,45 @@ describe.each(databaseKinds())('AuthZEN decisions in the audit log on %s', (kind
   }
 
   const refusals: [string, Record<string, unknown>, RegExp][] = [
-    ['an unknown action', { subject: me, action: { name: 'can_fly' }, resource: { type: 'Dataset', id: 'reports' } }, /unknown action can_fly/],
-    ['an unknown resource type', { subject: me, action: { name: 'read' }, resource: { type: 'Spaceship', id: 'x1' } }, /unknown resource type Spaceship/],
-    ['a purpose that is not a name', { subject: me, action: { name: 'read' }, resource: { type: 'Dataset', id: 'reports', properties: restricted32 }, context: { purpose: 42 } }, /context\.purpose/],
-    ['fields that are not a list of names', { subject: me, action: { name: 'read' }, resource: { type: 'Dataset', id: 'reports', properties: restricted32 }, context: { fields: 'nik' } }, /context\.fields/],
-    ['subject properties of the wrong shape', { subject: { ...me, properties: { roles: 'admin' } }, action: { name: 'read' }, resource: { type: 'Dataset', id: 'reports', properties: restricted32 } }, /subject\.properties\.roles/],
+    [
+      'an unknown action',
+      { subject: me, action: { name: 'can_fly' }, resource: { type: 'Dataset', id: 'reports' } },
+      /unknown action can_fly/,
+    ],
+    [
+      'an unknown resource type',
+      { subject: me, action: { name: 'read' }, resource: { type: 'Spaceship', id: 'x1' } },
+      /unknown resource type Spaceship/,
+    ],
+    [
+      'a purpose that is not a name',
+      {
+        subject: me,
+        action: { name: 'read' },
+        resource: { type: 'Dataset', id: 'reports', properties: restricted32 },
+        context: { purpose: 42 },
+      },
+      /context\.purpose/,
+    ],
+    [
+      'fields that are not a list of names',
+      {
+        subject: me,
+        action: { name: 'read' },
+        resource: { type: 'Dataset', id: 'reports', properties: restricted32 },
+        context: { fields: 'nik' },
+      },
+      /context\.fields/,
+    ],
+    [
+      'subject properties of the wrong shape',
+      {
+        subject: { ...me, properties: { roles: 'admin' } },
+        action: { name: 'read' },
+        resource: { type: 'Dataset', id: 'reports', properties: restricted32 },
+      },
+      /subject\.properties\.roles/,
+    ],
   ];
 
   it.each(refusals)('evaluation refusing %s is logged, and the answer carries its id', async (_what, body, reason) => {
@@ -46,7 +88,12 @@ describe.each(databaseKinds())('AuthZEN decisions in the audit log on %s', (kind
     expect(r.body.context.reason_admin.en).toMatch(reason);
     expect(r.body.context.id).toMatch(/^[0-9a-f-]{36}$/);
     expect(entries).toHaveLength(1);
-    expect(entries[0]).toMatchObject({ id: r.body.context.id, event: 'decision', effect: 'deny', principal: { sub: 'staff-32' } });
+    expect(entries[0]).toMatchObject({
+      id: r.body.context.id,
+      event: 'decision',
+      effect: 'deny',
+      principal: { sub: 'staff-32' },
+    });
     expect(entries[0]!.reason).toMatch(reason);
   });
 
@@ -64,22 +111,32 @@ describe.each(databaseKinds())('AuthZEN decisions in the audit log on %s', (kind
     const all = await ask('/access/v1/evaluations', body);
     expect(all.r.status).toBe(200);
     expect(all.r.body.evaluations.map((e: { decision: boolean }) => e.decision)).toEqual([true, false, false, false]);
-    expect(all.entries.map((e) => e.id)).toEqual(all.r.body.evaluations.map((e: { context: { id: string } }) => e.context.id));
+    expect(all.entries.map((e) => e.id)).toEqual(
+      all.r.body.evaluations.map((e: { context: { id: string } }) => e.context.id),
+    );
     expect(all.entries.map((e) => [e.action, e.resource.type, e.effect])).toEqual([
       ['read', 'Dataset', 'allow'],
       ['teleport', 'Dataset', 'deny'],
       ['read', 'Planet', 'deny'],
       ['read', 'Dataset', 'deny'],
     ]);
-    const first = await ask('/access/v1/evaluations', { ...body, options: { evaluations_semantic: 'deny_on_first_deny' } });
+    const first = await ask('/access/v1/evaluations', {
+      ...body,
+      options: { evaluations_semantic: 'deny_on_first_deny' },
+    });
     expect(first.r.body.evaluations).toHaveLength(2);
-    expect(first.entries.map((e) => e.id)).toEqual(first.r.body.evaluations.map((e: { context: { id: string } }) => e.context.id));
+    expect(first.entries.map((e) => e.id)).toEqual(
+      first.r.body.evaluations.map((e: { context: { id: string } }) => e.context.id),
+    );
   });
 
   it('a request missing a subject, action or resource for one item is refused whole (400) and logs nothing', async () => {
     const { r, entries } = await ask('/access/v1/evaluations', {
       subject: me,
-      evaluations: [{ action: { name: 'read' }, resource: { type: 'Dataset', id: 'reports', properties: restricted32 } }, { resource: { type: 'Dataset', id: 'reports' } }],
+      evaluations: [
+        { action: { name: 'read' }, resource: { type: 'Dataset', id: 'reports', properties: restricted32 } },
+        { resource: { type: 'Dataset', id: 'reports' } },
+      ],
     });
     expect(r.status).toBe(400);
     expect(r.body.errors[0].path).toBe('body.evaluations.1');
@@ -90,7 +147,11 @@ describe.each(databaseKinds())('AuthZEN decisions in the audit log on %s', (kind
     for (const body of [
       { subject: me, action: { name: 'can fly' }, resource: { type: 'Dataset', id: 'reports' } },
       { subject: me, action: { name: 'read' }, resource: { type: 'Dataset', id: 'two words' } },
-      { subject: { type: 'user', id: 'staff\n32' }, action: { name: 'read' }, resource: { type: 'Dataset', id: 'reports' } },
+      {
+        subject: { type: 'user', id: 'staff\n32' },
+        action: { name: 'read' },
+        resource: { type: 'Dataset', id: 'reports' },
+      },
     ]) {
       const { r, entries } = await ask('/access/v1/evaluation', body);
       expect(r.status, JSON.stringify(body)).toBe(400);
@@ -104,12 +165,28 @@ describe.each(databaseKinds())('AuthZEN decisions in the audit log on %s', (kind
   it('a check or evaluation naming what the log cannot hold is refused at the door (400, nothing logged), a Field with such a name is withheld and logged, and the log keeps flowing', async () => {
     const requestId = `attrs-${kind}-${Date.now()}`;
     const odd = { ...restricted32, id: 'has space', classification: 'top secret', labelVersion: 2 ** 40 };
-    const r = await t.request('POST', '/v1/check', { token: staff, json: { action: 'read', resource: { type: 'Dataset', attributes: odd } }, headers: { 'x-request-id': requestId } });
+    const r = await t.request('POST', '/v1/check', {
+      token: staff,
+      json: { action: 'read', resource: { type: 'Dataset', attributes: odd } },
+      headers: { 'x-request-id': requestId },
+    });
     expect(r.status).toBe(400);
     expect(r.body.code).toBe('VALIDATION_FAILED');
     const field = await t.request('POST', '/v1/check', {
       token: staff,
-      json: { action: 'read', resource: { type: 'Field', attributes: { datasetId: 'reports', ownerUnit: '32.01', name: 'a b', classification: 'restricted', personalData: 'none' } } },
+      json: {
+        action: 'read',
+        resource: {
+          type: 'Field',
+          attributes: {
+            datasetId: 'reports',
+            ownerUnit: '32.01',
+            name: 'a b',
+            classification: 'restricted',
+            personalData: 'none',
+          },
+        },
+      },
       headers: { 'x-request-id': requestId },
     });
     // A Field described with a name that is not one is decided (withheld, what is not known is the strictest case) and logged.
@@ -117,13 +194,22 @@ describe.each(databaseKinds())('AuthZEN decisions in the audit log on %s', (kind
     expect(field.body.allow).toBe(false);
     const evaluation = await t.request('POST', '/access/v1/evaluation', {
       token: staff,
-      json: { subject: me, action: { name: 'read' }, resource: { type: 'Dataset', id: 'reports', properties: restricted32 }, context: { fields: ['a b'] } },
+      json: {
+        subject: me,
+        action: { name: 'read' },
+        resource: { type: 'Dataset', id: 'reports', properties: restricted32 },
+        context: { fields: ['a b'] },
+      },
       headers: { 'x-request-id': requestId },
     });
     expect(evaluation.status).toBe(400);
     const log = await t.request('GET', `/v1/audit/decisions?requestId=${requestId}`, { token: auditor });
     expect((log.body.items as AuditItem[]).map((e) => e.id)).toEqual([field.body.decisionId]);
-    const after = await ask('/access/v1/evaluation', { subject: me, action: { name: 'read' }, resource: { type: 'Dataset', id: 'reports', properties: restricted32 } });
+    const after = await ask('/access/v1/evaluation', {
+      subject: me,
+      action: { name: 'read' },
+      resource: { type: 'Dataset', id: 'reports', properties: restricted32 },
+    });
     expect(after.entries.map((e) => e.id)).toEqual([after.r.body.context.id]);
   });
 });
@@ -133,7 +219,9 @@ describe.each(databaseKinds())('AuthZEN decisions in the audit log on %s', (kind
 // AuthZEN evaluations request wait once, their entries sharing one commit.
 describe.each(databaseKinds())('when checks answer, on %s', (kind) => {
   const committed = async (t: App, ids: string[]) =>
-    Number((await t.db.sql<{ n: string }[]>`select count(*) as n from audit_entry where id = any(${ids}::uuid[])`)[0]!.n);
+    Number(
+      (await t.db.sql<{ n: string }[]>`select count(*) as n from audit_entry where id = any(${ids}::uuid[])`)[0]!.n,
+    );
 
   it('durable (default): each check, batch, plan and evaluation answers only once its entries are committed, a request in one commit', async () => {
     const t = await startPolicyApp(kind, { AUDIT_FLUSH_LINGER_MS: '3600000' });
@@ -144,16 +232,34 @@ describe.each(databaseKinds())('when checks answer, on %s', (kind) => {
       const check = { action: 'read', resource: { type: 'Dataset', attributes: restricted32 } };
       const one = await t.request('POST', '/v1/check', { token: staff, json: check });
       expect(await committed(t, [one.body.decisionId])).toBe(1);
-      const batch = await t.request('POST', '/v1/check/batch', { token: staff, json: { checks: [check, check, check, check, check] } });
+      const batch = await t.request('POST', '/v1/check/batch', {
+        token: staff,
+        json: { checks: [check, check, check, check, check] },
+      });
       const batchIds = batch.body.results.map((r: { decisionId: string }) => r.decisionId);
       expect(await committed(t, batchIds)).toBe(5);
-      const plan = await t.request('POST', '/v1/plan', { token: staff, json: { action: 'read', resourceType: 'Record' } });
+      const plan = await t.request('POST', '/v1/plan', {
+        token: staff,
+        json: { action: 'read', resourceType: 'Record' },
+      });
       expect(await committed(t, [plan.body.decisionId])).toBe(1);
       const evaluations = await t.request('POST', '/access/v1/evaluations', {
         token: staff,
-        json: { subject: me, action: { name: 'read' }, evaluations: [{ resource: { type: 'Dataset', id: 'reports', properties: restricted32 } }, { action: { name: 'fly' }, resource: { type: 'Dataset', id: 'x' } }] },
+        json: {
+          subject: me,
+          action: { name: 'read' },
+          evaluations: [
+            { resource: { type: 'Dataset', id: 'reports', properties: restricted32 } },
+            { action: { name: 'fly' }, resource: { type: 'Dataset', id: 'x' } },
+          ],
+        },
       });
-      expect(await committed(t, evaluations.body.evaluations.map((e: { context: { id: string } }) => e.context.id))).toBe(2);
+      expect(
+        await committed(
+          t,
+          evaluations.body.evaluations.map((e: { context: { id: string } }) => e.context.id),
+        ),
+      ).toBe(2);
       expect(sizes).toEqual([1, 5, 1, 2]);
     } finally {
       await t.close();
@@ -165,7 +271,10 @@ describe.each(databaseKinds())('when checks answer, on %s', (kind) => {
     let id: string;
     try {
       const staff = await token({ sub: 'staff-32', roles: ['staff'], unit: '32', purposes: ['pengawasan'] });
-      const one = await t.request('POST', '/v1/check', { token: staff, json: { action: 'read', resource: { type: 'Dataset', attributes: restricted32 } } });
+      const one = await t.request('POST', '/v1/check', {
+        token: staff,
+        json: { action: 'read', resource: { type: 'Dataset', attributes: restricted32 } },
+      });
       id = one.body.decisionId;
       expect(await committed(t, [id])).toBe(0);
       await t.deps.lifecycle.shutdown();

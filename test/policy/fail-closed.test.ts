@@ -17,7 +17,15 @@ type App = Awaited<ReturnType<typeof startPolicyApp>>;
 
 // Issue 14, observation 7: a field whose personal-data kind or label is not known is decided as the
 // strictest case (omitted / denied, with a reason), on every path, whatever it is described by.
-const dataset = { id: 'reports', ownerUnit: '32.01', classification: 'restricted', labelPending: false, labelVersion: 4, steward: 's', sourceSystem: null };
+const dataset = {
+  id: 'reports',
+  ownerUnit: '32.01',
+  classification: 'restricted',
+  labelPending: false,
+  labelVersion: 4,
+  steward: 's',
+  sourceSystem: null,
+};
 const complete = { name: 'category', classification: 'restricted', personalData: 'none', personalDataKind: 'none' };
 /** Described without its personal-data kind or category: read as `none` before the fix. */
 const noKind = { name: 'diagnosis', classification: 'restricted' };
@@ -48,39 +56,77 @@ describe.each(databaseKinds())('fail closed on unknown field kinds and labels on
       purpose: 'pengawasan',
     });
     expect(r.status).toBe(200);
-    expect(r.body).toMatchObject({ allow: true, fields: { allowed: ['category'], masked: [], denied: ['diagnosis', 'illness'] } });
+    expect(r.body).toMatchObject({
+      allow: true,
+      fields: { allowed: ['category'], masked: [], denied: ['diagnosis', 'illness'] },
+    });
   });
 
   it('check by attributes: a Field without its kind or its label is denied, and the reason says why', async () => {
     // The PPID would get specific personal data pseudonymised: assuming "specific" is not enough.
-    const noKindField = await post(ppid, '/v1/check', { action: 'read', resource: { type: 'Field', attributes: asField(noKind) }, purpose: 'uji-konsekuensi' });
+    const noKindField = await post(ppid, '/v1/check', {
+      action: 'read',
+      resource: { type: 'Field', attributes: asField(noKind) },
+      purpose: 'uji-konsekuensi',
+    });
     expect(noKindField.status).toBe(200);
-    expect(noKindField.body).toMatchObject({ allow: false, ruleId: null, fields: { allowed: [], masked: [], denied: ['diagnosis'] } });
+    expect(noKindField.body).toMatchObject({
+      allow: false,
+      ruleId: null,
+      fields: { allowed: [], masked: [], denied: ['diagnosis'] },
+    });
     expect(noKindField.body.reason).toMatch(/personal-data kind/);
     // Without a label the PPID's rule for unlabelled fields would grant it whole.
-    const noLabel = await post(ppid, '/v1/check', { action: 'read', resource: { type: 'Field', attributes: asField({ name: 'category', personalData: 'none', personalDataKind: 'none' }) } });
+    const noLabel = await post(ppid, '/v1/check', {
+      action: 'read',
+      resource: {
+        type: 'Field',
+        attributes: asField({ name: 'category', personalData: 'none', personalDataKind: 'none' }),
+      },
+    });
     expect(noLabel.body).toMatchObject({ allow: false, ruleId: null });
     expect(noLabel.body.reason).toMatch(/classification/);
-    const unknownLabel = await post(ppid, '/v1/check', { action: 'read', resource: { type: 'Field', attributes: asField({ ...complete, classification: 'secret' }) } });
+    const unknownLabel = await post(ppid, '/v1/check', {
+      action: 'read',
+      resource: { type: 'Field', attributes: asField({ ...complete, classification: 'secret' }) },
+    });
     expect(unknownLabel.body).toMatchObject({ allow: false, ruleId: null });
-    const unknownKind = await post(ppid, '/v1/check', { action: 'read', resource: { type: 'Field', attributes: asField({ ...complete, personalDataKind: 'sensitive' }) }, purpose: 'uji-konsekuensi' });
+    const unknownKind = await post(ppid, '/v1/check', {
+      action: 'read',
+      resource: { type: 'Field', attributes: asField({ ...complete, personalDataKind: 'sensitive' }) },
+      purpose: 'uji-konsekuensi',
+    });
     expect(unknownKind.body).toMatchObject({ allow: false, ruleId: null });
     // The same field described completely is allowed, so the denials above are about what is missing.
-    const whole = await post(ppid, '/v1/check', { action: 'read', resource: { type: 'Field', attributes: asField(complete) } });
+    const whole = await post(ppid, '/v1/check', {
+      action: 'read',
+      resource: { type: 'Field', attributes: asField(complete) },
+    });
     expect(whole.body).toMatchObject({ allow: true, fields: { allowed: ['category'] } });
   });
 
   it('check by attributes: a dataset without its label is denied, whatever the rules say about null', async () => {
     const { classification: _, ...unlabelledUnsaid } = dataset;
-    const r = await post(staff, '/v1/check', { action: 'read', resource: { type: 'Dataset', attributes: unlabelledUnsaid } });
+    const r = await post(staff, '/v1/check', {
+      action: 'read',
+      resource: { type: 'Dataset', attributes: unlabelledUnsaid },
+    });
     expect(r.body).toMatchObject({ allow: false, ruleId: null });
     expect(r.body.reason).toMatch(/classification/);
   });
 
   it('check by id: an incomplete field from the resolver is denied too', async () => {
-    resources.use({ resolve: async (type, id) => (type === 'Dataset' && id === 'reports' ? { ...dataset, fields: describedFields } : null) });
+    resources.use({
+      resolve: async (type, id) =>
+        type === 'Dataset' && id === 'reports' ? { ...dataset, fields: describedFields } : null,
+    });
     try {
-      const r = await post(staff, '/v1/check', { action: 'read', resource: { type: 'Dataset', id: 'reports' }, fields: ['category', 'diagnosis'], purpose: 'pengawasan' });
+      const r = await post(staff, '/v1/check', {
+        action: 'read',
+        resource: { type: 'Dataset', id: 'reports' },
+        fields: ['category', 'diagnosis'],
+        purpose: 'pengawasan',
+      });
       expect(r.body).toMatchObject({ allow: true, fields: { allowed: ['category'], denied: ['diagnosis'] } });
     } finally {
       resources.use(null);
@@ -90,7 +136,12 @@ describe.each(databaseKinds())('fail closed on unknown field kinds and labels on
   it('batch: each check fails closed the same way', async () => {
     const r = await post(staff, '/v1/check/batch', {
       checks: [
-        { action: 'read', resource: { type: 'Dataset', attributes: { ...dataset, fields: describedFields } }, fields: ['category', 'diagnosis'], purpose: 'pengawasan' },
+        {
+          action: 'read',
+          resource: { type: 'Dataset', attributes: { ...dataset, fields: describedFields } },
+          fields: ['category', 'diagnosis'],
+          purpose: 'pengawasan',
+        },
         { action: 'read', resource: { type: 'Field', attributes: asField(noKind) }, purpose: 'pengawasan' },
       ],
     });
@@ -113,7 +164,10 @@ describe.each(databaseKinds())('fail closed on unknown field kinds and labels on
       subject: { type: 'user', id: 'ppid-32' },
       action: { name: 'read' },
       context: { purpose: 'uji-konsekuensi' },
-      evaluations: [{ resource: { type: 'field', id: 'reports/diagnosis', properties: asField(noKind) } }, { resource: { type: 'field', id: 'reports/category', properties: asField(complete) } }],
+      evaluations: [
+        { resource: { type: 'field', id: 'reports/diagnosis', properties: asField(noKind) } },
+        { resource: { type: 'field', id: 'reports/category', properties: asField(complete) } },
+      ],
     });
     expect(field.body.evaluations.map((e: { decision: boolean }) => e.decision)).toEqual([false, true]);
     expect(field.body.evaluations[0].context.reason_admin.en).toMatch(/personal-data kind/);
@@ -135,7 +189,12 @@ describe.each(databaseKinds())('fail closed on unknown field kinds and labels on
     const { classification: _, ...unlabelled } = complete;
     expect(admits(asField(unlabelled))).toBe(false);
     const s = await post(staff, '/v1/plan', { action: 'read', resourceType: 'Field', purpose: 'pengawasan' });
-    const publicField = asField({ name: 'kecamatan', classification: 'public', personalData: 'none', personalDataKind: 'none' });
+    const publicField = asField({
+      name: 'kecamatan',
+      classification: 'public',
+      personalData: 'none',
+      personalDataKind: 'none',
+    });
     expect(evaluate(s.body.condition, publicField)).toBe(true);
     // staff.field.read-public says `personalDataKind: { $ne: specific }`: an unsaid kind must not pass it.
     expect(evaluate(s.body.condition, { ...publicField, personalDataKind: undefined })).toBe(false);
@@ -153,7 +212,10 @@ describe('a field described partly is never decided more permissively than descr
   const principal: fc.Arbitrary<Principal> = fc.record({
     sub: fc.constantFrom('u-1', 'u-2'),
     kind: fc.constant('user' as const),
-    roles: fc.subarray(['public', 'staff', 'steward', 'ppid', 'auditor', 'service', 'admin'], { minLength: 1, maxLength: 3 }),
+    roles: fc.subarray(['public', 'staff', 'steward', 'ppid', 'auditor', 'service', 'admin'], {
+      minLength: 1,
+      maxLength: 3,
+    }),
     unit: fc.constantFrom(...UNITS, null),
     purposes: fc.subarray(PURPOSES),
   });
@@ -170,15 +232,22 @@ describe('a field described partly is never decided more permissively than descr
   const junk = fc.constantFrom<unknown>('secret', 'sensitive', 'NONE', '', 0, true, null, ['none'], { $ne: 'x' });
   /** The complete description with some attributes left out, and some of the label and kind said wrongly. */
   const partial = (whole: Record<string, unknown>) =>
-    fc.tuple(fc.subarray([...KEYS], { minLength: 0 }), fc.dictionary(fc.constantFrom('classification', 'personalData', 'personalDataKind'), junk)).map(([drop, wrong]) => {
-      // null is a label Jaga knows (unlabelled, which stewards may read to label it): another description, not a wrong one.
-      if (wrong.classification === null) wrong.classification = 'secret';
-      const f: Record<string, unknown> = { ...whole, ...wrong };
-      for (const k of drop) delete f[k];
-      return f;
-    });
-  const rank = (d: Pick<FieldDecision, 'outcome'> | undefined) => (d?.outcome === 'whole' ? 2 : d?.outcome === 'masked' ? 1 : 0);
-  const changed = (a: Record<string, unknown>, b: Record<string, unknown>) => KEYS.some((k) => !Object.is(a[k], b[k]) || Object.hasOwn(a, k) !== Object.hasOwn(b, k));
+    fc
+      .tuple(
+        fc.subarray([...KEYS], { minLength: 0 }),
+        fc.dictionary(fc.constantFrom('classification', 'personalData', 'personalDataKind'), junk),
+      )
+      .map(([drop, wrong]) => {
+        // null is a label Jaga knows (unlabelled, which stewards may read to label it): another description, not a wrong one.
+        if (wrong.classification === null) wrong.classification = 'secret';
+        const f: Record<string, unknown> = { ...whole, ...wrong };
+        for (const k of drop) delete f[k];
+        return f;
+      });
+  const rank = (d: Pick<FieldDecision, 'outcome'> | undefined) =>
+    d?.outcome === 'whole' ? 2 : d?.outcome === 'masked' ? 1 : 0;
+  const changed = (a: Record<string, unknown>, b: Record<string, unknown>) =>
+    KEYS.some((k) => !Object.is(a[k], b[k]) || Object.hasOwn(a, k) !== Object.hasOwn(b, k));
 
   it('on every path: a Field check, a dataset field, records’ decideFields and the Field plan', () => {
     fc.assert(
@@ -187,21 +256,39 @@ describe('a field described partly is never decided more permissively than descr
         fc.constantFrom(null, ...PURPOSES),
         completeField.chain((whole) => fc.tuple(fc.constant(whole), partial(whole))),
         (p, purpose, [whole, part]) => {
-          const asField = (f: Record<string, unknown>) => engine.decide({ principal: p, action: 'read', subject: 'Field', resource: f, purpose });
-          const outcome = (d: ReturnType<typeof asField>) => ({ outcome: d.fields.allowed.length ? 'whole' : d.fields.masked.length ? 'masked' : 'omitted' }) as const;
+          const asField = (f: Record<string, unknown>) =>
+            engine.decide({ principal: p, action: 'read', subject: 'Field', resource: f, purpose });
+          const outcome = (d: ReturnType<typeof asField>) =>
+            ({ outcome: d.fields.allowed.length ? 'whole' : d.fields.masked.length ? 'masked' : 'omitted' }) as const;
           const full = rank(outcome(asField(whole)));
           expect(rank(outcome(asField(part)))).toBeLessThanOrEqual(full);
           expect(rank(engine.decideFields(p, [part as never], purpose)[0])).toBeLessThanOrEqual(full);
           // In a dataset's `fields`, dataset id and owner come from the dataset, and a field's label may be inherited.
-          const dataset = { id: whole.datasetId, ownerUnit: whole.ownerUnit, classification: whole.classification, labelPending: false, labelVersion: 1, steward: null, sourceSystem: null };
+          const dataset = {
+            id: whole.datasetId,
+            ownerUnit: whole.ownerUnit,
+            classification: whole.classification,
+            labelPending: false,
+            labelVersion: 1,
+            steward: null,
+            sourceSystem: null,
+          };
           const inDataset = (f: Record<string, unknown>) => {
-            const d = engine.decide({ principal: p, action: 'read', subject: 'Dataset', resource: { ...dataset, fields: [{ ...f, name: whole.name }] }, fields: [whole.name], purpose });
+            const d = engine.decide({
+              principal: p,
+              action: 'read',
+              subject: 'Dataset',
+              resource: { ...dataset, fields: [{ ...f, name: whole.name }] },
+              fields: [whole.name],
+              purpose,
+            });
             return rank({ outcome: d.fields.allowed.length ? 'whole' : d.fields.masked.length ? 'masked' : 'omitted' });
           };
           expect(inDataset(part)).toBeLessThanOrEqual(inDataset(whole));
           // The plan admits exactly the complete fields a check allows, and never a changed description it would not admit whole.
           const plan = engine.plan(p, 'read', 'Field', purpose);
-          const admits = (f: Record<string, unknown>) => (plan.kind === 'conditional' ? evaluate(plan.condition, f) : plan.kind === 'always');
+          const admits = (f: Record<string, unknown>) =>
+            plan.kind === 'conditional' ? evaluate(plan.condition, f) : plan.kind === 'always';
           expect(plan.kind).not.toBe('always');
           expect(admits(whole)).toBe(full > 0);
           if (changed(part, whole) && admits(part)) expect(admits(whole)).toBe(true);

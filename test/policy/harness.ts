@@ -13,10 +13,18 @@ export interface Claims {
 }
 
 export async function token(claims: Claims): Promise<string> {
-  return new SignJWT({ ...claims }).setProtectedHeader({ alg: 'HS256' }).setIssuedAt().setExpirationTime('10m').sign(key);
+  return new SignJWT({ ...claims })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setIssuedAt()
+    .setExpirationTime('10m')
+    .sign(key);
 }
 
 /** The whole app on a fresh database, through `startApp` (identity verifies the test tokens). */
-export async function startPolicyApp(kind: DatabaseKind, env: Record<string, string> = {}, options: Parameters<typeof startApp>[2] = {}): Promise<TestApp> {
+export async function startPolicyApp(
+  kind: DatabaseKind,
+  env: Record<string, string> = {},
+  options: Parameters<typeof startApp>[2] = {},
+): Promise<TestApp> {
   return startApp(kind, env, options);
 }

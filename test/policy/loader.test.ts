@@ -16,10 +16,14 @@ async function problemsOf(text: string, name = 'r.yaml'): Promise<PolicyProblem[
 
 describe('policy loader refuses invalid files with the file, the rule id and what is wrong', () => {
   it('unknown key', async () => {
-    expect(await problemsOf(rule('    colour: red\n'))).toEqual([{ file: 'r.yaml', ruleId: 'r.one', path: 'rules.0.colour', message: 'unknown key colour' }]);
+    expect(await problemsOf(rule('    colour: red\n'))).toEqual([
+      { file: 'r.yaml', ruleId: 'r.one', path: 'rules.0.colour', message: 'unknown key colour' },
+    ]);
   });
   it('unknown key at the top of a file', async () => {
-    expect(await problemsOf('role: r\nextra: 1\nrules: []\n')).toEqual([{ file: 'r.yaml', ruleId: null, path: 'extra', message: 'unknown key extra' }]);
+    expect(await problemsOf('role: r\nextra: 1\nrules: []\n')).toEqual([
+      { file: 'r.yaml', ruleId: null, path: 'extra', message: 'unknown key extra' },
+    ]);
   });
   it('unknown action', async () => {
     const [p] = await problemsOf(rule('').replace('action: read', 'action: fly'));
@@ -33,7 +37,12 @@ describe('policy loader refuses invalid files with the file, the rule id and wha
   });
   it('unknown operator', async () => {
     expect(await problemsOf(rule('    conditions: { ownerUnit: { $regex: "^32" } }\n'))).toEqual([
-      { file: 'r.yaml', ruleId: 'r.one', path: 'rules.0.conditions.ownerUnit.$regex', message: 'unknown operator $regex (expected one of $eq, $ne, $in, $nin, $within)' },
+      {
+        file: 'r.yaml',
+        ruleId: 'r.one',
+        path: 'rules.0.conditions.ownerUnit.$regex',
+        message: 'unknown operator $regex (expected one of $eq, $ne, $in, $nin, $within)',
+      },
     ]);
   });
   it('unknown attribute in a condition', async () => {
@@ -50,44 +59,89 @@ describe('policy loader refuses invalid files with the file, the rule id and wha
   it('malformed conditions', async () => {
     const cases: [string, string, string][] = [
       ['{ ownerUnit: { $in: "32" } }', 'rules.0.conditions.ownerUnit.$in', 'malformed condition: $in expects a list'],
-      ['{ ownerUnit: { $within: [32] } }', 'rules.0.conditions.ownerUnit.$within', 'malformed condition: $within expects a unit code or ${principal.unit}'],
-      ['{ $or: { ownerUnit: "32" } }', 'rules.0.conditions.$or', 'malformed condition: $or expects a non-empty list of conditions'],
-      ['{ ownerUnit: { a: 1 } }', 'rules.0.conditions.ownerUnit.a', 'unknown operator a (expected one of $eq, $ne, $in, $nin, $within)'],
-      ['{ ownerUnit: "${process.env.SECRET}" }', 'rules.0.conditions.ownerUnit', 'unknown placeholder ${process.env.SECRET} (expected one of ${principal.unit}, ${principal.sub}, ${principal.purposes}, as the whole value)'],
-      ['{ steward: "${principal.purposes}" }', 'rules.0.conditions.steward', '${principal.purposes} is a list; use it with $in or $nin'],
-      ['{ ownerUnit: [1, 2] }', 'rules.0.conditions.ownerUnit', 'malformed condition: expected a string, number, boolean or null, got [1,2]'],
+      [
+        '{ ownerUnit: { $within: [32] } }',
+        'rules.0.conditions.ownerUnit.$within',
+        'malformed condition: $within expects a unit code or ${principal.unit}',
+      ],
+      [
+        '{ $or: { ownerUnit: "32" } }',
+        'rules.0.conditions.$or',
+        'malformed condition: $or expects a non-empty list of conditions',
+      ],
+      [
+        '{ ownerUnit: { a: 1 } }',
+        'rules.0.conditions.ownerUnit.a',
+        'unknown operator a (expected one of $eq, $ne, $in, $nin, $within)',
+      ],
+      [
+        '{ ownerUnit: "${process.env.SECRET}" }',
+        'rules.0.conditions.ownerUnit',
+        'unknown placeholder ${process.env.SECRET} (expected one of ${principal.unit}, ${principal.sub}, ${principal.purposes}, as the whole value)',
+      ],
+      [
+        '{ steward: "${principal.purposes}" }',
+        'rules.0.conditions.steward',
+        '${principal.purposes} is a list; use it with $in or $nin',
+      ],
+      [
+        '{ ownerUnit: [1, 2] }',
+        'rules.0.conditions.ownerUnit',
+        'malformed condition: expected a string, number, boolean or null, got [1,2]',
+      ],
       ['"ownerUnit is 32"', 'rules.0.conditions', 'conditions must be a mapping'],
     ];
     for (const [cond, path, message] of cases) {
-      expect(await problemsOf(rule(`    conditions: ${cond}\n`)), cond).toEqual([{ file: 'r.yaml', ruleId: 'r.one', path, message }]);
+      expect(await problemsOf(rule(`    conditions: ${cond}\n`)), cond).toEqual([
+        { file: 'r.yaml', ruleId: 'r.one', path, message },
+      ]);
     }
   });
   it('a rule without a reason, a bad mask, duplicate ids and roles, broken YAML', async () => {
     expect(await problemsOf('role: r\nrules:\n  - { id: r.x, action: read, subject: Dataset }\n')).toEqual([
       { file: 'r.yaml', ruleId: 'r.x', path: 'rules.0.reason', message: 'every rule needs a reason' },
     ]);
-    expect((await problemsOf(rule('    mask: blur\n')))[0]!.message).toBe('unknown mask (expected one of partial, pseudonym, generalise, redact)');
-    expect((await problemsOf(rule('    mask: partial\n')))[0]!.message).toBe('a mask applies only to allow rules on Field or Record');
+    expect((await problemsOf(rule('    mask: blur\n')))[0]!.message).toBe(
+      'unknown mask (expected one of partial, pseudonym, generalise, redact)',
+    );
+    expect((await problemsOf(rule('    mask: partial\n')))[0]!.message).toBe(
+      'a mask applies only to allow rules on Field or Record',
+    );
     const dup = rule('') + '  - { id: r.one, action: read, subject: Field, reason: again }\n';
-    expect((await problemsOf(dup))[0]).toMatchObject({ ruleId: 'r.one', message: 'duplicate rule id (also in r.yaml)' });
+    expect((await problemsOf(dup))[0]).toMatchObject({
+      ruleId: 'r.one',
+      message: 'duplicate rule id (also in r.yaml)',
+    });
     expect((await problemsOf('role: r\nrules: [\n'))[0]!.message).toMatch(/^YAML: /);
     try {
-      await loadPolicies([{ name: 'r.yaml', text: 'role: r\nrules: []\n' }, { name: 'r.yml', text: 'role: r\nrules: []\n' }]);
+      await loadPolicies([
+        { name: 'r.yaml', text: 'role: r\nrules: []\n' },
+        { name: 'r.yml', text: 'role: r\nrules: []\n' },
+      ]);
       throw new Error('accepted');
     } catch (error) {
-      expect((error as PolicyLoadError).problems).toEqual([{ file: 'r.yml', ruleId: null, path: 'role', message: 'role r is already defined in r.yaml' }]);
+      expect((error as PolicyLoadError).problems).toEqual([
+        { file: 'r.yml', ruleId: null, path: 'role', message: 'role r is already defined in r.yaml' },
+      ]);
     }
   });
   it('unknown role: a file whose role is not its name', async () => {
     expect(await problemsOf('role: staf\nrules: []\n', 'staff.yaml')).toEqual([
-      { file: 'staff.yaml', ruleId: null, path: 'role', message: 'role "staf" does not match the file name (expected "staff")' },
+      {
+        file: 'staff.yaml',
+        ruleId: null,
+        path: 'role',
+        message: 'role "staf" does not match the file name (expected "staff")',
+      },
     ]);
   });
   it('the message lists every problem with file and rule', async () => {
     try {
       await loadPolicies([{ name: 'r.yaml', text: rule('    colour: red\n') }]);
     } catch (error) {
-      expect((error as Error).message).toBe('Invalid policy set:\n  r.yaml rule r.one at rules.0.colour: unknown key colour');
+      expect((error as Error).message).toBe(
+        'Invalid policy set:\n  r.yaml rule r.one at rules.0.colour: unknown key colour',
+      );
     }
   });
   it('the version is a hash of the content: same text, same version; any change, new version', async () => {

@@ -30,7 +30,15 @@ for (const ownerUnit of UNITS)
     for (const labelPending of [false, true])
       for (const steward of STEWARDS) {
         const n = rows.length;
-        rows.push({ id: n + 1, ownerUnit, unit: UNITS[(n * 7) % UNITS.length]!, classification, labelPending, steward, proposedBy: STEWARDS[(n * 5) % STEWARDS.length]! });
+        rows.push({
+          id: n + 1,
+          ownerUnit,
+          unit: UNITS[(n * 7) % UNITS.length]!,
+          classification,
+          labelPending,
+          steward,
+          proposedBy: STEWARDS[(n * 5) % STEWARDS.length]!,
+        });
       }
 
 describe.each(databaseKinds())('plan → SQL on %s', (kind) => {
@@ -62,13 +70,26 @@ describe.each(databaseKinds())('plan → SQL on %s', (kind) => {
   const attributesOf = (r: Row, subject: SubjectType): Record<string, unknown> =>
     subject === 'Record'
       ? { datasetId: String(r.id), ownerUnit: r.ownerUnit, unit: r.unit, classification: r.classification }
-      : { id: String(r.id), ownerUnit: r.ownerUnit, classification: r.classification, labelPending: r.labelPending, labelVersion: 1, steward: r.steward, sourceSystem: null, datasetId: String(r.id), proposedBy: r.proposedBy };
+      : {
+          id: String(r.id),
+          ownerUnit: r.ownerUnit,
+          classification: r.classification,
+          labelPending: r.labelPending,
+          labelVersion: 1,
+          steward: r.steward,
+          sourceSystem: null,
+          datasetId: String(r.id),
+          proposedBy: r.proposedBy,
+        };
 
   it('returns exactly the rows the engine allows, for any principal, action and purpose', async () => {
     const principal = fc.record({
       sub: fc.constantFrom('staff-32', 'someone', 'other', null),
       kind: fc.constant('user' as const),
-      roles: fc.subarray(['public', 'staff', 'steward', 'ppid', 'auditor', 'service', 'admin', 'nobody'], { minLength: 0, maxLength: 3 }),
+      roles: fc.subarray(['public', 'staff', 'steward', 'ppid', 'auditor', 'service', 'admin', 'nobody'], {
+        minLength: 0,
+        maxLength: 3,
+      }),
       unit: fc.constantFrom(...UNITS, null),
       purposes: fc.subarray(['pengawasan', 'uji-konsekuensi', 'penanganan-pelanggaran']),
     });
@@ -80,12 +101,21 @@ describe.each(databaseKinds())('plan → SQL on %s', (kind) => {
         fc.constantFrom(null, 'pengawasan', 'uji-konsekuensi', 'marketing'),
         async (p: Principal, action, subject, purpose) => {
           const plan = engine.plan(p, action, subject, purpose);
-          const expected = rows.filter((r) => engine.decide({ principal: p, action, subject, resource: attributesOf(r, subject), purpose }).allow).map((r) => r.id);
+          const expected = rows
+            .filter(
+              (r) =>
+                engine.decide({ principal: p, action, subject, resource: attributesOf(r, subject), purpose }).allow,
+            )
+            .map((r) => r.id);
           const { sql } = db;
           const got =
             plan.kind === 'never'
               ? []
-              : (await sql<{ id: number }[]>`select id from plan_rows where ${planToSql(sql, plan, columns())} order by id`).map((r) => r.id);
+              : (
+                  await sql<
+                    { id: number }[]
+                  >`select id from plan_rows where ${planToSql(sql, plan, columns())} order by id`
+                ).map((r) => r.id);
           expect(got, JSON.stringify({ p, action, subject, purpose, plan })).toEqual(expected);
         },
       ),
@@ -96,13 +126,23 @@ describe.each(databaseKinds())('plan → SQL on %s', (kind) => {
   it('keeps NULL two-valued under not, and escapes LIKE wildcards in unit codes', async () => {
     const { sql } = db;
     const ids = async (c: Parameters<typeof conditionToSql>[1]) =>
-      (await sql<{ id: number }[]>`select id from plan_rows where ${conditionToSql(sql, c, columns())} order by id`).map((r) => r.id);
+      (
+        await sql<{ id: number }[]>`select id from plan_rows where ${conditionToSql(sql, c, columns())} order by id`
+      ).map((r) => r.id);
     const nullClass = rows.filter((r) => r.classification === null).map((r) => r.id);
-    expect(await ids({ op: 'not', condition: { op: 'eq', field: 'classification', value: 'public' } })).toEqual(rows.filter((r) => r.classification !== 'public').map((r) => r.id));
+    expect(await ids({ op: 'not', condition: { op: 'eq', field: 'classification', value: 'public' } })).toEqual(
+      rows.filter((r) => r.classification !== 'public').map((r) => r.id),
+    );
     expect(await ids({ op: 'in', field: 'classification', value: [null] })).toEqual(nullClass);
-    expect(await ids({ op: 'nin', field: 'classification', value: ['public', 'restricted', 'exempt'] })).toEqual(nullClass);
-    expect(await ids({ op: 'within', field: 'ownerUnit', value: '3_' })).toEqual(rows.filter((r) => r.ownerUnit === '3_').map((r) => r.id));
-    expect(await ids({ op: 'within', field: 'ownerUnit', value: '32' })).toEqual(rows.filter((r) => ['32', '32.01', '32.01.05'].includes(r.ownerUnit)).map((r) => r.id));
+    expect(await ids({ op: 'nin', field: 'classification', value: ['public', 'restricted', 'exempt'] })).toEqual(
+      nullClass,
+    );
+    expect(await ids({ op: 'within', field: 'ownerUnit', value: '3_' })).toEqual(
+      rows.filter((r) => r.ownerUnit === '3_').map((r) => r.id),
+    );
+    expect(await ids({ op: 'within', field: 'ownerUnit', value: '32' })).toEqual(
+      rows.filter((r) => ['32', '32.01', '32.01.05'].includes(r.ownerUnit)).map((r) => r.id),
+    );
   });
 
   it('refuses what it cannot translate exactly (PLAN_NOT_TRANSLATABLE), and never is false', () => {
@@ -115,6 +155,8 @@ describe.each(databaseKinds())('plan → SQL on %s', (kind) => {
       expect((error as DomainError).code).toBe('PLAN_NOT_TRANSLATABLE');
     }
     expect(() => conditionToSql(sql, { op: 'eq', field: 'constructor', value: 'x' }, columns())).toThrow(/no column/);
-    expect(() => conditionToSql(sql, { op: 'eq', field: 'unit', value: { $gt: 1 } }, columns())).toThrow(/not a scalar/);
+    expect(() => conditionToSql(sql, { op: 'eq', field: 'unit', value: { $gt: 1 } }, columns())).toThrow(
+      /not a scalar/,
+    );
   });
 });

@@ -1,7 +1,11 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InMemoryMetricExporter, AggregationTemporality, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import {
+  InMemoryMetricExporter,
+  AggregationTemporality,
+  PeriodicExportingMetricReader,
+} from '@opentelemetry/sdk-metrics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.ts';
 import { createPolicyService } from '../../src/policy/policy.service.ts';
@@ -45,7 +49,10 @@ describe.each(databaseKinds())('policy hot reload on %s', (kind) => {
   const label = () =>
     t.request('POST', '/v1/check', {
       token: staff,
-      json: { action: 'label', resource: { type: 'Dataset', attributes: { ownerUnit: '32.01', classification: 'restricted' } } },
+      json: {
+        action: 'label',
+        resource: { type: 'Dataset', attributes: { ownerUnit: '32.01', classification: 'restricted' } },
+      },
     });
 
   it('a good reload changes decisions; a bad one changes nothing, is refused with its problems, and /readyz says so', async () => {
@@ -58,14 +65,21 @@ describe.each(databaseKinds())('policy hot reload on %s', (kind) => {
     expect(good.body).toMatchObject({ ok: true, changed: true });
     expect(good.body.version).not.toBe(before.body.policyVersion);
     const after = await label();
-    expect(after.body).toMatchObject({ allow: true, ruleId: 'staff.dataset.label-added', policyVersion: good.body.version });
+    expect(after.body).toMatchObject({
+      allow: true,
+      ruleId: 'staff.dataset.label-added',
+      policyVersion: good.body.version,
+    });
 
     writeFileSync(join(dir, 'broken.yaml'), BROKEN);
     const bad = await t.request('POST', '/v1/admin/policies/reload', { token: admin });
     expect(bad.status).toBe(422);
     expect(bad.body.code).toBe('POLICY_INVALID');
     expect(bad.body.errors).toEqual([
-      { path: 'broken.yaml#broken.rule:rules.0.conditions.ownerUnit.$regex', message: 'unknown operator $regex (expected one of $eq, $ne, $in, $nin, $within)' },
+      {
+        path: 'broken.yaml#broken.rule:rules.0.conditions.ownerUnit.$regex',
+        message: 'unknown operator $regex (expected one of $eq, $ne, $in, $nin, $within)',
+      },
     ]);
     const still = await label();
     expect(still.body).toMatchObject({ allow: true, policyVersion: good.body.version });
@@ -94,7 +108,11 @@ describe('policy service', () => {
     const telemetry = await setupTelemetry(loadConfig({}).otel, { metricReaders: [reader] });
     const dir = policyCopy();
     try {
-      const service = createPolicyService({ read: policyFilesIn(dir), logger: createLogger('silent'), meter: telemetry.meter });
+      const service = createPolicyService({
+        read: policyFilesIn(dir),
+        logger: createLogger('silent'),
+        meter: telemetry.meter,
+      });
       expect((await service.reload()).ok).toBe(true);
       writeFileSync(join(dir, 'broken.yaml'), BROKEN);
       expect((await service.reload()).ok).toBe(false);
@@ -112,37 +130,49 @@ describe('policy service', () => {
 
 describe('SIGHUP', () => {
   // A whole server process: generous time limits for a busy machine (nothing asserts on time).
-  it('reloads the policies of a running server; a bad set leaves it serving the last good one, not ready', { timeout: 180_000 }, async () => {
-    const dir = policyCopy();
-    const data = mkdtempSync(join(tmpdir(), 'jaga-data-'));
-    const port = await freePort();
-    const base = `http://127.0.0.1:${port}`;
-    const p = runScript('src/entry/node.ts', { PORT: String(port), HOST: '127.0.0.1', JAGA_DATA_DIR: data, POLICY_DIR: dir, LOG_LEVEL: 'info' });
-    const version = async () => ((await (await fetch(`${base}/readyz`)).json()) as { checks: { policies: { ok: boolean; detail: string } } }).checks.policies;
-    const until = async (ok: (c: { ok: boolean; detail: string }) => boolean) => {
-      for (let i = 0; i < 600; i++) {
-        const c = await version();
-        if (ok(c)) return c;
-        await new Promise((r) => setTimeout(r, 100));
+  it(
+    'reloads the policies of a running server; a bad set leaves it serving the last good one, not ready',
+    { timeout: 180_000 },
+    async () => {
+      const dir = policyCopy();
+      const data = mkdtempSync(join(tmpdir(), 'jaga-data-'));
+      const port = await freePort();
+      const base = `http://127.0.0.1:${port}`;
+      const p = runScript('src/entry/node.ts', {
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        JAGA_DATA_DIR: data,
+        POLICY_DIR: dir,
+        LOG_LEVEL: 'info',
+      });
+      const version = async () =>
+        ((await (await fetch(`${base}/readyz`)).json()) as { checks: { policies: { ok: boolean; detail: string } } })
+          .checks.policies;
+      const until = async (ok: (c: { ok: boolean; detail: string }) => boolean) => {
+        for (let i = 0; i < 600; i++) {
+          const c = await version();
+          if (ok(c)) return c;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        throw new Error(`no reload seen:\n${p.output()}`);
+      };
+      try {
+        await waitForHttp(`${base}/readyz`, p, 120_000);
+        const first = await version();
+        writeFileSync(join(dir, 'staff.yaml'), readFileSync(join(dir, 'staff.yaml'), 'utf8') + STAFF_LABEL_RULE);
+        p.child.kill('SIGHUP');
+        const second = await until((c) => c.ok && c.detail !== first.detail);
+        writeFileSync(join(dir, 'broken.yaml'), BROKEN);
+        p.child.kill('SIGHUP');
+        const refused = await until((c) => !c.ok);
+        expect(refused.detail).toContain(`reload refused, ${second.detail.replace('version ', '')} stays in force`);
+        expect(p.output()).toContain('policy reload refused');
+      } finally {
+        p.child.kill('SIGTERM');
+        await p.exited;
+        rmSync(dir, { recursive: true, force: true });
+        rmSync(data, { recursive: true, force: true });
       }
-      throw new Error(`no reload seen:\n${p.output()}`);
-    };
-    try {
-      await waitForHttp(`${base}/readyz`, p, 120_000);
-      const first = await version();
-      writeFileSync(join(dir, 'staff.yaml'), readFileSync(join(dir, 'staff.yaml'), 'utf8') + STAFF_LABEL_RULE);
-      p.child.kill('SIGHUP');
-      const second = await until((c) => c.ok && c.detail !== first.detail);
-      writeFileSync(join(dir, 'broken.yaml'), BROKEN);
-      p.child.kill('SIGHUP');
-      const refused = await until((c) => !c.ok);
-      expect(refused.detail).toContain(`reload refused, ${second.detail.replace('version ', '')} stays in force`);
-      expect(p.output()).toContain('policy reload refused');
-    } finally {
-      p.child.kill('SIGTERM');
-      await p.exited;
-      rmSync(dir, { recursive: true, force: true });
-      rmSync(data, { recursive: true, force: true });
-    }
-  });
+    },
+  );
 });

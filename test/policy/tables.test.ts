@@ -19,19 +19,31 @@ describe('policy tables (policies/tests/*.yaml)', () => {
 
   it('ships a policy file for each default role', async () => {
     const { rows } = await runPolicyTests('policies');
-    for (const role of DEFAULT_ROLES) expect(rows.some((r) => r.principal.roles.includes(role)), role).toBe(true);
+    for (const role of DEFAULT_ROLES)
+      expect(
+        rows.some((r) => r.principal.roles.includes(role)),
+        role,
+      ).toBe(true);
   });
 
   it('the guard reports a role, an action or a subject type without rows', () => {
     const rows = parseTables([
-      { name: 't.yaml', text: 'principal: { roles: [staff], unit: "32" }\ncases:\n  - { action: read, resource: Dataset/public@32.01, effect: allow }\n' },
+      {
+        name: 't.yaml',
+        text: 'principal: { roles: [staff], unit: "32" }\ncases:\n  - { action: read, resource: Dataset/public@32.01, effect: allow }\n',
+      },
     ]);
     const gaps = coverageGaps(['staff', 'ppid'], rows);
     expect(gaps).toContain('no row for role ppid');
     expect(gaps).toContain('no row for action approve');
     expect(gaps).toContain('no row for subject type AuditEntry');
     expect(gaps).toContain('role staff: no row for a exempt resource outside its unit');
-    const typo = parseTables([{ name: 'u.yaml', text: 'principal: { roles: [staf] }\ncases:\n  - { action: read, resource: Unit@32, effect: deny }\n' }]);
+    const typo = parseTables([
+      {
+        name: 'u.yaml',
+        text: 'principal: { roles: [staf] }\ncases:\n  - { action: read, resource: Unit@32, effect: deny }\n',
+      },
+    ]);
     expect(coverageGaps(['staff'], typo)).toContain('u.yaml#0: unknown role staf');
   });
 
@@ -48,7 +60,9 @@ describe('policy tables (policies/tests/*.yaml)', () => {
     const run = runJaga('policy:test', {}, [dir]);
     expect(await run.exited).toBe(1);
     expect(run.output()).toContain('1 failed');
-    expect(run.output()).toMatch(/wrong\.yaml#0 wrong on purpose\s+public@-\s+read\s+Dataset\/exempt@33\s+-\s+effect deny, expected allow/);
+    expect(run.output()).toMatch(
+      /wrong\.yaml#0 wrong on purpose\s+public@-\s+read\s+Dataset\/exempt@33\s+-\s+effect deny, expected allow/,
+    );
     const ok = runJaga('policy:test', {}, ['policies']);
     expect(await ok.exited).toBe(0);
   });

@@ -41,7 +41,12 @@ describe.each(databaseKinds())('how a streamed export ends, in the audit log, on
     const staff = (await principals()).staff32;
     for (const accept of ['application/x-ndjson', 'text/csv']) {
       const res = await t.app.request('/v1/datasets/export-ds/records', {
-        headers: { authorization: `Bearer ${staff}`, accept, 'x-purpose': PURPOSE, 'x-request-id': 'export-end-read-1' },
+        headers: {
+          authorization: `Bearer ${staff}`,
+          accept,
+          'x-purpose': PURPOSE,
+          'x-request-id': 'export-end-read-1',
+        },
       });
       expect(res.status).toBe(200);
       // The streamed read returns its own Response: the request id is still on it, once.
@@ -50,7 +55,9 @@ describe.each(databaseKinds())('how a streamed export ends, in the audit log, on
       const text = await res.text();
       const lines = text.trim().split(/\r?\n/);
       const header = accept === 'text/csv' ? lines.shift()!.split(',') : null;
-      const rows = lines.map((l) => (header ? Object.fromEntries(l.split(',').map((v, i) => [header[i]!, v])) : JSON.parse(l)));
+      const rows = lines.map((l) =>
+        header ? Object.fromEntries(l.split(',').map((v, i) => [header[i]!, v])) : JSON.parse(l),
+      );
       expect(rows.map((r) => r.report_no)).toEqual(reports(N).map((r) => r.report_no));
       for (const r of rows) {
         expect(r.reporter_nik).toMatch(/^\d{4}\*{10}\d{2}$/);

@@ -14,7 +14,8 @@ describe.each(databaseKinds())('records ingest on %s', (kind) => {
   });
   afterAll(() => t.close());
 
-  const stored = async () => (await t.db.sql`select count(*)::int as n from records where dataset_id = 'ingest-ds'`)[0]!.n as number;
+  const stored = async () =>
+    (await t.db.sql`select count(*)::int as n from records where dataset_id = 'ingest-ds'`)[0]!.n as number;
   const post = (body: string, type: string, token = who.steward32) =>
     t.request('POST', '/v1/datasets/ingest-ds/records', { token, body, headers: { 'content-type': type } });
 
@@ -23,7 +24,12 @@ describe.each(databaseKinds())('records ingest on %s', (kind) => {
     const json = await post(JSON.stringify(reports(3), null, 2), 'application/json');
     expect(json.status, json.text).toBe(201);
     expect(json.body).toEqual({ inserted: 3 });
-    const nd = await post(reports(2, 3).map((r) => JSON.stringify(r)).join('\n') + '\n', 'application/x-ndjson');
+    const nd = await post(
+      reports(2, 3)
+        .map((r) => JSON.stringify(r))
+        .join('\n') + '\n',
+      'application/x-ndjson',
+    );
     expect(nd.body).toEqual({ inserted: 2 });
     const csv = await post(
       'report_no,received_on,amount,reporter_nik,_unit\r\nLP-1,2024-03-01,15,3201014506900001,32.01\r\n"LP-2, b",2024-03-02,,3201014506900002,\r\n',
@@ -32,10 +38,16 @@ describe.each(databaseKinds())('records ingest on %s', (kind) => {
     expect(csv.status, csv.text).toBe(201);
     expect(csv.body).toEqual({ inserted: 2 });
     expect(await stored()).toBe(before + 7);
-    const rows = await t.db.sql`select unit, data from records where dataset_id = 'ingest-ds' and data->>'report_no' like 'LP-%' order by seq`;
+    const rows = await t.db
+      .sql`select unit, data from records where dataset_id = 'ingest-ds' and data->>'report_no' like 'LP-%' order by seq`;
     const last = rows.at(-1)!;
     expect(last.unit).toBe('32'); // no unit given: the dataset's owner unit
-    expect(last.data).toEqual({ report_no: 'LP-2, b', received_on: '2024-03-02', amount: null, reporter_nik: '3201014506900002' });
+    expect(last.data).toEqual({
+      report_no: 'LP-2, b',
+      received_on: '2024-03-02',
+      amount: null,
+      reporter_nik: '3201014506900002',
+    });
     expect(rows.at(-2)!.data.amount).toBe(15);
   });
 
@@ -92,9 +104,16 @@ describe.each(databaseKinds())('records ingest on %s', (kind) => {
     // Another unit does not even learn the dataset exists.
     const other = await post(body, 'application/json', who.steward33);
     expect(other.status).toBe(404);
-    const missing = await t.request('POST', '/v1/datasets/no-such-ds/records', { token: who.steward33, body, headers: { 'content-type': 'application/json' } });
+    const missing = await t.request('POST', '/v1/datasets/no-such-ds/records', {
+      token: who.steward33,
+      body,
+      headers: { 'content-type': 'application/json' },
+    });
     expect(other.body.detail.replace('ingest-ds', 'X')).toBe(missing.body.detail.replace('no-such-ds', 'X'));
-    const anonymous = await t.request('POST', '/v1/datasets/ingest-ds/records', { body, headers: { 'content-type': 'application/json' } });
+    const anonymous = await t.request('POST', '/v1/datasets/ingest-ds/records', {
+      body,
+      headers: { 'content-type': 'application/json' },
+    });
     expect(anonymous.status).toBe(404);
     expect(await stored()).toBe(before);
   });

@@ -22,7 +22,9 @@ describe('masks', () => {
     expect(generalise('2024-02-14T02:30:00.000Z', 'datetime', 'none')).toBe('2024');
     expect(generalise(37, 'integer', 'none')).toBe('30-39');
     expect(generalise('Jl. Merdeka No. 1, RT 001/RW 002, Kab. Bogor', 'string', 'address')).toBe('Kab. Bogor');
-    expect(applyMask('redact', 'anything', { personalData: 'none', type: 'string', pseudonymKey: () => '' })).toBe('[redacted]');
+    expect(applyMask('redact', 'anything', { personalData: 'none', type: 'string', pseudonymKey: () => '' })).toBe(
+      '[redacted]',
+    );
     expect(applyMask('partial', null, { personalData: 'nik', type: 'string', pseudonymKey: () => '' })).toBeNull();
   });
 
@@ -34,9 +36,14 @@ describe('masks', () => {
     expect(partial('a😀bc', 'other_general')).toBe('a***');
     expect(partial('3201😀😀😀😀😀', 'nik')).toBe('3201********😀');
     fc.assert(
-      fc.property(fc.string({ unit: 'binary', maxLength: 30 }), fc.constantFrom(...kinds), fc.constantFrom('partial', 'generalise') as fc.Arbitrary<'partial' | 'generalise'>, (s, personalData, kind) => {
-        expect(wellFormed(applyMask(kind, s, { personalData, type: 'string', pseudonymKey: () => '' }))).toBe(true);
-      }),
+      fc.property(
+        fc.string({ unit: 'binary', maxLength: 30 }),
+        fc.constantFrom(...kinds),
+        fc.constantFrom('partial', 'generalise') as fc.Arbitrary<'partial' | 'generalise'>,
+        (s, personalData, kind) => {
+          expect(wellFormed(applyMask(kind, s, { personalData, type: 'string', pseudonymKey: () => '' }))).toBe(true);
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -62,8 +69,26 @@ describe('partial name mask', () => {
       .filter(Boolean)
       .map((w) => w[0] + '*'.repeat(w.length - 1))
       .join(' ');
-  const spaces = [' ', '\t', '\n', '\r', '\v', '\f', '\u00a0', '\u1680', '\u2003', '\u2028', '\u202f', '\u3000', '\ufeff'];
-  const piece = fc.oneof(fc.constantFrom(...spaces), fc.string({ minLength: 1, maxLength: 80 }), fc.constantFrom('Siti', 'Rahmawati', 'é', '\u200b'));
+  const spaces = [
+    ' ',
+    '\t',
+    '\n',
+    '\r',
+    '\v',
+    '\f',
+    '\u00a0',
+    '\u1680',
+    '\u2003',
+    '\u2028',
+    '\u202f',
+    '\u3000',
+    '\ufeff',
+  ];
+  const piece = fc.oneof(
+    fc.constantFrom(...spaces),
+    fc.string({ minLength: 1, maxLength: 80 }),
+    fc.constantFrom('Siti', 'Rahmawati', 'é', '\u200b'),
+  );
 
   it('equals the split-and-join definition for any text, any whitespace', () => {
     fc.assert(

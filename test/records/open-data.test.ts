@@ -6,7 +6,15 @@ import { NIKS, PURPOSE, principals, reports, startRecordsApp } from './records-a
 import { createLabelled } from './setup.ts';
 
 const OPEN_FIELDS = ['report_no', 'received_on', 'region', 'category', 'amount'];
-const CLOSED_VALUES = ['catatan internal', 'Siti', 'terlapor', 'psn_', '0812', ...NIKS, ...NIKS.map((n) => n.slice(0, 4) + '*')];
+const CLOSED_VALUES = [
+  'catatan internal',
+  'Siti',
+  'terlapor',
+  'psn_',
+  '0812',
+  ...NIKS,
+  ...NIKS.map((n) => n.slice(0, 4) + '*'),
+];
 
 describe.each(databaseKinds())('open data on %s', (kind) => {
   let t: TestApp;
@@ -17,7 +25,9 @@ describe.each(databaseKinds())('open data on %s', (kind) => {
     await createLabelled(t, who.steward32, 'open-ds', 'public', { restrictField: 'investigator_note' });
     await createLabelled(t, who.steward32, 'closed-ds', 'restricted');
     for (const id of ['open-ds', 'closed-ds']) {
-      expect((await t.request('POST', `/v1/datasets/${id}/records`, { token: who.steward32, json: reports(12) })).status).toBe(201);
+      expect(
+        (await t.request('POST', `/v1/datasets/${id}/records`, { token: who.steward32, json: reports(12) })).status,
+      ).toBe(201);
     }
   });
   afterAll(() => t.close());
@@ -25,7 +35,10 @@ describe.each(databaseKinds())('open data on %s', (kind) => {
   const exports = async (token?: string): Promise<TestResponse[]> => {
     const out: TestResponse[] = [];
     for (const accept of ['application/json', 'application/x-ndjson', 'text/csv']) {
-      const r = await t.request('GET', '/v1/public/datasets/open-ds/records', { ...(token ? { token } : {}), headers: { accept, 'x-purpose': PURPOSE } });
+      const r = await t.request('GET', '/v1/public/datasets/open-ds/records', {
+        ...(token ? { token } : {}),
+        headers: { accept, 'x-purpose': PURPOSE },
+      });
       expect(r.status).toBe(200);
       out.push(r);
     }
@@ -57,7 +70,8 @@ describe.each(databaseKinds())('open data on %s', (kind) => {
     const engine = real();
     // A policy bug: every field whole, every record, every dataset.
     const leaky = Object.create(engine) as typeof engine;
-    leaky.decideFields = (_p, fields) => fields.map((f): FieldDecision => ({ field: f.name, outcome: 'whole', ruleId: 'bug', reason: 'bug' }));
+    leaky.decideFields = (_p, fields) =>
+      fields.map((f): FieldDecision => ({ field: f.name, outcome: 'whole', ruleId: 'bug', reason: 'bug' }));
     leaky.decide = (input) => ({ ...engine.decide(input), allow: true });
     leaky.plan = () => ({ kind: 'always' });
     policy.current = () => leaky;
@@ -77,7 +91,10 @@ describe.each(databaseKinds())('open data on %s', (kind) => {
   it('lists public datasets with the fields their export carries', async () => {
     const r = await t.request('GET', '/v1/public/datasets');
     expect(r.status).toBe(200);
-    expect(r.body).toMatchObject({ items: [{ id: 'open-ds', ownerUnit: '32', records: '/v1/public/datasets/open-ds/records' }], nextCursor: null });
+    expect(r.body).toMatchObject({
+      items: [{ id: 'open-ds', ownerUnit: '32', records: '/v1/public/datasets/open-ds/records' }],
+      nextCursor: null,
+    });
     expect(r.body.items[0].fields).toEqual([
       { name: 'report_no', type: 'string' },
       { name: 'received_on', type: 'date' },

@@ -9,7 +9,10 @@ const N = 30;
 const PARTIAL_NIK = /^3\d{3}\*{10}\d{2}$/;
 
 function ndjson(r: TestResponse): any[] {
-  return r.text.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  return r.text
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
 }
 
 function csv(r: TestResponse): Record<string, string>[] {
@@ -38,7 +41,8 @@ function recordingAudit(failDurable = false) {
 describe.each(databaseKinds())('enforced record reads on %s', (kind) => {
   let t: TestApp;
   let who: Awaited<ReturnType<typeof principals>>;
-  const get = (path: string, token?: string, headers: Record<string, string> = {}) => t.request('GET', path, { ...(token ? { token } : {}), headers });
+  const get = (path: string, token?: string, headers: Record<string, string> = {}) =>
+    t.request('GET', path, { ...(token ? { token } : {}), headers });
 
   const auditLog = swappable<AuditLog>();
   beforeAll(async () => {
@@ -60,8 +64,17 @@ describe.each(databaseKinds())('enforced record reads on %s', (kind) => {
     it('quotes commas, quotes and line breaks, and defuses text that starts like a spreadsheet formula', async () => {
       await createLabelled(t, who.steward32, 'csv-ds', 'public');
       const [base] = reports(1);
-      const record = { ...base, report_no: 'line one\nline two', region: 'a,b', category: '=HYPERLINK("http://x.example","klik")', investigator_note: '-1+2', amount: -5 };
-      expect((await t.request('POST', '/v1/datasets/csv-ds/records', { token: who.steward32, json: [record] })).status).toBe(201);
+      const record = {
+        ...base,
+        report_no: 'line one\nline two',
+        region: 'a,b',
+        category: '=HYPERLINK("http://x.example","klik")',
+        investigator_note: '-1+2',
+        amount: -5,
+      };
+      expect(
+        (await t.request('POST', '/v1/datasets/csv-ds/records', { token: who.steward32, json: [record] })).status,
+      ).toBe(201);
       const r = await t.request('GET', '/v1/public/datasets/csv-ds/records', { headers: { accept: 'text/csv' } });
       expect(r.status, r.text).toBe(200);
       const [head, ...rest] = r.text.split('\r\n');
@@ -100,7 +113,11 @@ describe.each(databaseKinds())('enforced record reads on %s', (kind) => {
       // Half the records belong to 32.02. (Their fields are decided separately: this steward's
       // unit is below the owner unit, so no field of theirs is granted; the rows still count.)
       expect(own.body.items).toHaveLength(N / 2);
-      const exported = (await get(`/v1/datasets/closed-ds/records`, who.steward3201, { accept: 'application/x-ndjson' })).text.trim().split('\n');
+      const exported = (
+        await get(`/v1/datasets/closed-ds/records`, who.steward3201, { accept: 'application/x-ndjson' })
+      ).text
+        .trim()
+        .split('\n');
       expect(exported).toHaveLength(N / 2);
     });
   });
@@ -115,7 +132,9 @@ describe.each(databaseKinds())('enforced record reads on %s', (kind) => {
       while (cursor !== null) {
         const r = await get(`/v1/datasets/closed-ds/records?limit=7&cursor=${cursor}`, token, headers);
         expect(r.status).toBe(200);
-        expect(r.headers.get('x-jaga-fields-masked')).toBe('reporter_name,reporter_nik,reporter_phone,reporter_birthdate,reported_party_status');
+        expect(r.headers.get('x-jaga-fields-masked')).toBe(
+          'reporter_name,reporter_nik,reporter_phone,reporter_birthdate,reported_party_status',
+        );
         items.push(...r.body.items);
         cursor = r.body.nextCursor;
         pages++;
@@ -124,11 +143,16 @@ describe.each(databaseKinds())('enforced record reads on %s', (kind) => {
       const pagedNd: any[] = [];
       let next: string | null = '';
       while (next !== null) {
-        const r = await get(`/v1/datasets/closed-ds/records?limit=8&cursor=${next}`, token, { ...headers, accept: 'application/x-ndjson' });
+        const r = await get(`/v1/datasets/closed-ds/records?limit=8&cursor=${next}`, token, {
+          ...headers,
+          accept: 'application/x-ndjson',
+        });
         pagedNd.push(...ndjson(r));
         next = r.headers.get('x-next-cursor');
       }
-      const nd = ndjson(await get('/v1/datasets/closed-ds/records', token, { ...headers, accept: 'application/x-ndjson' }));
+      const nd = ndjson(
+        await get('/v1/datasets/closed-ds/records', token, { ...headers, accept: 'application/x-ndjson' }),
+      );
       const rows = csv(await get('/v1/datasets/closed-ds/records', token, { ...headers, accept: 'text/csv' }));
       for (const set of [items, pagedNd, nd, rows]) {
         expect(set).toHaveLength(N);
@@ -151,8 +175,17 @@ describe.each(databaseKinds())('enforced record reads on %s', (kind) => {
     it('omits personal data without a purpose and says why', async () => {
       const r = await get('/v1/datasets/closed-ds/records?limit=3', who.staff32);
       expect(r.status).toBe(200);
-      expect(Object.keys(r.body.items[0]).sort()).toEqual(['amount', 'category', 'investigator_note', 'received_on', 'region', 'report_no']);
-      expect(r.headers.get('x-jaga-fields-omitted')).toBe('reporter_name,reporter_nik,reporter_phone,reporter_birthdate,reported_party_status');
+      expect(Object.keys(r.body.items[0]).sort()).toEqual([
+        'amount',
+        'category',
+        'investigator_note',
+        'received_on',
+        'region',
+        'report_no',
+      ]);
+      expect(r.headers.get('x-jaga-fields-omitted')).toBe(
+        'reporter_name,reporter_nik,reporter_phone,reporter_birthdate,reported_party_status',
+      );
       expect(r.headers.get('x-jaga-omitted-reason')).toMatch(/no purpose declared/);
       expect(r.text).not.toContain('Siti');
       // A purpose held but not one the data allows: the reason names it, and the fields it withholds.
@@ -186,7 +219,9 @@ describe.each(databaseKinds())('enforced record reads on %s', (kind) => {
       const omitted = await get(`/v1/datasets/closed-ds/records?reporter_nik=${NIKS[0]}`, who.staff32);
       expect(omitted.status).toBe(403);
       expect(omitted.body.code).toBe('FILTER_NOT_ALLOWED');
-      const masked = await get(`/v1/datasets/closed-ds/records?reporter_nik[gte]=3201`, who.staff32, { 'x-purpose': PURPOSE });
+      const masked = await get(`/v1/datasets/closed-ds/records?reporter_nik[gte]=3201`, who.staff32, {
+        'x-purpose': PURPOSE,
+      });
       expect(masked.status).toBe(403);
       expect(masked.body.code).toBe('FILTER_NOT_ALLOWED');
       const open = await get(`/v1/public/datasets/open-ds/records?investigator_note=x`);
@@ -201,7 +236,9 @@ describe.each(databaseKinds())('enforced record reads on %s', (kind) => {
       const dates = await get('/v1/datasets/closed-ds/records?received_on[lte]=2024-02-02&limit=1000', who.staff32);
       expect(dates.body.items.every((i: any) => i.received_on <= '2024-02-02')).toBe(true);
       expect(dates.body.items.length).toBeGreaterThan(0);
-      const byNik = await get(`/v1/datasets/closed-ds/records?reporter_nik=${NIKS[1]}&limit=1000`, who.steward32, { 'x-purpose': PURPOSE });
+      const byNik = await get(`/v1/datasets/closed-ds/records?reporter_nik=${NIKS[1]}&limit=1000`, who.steward32, {
+        'x-purpose': PURPOSE,
+      });
       expect(byNik.body.items).toHaveLength(N / NIKS.length);
       const bad = await get('/v1/datasets/closed-ds/records?amount[gte]=ten', who.staff32);
       expect(bad.status).toBe(400);
@@ -213,10 +250,16 @@ describe.each(databaseKinds())('enforced record reads on %s', (kind) => {
   describe('pseudonyms', () => {
     it('are stable across reads and differ across datasets', async () => {
       const read = async (id: string) =>
-        (await get(`/v1/datasets/${id}/records?limit=1`, who.staff32, { 'x-purpose': PURPOSE })).body.items[0].reported_party_status as string;
+        (await get(`/v1/datasets/${id}/records?limit=1`, who.staff32, { 'x-purpose': PURPOSE })).body.items[0]
+          .reported_party_status as string;
       const first = await read('closed-ds');
       expect(await read('closed-ds')).toBe(first);
-      const nd = ndjson(await get('/v1/datasets/closed-ds/records', who.staff32, { 'x-purpose': PURPOSE, accept: 'application/x-ndjson' }));
+      const nd = ndjson(
+        await get('/v1/datasets/closed-ds/records', who.staff32, {
+          'x-purpose': PURPOSE,
+          accept: 'application/x-ndjson',
+        }),
+      );
       expect(nd[0].reported_party_status).toBe(first);
       const other = await read('closed-ds-two');
       expect(other).toMatch(/^psn_/);
@@ -229,7 +272,9 @@ describe.each(databaseKinds())('enforced record reads on %s', (kind) => {
       const audit = recordingAudit();
       auditLog.use(audit.log);
       try {
-        const r = await get(`/v1/datasets/closed-ds/records?limit=4&reporter_nik=${NIKS[0]}`, who.steward32, { 'x-purpose': PURPOSE });
+        const r = await get(`/v1/datasets/closed-ds/records?limit=4&reporter_nik=${NIKS[0]}`, who.steward32, {
+          'x-purpose': PURPOSE,
+        });
         expect(r.status).toBe(200);
         expect(audit.durable).toHaveLength(1);
         const e = audit.durable[0]!;
@@ -251,7 +296,11 @@ describe.each(databaseKinds())('enforced record reads on %s', (kind) => {
         const open = await get('/v1/public/datasets/open-ds/records?limit=2');
         expect(open.status).toBe(200);
         expect(audit.durable).toHaveLength(1);
-        expect(audit.queued.at(-1)).toMatchObject({ event: 'disclosure', resource: { id: 'open-ds' }, details: { route: 'open-data' } });
+        expect(audit.queued.at(-1)).toMatchObject({
+          event: 'disclosure',
+          resource: { id: 'open-ds' },
+          details: { route: 'open-data' },
+        });
       } finally {
         auditLog.use(null);
       }
@@ -313,19 +362,27 @@ describe.each(databaseKinds())('enforced record reads on %s', (kind) => {
       }
       const again = await get('/v1/datasets/closed-ds/records?limit=1', who.staff32);
       expect(again.status).toBe(200);
-      const [entry] = await t.db.sql`select event, resource_id from audit_entry where id = ${again.headers.get('x-decision-id')!}::uuid`;
+      const [entry] = await t.db
+        .sql`select event, resource_id from audit_entry where id = ${again.headers.get('x-decision-id')!}::uuid`;
       expect(entry).toMatchObject({ event: 'disclosure', resource_id: 'closed-ds' });
     });
 
     if (kind === 'postgres') {
-      it('answers 503 with no record bytes while another session holds the audit table locked', { timeout: 30_000 }, async () => {
-        await whileTableLocked((t.db as { url?: string }).url!, 'audit_entry', async () => {
-          const r = await get('/v1/datasets/closed-ds/records', who.staff32, { accept: 'text/csv', 'x-purpose': PURPOSE });
-          expect(r.status).toBe(503);
-          expect(r.body.code).toBe('AUDIT_UNAVAILABLE');
-          expect(r.text).not.toContain('LP-');
-        });
-      });
+      it(
+        'answers 503 with no record bytes while another session holds the audit table locked',
+        { timeout: 30_000 },
+        async () => {
+          await whileTableLocked((t.db as { url?: string }).url!, 'audit_entry', async () => {
+            const r = await get('/v1/datasets/closed-ds/records', who.staff32, {
+              accept: 'text/csv',
+              'x-purpose': PURPOSE,
+            });
+            expect(r.status).toBe(503);
+            expect(r.body.code).toBe('AUDIT_UNAVAILABLE');
+            expect(r.text).not.toContain('LP-');
+          });
+        },
+      );
     }
   });
 });

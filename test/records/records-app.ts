@@ -5,10 +5,16 @@ import { tokenFor } from '../catalog/catalog-app.ts';
 export { tokenFor };
 
 /** Boots the whole app (real identity, routes, services, database and error model). */
-export async function startRecordsApp(kind: DatabaseKind, env: Record<string, string> = {}, options: Parameters<typeof startApp>[2] = {}): Promise<TestApp> {
+export async function startRecordsApp(
+  kind: DatabaseKind,
+  env: Record<string, string> = {},
+  options: Parameters<typeof startApp>[2] = {},
+): Promise<TestApp> {
   const t = await startApp(kind, env, options);
   // Guard: the suites below are only meaningful if the app honours the test tokens.
-  const probe = await t.request('GET', '/v1/me', { token: await tokenFor({ sub: 'probe', roles: ['staff'], unit: '32' }) });
+  const probe = await t.request('GET', '/v1/me', {
+    token: await tokenFor({ sub: 'probe', roles: ['staff'], unit: '32' }),
+  });
   if (probe.body?.sub !== 'probe') throw new Error(`the app does not honour test tokens: ${probe.text}`);
   return t;
 }
@@ -51,7 +57,13 @@ export function reportsDataset(id: string, ownerUnit = '32', steward?: string) {
   };
 }
 
-export const NIKS = ['3201014506900001', '3201024506900002', '3202034506900003', '3201014506900004', '3201014506900005'];
+export const NIKS = [
+  '3201014506900001',
+  '3201024506900002',
+  '3202034506900003',
+  '3201014506900004',
+  '3201014506900005',
+];
 
 /** `n` realistic records; units alternate between 32.01 and 32.02. */
 export function reports(n: number, offset = 0) {
