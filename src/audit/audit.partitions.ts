@@ -35,3 +35,25 @@ export async function prunePartitions(sql: Sql, now: Date, retentionMonths: numb
   }
   return dropped.sort();
 }
+
+/**
+ * Runs `monthly` (partitions ahead, retention) before the first write of each UTC month. A failure
+ * is logged and retried at the next write: the default partition takes entries meanwhile.
+ */
+export function monthlyUpkeep(
+  monthly: ((now: Date) => Promise<void>) | undefined,
+  logger: { warn(msg: string, fields?: Record<string, unknown>): void } | undefined,
+): () => Promise<void> {
+  let done = -1;
+  return async () => {
+    const now = new Date();
+    const month = now.getUTCFullYear() * 12 + now.getUTCMonth();
+    if (month === done || !monthly) return;
+    try {
+      await monthly(now);
+      done = month;
+    } catch (error) {
+      logger?.warn('audit partition maintenance failed', { error });
+    }
+  };
+}

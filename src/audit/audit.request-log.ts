@@ -3,6 +3,7 @@ import { DomainError } from '../shared/errors.ts';
 import type { Logger } from '../system/logger.ts';
 import { toEntryRow, type EntryRow } from './audit.entry.ts';
 import { appendChained } from './audit.append.ts';
+import { monthlyUpkeep } from './audit.partitions.ts';
 import type { AuditEntryInput, AuditLog } from './audit.port.ts';
 
 export interface RequestLogOptions {
@@ -25,10 +26,11 @@ export interface RequestLogOptions {
 export class RequestAuditLog implements AuditLog {
   readonly #o: RequestLogOptions;
   readonly #batches = new WeakMap<Sql, Promise<void> & { rows?: EntryRow[] }>();
-  #month = -1;
+  readonly #maintain: () => Promise<void>;
 
   constructor(options: RequestLogOptions) {
     this.#o = options;
+    this.#maintain = monthlyUpkeep(options.monthly, options.logger);
   }
 
   append(entry: AuditEntryInput): Promise<{ id: string }> {
@@ -72,18 +74,5 @@ export class RequestAuditLog implements AuditLog {
   async #write(client: Sql, rows: EntryRow[]): Promise<void> {
     await this.#maintain();
     await client.begin((tx) => appendChained(tx, rows, this.#o.hmacKey, this.#o.writeTimeoutMs));
-  }
-
-  async #maintain(): Promise<void> {
-    const now = new Date();
-    const month = now.getUTCFullYear() * 12 + now.getUTCMonth();
-    if (month === this.#month || !this.#o.monthly) return;
-    try {
-      await this.#o.monthly(now);
-      this.#month = month;
-    } catch (error) {
-      // The default partition takes entries meanwhile; the next write retries.
-      this.#o.logger?.warn('audit partition maintenance failed', { error });
-    }
   }
 }

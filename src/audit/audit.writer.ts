@@ -5,6 +5,7 @@ import type { Logger } from '../system/logger.ts';
 import { toEntryRow, type EntryRow } from './audit.entry.ts';
 import { appendChained, ChainAppender, type BatchOutcome, type Queued } from './audit.append.ts';
 import { canonicalTail } from './audit.hash.ts';
+import { monthlyUpkeep } from './audit.partitions.ts';
 import type { AuditEntryInput, AuditLog } from './audit.port.ts';
 
 export interface WriterOptions {
@@ -65,7 +66,7 @@ export class GroupCommitLog implements AuditLog {
     Omit<WriterOptions, 'hmacKey' | 'meter' | 'logger' | 'monthly' | 'durableAppends' | 'pipeline'>
   > &
     Pick<WriterOptions, 'hmacKey' | 'logger' | 'monthly' | 'pipeline'>;
-  #month = -1;
+  readonly #maintain: () => Promise<void>;
   readonly #appender: ChainAppender;
   readonly #durableAppends: boolean;
   #queue: Pending[] = [];
@@ -96,6 +97,7 @@ export class GroupCommitLog implements AuditLog {
       monthly: options.monthly,
     };
     this.#durableAppends = options.durableAppends ?? false;
+    this.#maintain = monthlyUpkeep(options.monthly, options.logger);
     this.#appender = new ChainAppender(sql, {
       hmacKey: options.hmacKey,
       waitMs: this.#o.writeTimeoutMs,
@@ -339,19 +341,6 @@ export class GroupCommitLog implements AuditLog {
     this.#queue = this.#queue.filter((p) => !failed.has(p));
     for (const p of failed) p.reject(unavailable('The audit log cannot record the decision.', error));
     this.#releaseSpace();
-  }
-
-  async #maintain(): Promise<void> {
-    const now = new Date();
-    const month = now.getUTCFullYear() * 12 + now.getUTCMonth();
-    if (month === this.#month || !this.#o.monthly) return;
-    try {
-      await this.#o.monthly(now);
-      this.#month = month;
-    } catch (error) {
-      // Entries still land in the default partition; the next flush tries again.
-      this.#o.logger?.warn('audit partition maintenance failed', { error });
-    }
   }
 
   #releaseSpace(): void {

@@ -1,17 +1,9 @@
 import type { Sql } from '../db/database.ts';
-import type { DatasetRow, FieldRow } from './catalog.repo.ts';
+import type { FieldRow } from './catalog.repo.ts';
+import type { DatasetAttributeRow } from './catalog.view.ts';
 
 /** The dataset columns decisions use (catalog.view.ts `datasetAttributes`, `fieldAttributes`). */
-export type SnapshotDatasetRow = Pick<
-  DatasetRow,
-  | 'id'
-  | 'owner_unit'
-  | 'effective_classification'
-  | 'pending_classification'
-  | 'label_version'
-  | 'steward'
-  | 'source_system'
->;
+export type SnapshotDatasetRow = DatasetAttributeRow;
 export type SnapshotFieldRow = Pick<FieldRow, 'dataset_id' | 'name' | 'type' | 'personal_data' | 'classification'>;
 
 /** The global catalog version (migrations/0007_catalog_version.sql), as text (a bigint). */

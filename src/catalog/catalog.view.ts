@@ -13,18 +13,19 @@ import { effectiveFieldClassification, personalDataKind } from './label-rules.ts
 
 /** Rows → the shapes callers see (API views, policy attributes). */
 
-export function datasetAttributes(
-  d: Pick<
-    DatasetRow,
-    | 'id'
-    | 'owner_unit'
-    | 'effective_classification'
-    | 'pending_classification'
-    | 'label_version'
-    | 'steward'
-    | 'source_system'
-  >,
-): DatasetAttributes {
+/** The dataset columns decisions use. */
+export type DatasetAttributeRow = Pick<
+  DatasetRow,
+  | 'id'
+  | 'owner_unit'
+  | 'effective_classification'
+  | 'pending_classification'
+  | 'label_version'
+  | 'steward'
+  | 'source_system'
+>;
+
+export function datasetAttributes(d: DatasetAttributeRow): DatasetAttributes {
   return {
     id: d.id,
     ownerUnit: d.owner_unit,
