@@ -1,5 +1,6 @@
 import type { Meter } from '@opentelemetry/api';
 import { sqlOf, type Sql, type Transaction } from '../db/database.ts';
+import { isDataRefusal } from '../db/pg-errors.ts';
 import { DomainError } from '../shared/errors.ts';
 import type { Logger } from '../system/logger.ts';
 import { toEntryRow, type EntryRow } from './audit.entry.ts';
@@ -67,6 +68,8 @@ export class GroupCommitLog implements AuditLog {
   > &
     Pick<WriterOptions, 'hmacKey' | 'logger' | 'monthly' | 'pipeline'>;
   readonly #maintain: () => Promise<void>;
+  /** After the database refused a batch's data: this many entries go one per batch, to find the one. */
+  #oneByOne = 0;
   readonly #appender: ChainAppender;
   readonly #durableAppends: boolean;
   #queue: Pending[] = [];
@@ -275,15 +278,18 @@ export class GroupCommitLog implements AuditLog {
           sending &&
           flights.length < this.#appender.depth &&
           sent < this.#queue.length &&
-          (flights.length === 0 || (this.#appender.knowsHead && this.#queue.length - sent >= PIPELINE_MIN))
+          (flights.length === 0 ||
+            (this.#oneByOne === 0 && this.#appender.knowsHead && this.#queue.length - sent >= PIPELINE_MIN))
         ) {
           // With nothing in flight, split what waits in two, so the second half is hashed and sent
           // while the first is written.
           const waiting = this.#queue.length - sent;
           const size =
-            flights.length || waiting < SPLIT_MIN
-              ? this.#o.flushMax
-              : Math.min(this.#o.flushMax, Math.ceil(waiting / this.#appender.depth));
+            this.#oneByOne > 0
+              ? 1
+              : flights.length || waiting < SPLIT_MIN
+                ? this.#o.flushMax
+                : Math.min(this.#o.flushMax, Math.ceil(waiting / this.#appender.depth));
           const batch = this.#queue.slice(sent, sent + size);
           sent += batch.length;
           const outcome = this.#appender.start(batch);
@@ -301,7 +307,10 @@ export class GroupCommitLog implements AuditLog {
         if (result === 'committed') this.#committed(flight.batch, flight.started);
         else if (result === 'head-moved')
           this.#appender.forget(); // its entries stay queued, in front
-        else {
+        else if (isDataRefusal(result)) {
+          this.#appender.forget();
+          this.#isolate(flight.batch, result);
+        } else {
           this.#appender.forget();
           this.#failed(flight.batch, result);
           if (!flights.length && this.#queue.length) await sleep(Math.min(1000, 50 * 2 ** Math.min(this.#failures, 5)));
@@ -316,6 +325,7 @@ export class GroupCommitLog implements AuditLog {
 
   #committed(batch: Pending[], started: number): void {
     this.#failures = 0;
+    this.#oneByOne = Math.max(0, this.#oneByOne - batch.length);
     this.#lastError = undefined;
     // A committed batch is the front of the queue (flights start there, in order).
     if (this.#queue[0] === batch[0] && this.#queue[batch.length - 1] === batch.at(-1))
@@ -329,6 +339,44 @@ export class GroupCommitLog implements AuditLog {
     this.#flushLatency?.record(performance.now() - started);
     this.#onFlushed?.(batch.length);
     this.#releaseSpace();
+  }
+
+  /**
+   * The database refused a batch's data (a row no retry can store): without this, the batch would
+   * fail on every retry and hold up the whole log. Its entries go one per batch until the refused
+   * one is alone; that one is replaced by a marker with its id (so the id stays in the chain and
+   * the refusal is on record), or, if even the marker is refused, dropped and logged.
+   */
+  #isolate(batch: Pending[], error: Error & { code: string }): void {
+    this.#flushFailures?.add(1);
+    if (batch.length > 1) {
+      // Everyone stays queued (durable callers keep waiting): only the refused entry is at fault.
+      this.#o.logger?.warn('audit batch refused by the database: sending its entries one by one', {
+        size: batch.length,
+        code: error.code,
+      });
+      this.#oneByOne = Math.max(this.#oneByOne, batch.length);
+      return;
+    }
+    const refused = batch[0];
+    if (!refused) return;
+    if (refused.durable) {
+      this.#failed(batch, error); // its caller hears AUDIT_UNAVAILABLE and discloses nothing
+      return;
+    }
+    if (refused.row.details.refusedBy !== undefined) {
+      this.#queue = this.#queue.filter((p) => p !== refused);
+      refused.reject(unavailable('The database refused the audit entry.', error));
+      this.#o.logger?.error('audit entry dropped: the database refused it and its marker', {
+        id: refused.row.id,
+        code: error.code,
+      });
+      this.#releaseSpace();
+      return;
+    }
+    refused.row = refusalMarker(refused.row, error.code);
+    refused.tail = canonicalTail(refused.row);
+    this.#o.logger?.error('audit entry replaced by a refusal marker', { id: refused.row.id, code: error.code });
   }
 
   /** Durable callers learn now and disclose nothing; the rest stay queued, in order, for a retry. */
@@ -350,3 +398,32 @@ export class GroupCommitLog implements AuditLog {
 }
 
 const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
+
+/** What is kept of an entry the database refused: its id, time, event and effect, and why. */
+function refusalMarker(row: EntryRow, code: string): EntryRow {
+  return {
+    ...row,
+    principalSub: null,
+    principalKind: 'unknown',
+    principalRoles: [],
+    principalUnit: null,
+    action: 'refused',
+    resourceType: 'AuditEntry',
+    resourceId: null,
+    datasetId: null,
+    resourceUnit: null,
+    classification: null,
+    labelVersion: null,
+    ruleId: null,
+    reason: `The database refused this entry as made (SQLSTATE ${code}); this marker keeps its id in the chain.`,
+    policyVersion: null,
+    fieldsWhole: [],
+    fieldsMasked: [],
+    fieldsOmitted: [],
+    purpose: null,
+    rowCount: null,
+    requestId: null,
+    traceId: null,
+    details: { refusedBy: code },
+  };
+}

@@ -56,3 +56,11 @@ export function isConnectionError(error: unknown): boolean {
     ].includes(code)
   );
 }
+
+/**
+ * True when PostgreSQL refused the data itself (SQLSTATE class 22, data exception, or 23,
+ * integrity constraint): sending the same rows again fails the same way.
+ */
+export function isDataRefusal(error: unknown): error is InstanceType<typeof postgres.PostgresError> {
+  return error instanceof postgres.PostgresError && /^2[23]/.test(error.code);
+}

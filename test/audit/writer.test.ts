@@ -49,6 +49,33 @@ describe.each(databaseKinds())('audit writer on %s', (kind) => {
     await t.close();
   });
 
+  it('an entry the database refuses does not hold up the log: it is found alone, kept as a marker with its id, and the others land in order', async () => {
+    t = await startApp(kind, { AUDIT_FLUSH_LINGER_MS: '3600000' });
+    const log = t.deps.services.audit as GroupCommitLog;
+    // A rule of the database's own that one entry breaks (what a future schema might refuse).
+    await t.db.sql`alter table audit_entry add constraint refuses_poison check (action <> 'poison')`;
+    const ids: string[] = [];
+    for (const [i, action] of ['read', 'read', 'poison', 'read', 'read'].entries()) {
+      ids.push((await log.append(entry({ action, requestId: `isolate-${i}` }))).id);
+    }
+    // A durable entry behind them is written (the queued ones first, in order), not held up for ever.
+    const last = await log.appendDurable(entry({ requestId: 'isolate-last' }));
+    ids.push(last.id);
+    const rows = await t.db.sql<{ id: string; action: string; details: Record<string, unknown> }[]>`
+      select id::text, action, details from audit_entry where id::text = any(${ids}) order by seq`;
+    expect(rows.map((r) => r.id)).toEqual(ids);
+    expect(rows[2]).toMatchObject({ id: ids[2], action: 'refused', details: { refusedBy: '23514' } });
+    expect(rows.filter((r) => r.action === 'read').length).toBe(5);
+    // A refused entry someone waits for: that caller hears AUDIT_UNAVAILABLE (nothing disclosed); the log goes on.
+    const refused = await log.appendDurable(entry({ action: 'poison', requestId: 'isolate-durable' })).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(unavailable(refused)).toBe(true);
+    await log.appendDurable(entry({ requestId: 'isolate-after' }));
+    expect(await verifyChain(t.db.sql)).toMatchObject({ ok: true });
+  });
+
   it('appendDurable rejects with AUDIT_UNAVAILABLE when the table cannot be written; queued entries are kept and land later', async () => {
     t = await startApp(kind);
     const log = t.deps.services.audit as GroupCommitLog;
