@@ -9,11 +9,11 @@ const assign = honoRequestId({ limitLength: 128, headerName: 'x-request-id' });
 /**
  * Gives every request an id (the caller's if well-formed) and echoes it as `x-request-id`.
  * Hono's middleware puts the header on responses built with `c.*`; a route that returns its own
- * `Response` (the streamed records read) would lack it, so it is set once more after the route.
+ * `Response` (the streamed records read) would lack it, so it is set after the route where it is missing.
  */
 export const requestId = createMiddleware<AppEnv>((c, next) =>
   assign(c, async () => {
     await next();
-    c.res.headers.set('x-request-id', c.get('requestId'));
+    if (!c.res.headers.has('x-request-id')) c.res.headers.set('x-request-id', c.get('requestId'));
   }),
 );

@@ -127,33 +127,7 @@ export const anyText = (maxLength = 40) => {
 export const someText = (maxLength = 40) => anyText(maxLength).filter((s) => s.length > 0);
 
 /** Characters a name may hold (no white space, no controls), astral and non-Latin ones included. */
-const NAME_CHARS = [
-  '😀',
-  '𝄞',
-  '\u200b',
-  '\ufffd',
-  '\uffff',
-  'ü',
-  'é',
-  '数',
-  '%',
-  '/',
-  '?',
-  '#',
-  '&',
-  '=',
-  '+',
-  '"',
-  "'",
-  '\\',
-  ',',
-  '.',
-  '-',
-  '_',
-  'a',
-  'Z',
-  '0',
-];
+const NAME_CHARS = WELL_FORMED_AWKWARD.filter((ch) => !/[\s\p{Cc}]/u.test(ch));
 
 /** Mostly names (so the stored branch is exercised when several must all be names), sometimes anything. */
 export const mostlyNames = (maxLength = 40) =>
