@@ -41,6 +41,7 @@ export function auditRoutes(deps: { auditReads: AuditService }) {
     .get(
       '/v1/audit/decisions',
       describe({
+        operationId: 'listAuditEntries',
         summary: 'Audit entries, filtered; JSON pages or a streamed CSV / NDJSON export (by Accept)',
         description:
           'auditor: every entry; ppid: entries whose principal or resource is within their unit. Chain order (seq). The read is itself logged.',
@@ -61,6 +62,9 @@ export function auditRoutes(deps: { auditReads: AuditService }) {
     .get(
       '/v1/audit/verify',
       describe({
+        operationId: 'verifyAuditChain',
+        description:
+          'Recomputes each entry’s hash from its content and its predecessor; `firstBad` names the first entry that does not match. With a checkpoint, verifies from it and checks the checkpoint’s signature.',
         summary: 'Walk the hash chain (whole, or from a checkpoint) and check a checkpoint held elsewhere',
         tags: ['audit'],
         security: 'bearer',
@@ -79,6 +83,9 @@ export function auditRoutes(deps: { auditReads: AuditService }) {
     .get(
       '/v1/audit/checkpoint',
       describe({
+        operationId: 'getAuditCheckpoint',
+        description:
+          'A checkpoint kept outside Jaga lets a later verification prove that no entry before it was changed or removed.',
         summary:
           'The chain head as a checkpoint (seq, hash, time), HMAC-signed when AUDIT_HMAC_KEY is set; keep it elsewhere',
         tags: ['audit'],
@@ -90,6 +97,9 @@ export function auditRoutes(deps: { auditReads: AuditService }) {
     .get(
       '/v1/audit/reports/disclosures',
       describe({
+        operationId: 'getDisclosureReport',
+        description:
+          'Reads that disclosed personal-data fields, grouped by period, principal, dataset and purpose, whole or masked; auditors see every unit, a PPID their own.',
         summary:
           'Personal-data disclosures: who received which datasets’ fields, whole or masked, for which purpose, by period',
         tags: ['audit'],
@@ -109,6 +119,9 @@ export function auditRoutes(deps: { auditReads: AuditService }) {
     .get(
       '/v1/audit/reports/denied',
       describe({
+        operationId: 'getDeniedReport',
+        description:
+          'Principals with the most denied attempts in the period, for spotting probing; auditors see every unit, a PPID their own.',
         summary: 'Denied attempts by principal (possible probing), most first',
         tags: ['audit'],
         security: 'bearer',
@@ -127,6 +140,7 @@ export function auditRoutes(deps: { auditReads: AuditService }) {
     .get(
       '/v1/audit/reports/disclosures.svg',
       describe({
+        operationId: 'getDisclosureChart',
         summary: 'Personal-data disclosures drawn: an SVG bar chart of disclosures per period (whole / masked only)',
         description:
           'Same filters and scope as /v1/audit/reports/disclosures. One stacked bar per period from the first to the last with disclosures (empty periods included), at most 366 bars. Server-rendered, no scripts.',
@@ -154,6 +168,7 @@ export function auditRoutes(deps: { auditReads: AuditService }) {
     .get(
       '/v1/audit/reports/openness',
       describe({
+        operationId: 'getOpennessReport',
         summary:
           'Openness statistics for the annual public-information report: datasets per classification per unit, exemptions by legal ground, overdue reviews',
         description:

@@ -1,7 +1,7 @@
 import { Hono, type Context } from 'hono';
 import * as v from 'valibot';
 import type { AppEnv } from '../http/context.ts';
-import { describe, type ResponseSpec } from '../http/openapi.ts';
+import { describe, type ParameterSpec, type ResponseSpec } from '../http/openapi.ts';
 import { ApiError } from '../http/problem.ts';
 import { parseOrThrow, valid } from '../http/validate.ts';
 import type { CatalogService } from './catalog.service.ts';
@@ -35,7 +35,19 @@ import { REGISTER_OFFERS, toCsv } from './csv.ts';
 
 const TAGS = ['catalog'];
 const problem = (description: string): ResponseSpec => ({ description });
-const datasetResponse = (description: string): ResponseSpec => ({ description, schema: DatasetViewSchema });
+const datasetResponse = (description: string): ResponseSpec => ({
+  description,
+  schema: DatasetViewSchema,
+  headers: { ETag: 'The dataset version, for If-Match' },
+});
+const ifMatch = (required: boolean): ParameterSpec[] => [
+  {
+    name: 'If-Match',
+    in: 'header',
+    required,
+    description: 'The ETag of the dataset as last read; a stale one answers 412 PRECONDITION_FAILED',
+  },
+];
 const REGISTER_LIMIT = 100;
 const CSV_PAGE = 1000;
 
@@ -152,6 +164,9 @@ export function catalogRoutes(deps: { catalog: CatalogService }) {
     .post(
       '/v1/datasets',
       describe({
+        operationId: 'createDataset',
+        description:
+          'Stewards of the owner unit (or administrators) create a dataset with its fields and their personal-data categories; it stays unlabelled, and so invisible to the public, until labelled.',
         summary: 'Create a dataset with its fields (unlabelled until labelled)',
         tags: TAGS,
         security: 'bearer',
@@ -173,6 +188,9 @@ export function catalogRoutes(deps: { catalog: CatalogService }) {
     .get(
       '/v1/datasets',
       describe({
+        operationId: 'listDatasets',
+        description:
+          'Filters and visibility are applied in the database; pages follow `nextCursor`. Anonymous callers see labelled public datasets only.',
         summary: 'List the datasets the caller may see (filtered in the database), with cursor pagination',
         tags: TAGS,
         security: 'optional',
@@ -187,6 +205,9 @@ export function catalogRoutes(deps: { catalog: CatalogService }) {
     .get(
       '/v1/datasets/:id',
       describe({
+        operationId: 'getDataset',
+        description:
+          'Fields carry their own classification (or null) and the effective one; a dataset the caller may not see answers 404 exactly like a missing one.',
         summary: 'Read a dataset: metadata, label, fields with their effective classification',
         tags: TAGS,
         security: 'optional',
@@ -202,6 +223,8 @@ export function catalogRoutes(deps: { catalog: CatalogService }) {
     .patch(
       '/v1/datasets/:id',
       describe({
+        operationId: 'updateDataset',
+        parameters: ifMatch(true),
         summary: 'Update a dataset’s metadata and add or change fields (If-Match required)',
         description:
           'Fields are matched by name: new names are added, listed ones updated, others untouched. Owner unit, version and labels are not updatable here.',
@@ -234,6 +257,8 @@ export function catalogRoutes(deps: { catalog: CatalogService }) {
     .put(
       '/v1/datasets/:id/label',
       describe({
+        operationId: 'labelDataset',
+        parameters: ifMatch(false),
         summary: 'Label a dataset public / restricted, or propose an exemption (202, pending PPID approval)',
         description:
           'exempt needs grounds ("17a"…"17j" or another statute), consequenceTest { harm, publicInterest } and reviewBy. A less strict label is a declassification: PPID only, with a justification. If-Match optional.',
@@ -265,6 +290,10 @@ export function catalogRoutes(deps: { catalog: CatalogService }) {
     .put(
       '/v1/datasets/:id/fields/:field/label',
       describe({
+        operationId: 'labelField',
+        description:
+          'A field label may tighten its dataset’s classification but never loosen it; exempt field labels need the same grounds as dataset exemptions.',
+        parameters: ifMatch(false),
         summary: 'Label one field (at least as strict as its dataset; null follows the dataset)',
         tags: TAGS,
         security: 'bearer',
@@ -293,6 +322,8 @@ export function catalogRoutes(deps: { catalog: CatalogService }) {
     .post(
       '/v1/datasets/:id/label/approve',
       describe({
+        operationId: 'approveDatasetExemption',
+        parameters: ifMatch(false),
         summary: 'Approve a pending exemption (PPID of the unit; not the proposer)',
         description: 'Optional JSON body { decisionRef?, justification? }.',
         tags: TAGS,
@@ -320,6 +351,8 @@ export function catalogRoutes(deps: { catalog: CatalogService }) {
     .post(
       '/v1/datasets/:id/label/reject',
       describe({
+        operationId: 'rejectDatasetExemption',
+        parameters: ifMatch(false),
         summary: 'Reject a pending exemption (PPID of the unit; not the proposer)',
         description:
           'Optional JSON body { decisionRef?, justification? }. The label in force before the proposal stays.',
@@ -348,6 +381,9 @@ export function catalogRoutes(deps: { catalog: CatalogService }) {
     .get(
       '/v1/datasets/:id/labels',
       describe({
+        operationId: 'listLabelHistory',
+        description:
+          'Every label event (proposal, approval, rejection, change) in order, with who made it and why; append-only.',
         summary: 'A dataset’s label history, oldest first (append-only)',
         tags: TAGS,
         security: 'bearer',
@@ -363,6 +399,9 @@ export function catalogRoutes(deps: { catalog: CatalogService }) {
     .get(
       '/v1/registers/public',
       describe({
+        operationId: 'getPublicRegister',
+        description:
+          'Anonymous. The datasets labelled public, with their holding unit and fields, as JSON pages or a streamed CSV (Accept: text/csv).',
         summary: 'The list of public information (Daftar Informasi Publik); JSON or CSV (Accept: text/csv)',
         tags: ['registers'],
         security: 'none',
@@ -388,6 +427,9 @@ export function catalogRoutes(deps: { catalog: CatalogService }) {
     .get(
       '/v1/registers/exempt',
       describe({
+        operationId: 'getExemptRegister',
+        description:
+          'Anonymous. Approved exemptions with their legal grounds, consequence test and review date, as JSON pages or CSV.',
         summary:
           'The list of exempt information: title, owner, grounds, consequence test, decision and review dates — never contents or fields',
         tags: ['registers'],
@@ -414,6 +456,9 @@ export function catalogRoutes(deps: { catalog: CatalogService }) {
     .get(
       '/v1/registers/overdue-reviews',
       describe({
+        operationId: 'listOverdueReviews',
+        description:
+          'Approved exemptions whose review date has passed; they stay in force until a PPID re-tests or lifts them.',
         summary: 'Exemptions past their review date, within the caller’s unit (PPID and auditors); JSON or CSV',
         tags: ['registers'],
         security: 'bearer',
@@ -442,6 +487,9 @@ export function catalogRoutes(deps: { catalog: CatalogService }) {
     .get(
       '/v1/units',
       describe({
+        operationId: 'listUnits',
+        description:
+          'The organisational units in their region-code hierarchy (national office, provinces, regencies/cities), optionally under one unit.',
         summary: 'The unit tree (national office, provinces, …); `under` limits it to a subtree',
         tags: ['units'],
         security: 'optional',
@@ -453,6 +501,8 @@ export function catalogRoutes(deps: { catalog: CatalogService }) {
     .post(
       '/v1/units',
       describe({
+        operationId: 'createUnit',
+        description: 'Administrators add a unit under an existing parent; codes follow the region-code hierarchy.',
         summary: 'Add a unit under an existing parent (administrators)',
         tags: ['units'],
         security: 'bearer',

@@ -11,6 +11,9 @@ export function docsRoutes(getApp: () => Hono<any, any, any>, version: string) {
     .get(
       '/openapi.json',
       describe({
+        operationId: 'getOpenApiDocument',
+        description:
+          'Generated from the same valibot schemas the routes validate with; cached after the first request.',
         summary: 'The OpenAPI 3.1 document',
         tags: ['system'],
         security: 'none',
@@ -24,6 +27,9 @@ export function docsRoutes(getApp: () => Hono<any, any, any>, version: string) {
     .get(
       '/docs',
       describe({
+        operationId: 'getApiReference',
+        description:
+          'An interactive reference rendered from /openapi.json, with a place to paste a bearer token and try calls.',
         summary: 'Human-readable API reference',
         tags: ['system'],
         security: 'none',

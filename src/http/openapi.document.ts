@@ -1,7 +1,15 @@
 import { toJsonSchema } from '@valibot/to-json-schema';
 import type { Hono } from 'hono';
 import type { GenericSchema } from 'valibot';
-import { OPENAPI, type Described, type OpenApiMeta, type RouteDoc, type Target } from './openapi.ts';
+import {
+  OPENAPI,
+  type Described,
+  type OpenApiMeta,
+  type ParameterSpec,
+  type ResponseSpec,
+  type RouteDoc,
+  type Target,
+} from './openapi.ts';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -68,9 +76,70 @@ function parameters(target: Target, schema: GenericSchema): unknown[] {
   }));
 }
 
+function documentedParameter(p: ParameterSpec): JsonSchema {
+  return {
+    name: p.name,
+    in: p.in,
+    required: p.required ?? false,
+    description: p.description,
+    ...(p.freeForm
+      ? { style: 'form', explode: true, schema: { type: 'object', additionalProperties: { type: 'string' } } }
+      : { schema: p.schema ?? { type: 'string' } }),
+  };
+}
+
+const PROBLEM_CONTENT = { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } };
+
+function response(status: string, r: ResponseSpec): JsonSchema {
+  const types = r.contentTypes ?? (r.schema ? ['application/json'] : []);
+  const content =
+    types.length > 0
+      ? Object.fromEntries(types.map((t) => [t, r.schema && t.includes('json') ? { schema: schemaOf(r.schema) } : {}]))
+      : Number(status) >= 400
+        ? PROBLEM_CONTENT
+        : undefined;
+  return {
+    description: r.description,
+    ...(r.headers
+      ? {
+          headers: Object.fromEntries(
+            Object.entries(r.headers).map(([name, description]) => [name, { description, schema: { type: 'string' } }]),
+          ),
+        }
+      : {}),
+    ...(content ? { content } : {}),
+  };
+}
+
+function responses(doc: RouteDoc | undefined): JsonSchema {
+  const out: JsonSchema = {};
+  for (const [status, r] of Object.entries(doc?.responses ?? { 200: { description: 'OK' } })) {
+    out[status] = response(status, r);
+  }
+  // Any operation can meet the server's own refusals (413 body too large, 431 headers too large, 408 slow request).
+  out['4XX'] = { description: 'Another client error (RFC 9457 problem details)', content: PROBLEM_CONTENT };
+  out.default = { description: 'A server error (RFC 9457 problem details)', content: PROBLEM_CONTENT };
+  return out;
+}
+
+const SECURITY = { none: [], bearer: [{ bearer: [] }], optional: [{}, { bearer: [] }] };
+
+const TAG_DESCRIPTIONS: Record<string, string> = {
+  system: 'Health, readiness and this description',
+  identity: 'The caller as Jaga understands the token',
+  catalog: 'Datasets, fields, units and their labels',
+  registers: 'Public registers: Daftar Informasi Publik and exemptions',
+  records: 'Enforced reads and ingest of records',
+  decisions: 'The decision point: checks, batches, plans',
+  authzen: 'OpenID AuthZEN Authorization API 1.0',
+  audit: 'The tamper-evident decision log, its verification and reports',
+  policies: 'Policy administration',
+};
+
 /** The OpenAPI 3.1 document of every operation the app serves. */
 export function buildOpenApi(app: Hono<any, any, any>, info: { title: string; version: string }): JsonSchema {
   const paths: Record<string, Record<string, unknown>> = {};
+  const tags = new Set<string>();
   for (const op of operationsOf(app)) {
     const path = toOpenApiPath(op.path);
     const doc = op.doc;
@@ -83,40 +152,23 @@ export function buildOpenApi(app: Hono<any, any, any>, info: { title: string; ve
         requestBody = { required: true, content };
       } else params.push(...parameters(input.target, input.schema));
     }
+    params.push(...(doc?.parameters ?? []).map(documentedParameter));
     if (!requestBody && doc?.requestContentTypes?.length) {
       requestBody = {
         required: true,
         content: Object.fromEntries(doc.requestContentTypes.map((t) => [t, { schema: { type: 'string' } }])),
       };
     }
-    const responses: Record<string, unknown> = {};
-    for (const [status, r] of Object.entries(doc?.responses ?? { 200: { description: 'OK' } })) {
-      const types = r.contentTypes ?? (r.schema ? ['application/json'] : []);
-      responses[status] = {
-        description: r.description,
-        ...(types.length
-          ? {
-              content: Object.fromEntries(
-                types.map((t) => [t, r.schema && t.includes('json') ? { schema: schemaOf(r.schema) } : {}]),
-              ),
-            }
-          : {}),
-      };
-    }
-    responses.default = {
-      description: 'An error (RFC 9457 problem details)',
-      content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
-    };
+    for (const t of doc?.tags ?? []) tags.add(t);
     (paths[path] ??= {})[op.method.toLowerCase()] = {
+      operationId: doc?.operationId ?? `${op.method.toLowerCase()}${op.path.replace(/[^A-Za-z0-9]+/g, '_')}`,
       summary: doc?.summary ?? `${op.method} ${op.path}`,
       ...(doc?.description ? { description: doc.description } : {}),
       tags: doc?.tags ?? [],
-      ...(doc?.operationId ? { operationId: doc.operationId } : {}),
-      ...(doc?.security === 'bearer' ? { security: [{ bearer: [] }] } : {}),
-      ...(doc?.security === 'optional' ? { security: [{}, { bearer: [] }] } : {}),
+      security: SECURITY[doc?.security ?? 'optional'],
       parameters: params,
       ...(requestBody ? { requestBody } : {}),
-      responses,
+      responses: responses(doc),
     };
   }
   return {
@@ -125,8 +177,11 @@ export function buildOpenApi(app: Hono<any, any, any>, info: { title: string; ve
       ...info,
       description:
         'Jaga: data classification and access governance. Every error is application/problem+json with a stable `code`.',
+      license: { name: 'Proprietary: for the deploying agency', identifier: 'LicenseRef-Proprietary' },
+      contact: { name: 'The agency operating this Jaga (see its PPID page)' },
     },
     servers: [{ url: '/' }],
+    tags: [...tags].sort().map((name) => ({ name, description: TAG_DESCRIPTIONS[name] ?? name })),
     paths,
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },

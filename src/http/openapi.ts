@@ -12,14 +12,31 @@ export interface ResponseSpec {
   description: string;
   schema?: GenericSchema;
   contentTypes?: string[];
+  /** Response headers by name (e.g. X-Decision-Id), documented beside the body. */
+  headers?: Record<string, string>;
+}
+
+/** A request header or query parameter the route reads itself (not through a validator). */
+export interface ParameterSpec {
+  name: string;
+  in: 'header' | 'query';
+  description: string;
+  required?: boolean;
+  /** JSON Schema of the value; a string when omitted. */
+  schema?: Record<string, unknown>;
+  /** Query parameters named by the data (e.g. `<field>=<value>`): one free-form object, exploded. */
+  freeForm?: boolean;
 }
 
 export interface RouteDoc {
   summary: string;
-  description?: string;
+  /** Required: linters and generated clients show it as the operation's documentation. */
+  description: string;
   tags: string[];
-  operationId?: string;
+  /** Stable name client generators turn into a method (camelCase verb + noun). */
+  operationId: string;
   security?: 'none' | 'bearer' | 'optional';
+  parameters?: ParameterSpec[];
   responses: Record<number, ResponseSpec>;
   /** Extra request body media types (e.g. NDJSON, CSV) beside JSON. */
   requestContentTypes?: string[];

@@ -9,6 +9,7 @@ export function identityRoutes() {
   return new Hono<AppEnv>().get(
     '/v1/me',
     describe({
+      operationId: 'getMe',
       summary: 'The principal as Jaga understands the caller’s token',
       description:
         'Without an Authorization header: the anonymous principal (role `public`). With a valid bearer token: ' +

@@ -27,6 +27,7 @@ export function authzenRoutes(deps: {
     .post(
       '/access/v1/evaluation',
       describe({
+        operationId: 'evaluateAccess',
         summary: 'AuthZEN 1.0 Access Evaluation: one decision (subject, action, resource, context)',
         description: logged,
         tags: ['authzen'],
@@ -48,6 +49,7 @@ export function authzenRoutes(deps: {
     .post(
       '/access/v1/evaluations',
       describe({
+        operationId: 'evaluateAccessBatch',
         summary:
           'AuthZEN 1.0 Access Evaluations: many decisions; top-level subject/action/resource/context are defaults',
         description: `Each item is checked before any is decided (one missing its subject, action or resource refuses the request, 400, with nothing logged); the evaluations made (up to the short-circuit of evaluations_semantic) are logged with one wait. ${logged}`,

@@ -66,6 +66,7 @@ export function decisionRoutes(deps: {
     .post(
       '/v1/check',
       describe({
+        operationId: 'check',
         summary: 'Decide one permission check (allow or deny, with the rule and per-field outcomes)',
         description:
           'The principal is the caller unless `principal` is given (callers granted `check` on Policy only). A resource named by `id` is decided on the labels Jaga holds for it (the audit entry records the label version used); an unknown id is denied with reason "unknown resource". ' +
@@ -91,6 +92,7 @@ export function decisionRoutes(deps: {
     .post(
       '/v1/check/batch',
       describe({
+        operationId: 'checkBatch',
         summary: 'Decide many checks at once, answered in order, against one policy snapshot',
         description: `Up to CHECK_BATCH_MAX checks (default 1000); more answers 413 BATCH_TOO_LARGE. The batch waits once for the log, for all its entries. ${logged}`,
         tags: ['decisions'],
@@ -117,6 +119,7 @@ export function decisionRoutes(deps: {
     .post(
       '/v1/plan',
       describe({
+        operationId: 'plan',
         summary: 'Which resources of a type may the principal act on: always, never, or a condition over attributes',
         description: `The same plan Jaga’s own list endpoints translate into SQL (src/policy/plan-sql.ts). A plan for reading Fields admits only fields whose label and personal-data kind are known. ${logged}`,
         tags: ['decisions'],
@@ -134,6 +137,7 @@ export function decisionRoutes(deps: {
     .post(
       '/v1/admin/policies/reload',
       describe({
+        operationId: 'reloadPolicies',
         summary: 'Reload the policy set from POLICY_DIR (administrators)',
         description:
           'An invalid set is refused with every problem listed; the last good set stays in force and /readyz reports the failure.',

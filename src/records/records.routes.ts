@@ -1,7 +1,7 @@
 import { Hono, type Context } from 'hono';
 import { payloadTooLarge } from '../http/body-limit.ts';
 import type { AppEnv } from '../http/context.ts';
-import { describe, type ResponseSpec } from '../http/openapi.ts';
+import { describe, type ParameterSpec, type ResponseSpec } from '../http/openapi.ts';
 import { ApiError } from '../http/problem.ts';
 import { valid } from '../http/validate.ts';
 import { isHeaderSafe, isName, NAME_MAX, nameMessage } from '../shared/text.ts';
@@ -150,18 +150,53 @@ async function* capped(body: ReadableStream<Uint8Array> | null, max: number): As
   }
 }
 
-const readDoc = (summary: string, security: 'optional' | 'none') =>
+/** Query parameters and headers the read routes take from the raw request (names come from the data). */
+const READ_PARAMETERS: ParameterSpec[] = [
+  { name: 'cursor', in: 'query', description: 'Opaque cursor from the previous page (nextCursor / X-Next-Cursor)' },
+  {
+    name: 'limit',
+    in: 'query',
+    description: 'Page size (1–1000); without it a CSV / NDJSON read streams the whole export from `cursor`',
+    schema: { type: 'integer', minimum: 1, maximum: 1000 },
+  },
+  { name: 'purpose', in: 'query', description: 'Purpose of use (any purpose name, percent-encoded UTF-8)' },
+  {
+    name: 'filters',
+    in: 'query',
+    freeForm: true,
+    description:
+      'Row filters on fields seen whole: `<field>=<value>` (equality) or `<field>[gt|gte|lt|lte]=<value>` (ranges on declared types)',
+  },
+  { name: 'X-Purpose', in: 'header', description: 'Purpose of use (printable ASCII); `?purpose=` for other text' },
+];
+
+const READ_HEADERS = {
+  'X-Decision-Id': 'The audit entry recording this disclosure',
+  'X-Jaga-Fields-Masked': 'Fields sent masked, comma-separated',
+  'X-Jaga-Fields-Omitted': 'Fields left out, comma-separated',
+  'X-Jaga-Omitted-Reason': 'Why fields were left out',
+  'X-Next-Cursor': 'Cursor of the next page (paged CSV / NDJSON reads)',
+  'X-Purpose': 'The purpose the read was decided under (echoed when printable ASCII)',
+};
+
+const readDoc = (summary: string, security: 'optional' | 'none', operationId: string) =>
   describe({
     summary,
+    operationId,
     description:
       'Accept: application/json ({ items, nextCursor }), application/x-ndjson or text/csv (streamed; without `limit` the whole export from `cursor`, ' +
       'with `limit` one page and the next cursor in X-Next-Cursor). Filters: `<field>=<value>`, `<field>[gt|gte|lt|lte]=<value>` on fields seen whole. ' +
-      'Purpose: `X-Purpose` (printable ASCII) or `?purpose=` (any purpose name, percent-encoded UTF-8). ' +
-      'Headers: X-Decision-Id, X-Jaga-Fields-Masked, X-Jaga-Fields-Omitted, X-Jaga-Omitted-Reason, X-Purpose (echoed when printable ASCII).',
+      'Purpose: `X-Purpose` (printable ASCII) or `?purpose=` (any purpose name, percent-encoded UTF-8).',
     tags: TAGS,
     security,
+    parameters: READ_PARAMETERS,
     responses: {
-      200: { description: 'Records as the policies allow', schema: RecordPageSchema, contentTypes: READ_TYPES },
+      200: {
+        description: 'Records as the policies allow',
+        schema: RecordPageSchema,
+        contentTypes: READ_TYPES,
+        headers: READ_HEADERS,
+      },
       400: problem(
         'VALIDATION_FAILED: bad cursor, limit, filter or purpose (text with a NUL or a lone surrogate, a non-ASCII X-Purpose)',
       ),
@@ -184,6 +219,7 @@ export function recordsRoutes(deps: {
     .post(
       '/v1/datasets/:id/records',
       describe({
+        operationId: 'ingestRecords',
         summary: 'Load records into a dataset (JSON array, NDJSON or CSV; streamed; all or nothing)',
         description:
           'Each record is checked against the dataset fields and types; a record may name its office in `_unit` (or `unit`), within the owner unit. ' +
@@ -227,6 +263,7 @@ export function recordsRoutes(deps: {
       readDoc(
         'Read a dataset’s records through the policies: row scope, fields whole/masked/omitted, purpose of use',
         'optional',
+        'readRecords',
       ),
       valid('param', DatasetParamSchema),
       async (c) => send(await reads.read(c.get('principal'), readRequestOf(c, c.req.valid('param').id))),
@@ -234,6 +271,9 @@ export function recordsRoutes(deps: {
     .get(
       '/v1/public/datasets',
       describe({
+        operationId: 'listOpenDatasets',
+        description:
+          'Anonymous. Public datasets and the public fields their open-data export carries; the same answer for every caller.',
         summary: 'Open data: the public datasets and the fields their export carries (anonymous)',
         tags: TAGS,
         security: 'none',
@@ -253,6 +293,7 @@ export function recordsRoutes(deps: {
       readDoc(
         'Open data: the records of a public dataset, public fields only, the same for every caller (anonymous)',
         'none',
+        'readOpenRecords',
       ),
       valid('param', DatasetParamSchema),
       async (c) => send(await reads.readPublic(readRequestOf(c, c.req.valid('param').id))),

@@ -16,6 +16,9 @@ export function healthRoutes(readiness: Readiness) {
     .get(
       '/healthz',
       describe({
+        operationId: 'getLiveness',
+        description:
+          'Answers 200 while the process runs; it does not touch the database, so an orchestrator restarts only a process that is truly stuck.',
         summary: 'Liveness: the process answers',
         tags: ['system'],
         security: 'none',
@@ -26,6 +29,9 @@ export function healthRoutes(readiness: Readiness) {
     .get(
       '/readyz',
       describe({
+        operationId: 'getReadiness',
+        description:
+          'Answers 200 when the database answers within its deadline, migrations are current and every registered check passes; 503 with the failing checks otherwise.',
         summary: 'Readiness: database reachable, migrations current, and every other registered check',
         tags: ['system'],
         security: 'none',
