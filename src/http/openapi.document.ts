@@ -94,7 +94,14 @@ function response(status: string, r: ResponseSpec): JsonSchema {
   const types = r.contentTypes ?? (r.schema ? ['application/json'] : []);
   const content =
     types.length > 0
-      ? Object.fromEntries(types.map((t) => [t, r.schema && t.includes('json') ? { schema: schemaOf(r.schema) } : {}]))
+      ? Object.fromEntries(
+          types.map((t) => [
+            t,
+            {
+              schema: r.schema && t.includes('json') && !t.includes('ndjson') ? schemaOf(r.schema) : { type: 'string' },
+            },
+          ]),
+        )
       : Number(status) >= 400
         ? PROBLEM_CONTENT
         : undefined;
