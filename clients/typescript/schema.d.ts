@@ -803,7 +803,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": string;
+                    "application/json": unknown;
                 };
             };
             /** @description Another client error (RFC 9457 problem details) */
@@ -895,7 +895,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": string;
+                    "application/problem+json": unknown;
                 };
             };
             /** @description The identity provider’s key set cannot be fetched (IDENTITY_UNAVAILABLE) */
@@ -904,7 +904,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": string;
+                    "application/problem+json": unknown;
                 };
             };
             /** @description Another client error (RFC 9457 problem details) */

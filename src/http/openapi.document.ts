@@ -90,6 +90,8 @@ function documentedParameter(p: ParameterSpec): JsonSchema {
 
 const PROBLEM_CONTENT = { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } };
 
+const jsonBody = (mediaType: string) => /[/+]json$/.test(mediaType);
+
 function response(status: string, r: ResponseSpec): JsonSchema {
   const types = r.contentTypes ?? (r.schema ? ['application/json'] : []);
   const content =
@@ -98,7 +100,7 @@ function response(status: string, r: ResponseSpec): JsonSchema {
           types.map((t) => [
             t,
             {
-              schema: r.schema && t.includes('json') && !t.includes('ndjson') ? schemaOf(r.schema) : { type: 'string' },
+              schema: jsonBody(t) ? (r.schema ? schemaOf(r.schema) : {}) : { type: 'string' },
             },
           ]),
         )
