@@ -70,9 +70,29 @@ export interface paths {
         };
         /**
          * Human-readable API reference
-         * @description An interactive reference rendered from /openapi.json, with a place to paste a bearer token and try calls.
+         * @description Swagger UI on /openapi.json, served from Jaga itself: "Authorize" takes a bearer token, "Try it out" sends a call. Where its files are not available (the Workers entry), the operations rendered on the server.
          */
         get: operations["getApiReference"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/docs/assets/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A file of the API reference page
+         * @description Swagger UI’s script and style sheet (from the swagger-ui-dist package) and the page’s start script.
+         */
+        get: operations["getApiReferenceAsset"];
         put?: never;
         post?: never;
         delete?: never;
@@ -842,6 +862,54 @@ export interface operations {
                 };
                 content: {
                     "text/html": string;
+                };
+            };
+            /** @description Another client error (RFC 9457 problem details) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A server error (RFC 9457 problem details) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getApiReferenceAsset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/javascript": string;
+                    "text/css": string;
+                };
+            };
+            /** @description NOT_FOUND: no such file, or not available in this deployment */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Another client error (RFC 9457 problem details) */

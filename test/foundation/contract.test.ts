@@ -132,6 +132,9 @@ describe.each(databaseKinds())('the OpenAPI document holds for every operation o
     await call('GET', '/readyz');
     await call('GET', '/openapi.json');
     await call('GET', '/docs');
+    await call('GET', '/docs/assets/init.js');
+    await call('GET', '/docs/assets/swagger-ui.css');
+    await call('GET', '/docs/assets/nope.js');
     await call('GET', '/v1/me', { token: staff });
     await call('GET', '/v1/me');
     // Catalog: units, datasets, labels.
