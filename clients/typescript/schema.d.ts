@@ -888,7 +888,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: never;
-            path?: never;
+            path: {
+                /** @description File name, e.g. swagger-ui-bundle.js */
+                name: string;
+            };
             cookie?: never;
         };
         requestBody?: never;

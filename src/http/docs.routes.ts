@@ -1,9 +1,15 @@
 import { Hono } from 'hono';
+import * as v from 'valibot';
 import type { AppEnv } from './context.ts';
 import { DOCS_ASSETS, DOCS_INIT_SCRIPT, docsAsset, type DocsAssetName } from './docs.assets.ts';
 import { INTERACTIVE_PAGE, staticReferencePage } from './docs.page.ts';
 import { describe } from './openapi.ts';
 import { buildOpenApi } from './openapi.document.ts';
+import { valid } from './validate.ts';
+
+const AssetParam = v.object({
+  name: v.pipe(v.string(), v.maxLength(64), v.description('File name, e.g. swagger-ui-bundle.js')),
+});
 
 /** Scripts and styles from 'self' only; Swagger UI sets inline style attributes and shows data: images. */
 const DOCS_CSP =
@@ -58,8 +64,9 @@ export function docsRoutes(getApp: () => Hono<any, any, any>, version: string) {
           404: { description: 'NOT_FOUND: no such file, or not available in this deployment' },
         },
       }),
+      valid('param', AssetParam),
       async (c) => {
-        const name = c.req.param('name');
+        const { name } = c.req.valid('param');
         const immutable = { 'cache-control': 'public, max-age=86400', 'x-content-type-options': 'nosniff' };
         if (name === 'init.js') {
           return c.body(DOCS_INIT_SCRIPT, 200, { 'content-type': 'text/javascript; charset=utf-8', ...immutable });
