@@ -37,6 +37,8 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const ONLY_BY_ID = process.env.BENCH_ONLY === 'by-id';
 /** BENCH_ONLY=jaga: every Jaga phase, without the Hono ceiling and Cerbos. */
 const NO_PEERS = ONLY_BY_ID || process.env.BENCH_ONLY === 'jaga';
+/** BENCH_ONLY=cerbos: only the Cerbos phases, with its variants (why its figure differs between machines and runs). */
+const ONLY_CERBOS = process.env.BENCH_ONLY === 'cerbos';
 const BATCH = 100;
 /** BENCH_BATCH=0: no /v1/check/batch phase (a profile of single checks only). */
 const WITH_BATCH = process.env.BENCH_BATCH !== '0';
@@ -66,8 +68,9 @@ async function start(
   args: string[],
   env: Record<string, string>,
   ready: string,
+  pinned = true,
 ): Promise<ChildProcess> {
-  const [c, a] = pin(0, cmd, args);
+  const [c, a] = pinned ? pin(0, cmd, args) : [cmd, args];
   const child = spawn(c, a, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d));
@@ -98,11 +101,16 @@ interface Result {
   max: number;
 }
 
-function load(port: number, requests: unknown[], opts: { rate?: number; connections: number }): Result {
+/** A load target: HTTP requests (load.ts) or CheckResources bodies sent over Cerbos's gRPC API (cerbos-grpc-load.ts). */
+type Target = { port: number; requests: unknown[] } | { port: number; grpcBodies: unknown[] };
+
+function load(target: Target, opts: { rate?: number; connections: number }): Result {
+  const port = target.port;
+  const grpc = 'grpcBodies' in target;
   const spec = {
     host: '127.0.0.1',
     port,
-    requests,
+    ...(grpc ? { bodies: target.grpcBodies, peers: PEERS } : { requests: target.requests }),
     connections: opts.connections,
     durationMs: SECONDS * 1000,
     warmupMs: 2000,
@@ -110,7 +118,7 @@ function load(port: number, requests: unknown[], opts: { rate?: number; connecti
   };
   const file = join(tmp, `load-${port}.json`);
   writeFileSync(file, JSON.stringify(spec));
-  const [c, a] = pin(1, node, [join(import.meta.dirname, 'load.ts'), file]);
+  const [c, a] = pin(1, node, [join(import.meta.dirname, grpc ? 'cerbos-grpc-load.ts' : 'load.ts'), file]);
   const r = JSON.parse(
     execFileSync(c, a, { encoding: 'utf8', maxBuffer: 1 << 26 })
       .trim()
@@ -137,26 +145,26 @@ const sign = (claims: Record<string, unknown>) =>
 const caller = await sign({ sub: 'bench-svc', roles: ['service'], unit: 'RI', kind: 'service' });
 const mix = buildMix(512);
 const rows: { name: string; mode: string; r: Result; perCall?: number; cpu?: { server: number; db: number } }[] = [];
-const saturate = (name: string, port: number, reqs: unknown[], perCall?: number) =>
+const saturate = (name: string, port: number | Target, reqs: unknown[], perCall?: number) =>
   rows.push({
     name,
     mode: `saturation (${CONNECTIONS} conn)`,
-    r: load(port, reqs, { connections: CONNECTIONS }),
+    r: load(typeof port === 'number' ? { port, requests: reqs } : port, { connections: CONNECTIONS }),
     ...(perCall ? { perCall } : {}),
   });
 // The open loop sends RATE req/s through warm-up and measurement: CPU per request answered in that time.
 // The database's CPU is its own cluster's only (the machine may run other PostgreSQL servers); 0 for PGlite, inside the server.
 let postmaster: number | undefined;
 const dbCpuUs = () => (postmaster ? clusterCpuUs(postmaster) : 0);
-const openLoop = (name: string, port: number, reqs: unknown[], pid?: number) => {
+const openLoop = (name: string, port: number | Target, reqs: unknown[], pid?: number) => {
   const before = pid ? { server: cpuUs([pid]), db: dbCpuUs() } : undefined;
-  const r = load(port, reqs, { rate: RATE, connections: 64 });
+  const r = load(typeof port === 'number' ? { port, requests: reqs } : port, { rate: RATE, connections: 64 });
   const n = Math.max(1, r.answered);
   const cpu =
     pid && before ? { server: (cpuUs([pid]) - before.server) / n, db: (dbCpuUs() - before.db) / n } : undefined;
   rows.push({ name, mode: `open loop ${RATE}/s`, r, ...(cpu ? { cpu } : {}) });
 };
-const run = (name: string, port: number, reqs: unknown[], pid?: number) => {
+const run = (name: string, port: number | Target, reqs: unknown[], pid?: number) => {
   saturate(name, port, reqs);
   openLoop(name, port, reqs, pid);
 };
@@ -167,7 +175,7 @@ const CPU_ROUNDS = Math.max(1, Number(process.env.BENCH_CPU_ROUNDS ?? 3));
 let databaseUrl: string | undefined;
 try {
   // 1. The ceiling: raw Hono.
-  if (!NO_PEERS) {
+  if (!NO_PEERS && !ONLY_CERBOS) {
     const helloPort = await freePort();
     const hello = await start(
       'hono',
@@ -180,7 +188,7 @@ try {
     rows.push({
       name: 'hono hello',
       mode: `saturation (${CONNECTIONS} conn)`,
-      r: load(helloPort, helloReqs, { connections: CONNECTIONS }),
+      r: load({ port: helloPort, requests: helloReqs }, { connections: CONNECTIONS }),
     });
     await stop(hello);
   }
@@ -190,95 +198,97 @@ try {
   //    it: logging off (the bench wrapper, BENCH_AUDIT=off) to measure what logging costs, and the
   //    catalog snapshot off (CATALOG_SNAPSHOT_MAX_STALE_MS=0: the catalog read per check by id).
   // Its own folder directly under the temp dir: the server runs as another user and must reach it.
-  const pgDir = mkdtempSync(join(tmpdir(), 'jaga-bench-pg-'));
-  if ((process.env.BENCH_DB ?? 'postgres') === 'postgres') {
-    databaseUrl = execFileSync('bash', [join(ROOT, 'scripts/pg-throwaway.sh'), 'start', pgDir], {
-      encoding: 'utf8',
-    }).trim();
-    const pid = readFileSync(join(pgDir, 'data/postmaster.pid'), 'utf8').split('\n')[0]!;
-    postmaster = Number(pid);
-    if (existsSync('/usr/bin/taskset')) execFileSync('taskset', ['-a', '-cp', '0', pid], { stdio: 'ignore' });
-  }
-  const JAGA = 'dist/bench/jaga.mjs';
-  const JAGA_AUDIT_OFF = 'dist/bench/jaga-audit-off.mjs';
-  await bundle('src/entry/node.ts', JAGA);
-  if (!ONLY_BY_ID) await bundle('bench/check/jaga-server.ts', JAGA_AUDIT_OFF);
-  const auth = { authorization: `Bearer ${caller}` };
-  const check = (body: unknown) => ({ method: 'POST', path: '/v1/check', body: JSON.stringify(body), headers: auth });
-  const byAttributes = mix.map((m) => check(m.jaga));
-  const byId = mix.map((m) => check(m.byId));
-  const batches = Array.from({ length: mix.length / 8 }, (_, i) => ({
-    method: 'POST',
-    path: '/v1/check/batch',
-    body: JSON.stringify({ checks: Array.from({ length: BATCH }, (_, k) => mix[(i * 8 + k) % mix.length]!.byId) }),
-    headers: auth,
-  }));
-  try {
-    type Kind = 'on' | 'off' | 'nosnap';
-    const kinds: Kind[] = ONLY_BY_ID ? ['on', 'nosnap'] : databaseUrl ? ['on', 'off', 'nosnap'] : ['on', 'off'];
-    const servers = {} as Record<Kind, { port: number; pid: number; child: ChildProcess }>;
-    for (const kind of kinds) {
-      const jagaPort = await freePort();
-      const flags = process.env.BENCH_SERVER_FLAGS?.split(' ').filter(Boolean) ?? []; // e.g. --cpu-prof
-      const jaga = await start(
-        'jaga',
-        node,
-        [...START_FLAGS, ...flags, join(ROOT, kind === 'off' ? JAGA_AUDIT_OFF : JAGA)],
-        {
-          PORT: String(jagaPort),
-          HOST: '127.0.0.1',
-          JWT_SECRET: SECRET,
-          ...(databaseUrl ? { DATABASE_URL: databaseUrl } : { JAGA_DATA_DIR: join(tmp, `data-${kind}`) }),
-          POLICY_DIR: join(ROOT, 'policies'),
-          LOG_LEVEL: 'warn',
-          ...(kind === 'off' ? { BENCH_AUDIT: 'off' } : {}),
-          ...(kind === 'nosnap' ? { CATALOG_SNAPSHOT_MAX_STALE_MS: '0' } : {}),
-          // AUDIT_* settings pass through (e.g. AUDIT_FLUSH_LINGER_MS), to measure their effect.
-          ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('AUDIT_'))),
-        },
-        `http://127.0.0.1:${jagaPort}/healthz`,
-      );
-      servers[kind] = { port: jagaPort, pid: jaga.pid!, child: jaga };
+  if (!ONLY_CERBOS) {
+    const pgDir = mkdtempSync(join(tmpdir(), 'jaga-bench-pg-'));
+    if ((process.env.BENCH_DB ?? 'postgres') === 'postgres') {
+      databaseUrl = execFileSync('bash', [join(ROOT, 'scripts/pg-throwaway.sh'), 'start', pgDir], {
+        encoding: 'utf8',
+      }).trim();
+      const pid = readFileSync(join(pgDir, 'data/postmaster.pid'), 'utf8').split('\n')[0]!;
+      postmaster = Number(pid);
+      if (existsSync('/usr/bin/taskset')) execFileSync('taskset', ['-a', '-cp', '0', pid], { stdio: 'ignore' });
     }
-    if (databaseUrl) {
-      const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
-      await seedCatalog(
-        sql,
-        mix.map((m) => m.dataset),
-      );
-      await sql.end();
-      await new Promise((r) => setTimeout(r, 1000)); // the snapshots reload on the notification
-    }
-    const name = { on: 'jaga', off: 'jaga, audit off', nosnap: 'jaga, no snapshot' } as const;
-    if (!ONLY_BY_ID) {
-      saturate(`${name.on} by attrs`, servers.on.port, byAttributes);
-      saturate(`${name.off} by attrs`, servers.off.port, byAttributes);
-    }
-    if (databaseUrl) {
-      saturate(`${name.on} by id`, servers.on.port, byId);
-      saturate(`${name.nosnap} by id`, servers.nosnap.port, byId);
-      if (WITH_BATCH) saturate(`${name.on} batch ${BATCH}`, servers.on.port, batches, BATCH);
-      if (ONLY_BY_ID && WITH_BATCH) saturate(`${name.nosnap} batch ${BATCH}`, servers.nosnap.port, batches, BATCH);
-    }
-    for (let round = 0; round < CPU_ROUNDS; round++) {
-      if (!ONLY_BY_ID) {
-        openLoop(`${name.on} by attrs`, servers.on.port, byAttributes, servers.on.pid);
-        openLoop(`${name.off} by attrs`, servers.off.port, byAttributes, servers.off.pid);
+    const JAGA = 'dist/bench/jaga.mjs';
+    const JAGA_AUDIT_OFF = 'dist/bench/jaga-audit-off.mjs';
+    await bundle('src/entry/node.ts', JAGA);
+    if (!ONLY_BY_ID) await bundle('bench/check/jaga-server.ts', JAGA_AUDIT_OFF);
+    const auth = { authorization: `Bearer ${caller}` };
+    const check = (body: unknown) => ({ method: 'POST', path: '/v1/check', body: JSON.stringify(body), headers: auth });
+    const byAttributes = mix.map((m) => check(m.jaga));
+    const byId = mix.map((m) => check(m.byId));
+    const batches = Array.from({ length: mix.length / 8 }, (_, i) => ({
+      method: 'POST',
+      path: '/v1/check/batch',
+      body: JSON.stringify({ checks: Array.from({ length: BATCH }, (_, k) => mix[(i * 8 + k) % mix.length]!.byId) }),
+      headers: auth,
+    }));
+    try {
+      type Kind = 'on' | 'off' | 'nosnap';
+      const kinds: Kind[] = ONLY_BY_ID ? ['on', 'nosnap'] : databaseUrl ? ['on', 'off', 'nosnap'] : ['on', 'off'];
+      const servers = {} as Record<Kind, { port: number; pid: number; child: ChildProcess }>;
+      for (const kind of kinds) {
+        const jagaPort = await freePort();
+        const flags = process.env.BENCH_SERVER_FLAGS?.split(' ').filter(Boolean) ?? []; // e.g. --cpu-prof
+        const jaga = await start(
+          'jaga',
+          node,
+          [...START_FLAGS, ...flags, join(ROOT, kind === 'off' ? JAGA_AUDIT_OFF : JAGA)],
+          {
+            PORT: String(jagaPort),
+            HOST: '127.0.0.1',
+            JWT_SECRET: SECRET,
+            ...(databaseUrl ? { DATABASE_URL: databaseUrl } : { JAGA_DATA_DIR: join(tmp, `data-${kind}`) }),
+            POLICY_DIR: join(ROOT, 'policies'),
+            LOG_LEVEL: 'warn',
+            ...(kind === 'off' ? { BENCH_AUDIT: 'off' } : {}),
+            ...(kind === 'nosnap' ? { CATALOG_SNAPSHOT_MAX_STALE_MS: '0' } : {}),
+            // AUDIT_* settings pass through (e.g. AUDIT_FLUSH_LINGER_MS), to measure their effect.
+            ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('AUDIT_'))),
+          },
+          `http://127.0.0.1:${jagaPort}/healthz`,
+        );
+        servers[kind] = { port: jagaPort, pid: jaga.pid!, child: jaga };
       }
       if (databaseUrl) {
-        openLoop(`${name.on} by id`, servers.on.port, byId, servers.on.pid);
-        openLoop(`${name.nosnap} by id`, servers.nosnap.port, byId, servers.nosnap.pid);
+        const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+        await seedCatalog(
+          sql,
+          mix.map((m) => m.dataset),
+        );
+        await sql.end();
+        await new Promise((r) => setTimeout(r, 1000)); // the snapshots reload on the notification
       }
+      const name = { on: 'jaga', off: 'jaga, audit off', nosnap: 'jaga, no snapshot' } as const;
+      if (!ONLY_BY_ID) {
+        saturate(`${name.on} by attrs`, servers.on.port, byAttributes);
+        saturate(`${name.off} by attrs`, servers.off.port, byAttributes);
+      }
+      if (databaseUrl) {
+        saturate(`${name.on} by id`, servers.on.port, byId);
+        saturate(`${name.nosnap} by id`, servers.nosnap.port, byId);
+        if (WITH_BATCH) saturate(`${name.on} batch ${BATCH}`, servers.on.port, batches, BATCH);
+        if (ONLY_BY_ID && WITH_BATCH) saturate(`${name.nosnap} batch ${BATCH}`, servers.nosnap.port, batches, BATCH);
+      }
+      for (let round = 0; round < CPU_ROUNDS; round++) {
+        if (!ONLY_BY_ID) {
+          openLoop(`${name.on} by attrs`, servers.on.port, byAttributes, servers.on.pid);
+          openLoop(`${name.off} by attrs`, servers.off.port, byAttributes, servers.off.pid);
+        }
+        if (databaseUrl) {
+          openLoop(`${name.on} by id`, servers.on.port, byId, servers.on.pid);
+          openLoop(`${name.nosnap} by id`, servers.nosnap.port, byId, servers.nosnap.pid);
+        }
+      }
+      for (const kind of kinds) await stop(servers[kind].child);
+      // With BENCH_SERVER_FLAGS="--cpu-prof --cpu-prof-dir=DIR": what to divide each profile by.
+      for (const kind of kinds)
+        console.log(
+          `server ${kind}: pid ${servers[kind].pid}, ${answeredBy.get(servers[kind].port) ?? 0} requests answered`,
+        );
+    } finally {
+      if (databaseUrl) execFileSync('bash', [join(ROOT, 'scripts/pg-throwaway.sh'), 'stop', pgDir]);
+      rmSync(pgDir, { recursive: true, force: true });
     }
-    for (const kind of kinds) await stop(servers[kind].child);
-    // With BENCH_SERVER_FLAGS="--cpu-prof --cpu-prof-dir=DIR": what to divide each profile by.
-    for (const kind of kinds)
-      console.log(
-        `server ${kind}: pid ${servers[kind].pid}, ${answeredBy.get(servers[kind].port) ?? 0} requests answered`,
-      );
-  } finally {
-    if (databaseUrl) execFileSync('bash', [join(ROOT, 'scripts/pg-throwaway.sh'), 'stop', pgDir]);
-    rmSync(pgDir, { recursive: true, force: true });
   }
 
   // 3. Cerbos PDP, the equivalent policy, CheckResources over HTTP; its configuration is bench/check/cerbos/config.yaml.
@@ -286,26 +296,54 @@ try {
   const grpcPort = await freePort();
   const config = join(import.meta.dirname, 'cerbos/config.yaml');
   const cerbosEnv = {
-    GOMAXPROCS: '1',
     CERBOS_HTTP_ADDR: `127.0.0.1:${cerbosPort}`,
     CERBOS_GRPC_ADDR: `127.0.0.1:${grpcPort}`,
     CERBOS_POLICY_DIR: join(import.meta.dirname, 'cerbos/policies'),
   };
-  if (!NO_PEERS) {
-    const cerbos = await start(
-      'cerbos',
-      CERBOS,
-      ['server', `--config=${config}`, '--log-level=error'],
-      cerbosEnv,
-      `http://127.0.0.1:${cerbosPort}/_cerbos/health`,
-    );
-    const cerbosReqs = mix.map((m) => ({
-      method: 'POST',
-      path: '/api/check/resources',
-      body: JSON.stringify(m.cerbos),
-    }));
-    run('cerbos', cerbosPort, cerbosReqs);
-    await stop(cerbos);
+  if (!NO_PEERS || ONLY_CERBOS) {
+    const asRequests = (bodies: unknown[]) =>
+      bodies.map((body) => ({ method: 'POST', path: '/api/check/resources', body: JSON.stringify(body) }));
+    const bodies = mix.map((m) => m.cerbos as { resources: unknown[] });
+    // As compared: one core (GOMAXPROCS=1, pinned to core 0 like Jaga), the dataset and its fields in one request.
+    const variants: {
+      name: string;
+      env: Record<string, string>;
+      pinned: boolean;
+      bodies: unknown[];
+      grpc?: boolean;
+    }[] = [
+      { name: 'cerbos', env: { GOMAXPROCS: '1' }, pinned: true, bodies },
+      // Its gRPC API, which Cerbos's documentation and SDKs recommend for throughput, through its Node SDK.
+      { name: 'cerbos gRPC', env: { GOMAXPROCS: '1' }, pinned: true, bodies, grpc: true },
+    ];
+    if (ONLY_CERBOS) {
+      variants.push(
+        // The dataset resource only: what a check without field lists costs it.
+        {
+          name: 'cerbos 1 resource/req',
+          env: { GOMAXPROCS: '1' },
+          pinned: true,
+          bodies: bodies.map((b) => ({ ...b, resources: b.resources.slice(0, 1) })),
+        },
+        // As Cerbos runs by default: every core, not pinned (it then shares core 1 with the load generator).
+        { name: 'cerbos unpinned GOMAXPROCS=2', env: { GOMAXPROCS: '2' }, pinned: false, bodies },
+      );
+    }
+    for (const variant of variants) {
+      const cerbos = await start(
+        variant.name,
+        CERBOS,
+        ['server', `--config=${config}`, '--log-level=error'],
+        { ...cerbosEnv, ...variant.env },
+        `http://127.0.0.1:${cerbosPort}/_cerbos/health`,
+        variant.pinned,
+      );
+      const target: Target = variant.grpc
+        ? { port: grpcPort, grpcBodies: variant.bodies }
+        : { port: cerbosPort, requests: asRequests(variant.bodies) };
+      run(variant.name, target, [], cerbos.pid);
+      await stop(cerbos);
+    }
   }
 } finally {
   rmSync(tmp, { recursive: true, force: true });
@@ -365,6 +403,7 @@ pairs('jaga, audit off by attrs', 'jaga by attrs', 'logging costs');
 pairs('jaga by id', 'jaga, no snapshot by id', 'the catalog read per check costs');
 const j = sat('jaga by attrs') ?? sat('jaga by id');
 const c = sat('cerbos');
+const cg = sat('cerbos gRPC');
 const h = sat('hono hello');
 const off = sat('jaga, audit off by attrs');
 const id = sat('jaga by id');
@@ -372,6 +411,7 @@ const batch = rows.find((x) => x.name === `jaga batch ${BATCH}` && x.mode.starts
 const parts = [
   j && c ? `jaga by attrs / cerbos = ${f(j.rps / c.rps)}x` : null,
   id && c ? `jaga by id / cerbos = ${f(id.rps / c.rps)}x` : null,
+  id && cg ? `jaga by id / cerbos gRPC = ${f(id.rps / cg.rps)}x` : null,
   j && h ? `jaga by attrs / hono ceiling = ${f((100 * j.rps) / h.rps, 1)}%` : null,
   id && h ? `jaga by id / hono ceiling = ${f((100 * id.rps) / h.rps, 1)}%` : null,
   j && off ? `with logging / without = ${f((100 * j.rps) / off.rps, 1)}%` : null,
