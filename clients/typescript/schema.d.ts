@@ -904,6 +904,7 @@ export interface operations {
                 content: {
                     "text/javascript": string;
                     "text/css": string;
+                    "image/png": string;
                 };
             };
             /** @description NOT_FOUND: no such file, or not available in this deployment */

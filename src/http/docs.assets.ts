@@ -7,6 +7,7 @@
 export const DOCS_ASSETS = {
   'swagger-ui.css': 'text/css; charset=utf-8',
   'swagger-ui-bundle.js': 'text/javascript; charset=utf-8',
+  'favicon-32x32.png': 'image/png',
 } as const;
 export type DocsAssetName = keyof typeof DOCS_ASSETS;
 

@@ -10,6 +10,7 @@ export const INTERACTIVE_PAGE = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Jaga API reference</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <link rel="stylesheet" href="/docs/assets/swagger-ui.css">
+<link rel="icon" type="image/png" href="/docs/assets/favicon-32x32.png">
 </head><body>
 <noscript><p>This reference needs JavaScript. The document itself is at <a href="/openapi.json">/openapi.json</a>.</p></noscript>
 <div id="swagger-ui"></div>

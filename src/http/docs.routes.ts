@@ -60,7 +60,7 @@ export function docsRoutes(getApp: () => Hono<any, any, any>, version: string) {
         tags: ['system'],
         security: 'none',
         responses: {
-          200: { description: 'The file', contentTypes: ['text/javascript', 'text/css'] },
+          200: { description: 'The file', contentTypes: ['text/javascript', 'text/css', 'image/png'] },
           404: { description: 'NOT_FOUND: no such file, or not available in this deployment' },
         },
       }),
