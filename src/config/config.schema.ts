@@ -100,6 +100,10 @@ export const EnvSchema = v.object({
   RECORDS_UPLOAD_MAX_BYTES: positiveInt('1073741824'),
   // Records: rows per keyset page of a streamed export (memory held per export against queries per export).
   RECORDS_STREAM_PAGE: positiveInt('2000'),
+  // Prometheus: `GET /metrics` serves the OpenTelemetry meters in text format (off unless true).
+  METRICS_ENABLED: v.optional(v.picklist(['true', 'false'], 'expected true or false'), 'false'),
+  // Prometheus: the bearer token a scraper must send (authorization.credentials); unset: /metrics is open.
+  METRICS_TOKEN: secret('METRICS_TOKEN'),
   // OpenTelemetry: the standard variables; nothing is exported unless an endpoint is set.
   OTEL_SERVICE_NAME: v.optional(v.string(), 'jaga'),
   OTEL_EXPORTER_OTLP_ENDPOINT: url('expected an http(s) URL', /^https?:\/\//),

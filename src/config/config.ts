@@ -41,6 +41,8 @@ export interface Config {
   recordsStreamPage: number;
   /** A check by id answers from a catalog snapshot confirmed current within this many ms; 0 = no snapshot. */
   catalogSnapshotMaxStaleMs: number;
+  /** `GET /metrics` (Prometheus text): served only when enabled; protected by the token when one is set. */
+  metrics: { enabled: boolean; token: string | undefined };
   otel: {
     serviceName: string;
     endpoint: string | undefined;
@@ -127,6 +129,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     recordsUploadMaxBytes: e.RECORDS_UPLOAD_MAX_BYTES,
     recordsStreamPage: e.RECORDS_STREAM_PAGE,
     catalogSnapshotMaxStaleMs: e.CATALOG_SNAPSHOT_MAX_STALE_MS,
+    metrics: { enabled: e.METRICS_ENABLED === 'true', token: e.METRICS_TOKEN },
     otel: {
       serviceName: e.OTEL_SERVICE_NAME,
       endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,

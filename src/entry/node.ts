@@ -13,7 +13,7 @@ import { setupTelemetry } from '../telemetry/telemetry.ts';
 // The Node entry: parse config, open the database, wire, serve; shut down gracefully.
 const config = configFromProcess();
 const logger = createLogger(config.logLevel);
-const telemetry = await setupTelemetry(config.otel);
+const telemetry = await setupTelemetry(config.otel, { prometheus: config.metrics.enabled });
 let db: Database;
 try {
   db = await openDatabase(config, 'server');
