@@ -114,6 +114,7 @@ export async function wire(core: CoreDeps, options: WireOptions = {}): Promise<A
     policy,
     hmacKey: config.audit.hmacKey,
     openness: createOpennessReader(sql),
+    stream: { ...config.audit.stream, stopping: core.lifecycle.stopping },
   });
   const records = { sql, catalog, policy, audit };
   const services: Services = {

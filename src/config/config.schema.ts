@@ -94,6 +94,11 @@ export const EnvSchema = v.object({
   AUDIT_RETENTION_MONTHS: positiveInt('120', 'expected a whole number of months'),
   // Audit: a check answers once its entry is committed (durable) or once it is queued (queued: faster, a crash can lose the last moments' entries).
   AUDIT_CHECKS: v.optional(v.picklist(['durable', 'queued'], 'expected durable or queued'), 'durable'),
+  // Audit: the decision-log stream (GET /v1/audit/stream) looks for new entries this often when idle,
+  // sends a heartbeat after this long without output, and ends after this long (the client resumes).
+  AUDIT_STREAM_POLL_MS: positiveInt('1000'),
+  AUDIT_STREAM_HEARTBEAT_MS: positiveInt('15000'),
+  AUDIT_STREAM_MAX_MS: positiveInt('900000'),
   // Records (see src/records): master key from which per-dataset pseudonym keys are derived.
   PSEUDONYM_KEY: secret('PSEUDONYM_KEY'),
   // Records: largest record upload accepted (streamed, never held in memory); default 1 GiB.

@@ -35,6 +35,8 @@ export interface Config {
     retentionMonths: number;
     /** When a permission check answers: once its audit entry is committed, or once it is queued. */
     checks: 'durable' | 'queued';
+    /** The decision-log stream: idle poll, heartbeat, longest life (ms). */
+    stream: { pollMs: number; heartbeatMs: number; maxMs: number };
   };
   pseudonymKey: string | undefined;
   recordsUploadMaxBytes: number;
@@ -124,6 +126,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       flushLingerMs: e.AUDIT_FLUSH_LINGER_MS,
       retentionMonths: e.AUDIT_RETENTION_MONTHS,
       checks: e.AUDIT_CHECKS,
+      stream: {
+        pollMs: e.AUDIT_STREAM_POLL_MS,
+        heartbeatMs: e.AUDIT_STREAM_HEARTBEAT_MS,
+        maxMs: e.AUDIT_STREAM_MAX_MS,
+      },
     }),
     pseudonymKey: e.PSEUDONYM_KEY,
     recordsUploadMaxBytes: e.RECORDS_UPLOAD_MAX_BYTES,

@@ -85,6 +85,8 @@ async function stop(signal: string) {
     process.exit(1);
   }, config.shutdownTimeoutMs);
   force.unref();
+  // Long-lived responses (audit streams) end now, or the server would wait for them until forced.
+  deps.lifecycle.drain();
   // Stop accepting; in-flight requests finish; idle keep-alive sockets are closed now.
   await new Promise<void>((resolve) => {
     server.close(() => resolve());
