@@ -15,6 +15,7 @@ import { decisionRoutes } from './policy/decision.routes.ts';
 import { recordsRoutes } from './records/records.routes.ts';
 import { auditRoutes } from './audit/audit.routes.ts';
 import { healthRoutes } from './system/health.routes.ts';
+import { rootRoutes } from './system/root.routes.ts';
 import { httpTelemetry } from './telemetry/http-middleware.ts';
 import { METRICS_PATH, metricsRoutes } from './telemetry/metrics.routes.ts';
 import type { AppDeps } from './wiring.ts';
@@ -45,6 +46,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.use('*', (c, next) => (c.req.path === METRICS_PATH ? next() : identity(c, next)));
   app.use('*', methodNotAllowed(app));
 
+  app.route('/', rootRoutes({ version: VERSION, metrics: deps.config.metrics.enabled }));
   app.route('/', healthRoutes(deps.readiness));
   app.route('/', metricsRoutes({ ...deps.config.metrics, scrape: deps.telemetry.scrape }));
   app.route(

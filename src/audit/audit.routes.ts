@@ -65,6 +65,7 @@ export function auditRoutes(deps: { auditReads: AuditService }) {
       '/v1/audit/stream',
       describe({
         summary: 'Follow the decision log: NDJSON (default) or Server-Sent Events, resumable from a seq',
+        operationId: 'followAuditLog',
         description:
           'Same access as /v1/audit/decisions (auditor: every entry; ppid: their unit). Sends the entries after `after` (default: the current head, so only new ones; 0: the whole log) in chain order, then each new entry as it is committed, and a heartbeat (an empty line; an SSE comment) when idle. SSE events carry `id: <seq>`, so `Last-Event-ID` resumes. The stream ends after AUDIT_STREAM_MAX_MS, on shutdown, or when the database fails: resume from the last seq received.',
         tags: ['audit'],

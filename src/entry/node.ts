@@ -7,12 +7,15 @@ import { openDatabase } from '../db/open.ts';
 import { createNodeServer } from '../http/node-server.ts';
 import { operatorRoutes } from '../operator/operator.routes.ts';
 import { listenOperatorSocket } from '../operator/operator.socket.ts';
+import { warnUnsetSettings } from '../system/first-run.ts';
 import { createLogger } from '../system/logger.ts';
 import { setupTelemetry } from '../telemetry/telemetry.ts';
 
 // The Node entry: parse config, open the database, wire, serve; shut down gracefully.
 const config = configFromProcess();
 const logger = createLogger(config.logLevel);
+// The first start tells the truth: each secret left unset, once, and what follows from it.
+warnUnsetSettings(config, logger);
 const telemetry = await setupTelemetry(config.otel, { prometheus: config.metrics.enabled });
 let db: Database;
 try {

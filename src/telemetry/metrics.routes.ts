@@ -33,6 +33,9 @@ export function metricsRoutes(options: { enabled: boolean; token: string | undef
     METRICS_PATH,
     describe({
       summary: 'Prometheus metrics (text exposition format); off unless METRICS_ENABLED=true',
+      operationId: 'getMetrics',
+      description:
+        'The OpenTelemetry meters serialised at each scrape: decisions by effect, disclosures by classification, audit queue depth and flush latency, catalog snapshot lag, HTTP durations. With METRICS_TOKEN set, send it as a bearer token (not a JWT).',
       tags: ['system'],
       security: 'optional',
       responses: {
