@@ -1,5 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApp, type TestApp } from '../helpers/app.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startApp, TEST_JWT_SECRET, type TestApp } from '../helpers/app.ts';
+import { freePort, runScript, waitForHttp } from '../helpers/process.ts';
 import { databaseKinds } from '../helpers/databases.ts';
 import { entry, tokenFor } from './helpers.ts';
 
@@ -218,4 +222,35 @@ describe.each(databaseKinds())('decision-log stream on %s', (kind) => {
       await other.close();
     }
   });
+});
+
+describe('a started server with a stream open', () => {
+  it('ends the stream on SIGTERM and exits 0 at once, not after SHUTDOWN_TIMEOUT_MS', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'jaga-stream-'));
+    const port = await freePort();
+    const p = runScript('src/entry/node.ts', {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      JAGA_DATA_DIR: join(dir, 'data'),
+      JWT_SECRET: TEST_JWT_SECRET,
+      SHUTDOWN_TIMEOUT_MS: '8000',
+    });
+    try {
+      await waitForHttp(`http://127.0.0.1:${port}/readyz`, p);
+      const res = await fetch(`http://127.0.0.1:${port}/v1/audit/stream?after=0`, {
+        headers: { authorization: `Bearer ${auditor}` },
+      });
+      expect(res.status).toBe(200);
+      const reader = res.body!.getReader();
+      await reader.read(); // the first page: the stream is open and idle after it
+      const began = Date.now();
+      p.child.kill('SIGTERM');
+      for (;;) if ((await reader.read()).done) break; // ends cleanly, no socket error
+      expect(await p.exited, p.output()).toBe(0);
+      expect(Date.now() - began).toBeLessThan(5000);
+    } finally {
+      p.child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { GroupCommitLog } from '../../src/audit/audit.writer.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { setupTelemetry } from '../../src/telemetry/telemetry.ts';
 import { startApp, type TestApp } from '../helpers/app.ts';
@@ -42,6 +43,8 @@ describe.each(databaseKinds())('GET /metrics on %s', (kind) => {
     expect(r.headers.get('content-type')).toBe('application/problem+json');
     expect(r.body.detail).toMatch(/METRICS_ENABLED=true/);
     expect(app.deps.telemetry.metering).toBe(false);
+    // Nothing counts on the decision path: the audit log is the writer itself, not the counting wrapper.
+    expect(app.deps.services.audit).toBeInstanceOf(GroupCommitLog);
   });
 
   it('serves decisions by effect, disclosures by classification, audit queue and flush latency, catalog lag', async () => {
