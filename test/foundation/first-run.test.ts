@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { SignJWT } from 'jose';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -114,5 +115,46 @@ describe('the first run, against a started server', () => {
     expect(run.code).toBe(1);
     expect(run.output).toMatch(/FAILED: GET \/v1\/me answered 401/);
     expect(run.output).toContain('"code":"TOKEN_SIGNATURE_INVALID"');
+  }, 60_000);
+  it('the audit follower (docs/examples/jaga-follow.sh) ships every entry once, and resumes where it stopped', async () => {
+    const auditor = await new SignJWT({ sub: 'siem', roles: ['auditor'], unit: 'RI' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuedAt()
+      .setExpirationTime('10m')
+      .sign(new TextEncoder().encode(SECRET));
+    const state = join(dir, 'follow.seq');
+    /** Runs the follower until its output has been quiet for a while; returns the seqs it printed. */
+    async function follow(): Promise<number[]> {
+      const child = spawn('sh', [join(ROOT, 'docs/examples/jaga-follow.sh')], {
+        env: { PATH: process.env.PATH ?? '', JAGA_URL: url, JAGA_TOKEN: auditor, STATE: state },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true, // its own process group: the script and its curl stop together
+      });
+      let out = '';
+      let last = Date.now();
+      child.stdout.on('data', (d: Buffer) => ((out += d.toString()), (last = Date.now())));
+      const started = Date.now();
+      while (Date.now() - last < 1500 || Date.now() - started < 2000) await new Promise((r) => setTimeout(r, 100));
+      process.kill(-child.pid!, 'SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+      return out
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => (JSON.parse(l) as { seq: number }).seq);
+    }
+    const first = await follow();
+    expect(first.length).toBeGreaterThan(10);
+    expect(first[0]).toBe(1);
+    expect(first).toEqual(first.map((_, i) => i + 1)); // the whole log, in order, once
+    expect(Number(readFileSync(state, 'utf8'))).toBe(first.at(-1));
+    // More entries while it is stopped (each audit read is one).
+    for (let i = 0; i < 3; i++)
+      expect(
+        (await fetch(`${url}/v1/audit/decisions?limit=1`, { headers: { authorization: `Bearer ${auditor}` } })).status,
+      ).toBe(200);
+    const second = await follow();
+    expect(second[0]).toBe(first.at(-1)! + 1);
+    expect(second).toEqual(second.map((_, i) => second[0]! + i));
+    expect(second.length).toBeGreaterThanOrEqual(4); // three reads and the stream's own open
   }, 60_000);
 });
