@@ -14,23 +14,26 @@ function attributes(key: string, build: () => Attributes): Attributes {
 }
 
 /**
- * The audit log, counting what it records: decisions by effect (`jaga.decisions`) and disclosures
- * by classification (`jaga.disclosures`). Every decision and disclosure passes through the log, so
- * counting here misses none; an entry is counted once accepted. Wired only when a metric reader
- * exists (src/wiring.ts): otherwise the log is used bare and a check records nothing.
+ * The audit log, counting what it records: access decisions by effect (`jaga.decisions`: checks,
+ * batches, plans, AuthZEN, records reads) and disclosures by classification (`jaga.disclosures`).
+ * Every decision and disclosure passes through the log, so counting here misses none; an entry is
+ * counted once accepted. Wired only when a metric reader exists (src/wiring.ts): otherwise the log
+ * is used bare and a check records nothing.
  */
 export function meteredAuditLog(log: AuditLog, meter: Meter): AuditLog {
   const decisions = meter.createCounter('jaga.decisions', { description: 'Decisions recorded, by effect' });
   const disclosures = meter.createCounter('jaga.disclosures', {
     description: 'Disclosures (data that left Jaga) recorded, by the classification of what was read',
   });
+  // A records read is logged as a disclosure when data left (allowed) and as a decision when refused:
+  // both are access decisions.
   const count = (entry: AuditEntryInput) => {
-    if (entry.event === 'decision')
-      decisions.add(
-        1,
-        attributes(`d ${entry.effect}`, () => ({ effect: entry.effect })),
-      );
-    else if (entry.event === 'disclosure') {
+    if (entry.event !== 'decision' && entry.event !== 'disclosure') return;
+    decisions.add(
+      1,
+      attributes(`d ${entry.effect}`, () => ({ effect: entry.effect })),
+    );
+    if (entry.event === 'disclosure' && entry.effect === 'allow') {
       const classification = classificationOf(entry.resource.classification);
       disclosures.add(
         1,
