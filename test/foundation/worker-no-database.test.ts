@@ -87,6 +87,20 @@ describe('the Workers entry with no reachable database (its fetch handler, in No
     expect(JSON.stringify(r.body)).toMatch(/HYPERDRIVE|DATABASE_URL/);
   });
 
+  it('/metrics answers 404 with the reason: an isolate’s counters are not the service’s', async () => {
+    const env = {
+      LOG_LEVEL: 'silent',
+      JWT_SECRET: TEST_JWT_SECRET,
+      DATABASE_URL: 'postgres://jaga:x@127.0.0.1:1/jaga',
+    };
+    const off = await call(env, '/metrics');
+    expect(off.status).toBe(404);
+    expect(JSON.stringify(off.body)).toMatch(/METRICS_ENABLED=true/);
+    const on = await call({ ...env, METRICS_ENABLED: 'true' }, '/metrics');
+    expect(on.status).toBe(404);
+    expect(JSON.stringify(on.body)).toMatch(/Workers isolate/);
+  });
+
   it('takes workerd’s socket failures (no code, only a message) for an unreachable database', () => {
     expect(isConnectionError(new Error('proxy request failed, cannot connect to the specified address'))).toBe(true);
     expect(isConnectionError(new Error('Network connection lost.'))).toBe(true);
