@@ -1,57 +1,98 @@
 #!/usr/bin/env bash
 # The README's session, runnable: mint tokens, create and label a dataset, load records, read them as
-# three principals, and check the audit trail. Needs a running Jaga (npm start) with the same JWT_SECRET.
+# three principals, and check the audit trail. Needs a running Jaga (npm start) with the same JWT_SECRET
+# (and, on the embedded database, the same JAGA_DATA_DIR, for the audit:verify CLI at the end).
 #   export JWT_SECRET=$(openssl rand -hex 32); npm start &   then   bash docs/walkthrough.sh
+#
+# Any answer that is not 2xx stops the script with its status and problem document (exit 1).
+# Re-runnable: each run creates its own dataset (laporan-pelanggaran-2024-<run id>). Its files
+# (checkpoint.json, disclosures.csv, the read bodies) go to a fresh temporary folder, named at the
+# end; set OUT to choose it.
 set -euo pipefail
 J=${J:-http://localhost:8080}
 cd "$(dirname "$0")/.."
+OUT=${OUT:-$(mktemp -d "${TMPDIR:-/tmp}/jaga-walkthrough.XXXXXX")}
+mkdir -p "$OUT"
+RUN=${RUN:-$(date +%s)-$$}
+DS="laporan-pelanggaran-2024-$RUN"
+
 token() { npm run -s token -- "$@" 2>/dev/null; }
 show() { printf '\n$ %s\n' "$*" >&2; }
+
+# api METHOD PATH [curl options…]: the body on stdout (also kept in $OUT/last-body); headers in
+# $OUT/last-headers. A non-2xx answer is an error, shown and fatal.
+api() {
+  local method=$1 path=$2 status
+  shift 2
+  status=$(curl -sS -X "$method" -o "$OUT/last-body" -D "$OUT/last-headers" -w '%{http_code}' "$@" "$J$path")
+  if [[ $status != 2?? ]]; then
+    printf '\nFAILED: %s %s answered %s\n' "$method" "$path" "$status" >&2
+    cat "$OUT/last-body" >&2
+    echo >&2
+    exit 1
+  fi
+  cat "$OUT/last-body"
+}
 
 STEWARD=$(token --sub siti --roles steward --unit 32 --purposes penanganan-pelanggaran)
 STAFF32=$(token --sub andi --roles staff --unit 32 --purposes penanganan-pelanggaran)
 STAFF33=$(token --sub rudi --roles staff --unit 33 --purposes penanganan-pelanggaran)
 AUDITOR=$(token --sub rina --roles auditor --unit RI)
+[[ -n $STEWARD && -n $AUDITOR ]] || {
+  echo "FAILED: npm run token minted nothing: is JWT_SECRET set (the server's)?" >&2
+  exit 1
+}
 
 show "GET /v1/me as the steward"
-curl -s $J/v1/me -H "authorization: Bearer $STEWARD"; echo
+api GET /v1/me -H "authorization: Bearer $STEWARD"
+echo
 
 show "create a dataset (unlabelled: it discloses nothing yet)"
-curl -s -X POST $J/v1/datasets -H "authorization: Bearer $STEWARD" -H 'content-type: application/json' -d '{
-  "id": "laporan-pelanggaran-2024", "title": "Laporan pelanggaran pemilu 2024", "ownerUnit": "32", "sourceSystem": "SIGAPLAPOR",
+api POST /v1/datasets -H "authorization: Bearer $STEWARD" -H 'content-type: application/json' -d '{
+  "id": "'"$DS"'", "title": "Laporan pelanggaran pemilu 2024", "ownerUnit": "32", "sourceSystem": "SIGAPLAPOR",
   "fields": [ {"name":"report_no","type":"string"}, {"name":"received_on","type":"date"}, {"name":"category","type":"string"},
     {"name":"reporter_name","type":"string","personalData":"name"}, {"name":"reporter_nik","type":"string","personalData":"nik"},
     {"name":"reporter_phone","type":"string","personalData":"phone"},
-    {"name":"reported_party_status","type":"string","personalData":"criminal_record"}, {"name":"ruling","type":"string"} ] }' \
-  | jq -c '{id, classification, labelVersion}'
+    {"name":"reported_party_status","type":"string","personalData":"criminal_record"}, {"name":"ruling","type":"string"} ] }' |
+  jq -c '{id, classification, labelVersion}'
 
 show "label it public: personal-data fields stay restricted"
-curl -s -X PUT $J/v1/datasets/laporan-pelanggaran-2024/label -H "authorization: Bearer $STEWARD" \
+api PUT "/v1/datasets/$DS/label" -H "authorization: Bearer $STEWARD" \
   -H 'content-type: application/json' -d '{"classification":"public"}' | jq -c '[.fields[] | {name, effectiveClassification}]'
 
 show "load three records (CSV)"
-curl -s -X POST $J/v1/datasets/laporan-pelanggaran-2024/records -H "authorization: Bearer $STEWARD" \
-  -H 'content-type: text/csv' --data-binary @docs/examples/violation-reports.csv; echo
+api POST "/v1/datasets/$DS/records" -H "authorization: Bearer $STEWARD" \
+  -H 'content-type: text/csv' --data-binary @docs/examples/violation-reports.csv
+echo
 
 show "read 1: anonymous open data"
-curl -s "$J/v1/public/datasets/laporan-pelanggaran-2024/records?limit=1" | jq -c '.items[0]'
+api GET "/v1/public/datasets/$DS/records?limit=1" | jq -c '.items[0]'
 show "read 2: staff of unit 33 (another province), with a purpose"
-curl -s -D - -o /tmp/jaga-read2.json "$J/v1/datasets/laporan-pelanggaran-2024/records?limit=1" -H "authorization: Bearer $STAFF33" \
-  -H 'x-purpose: penanganan-pelanggaran' | grep -i '^x-jaga' || true; jq -c '.items[0]' /tmp/jaga-read2.json
+api GET "/v1/datasets/$DS/records?limit=1" -H "authorization: Bearer $STAFF33" \
+  -H 'x-purpose: penanganan-pelanggaran' > "$OUT/read2.json"
+grep -i '^x-jaga' "$OUT/last-headers" || true
+jq -c '.items[0]' "$OUT/read2.json"
 show "read 3: staff of unit 32, with a purpose (masked)"
-curl -s "$J/v1/datasets/laporan-pelanggaran-2024/records?limit=1" -H "authorization: Bearer $STAFF32" \
+api GET "/v1/datasets/$DS/records?limit=1" -H "authorization: Bearer $STAFF32" \
   -H 'x-purpose: penanganan-pelanggaran' | jq -c '.items[0]'
 show "read 4: the steward of unit 32, with a purpose"
-curl -s -D - -o /tmp/jaga-read4.json "$J/v1/datasets/laporan-pelanggaran-2024/records?limit=1" -H "authorization: Bearer $STEWARD" \
-  -H 'x-purpose: penanganan-pelanggaran' | grep -i '^x-jaga\|^x-decision' || true; jq -c '.items[0]' /tmp/jaga-read4.json
+api GET "/v1/datasets/$DS/records?limit=1" -H "authorization: Bearer $STEWARD" \
+  -H 'x-purpose: penanganan-pelanggaran' > "$OUT/read4.json"
+grep -i '^x-jaga\|^x-decision' "$OUT/last-headers" || true
+jq -c '.items[0]' "$OUT/read4.json"
 
 show "audit: the dataset's disclosures, as the auditor"
-curl -s "$J/v1/audit/decisions?dataset=laporan-pelanggaran-2024&event=disclosure" -H "authorization: Bearer $AUDITOR" \
-  | jq -c '.items[] | {at, who: .principal.sub, effect, purpose, fields}'
-show "audit: the same as CSV"
-curl -s "$J/v1/audit/decisions?dataset=laporan-pelanggaran-2024&event=disclosure" -H "authorization: Bearer $AUDITOR" -H 'accept: text/csv' | head -3
+api GET "/v1/audit/decisions?dataset=$DS&event=disclosure" -H "authorization: Bearer $AUDITOR" |
+  jq -c '.items[] | {at, who: .principal.sub, effect, purpose, fields}'
+show "audit: the same as CSV (into $OUT/disclosures.csv)"
+api GET "/v1/audit/decisions?dataset=$DS&event=disclosure" -H "authorization: Bearer $AUDITOR" \
+  -H 'accept: text/csv' > "$OUT/disclosures.csv"
+head -3 "$OUT/disclosures.csv"
 show "audit: verify the chain"
-curl -s $J/v1/audit/verify -H "authorization: Bearer $AUDITOR"; echo
+api GET /v1/audit/verify -H "authorization: Bearer $AUDITOR" | jq -ce 'if .ok then . else error("the chain is broken") end'
 show "audit: keep a checkpoint, then verify against it with the CLI (on the embedded database, through the running server)"
-curl -s $J/v1/audit/checkpoint -H "authorization: Bearer $AUDITOR" > /tmp/jaga-checkpoint.json
-npm run -s audit:verify -- --checkpoint /tmp/jaga-checkpoint.json --quiet
+api GET /v1/audit/checkpoint -H "authorization: Bearer $AUDITOR" > "$OUT/checkpoint.json"
+npm run -s audit:verify -- --checkpoint "$OUT/checkpoint.json" --quiet
+
+rm -f "$OUT/last-body" "$OUT/last-headers"
+printf '\nwalkthrough done: dataset %s; files in %s\n' "$DS" "$OUT" >&2

@@ -15,7 +15,9 @@ import { decisionRoutes } from './policy/decision.routes.ts';
 import { recordsRoutes } from './records/records.routes.ts';
 import { auditRoutes } from './audit/audit.routes.ts';
 import { healthRoutes } from './system/health.routes.ts';
+import { rootRoutes } from './system/root.routes.ts';
 import { httpTelemetry } from './telemetry/http-middleware.ts';
+import { METRICS_PATH, metricsRoutes } from './telemetry/metrics.routes.ts';
 import type { AppDeps } from './wiring.ts';
 
 export const VERSION = '0.1.0';
@@ -39,10 +41,14 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.use('*', httpTelemetry(deps.telemetry.tracer, deps.telemetry.meter, deps.telemetry));
   app.use('*', deadline(deps.config.databaseDeadlineMs, longRunning));
   app.use('*', (c, next) => (isUpload(c.req.method, c.req.path) ? uploadLimit(c, next) : limit(c, next)));
-  app.use('*', authenticate(deps.services.identity));
+  const identity = authenticate(deps.services.identity);
+  // /metrics has its own bearer token (METRICS_TOKEN), which is not a JWT.
+  app.use('*', (c, next) => (c.req.path === METRICS_PATH ? next() : identity(c, next)));
   app.use('*', methodNotAllowed(app));
 
+  app.route('/', rootRoutes({ version: VERSION, metrics: deps.config.metrics.enabled }));
   app.route('/', healthRoutes(deps.readiness));
+  app.route('/', metricsRoutes({ ...deps.config.metrics, scrape: deps.telemetry.scrape }));
   app.route(
     '/',
     docsRoutes(() => app, VERSION),

@@ -16,6 +16,7 @@ import {
 } from './policy/policy.service.ts';
 import type { AuditLog } from './audit/audit.port.ts';
 import { createAuditService, type AuditService } from './audit/audit.service.ts';
+import { meteredAuditLog } from './audit/audit.metrics.ts';
 import { wireAudit } from './audit/audit.wiring.ts';
 import { createIngestService, type IngestService } from './records/ingest.service.ts';
 import { createPublicCatalog, type PublicCatalog } from './records/public.service.ts';
@@ -97,7 +98,9 @@ export async function wire(core: CoreDeps, options: WireOptions = {}): Promise<A
   core.lifecycle.onReload('policies', () => policy.reload());
 
   const writer = await wireAudit(core, { perRequest: migrations === null });
-  const audit: AuditLog = options.replace?.audit ? options.replace.audit(writer) : writer;
+  const logged: AuditLog = options.replace?.audit ? options.replace.audit(writer) : writer;
+  // Counted only where a metric reader exists: otherwise decisions go to the log bare.
+  const audit = core.telemetry.metering ? meteredAuditLog(logged, core.telemetry.meter) : logged;
   // Decisions by id answer from the catalog in memory; the catalog's own writes invalidate it.
   const freshness = await wireCatalogSnapshot(core, { enabled: migrations !== null });
   const catalog = createCatalogService({ sql: freshness.watch(sql), audit, policy });
@@ -111,6 +114,7 @@ export async function wire(core: CoreDeps, options: WireOptions = {}): Promise<A
     policy,
     hmacKey: config.audit.hmacKey,
     openness: createOpennessReader(sql),
+    stream: { ...config.audit.stream, stopping: core.lifecycle.stopping },
   });
   const records = { sql, catalog, policy, audit };
   const services: Services = {

@@ -13,11 +13,14 @@ import {
   OpennessQuerySchema,
   OpennessReportSchema,
   ReportQuerySchema,
+  StreamQuerySchema,
   VerifyQuerySchema,
   VerifyResultSchema,
 } from './audit.schema.ts';
 import * as v from 'valibot';
 import type { Answer, AuditService, ReadContext } from './audit.service.ts';
+import { STREAM_CONTENT_TYPES, STREAM_OFFERS } from './audit.stream.ts';
+import { ApiError } from '../http/problem.ts';
 
 const EXPORT_TYPES = ['application/json', 'text/csv', 'application/x-ndjson'];
 const denied = {
@@ -58,6 +61,41 @@ export function auditRoutes(deps: { auditReads: AuditService }) {
       }),
       valid('query', DecisionQuerySchema),
       async (c) => send(c, await service.decisions(ctxOf(c), c.req.valid('query'), negotiate(c, AUDIT_OFFERS))),
+    )
+    .get(
+      '/v1/audit/stream',
+      describe({
+        summary: 'Follow the decision log: NDJSON (default) or Server-Sent Events, resumable from a seq',
+        operationId: 'followAuditLog',
+        description:
+          'Same access as /v1/audit/decisions (auditor: every entry; ppid: their unit). Sends the entries after `after` (default: the current head, so only new ones; 0: the whole log) in chain order, then each new entry as it is committed, and a heartbeat (an empty line; an SSE comment) when idle. SSE events carry `id: <seq>`, so `Last-Event-ID` resumes. The stream ends after AUDIT_STREAM_MAX_MS, on shutdown, or when the database fails: resume from the last seq received.',
+        tags: ['audit'],
+        security: 'bearer',
+        responses: {
+          200: { description: 'The entries, one per line (or per event)', contentTypes: Object.keys(STREAM_OFFERS) },
+          406: { description: 'Accept names neither NDJSON nor text/event-stream (NOT_ACCEPTABLE)' },
+          ...denied,
+        },
+      }),
+      valid('query', StreamQuerySchema),
+      async (c) => {
+        const format = negotiate(c, STREAM_OFFERS);
+        const query = c.req.valid('query');
+        const lastEventId = c.req.header('last-event-id');
+        if (lastEventId !== undefined && !/^\d{1,15}$/.test(lastEventId))
+          throw new ApiError('VALIDATION_FAILED', 'Last-Event-ID must be a seq from this stream.', {
+            errors: [{ path: 'header.last-event-id', message: 'expected a seq' }],
+          });
+        // An EventSource reconnecting sends the last id it saw: it resumes there, whatever the URL says.
+        const q = lastEventId === undefined ? query : { ...query, after: Number(lastEventId) };
+        const body = await service.stream(ctxOf(c), q, format);
+        return c.body(body, 200, {
+          'content-type': STREAM_CONTENT_TYPES[format],
+          'cache-control': 'no-store',
+          // Proxies (nginx) must pass each entry on as it comes, not buffer the response.
+          'x-accel-buffering': 'no',
+        });
+      },
     )
     .get(
       '/v1/audit/verify',

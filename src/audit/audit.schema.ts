@@ -45,6 +45,26 @@ export const DecisionQuerySchema = v.object({
 });
 export type DecisionQuery = v.InferOutput<typeof DecisionQuerySchema>;
 
+/** The decision-log stream: where to start (`after` a seq; default: the head, so only new entries) and the decisions filters. */
+export const StreamQuerySchema = v.object({
+  after: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^\d{1,15}$/, 'expected a seq: entries after it are sent (0: the whole log)'),
+      v.toNumber(),
+    ),
+  ),
+  principal: DecisionQuerySchema.entries.principal,
+  unit: DecisionQuerySchema.entries.unit,
+  dataset: DecisionQuerySchema.entries.dataset,
+  action: DecisionQuerySchema.entries.action,
+  effect: DecisionQuerySchema.entries.effect,
+  event: DecisionQuerySchema.entries.event,
+  purpose: DecisionQuerySchema.entries.purpose,
+  classification: DecisionQuerySchema.entries.classification,
+});
+export type StreamQuery = v.InferOutput<typeof StreamQuerySchema>;
+
 export const ReportQuerySchema = v.object({
   from: v.optional(time),
   to: v.optional(time),

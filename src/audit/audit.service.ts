@@ -28,8 +28,10 @@ import type {
   OpennessQuery,
   OpennessReport,
   ReportQuery,
+  StreamQuery,
   VerifyQuery,
 } from './audit.schema.ts';
+import { followLog, type StreamFormat, type StreamTiming } from './audit.stream.ts';
 import { verifyChain, type VerifyResult } from './audit.verify.ts';
 import { disclosureChartSvg, MAX_BARS, periodKey, TooManyPeriods } from './disclosure-chart.ts';
 
@@ -46,7 +48,12 @@ export interface AuditServiceDeps {
   hmacKey?: string | undefined;
   /** The catalog's counts for the openness report (the catalog owns its tables). */
   openness: OpennessReader;
+  /** The decision-log stream's timing and the server's shutdown signal (streams end on it). */
+  stream?: StreamTiming & { stopping: AbortSignal };
 }
+
+/** Defaults of the stream's timing (AUDIT_STREAM_POLL_MS, AUDIT_STREAM_HEARTBEAT_MS, AUDIT_STREAM_MAX_MS). */
+const STREAM_DEFAULTS: StreamTiming = { pollMs: 1000, heartbeatMs: 15_000, maxMs: 900_000 };
 
 const EXPORT_PAGE = 1000;
 
@@ -58,7 +65,7 @@ export type Answer<T> =
 type Details = Record<string, string | number | boolean | null>;
 
 /** The filters of a read as entry details: strings and numbers only, with the format. */
-function filterDetails(f: object, format: Format | 'svg'): Details {
+function filterDetails(f: object, format: Format | StreamFormat | 'svg'): Details {
   const d: Details = { format };
   for (const [k, v] of Object.entries(f)) if (typeof v === 'string' || typeof v === 'number') d[k] = v;
   return d;
@@ -73,7 +80,35 @@ export function createAuditService(deps: AuditServiceDeps) {
   const { sql } = deps;
   const authorize = (ctx: ReadContext, use: AuditUse, what: string, details: Details) =>
     authorizeRead(deps, ctx, use, what, details);
+  const timing = { ...STREAM_DEFAULTS, ...deps.stream };
+  const stopping = deps.stream?.stopping ?? new AbortController().signal;
+  /** Streams open now, and entries they have read from the database (tests; how far streams read ahead). */
+  const streams = { open: 0, entriesRead: 0 };
   return {
+    /**
+     * Follows the log from `after` (a seq; the current head when absent): same access as
+     * `decisions` (an auditor sees every entry, a PPID their unit's), decided once when the stream
+     * opens and logged as an `audit_read`; the stream ends by `maxMs`, so rights are checked again
+     * when the client resumes.
+     */
+    async stream(ctx: ReadContext, q: StreamQuery, format: StreamFormat): Promise<ReadableStream<Uint8Array>> {
+      const scope = await authorize(ctx, 'entries', 'stream', filterDetails(q, format));
+      const where = whereClause(sql, scope, q as EntryFilter);
+      const after = q.after ?? (await readHead(sql)).seq;
+      streams.open++;
+      return followLog({
+        ...timing,
+        stopping,
+        after,
+        format,
+        read: async (seq, limit) => (await findEntries(sql, where, seq, limit)).map(fromDb),
+        onPage: (n) => (streams.entriesRead += n),
+        onEnd: () => streams.open--,
+      });
+    },
+
+    streamStats: (): Readonly<typeof streams> => ({ ...streams }),
+
     async decisions(
       ctx: ReadContext,
       q: DecisionQuery,

@@ -1,5 +1,5 @@
 import type { CoreDeps } from '../deps.ts';
-import { keyingDetail, UNKEYED_WARNING } from './audit.hash.ts';
+import { keyingDetail } from './audit.hash.ts';
 import { ensurePartitions, prunePartitions } from './audit.partitions.ts';
 import { RequestAuditLog } from './audit.request-log.ts';
 import { GroupCommitLog } from './audit.writer.ts';
@@ -21,10 +21,10 @@ export async function wireAudit(
     const dropped = await prunePartitions(sql, now, audit.retentionMonths);
     if (dropped.length) core.logger.info('audit partitions dropped by retention', { dropped });
   };
+  // An unkeyed chain is warned about once at start-up with the other unset secrets (src/system/first-run.ts).
   // Where start-up may do no I/O (Workers: each request brings its client), partition upkeep waits
   // for the first write of the month.
   if (!options.perRequest) {
-    if (!audit.hmacKey) core.logger.warn('audit chain unkeyed', { detail: UNKEYED_WARNING });
     try {
       await monthly(new Date());
     } catch (error) {

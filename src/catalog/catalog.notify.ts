@@ -51,6 +51,21 @@ export async function wireCatalogSnapshot(core: CoreDeps, options: { enabled: bo
   const poll = setInterval(tick, Math.max(10, Math.floor(maxStaleMs / 4)));
   poll.unref();
 
+  if (core.telemetry.metering) {
+    // Read at collection time only: nothing on the check path.
+    core.telemetry.meter
+      .createObservableGauge('jaga.catalog.snapshot.version_lag', {
+        description: 'Catalog versions this instance has heard of but its snapshot has not loaded',
+      })
+      .addCallback((r) => r.observe(snapshot.lag().versions));
+    core.telemetry.meter
+      .createObservableGauge('jaga.catalog.snapshot.age', {
+        description: 'Time since the catalog snapshot was last confirmed current (-1 before the first load)',
+        unit: 'ms',
+      })
+      .addCallback((r) => r.observe(snapshot.lag().confirmedAgoMs));
+  }
+
   try {
     await snapshot.refresh();
   } catch (err) {
@@ -66,7 +81,10 @@ export async function wireCatalogSnapshot(core: CoreDeps, options: { enabled: bo
       .listen(
         CATALOG_CHANNEL,
         (payload) => {
-          if (payload !== snapshot.state().version) snapshot.invalidate();
+          if (payload !== snapshot.state().version) {
+            snapshot.saw(payload);
+            snapshot.invalidate();
+          }
         },
         () => {
           if (listening) {

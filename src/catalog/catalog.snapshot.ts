@@ -26,6 +26,10 @@ export interface CatalogSnapshot {
   refresh(): Promise<void>;
   /** The version the snapshot holds (null before the first load), and whether answers come from it now. */
   state(): { version: string | null; fresh: boolean; datasets: number };
+  /** A newer version exists (a notification's payload): counted in `lag` until a reload sees it. */
+  saw(version: string): void;
+  /** How far behind the database the snapshot may be: versions seen but not loaded, ms since last confirmed. */
+  lag(): { versions: number; confirmedAgoMs: number };
 }
 
 interface Entry {
@@ -89,6 +93,12 @@ export function createCatalogSnapshot(sql: Sql, options: { maxStaleMs: number; n
   let stale = true;
   /** When the version read (or load) that last confirmed the snapshot began. */
   let confirmedAt = -Infinity;
+  /** The newest catalog version this instance has heard of (a load, a version read, a notification). */
+  let latestSeen: bigint | null = null;
+  const see = (version: string) => {
+    const v = BigInt(version);
+    if (latestSeen === null || v > latestSeen) latestSeen = v;
+  };
 
   const fresh = () => loaded !== null && !stale && now() - confirmedAt <= options.maxStaleMs;
 
@@ -108,6 +118,7 @@ export function createCatalogSnapshot(sql: Sql, options: { maxStaleMs: number; n
       );
     }
     loaded = { version: whole.version, datasets };
+    see(whole.version);
     if (gen === generation) {
       stale = false;
       confirmedAt = began;
@@ -118,6 +129,7 @@ export function createCatalogSnapshot(sql: Sql, options: { maxStaleMs: number; n
     const gen = generation;
     const began = now();
     const version = await readCatalogVersion(sql);
+    see(version);
     if (version === loaded?.version && gen === generation && !stale) confirmedAt = began;
     else await load();
   }
@@ -162,5 +174,12 @@ export function createCatalogSnapshot(sql: Sql, options: { maxStaleMs: number; n
     },
     refresh,
     state: () => ({ version: loaded?.version ?? null, fresh: fresh(), datasets: loaded?.datasets.size ?? 0 }),
+    saw: (version) => {
+      if (/^\d+$/.test(version)) see(version);
+    },
+    lag: () => ({
+      versions: loaded && latestSeen !== null ? Number(latestSeen - BigInt(loaded.version)) : 0,
+      confirmedAgoMs: Number.isFinite(confirmedAt) ? Math.max(0, now() - confirmedAt) : -1,
+    }),
   };
 }

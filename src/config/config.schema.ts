@@ -94,12 +94,21 @@ export const EnvSchema = v.object({
   AUDIT_RETENTION_MONTHS: positiveInt('120', 'expected a whole number of months'),
   // Audit: a check answers once its entry is committed (durable) or once it is queued (queued: faster, a crash can lose the last moments' entries).
   AUDIT_CHECKS: v.optional(v.picklist(['durable', 'queued'], 'expected durable or queued'), 'durable'),
+  // Audit: the decision-log stream (GET /v1/audit/stream) looks for new entries this often when idle,
+  // sends a heartbeat after this long without output, and ends after this long (the client resumes).
+  AUDIT_STREAM_POLL_MS: positiveInt('1000'),
+  AUDIT_STREAM_HEARTBEAT_MS: positiveInt('15000'),
+  AUDIT_STREAM_MAX_MS: positiveInt('900000'),
   // Records (see src/records): master key from which per-dataset pseudonym keys are derived.
   PSEUDONYM_KEY: secret('PSEUDONYM_KEY'),
   // Records: largest record upload accepted (streamed, never held in memory); default 1 GiB.
   RECORDS_UPLOAD_MAX_BYTES: positiveInt('1073741824'),
   // Records: rows per keyset page of a streamed export (memory held per export against queries per export).
   RECORDS_STREAM_PAGE: positiveInt('2000'),
+  // Prometheus: `GET /metrics` serves the OpenTelemetry meters in text format (off unless true).
+  METRICS_ENABLED: v.optional(v.picklist(['true', 'false'], 'expected true or false'), 'false'),
+  // Prometheus: the bearer token a scraper must send (authorization.credentials); unset: /metrics is open.
+  METRICS_TOKEN: secret('METRICS_TOKEN'),
   // OpenTelemetry: the standard variables; nothing is exported unless an endpoint is set.
   OTEL_SERVICE_NAME: v.optional(v.string(), 'jaga'),
   OTEL_EXPORTER_OTLP_ENDPOINT: url('expected an http(s) URL', /^https?:\/\//),

@@ -35,12 +35,16 @@ export interface Config {
     retentionMonths: number;
     /** When a permission check answers: once its audit entry is committed, or once it is queued. */
     checks: 'durable' | 'queued';
+    /** The decision-log stream: idle poll, heartbeat, longest life (ms). */
+    stream: { pollMs: number; heartbeatMs: number; maxMs: number };
   };
   pseudonymKey: string | undefined;
   recordsUploadMaxBytes: number;
   recordsStreamPage: number;
   /** A check by id answers from a catalog snapshot confirmed current within this many ms; 0 = no snapshot. */
   catalogSnapshotMaxStaleMs: number;
+  /** `GET /metrics` (Prometheus text): served only when enabled; protected by the token when one is set. */
+  metrics: { enabled: boolean; token: string | undefined };
   otel: {
     serviceName: string;
     endpoint: string | undefined;
@@ -122,11 +126,17 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       flushLingerMs: e.AUDIT_FLUSH_LINGER_MS,
       retentionMonths: e.AUDIT_RETENTION_MONTHS,
       checks: e.AUDIT_CHECKS,
+      stream: {
+        pollMs: e.AUDIT_STREAM_POLL_MS,
+        heartbeatMs: e.AUDIT_STREAM_HEARTBEAT_MS,
+        maxMs: e.AUDIT_STREAM_MAX_MS,
+      },
     }),
     pseudonymKey: e.PSEUDONYM_KEY,
     recordsUploadMaxBytes: e.RECORDS_UPLOAD_MAX_BYTES,
     recordsStreamPage: e.RECORDS_STREAM_PAGE,
     catalogSnapshotMaxStaleMs: e.CATALOG_SNAPSHOT_MAX_STALE_MS,
+    metrics: { enabled: e.METRICS_ENABLED === 'true', token: e.METRICS_TOKEN },
     otel: {
       serviceName: e.OTEL_SERVICE_NAME,
       endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,

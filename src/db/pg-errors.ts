@@ -37,9 +37,14 @@ export function fromPostgresError(error: unknown): DomainError | undefined {
   }
 }
 
+// Cloudflare Workers' sockets (cloudflare:sockets, under nodejs_compat) fail with a bare Error and
+// no code: a refused or unreachable address, a connection dropped.
+const WORKERS_SOCKET_ERROR = /^(proxy request failed, cannot connect to the specified address|Network connection lost)/;
+
 /** True for errors that mean the database cannot be reached at all (no SQLSTATE). */
 export function isConnectionError(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
+  if (code === undefined && error instanceof Error && WORKERS_SOCKET_ERROR.test(error.message)) return true;
   return (
     typeof code === 'string' &&
     [

@@ -7,13 +7,16 @@ import { openDatabase } from '../db/open.ts';
 import { createNodeServer } from '../http/node-server.ts';
 import { operatorRoutes } from '../operator/operator.routes.ts';
 import { listenOperatorSocket } from '../operator/operator.socket.ts';
+import { warnUnsetSettings } from '../system/first-run.ts';
 import { createLogger } from '../system/logger.ts';
 import { setupTelemetry } from '../telemetry/telemetry.ts';
 
 // The Node entry: parse config, open the database, wire, serve; shut down gracefully.
 const config = configFromProcess();
 const logger = createLogger(config.logLevel);
-const telemetry = await setupTelemetry(config.otel);
+// The first start tells the truth: each secret left unset, once, and what follows from it.
+warnUnsetSettings(config, logger);
+const telemetry = await setupTelemetry(config.otel, { prometheus: config.metrics.enabled });
 let db: Database;
 try {
   db = await openDatabase(config, 'server');
@@ -85,6 +88,8 @@ async function stop(signal: string) {
     process.exit(1);
   }, config.shutdownTimeoutMs);
   force.unref();
+  // Long-lived responses (audit streams) end now, or the server would wait for them until forced.
+  deps.lifecycle.drain();
   // Stop accepting; in-flight requests finish; idle keep-alive sockets are closed now.
   await new Promise<void>((resolve) => {
     server.close(() => resolve());

@@ -8,6 +8,7 @@ import { onError } from '../http/on-error.ts';
 import { requestId } from '../http/request-id.ts';
 import { DomainError } from '../shared/errors.ts';
 import { Lifecycle } from '../system/lifecycle.ts';
+import { warnUnsetSettings } from '../system/first-run.ts';
 import { createLogger, type Logger } from '../system/logger.ts';
 import { Readiness } from '../system/readiness.ts';
 import { noopTelemetry } from '../telemetry/telemetry.ts';
@@ -54,6 +55,7 @@ function refusing(logger: Logger, error: DomainError): Hono<AppEnv> {
 async function buildIsolate(env: WorkerEnv): Promise<Isolate> {
   const config = configOf(env);
   const logger = createLogger(config.logLevel, (line) => console.log(line));
+  warnUnsetSettings(config, logger); // once per isolate
   if (!config.databaseUrl) {
     return {
       app: refusing(

@@ -21,6 +21,11 @@ export interface Telemetry {
   tracing: boolean;
   /** False when no metric is read (no exporter, no reader): requests then record no measurement. */
   metering: boolean;
+  /**
+   * The meters in Prometheus text format, collected at each call (`GET /metrics`); null when no
+   * Prometheus reader is set up (METRICS_ENABLED unset, OTEL_SDK_DISABLED, Workers).
+   */
+  scrape: (() => Promise<string>) | null;
   /** Flushes and stops exporters, bounded in time so shutdown never hangs on a missing collector. */
   shutdown(): Promise<void>;
 }
@@ -29,6 +34,8 @@ export interface TelemetryOptions {
   /** Tests pass an in-memory exporter; production exports OTLP only when an endpoint is set. */
   spanProcessors?: SpanProcessor[];
   metricReaders?: MetricReader[];
+  /** Adds a Prometheus reader that serialises on request (METRICS_ENABLED); it starts no server of its own. */
+  prometheus?: boolean;
 }
 
 function sampler(config: Config['otel'], exporting: boolean): Sampler {
@@ -79,6 +86,20 @@ export async function setupTelemetry(config: Config['otel'], options: TelemetryO
       }),
     );
   }
+  let scrape: Telemetry['scrape'] = null;
+  if (options.prometheus) {
+    // Loaded only when asked for; the exporter's own HTTP server stays off: Hono serves /metrics.
+    const { PrometheusExporter, PrometheusSerializer } = await import('@opentelemetry/exporter-prometheus');
+    const exporter = new PrometheusExporter({ preventServerStart: true });
+    const serializer = new PrometheusSerializer();
+    // The exporter pins sdk-metrics 2.12.0 (its own copy) where Jaga has 2.12.1: the same reader
+    // contract, but TypeScript sees two declarations of its private members.
+    readers.push(exporter as unknown as MetricReader);
+    scrape = async () => {
+      const { resourceMetrics } = await exporter.collect();
+      return serializer.serialize(resourceMetrics);
+    };
+  }
   if (!spanProcessors.length && !readers.length) return noopTelemetry();
   const tracerProvider = new TracerProvider({
     resource,
@@ -91,6 +112,7 @@ export async function setupTelemetry(config: Config['otel'], options: TelemetryO
     meter: meterProvider.getMeter('jaga'),
     tracing: spanProcessors.length > 0,
     metering: readers.length > 0,
+    scrape,
     async shutdown() {
       await withTimeout(Promise.all([tracerProvider.shutdown(), meterProvider.shutdown()]), 3000);
     },
@@ -103,6 +125,7 @@ export function noopTelemetry(): Telemetry {
     meter: metrics.getMeter('jaga-noop'),
     tracing: false,
     metering: false,
+    scrape: null,
     shutdown: async () => {},
   };
 }

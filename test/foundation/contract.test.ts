@@ -98,6 +98,8 @@ class Contract {
   }
 }
 
+const METRICS_TOKEN = 'contract-metrics-token-0123456789abcdef';
+
 describe.each(databaseKinds())('the OpenAPI document holds for every operation on %s', (kind) => {
   let t: TestApp;
   let contract: Contract;
@@ -110,7 +112,13 @@ describe.each(databaseKinds())('the OpenAPI document holds for every operation o
   }
 
   beforeAll(async () => {
-    t = await startApp(kind);
+    // Metrics on (with a token) and short-lived streams, so that every operation can be called and answered.
+    t = await startApp(kind, {
+      METRICS_ENABLED: 'true',
+      METRICS_TOKEN: METRICS_TOKEN,
+      AUDIT_STREAM_MAX_MS: '300',
+      AUDIT_STREAM_POLL_MS: '50',
+    });
     contract = new Contract((await t.request('GET', '/openapi.json')).body as Json);
     tokens.steward = await token({ sub: 'siti', roles: ['steward'], unit: '32', purposes: ['pengawasan'] });
     tokens.ppid = await token({ sub: 'ppid-32', roles: ['ppid'], unit: '32' });
@@ -128,6 +136,10 @@ describe.each(databaseKinds())('the OpenAPI document holds for every operation o
       { name: 'reporter_nik', type: 'string', personalData: 'nik' },
     ];
     // System and identity.
+    await call('GET', '/');
+    await call('GET', '/', { headers: { accept: 'text/html' } });
+    await call('GET', '/metrics', { token: METRICS_TOKEN });
+    await call('GET', '/metrics');
     await call('GET', '/healthz');
     await call('GET', '/readyz');
     await call('GET', '/openapi.json');
@@ -260,6 +272,9 @@ describe.each(databaseKinds())('the OpenAPI document holds for every operation o
     await call('GET', '/v1/audit/decisions?limit=2', { token: auditor, headers: { accept: 'application/x-ndjson' } });
     await call('GET', '/v1/audit/decisions', { token: staff });
     await call('GET', '/v1/audit/decisions');
+    await call('GET', '/v1/audit/stream?after=0', { token: auditor });
+    await call('GET', '/v1/audit/stream?after=0', { token: auditor, headers: { accept: 'text/event-stream' } });
+    await call('GET', '/v1/audit/stream');
     await call('GET', '/v1/audit/verify', { token: auditor });
     await call('GET', '/v1/audit/checkpoint', { token: auditor });
     await call('GET', '/v1/audit/reports/disclosures?period=day', { token: auditor });

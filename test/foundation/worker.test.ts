@@ -160,4 +160,67 @@ describe('the Workers entry point', () => {
       }
     },
   );
+  it(
+    'under wrangler dev --env local with no database there: database routes answer 503 problem+json, not a hang',
+    { timeout: 90_000 },
+    async () => {
+      // [env.local] in wrangler.toml: no Hyperdrive emulation, DATABASE_URL straight from the Worker;
+      // pointed here at a port where nothing listens.
+      const port = await freePort();
+      const child = spawn(
+        process.execPath,
+        [
+          join(ROOT, 'node_modules/wrangler/bin/wrangler.js'),
+          'dev',
+          '--env',
+          'local',
+          '--ip',
+          '127.0.0.1',
+          '--port',
+          String(port),
+          '--inspector-port',
+          String(await freePort()),
+          '--var',
+          `JWT_SECRET:${TEST_JWT_SECRET}`,
+          '--var',
+          `DATABASE_URL:postgres://jaga:local@127.0.0.1:${await freePort()}/jaga`,
+          '--var',
+          'DATABASE_DEADLINE_MS:2000',
+        ],
+        {
+          cwd: ROOT,
+          env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', CI: 'true' },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      try {
+        const deadline = Date.now() + 60_000;
+        let up = false;
+        while (Date.now() < deadline && !up) {
+          up = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+            (r) => r.ok,
+            () => false,
+          );
+          if (!up) await new Promise((r) => setTimeout(r, 250));
+        }
+        expect(up, out).toBe(true);
+        for (const path of ['/v1/datasets', '/v1/registers/public', '/readyz']) {
+          const started = Date.now();
+          const res = await fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(10_000) });
+          expect(res.status, `${path}: ${out}`).toBe(503);
+          if (path !== '/readyz') {
+            expect(res.headers.get('content-type')).toBe('application/problem+json');
+            expect(((await res.json()) as { code: string }).code).toBe('DATABASE_UNAVAILABLE');
+          }
+          expect(Date.now() - started).toBeLessThan(4000);
+        }
+      } finally {
+        child.kill('SIGTERM');
+        await new Promise((r) => child.once('exit', r));
+      }
+    },
+  );
 });
