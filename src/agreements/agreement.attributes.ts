@@ -1,8 +1,9 @@
 import type { Principal } from '../identity/principal.ts';
 import type { ContextAttributes } from '../policy/context-attributes.ts';
 import type { SubjectType } from '../policy/engine.types.ts';
+import { guardDecision } from './agreement.guard.ts';
 import type { AgreementIndex } from './agreement.index.ts';
-import { coverageOf, selectAgreement, type Agreement, type Selection } from './agreement.model.ts';
+import { AGREEMENT_ATTRIBUTE, coverageOf, selectAgreement, type Agreement, type Selection } from './agreement.model.ts';
 
 /**
  * The `agreement` attribute the policies name (policies/service.yaml): for a principal of kind
@@ -11,7 +12,7 @@ import { coverageOf, selectAgreement, type Agreement, type Selection } from './a
  * it. Otherwise the reason code: NO_AGREEMENT, AGREEMENT_EXPIRED, PURPOSE_NOT_IN_AGREEMENT,
  * FIELD_NOT_IN_AGREEMENT. For any other principal it is null (its rules do not name it).
  */
-export const AGREEMENT_ATTRIBUTE = 'agreement';
+export { AGREEMENT_ATTRIBUTE };
 
 const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 
@@ -83,5 +84,6 @@ export function agreementAttributes(index: AgreementIndex, now: () => number): C
       const list = principal.kind === 'service' && principal.sub !== null ? await index.naming(principal.sub) : [];
       return withAgreement(list, principal, subject, resource, purpose, now());
     },
+    settle: guardDecision,
   };
 }

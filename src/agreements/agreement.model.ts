@@ -8,6 +8,9 @@ import type {
   StoredStatus,
 } from './agreement.schema.ts';
 
+/** The attribute policies name (policies/service.yaml); see agreement.attributes.ts. */
+export const AGREEMENT_ATTRIBUTE = 'agreement';
+
 /** One agreement as decisions and the service use it (dates as YYYY-MM-DD). */
 export interface Agreement {
   id: string;

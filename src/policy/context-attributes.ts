@@ -1,5 +1,5 @@
 import type { Principal } from '../identity/principal.ts';
-import type { SubjectType } from './engine.types.ts';
+import type { Action, Decision, SubjectType } from './engine.types.ts';
 
 /**
  * Attributes that depend on who asks and for which purpose, not only on the resource (an
@@ -14,4 +14,12 @@ export interface ContextAttributes {
     resource: Record<string, unknown>,
     purpose: string | null,
   ): Promise<{ resource: Record<string, unknown>; agreementId: string | null }>;
+  /** The engine's decision, held to what the added attributes allow whatever role decided it. */
+  settle(
+    principal: Principal,
+    action: Action,
+    subject: SubjectType,
+    resource: Record<string, unknown>,
+    decision: Decision,
+  ): Decision;
 }

@@ -257,6 +257,8 @@ async function decideOne(
       decision = explained.decision;
       explain = { decidedBy: explained.decision.ruleId, considered: explained.considered };
     } else decision = engine.decide(asked);
+    if (wired.deps.context)
+      decision = wired.deps.context.settle(principal, input.action, resource.type, attributes, decision);
   }
   const entry = entryOf(
     ctx,

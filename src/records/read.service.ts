@@ -1,5 +1,6 @@
 import { datasetAgreement, fieldAgreement } from '../agreements/agreement.attributes.ts';
 import type { AgreementGate, Held } from '../agreements/agreement.gate.ts';
+import { guardFields } from '../agreements/agreement.guard.ts';
 import type { Selection } from '../agreements/agreement.model.ts';
 import { AuditEntryRefused } from '../audit/audit.entry.ts';
 import type { AuditEntryInput, AuditLog } from '../audit/audit.port.ts';
@@ -252,6 +253,8 @@ async function logRefusal(
 
 function planFields(a: Access): FieldPlan {
   let decisions: FieldDecision[] = a.engine.decideFields(a.principal, a.fields, a.purpose);
+  // A service principal's fields leave only as its agreement covers them, whatever its other roles.
+  if (a.agreement) decisions = guardFields(a.principal, a.fields as unknown as Record<string, unknown>[], decisions);
   if (a.route === 'open-data') {
     // Never masked, never anything but effectively public fields, whatever the policies say.
     decisions = decisions.map((x, i) =>
