@@ -59,6 +59,50 @@ describe.each(databaseKinds())('data-sharing agreements (%s)', (kind: DatabaseKi
     expect(history.body.items.map((h: { event: string }) => h.event)).toEqual(['drafted', 'approved']);
     const revoked = await t.request('POST', `/v1/agreements/${made.body.id}/revoke`, { token: who.ppid });
     expect(revoked.body.status).toBe('revoked');
+    // Each change is in the audit log too, and the history cannot be rewritten.
+    const log = await t.request('GET', '/v1/audit/decisions?dataset=calon&limit=100', { token: who.auditor });
+    const changes = log.body.items.filter(
+      (i: { resource: { type: string; id: string } }) =>
+        i.resource.type === 'Agreement' && i.resource.id === made.body.id,
+    );
+    expect(changes.map((i: { action: string; agreementId: string }) => `${i.action}:${i.agreementId}`)).toEqual([
+      `create:${made.body.id}`,
+      `approve:${made.body.id}`,
+      `update:${made.body.id}`,
+    ]);
+    await expect(t.db.sql`update agreement_history set event = 'approved'`).rejects.toThrow();
+    await expect(t.db.sql`delete from agreement_history`).rejects.toThrow();
+  });
+
+  it('a draft’s terms change (its steward), and the change is in its history', async () => {
+    const made = await t.request('POST', '/v1/agreements', { token: who.steward, json: agreementBody('calon') });
+    const patched = await t.request('PATCH', `/v1/agreements/${made.body.id}`, {
+      token: who.steward,
+      json: { validTo: '2029-02-28', rowsPerDay: 100 },
+    });
+    expect(patched.status, patched.text).toBe(200);
+    expect(patched.body).toMatchObject({ status: 'draft', validTo: '2029-02-28', rowsPerDay: 100, version: 2 });
+    const early = await t.request('PATCH', `/v1/agreements/${made.body.id}`, {
+      token: who.steward,
+      json: { validTo: '2028-12-01' },
+    });
+    expect(early.status).toBe(400);
+    // A draft grants nothing.
+    const other = await t.request('PATCH', `/v1/agreements/${made.body.id}`, {
+      token: who.steward,
+      json: { recipient: { agency: 'Lain', principals: ['svc-draft'] } },
+    });
+    expect(other.status).toBe(200);
+    const draftee = await tokenFor({
+      sub: 'svc-draft',
+      kind: 'service',
+      roles: ['service'],
+      unit: '33',
+      purposes: [VERIFY],
+    });
+    expect((await readRecords(t, draftee, 'calon', VERIFY)).status).toBe(404);
+    const history = await t.request('GET', `/v1/agreements/${made.body.id}/history`, { token: who.steward });
+    expect(history.body.items.map((h: { event: string }) => h.event)).toEqual(['drafted', 'updated', 'updated']);
   });
 
   it('refuses a field or dataset that does not exist, and a period that ends before it starts', async () => {
