@@ -8,7 +8,9 @@ import { parseOrThrow, valid } from '../http/validate.ts';
 import { csvLine } from '../shared/csv.ts';
 import type { AgreementReports } from './agreement.reports.ts';
 import {
+  AgreementEventViewSchema,
   AgreementParamSchema,
+  AgreementViewSchema,
   CreateAgreementSchema,
   DecideAgreementSchema,
   ListAgreementsQuerySchema,
@@ -60,7 +62,7 @@ export function agreementRoutes(deps: { agreements: AgreementService; reports: A
         tags: TAGS,
         security: 'bearer',
         responses: {
-          200: { description: 'The agreement as it now is' },
+          200: { description: 'The agreement as it now is', schema: AgreementViewSchema },
           403: problem(
             step === 'approve'
               ? 'FORBIDDEN: not a PPID of the datasets’ unit; SELF_APPROVAL: the drafter'
@@ -86,7 +88,7 @@ export function agreementRoutes(deps: { agreements: AgreementService; reports: A
         tags: TAGS,
         security: 'bearer',
         responses: {
-          201: { description: 'The agreement, status draft' },
+          201: { description: 'The agreement, status draft', schema: AgreementViewSchema },
           400: problem('VALIDATION_FAILED'),
           403: problem('FORBIDDEN: not a steward of every dataset named'),
           422: problem('REFERENCE_NOT_FOUND: a dataset or field that does not exist'),
@@ -105,7 +107,10 @@ export function agreementRoutes(deps: { agreements: AgreementService; reports: A
         summary: 'The agreements the caller may see; `expiring=30d`: active ones ending within 30 days',
         tags: TAGS,
         security: 'bearer',
-        responses: { 200: { description: '{ items }' }, 400: problem('VALIDATION_FAILED') },
+        responses: {
+          200: { description: '{ items }', schema: v.object({ items: v.array(AgreementViewSchema) }) },
+          400: problem('VALIDATION_FAILED'),
+        },
       }),
       valid('query', ListAgreementsQuerySchema),
       async (c) => c.json(await agreements.list(c.get('principal'), c.req.valid('query'))),
@@ -203,7 +208,10 @@ export function agreementRoutes(deps: { agreements: AgreementService; reports: A
         summary: 'One agreement, its status as of now',
         tags: TAGS,
         security: 'bearer',
-        responses: { 200: { description: 'The agreement' }, 404: problem('NOT_FOUND (also when not visible)') },
+        responses: {
+          200: { description: 'The agreement', schema: AgreementViewSchema },
+          404: problem('NOT_FOUND (also when not visible)'),
+        },
       }),
       valid('param', AgreementParamSchema),
       async (c) => c.json(await agreements.get(c.get('principal'), c.req.valid('param').id)),
@@ -214,7 +222,10 @@ export function agreementRoutes(deps: { agreements: AgreementService; reports: A
         summary: 'Every change of the agreement, oldest first (append-only)',
         tags: TAGS,
         security: 'bearer',
-        responses: { 200: { description: '{ items }' }, 404: problem('NOT_FOUND (also when not visible)') },
+        responses: {
+          200: { description: '{ items }', schema: v.object({ items: v.array(AgreementEventViewSchema) }) },
+          404: problem('NOT_FOUND (also when not visible)'),
+        },
       }),
       valid('param', AgreementParamSchema),
       async (c) => c.json({ items: await agreements.history(c.get('principal'), c.req.valid('param').id) }),
@@ -226,7 +237,7 @@ export function agreementRoutes(deps: { agreements: AgreementService; reports: A
         tags: TAGS,
         security: 'bearer',
         responses: {
-          200: { description: 'The agreement as it now is' },
+          200: { description: 'The agreement as it now is', schema: AgreementViewSchema },
           400: problem('VALIDATION_FAILED'),
           403: problem('FORBIDDEN'),
           404: problem('NOT_FOUND'),

@@ -102,36 +102,40 @@ export const ListAgreementsQuerySchema = v.strictObject({
   expiring: v.optional(v.pipe(v.string(), v.regex(/^\d{1,4}d$/, 'expected days, e.g. 30d'))),
 });
 
-export interface AgreementView {
-  id: string;
-  title: string;
-  reference: string;
-  referenceDate: string | null;
-  providerUnits: string[];
-  recipient: { agency: string; principals: string[] };
-  legalBasis: string;
-  purposes: string[];
-  datasets: AgreementDataset[];
-  validFrom: string;
-  validTo: string;
-  rowsPerDay: number | null;
-  publish: boolean;
-  status: AgreementStatus;
-  draftedBy: string;
-  approvedBy: string | null;
-  version: number;
-  createdAt: string;
-  updatedAt: string;
-}
+export const AgreementViewSchema = v.object({
+  id: v.string(),
+  title: v.string(),
+  reference: v.string(),
+  referenceDate: v.nullable(v.string()),
+  /** The owner units of the datasets covered: whose PPID approves. */
+  providerUnits: v.array(v.string()),
+  recipient: v.object({ agency: v.string(), principals: v.array(v.string()) }),
+  legalBasis: v.string(),
+  purposes: v.array(v.string()),
+  datasets: v.array(v.object({ id: v.string(), fields: v.record(v.string(), v.picklist(COVERAGES)) })),
+  validFrom: v.string(),
+  validTo: v.string(),
+  rowsPerDay: v.nullable(v.number()),
+  publish: v.boolean(),
+  /** As of the time of asking: `active` / `expired` are read off the dates. */
+  status: v.picklist(AGREEMENT_STATUSES),
+  draftedBy: v.string(),
+  approvedBy: v.nullable(v.string()),
+  version: v.number(),
+  createdAt: v.string(),
+  updatedAt: v.string(),
+});
+export type AgreementView = v.InferOutput<typeof AgreementViewSchema>;
 
-export interface AgreementEventView {
-  seq: string;
-  at: string;
-  event: string;
-  actor: string | null;
-  status: string;
-  note: string | null;
-}
+export const AgreementEventViewSchema = v.object({
+  seq: v.string(),
+  at: v.string(),
+  event: v.string(),
+  actor: v.nullable(v.string()),
+  status: v.string(),
+  note: v.nullable(v.string()),
+});
+export type AgreementEventView = v.InferOutput<typeof AgreementEventViewSchema>;
 
 export const ReportQuerySchema = v.strictObject({
   from: v.optional(isoDate),
