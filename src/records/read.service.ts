@@ -200,8 +200,10 @@ async function decide(deps: Reader, p: Principal, req: ReadRequest, route: Acces
     }
   }
   const seen = canSeeDataset(engine, p, dataset, agreement ? purpose : null);
-  if (!seen.allow) throw notFound(req.datasetId);
-  if (purpose !== null && !p.purposes.includes(purpose)) {
+  const unheld = purpose !== null && !p.purposes.includes(purpose);
+  // Under an agreement the dataset is seen for the purpose, so a purpose not held hides it: say why.
+  if (!seen.allow && !(unheld && agreement?.agreement)) throw notFound(req.datasetId);
+  if (unheld) {
     throw new DomainError('PURPOSE_NOT_HELD', `The purpose "${purpose}" is not one you hold.`);
   }
   return {

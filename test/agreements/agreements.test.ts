@@ -254,6 +254,17 @@ describe.each(databaseKinds())('data-sharing agreements (%s)', (kind: DatabaseKi
   });
 
   it('a purpose the agreement does not name is denied', async () => {
+    // Named by the agreement but not held by the token: the token's purposes bound what it may declare.
+    const without = await tokenFor({
+      sub: KPU,
+      kind: 'service',
+      roles: ['service'],
+      unit: '33',
+      purposes: ['statistik'],
+    });
+    const unheld = await readRecords(t, without, 'calon', VERIFY);
+    expect(unheld.status).toBe(403);
+    expect(unheld.body.code).toBe('PURPOSE_NOT_HELD');
     const r = await readRecords(t, who.kpu, 'calon', 'statistik');
     expect(r.status).toBe(403);
     expect(r.body.code).toBe('PURPOSE_NOT_IN_AGREEMENT');
