@@ -294,6 +294,18 @@ describe.each(databaseKinds())('data-sharing agreements (%s)', (kind: DatabaseKi
     expect(row.fieldsMasked).toContain('nik');
     // Nothing the agreement does not cover ever left under it.
     expect(new Set([...row.fieldsWhole, ...row.fieldsMasked])).toEqual(new Set(['nama', 'nik', 'partai']));
+    const csv = await t.request('GET', '/v1/agreements/reports/disclosures', {
+      token: who.ppid,
+      headers: { accept: 'text/csv' },
+    });
+    expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
+    const lines = csv.text.trim().split('\r\n');
+    expect(lines[0]).toBe('agreementId,day,reads,rows,fieldsWhole,fieldsMasked');
+    expect(lines.some((l) => l.startsWith(`${id},${row.day},`))).toBe(true);
+    // Another unit's PPID sees none of it.
+    expect((await t.request('GET', '/v1/agreements/reports/disclosures', { token: who.ppid33 })).body.items).toEqual(
+      [],
+    );
     expect(row.rows).toBeGreaterThanOrEqual(5);
   });
 
