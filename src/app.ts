@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { agreementRoutes } from './agreements/agreement.routes.ts';
 import { catalogRoutes } from './catalog/catalog.routes.ts';
 import { bodyLimit } from './http/body-limit.ts';
 import type { AppEnv } from './http/context.ts';
@@ -73,6 +74,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     }),
   );
   app.route('/', auditRoutes({ auditReads: services.auditReads }));
+  app.route('/', agreementRoutes({ agreements: services.agreements, reports: services.agreementReports }));
 
   app.notFound((c) =>
     problemResponse(c, new ApiError('ROUTE_NOT_FOUND', `There is no route ${c.req.method} ${c.req.path}.`)),

@@ -1,4 +1,9 @@
 import type { CoreDeps } from './deps.ts';
+import { agreementAttributes } from './agreements/agreement.attributes.ts';
+import { createAgreementGate } from './agreements/agreement.gate.ts';
+import { createAgreementIndex } from './agreements/agreement.index.ts';
+import { createAgreementReports, type AgreementReports } from './agreements/agreement.reports.ts';
+import { createAgreementService, type AgreementService } from './agreements/agreement.service.ts';
 import { readMigrationFiles } from './db/migration-files.ts';
 import { migrationStatus, type MigrationFile } from './db/migrate.ts';
 import { createTokenVerifier, type TokenVerifier } from './identity/token-verifier.ts';
@@ -42,6 +47,9 @@ export interface Services {
   ingest: IngestService;
   reads: ReadService;
   openData: PublicCatalog;
+  /** Data-sharing agreements (src/agreements): lifecycle, and their reports and public register. */
+  agreements: AgreementService;
+  agreementReports: AgreementReports;
 }
 
 /** Built once: a test or bench swaps a dependency through `wire`'s `replace`, never by assignment. */
@@ -59,6 +67,8 @@ export interface WireOptions {
   replace?: {
     audit?: (built: AuditLog) => AuditLog;
     resources?: (built: ResourceResolver) => ResourceResolver;
+    /** The clock agreements are judged by (validity, the row limit's day): tests move it. */
+    clock?: (built: () => number) => () => number;
   };
 }
 
@@ -107,7 +117,11 @@ export async function wire(core: CoreDeps, options: WireOptions = {}): Promise<A
   const resources = options.replace?.resources ? options.replace.resources(freshness.resolver) : freshness.resolver;
   // Tokens may name only roles the policy set in force defines (read at each verification, so reloads apply).
   const identity = createTokenVerifier(config.jwt, { knownRoles: () => policy.current().roles, logger: core.logger });
-  const decisions = createDecisionService({ policy, audit, resources }, { checks: config.audit.checks });
+  // Agreements: decisions take them from memory beside the snapshot; records reads from the database.
+  const clock = options.replace?.clock ? options.replace.clock(Date.now) : Date.now;
+  const context = agreementAttributes(createAgreementIndex(sql, freshness.snapshot), clock);
+  const agreements = createAgreementService({ sql: freshness.watch(sql), audit, policy, catalog, now: clock });
+  const decisions = createDecisionService({ policy, audit, resources, context }, { checks: config.audit.checks });
   const auditReads = createAuditService({
     sql,
     log: audit,
@@ -132,8 +146,11 @@ export async function wire(core: CoreDeps, options: WireOptions = {}): Promise<A
       pseudonymMaster: config.pseudonymKey,
       logger: core.logger,
       streamPage: config.recordsStreamPage,
+      agreements: createAgreementGate(sql, clock),
     }),
     openData: createPublicCatalog(records),
+    agreements,
+    agreementReports: createAgreementReports({ sql, policy, agreements, now: clock }),
   };
   return { ...core, services };
 }

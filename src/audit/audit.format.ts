@@ -40,6 +40,7 @@ export function toItem(r: ChainedRow): AuditItem {
     policyVersion: r.policyVersion,
     fields: { whole: r.fieldsWhole, masked: r.fieldsMasked, omitted: r.fieldsOmitted },
     purpose: r.purpose,
+    agreementId: typeof r.details?.agreementId === 'string' ? r.details.agreementId : null,
     rowCount: r.rowCount,
     requestId: r.requestId,
     traceId: r.traceId,

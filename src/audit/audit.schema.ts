@@ -108,6 +108,8 @@ export const AuditItemSchema = v.object({
   policyVersion: nullableString,
   fields: v.object({ whole: v.array(v.string()), masked: v.array(v.string()), omitted: v.array(v.string()) }),
   purpose: nullableString,
+  /** The data-sharing agreement a disclosure (or a service's check) rested on (src/agreements). */
+  agreementId: nullableString,
   rowCount: v.nullable(v.number()),
   requestId: nullableString,
   traceId: nullableString,

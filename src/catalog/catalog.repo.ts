@@ -289,6 +289,8 @@ const CATALOG_COLUMNS: Record<(typeof SUBJECT_ATTRIBUTES)['Dataset' | 'Label'][n
     steward: (sql) => sql`d.steward`,
     sourceSystem: (sql) => sql`d.source_system`,
     proposedBy: (sql) => sql`d.pending_proposed_by`,
+    // Set per principal and purpose for decisions (src/agreements); catalog lists do not consult agreements.
+    agreement: (sql) => sql`null::text`,
   };
 
 /**

@@ -19,6 +19,9 @@ export function problemResponse(c: Context<AppEnv>, error: DomainError): Respons
   // A refused body is left unread, so the connection cannot carry another request: say so, or a
   // keep-alive client sends its next request on a socket the server is about to drop.
   if (error.code === 'PAYLOAD_TOO_LARGE') headers.connection = 'close';
+  // A limit that resets (an agreement's rows per day) says when to come back.
+  const retryAfter = error.extensions?.retryAfter;
+  if (typeof retryAfter === 'number' && Number.isSafeInteger(retryAfter)) headers['retry-after'] = String(retryAfter);
   return new Response(JSON.stringify(toProblem(error, requestId)), { status: ERRORS[error.code].status, headers });
 }
 

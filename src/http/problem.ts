@@ -56,6 +56,12 @@ export const ERRORS = {
   RECORDS_INVALID: { status: 422, title: 'Some records do not match the dataset' },
   FILTER_NOT_ALLOWED: { status: 403, title: 'Filtering on a field you may not see is not allowed' },
   PURPOSE_NOT_HELD: { status: 403, title: 'The declared purpose is not one the caller holds' },
+  // Data-sharing agreements (service principals)
+  NO_AGREEMENT: { status: 403, title: 'No active agreement covers this read' },
+  AGREEMENT_EXPIRED: { status: 403, title: 'The agreement covering this read has expired' },
+  PURPOSE_NOT_IN_AGREEMENT: { status: 403, title: 'The agreement does not name the declared purpose' },
+  FIELD_NOT_IN_AGREEMENT: { status: 403, title: 'The agreement does not cover this field' },
+  AGREEMENT_ROW_LIMIT: { status: 429, title: 'The agreement’s rows for today are used up' },
   // Service state
   AUDIT_UNAVAILABLE: { status: 503, title: 'The audit log cannot record the decision' },
   DATABASE_UNAVAILABLE: { status: 503, title: 'The database cannot be reached' },

@@ -3,6 +3,7 @@ import { DomainError } from '../shared/errors.ts';
 import type { Principal } from '../identity/principal.ts';
 import { isName, type CheckInput, type CheckOutput } from './decision.schema.ts';
 import type { Engine } from './engine.ts';
+import type { ContextAttributes } from './context-attributes.ts';
 import type { Action, Decision, Plan, ResourceResolver, SubjectType } from './engine.types.ts';
 import { isClassification } from './field-attributes.ts';
 import type { PolicyService } from './policy.service.ts';
@@ -75,6 +76,8 @@ interface DecisionDeps {
   policy: PolicyService;
   audit: AuditLog;
   resources: ResourceResolver;
+  /** Attributes that depend on the principal and purpose (agreements); absent, none are added. */
+  context?: ContextAttributes;
 }
 
 /** The wiring plus whether checks wait for their audit entries to be committed. */
@@ -222,6 +225,12 @@ async function decideOne(
     attributes = resolved;
   }
   const purpose = input.purpose ?? null;
+  let agreementId: string | null = null;
+  if (attributes !== null && wired.deps.context) {
+    const added = await wired.deps.context.add(principal, resource.type, attributes, purpose);
+    attributes = added.resource;
+    agreementId = added.agreementId;
+  }
   let decision: Decision;
   let explain: CheckOutput['explain'];
   if (attributes === null) {
@@ -248,6 +257,8 @@ async function decideOne(
       decision = explained.decision;
       explain = { decidedBy: explained.decision.ruleId, considered: explained.considered };
     } else decision = engine.decide(asked);
+    if (wired.deps.context)
+      decision = wired.deps.context.settle(principal, input.action, resource.type, attributes, decision);
   }
   const entry = entryOf(
     ctx,
@@ -262,6 +273,7 @@ async function decideOne(
     decision,
     purpose,
   );
+  if (agreementId) entry.details = { ...entry.details, agreementId };
   return {
     entry,
     answer: {

@@ -34,6 +34,8 @@ export interface FieldAttributes {
   classification: Classification | null;
   personalData: string; // 'none' or a category name (api-contract.md)
   personalDataKind: PersonalDataKind;
+  /** For a service principal, how an agreement covers this field (src/policy/context-attributes.ts). */
+  agreement?: string | null;
 }
 
 /** Attributes of a Record row (for row scope). */
@@ -102,12 +104,22 @@ export interface PolicyEngine {
  * The attributes a policy condition (and a rule's `fields`) may name, per subject type. The
  * Dataset, Field and Record lists mirror the interfaces above; the others are what catalog and
  * audit pass for labels, audit entries and units. Record `fields` are the dataset's own field
- * names, so any name is accepted there.
+ * names, so any name is accepted there. `agreement` is added per principal and purpose before a
+ * decision (context-attributes.ts; src/agreements): null for any principal but a service.
  */
 export const SUBJECT_ATTRIBUTES = {
-  Dataset: ['id', 'ownerUnit', 'classification', 'labelPending', 'labelVersion', 'steward', 'sourceSystem'],
-  Field: ['datasetId', 'ownerUnit', 'name', 'classification', 'personalData', 'personalDataKind'],
-  Record: ['datasetId', 'ownerUnit', 'unit', 'classification'],
+  Dataset: [
+    'id',
+    'ownerUnit',
+    'classification',
+    'labelPending',
+    'labelVersion',
+    'steward',
+    'sourceSystem',
+    'agreement',
+  ],
+  Field: ['datasetId', 'ownerUnit', 'name', 'classification', 'personalData', 'personalDataKind', 'agreement'],
+  Record: ['datasetId', 'ownerUnit', 'unit', 'classification', 'agreement'],
   Label: ['datasetId', 'ownerUnit', 'classification', 'labelPending', 'steward', 'proposedBy'],
   AuditEntry: ['unit', 'datasetId'],
   Policy: [],

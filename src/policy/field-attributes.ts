@@ -70,6 +70,7 @@ export function describeField(o: Record<string, unknown>): Described {
       classification: o.classification as Classification | null,
       personalData: category,
       personalDataKind: kind,
+      ...(given(o, 'agreement') ? { agreement: o.agreement as string | null } : {}),
     },
   };
 }

@@ -1,7 +1,11 @@
+import { datasetAgreement, fieldAgreement } from '../agreements/agreement.attributes.ts';
+import type { AgreementGate, Held } from '../agreements/agreement.gate.ts';
+import { guardFields } from '../agreements/agreement.guard.ts';
+import type { Selection } from '../agreements/agreement.model.ts';
 import { AuditEntryRefused } from '../audit/audit.entry.ts';
 import type { AuditEntryInput, AuditLog } from '../audit/audit.port.ts';
 import type { CatalogService, FieldForRead } from '../catalog/catalog.service.ts';
-import type { Sql } from '../db/database.ts';
+import type { Queryable, Sql } from '../db/database.ts';
 import { DomainError } from '../shared/errors.ts';
 import { ANONYMOUS, type Principal } from '../identity/principal.ts';
 import type { DatasetAttributes, FieldDecision, MaskKind, PolicyEngine } from '../policy/engine.types.ts';
@@ -26,6 +30,8 @@ export interface ReadDeps {
   logger: Logger;
   /** Rows per keyset page while streaming an export. */
   streamPage?: number;
+  /** Agreements a service principal's reads rest on (src/agreements); absent, none are consulted. */
+  agreements?: AgreementGate;
 }
 
 export type FilterOp = 'eq' | 'gt' | 'gte' | 'lt' | 'lte';
@@ -121,6 +127,8 @@ interface Access {
   /** The dataset decision (rule and reason), recorded with the disclosure. */
   seen: { ruleId: string | null; reason: string };
   purpose: string | null;
+  /** A service principal's read: the agreement it rests on (or why none), read from the database. */
+  agreement: Selection | null;
 }
 
 /** Step 2a, plan fields: which fields leave (the columns, in dataset order) and how. */
@@ -168,28 +176,87 @@ async function decide(deps: Reader, p: Principal, req: ReadRequest, route: Acces
   const read = await deps.catalog.getFieldsForRead(req.datasetId);
   const engine = deps.policy.current();
   if (!read) throw notFound(req.datasetId);
-  const dataset = read.dataset;
+  let dataset = read.dataset;
+  let fields = read.fields;
   if (route === 'open-data' && (dataset.classification !== 'public' || dataset.labelPending))
     throw notFound(req.datasetId);
-  const seen = canSeeDataset(engine, p, dataset);
-  if (!seen.allow) throw notFound(req.datasetId);
   const purpose = route === 'open-data' ? null : req.purpose;
-  if (purpose !== null && !p.purposes.includes(purpose)) {
+  // A service principal's read rests on an agreement, which the policies name as `agreement`.
+  let agreement: Selection | null = null;
+  if (route === 'enforced' && p.kind === 'service' && deps.agreements) {
+    const selection = await deps.agreements.select(p, dataset.id, purpose);
+    agreement = selection;
+    const plain = dataset;
+    dataset = { ...dataset, agreement: datasetAgreement(selection) } as DatasetAttributes;
+    fields = fields.map((f) => ({ ...f, agreement: fieldAgreement(selection, plain.id, f.name) }));
+    if (selection.code && plain.classification !== 'public') {
+      // Refused for want of an agreement: logged (the refusals report), and said by its code when
+      // the principal knows the dataset (an agreement names it, or the policies show it the dataset).
+      const known =
+        selection.mentioned || canSeeDataset(engine, p, { ...plain, agreement: null } as DatasetAttributes).allow;
+      await logRefusal(deps, p, plain, engine.version, purpose, selection.code, req);
+      if (!known) throw notFound(req.datasetId);
+      throw new DomainError(selection.code, refusalText(selection.code, plain.id));
+    }
+  }
+  const seen = canSeeDataset(engine, p, dataset, agreement ? purpose : null);
+  const unheld = purpose !== null && !p.purposes.includes(purpose);
+  // Under an agreement the dataset is seen for the purpose, so a purpose not held hides it: say why.
+  if (!seen.allow && !(unheld && agreement?.agreement)) throw notFound(req.datasetId);
+  if (unheld) {
     throw new DomainError('PURPOSE_NOT_HELD', `The purpose "${purpose}" is not one you hold.`);
   }
   return {
     route,
     principal: p,
     dataset,
-    fields: read.fields,
+    fields,
     engine,
     seen: { ruleId: seen.ruleId, reason: seen.reason },
     purpose,
+    agreement,
   };
+}
+
+const REFUSALS: Record<string, string> = {
+  NO_AGREEMENT: 'No active agreement names you and covers dataset',
+  AGREEMENT_EXPIRED: 'The agreement covering you for this data has expired: dataset',
+  PURPOSE_NOT_IN_AGREEMENT: 'No active agreement covering you names the declared purpose for dataset',
+};
+const refusalText = (code: string, id: string) => `${REFUSALS[code] ?? code} ${id}.`;
+
+/** A service read refused for want of an agreement, in the log before the refusal is answered (the refusals report). */
+async function logRefusal(
+  deps: Reader,
+  p: Principal,
+  d: DatasetAttributes,
+  policyVersion: string,
+  purpose: string | null,
+  code: string,
+  req: ReadRequest,
+): Promise<void> {
+  await deps.audit
+    .appendDurable({
+      event: 'decision',
+      principal: { sub: p.sub, kind: p.kind, roles: [...p.roles], unit: p.unit },
+      action: 'read',
+      resource: { type: 'Dataset', id: d.id, classification: d.classification, labelVersion: d.labelVersion },
+      effect: 'deny',
+      ruleId: null,
+      reason: `${code}: ${refusalText(code, d.id)}`,
+      policyVersion,
+      purpose,
+      requestId: req.requestId,
+      traceId: req.traceId,
+      details: { route: 'enforced', refusal: code },
+    })
+    .catch((error: unknown) => deps.logger.warn('audit entry of a refused read failed', { error }));
 }
 
 function planFields(a: Access): FieldPlan {
   let decisions: FieldDecision[] = a.engine.decideFields(a.principal, a.fields, a.purpose);
+  // A service principal's fields leave only as its agreement covers them, whatever its other roles.
+  if (a.agreement) decisions = guardFields(a.principal, a.fields as unknown as Record<string, unknown>[], decisions);
   if (a.route === 'open-data') {
     // Never masked, never anything but effectively public fields, whatever the policies say.
     decisions = decisions.map((x, i) =>
@@ -240,6 +307,7 @@ function scopeSql(deps: Reader, a: Access): Fragment | null {
     datasetId: lit(a.dataset.id),
     ownerUnit: lit(a.dataset.ownerUnit),
     classification: lit(a.dataset.classification),
+    agreement: lit(a.agreement ? datasetAgreement(a.agreement) : null),
   });
   if (a.route === 'open-data')
     return sql`${scope} and ${a.dataset.classification === 'public' ? sql`true` : sql`false`}`;
@@ -296,8 +364,13 @@ function planRows(deps: Reader, a: Access, fields: FieldPlan, req: ReadRequest):
   return { where: scope ? sql`${scope} and ${filters}` : null, paged, limit, after: decodeSeq(req.cursor) };
 }
 
-async function readFirst(deps: Reader, a: Access, fields: FieldPlan, rows: RowPlan): Promise<FirstPage> {
-  const { sql } = deps;
+async function readFirst(
+  deps: Reader,
+  a: Access,
+  fields: FieldPlan,
+  rows: RowPlan,
+  sql: Queryable = deps.sql,
+): Promise<FirstPage> {
   const page = {
     datasetId: a.dataset.id,
     afterSeq: rows.after,
@@ -318,6 +391,7 @@ function disclosureEntry(
   rows: RowPlan,
   first: FirstPage,
   req: ReadRequest,
+  held: Held | null,
 ): AuditEntryInput {
   const p = a.principal;
   const d = a.dataset;
@@ -336,6 +410,7 @@ function disclosureEntry(
     requestId: req.requestId,
     traceId: req.traceId,
     details: {
+      ...(held ? { agreementId: held.agreementId } : {}),
       route: a.route,
       format: req.format,
       masks: Object.entries(fields.masks).map(([field, kind]) => `${field}:${kind}`),
@@ -457,12 +532,12 @@ async function read(deps: Reader, p: Principal, req: ReadRequest, route: Access[
   const access = await decide(deps, p, req, route);
   const fields = planFields(access);
   const rows = planRows(deps, access, fields, req);
-  const first = await readFirst(deps, access, fields, rows);
+  const { first, held } = await readUnderAgreement(deps, access, fields, rows, req);
   const project = await projectorsFor(deps, access, fields);
   // The decision is durable before the first byte of a restricted or exempt read leaves.
   const publicOnly =
     access.dataset.classification === 'public' && fields.columns.every((f) => f.classification === 'public');
-  const entry = disclosureEntry(access, fields, rows, first, req);
+  const entry = disclosureEntry(access, fields, rows, first, req, held);
   const decisionId = await logDisclosure(deps, entry, publicOnly);
   // A streamed export's row count is known only at its end, however it ends (read to the end,
   // abandoned by the client, failed); it is recorded once, beside the decision. The count is of
@@ -482,6 +557,43 @@ async function read(deps: Reader, p: Principal, req: ReadRequest, route: Access[
     nextCursor: rows.paged && first.more ? encodeSeq(first.last) : null,
     body: render(deps, access, fields, rows, first, project, ends, req.format),
   };
+}
+
+/**
+ * The first page, and for a read resting on an agreement the agreement re-checked and the day's
+ * allowance taken in the same transaction as the rows (agreement.gate.ts). A read under a row
+ * limit is one page, cut to what is left of the day's allowance: nothing beyond the limit leaves.
+ */
+async function readUnderAgreement(
+  deps: Reader,
+  a: Access,
+  fields: FieldPlan,
+  rows: RowPlan,
+  req: ReadRequest,
+): Promise<{ first: FirstPage; held: Held | null }> {
+  const gate = deps.agreements;
+  const agreement = a.agreement?.agreement;
+  if (!gate || !agreement || a.dataset.classification === 'public')
+    return { first: await readFirst(deps, a, fields, rows), held: null };
+  try {
+    return await deps.sql.begin(async (tx) => {
+      const held = await gate.hold(tx, a.principal, agreement, a.dataset.id, a.purpose);
+      if (held.remaining !== null) {
+        rows.paged = true;
+        rows.limit = Math.min(rows.limit, held.remaining);
+      }
+      const first = await readFirst(deps, a, fields, rows, tx);
+      await gate.count(tx, held, first.rows.length);
+      return { first, held };
+    });
+  } catch (error) {
+    if (
+      error instanceof DomainError &&
+      ['NO_AGREEMENT', 'AGREEMENT_EXPIRED', 'PURPOSE_NOT_IN_AGREEMENT'].includes(error.code)
+    )
+      await logRefusal(deps, a.principal, a.dataset, a.engine.version, a.purpose, error.code, req);
+    throw error;
+  }
 }
 
 /** One row as a line of text: CSV cells, or an NDJSON object written by hand (the keys are fixed). */

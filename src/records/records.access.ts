@@ -5,8 +5,15 @@ import type { DatasetAttributes, PolicyEngine } from '../policy/engine.types.ts'
  * Every records permission decision that is not a field or row decision, in one place, all
  * through the policy engine (policies/*.yaml): seeing the dataset at all, and ingesting into it.
  */
-export function canSeeDataset(engine: PolicyEngine, p: Principal, d: DatasetAttributes) {
-  return engine.decide({ principal: p, action: 'read', subject: 'Dataset', resource: { ...d } });
+export function canSeeDataset(engine: PolicyEngine, p: Principal, d: DatasetAttributes, purpose?: string | null) {
+  // A purpose counts for rules that ask for one (a service principal's agreement names it).
+  return engine.decide({
+    principal: p,
+    action: 'read',
+    subject: 'Dataset',
+    resource: { ...d },
+    purpose: purpose ?? null,
+  });
 }
 
 /** Ingest: the default policies let stewards of the owning unit (and its subtree) load records. */

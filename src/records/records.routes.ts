@@ -200,9 +200,21 @@ const readDoc = (summary: string, security: 'optional' | 'none', operationId: st
       400: problem(
         'VALIDATION_FAILED: bad cursor, limit, filter or purpose (text with a NUL or a lone surrogate, a non-ASCII X-Purpose)',
       ),
-      403: problem('FILTER_NOT_ALLOWED, PURPOSE_NOT_HELD'),
+      403: problem(
+        security === 'optional'
+          ? 'FILTER_NOT_ALLOWED, PURPOSE_NOT_HELD; a service principal without an agreement covering the read: NO_AGREEMENT, AGREEMENT_EXPIRED, PURPOSE_NOT_IN_AGREEMENT (docs/agreements.md)'
+          : 'FILTER_NOT_ALLOWED, PURPOSE_NOT_HELD',
+      ),
       404: problem('NOT_FOUND (also when not visible)'),
       406: problem('NOT_ACCEPTABLE'),
+      ...((security === 'optional'
+        ? {
+            409: problem('CONFLICT: the agreement the read rests on changed during it; ask again'),
+            429: problem(
+              "AGREEMENT_ROW_LIMIT: the agreement's rows for today are used up (`limit`, `resetAt`, Retry-After)",
+            ),
+          }
+        : {}) as Record<number, ResponseSpec>),
       503: problem('AUDIT_UNAVAILABLE: the disclosure could not be recorded; nothing was sent'),
     },
   });

@@ -52,6 +52,12 @@ export const ERROR_CODES = [
   'RECORDS_INVALID',
   'FILTER_NOT_ALLOWED',
   'PURPOSE_NOT_HELD',
+  // Data-sharing agreements (service principals)
+  'NO_AGREEMENT',
+  'AGREEMENT_EXPIRED',
+  'PURPOSE_NOT_IN_AGREEMENT',
+  'FIELD_NOT_IN_AGREEMENT',
+  'AGREEMENT_ROW_LIMIT',
   // Service state
   'AUDIT_UNAVAILABLE',
   'DATABASE_UNAVAILABLE',

@@ -290,7 +290,8 @@ describe.each(databaseKinds())('decision API on %s', (kind) => {
 
   it('AuthZEN evaluations: defaults, per-item overrides, order, and the short-circuit semantics', async () => {
     const body = {
-      subject: { type: 'service', id: 'u-32', properties: { roles: ['staff'], unit: '32' } },
+      // A user: a principal of kind service reads restricted data only under an agreement (docs/agreements.md).
+      subject: { type: 'user', id: 'u-32', properties: { roles: ['staff'], unit: '32' } },
       action: { name: 'read' },
       evaluations: [
         { resource: { type: 'Dataset', id: 'a', properties: { ...restricted32, ownerUnit: '33' } } },

@@ -22,7 +22,11 @@ interface Row {
   labelPending: boolean;
   steward: string | null;
   proposedBy: string | null;
+  /** Set per principal and purpose in decisions (src/agreements); here every value the policies name. */
+  agreement: string | null;
 }
+
+const AGREEMENTS = ['active', 'whole', 'masked', 'NO_AGREEMENT', 'AGREEMENT_EXPIRED', 'PURPOSE_NOT_IN_AGREEMENT', null];
 
 const rows: Row[] = [];
 for (const ownerUnit of UNITS)
@@ -38,6 +42,7 @@ for (const ownerUnit of UNITS)
           labelPending,
           steward,
           proposedBy: STEWARDS[(n * 5) % STEWARDS.length]!,
+          agreement: AGREEMENTS[(n * 3) % AGREEMENTS.length]!,
         });
       }
 
@@ -47,8 +52,8 @@ describe.each(databaseKinds())('plan → SQL on %s', (kind) => {
   beforeAll(async () => {
     db = await freshDatabase(kind);
     const { sql } = db;
-    await sql`create table plan_rows (id integer primary key, owner_unit text not null, unit text not null, classification text, label_pending boolean not null, steward text, proposed_by text)`;
-    await sql`insert into plan_rows ${sql(rows.map((r) => ({ id: r.id, owner_unit: r.ownerUnit, unit: r.unit, classification: r.classification, label_pending: r.labelPending, steward: r.steward, proposed_by: r.proposedBy })))}`;
+    await sql`create table plan_rows (id integer primary key, owner_unit text not null, unit text not null, classification text, label_pending boolean not null, steward text, proposed_by text, agreement text)`;
+    await sql`insert into plan_rows ${sql(rows.map((r) => ({ id: r.id, owner_unit: r.ownerUnit, unit: r.unit, classification: r.classification, label_pending: r.labelPending, steward: r.steward, proposed_by: r.proposedBy, agreement: r.agreement })))}`;
     engine = createEngine(await loadPolicies(await policyFilesIn('policies')()));
   });
   afterAll(() => db.close());
@@ -64,12 +69,19 @@ describe.each(databaseKinds())('plan → SQL on %s', (kind) => {
       steward: sql`steward`,
       proposedBy: sql`proposed_by`,
       datasetId: sql`id::text`,
+      agreement: sql`agreement`,
     };
   };
 
   const attributesOf = (r: Row, subject: SubjectType): Record<string, unknown> =>
     subject === 'Record'
-      ? { datasetId: String(r.id), ownerUnit: r.ownerUnit, unit: r.unit, classification: r.classification }
+      ? {
+          datasetId: String(r.id),
+          ownerUnit: r.ownerUnit,
+          unit: r.unit,
+          classification: r.classification,
+          agreement: r.agreement,
+        }
       : {
           id: String(r.id),
           ownerUnit: r.ownerUnit,
@@ -80,6 +92,7 @@ describe.each(databaseKinds())('plan → SQL on %s', (kind) => {
           sourceSystem: null,
           datasetId: String(r.id),
           proposedBy: r.proposedBy,
+          agreement: r.agreement,
         };
 
   it('returns exactly the rows the engine allows, for any principal, action and purpose', async () => {

@@ -1,0 +1,79 @@
+import type { Sql, TransactionSql } from '../db/database.ts';
+import type { Principal } from '../identity/principal.ts';
+import { DomainError } from '../shared/errors.ts';
+import { dayOf, nextDayStart, selectAgreement, type Agreement, type Selection } from './agreement.model.ts';
+import { addUsage, agreementsNaming, findAgreement, lockUsage } from './agreement.repo.ts';
+
+/** What a records read under an agreement holds until its rows are read: the day's allowance. */
+export interface Held {
+  agreementId: string;
+  day: string;
+  /** Rows per day, or null when the agreement sets no limit. */
+  limit: number | null;
+  /** Rows that may still leave today (null: no limit). */
+  remaining: number | null;
+}
+
+/**
+ * The records read path's view of agreements (src/records/read.service.ts). Reads never take an
+ * agreement from memory: `select` reads the database, and `hold` re-reads the agreement in the
+ * transaction that reads the rows (locked for share, so a suspension or revocation committing
+ * meanwhile is waited for and seen), then locks the day's usage row so concurrent reads under one
+ * agreement count one after another (the row limit is exact).
+ */
+export interface AgreementGate {
+  now(): number;
+  select(principal: Principal, datasetId: string, purpose: string | null): Promise<Selection>;
+  hold(
+    tx: TransactionSql,
+    principal: Principal,
+    agreement: Agreement,
+    datasetId: string,
+    purpose: string | null,
+  ): Promise<Held>;
+  /** Counts the rows that leave under the allowance held (same transaction). */
+  count(tx: TransactionSql, held: Held, rows: number): Promise<void>;
+}
+
+export function createAgreementGate(sql: Sql, now: () => number): AgreementGate {
+  return {
+    now,
+    async select(principal, datasetId, purpose) {
+      const list = principal.sub === null ? [] : await agreementsNaming(sql, principal.sub);
+      return selectAgreement(list, principal, datasetId, purpose, now());
+    },
+    async hold(tx, principal, agreement, datasetId, purpose) {
+      const at = now();
+      const current = await findAgreement(tx, agreement.id, 'share');
+      const still = selectAgreement(current ? [current] : [], principal, datasetId, purpose, at);
+      if (!still.agreement)
+        throw new DomainError(still.code, `The agreement ${agreement.id} no longer covers this read (${still.code}).`, {
+          extensions: { agreementId: agreement.id },
+        });
+      if (still.agreement.version !== agreement.version)
+        throw new DomainError('CONFLICT', `The agreement ${agreement.id} changed during the read; ask again.`);
+      const day = dayOf(at);
+      const limit = still.agreement.rowsPerDay;
+      if (limit === null) return { agreementId: agreement.id, day, limit: null, remaining: null };
+      const used = await lockUsage(tx, agreement.id, day);
+      if (used >= limit) {
+        throw new DomainError(
+          'AGREEMENT_ROW_LIMIT',
+          `The agreement ${agreement.id} allows ${limit} rows a day; today's are used up.`,
+          {
+            extensions: {
+              agreementId: agreement.id,
+              limit,
+              resetAt: nextDayStart(at),
+              retryAfter: Math.max(1, Math.ceil((Date.parse(nextDayStart(at)) - at) / 1000)),
+            },
+          },
+        );
+      }
+      return { agreementId: agreement.id, day, limit, remaining: limit - used };
+    },
+    async count(tx, held, rows) {
+      if (held.limit !== null && rows > 0) await addUsage(tx, held.agreementId, held.day, rows);
+    },
+  };
+}

@@ -1,0 +1,126 @@
+import { expect } from 'vitest';
+import { startApp, type TestApp } from '../helpers/app.ts';
+import type { DatabaseKind } from '../helpers/databases.ts';
+import type { Database } from '../../src/db/database.ts';
+import { tokenFor } from '../catalog/catalog-app.ts';
+
+/** A clock the agreements are judged by, moved by the tests (WireOptions.replace.clock). */
+export function testClock(start: string) {
+  let now = Date.parse(start);
+  return {
+    now: () => now,
+    set: (iso: string) => (now = Date.parse(iso)),
+    replace: () => () => now,
+  };
+}
+
+export type Clock = ReturnType<typeof testClock>;
+
+export async function startAgreementsApp(
+  kind: DatabaseKind,
+  clock: Clock,
+  options: { db?: Database; env?: Record<string, string> } = {},
+): Promise<TestApp> {
+  return startApp(kind, options.env ?? {}, {
+    replace: { clock: clock.replace },
+    ...(options.db ? { db: options.db } : {}),
+  });
+}
+
+export const VERIFY = 'verifikasi-calon';
+export const KPU = 'svc-kpu-silon';
+
+export async function principals() {
+  return {
+    steward: await tokenFor({ sub: 'steward-32', roles: ['steward'], unit: '32' }),
+    // A steward who is also a PPID of the unit: may draft, and could approve but for being the drafter.
+    stewardPpid: await tokenFor({ sub: 'steward-ppid-32', roles: ['steward', 'ppid'], unit: '32' }),
+    ppid: await tokenFor({ sub: 'ppid-32', roles: ['ppid'], unit: '32' }),
+    ppid33: await tokenFor({ sub: 'ppid-33', roles: ['ppid'], unit: '33' }),
+    admin: await tokenFor({ sub: 'admin-1', roles: ['admin'], unit: 'RI' }),
+    // Partner systems carry the Bawaslu unit that registered them (not the provider of the data here).
+    kpu: await tokenFor({ sub: KPU, kind: 'service', roles: ['service'], unit: '33', purposes: [VERIFY, 'statistik'] }),
+    otherService: await tokenFor({
+      sub: 'svc-other',
+      kind: 'service',
+      roles: ['service'],
+      unit: '33',
+      purposes: [VERIFY],
+    }),
+    auditor: await tokenFor({ sub: 'auditor-1', roles: ['auditor'], unit: 'RI' }),
+  };
+}
+
+export type Who = Awaited<ReturnType<typeof principals>>;
+
+/** Candidate data (KPU's SILON-like), restricted, owned by unit 32. */
+export async function candidates(t: TestApp, who: Who, id: string, n = 5): Promise<void> {
+  const made = await t.request('POST', '/v1/datasets', {
+    token: who.steward,
+    json: {
+      id,
+      title: `Calon anggota legislatif ${id}`,
+      ownerUnit: '32',
+      fields: [
+        { name: 'nama', type: 'string', personalData: 'name' },
+        { name: 'nik', type: 'string', personalData: 'nik' },
+        { name: 'partai', type: 'string' },
+        { name: 'alamat', type: 'string', personalData: 'address' },
+        { name: 'catatan_kesehatan', type: 'string', personalData: 'health' },
+      ],
+    },
+  });
+  expect(made.status, made.text).toBe(201);
+  const label = await t.request('PUT', `/v1/datasets/${id}/label`, {
+    token: who.steward,
+    json: { classification: 'restricted' },
+  });
+  expect(label.status, label.text).toBe(200);
+  const rows = Array.from({ length: n }, (_, i) => ({
+    nama: `Calon ${i}`,
+    nik: `32010145069${String(i).padStart(5, '0')}`,
+    partai: ['A', 'B', 'C'][i % 3],
+    alamat: `Jl. Merdeka No. ${i}`,
+    catatan_kesehatan: 'sehat',
+  }));
+  const put = await t.request('POST', `/v1/datasets/${id}/records`, { token: who.steward, json: rows });
+  expect(put.status, put.text).toBe(201);
+}
+
+export function agreementBody(datasetId: string, extra: Record<string, unknown> = {}) {
+  return {
+    title: 'PKS Bawaslu–KPU: verifikasi data calon',
+    reference: 'PKS/01/2029',
+    recipient: { agency: 'Komisi Pemilihan Umum', principals: [KPU] },
+    legalBasis: 'UU 7/2017 pasal 93',
+    purposes: [VERIFY],
+    datasets: [{ id: datasetId, fields: { nama: 'whole', nik: 'masked', partai: 'whole' } }],
+    validFrom: '2029-01-01',
+    validTo: '2029-03-31',
+    ...extra,
+  };
+}
+
+/** Drafts (steward) and approves (PPID) an agreement; its id. */
+export async function activeAgreement(t: TestApp, who: Who, body: object): Promise<string> {
+  const made = await t.request('POST', '/v1/agreements', { token: who.steward, json: body });
+  expect(made.status, made.text).toBe(201);
+  const ok = await t.request('POST', `/v1/agreements/${made.body.id}/approve`, { token: who.ppid });
+  expect(ok.status, ok.text).toBe(200);
+  return made.body.id as string;
+}
+
+export const readRecords = (
+  t: TestApp,
+  token: string,
+  id: string,
+  purpose: string | null,
+  query = '',
+  accept = 'application/json',
+) =>
+  t.request('GET', `/v1/datasets/${id}/records${query}`, {
+    token,
+    headers: { accept, ...(purpose ? { 'x-purpose': purpose } : {}) },
+  });
+
+export const check = (t: TestApp, token: string, json: object) => t.request('POST', '/v1/check', { token, json });
