@@ -737,6 +737,234 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/agreements": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The agreements the caller may see; `expiring=30d`: active ones ending within 30 days
+         * @description Stewards and PPIDs see the agreements of their units’ datasets, auditors every one; filters by recipient, status and expiry.
+         */
+        get: operations["listAgreements"];
+        put?: never;
+        /**
+         * Draft a data-sharing agreement (steward of every dataset it covers)
+         * @description A steward of every covered dataset drafts an agreement: recipient agency and its service principals, legal basis, purposes, datasets and fields (whole or masked), validity and an optional row limit per day. It grants nothing until a PPID approves it.
+         */
+        post: operations["createAgreement"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/agreements/reports/disclosures": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Disclosures per agreement and day: reads, rows, fields whole and masked (JSON or CSV)
+         * @description From the audit log: each disclosure under an agreement, by day, with the rows sent and the fields sent whole or masked.
+         */
+        get: operations["getAgreementDisclosureReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/agreements/reports/expiring": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Active agreements ending within `within` days (default 30d; JSON or CSV)
+         * @description Active agreements whose validity ends within the given number of days, soonest first, so renewals are started in time.
+         */
+        get: operations["getExpiringAgreementsReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/agreements/reports/unused": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Approved agreements under which nothing was ever disclosed (JSON or CSV)
+         * @description Approved or active agreements with no disclosure under them: candidates for revocation (data minimisation).
+         */
+        get: operations["getUnusedAgreementsReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/agreements/reports/refusals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Service reads and checks refused for want of an agreement, newest first (JSON or CSV)
+         * @description Reads and checks by service principals refused with an agreement reason code (NO_AGREEMENT, AGREEMENT_EXPIRED, PURPOSE_NOT_IN_AGREEMENT, FIELD_NOT_IN_AGREEMENT).
+         */
+        get: operations["getAgreementRefusalsReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/registers/agreements": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The public register of active data-sharing agreements the PPID chose to publish: recipient, purposes, legal basis, period — never field lists
+         * @description Anonymous. The active agreements a PPID chose to publish: recipient, purposes, legal basis and period; never field lists or principals.
+         */
+        get: operations["getAgreementRegister"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/agreements/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One agreement, its status as of now
+         * @description The agreement with its status computed for now (an approved agreement past validTo is expired).
+         */
+        get: operations["getAgreement"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change a draft’s terms (its steward); of an approved agreement only `publish` (its PPID)
+         * @description A draft’s terms change only by its steward; an approved agreement’s terms never change (draft a new one), only whether the PPID publishes it.
+         */
+        patch: operations["updateAgreement"];
+        trace?: never;
+    };
+    "/v1/agreements/{id}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every change of the agreement, oldest first (append-only)
+         * @description Drafting, changes, approval, suspension, revocation and publication, with who and when; append-only.
+         */
+        get: operations["listAgreementHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/agreements/{id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Approve (PPID of the datasets’ unit, not the drafter): active once validFrom has come
+         * @description A PPID of the datasets’ unit approves a draft (never its own): active at once when validFrom has come, approved until then. Logged in the history and the audit log.
+         */
+        post: operations["approveAgreement"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/agreements/{id}/suspend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Suspend an approved agreement (PPID): reads under it stop at once
+         * @description Suspends an approved or active agreement: every read under it is refused at once on every instance (reads check the agreement in their own transaction); checks within the snapshot bound.
+         */
+        post: operations["suspendAgreement"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/agreements/{id}/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Revoke an agreement (PPID): reads under it stop at once, for good
+         * @description Revokes an agreement for good: no read or check is granted under it again.
+         */
+        post: operations["revokeAgreement"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -3475,7 +3703,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description FILTER_NOT_ALLOWED, PURPOSE_NOT_HELD */
+            /** @description FILTER_NOT_ALLOWED, PURPOSE_NOT_HELD; a service principal without an agreement covering the read: NO_AGREEMENT, AGREEMENT_EXPIRED, PURPOSE_NOT_IN_AGREEMENT (docs/agreements.md) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3495,6 +3723,24 @@ export interface operations {
             };
             /** @description NOT_ACCEPTABLE */
             406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description CONFLICT: the agreement the read rests on changed during it; ask again */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description AGREEMENT_ROW_LIMIT: the agreement's rows for today are used up (`limit`, `resetAt`, Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3878,6 +4124,7 @@ export interface operations {
                                 omitted: string[];
                             };
                             purpose: string | null;
+                            agreementId: string | null;
                             rowCount: number | null;
                             requestId: string | null;
                             traceId: string | null;
@@ -4521,6 +4768,1015 @@ export interface operations {
             };
             /** @description The read cannot be logged (AUDIT_UNAVAILABLE) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Another client error (RFC 9457 problem details) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A server error (RFC 9457 problem details) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listAgreements: {
+        parameters: {
+            query?: {
+                recipient?: string;
+                status?: "draft" | "approved" | "active" | "suspended" | "revoked" | "expired";
+                expiring?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description { items } */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            id: string;
+                            title: string;
+                            reference: string;
+                            referenceDate: string | null;
+                            providerUnits: string[];
+                            recipient: {
+                                agency: string;
+                                principals: string[];
+                            };
+                            legalBasis: string;
+                            purposes: string[];
+                            datasets: {
+                                id: string;
+                                fields: {
+                                    [key: string]: "whole" | "masked";
+                                };
+                            }[];
+                            validFrom: string;
+                            validTo: string;
+                            rowsPerDay: number | null;
+                            publish: boolean;
+                            /** @enum {string} */
+                            status: "draft" | "approved" | "active" | "suspended" | "revoked" | "expired";
+                            draftedBy: string;
+                            approvedBy: string | null;
+                            version: number;
+                            createdAt: string;
+                            updatedAt: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Another client error (RFC 9457 problem details) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A server error (RFC 9457 problem details) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createAgreement: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    title: string;
+                    reference: string;
+                    referenceDate?: string | null;
+                    recipient: {
+                        agency: string;
+                        principals: string[];
+                    };
+                    legalBasis: string;
+                    purposes: string[];
+                    datasets: {
+                        id: string;
+                        fields: {
+                            [key: string]: "whole" | "masked";
+                        };
+                    }[];
+                    /** Format: date */
+                    validFrom: string;
+                    /** Format: date */
+                    validTo: string;
+                    rowsPerDay?: number | null;
+                    publish?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description The agreement, status draft */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        title: string;
+                        reference: string;
+                        referenceDate: string | null;
+                        providerUnits: string[];
+                        recipient: {
+                            agency: string;
+                            principals: string[];
+                        };
+                        legalBasis: string;
+                        purposes: string[];
+                        datasets: {
+                            id: string;
+                            fields: {
+                                [key: string]: "whole" | "masked";
+                            };
+                        }[];
+                        validFrom: string;
+                        validTo: string;
+                        rowsPerDay: number | null;
+                        publish: boolean;
+                        /** @enum {string} */
+                        status: "draft" | "approved" | "active" | "suspended" | "revoked" | "expired";
+                        draftedBy: string;
+                        approvedBy: string | null;
+                        version: number;
+                        createdAt: string;
+                        updatedAt: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description FORBIDDEN: not a steward of every dataset named */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description REFERENCE_NOT_FOUND: a dataset or field that does not exist */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Another client error (RFC 9457 problem details) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A server error (RFC 9457 problem details) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAgreementDisclosureReport: {
+        parameters: {
+            query?: {
+                from?: string;
+                to?: string;
+                within?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description { items }, or CSV */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "text/csv": string;
+                };
+            };
+            /** @description NOT_ACCEPTABLE */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Another client error (RFC 9457 problem details) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A server error (RFC 9457 problem details) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getExpiringAgreementsReport: {
+        parameters: {
+            query?: {
+                from?: string;
+                to?: string;
+                within?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description { items }, or CSV */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "text/csv": string;
+                };
+            };
+            /** @description NOT_ACCEPTABLE */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Another client error (RFC 9457 problem details) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A server error (RFC 9457 problem details) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getUnusedAgreementsReport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description { items }, or CSV */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "text/csv": string;
+                };
+            };
+            /** @description NOT_ACCEPTABLE */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Another client error (RFC 9457 problem details) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A server error (RFC 9457 problem details) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAgreementRefusalsReport: {
+        parameters: {
+            query?: {
+                from?: string;
+                to?: string;
+                within?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description { items }, or CSV */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "text/csv": string;
+                };
+            };
+            /** @description NOT_ACCEPTABLE */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Another client error (RFC 9457 problem details) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A server error (RFC 9457 problem details) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAgreementRegister: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description { items }, or CSV */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "text/csv": string;
+                };
+            };
+            /** @description NOT_ACCEPTABLE */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Another client error (RFC 9457 problem details) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A server error (RFC 9457 problem details) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAgreement: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The agreement */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        title: string;
+                        reference: string;
+                        referenceDate: string | null;
+                        providerUnits: string[];
+                        recipient: {
+                            agency: string;
+                            principals: string[];
+                        };
+                        legalBasis: string;
+                        purposes: string[];
+                        datasets: {
+                            id: string;
+                            fields: {
+                                [key: string]: "whole" | "masked";
+                            };
+                        }[];
+                        validFrom: string;
+                        validTo: string;
+                        rowsPerDay: number | null;
+                        publish: boolean;
+                        /** @enum {string} */
+                        status: "draft" | "approved" | "active" | "suspended" | "revoked" | "expired";
+                        draftedBy: string;
+                        approvedBy: string | null;
+                        version: number;
+                        createdAt: string;
+                        updatedAt: string;
+                    };
+                };
+            };
+            /** @description NOT_FOUND (also when not visible) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Another client error (RFC 9457 problem details) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A server error (RFC 9457 problem details) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateAgreement: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    title?: string;
+                    reference?: string;
+                    referenceDate?: string | null;
+                    recipient?: {
+                        agency: string;
+                        principals: string[];
+                    };
+                    legalBasis?: string;
+                    purposes?: string[];
+                    datasets?: {
+                        id: string;
+                        fields: {
+                            [key: string]: "whole" | "masked";
+                        };
+                    }[];
+                    /** Format: date */
+                    validFrom?: string;
+                    /** Format: date */
+                    validTo?: string;
+                    rowsPerDay?: number | null;
+                    publish?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description The agreement as it now is */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        title: string;
+                        reference: string;
+                        referenceDate: string | null;
+                        providerUnits: string[];
+                        recipient: {
+                            agency: string;
+                            principals: string[];
+                        };
+                        legalBasis: string;
+                        purposes: string[];
+                        datasets: {
+                            id: string;
+                            fields: {
+                                [key: string]: "whole" | "masked";
+                            };
+                        }[];
+                        validFrom: string;
+                        validTo: string;
+                        rowsPerDay: number | null;
+                        publish: boolean;
+                        /** @enum {string} */
+                        status: "draft" | "approved" | "active" | "suspended" | "revoked" | "expired";
+                        draftedBy: string;
+                        approvedBy: string | null;
+                        version: number;
+                        createdAt: string;
+                        updatedAt: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description CONFLICT: the terms of an approved agreement do not change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Another client error (RFC 9457 problem details) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A server error (RFC 9457 problem details) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listAgreementHistory: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description { items } */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            seq: string;
+                            at: string;
+                            event: string;
+                            actor: string | null;
+                            status: string;
+                            note: string | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description NOT_FOUND (also when not visible) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Another client error (RFC 9457 problem details) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A server error (RFC 9457 problem details) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    approveAgreement: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The agreement as it now is */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        title: string;
+                        reference: string;
+                        referenceDate: string | null;
+                        providerUnits: string[];
+                        recipient: {
+                            agency: string;
+                            principals: string[];
+                        };
+                        legalBasis: string;
+                        purposes: string[];
+                        datasets: {
+                            id: string;
+                            fields: {
+                                [key: string]: "whole" | "masked";
+                            };
+                        }[];
+                        validFrom: string;
+                        validTo: string;
+                        rowsPerDay: number | null;
+                        publish: boolean;
+                        /** @enum {string} */
+                        status: "draft" | "approved" | "active" | "suspended" | "revoked" | "expired";
+                        draftedBy: string;
+                        approvedBy: string | null;
+                        version: number;
+                        createdAt: string;
+                        updatedAt: string;
+                    };
+                };
+            };
+            /** @description FORBIDDEN: not a PPID of the datasets’ unit; SELF_APPROVAL: the drafter */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description NOT_FOUND (also when not visible) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description CONFLICT: not possible from the agreement’s status */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Another client error (RFC 9457 problem details) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A server error (RFC 9457 problem details) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    suspendAgreement: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The agreement as it now is */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        title: string;
+                        reference: string;
+                        referenceDate: string | null;
+                        providerUnits: string[];
+                        recipient: {
+                            agency: string;
+                            principals: string[];
+                        };
+                        legalBasis: string;
+                        purposes: string[];
+                        datasets: {
+                            id: string;
+                            fields: {
+                                [key: string]: "whole" | "masked";
+                            };
+                        }[];
+                        validFrom: string;
+                        validTo: string;
+                        rowsPerDay: number | null;
+                        publish: boolean;
+                        /** @enum {string} */
+                        status: "draft" | "approved" | "active" | "suspended" | "revoked" | "expired";
+                        draftedBy: string;
+                        approvedBy: string | null;
+                        version: number;
+                        createdAt: string;
+                        updatedAt: string;
+                    };
+                };
+            };
+            /** @description FORBIDDEN: not a PPID of the datasets’ unit */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description NOT_FOUND (also when not visible) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description CONFLICT: not possible from the agreement’s status */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Another client error (RFC 9457 problem details) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A server error (RFC 9457 problem details) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    revokeAgreement: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The agreement as it now is */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        title: string;
+                        reference: string;
+                        referenceDate: string | null;
+                        providerUnits: string[];
+                        recipient: {
+                            agency: string;
+                            principals: string[];
+                        };
+                        legalBasis: string;
+                        purposes: string[];
+                        datasets: {
+                            id: string;
+                            fields: {
+                                [key: string]: "whole" | "masked";
+                            };
+                        }[];
+                        validFrom: string;
+                        validTo: string;
+                        rowsPerDay: number | null;
+                        publish: boolean;
+                        /** @enum {string} */
+                        status: "draft" | "approved" | "active" | "suspended" | "revoked" | "expired";
+                        draftedBy: string;
+                        approvedBy: string | null;
+                        version: number;
+                        createdAt: string;
+                        updatedAt: string;
+                    };
+                };
+            };
+            /** @description FORBIDDEN: not a PPID of the datasets’ unit */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description NOT_FOUND (also when not visible) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description CONFLICT: not possible from the agreement’s status */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -52,6 +52,14 @@ function report(c: Context<AppEnv>, name: string, header: string[], items: objec
   });
 }
 
+const LIFECYCLE_DESCRIPTIONS = {
+  approve:
+    'A PPID of the datasets’ unit approves a draft (never its own): active at once when validFrom has come, approved until then. Logged in the history and the audit log.',
+  suspend:
+    'Suspends an approved or active agreement: every read under it is refused at once on every instance (reads check the agreement in their own transaction); checks within the snapshot bound.',
+  revoke: 'Revokes an agreement for good: no read or check is granted under it again.',
+} as const;
+
 export function agreementRoutes(deps: { agreements: AgreementService; reports: AgreementReports }) {
   const { agreements, reports } = deps;
   const lifecycle = (step: 'approve' | 'suspend' | 'revoke', summary: string) =>
@@ -59,6 +67,8 @@ export function agreementRoutes(deps: { agreements: AgreementService; reports: A
       `/v1/agreements/:id/${step}`,
       describe({
         summary,
+        operationId: `${step}Agreement`,
+        description: LIFECYCLE_DESCRIPTIONS[step],
         tags: TAGS,
         security: 'bearer',
         responses: {
@@ -84,6 +94,9 @@ export function agreementRoutes(deps: { agreements: AgreementService; reports: A
     .post(
       '/v1/agreements',
       describe({
+        operationId: 'createAgreement',
+        description:
+          'A steward of every covered dataset drafts an agreement: recipient agency and its service principals, legal basis, purposes, datasets and fields (whole or masked), validity and an optional row limit per day. It grants nothing until a PPID approves it.',
         summary: 'Draft a data-sharing agreement (steward of every dataset it covers)',
         tags: TAGS,
         security: 'bearer',
@@ -104,6 +117,9 @@ export function agreementRoutes(deps: { agreements: AgreementService; reports: A
     .get(
       '/v1/agreements',
       describe({
+        operationId: 'listAgreements',
+        description:
+          'Stewards and PPIDs see the agreements of their units’ datasets, auditors every one; filters by recipient, status and expiry.',
         summary: 'The agreements the caller may see; `expiring=30d`: active ones ending within 30 days',
         tags: TAGS,
         security: 'bearer',
@@ -118,6 +134,9 @@ export function agreementRoutes(deps: { agreements: AgreementService; reports: A
     .get(
       '/v1/agreements/reports/disclosures',
       describe({
+        operationId: 'getAgreementDisclosureReport',
+        description:
+          'From the audit log: each disclosure under an agreement, by day, with the rows sent and the fields sent whole or masked.',
         summary: 'Disclosures per agreement and day: reads, rows, fields whole and masked (JSON or CSV)',
         tags: TAGS,
         security: 'bearer',
@@ -135,6 +154,9 @@ export function agreementRoutes(deps: { agreements: AgreementService; reports: A
     .get(
       '/v1/agreements/reports/expiring',
       describe({
+        operationId: 'getExpiringAgreementsReport',
+        description:
+          'Active agreements whose validity ends within the given number of days, soonest first, so renewals are started in time.',
         summary: 'Active agreements ending within `within` days (default 30d; JSON or CSV)',
         tags: TAGS,
         security: 'bearer',
@@ -155,6 +177,9 @@ export function agreementRoutes(deps: { agreements: AgreementService; reports: A
     .get(
       '/v1/agreements/reports/unused',
       describe({
+        operationId: 'getUnusedAgreementsReport',
+        description:
+          'Approved or active agreements with no disclosure under them: candidates for revocation (data minimisation).',
         summary: 'Approved agreements under which nothing was ever disclosed (JSON or CSV)',
         tags: TAGS,
         security: 'bearer',
@@ -171,6 +196,9 @@ export function agreementRoutes(deps: { agreements: AgreementService; reports: A
     .get(
       '/v1/agreements/reports/refusals',
       describe({
+        operationId: 'getAgreementRefusalsReport',
+        description:
+          'Reads and checks by service principals refused with an agreement reason code (NO_AGREEMENT, AGREEMENT_EXPIRED, PURPOSE_NOT_IN_AGREEMENT, FIELD_NOT_IN_AGREEMENT).',
         summary: 'Service reads and checks refused for want of an agreement, newest first (JSON or CSV)',
         tags: TAGS,
         security: 'bearer',
@@ -188,6 +216,9 @@ export function agreementRoutes(deps: { agreements: AgreementService; reports: A
     .get(
       '/v1/registers/agreements',
       describe({
+        operationId: 'getAgreementRegister',
+        description:
+          'Anonymous. The active agreements a PPID chose to publish: recipient, purposes, legal basis and period; never field lists or principals.',
         summary:
           'The public register of active data-sharing agreements the PPID chose to publish: recipient, purposes, legal basis, period — never field lists',
         tags: ['registers'],
@@ -205,6 +236,8 @@ export function agreementRoutes(deps: { agreements: AgreementService; reports: A
     .get(
       '/v1/agreements/:id',
       describe({
+        operationId: 'getAgreement',
+        description: 'The agreement with its status computed for now (an approved agreement past validTo is expired).',
         summary: 'One agreement, its status as of now',
         tags: TAGS,
         security: 'bearer',
@@ -219,6 +252,9 @@ export function agreementRoutes(deps: { agreements: AgreementService; reports: A
     .get(
       '/v1/agreements/:id/history',
       describe({
+        operationId: 'listAgreementHistory',
+        description:
+          'Drafting, changes, approval, suspension, revocation and publication, with who and when; append-only.',
         summary: 'Every change of the agreement, oldest first (append-only)',
         tags: TAGS,
         security: 'bearer',
@@ -233,6 +269,9 @@ export function agreementRoutes(deps: { agreements: AgreementService; reports: A
     .patch(
       '/v1/agreements/:id',
       describe({
+        operationId: 'updateAgreement',
+        description:
+          'A draft’s terms change only by its steward; an approved agreement’s terms never change (draft a new one), only whether the PPID publishes it.',
         summary: 'Change a draft’s terms (its steward); of an approved agreement only `publish` (its PPID)',
         tags: TAGS,
         security: 'bearer',

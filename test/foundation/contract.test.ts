@@ -232,6 +232,44 @@ describe.each(databaseKinds())('the OpenAPI document holds for every operation o
     await call('GET', '/v1/public/datasets');
     await call('GET', '/v1/public/datasets/laporan/records?limit=5');
     await call('GET', '/v1/public/datasets/identitas/records');
+    // Data-sharing agreements: a partner's service reads the restricted dataset under one.
+    await call('PUT', '/v1/datasets/saksi/label', { token: steward, json: { classification: 'restricted' } });
+    const agreement = {
+      title: 'PKS Bawaslu–KPU',
+      reference: 'PKS/01/2026',
+      recipient: { agency: 'Komisi Pemilihan Umum', principals: ['kpu-sync'] },
+      legalBasis: 'UU 7/2017 pasal 93',
+      purposes: ['verifikasi'],
+      datasets: [{ id: 'saksi', fields: { report_no: 'whole', reporter_nik: 'masked' } }],
+      validFrom: '2026-01-01',
+      validTo: '2099-12-31',
+      rowsPerDay: 1000,
+    };
+    const drafted = await call('POST', '/v1/agreements', { token: steward, json: agreement });
+    await call('POST', '/v1/agreements', { token: steward, json: { ...agreement, purposes: 'x' } });
+    const id = drafted.body.id as string;
+    await call('PATCH', `/v1/agreements/${id}`, { token: steward, json: { title: 'PKS Bawaslu–KPU (verifikasi)' } });
+    await call('POST', `/v1/agreements/${id}/approve`, { token: steward });
+    await call('POST', `/v1/agreements/${id}/approve`, { token: ppid });
+    await call('PATCH', `/v1/agreements/${id}`, { token: ppid, json: { publish: true } });
+    await call('GET', `/v1/agreements/${id}`, { token: ppid });
+    await call('GET', `/v1/agreements/${id}/history`, { token: ppid });
+    await call('GET', '/v1/agreements?status=active', { token: ppid });
+    await call('GET', '/v1/agreements/nope', { token: ppid });
+    const kpu = await token({ sub: 'kpu-sync', roles: ['service'], unit: '32', kind: 'service' });
+    await call('GET', '/v1/datasets/saksi/records?limit=5', { token: kpu, headers: { 'x-purpose': 'verifikasi' } });
+    await call('GET', '/v1/datasets/saksi/records?limit=5', { token: kpu, headers: { 'x-purpose': 'lain' } });
+    await call('POST', '/v1/check', {
+      token: kpu,
+      json: { action: 'read', resource: { type: 'Dataset', id: 'laporan' }, purpose: 'verifikasi' },
+    });
+    await call('GET', '/v1/registers/agreements');
+    await call('GET', '/v1/agreements/reports/disclosures', { token: auditor });
+    await call('GET', '/v1/agreements/reports/expiring?within=30d', { token: ppid });
+    await call('GET', '/v1/agreements/reports/unused', { token: ppid, headers: { accept: 'text/csv' } });
+    await call('GET', '/v1/agreements/reports/refusals', { token: auditor });
+    await call('POST', `/v1/agreements/${id}/suspend`, { token: ppid, json: { note: 'audit' } });
+    await call('POST', `/v1/agreements/${id}/revoke`, { token: ppid, json: { note: 'ended' } });
     // Decisions.
     const check = {
       action: 'read',
