@@ -120,7 +120,7 @@ export class ChainAppender {
     // No transaction to carry statement_timeout: bound the wait (for the head row) from here.
     const timer = setTimeout(() => void query.cancel(), this.#statementMs);
     try {
-      if ((await query).count !== rows.length) throw new Error('the audit batch insert wrote a partial batch');
+      if ((await query)[0]?.n !== rows.length) throw new Error('the audit batch insert wrote a partial batch');
       return 'committed';
     } catch (error) {
       this.#head = undefined;

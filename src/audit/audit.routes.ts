@@ -31,8 +31,8 @@ function ctxOf(c: Context<AppEnv>): ReadContext {
 }
 
 function send<T>(c: Context<AppEnv>, a: Answer<T>): Response {
-  if (a.kind === 'json') return c.json(a.body as object);
-  return c.body(a.body, 200, { 'content-type': a.contentType, 'cache-control': 'no-store' });
+  if (a.kind === 'json') return c.json(a.body as object, 200, a.headers ?? {});
+  return c.body(a.body, 200, { ...a.headers, 'content-type': a.contentType, 'cache-control': 'no-store' });
 }
 
 export function auditRoutes(deps: { auditReads: AuditService }) {
@@ -43,7 +43,7 @@ export function auditRoutes(deps: { auditReads: AuditService }) {
       describe({
         summary: 'Audit entries, filtered; JSON pages or a streamed CSV / NDJSON export (by Accept)',
         description:
-          'auditor: every entry; ppid: entries whose principal or resource is within their unit. Chain order (seq). The read is itself logged.',
+          'auditor: every entry; ppid: entries whose principal or resource is within their unit. Chain order (seq). The read is itself logged. A read that names no dataset, principal, requestId, from or to covers the last 7 days only: the body says so in `window` (and the `Jaga-Audit-Window` header, on exports too).',
         tags: ['audit'],
         security: 'bearer',
         responses: {
@@ -96,8 +96,9 @@ export function auditRoutes(deps: { auditReads: AuditService }) {
         security: 'bearer',
         responses: {
           200: {
-            description: '`{ items }` or CSV / NDJSON',
-            schema: v.object({ items: v.array(DisclosureRowSchema) }),
+            description:
+              '`{ from, to, items }` or CSV / NDJSON (the period in the `Jaga-Report-Period` header): whole UTC days, `to` exclusive; by default the current month, at most 366 days',
+            schema: v.object({ from: v.string(), to: v.string(), items: v.array(DisclosureRowSchema) }),
             contentTypes: EXPORT_TYPES,
           },
           ...denied,
@@ -114,8 +115,9 @@ export function auditRoutes(deps: { auditReads: AuditService }) {
         security: 'bearer',
         responses: {
           200: {
-            description: '`{ items }` or CSV / NDJSON',
-            schema: v.object({ items: v.array(DeniedRowSchema) }),
+            description:
+              '`{ from, to, items }` or CSV / NDJSON (the period in the `Jaga-Report-Period` header): whole UTC days, `to` exclusive; by default the current month, at most 366 days',
+            schema: v.object({ from: v.string(), to: v.string(), items: v.array(DeniedRowSchema) }),
             contentTypes: EXPORT_TYPES,
           },
           ...denied,

@@ -97,7 +97,16 @@ export const AuditItemSchema = v.object({
 });
 export type AuditItem = v.InferOutput<typeof AuditItemSchema>;
 
-export const AuditPageSchema = v.object({ items: v.array(AuditItemSchema), nextCursor: v.nullable(v.string()) });
+export const AuditPageSchema = v.object({
+  items: v.array(AuditItemSchema),
+  nextCursor: v.nullable(v.string()),
+  window: v.optional(
+    v.pipe(
+      v.object({ from: v.string(), reason: v.string() }),
+      v.description('Present when the read named no anchor and was narrowed to the recent window'),
+    ),
+  ),
+});
 
 export const CheckpointSchema = v.object({
   seq: v.number(),

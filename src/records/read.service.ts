@@ -339,6 +339,8 @@ function disclosureEntry(
       route: a.route,
       format: req.format,
       masks: Object.entries(fields.masks).map(([field, kind]) => `${field}:${kind}`),
+      // The fields that left (whole or masked) and are personal data: what the disclosure reports count.
+      personal: fields.columns.filter((f) => f.personalDataKind !== 'none').map((f) => f.name),
       // Filter fields and operators only: a filter value may itself be personal data.
       filters: req.filters.map((f) => `${f.field}[${f.op}]`),
       rowScope: rows.where ? 'plan' : 'never',
