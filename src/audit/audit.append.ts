@@ -12,7 +12,7 @@ export interface Queued {
 export const queued = (row: EntryRow): Queued => ({ row, tail: canonicalTail(row) });
 
 /** Gives rows their place after `head`: seq, one time for the batch (never behind the head), links and hashes. */
-function chain(rows: Queued[], head: Head, now: Date, hmacKey: string | undefined): ChainedRow[] {
+export function chain(rows: Queued[], head: Head, now: Date, hmacKey: string | undefined): ChainedRow[] {
   const at = now > head.at ? now : head.at; // `at` grows with seq, so partitions hold seq ranges
   const atText = at.toISOString();
   let seq = head.seq;

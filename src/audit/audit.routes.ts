@@ -13,6 +13,8 @@ import {
   OpennessQuerySchema,
   OpennessReportSchema,
   ReportQuerySchema,
+  VerifyJobParamsSchema,
+  VerifyJobSchema,
   VerifyQuerySchema,
   VerifyResultSchema,
 } from './audit.schema.ts';
@@ -61,7 +63,8 @@ export function auditRoutes(deps: { auditReads: AuditService }) {
     .get(
       '/v1/audit/verify',
       describe({
-        summary: 'Walk the hash chain (whole, or from a checkpoint) and check a checkpoint held elsewhere',
+        summary:
+          'Walk the hash chain from the last verified point (default), from the start (from=genesis) or from a checkpoint, and check a checkpoint held elsewhere',
         tags: ['audit'],
         security: 'bearer',
         responses: {
@@ -75,6 +78,33 @@ export function auditRoutes(deps: { auditReads: AuditService }) {
       }),
       valid('query', VerifyQuerySchema),
       async (c) => c.json(await service.verify(ctxOf(c), c.req.valid('query'))),
+    )
+    .post(
+      '/v1/audit/verify/jobs',
+      describe({
+        summary: 'Start a full re-verification of the chain in the background (or get the one running)',
+        description:
+          'Walks from the start of the chain; follow it at /v1/audit/verify/jobs/{id}. An intact walk records its end as verified. Jobs live in the server process: a restart forgets them.',
+        tags: ['audit'],
+        security: 'bearer',
+        responses: { 202: { description: 'The job', schema: VerifyJobSchema }, ...denied },
+      }),
+      async (c) => c.json(await service.startVerifyJob(ctxOf(c)), 202),
+    )
+    .get(
+      '/v1/audit/verify/jobs/:id',
+      describe({
+        summary: 'A verification job: its progress, then its result',
+        tags: ['audit'],
+        security: 'bearer',
+        responses: {
+          200: { description: 'The job', schema: VerifyJobSchema },
+          404: { description: 'No such job (NOT_FOUND)' },
+          ...denied,
+        },
+      }),
+      valid('param', VerifyJobParamsSchema),
+      async (c) => c.json(await service.verifyJob(ctxOf(c), c.req.valid('param').id)),
     )
     .get(
       '/v1/audit/checkpoint',

@@ -60,7 +60,7 @@ export const VerifyQuerySchema = v.object({
   checkpointHash: v.optional(v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/, 'expected a hex SHA-256'))),
   checkpointAt: v.optional(v.string()),
   checkpointSignature: v.optional(v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/, 'expected a hex HMAC'))),
-  from: v.optional(v.picklist(['genesis', 'checkpoint']), 'genesis'),
+  from: v.optional(v.picklist(['verified', 'genesis', 'checkpoint']), 'verified'),
 });
 export type VerifyQuery = v.InferOutput<typeof VerifyQuerySchema>;
 
@@ -126,6 +126,12 @@ export const VerifyResultSchema = v.object({
   ),
   checked: v.number(),
   lastSeq: v.number(),
+  from: v.optional(
+    v.pipe(
+      v.object({ seq: v.number(), verifiedAt: v.string() }),
+      v.description('The walk started after this entry, which an earlier walk found intact (from=verified)'),
+    ),
+  ),
   firstBad: v.optional(
     v.object({
       seq: v.number(),
@@ -143,6 +149,19 @@ export const VerifyResultSchema = v.object({
     }),
   ),
 });
+
+export const VerifyJobSchema = v.object({
+  id: v.string(),
+  state: v.picklist(['running', 'done', 'failed']),
+  startedAt: v.string(),
+  finishedAt: v.nullable(v.string()),
+  checked: v.number(),
+  total: v.number(),
+  result: v.nullable(VerifyResultSchema),
+  error: v.nullable(v.string()),
+});
+
+export const VerifyJobParamsSchema = v.object({ id: v.pipe(v.string(), v.uuid('expected a job id')) });
 
 export const DisclosureRowSchema = v.object({
   period: v.string(),

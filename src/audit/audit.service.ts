@@ -21,7 +21,8 @@ import {
   type EntryFilter,
   type ReportPeriod,
 } from './audit-query.repo.ts';
-import { fromDb, readHead, saveCheckpoint } from './audit.repo.ts';
+import { fromDb, lastVerified, readHead, recordVerified, saveCheckpoint } from './audit.repo.ts';
+import { createVerifyJobs, type VerifyJob } from './audit.verify-jobs.ts';
 import type {
   AuditItem,
   DecisionQuery,
@@ -142,6 +143,7 @@ export function createAuditService(deps: AuditServiceDeps) {
   const { sql } = deps;
   const authorize = (ctx: ReadContext, use: AuditUse, what: string, details: Details) =>
     authorizeRead(deps, ctx, use, what, details);
+  const jobs = createVerifyJobs(sql, deps.hmacKey);
   return {
     async decisions(
       ctx: ReadContext,
@@ -174,10 +176,42 @@ export function createAuditService(deps: AuditServiceDeps) {
       };
     },
 
+    /**
+     * Walks the chain: by default from the last point a walk found intact (recorded in
+     * audit_verified), so it answers promptly; `from=genesis` walks it all. An intact walk records
+     * its end as the next starting point.
+     */
     async verify(ctx: ReadContext, q: VerifyQuery): Promise<VerifyResult> {
       await authorize(ctx, 'verify', 'verify', { from: q.from, checkpointSeq: q.checkpointSeq ?? null });
-      return verifyChain(sql, { hmacKey: deps.hmacKey, ...checkpointToVerify(q) });
+      const cp = checkpointToVerify(q);
+      const point = q.from === 'verified' ? await lastVerified(sql) : undefined;
+      const start = point
+        ? { seq: point.seq, hash: point.hash, verifiedAt: point.verifiedAt.toISOString() }
+        : undefined;
+      const { lastHash, ...result } = await verifyChain(sql, {
+        hmacKey: deps.hmacKey,
+        ...cp,
+        ...(start ? { start } : {}),
+      });
+      const walkedFromStart = q.from === 'genesis' || (q.from === 'verified' && !point);
+      if (result.ok && (walkedFromStart || start))
+        await recordVerified(sql, { seq: result.lastSeq, hash: lastHash, fullWalk: walkedFromStart });
+      return result;
     },
+
+    /** Starts a full re-verification in the background (or answers the one running). */
+    async startVerifyJob(ctx: ReadContext): Promise<VerifyJob> {
+      await authorize(ctx, 'verify', 'verify-job', {});
+      return { ...jobs.start() };
+    },
+
+    async verifyJob(ctx: ReadContext, id: string): Promise<VerifyJob> {
+      await authorize(ctx, 'verify', 'verify-job', { job: id });
+      return { ...jobs.get(id) };
+    },
+
+    /** Resolves once no verification job runs (shutdown, tests). */
+    verifyJobsIdle: () => jobs.idle(),
 
     /** The current head as a checkpoint, signed when a key is configured, and kept in the database too. */
     async checkpoint(ctx: ReadContext): Promise<Checkpoint> {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { UNKEYED_WARNING } from '../audit/audit.hash.ts';
 import { verifyChain, type CheckpointInput, type VerifyOptions, type VerifyResult } from '../audit/audit.verify.ts';
+import { recordVerified } from '../audit/audit.repo.ts';
 import { configFromProcess } from '../config/from-process.ts';
 import { openDatabase } from '../db/open.ts';
 import { runningServer } from '../operator/operator.client.ts';
@@ -37,7 +38,11 @@ async function verifyHere(o: VerifyOptions): Promise<VerifyResult> {
   const db = await openDatabase(config, 'npm run audit:verify');
   try {
     started = performance.now(); // the walk's rate, not the database's opening
-    return await verifyChain(db.sql, { ...o, hmacKey: config.audit.hmacKey });
+    const { lastHash, ...result } = await verifyChain(db.sql, { ...o, hmacKey: config.audit.hmacKey });
+    // A whole walk that found the chain intact is where the server's incremental walks start.
+    if (result.ok && !o.fromCheckpoint)
+      await recordVerified(db.sql, { seq: result.lastSeq, hash: lastHash, fullWalk: true });
+    return result;
   } finally {
     await db.close();
   }
