@@ -272,9 +272,12 @@ function filterSql(deps: Reader, filters: Filter[], fields: FieldForRead[], outg
     const numeric = field.type === 'integer' || field.type === 'number';
     const col = numeric ? sql`(r.data->>${f.field})::numeric` : sql`(r.data->>${f.field})`;
     const val = numeric ? sql`${String(v.value)}::numeric` : sql`${String(v.value)}::text`;
+    // Equality also as containment, which the GIN index on data (jsonb_path_ops, migration 0011)
+    // serves; the comparison stays, so the result is exactly the same.
+    const contains = sql`r.data @> ${sql.json({ [f.field]: v.value })}`;
     const cmp =
       f.op === 'eq'
-        ? sql`${col} = ${val}`
+        ? sql`${contains} and ${col} = ${val}`
         : f.op === 'gt'
           ? sql`${col} > ${val}`
           : f.op === 'gte'
