@@ -292,6 +292,12 @@ export async function entryAt(sql: Queryable, seq: number): Promise<ChainedRow |
   return row ? fromDb(row) : undefined;
 }
 
+/** The last seq of the newest partition retention dropped (0 when none was). */
+export async function droppedThrough(sql: Queryable): Promise<number> {
+  const [row] = await sql<{ last: string | null }[]>`select max(last_seq) as last from audit_retention`;
+  return Number(row?.last ?? 0);
+}
+
 /** The newest retention record below `seq`: where the kept chain must continue from. */
 export async function retentionAnchor(
   sql: Queryable,
@@ -337,6 +343,8 @@ export async function recordVerified(
 // ---- partitions -------------------------------------------------------------------------------
 
 const PARTITION = /^audit_entry_y(\d{4})m(\d{2})$/;
+
+export const isPartitionName = (name: string) => PARTITION.test(name);
 
 export const partitionName = (year: number, month: number) => `audit_entry_y${year}m${String(month).padStart(2, '0')}`;
 

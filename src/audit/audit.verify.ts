@@ -1,6 +1,6 @@
 import type { Queryable } from '../db/database.ts';
 import { chainHash, checkpointSignatureValid, GENESIS_HASH } from './audit.hash.ts';
-import { entriesAfter, entryAt, readHead, retentionAnchor } from './audit.repo.ts';
+import { droppedThrough, entriesAfter, entryAt, readHead, retentionAnchor } from './audit.repo.ts';
 
 export interface BadEntry {
   seq: number;
@@ -62,20 +62,25 @@ export async function verifyChain(sql: Queryable, o: VerifyOptions = {}): Promis
   const cp = o.checkpoint;
   let expectedSeq = 1;
   let prev = GENESIS_HASH;
-  const anchored = Boolean((cp && o.fromCheckpoint) || o.start);
+  let anchored = Boolean(cp && o.fromCheckpoint);
   if (cp && o.fromCheckpoint) {
     expectedSeq = cp.seq + 1;
     prev = cp.hash;
   } else if (o.start) {
     const at = await entryAt(sql, o.start.seq);
-    if (at?.hash !== o.start.hash) {
+    // A point in a partition retention has since dropped: walk from the oldest entry kept.
+    const dropped = !at && (await droppedThrough(sql)) >= o.start.seq;
+    if (dropped) o = { ...o, start: undefined };
+    else if (at?.hash !== o.start.hash) {
       const firstBad: BadEntry = at
         ? { seq: at.seq, id: at.id, problem: 'hash', detail: 'the entry no longer holds the hash verified earlier' }
         : { seq: o.start.seq, id: null, problem: 'missing', detail: 'the last verified entry is missing' };
       return { ok: false, keyed: Boolean(o.hmacKey), checked: 0, lastSeq: o.start.seq - 1, firstBad, lastHash: prev };
+    } else {
+      expectedSeq = o.start.seq + 1;
+      prev = o.start.hash;
+      anchored = true;
     }
-    expectedSeq = o.start.seq + 1;
-    prev = o.start.hash;
   }
   let checked = 0;
   let firstBad: BadEntry | undefined;
