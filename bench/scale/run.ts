@@ -353,7 +353,7 @@ try {
   for (let done = 0; done < RECORDS; done += 50_000) {
     const n = Math.min(50_000, RECORDS - done);
     await sql`insert into records (dataset_id, unit, data)
-      select 'bench-records', ${unit!.code}, jsonb_build_object('report_no', 'LP-' || lpad(i::text, 8, '0'), 'region', ${unit!.code},
+      select 'bench-records', ${unit!.code}, jsonb_build_object('report_no', 'LP-' || lpad(i::text, 8, '0'), 'region', ${unit!.code}::text,
         'amount', i % 1000, 'category', (array['politik uang', 'netralitas ASN', 'kampanye'])[1 + i % 3])
       from generate_series(${done}::int, ${done + n - 1}::int) as i`;
   }
