@@ -9,8 +9,9 @@ create index audit_entry_principal_unit on audit_entry ((coalesce(principal_unit
 create index audit_entry_resource_unit on audit_entry ((coalesce(resource_unit, 'RI') collate "C"), seq);
 
 -- Rare filters, each with the predicate the query repeats word for word (src/audit/audit-query.repo.ts),
--- so that an index holds only the rare rows and the common value walks the primary key.
-create index audit_entry_event_rare on audit_entry (event, seq) where event <> 'decision';
+-- so that an index holds only the rare rows and the common values walk the primary key (decisions,
+-- disclosures and audit reads are each frequent enough that a page of them is found in a short walk).
+create index audit_entry_event_rare on audit_entry (event, seq) where event in ('label_change', 'catalog_change');
 create index audit_entry_denied on audit_entry (seq) where effect = 'deny';
 create index audit_entry_purpose on audit_entry (purpose, seq) where purpose is not null;
 create index audit_entry_exempt on audit_entry (seq) where classification = 'exempt';

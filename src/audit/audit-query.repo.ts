@@ -86,7 +86,11 @@ export function whereClause(sql: Queryable, scope: AuditScope, f: EntryFilter, e
   if (f.action) c.push(sql`action = ${f.action}`);
   if (f.effect) c.push(f.effect === 'deny' ? sql`effect = 'deny'` : sql`effect = 'allow'`);
   if (f.event)
-    c.push(f.event === 'decision' ? sql`event = 'decision'` : sql`event = ${f.event} and event <> 'decision'`);
+    c.push(
+      f.event === 'label_change' || f.event === 'catalog_change'
+        ? sql`event = ${f.event} and event in ('label_change', 'catalog_change')`
+        : sql`event = ${f.event}`,
+    );
   if (f.purpose) c.push(sql`purpose = ${f.purpose} and purpose is not null`);
   if (f.classification)
     c.push(f.classification === 'exempt' ? sql`classification = 'exempt'` : sql`classification = ${f.classification}`);

@@ -256,6 +256,7 @@ describe.each(databaseKinds())('the audit log at scale on %s', (kind) => {
     const cases: [string, (e: ChainedRow) => boolean][] = [
       ['event=label_change', (e) => e.event === 'label_change'],
       ['event=decision', (e) => e.event === 'decision'],
+      ['event=disclosure', (e) => e.event === 'disclosure'],
       ['effect=deny', (e) => e.effect === 'deny'],
       ['purpose=statistik', (e) => e.purpose === 'statistik'],
       ['classification=exempt', (e) => e.classification === 'exempt'],
