@@ -18,7 +18,19 @@ import { clusterCpuUs } from '../lib/proc-cpu.ts';
 
 const ENTRIES = Number(process.env.BENCH_ENTRIES ?? 20_000);
 const KEY = 'bench-audit-hmac-key-bench-audit-hmac-key';
-const INDEXES = ['audit_entry_principal', 'audit_entry_dataset', 'audit_entry_request', 'audit_entry_at'];
+const INDEXES = [
+  'audit_entry_principal',
+  'audit_entry_dataset',
+  'audit_entry_request',
+  'audit_entry_at',
+  // Migration 0011 (national scale): unit scope, and the rare filters' partial indexes.
+  'audit_entry_principal_unit',
+  'audit_entry_resource_unit',
+  'audit_entry_event_rare',
+  'audit_entry_denied',
+  'audit_entry_purpose',
+  'audit_entry_exempt',
+];
 const variants: [string, string[]][] = [
   ['every index (as migrated)', []],
   ...INDEXES.map((i): [string, string[]] => [`without ${i}`, [i]]),

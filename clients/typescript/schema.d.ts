@@ -586,7 +586,7 @@ export interface paths {
         };
         /**
          * Audit entries, filtered; JSON pages or a streamed CSV / NDJSON export (by Accept)
-         * @description auditor: every entry; ppid: entries whose principal or resource is within their unit. Chain order (seq). The read is itself logged.
+         * @description auditor: every entry; ppid: entries whose principal or resource is within their unit. Chain order (seq). The read is itself logged. A read that names no dataset, principal, requestId, from or to covers the last 7 days only: the body says so in `window` (and the `Jaga-Audit-Window` header, on exports too).
          */
         get: operations["listAuditEntries"];
         put?: never;
@@ -625,10 +625,50 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Walk the hash chain (whole, or from a checkpoint) and check a checkpoint held elsewhere
-         * @description Recomputes each entry’s hash from its content and its predecessor; `firstBad` names the first entry that does not match. With a checkpoint, verifies from it and checks the checkpoint’s signature.
+         * Walk the hash chain from the last verified point (default), from the start (from=genesis) or from a checkpoint, and check a checkpoint held elsewhere
+         * @description Recomputes each entry’s hash from its content and its predecessor; `firstBad` names the first entry that does not match. By default from the last point an earlier walk found intact (it fails if that entry no longer holds its hash); `from=genesis` walks the whole log (for a long log, start a verification job instead). With a checkpoint, verifies from it and checks the checkpoint’s signature.
          */
         get: operations["verifyAuditChain"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit/verify/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start a full re-verification of the chain in the background (or get the one running)
+         * @description Walks from the start of the chain; follow it at /v1/audit/verify/jobs/{id}. An intact walk records its end as verified. Jobs live in the server process: a restart forgets them.
+         */
+        post: operations["startAuditVerificationJob"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit/verify/jobs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A verification job: its progress, then its result
+         * @description While running: entries checked of the total. Once done: the same result as GET /v1/audit/verify (ok, firstBad). Auditors only.
+         */
+        get: operations["getAuditVerificationJob"];
         put?: never;
         post?: never;
         delete?: never;
@@ -4087,6 +4127,8 @@ export interface operations {
             /** @description A page `{ items, nextCursor }`, or the export */
             200: {
                 headers: {
+                    /** @description Set when the read named no anchor: `from=<time>`, the start of the window read */
+                    "Jaga-Audit-Window"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4135,6 +4177,11 @@ export interface operations {
                             prevHash: string;
                         }[];
                         nextCursor: string | null;
+                        /** @description Present when the read named no anchor and was narrowed to the recent window */
+                        window?: {
+                            from: string;
+                            reason: string;
+                        };
                     };
                     "text/csv": string;
                     "application/x-ndjson": string;
@@ -4279,7 +4326,7 @@ export interface operations {
                 checkpointHash?: string;
                 checkpointAt?: string;
                 checkpointSignature?: string;
-                from?: "genesis" | "checkpoint";
+                from?: "verified" | "genesis" | "checkpoint";
             };
             header?: never;
             path?: never;
@@ -4299,6 +4346,11 @@ export interface operations {
                         keyed: boolean;
                         checked: number;
                         lastSeq: number;
+                        /** @description The walk started after this entry, which an earlier walk found intact (from=verified) */
+                        from?: {
+                            seq: number;
+                            verifiedAt: string;
+                        };
                         firstBad?: {
                             seq: number;
                             id: string | null;
@@ -4327,6 +4379,217 @@ export interface operations {
             };
             /** @description Not an auditor, nor a PPID (FORBIDDEN) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The read cannot be logged (AUDIT_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Another client error (RFC 9457 problem details) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A server error (RFC 9457 problem details) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    startAuditVerificationJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @enum {string} */
+                        state: "running" | "done" | "failed";
+                        startedAt: string;
+                        finishedAt: string | null;
+                        checked: number;
+                        total: number;
+                        result: {
+                            ok: boolean;
+                            /** @description false without AUDIT_HMAC_KEY: the chain is plain SHA-256 and anyone with write access to the database could rewrite it consistently */
+                            keyed: boolean;
+                            checked: number;
+                            lastSeq: number;
+                            /** @description The walk started after this entry, which an earlier walk found intact (from=verified) */
+                            from?: {
+                                seq: number;
+                                verifiedAt: string;
+                            };
+                            firstBad?: {
+                                seq: number;
+                                id: string | null;
+                                /** @enum {string} */
+                                problem: "hash" | "link" | "missing";
+                                detail: string;
+                            };
+                            checkpoint?: {
+                                ok: boolean;
+                                seq: number;
+                                /** @enum {string} */
+                                problem?: "missing" | "hash" | "head_behind";
+                                signatureValid: boolean | null;
+                            };
+                        } | null;
+                        error: string | null;
+                    };
+                };
+            };
+            /** @description No token (UNAUTHENTICATED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not an auditor, nor a PPID (FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The read cannot be logged (AUDIT_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Another client error (RFC 9457 problem details) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A server error (RFC 9457 problem details) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAuditVerificationJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @enum {string} */
+                        state: "running" | "done" | "failed";
+                        startedAt: string;
+                        finishedAt: string | null;
+                        checked: number;
+                        total: number;
+                        result: {
+                            ok: boolean;
+                            /** @description false without AUDIT_HMAC_KEY: the chain is plain SHA-256 and anyone with write access to the database could rewrite it consistently */
+                            keyed: boolean;
+                            checked: number;
+                            lastSeq: number;
+                            /** @description The walk started after this entry, which an earlier walk found intact (from=verified) */
+                            from?: {
+                                seq: number;
+                                verifiedAt: string;
+                            };
+                            firstBad?: {
+                                seq: number;
+                                id: string | null;
+                                /** @enum {string} */
+                                problem: "hash" | "link" | "missing";
+                                detail: string;
+                            };
+                            checkpoint?: {
+                                ok: boolean;
+                                seq: number;
+                                /** @enum {string} */
+                                problem?: "missing" | "hash" | "head_behind";
+                                signatureValid: boolean | null;
+                            };
+                        } | null;
+                        error: string | null;
+                    };
+                };
+            };
+            /** @description No token (UNAUTHENTICATED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not an auditor, nor a PPID (FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such job (NOT_FOUND) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4450,13 +4713,17 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description `{ items }` or CSV / NDJSON */
+            /** @description `{ from, to, items }` or CSV / NDJSON (the period in the `Jaga-Report-Period` header): whole UTC days, `to` exclusive; by default the current month, at most 366 days */
             200: {
                 headers: {
+                    /** @description The period reported, `<from>/<to>` (UTC days, `to` exclusive) */
+                    "Jaga-Report-Period"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": {
+                        from: string;
+                        to: string;
                         items: {
                             period: string;
                             principal: string | null;
@@ -4538,13 +4805,17 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description `{ items }` or CSV / NDJSON */
+            /** @description `{ from, to, items }` or CSV / NDJSON (the period in the `Jaga-Report-Period` header): whole UTC days, `to` exclusive; by default the current month, at most 366 days */
             200: {
                 headers: {
+                    /** @description The period reported, `<from>/<to>` (UTC days, `to` exclusive) */
+                    "Jaga-Report-Period"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": {
+                        from: string;
+                        to: string;
                         items: {
                             principal: string | null;
                             kind: string;
@@ -4704,6 +4975,8 @@ export interface operations {
             /** @description The report, or one part as CSV / NDJSON */
             200: {
                 headers: {
+                    /** @description The period reported, `<from>/<to>` (UTC days, `to` exclusive) */
+                    "Jaga-Report-Period"?: string;
                     [name: string]: unknown;
                 };
                 content: {

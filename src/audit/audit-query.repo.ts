@@ -3,6 +3,7 @@ import type { Queryable } from '../db/database.ts';
 import type { AuditScope } from './audit.access.ts';
 import type { DbEntry } from './audit.repo.ts';
 import { conditionToSql } from '../policy/plan-sql.ts';
+import { NATIONAL_UNIT } from '../shared/unit-code.ts';
 
 export interface EntryFilter {
   principal?: string | undefined;
@@ -20,28 +21,62 @@ export interface EntryFilter {
 
 type Fragment = postgres.PendingQuery<postgres.Row[]>;
 
-/** `unit` within `ancestor` (the SQL form of isWithin). */
-function within(sql: Queryable, column: 'principal_unit' | 'resource_unit', ancestor: string): Fragment {
-  if (ancestor === 'RI') return sql`${sql(column)} is not null`;
-  return sql`(${sql(column)} = ${ancestor} or ${sql(column)} like ${ancestor + '.%'})`;
-}
+type UnitSide = 'principal_unit' | 'resource_unit';
 
-const touchesUnit = (sql: Queryable, unit: string) =>
-  unit === 'RI' ? sql`true` : sql`(${within(sql, 'principal_unit', unit)} or ${within(sql, 'resource_unit', unit)})`;
+/**
+ * An entry's unit on one side, as the indexes of migration 0011 hold it: an entry without a unit
+ * belongs to the body as a whole (`RI`); the C collation makes `$within` a range.
+ */
+const unitOf = (sql: Queryable, side: UnitSide): Fragment => sql`(coalesce(${sql(side)}, 'RI') collate "C")`;
+
+/** Entries touching `unit` from either side (the SQL form of isWithin, as index ranges). */
+function touchesUnit(sql: Queryable, unit: string): Fragment {
+  if (unit === NATIONAL_UNIT) return sql`true`;
+  const within = (side: UnitSide) =>
+    sql`(${unitOf(sql, side)} = ${unit} or (${unitOf(sql, side)} >= ${unit + '.'} and ${unitOf(sql, side)} < ${unit + '/'}))`;
+  return sql`(${within('principal_unit')} or ${within('resource_unit')})`;
+}
 
 /**
  * The policy's condition on AuditEntry as SQL: an entry is in scope when the condition holds with
  * `unit` taken as its principal's unit, or as its resource's unit. An entry without a unit belongs
- * to the body as a whole (`RI`), so a national grant covers it and a regional one does not.
+ * to the body as a whole (`RI`), so a national grant covers it and a regional one does not. Works
+ * on audit_entry and on audit_rollup (same column names).
  */
 export function scopeClause(sql: Queryable, scope: AuditScope): Fragment {
   if (scope.kind === 'all') return sql`true`;
-  const side = (column: 'principal_unit' | 'resource_unit') =>
-    conditionToSql(sql, scope.condition, { unit: sql`coalesce(${sql(column)}, 'RI')`, datasetId: sql`dataset_id` });
+  const side = (column: UnitSide) =>
+    conditionToSql(
+      sql,
+      scope.condition,
+      { unit: unitOf(sql, column), datasetId: sql`dataset_id` },
+      { withinAsRange: true },
+    );
   return sql`(${side('principal_unit')} or ${side('resource_unit')})`;
 }
 
-/** The WHERE clause for a scope and filters; values only as parameters. */
+// The largest seq: the bound when no minute at or after a time holds entries.
+const SEQ_MAX = '9223372036854775807';
+
+/**
+ * `at >= from` as a seq bound too: the first seq of the first minute at or after `from` holding
+ * entries (audit_minute; `at` grows with seq). The bound lets the primary key start there; the
+ * time predicate stays, so the result is exact.
+ */
+const seqFrom = (sql: Queryable, from: Date): Fragment =>
+  sql`seq >= coalesce((select first_seq from audit_minute where minute >= date_trunc('minute', ${from}::timestamptz)
+    order by minute limit 1), ${SEQ_MAX}::int8)`;
+
+/** `at < to` as a seq bound too: below the first seq of any later minute. */
+const seqTo = (sql: Queryable, to: Date): Fragment =>
+  sql`seq < coalesce((select first_seq from audit_minute where minute > date_trunc('minute', ${to}::timestamptz)
+    order by minute limit 1), ${SEQ_MAX}::int8)`;
+
+/**
+ * The WHERE clause of audit_entry for a scope and filters; values only as parameters. The rare
+ * filters repeat the predicate of their partial index (migration 0011) so the planner can use it
+ * whatever the parameter's value.
+ */
 export function whereClause(sql: Queryable, scope: AuditScope, f: EntryFilter, extra: Fragment[] = []): Fragment {
   const c: Fragment[] = [...extra];
   if (scope.kind !== 'all') c.push(scopeClause(sql, scope));
@@ -49,14 +84,47 @@ export function whereClause(sql: Queryable, scope: AuditScope, f: EntryFilter, e
   if (f.unit) c.push(touchesUnit(sql, f.unit));
   if (f.dataset) c.push(sql`dataset_id = ${f.dataset}`);
   if (f.action) c.push(sql`action = ${f.action}`);
-  if (f.effect) c.push(sql`effect = ${f.effect}`);
-  if (f.event) c.push(sql`event = ${f.event}`);
-  if (f.purpose) c.push(sql`purpose = ${f.purpose}`);
-  if (f.classification) c.push(sql`classification = ${f.classification}`);
-  if (f.from) c.push(sql`at >= ${new Date(f.from)}`);
-  if (f.to) c.push(sql`at < ${new Date(f.to)}`);
+  if (f.effect) c.push(f.effect === 'deny' ? sql`effect = 'deny'` : sql`effect = 'allow'`);
+  if (f.event)
+    c.push(
+      f.event === 'label_change' || f.event === 'catalog_change'
+        ? sql`event = ${f.event} and event in ('label_change', 'catalog_change')`
+        : sql`event = ${f.event}`,
+    );
+  if (f.purpose) c.push(sql`purpose = ${f.purpose} and purpose is not null`);
+  if (f.classification)
+    c.push(f.classification === 'exempt' ? sql`classification = 'exempt'` : sql`classification = ${f.classification}`);
+  if (f.from) {
+    const from = new Date(f.from);
+    c.push(sql`at >= ${from}`, seqFrom(sql, from));
+  }
+  if (f.to) {
+    const to = new Date(f.to);
+    c.push(sql`at < ${to}`, seqTo(sql, to));
+  }
   if (f.requestId) c.push(sql`request_id = ${f.requestId}`);
   return c.reduce((acc, x) => sql`${acc} and ${x}`, sql`true`);
+}
+
+/** A report's period: whole UTC days, `to` exclusive. */
+export interface ReportPeriod {
+  from: Date;
+  to: Date;
+}
+
+/** The WHERE clause of audit_rollup for a scope, filters and period. */
+export function rollupWhere(
+  sql: Queryable,
+  scope: AuditScope,
+  f: { principal?: string | undefined; dataset?: string | undefined; unit?: string | undefined },
+  period: ReportPeriod,
+): Fragment {
+  const c: Fragment[] = [sql`day >= ${period.from}::date and day < ${period.to}::date`];
+  if (scope.kind !== 'all') c.push(scopeClause(sql, scope));
+  if (f.principal) c.push(sql`principal_sub = ${f.principal}`);
+  if (f.unit) c.push(touchesUnit(sql, f.unit));
+  if (f.dataset) c.push(sql`dataset_id = ${f.dataset}`);
+  return c.reduce((acc, x) => sql`${acc} and ${x}`);
 }
 
 /** One page in chain order after `afterSeq` (keyset on seq: index-backed, no server-side state). */
@@ -83,20 +151,22 @@ export interface DisclosureDb {
   last_at: Date;
 }
 
-/** Disclosures of whole or masked fields, grouped by period, recipient, dataset, purpose and field set. */
+/**
+ * Personal-data disclosures from the rollup, grouped by period, recipient, dataset, purpose and the
+ * personal fields whole and masked (`where` from rollupWhere).
+ */
 export async function disclosureReport(
   sql: Queryable,
   where: Fragment,
   period: 'day' | 'month' | 'year',
 ): Promise<DisclosureDb[]> {
   return sql<DisclosureDb[]>`
-    select date_trunc(${period}, at at time zone 'UTC') as period, principal_sub, principal_unit, dataset_id, purpose,
-           fields_whole, fields_masked, count(*) as disclosures, sum(row_count) as rows,
-           min(at) as first_at, max(at) as last_at
-    from audit_entry
-    where ${where} and event = 'disclosure' and effect = 'allow'
-      and (cardinality(fields_whole) > 0 or cardinality(fields_masked) > 0)
-    group by 1, principal_sub, principal_unit, dataset_id, purpose, fields_whole, fields_masked
+    select date_trunc(${period}, day::timestamp) as period, principal_sub, principal_unit, dataset_id, purpose,
+           personal_whole as fields_whole, personal_masked as fields_masked, sum(entries) as disclosures,
+           sum(rows) as rows, min(first_at) as first_at, max(last_at) as last_at
+    from audit_rollup
+    where ${where} and kind = 'disclosure'
+    group by 1, principal_sub, principal_unit, dataset_id, purpose, personal_whole, personal_masked
     order by 1, principal_sub, dataset_id, purpose
     limit 10000`;
 }
@@ -107,19 +177,18 @@ export interface DisclosureSeriesDb {
   masked: string;
 }
 
-/** Disclosure counts per period: with at least one field whole, and with fields only masked. */
+/** Personal-data disclosures per period: with a personal field whole, and with personal fields only masked. */
 export async function disclosureSeries(
   sql: Queryable,
   where: Fragment,
   period: 'day' | 'month' | 'year',
 ): Promise<DisclosureSeriesDb[]> {
   return sql<DisclosureSeriesDb[]>`
-    select date_trunc(${period}, at at time zone 'UTC') as period,
-           count(*) filter (where cardinality(fields_whole) > 0) as whole,
-           count(*) filter (where cardinality(fields_whole) = 0) as masked
-    from audit_entry
-    where ${where} and event = 'disclosure' and effect = 'allow'
-      and (cardinality(fields_whole) > 0 or cardinality(fields_masked) > 0)
+    select date_trunc(${period}, day::timestamp) as period,
+           coalesce(sum(entries) filter (where cardinality(personal_whole) > 0), 0) as whole,
+           coalesce(sum(entries) filter (where cardinality(personal_whole) = 0), 0) as masked
+    from audit_rollup
+    where ${where} and kind = 'disclosure'
     group by 1
     order by 1`;
 }
@@ -135,15 +204,15 @@ export interface DeniedDb {
   last_at: Date;
 }
 
-/** Denied attempts per principal, most first (possible probing). */
+/** Denied attempts per principal from the rollup, most first (possible probing). */
 export async function deniedReport(sql: Queryable, where: Fragment): Promise<DeniedDb[]> {
   return sql<DeniedDb[]>`
-    select principal_sub, principal_kind, principal_unit, count(*) as attempts,
+    select principal_sub, principal_kind, principal_unit, sum(entries) as attempts,
            count(distinct dataset_id) as datasets, array_agg(distinct action order by action) as actions,
-           min(at) as first_at, max(at) as last_at
-    from audit_entry
-    where ${where} and effect = 'deny'
+           min(first_at) as first_at, max(last_at) as last_at
+    from audit_rollup
+    where ${where} and kind = 'denied'
     group by principal_sub, principal_kind, principal_unit
-    order by count(*) desc, principal_sub
+    order by sum(entries) desc, principal_sub
     limit 10000`;
 }

@@ -12,7 +12,7 @@ export interface Queued {
 export const queued = (row: EntryRow): Queued => ({ row, tail: canonicalTail(row) });
 
 /** Gives rows their place after `head`: seq, one time for the batch (never behind the head), links and hashes. */
-function chain(rows: Queued[], head: Head, now: Date, hmacKey: string | undefined): ChainedRow[] {
+export function chain(rows: Queued[], head: Head, now: Date, hmacKey: string | undefined): ChainedRow[] {
   const at = now > head.at ? now : head.at; // `at` grows with seq, so partitions hold seq ranges
   const atText = at.toISOString();
   let seq = head.seq;
@@ -120,7 +120,7 @@ export class ChainAppender {
     // No transaction to carry statement_timeout: bound the wait (for the head row) from here.
     const timer = setTimeout(() => void query.cancel(), this.#statementMs);
     try {
-      if ((await query).count !== rows.length) throw new Error('the audit batch insert wrote a partial batch');
+      if ((await query)[0]?.n !== rows.length) throw new Error('the audit batch insert wrote a partial batch');
       return 'committed';
     } catch (error) {
       this.#head = undefined;

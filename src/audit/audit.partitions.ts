@@ -1,4 +1,5 @@
 import type { Sql } from '../db/database.ts';
+import { archivePartition } from './audit.archive.ts';
 import { createPartition, dropPartition, listPartitions } from './audit.repo.ts';
 
 const monthIndex = (year: number, month: number) => year * 12 + (month - 1);
@@ -19,16 +20,23 @@ export async function ensurePartitions(sql: Sql, now: Date, ahead = 2): Promise<
  * Drops monthly partitions whose every entry is older than `retentionMonths` whole months:
  * a partition goes only when its end lies on or before the first day of the month that is
  * `retentionMonths` before the current one, so nothing newer than the retention period is dropped.
- * The default partition is never dropped.
+ * The default partition is never dropped. With `archiveDir`, each partition is first exported there
+ * (audit.archive.ts: NDJSON and its checkpoint, synced), and one whose export fails is not dropped.
  *
  * @returns the names dropped
  */
-export async function prunePartitions(sql: Sql, now: Date, retentionMonths: number): Promise<string[]> {
+export async function prunePartitions(
+  sql: Sql,
+  now: Date,
+  retentionMonths: number,
+  archiveDir?: string,
+): Promise<string[]> {
   const cutoff = monthIndex(now.getUTCFullYear(), now.getUTCMonth() + 1) - retentionMonths;
   const dropped: string[] = [];
   for (const p of await listPartitions(sql)) {
     // The partition covers [start of month, start of next month): drop when next month start <= cutoff start.
     if (monthIndex(p.year, p.month) + 1 <= cutoff) {
+      if (archiveDir) await archivePartition(sql, p.name, archiveDir);
       await dropPartition(sql, p.name);
       dropped.push(p.name);
     }

@@ -188,6 +188,32 @@ const n = ARRAY_COLUMNS.length;
 const names = ARRAY_COLUMNS.map(([c]) => c).join(', ');
 
 /**
+ * The reports' rollup of a batch (table audit_rollup, migration 0011): its personal-data disclosures
+ * and denied attempts, one upsert per distinct key, in the statement that inserts the entries. The
+ * key's columns and the md5 over them are those of the migration's backfill, word for word.
+ */
+const ROLLUP = `rollup as (
+    insert into audit_rollup as r (day, key, kind, principal_sub, principal_kind, principal_unit, resource_unit,
+      dataset_id, purpose, action, personal_whole, personal_masked, entries, rows, first_at, last_at)
+    select day, md5(row(kind, principal_sub, principal_kind, principal_unit, resource_unit, dataset_id, purpose, action, pw, pm)::text)::uuid,
+      kind, principal_sub, principal_kind, principal_unit, resource_unit, dataset_id, purpose, action, pw, pm,
+      count(*), coalesce(sum(row_count), 0), min(at), max(at)
+    from (
+      select (e.at at time zone 'UTC')::date as day, e.at, e.row_count, e.principal_sub, e.principal_kind, e.principal_unit,
+        e.resource_unit, e.dataset_id, e.action,
+        case when e.effect = 'deny' then 'denied' else 'disclosure' end as kind,
+        case when e.effect = 'deny' then null else e.purpose end as purpose,
+        case when e.effect = 'deny' then '{}'::text[] else jaga_audit_personal(e.fields_whole, e.details) end as pw,
+        case when e.effect = 'deny' then '{}'::text[] else jaga_audit_personal(e.fields_masked, e.details) end as pm
+      from ins e
+      where e.effect = 'deny' or e.event = 'disclosure'
+    ) x
+    where kind = 'denied' or cardinality(pw) > 0 or cardinality(pm) > 0
+    group by day, kind, principal_sub, principal_kind, principal_unit, resource_unit, dataset_id, purpose, action, pw, pm
+    on conflict (day, key) do update set entries = r.entries + excluded.entries, rows = r.rows + excluded.rows,
+      first_at = least(r.first_at, excluded.first_at), last_at = greatest(r.last_at, excluded.last_at))`;
+
+/**
  * One statement, one array per column (a fixed number of parameters whatever the batch size;
  * seq and the batch's one time are computed from scalars): moves the head from `expected` to the
  * last row, then inserts the rows, or fails as a whole (SQLSTATE JA001) if the head is not
@@ -203,22 +229,31 @@ const INSERT_GUARDED = `with moved as (
       seq = case when seq = $${n + 1} and hash = $${n + 2} then $${n + 3} else jaga_audit_head_moved() end,
       hash = $${n + 4}, at = $${n + 5}
     where singleton
-    returning 1)
-  insert into audit_entry (seq, at, ${names})
-  select $${n + 1}::int8 + t.ord, $${n + 5}::timestamptz, ${ARRAY_COLUMNS.map(([c, t]) => `${c}::${t}`).join(', ')}
-  from unnest(${ARRAY_COLUMNS.map((_, i) => `$${i + 1}::text[]`).join(', ')}) with ordinality as t(${names}, ord)
-  where exists (select 1 from moved)`;
+    returning 1),
+  ins as (
+    insert into audit_entry (seq, at, ${names})
+    select $${n + 1}::int8 + t.ord, $${n + 5}::timestamptz, ${ARRAY_COLUMNS.map(([c, t]) => `${c}::${t}`).join(', ')}
+    from unnest(${ARRAY_COLUMNS.map((_, i) => `$${i + 1}::text[]`).join(', ')}) with ordinality as t(${names}, ord)
+    where exists (select 1 from moved)
+    returning at, event, effect, principal_sub, principal_kind, principal_unit, resource_unit, dataset_id, purpose,
+      action, fields_whole, fields_masked, row_count, details),
+  minute as (
+    insert into audit_minute (minute, first_seq)
+    select date_trunc('minute', $${n + 5}::timestamptz), $${n + 1}::int8 + 1 where exists (select 1 from moved)
+    on conflict do nothing),
+  ${ROLLUP}
+  select count(*)::int4 as n from ins`;
 
 /** The SQLSTATE of INSERT_GUARDED when the head had moved. */
 export const HEAD_MOVED = 'JA001';
 
 /**
  * The guarded batch insert, as a query not yet started (postgres.js starts a query when it is
- * awaited). `rows` follow `expected` (seq from expected.seq + 1) and share one `at`. Its `count`
+ * awaited). `rows` follow `expected` (seq from expected.seq + 1) and share one `at`. Its one row's `n`
  * is the number of rows when they went in; it fails with HEAD_MOVED when the head was not `expected`. Each
  * column goes as one array literal built here: cheaper than postgres.js serialising arrays.
  */
-export function insertEntriesGuarded(q: Queryable, rows: ChainedRow[], expected: Head): PendingQuery<never[]> {
+export function insertEntriesGuarded(q: Queryable, rows: ChainedRow[], expected: Head): PendingQuery<{ n: number }[]> {
   const last = rows.at(-1);
   if (!last) throw new Error('an empty batch');
   const params: (string | number)[] = ARRAY_COLUMNS.map(([, , cell, bare]) => {
@@ -230,14 +265,14 @@ export function insertEntriesGuarded(q: Queryable, rows: ChainedRow[], expected:
     return `{${out.join(',')}}`;
   });
   params.push(String(expected.seq), expected.hash, String(last.seq), last.hash, last.at.toISOString());
-  return q.unsafe<never[]>(INSERT_GUARDED, params, { prepare: true });
+  return q.unsafe<{ n: number }[]>(INSERT_GUARDED, params, { prepare: true });
 }
 
 /** Inserts the rows after `head` (read under the chain lock), moving the head; throws if it moved. */
 export async function insertEntries(tx: Queryable, rows: ChainedRow[], head: Head): Promise<void> {
   if (!rows.length) return;
   const inserted = await insertEntriesGuarded(tx, rows, head);
-  if (inserted.count !== rows.length) throw new Error('audit head moved while the chain lock was held');
+  if (inserted[0]?.n !== rows.length) throw new Error('audit head moved while the chain lock was held');
 }
 
 export async function readHead(sql: Queryable): Promise<Head> {
@@ -257,6 +292,12 @@ export async function entryAt(sql: Queryable, seq: number): Promise<ChainedRow |
   return row ? fromDb(row) : undefined;
 }
 
+/** The last seq of the newest partition retention dropped (0 when none was). */
+export async function droppedThrough(sql: Queryable): Promise<number> {
+  const [row] = await sql<{ last: string | null }[]>`select max(last_seq) as last from audit_retention`;
+  return Number(row?.last ?? 0);
+}
+
 /** The newest retention record below `seq`: where the kept chain must continue from. */
 export async function retentionAnchor(
   sql: Queryable,
@@ -274,9 +315,36 @@ export async function saveCheckpoint(
   await sql`insert into audit_checkpoint (seq, hash, at, signature) values (${c.seq}, ${c.hash}, ${c.at}, ${c.signature})`;
 }
 
+// ---- verification -----------------------------------------------------------------------------
+
+export interface VerifiedPoint {
+  seq: number;
+  hash: string;
+  verifiedAt: Date;
+}
+
+/** The furthest point a walk found intact (if its entry has gone since, the next walk says so). */
+export async function lastVerified(sql: Queryable): Promise<VerifiedPoint | undefined> {
+  const [row] = await sql<{ seq: string; hash: string; verified_at: Date }[]>`
+    select seq, hash, verified_at from audit_verified order by seq desc, verified_at desc limit 1`;
+  return row ? { seq: Number(row.seq), hash: row.hash, verifiedAt: row.verified_at } : undefined;
+}
+
+/** Records that the chain verified up to (seq, hash). */
+export async function recordVerified(
+  sql: Queryable,
+  p: { seq: number; hash: string; fullWalk: boolean },
+): Promise<void> {
+  if (p.seq <= 0) return;
+  await sql`insert into audit_verified (seq, hash, at, full_walk)
+    select ${p.seq}, ${p.hash}, at, ${p.fullWalk} from audit_entry where seq = ${p.seq} limit 1`;
+}
+
 // ---- partitions -------------------------------------------------------------------------------
 
 const PARTITION = /^audit_entry_y(\d{4})m(\d{2})$/;
+
+export const isPartitionName = (name: string) => PARTITION.test(name);
 
 export const partitionName = (year: number, month: number) => `audit_entry_y${year}m${String(month).padStart(2, '0')}`;
 

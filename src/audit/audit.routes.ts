@@ -14,6 +14,8 @@ import {
   OpennessReportSchema,
   ReportQuerySchema,
   StreamQuerySchema,
+  VerifyJobParamsSchema,
+  VerifyJobSchema,
   VerifyQuerySchema,
   VerifyResultSchema,
 } from './audit.schema.ts';
@@ -34,8 +36,8 @@ function ctxOf(c: Context<AppEnv>): ReadContext {
 }
 
 function send<T>(c: Context<AppEnv>, a: Answer<T>): Response {
-  if (a.kind === 'json') return c.json(a.body as object);
-  return c.body(a.body, 200, { 'content-type': a.contentType, 'cache-control': 'no-store' });
+  if (a.kind === 'json') return c.json(a.body as object, 200, a.headers ?? {});
+  return c.body(a.body, 200, { ...a.headers, 'content-type': a.contentType, 'cache-control': 'no-store' });
 }
 
 export function auditRoutes(deps: { auditReads: AuditService }) {
@@ -47,7 +49,7 @@ export function auditRoutes(deps: { auditReads: AuditService }) {
         operationId: 'listAuditEntries',
         summary: 'Audit entries, filtered; JSON pages or a streamed CSV / NDJSON export (by Accept)',
         description:
-          'auditor: every entry; ppid: entries whose principal or resource is within their unit. Chain order (seq). The read is itself logged.',
+          'auditor: every entry; ppid: entries whose principal or resource is within their unit. Chain order (seq). The read is itself logged. A read that names no dataset, principal, requestId, from or to covers the last 7 days only: the body says so in `window` (and the `Jaga-Audit-Window` header, on exports too).',
         tags: ['audit'],
         security: 'bearer',
         responses: {
@@ -55,6 +57,9 @@ export function auditRoutes(deps: { auditReads: AuditService }) {
             description: 'A page `{ items, nextCursor }`, or the export',
             schema: AuditPageSchema,
             contentTypes: EXPORT_TYPES,
+            headers: {
+              'Jaga-Audit-Window': 'Set when the read named no anchor: `from=<time>`, the start of the window read',
+            },
           },
           ...denied,
         },
@@ -102,8 +107,9 @@ export function auditRoutes(deps: { auditReads: AuditService }) {
       describe({
         operationId: 'verifyAuditChain',
         description:
-          'Recomputes each entry’s hash from its content and its predecessor; `firstBad` names the first entry that does not match. With a checkpoint, verifies from it and checks the checkpoint’s signature.',
-        summary: 'Walk the hash chain (whole, or from a checkpoint) and check a checkpoint held elsewhere',
+          'Recomputes each entry’s hash from its content and its predecessor; `firstBad` names the first entry that does not match. By default from the last point an earlier walk found intact (it fails if that entry no longer holds its hash); `from=genesis` walks the whole log (for a long log, start a verification job instead). With a checkpoint, verifies from it and checks the checkpoint’s signature.',
+        summary:
+          'Walk the hash chain from the last verified point (default), from the start (from=genesis) or from a checkpoint, and check a checkpoint held elsewhere',
         tags: ['audit'],
         security: 'bearer',
         responses: {
@@ -117,6 +123,37 @@ export function auditRoutes(deps: { auditReads: AuditService }) {
       }),
       valid('query', VerifyQuerySchema),
       async (c) => c.json(await service.verify(ctxOf(c), c.req.valid('query'))),
+    )
+    .post(
+      '/v1/audit/verify/jobs',
+      describe({
+        operationId: 'startAuditVerificationJob',
+        summary: 'Start a full re-verification of the chain in the background (or get the one running)',
+        description:
+          'Walks from the start of the chain; follow it at /v1/audit/verify/jobs/{id}. An intact walk records its end as verified. Jobs live in the server process: a restart forgets them.',
+        tags: ['audit'],
+        security: 'bearer',
+        responses: { 202: { description: 'The job', schema: VerifyJobSchema }, ...denied },
+      }),
+      async (c) => c.json(await service.startVerifyJob(ctxOf(c)), 202),
+    )
+    .get(
+      '/v1/audit/verify/jobs/:id',
+      describe({
+        operationId: 'getAuditVerificationJob',
+        description:
+          'While running: entries checked of the total. Once done: the same result as GET /v1/audit/verify (ok, firstBad). Auditors only.',
+        summary: 'A verification job: its progress, then its result',
+        tags: ['audit'],
+        security: 'bearer',
+        responses: {
+          200: { description: 'The job', schema: VerifyJobSchema },
+          404: { description: 'No such job (NOT_FOUND)' },
+          ...denied,
+        },
+      }),
+      valid('param', VerifyJobParamsSchema),
+      async (c) => c.json(await service.verifyJob(ctxOf(c), c.req.valid('param').id)),
     )
     .get(
       '/v1/audit/checkpoint',
@@ -144,9 +181,11 @@ export function auditRoutes(deps: { auditReads: AuditService }) {
         security: 'bearer',
         responses: {
           200: {
-            description: '`{ items }` or CSV / NDJSON',
-            schema: v.object({ items: v.array(DisclosureRowSchema) }),
+            description:
+              '`{ from, to, items }` or CSV / NDJSON (the period in the `Jaga-Report-Period` header): whole UTC days, `to` exclusive; by default the current month, at most 366 days',
+            schema: v.object({ from: v.string(), to: v.string(), items: v.array(DisclosureRowSchema) }),
             contentTypes: EXPORT_TYPES,
+            headers: { 'Jaga-Report-Period': 'The period reported, `<from>/<to>` (UTC days, `to` exclusive)' },
           },
           ...denied,
         },
@@ -165,9 +204,11 @@ export function auditRoutes(deps: { auditReads: AuditService }) {
         security: 'bearer',
         responses: {
           200: {
-            description: '`{ items }` or CSV / NDJSON',
-            schema: v.object({ items: v.array(DeniedRowSchema) }),
+            description:
+              '`{ from, to, items }` or CSV / NDJSON (the period in the `Jaga-Report-Period` header): whole UTC days, `to` exclusive; by default the current month, at most 366 days',
+            schema: v.object({ from: v.string(), to: v.string(), items: v.array(DeniedRowSchema) }),
             contentTypes: EXPORT_TYPES,
+            headers: { 'Jaga-Report-Period': 'The period reported, `<from>/<to>` (UTC days, `to` exclusive)' },
           },
           ...denied,
         },
@@ -218,6 +259,7 @@ export function auditRoutes(deps: { auditReads: AuditService }) {
             description: 'The report, or one part as CSV / NDJSON',
             schema: OpennessReportSchema,
             contentTypes: EXPORT_TYPES,
+            headers: { 'Jaga-Report-Period': 'The period reported, `<from>/<to>` (UTC days, `to` exclusive)' },
           },
           ...denied,
         },

@@ -80,7 +80,7 @@ export const VerifyQuerySchema = v.object({
   checkpointHash: v.optional(v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/, 'expected a hex SHA-256'))),
   checkpointAt: v.optional(v.string()),
   checkpointSignature: v.optional(v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/, 'expected a hex HMAC'))),
-  from: v.optional(v.picklist(['genesis', 'checkpoint']), 'genesis'),
+  from: v.optional(v.picklist(['verified', 'genesis', 'checkpoint']), 'verified'),
 });
 export type VerifyQuery = v.InferOutput<typeof VerifyQuerySchema>;
 
@@ -119,7 +119,16 @@ export const AuditItemSchema = v.object({
 });
 export type AuditItem = v.InferOutput<typeof AuditItemSchema>;
 
-export const AuditPageSchema = v.object({ items: v.array(AuditItemSchema), nextCursor: v.nullable(v.string()) });
+export const AuditPageSchema = v.object({
+  items: v.array(AuditItemSchema),
+  nextCursor: v.nullable(v.string()),
+  window: v.optional(
+    v.pipe(
+      v.object({ from: v.string(), reason: v.string() }),
+      v.description('Present when the read named no anchor and was narrowed to the recent window'),
+    ),
+  ),
+});
 
 export const CheckpointSchema = v.object({
   seq: v.number(),
@@ -139,6 +148,12 @@ export const VerifyResultSchema = v.object({
   ),
   checked: v.number(),
   lastSeq: v.number(),
+  from: v.optional(
+    v.pipe(
+      v.object({ seq: v.number(), verifiedAt: v.string() }),
+      v.description('The walk started after this entry, which an earlier walk found intact (from=verified)'),
+    ),
+  ),
   firstBad: v.optional(
     v.object({
       seq: v.number(),
@@ -156,6 +171,19 @@ export const VerifyResultSchema = v.object({
     }),
   ),
 });
+
+export const VerifyJobSchema = v.object({
+  id: v.string(),
+  state: v.picklist(['running', 'done', 'failed']),
+  startedAt: v.string(),
+  finishedAt: v.nullable(v.string()),
+  checked: v.number(),
+  total: v.number(),
+  result: v.nullable(VerifyResultSchema),
+  error: v.nullable(v.string()),
+});
+
+export const VerifyJobParamsSchema = v.object({ id: v.pipe(v.string(), v.uuid('expected a job id')) });
 
 export const DisclosureRowSchema = v.object({
   period: v.string(),

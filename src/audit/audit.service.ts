@@ -14,12 +14,15 @@ import {
   disclosureReport,
   disclosureSeries,
   findEntries,
+  rollupWhere,
   whereClause,
   type DeniedDb,
   type DisclosureDb,
   type EntryFilter,
+  type ReportPeriod,
 } from './audit-query.repo.ts';
-import { fromDb, readHead, saveCheckpoint } from './audit.repo.ts';
+import { fromDb, lastVerified, readHead, recordVerified, saveCheckpoint } from './audit.repo.ts';
+import { createVerifyJobs, type VerifyJob } from './audit.verify-jobs.ts';
 import type {
   AuditItem,
   DecisionQuery,
@@ -57,10 +60,77 @@ const STREAM_DEFAULTS: StreamTiming = { pollMs: 1000, heartbeatMs: 15_000, maxMs
 
 const EXPORT_PAGE = 1000;
 
-export type Answer<T> =
+export type Answer<T> = (
   | { kind: 'json'; body: T }
   | { kind: 'text'; contentType: string; body: string }
-  | { kind: 'stream'; contentType: string; body: ReadableStream<Uint8Array> };
+  | { kind: 'stream'; contentType: string; body: ReadableStream<Uint8Array> }
+) & { headers?: Record<string, string> };
+
+/** How far back a read of the log goes when it names no dataset, principal, request or time. */
+export const RECENT_WINDOW_DAYS = 7;
+const DAY_MS = 86_400_000;
+
+/** The window a read was narrowed to because it gave no anchor, as the response states it. */
+export interface ReadWindow {
+  from: string;
+  reason: string;
+}
+
+/**
+ * A read that names no dataset, principal, request or time reads the last RECENT_WINDOW_DAYS days
+ * only (every such page costs the same at any size of the log); the caller gives `from` to go further.
+ */
+function defaultWindow(q: DecisionQuery, now: Date): ReadWindow | undefined {
+  if (q.dataset || q.principal || q.requestId || q.from || q.to) return undefined;
+  return {
+    from: new Date(now.getTime() - RECENT_WINDOW_DAYS * DAY_MS).toISOString(),
+    reason: `no dataset, principal, requestId, from or to given: the last ${RECENT_WINDOW_DAYS} days only; give from= to read further back`,
+  };
+}
+
+/** The longest period a report covers per request. */
+export const REPORT_MAX_DAYS = 366;
+
+const startOfUtcDay = (d: Date) => new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()));
+const dayText = (d: Date) => d.toISOString().slice(0, 10);
+
+/**
+ * A report's period in whole UTC days, `to` exclusive: by default the current month; `from` alone
+ * runs through today, `to` alone starts on the first of its month; at most REPORT_MAX_DAYS. The
+ * rollups are per day, so a report reads at most that many days of them and never the log.
+ */
+export function reportPeriod(q: { from?: string | undefined; to?: string | undefined }, now: Date): ReportPeriod {
+  const bad = (path: string, message: string) =>
+    new DomainError('VALIDATION_FAILED', `The report period is not valid: ${message}.`, {
+      errors: [{ path, message }],
+    });
+  const day = (s: string, path: string) => {
+    const d = new Date(s);
+    if (d.getTime() % DAY_MS !== 0) throw bad(path, 'reports count whole UTC days: give a date or a UTC midnight');
+    return d;
+  };
+  let from = q.from === undefined ? undefined : day(q.from, 'query.from');
+  const tomorrow = new Date(startOfUtcDay(now).getTime() + DAY_MS);
+  // `from` alone runs through today (or through its own month when it lies ahead).
+  const through = (f: Date) =>
+    f < tomorrow ? tomorrow : new Date(Date.UTC(f.getUTCFullYear(), f.getUTCMonth() + 1, 1));
+  const to = q.to === undefined ? (from ? through(from) : undefined) : day(q.to, 'query.to');
+  if (!from && !to) {
+    return {
+      from: new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1)),
+      to: new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1)),
+    };
+  }
+  const end = to!;
+  if (!from) {
+    const last = new Date(end.getTime() - DAY_MS);
+    from = new Date(Date.UTC(last.getUTCFullYear(), last.getUTCMonth(), 1));
+  }
+  if (from >= end) throw bad('query.to', 'to must come after from');
+  if (end.getTime() - from.getTime() > REPORT_MAX_DAYS * DAY_MS)
+    throw bad('query.to', `at most ${REPORT_MAX_DAYS} days per report`);
+  return { from, to: end };
+}
 
 type Details = Record<string, string | number | boolean | null>;
 
@@ -84,6 +154,7 @@ export function createAuditService(deps: AuditServiceDeps) {
   const stopping = deps.stream?.stopping ?? new AbortController().signal;
   /** Streams open now, and entries they have read from the database (tests; how far streams read ahead). */
   const streams = { open: 0, entriesRead: 0 };
+  const jobs = createVerifyJobs(sql, deps.hmacKey);
   return {
     /**
      * Follows the log from `after` (a seq; the current head when absent): same access as
@@ -113,26 +184,69 @@ export function createAuditService(deps: AuditServiceDeps) {
       ctx: ReadContext,
       q: DecisionQuery,
       format: Format,
-    ): Promise<Answer<{ items: AuditItem[]; nextCursor: string | null }>> {
-      const scope = await authorize(ctx, 'entries', 'decisions', filterDetails(q, format));
-      const where = whereClause(sql, scope, q as EntryFilter);
+    ): Promise<Answer<{ items: AuditItem[]; nextCursor: string | null; window?: ReadWindow }>> {
+      const window = defaultWindow(q, new Date());
+      const details = filterDetails(q, format);
+      if (window) details.window = window.from;
+      const scope = await authorize(ctx, 'entries', 'decisions', details);
+      const where = whereClause(sql, scope, { ...(q as EntryFilter), ...(window ? { from: window.from } : {}) });
       const after = q.cursor ? Number(q.cursor) : 0;
-      if (format !== 'json')
-        return { kind: 'stream', contentType: CONTENT_TYPES[format], body: exportEntries(sql, where, after, format) };
+      const headers: Record<string, string> = window ? { 'jaga-audit-window': `from=${window.from}` } : {};
+      if (format !== 'json') {
+        const body = exportEntries(sql, where, after, format);
+        return { kind: 'stream', contentType: CONTENT_TYPES[format], body, headers };
+      }
       const limit = q.limit ?? 100;
       const rows = (await findEntries(sql, where, after, limit + 1)).map(fromDb);
       const page = rows.slice(0, limit);
       const more = rows.length > limit;
       return {
         kind: 'json',
-        body: { items: page.map(toItem), nextCursor: more ? String(page[page.length - 1]!.seq) : null },
+        headers,
+        body: {
+          items: page.map(toItem),
+          nextCursor: more ? String(page[page.length - 1]!.seq) : null,
+          ...(window ? { window } : {}),
+        },
       };
     },
 
+    /**
+     * Walks the chain: by default from the last point a walk found intact (recorded in
+     * audit_verified), so it answers promptly; `from=genesis` walks it all. An intact walk records
+     * its end as the next starting point.
+     */
     async verify(ctx: ReadContext, q: VerifyQuery): Promise<VerifyResult> {
       await authorize(ctx, 'verify', 'verify', { from: q.from, checkpointSeq: q.checkpointSeq ?? null });
-      return verifyChain(sql, { hmacKey: deps.hmacKey, ...checkpointToVerify(q) });
+      const cp = checkpointToVerify(q);
+      const point = q.from === 'verified' ? await lastVerified(sql) : undefined;
+      const start = point
+        ? { seq: point.seq, hash: point.hash, verifiedAt: point.verifiedAt.toISOString() }
+        : undefined;
+      const { lastHash, ...result } = await verifyChain(sql, {
+        hmacKey: deps.hmacKey,
+        ...cp,
+        ...(start ? { start } : {}),
+      });
+      const walkedFromStart = q.from === 'genesis' || (q.from === 'verified' && !point);
+      if (result.ok && (walkedFromStart || start))
+        await recordVerified(sql, { seq: result.lastSeq, hash: lastHash, fullWalk: walkedFromStart });
+      return result;
     },
+
+    /** Starts a full re-verification in the background (or answers the one running). */
+    async startVerifyJob(ctx: ReadContext): Promise<VerifyJob> {
+      await authorize(ctx, 'verify', 'verify-job', {});
+      return { ...jobs.start() };
+    },
+
+    async verifyJob(ctx: ReadContext, id: string): Promise<VerifyJob> {
+      await authorize(ctx, 'verify', 'verify-job', { job: id });
+      return { ...jobs.get(id) };
+    },
+
+    /** Resolves once no verification job runs (shutdown, tests). */
+    verifyJobsIdle: () => jobs.idle(),
 
     /** The current head as a checkpoint, signed when a key is configured, and kept in the database too. */
     async checkpoint(ctx: ReadContext): Promise<Checkpoint> {
@@ -143,26 +257,28 @@ export function createAuditService(deps: AuditServiceDeps) {
       return cp;
     },
 
-    async disclosures(ctx: ReadContext, q: ReportQuery, format: Format): Promise<Answer<{ items: DisclosureRow[] }>> {
+    async disclosures(ctx: ReadContext, q: ReportQuery, format: Format): Promise<Answer<ReportBody<DisclosureRow>>> {
+      const period = reportPeriod(q, new Date());
       const scope = await authorize(ctx, 'reports', 'report:disclosures', filterDetails(q, format));
-      const items = (await disclosureReport(sql, whereClause(sql, scope, q), q.period)).map((r) =>
-        disclosureItem(r, q.period),
-      );
-      if (format === 'json') return { kind: 'json', body: { items } };
-      return report(format, DISCLOSURE_COLUMNS, items);
+      const rows = await disclosureReport(sql, rollupWhere(sql, scope, q, period), q.period);
+      const items = rows.map((r) => disclosureItem(r, q.period));
+      if (format === 'json') return { kind: 'json', body: { ...periodOf(period), items } };
+      return { ...report(format, DISCLOSURE_COLUMNS, items), headers: periodHeader(period) };
     },
 
-    async denied(ctx: ReadContext, q: ReportQuery, format: Format): Promise<Answer<{ items: DeniedRow[] }>> {
+    async denied(ctx: ReadContext, q: ReportQuery, format: Format): Promise<Answer<ReportBody<DeniedRow>>> {
+      const period = reportPeriod(q, new Date());
       const scope = await authorize(ctx, 'reports', 'report:denied', filterDetails(q, format));
-      const items = (await deniedReport(sql, whereClause(sql, scope, q))).map(deniedItem);
-      if (format === 'json') return { kind: 'json', body: { items } };
-      return report(format, DENIED_COLUMNS, items);
+      const items = (await deniedReport(sql, rollupWhere(sql, scope, q, period))).map(deniedItem);
+      if (format === 'json') return { kind: 'json', body: { ...periodOf(period), items } };
+      return { ...report(format, DENIED_COLUMNS, items), headers: periodHeader(period) };
     },
 
     /** The disclosures report drawn: an SVG bar chart of disclosures per period, whole and masked only. */
     async disclosureChart(ctx: ReadContext, q: ReportQuery): Promise<string> {
+      const period = reportPeriod(q, new Date());
       const scope = await authorize(ctx, 'reports', 'report:disclosures-chart', filterDetails(q, 'svg'));
-      const rows = await disclosureSeries(sql, whereClause(sql, scope, q), q.period);
+      const rows = await disclosureSeries(sql, rollupWhere(sql, scope, q, period), q.period);
       const points = rows.map((r) => ({
         period: periodKey(r.period, q.period),
         whole: Number(r.whole),
@@ -278,6 +394,11 @@ function checkpointToVerify(q: VerifyQuery): {
     fromCheckpoint,
   };
 }
+
+/** A report's JSON: its period (whole UTC days, `to` exclusive) and its rows. */
+type ReportBody<T> = { from: string; to: string; items: T[] };
+const periodOf = (p: ReportPeriod) => ({ from: dayText(p.from), to: dayText(p.to) });
+const periodHeader = (p: ReportPeriod) => ({ 'jaga-report-period': `${dayText(p.from)}/${dayText(p.to)}` });
 
 const DISCLOSURE_COLUMNS = [
   'period',

@@ -1,6 +1,6 @@
 import type { Queryable } from '../db/database.ts';
 import { chainHash, checkpointSignatureValid, GENESIS_HASH } from './audit.hash.ts';
-import { entriesAfter, entryAt, readHead, retentionAnchor } from './audit.repo.ts';
+import { droppedThrough, entriesAfter, entryAt, readHead, retentionAnchor } from './audit.repo.ts';
 
 export interface BadEntry {
   seq: number;
@@ -24,6 +24,8 @@ export interface VerifyResult {
   checked: number;
   /** The last seq walked (the head when ok). */
   lastSeq: number;
+  /** Where the walk started: after a point an earlier walk verified, or (absent) the start of the chain. */
+  from?: { seq: number; verifiedAt: string };
   firstBad?: BadEntry;
   checkpoint?: {
     ok: boolean;
@@ -39,6 +41,11 @@ export interface VerifyOptions {
   checkpoint?: CheckpointInput;
   /** Walk only the entries after the checkpoint, trusting it as the anchor. */
   fromCheckpoint?: boolean;
+  /**
+   * Walk only the entries after a point an earlier walk verified (its entry must still hold that
+   * hash). What lies before it is not re-checked: that is the full walk's job.
+   */
+  start?: { seq: number; hash: string; verifiedAt?: string };
   pageSize?: number;
   onProgress?: (checked: number, total: number) => void;
 }
@@ -49,15 +56,31 @@ export interface VerifyOptions {
  * re-hashed), or that is missing from the sequence (`missing`: deleted). Against a checkpoint it
  * also reports truncation of the newest entries.
  */
-export async function verifyChain(sql: Queryable, o: VerifyOptions = {}): Promise<VerifyResult> {
+export async function verifyChain(sql: Queryable, o: VerifyOptions = {}): Promise<VerifyResult & { lastHash: string }> {
   const pageSize = o.pageSize ?? 5000;
   const head = await readHead(sql);
   const cp = o.checkpoint;
   let expectedSeq = 1;
   let prev = GENESIS_HASH;
+  let anchored = Boolean(cp && o.fromCheckpoint);
   if (cp && o.fromCheckpoint) {
     expectedSeq = cp.seq + 1;
     prev = cp.hash;
+  } else if (o.start) {
+    const at = await entryAt(sql, o.start.seq);
+    // A point in a partition retention has since dropped: walk from the oldest entry kept.
+    const dropped = !at && (await droppedThrough(sql)) >= o.start.seq;
+    if (dropped) o = { ...o, start: undefined };
+    else if (at?.hash !== o.start.hash) {
+      const firstBad: BadEntry = at
+        ? { seq: at.seq, id: at.id, problem: 'hash', detail: 'the entry no longer holds the hash verified earlier' }
+        : { seq: o.start.seq, id: null, problem: 'missing', detail: 'the last verified entry is missing' };
+      return { ok: false, keyed: Boolean(o.hmacKey), checked: 0, lastSeq: o.start.seq - 1, firstBad, lastHash: prev };
+    } else {
+      expectedSeq = o.start.seq + 1;
+      prev = o.start.hash;
+      anchored = true;
+    }
   }
   let checked = 0;
   let firstBad: BadEntry | undefined;
@@ -70,13 +93,14 @@ export async function verifyChain(sql: Queryable, o: VerifyOptions = {}): Promis
     return p;
   };
   let next = prefetch(after);
+  o.onProgress?.(0, head.seq);
   walk: for (;;) {
     const page = await next;
     if (!page.length) break;
     after = page[page.length - 1]!.seq;
     next = page.length < pageSize ? Promise.resolve([]) : prefetch(after);
     for (const e of page) {
-      if (first && e.seq > expectedSeq && !(cp && o.fromCheckpoint)) {
+      if (first && e.seq > expectedSeq && !anchored) {
         // Older partitions may have been dropped by retention: continue from the last entry they held.
         const anchor = await retentionAnchor(sql, e.seq);
         if (anchor) {
@@ -124,7 +148,14 @@ export async function verifyChain(sql: Queryable, o: VerifyOptions = {}): Promis
       detail: `the head says ${head.seq} entries but the chain ends at ${lastSeq}`,
     };
   }
-  const result: VerifyResult = { ok: !firstBad, keyed: Boolean(o.hmacKey), checked, lastSeq };
+  const result: VerifyResult & { lastHash: string } = {
+    ok: !firstBad,
+    keyed: Boolean(o.hmacKey),
+    checked,
+    lastSeq,
+    lastHash: prev,
+  };
+  if (o.start) result.from = { seq: o.start.seq, verifiedAt: o.start.verifiedAt ?? '' };
   if (firstBad) result.firstBad = firstBad;
   if (cp) {
     const signatureValid =

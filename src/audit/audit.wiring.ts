@@ -18,8 +18,9 @@ export async function wireAudit(
   const { audit } = core.config;
   const monthly = async (now: Date) => {
     await ensurePartitions(sql, now);
-    const dropped = await prunePartitions(sql, now, audit.retentionMonths);
-    if (dropped.length) core.logger.info('audit partitions dropped by retention', { dropped });
+    const dropped = await prunePartitions(sql, now, audit.retentionMonths, audit.archiveDir);
+    if (dropped.length)
+      core.logger.info('audit partitions dropped by retention', { dropped, archivedTo: audit.archiveDir ?? null });
   };
   // An unkeyed chain is warned about once at start-up with the other unset secrets (src/system/first-run.ts).
   // Where start-up may do no I/O (Workers: each request brings its client), partition upkeep waits

@@ -2,10 +2,14 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { UNKEYED_WARNING } from '../audit/audit.hash.ts';
 import { verifyChain, type CheckpointInput, type VerifyOptions, type VerifyResult } from '../audit/audit.verify.ts';
+import { verifyArchive } from '../audit/audit.archive.ts';
+import { recordVerified } from '../audit/audit.repo.ts';
 import { configFromProcess } from '../config/from-process.ts';
 import { openDatabase } from '../db/open.ts';
 import { runningServer } from '../operator/operator.client.ts';
 
+// `npm run audit:verify -- --archive DIR/audit_entry_yYYYYmMM.ndjson`: verifies a partition retention
+// exported (AUDIT_ARCHIVE_DIR) from the file and its checkpoint alone, with AUDIT_HMAC_KEY.
 // `npm run audit:verify [-- --checkpoint cp.json [--from-checkpoint]]`: walks the audit chain of
 // DATABASE_URL (or the embedded database). Exit 0 intact, 1 broken or checkpoint mismatch, 2 error.
 // While `npm start` holds the embedded database, the running server walks it (with its own
@@ -13,6 +17,7 @@ import { runningServer } from '../operator/operator.client.ts';
 const { values } = parseArgs({
   options: {
     checkpoint: { type: 'string' },
+    archive: { type: 'string' },
     'from-checkpoint': { type: 'boolean', default: false },
     quiet: { type: 'boolean', default: false },
   },
@@ -37,13 +42,37 @@ async function verifyHere(o: VerifyOptions): Promise<VerifyResult> {
   const db = await openDatabase(config, 'npm run audit:verify');
   try {
     started = performance.now(); // the walk's rate, not the database's opening
-    return await verifyChain(db.sql, { ...o, hmacKey: config.audit.hmacKey });
+    const { lastHash, ...result } = await verifyChain(db.sql, { ...o, hmacKey: config.audit.hmacKey });
+    // A whole walk that found the chain intact is where the server's incremental walks start.
+    if (result.ok && !o.fromCheckpoint)
+      await recordVerified(db.sql, { seq: result.lastSeq, hash: lastHash, fullWalk: true });
+    return result;
   } finally {
     await db.close();
   }
 }
 
+async function verifyArchiveFile(file: string): Promise<void> {
+  const r = await verifyArchive(file, config.audit.hmacKey);
+  const keying = config.audit.hmacKey ? '' : `; UNKEYED: ${UNKEYED_WARNING}`;
+  if (r.ok) {
+    process.stdout.write(
+      `audit archive ok: ${r.checked} entries of ${r.checkpoint.partition} verified (seq ${r.checkpoint.firstSeq}-${r.checkpoint.lastSeq}, last hash ${r.checkpoint.lastHash})${keying}\n`,
+    );
+    return;
+  }
+  const bad = r.firstBad;
+  process.stdout.write(
+    `audit archive BROKEN${bad ? ` at entry ${bad.seq}: ${bad.problem}: ${bad.detail}` : ''}${r.digestOk ? '' : '; the file does not match its checkpoint digest'}${keying}\n`,
+  );
+  process.exitCode = 1;
+}
+
 try {
+  if (values.archive) {
+    await verifyArchiveFile(values.archive);
+    process.exit();
+  }
   let checkpoint: CheckpointInput | undefined;
   if (values.checkpoint) checkpoint = JSON.parse(readFileSync(values.checkpoint, 'utf8')) as CheckpointInput;
   const options = {

@@ -92,6 +92,8 @@ export const EnvSchema = v.object({
   // Audit: how long a check's entry may wait in memory for others to share its commit (disclosures never wait).
   AUDIT_FLUSH_LINGER_MS: nonNegativeInt('50'),
   AUDIT_RETENTION_MONTHS: positiveInt('120', 'expected a whole number of months'),
+  // Audit: where retention exports a partition (NDJSON and its checkpoint) before dropping it; unset: dropped without an export.
+  AUDIT_ARCHIVE_DIR: optionalText,
   // Audit: a check answers once its entry is committed (durable) or once it is queued (queued: faster, a crash can lose the last moments' entries).
   AUDIT_CHECKS: v.optional(v.picklist(['durable', 'queued'], 'expected durable or queued'), 'durable'),
   // Audit: the decision-log stream (GET /v1/audit/stream) looks for new entries this often when idle,

@@ -33,6 +33,8 @@ export interface Config {
     flushMax: number;
     flushLingerMs: number;
     retentionMonths: number;
+    /** Where retention exports a partition before dropping it (unset: dropped without an export). */
+    archiveDir?: string;
     /** When a permission check answers: once its audit entry is committed, or once it is queued. */
     checks: 'durable' | 'queued';
     /** The decision-log stream: idle poll, heartbeat, longest life (ms). */
@@ -125,6 +127,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       flushMax: e.AUDIT_FLUSH_MAX,
       flushLingerMs: e.AUDIT_FLUSH_LINGER_MS,
       retentionMonths: e.AUDIT_RETENTION_MONTHS,
+      archiveDir: e.AUDIT_ARCHIVE_DIR,
       checks: e.AUDIT_CHECKS,
       stream: {
         pollMs: e.AUDIT_STREAM_POLL_MS,

@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Hono } from 'hono';
+import { recordVerified } from '../audit/audit.repo.ts';
 import { verifyChain } from '../audit/audit.verify.ts';
 import type { AppEnv } from '../http/context.ts';
 import { onError, problemResponse, toApiError } from '../http/on-error.ts';
@@ -123,7 +124,11 @@ export function operatorRoutes(
               send({ progress: { checked, total } });
             },
           });
-          send({ result });
+          const { lastHash, ...shown } = result;
+          // As the CLI's own walk: an intact whole walk is where the incremental ones start.
+          if (result.ok && !body.fromCheckpoint)
+            await recordVerified(deps.db.sql, { seq: result.lastSeq, hash: lastHash, fullWalk: true });
+          send({ result: shown });
         } catch (error) {
           const { apiError, unexpected } = toApiError(error);
           if (unexpected) deps.logger.error('operator audit verify failed', { requestId: id, error });

@@ -6,6 +6,14 @@ import type { Condition, Plan } from './engine.types.ts';
 
 export type Fragment = postgres.PendingQuery<postgres.Row[]>;
 
+export interface ConditionSqlOptions {
+  /**
+   * `$within` as a range (`col = X or (col >= 'X.' and col < 'X/')`), which a B-tree on `col` serves
+   * with a parameter. Only for columns in the C collation (where '/' follows '.') that are never NULL.
+   */
+  withinAsRange?: boolean;
+}
+
 /**
  * Translates a plan's condition into a postgres.js WHERE fragment, exactly: every attribute must
  * be mapped to a column and every operator has one SQL form; anything else throws
@@ -18,7 +26,12 @@ export type Fragment = postgres.PendingQuery<postgres.Row[]>;
  *   const where = conditionToSql(sql, cond, { ownerUnit: sql`d.owner_unit`, classification: sql`d.classification` });
  *   await sql`select id from datasets d where ${where}`;
  */
-export function conditionToSql(sql: Queryable, condition: Condition, columns: Record<string, Fragment>): Fragment {
+export function conditionToSql(
+  sql: Queryable,
+  condition: Condition,
+  columns: Record<string, Fragment>,
+  options: ConditionSqlOptions = {},
+): Fragment {
   const column = (field: string): Fragment => {
     const c = Object.hasOwn(columns, field) ? columns[field] : undefined;
     if (!c) throw new DomainError('PLAN_NOT_TRANSLATABLE', `The attribute "${field}" has no column here.`);
@@ -69,6 +82,8 @@ export function conditionToSql(sql: Queryable, condition: Condition, columns: Re
         if (typeof c.value !== 'string')
           throw new DomainError('PLAN_NOT_TRANSLATABLE', `$within on "${c.field}" needs a unit code.`);
         if (c.value === NATIONAL_UNIT) return sql`(${col} is not null)`;
+        if (options.withinAsRange)
+          return sql`(${col} = ${c.value} or (${col} >= ${c.value + '.'} and ${col} < ${c.value + '/'}))`;
         const prefix = c.value.replace(/[\\%_]/g, (m) => `\\${m}`) + '.%';
         return sql`(${col} is not null and (${col} = ${c.value} or ${col} like ${prefix}))`;
       }

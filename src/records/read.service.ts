@@ -340,9 +340,12 @@ function filterSql(deps: Reader, filters: Filter[], fields: FieldForRead[], outg
     const numeric = field.type === 'integer' || field.type === 'number';
     const col = numeric ? sql`(r.data->>${f.field})::numeric` : sql`(r.data->>${f.field})`;
     const val = numeric ? sql`${String(v.value)}::numeric` : sql`${String(v.value)}::text`;
+    // Equality also as containment, which the GIN index on data (jsonb_path_ops, migration 0011)
+    // serves; the comparison stays, so the result is exactly the same.
+    const contains = sql`r.data @> ${sql.json({ [f.field]: v.value })}`;
     const cmp =
       f.op === 'eq'
-        ? sql`${col} = ${val}`
+        ? sql`${contains} and ${col} = ${val}`
         : f.op === 'gt'
           ? sql`${col} > ${val}`
           : f.op === 'gte'
@@ -414,6 +417,8 @@ function disclosureEntry(
       route: a.route,
       format: req.format,
       masks: Object.entries(fields.masks).map(([field, kind]) => `${field}:${kind}`),
+      // The fields that left (whole or masked) and are personal data: what the disclosure reports count.
+      personal: fields.columns.filter((f) => f.personalDataKind !== 'none').map((f) => f.name),
       // Filter fields and operators only: a filter value may itself be personal data.
       filters: req.filters.map((f) => `${f.field}[${f.op}]`),
       rowScope: rows.where ? 'plan' : 'never',

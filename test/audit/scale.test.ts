@@ -1,0 +1,329 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chain, queued } from '../../src/audit/audit.append.ts';
+import { toEntryRow } from '../../src/audit/audit.entry.ts';
+import type { AuditEntryInput } from '../../src/audit/audit.port.ts';
+import { fromDb, insertEntriesGuarded, readHead, type DbEntry } from '../../src/audit/audit.repo.ts';
+import type { AuditItem } from '../../src/audit/audit.schema.ts';
+import { boot, type Booted } from '../../src/boot.ts';
+import { loadConfig } from '../../src/config/config.ts';
+import type { ChainedRow } from '../../src/audit/audit.entry.ts';
+import { connectNodePostgres } from '../../src/db/open.ts';
+import { isWithin } from '../../src/shared/unit-code.ts';
+import { createLogger } from '../../src/system/logger.ts';
+import { startApp, TEST_JWT_SECRET, type TestApp } from '../helpers/app.ts';
+import { databaseKinds } from '../helpers/databases.ts';
+import { entry, getAs, tokenFor } from './helpers.ts';
+
+const KEY = 'audit-hmac-key-audit-hmac-key-0123456789';
+const auditor = await tokenFor('aud-1', ['auditor']);
+
+// Units of the real hierarchy, and codes that only look related ('320' is not within '32').
+const UNITS = [null, 'RI', '32', '32.01', '32.01.04', '32.01.04.2001', '32.02', '33', '33.01.04', '320'];
+const EVENTS = ['decision', 'decision', 'decision', 'disclosure', 'label_change'] as const;
+
+/** A small deterministic generator, so a failure can be replayed. */
+function random(seed: number) {
+  let s = seed;
+  return () => {
+    s = (s * 1_103_515_245 + 12_345) % 2_147_483_648;
+    return s / 2_147_483_648;
+  };
+}
+
+function seedEntry(i: number, rnd: () => number): AuditEntryInput {
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(rnd() * xs.length)]!;
+  const event = pick(EVENTS);
+  const whole = pick([[], ['kecamatan'], ['nama', 'kecamatan']]);
+  const masked = pick([[], ['nik']]);
+  const withPersonal = rnd() < 0.5;
+  return entry({
+    event,
+    principal: { sub: `p-${i % 7}`, kind: 'user', roles: ['staff'], unit: pick(UNITS) },
+    resource: {
+      type: 'Dataset',
+      id: `ds-${i % 5}`,
+      classification: pick(['public', 'restricted', 'exempt']),
+      unit: pick(UNITS),
+    },
+    effect: rnd() < 0.2 ? 'deny' : 'allow',
+    action: pick(['read', 'label', 'export']),
+    purpose: rnd() < 0.5 ? null : pick(['supervision', 'statistik']),
+    fields: { whole, masked, omitted: [] },
+    rowCount: Math.floor(rnd() * 50),
+    requestId: `s-${i}`,
+    // Half say which fields are personal data, as records reads do; the rest are counted whole-field.
+    ...(withPersonal ? { details: { personal: ['nama', 'nik'] } } : {}),
+  });
+}
+
+/** Writes one batch at a chosen time through the writer's own statement (chain, minute map, rollup). */
+async function batchAt(t: TestApp, at: Date, inputs: AuditEntryInput[]): Promise<ChainedRow[]> {
+  const head = await readHead(t.db.sql);
+  const rows = chain(
+    inputs.map((e) => queued(toEntryRow(e))),
+    head,
+    at,
+    KEY,
+  );
+  const [r] = await insertEntriesGuarded(t.db.sql, rows, head);
+  expect(r?.n).toBe(rows.length);
+  return rows;
+}
+
+async function allEntries(t: TestApp): Promise<ChainedRow[]> {
+  return (await t.db.sql<DbEntry[]>`select * from audit_entry order by seq`).map(fromDb);
+}
+
+/** Every page of a read, following nextCursor. */
+async function pages(t: TestApp, token: string, path: string): Promise<AuditItem[]> {
+  const items: AuditItem[] = [];
+  let cursor: string | null = null;
+  do {
+    const sep = path.includes('?') ? '&' : '?';
+    const res = await getAs(t, token, `${path}${sep}limit=37${cursor ? `&cursor=${cursor}` : ''}`);
+    expect(res.status, res.text).toBe(200);
+    items.push(...(res.body.items as AuditItem[]));
+    cursor = res.body.nextCursor as string | null;
+  } while (cursor);
+  return items;
+}
+
+const personalOf = (fields: string[], details: Record<string, unknown>) =>
+  Array.isArray(details.personal) ? fields.filter((f) => (details.personal as string[]).includes(f)) : fields;
+
+/** The rollup recomputed from the log in memory: what audit_rollup must hold, keyed the same way. */
+function recompute(entries: ChainedRow[]): Map<string, { entries: number; rows: number; first: number; last: number }> {
+  const out = new Map<string, { entries: number; rows: number; first: number; last: number }>();
+  for (const e of entries) {
+    const denied = e.effect === 'deny';
+    if (!denied && e.event !== 'disclosure') continue;
+    const pw = denied ? [] : personalOf(e.fieldsWhole, e.details);
+    const pm = denied ? [] : personalOf(e.fieldsMasked, e.details);
+    if (!denied && !pw.length && !pm.length) continue;
+    const key = JSON.stringify([
+      e.at.toISOString().slice(0, 10),
+      denied ? 'denied' : 'disclosure',
+      e.principalSub,
+      e.principalKind,
+      e.principalUnit,
+      e.resourceUnit,
+      e.datasetId,
+      denied ? null : e.purpose,
+      e.action,
+      pw,
+      pm,
+    ]);
+    const r = out.get(key) ?? { entries: 0, rows: 0, first: Infinity, last: -Infinity };
+    r.entries += 1;
+    r.rows += e.rowCount ?? 0;
+    r.first = Math.min(r.first, e.at.getTime());
+    r.last = Math.max(r.last, e.at.getTime());
+    out.set(key, r);
+  }
+  return out;
+}
+
+async function storedRollup(t: TestApp) {
+  const rows = await t.db.sql<
+    {
+      day_text: string;
+      kind: string;
+      principal_sub: string | null;
+      principal_kind: string;
+      principal_unit: string | null;
+      resource_unit: string | null;
+      dataset_id: string | null;
+      purpose: string | null;
+      action: string;
+      personal_whole: string[];
+      personal_masked: string[];
+      entries: string;
+      rows: string;
+      first_at: Date;
+      last_at: Date;
+    }[]
+  >`select *, to_char(day, 'YYYY-MM-DD') as day_text from audit_rollup`;
+  return new Map(
+    rows.map((r) => [
+      JSON.stringify([
+        r.day_text,
+        r.kind,
+        r.principal_sub,
+        r.principal_kind,
+        r.principal_unit,
+        r.resource_unit,
+        r.dataset_id,
+        r.purpose,
+        r.action,
+        r.personal_whole,
+        r.personal_masked,
+      ]),
+      { entries: Number(r.entries), rows: Number(r.rows), first: r.first_at.getTime(), last: r.last_at.getTime() },
+    ]),
+  );
+}
+
+describe.each(databaseKinds())('the audit log at scale on %s', (kind) => {
+  let t: TestApp;
+  let second: Booted | undefined;
+  // Around a month's end (a partition boundary, and a day's): the partitions exist ahead of time.
+  const boundary = new Date(Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth() + 2, 1));
+  const times = [-90_000, -30_000, -1, 0, 1, 59_999, 60_000, 150_000].map((d) => new Date(boundary.getTime() + d));
+
+  beforeAll(async () => {
+    t = await startApp(kind, { AUDIT_HMAC_KEY: KEY, AUDIT_FLUSH_MAX: '16' });
+    const rnd = random(22);
+    const log = t.deps.services.audit;
+    // Now: concurrent clients through the writer (PostgreSQL: and a second instance on the same database).
+    const url = (t.db as { url?: string }).url;
+    const instance = () =>
+      boot({
+        config: loadConfig({
+          LOG_LEVEL: 'silent',
+          JWT_SECRET: TEST_JWT_SECRET,
+          DATABASE_URL: url!,
+          AUDIT_HMAC_KEY: KEY,
+        }),
+        db: connectNodePostgres(url!, { max: 4 }),
+        logger: createLogger('silent'),
+      });
+    if (kind === 'postgres') second = await instance();
+    const logs = second ? [log, second.deps.services.audit] : [log];
+    let n = 0;
+    await Promise.all(
+      Array.from({ length: 8 }, async (_, client) => {
+        for (let i = 0; i < 25; i++) {
+          const e = seedEntry(n++, rnd);
+          const to = logs[client % logs.length]!;
+          if (i % 3 === 0) await to.appendDurable(e);
+          else await to.append(e);
+        }
+      }),
+    );
+    // A restart (PostgreSQL; an in-memory PGlite cannot outlive its process): the second instance
+    // stops, flushing what it queued, and a new one writes on from the head it finds.
+    if (second) {
+      await second.close();
+      second = await instance();
+      for (let i = 0; i < 20; i++) await second.deps.services.audit.append(seedEntry(n++, rnd));
+      await second.close();
+      second = undefined;
+    } else for (let i = 0; i < 20; i++) await log.append(seedEntry(n++, rnd));
+    await log.appendDurable(entry({ requestId: 'flush' })); // everything queued before it is written
+    // Then batches written across the boundary, one time per batch.
+    for (const [j, at] of times.entries())
+      await batchAt(
+        t,
+        at,
+        Array.from({ length: 5 }, (_, k) => seedEntry(1000 + j * 5 + k, rnd)),
+      );
+  });
+  afterAll(async () => {
+    await second?.close();
+    await t.close();
+  });
+
+  it('keeps rollups equal to a recomputation from the log, after concurrent writers, a restart and a month boundary', async () => {
+    const entries = await allEntries(t);
+    expect(entries.filter((e) => e.requestId?.startsWith('s-')).length).toBe(220 + times.length * 5);
+    expect(new Set(entries.map((e) => e.at.toISOString().slice(0, 7))).size).toBeGreaterThanOrEqual(2);
+    const expected = recompute(entries);
+    expect(expected.size).toBeGreaterThan(20);
+    expect(await storedRollup(t)).toEqual(expected);
+  });
+
+  it('answers a PPID exactly what the unscoped log filtered by hand holds, and unit= likewise', async () => {
+    const seeded = (await allEntries(t)).filter((e) => e.requestId?.startsWith('s-') && e.at < boundary);
+    const from = '2000-01-01';
+    for (const unit of ['32', '32.01', '32.01.04', '33', 'RI']) {
+      const inScope = (e: ChainedRow) =>
+        isWithin(e.principalUnit ?? 'RI', unit) || isWithin(e.resourceUnit ?? 'RI', unit);
+      const want = seeded.filter(inScope).map((e) => e.seq);
+      const ppid = await tokenFor(`ppid-${unit}`, ['ppid'], unit);
+      const got = (await pages(t, ppid, `/v1/audit/decisions?from=${from}&to=${boundary.toISOString()}`))
+        .filter((i) => i.requestId?.startsWith('s-'))
+        .map((i) => i.seq);
+      expect(got, `ppid of ${unit}`).toEqual(want);
+      const byUnit = (await pages(t, auditor, `/v1/audit/decisions?unit=${unit}&from=${from}`))
+        .filter((i) => i.requestId?.startsWith('s-') && new Date(i.at) < boundary)
+        .map((i) => i.seq);
+      expect(byUnit, `unit=${unit}`).toEqual(want);
+    }
+  });
+
+  it('answers rare filters exactly', async () => {
+    const seeded = (await allEntries(t)).filter((e) => e.requestId?.startsWith('s-'));
+    const cases: [string, (e: ChainedRow) => boolean][] = [
+      ['event=label_change', (e) => e.event === 'label_change'],
+      ['event=decision', (e) => e.event === 'decision'],
+      ['event=disclosure', (e) => e.event === 'disclosure'],
+      ['effect=deny', (e) => e.effect === 'deny'],
+      ['purpose=statistik', (e) => e.purpose === 'statistik'],
+      ['classification=exempt', (e) => e.classification === 'exempt'],
+      ['classification=public&action=label', (e) => e.classification === 'public' && e.action === 'label'],
+    ];
+    for (const [q, keep] of cases) {
+      const got = (await pages(t, auditor, `/v1/audit/decisions?${q}&from=2000-01-01`))
+        .filter((i) => i.requestId?.startsWith('s-'))
+        .map((i) => i.seq);
+      expect(got, q).toEqual(seeded.filter(keep).map((e) => e.seq));
+    }
+  });
+
+  it('answers time ranges with exactly the entries in the window, across the partition boundary', async () => {
+    const entries = await allEntries(t);
+    const windows: [Date, Date][] = [];
+    for (const a of times) for (const b of times) if (a < b) windows.push([a, b]);
+    windows.push([new Date(boundary.getTime() - 1), new Date(boundary.getTime() + 1)]);
+    windows.push([new Date(0), new Date(boundary.getTime())]);
+    for (const [from, to] of windows.filter((_, i) => i % 3 === 0)) {
+      const got = (
+        await pages(t, auditor, `/v1/audit/decisions?from=${from.toISOString()}&to=${to.toISOString()}`)
+      ).map((i) => i.seq);
+      const want = entries.filter((e) => e.at >= from && e.at < to).map((e) => e.seq);
+      expect(got, `${from.toISOString()} .. ${to.toISOString()}`).toEqual(want);
+    }
+  });
+
+  it('narrows a read without an anchor to the recent window and says so', async () => {
+    const res = await getAs(t, auditor, '/v1/audit/decisions?limit=5');
+    expect(res.body.window).toMatchObject({ reason: expect.stringContaining('7 days') });
+    expect(res.headers.get('jaga-audit-window')).toBe(`from=${res.body.window.from}`);
+    expect(Date.now() - Date.parse(res.body.window.from)).toBeGreaterThanOrEqual(7 * 86_400_000 - 60_000);
+    // Entries written "in the future" (the boundary batches) are inside it; with an anchor there is no window.
+    expect((await getAs(t, auditor, '/v1/audit/decisions?principal=p-1&limit=5')).body.window).toBeUndefined();
+    // The read records the window it was given.
+    const csv = await getAs(t, auditor, '/v1/audit/decisions?event=label_change', { accept: 'text/csv' });
+    expect(csv.headers.get('jaga-audit-window')).toMatch(/^from=/);
+  });
+
+  it('bounds reports by a period of whole days, at most a year, and reports the one it used', async () => {
+    const month = await getAs(t, auditor, '/v1/audit/reports/denied');
+    const now = new Date();
+    expect(month.body.from).toBe(
+      new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1)).toISOString().slice(0, 10),
+    );
+    for (const q of ['from=2026-01-01&to=2027-06-01', 'from=2026-01-01T10:00:00Z', 'from=2026-02-01&to=2026-01-01']) {
+      const bad = await getAs(t, auditor, `/v1/audit/reports/disclosures?${q}`);
+      expect(bad.status, q).toBe(400);
+      expect(bad.body.code).toBe('VALIDATION_FAILED');
+    }
+    // Across the boundary: the report from the rollup equals the log counted by hand.
+    const from = new Date(boundary.getTime() - 86_400_000).toISOString().slice(0, 10);
+    const to = new Date(boundary.getTime() + 86_400_000).toISOString().slice(0, 10);
+    const report = await getAs(t, auditor, `/v1/audit/reports/denied?from=${from}&to=${to}`);
+    expect(report.headers.get('jaga-report-period')).toBeNull();
+    expect(report.body).toMatchObject({ from, to });
+    const entries = (await allEntries(t)).filter(
+      (e) => e.effect === 'deny' && e.at >= new Date(from) && e.at < new Date(to),
+    );
+    const attempts = new Map<string, number>();
+    for (const e of entries) attempts.set(e.principalSub!, (attempts.get(e.principalSub!) ?? 0) + 1);
+    const got = new Map(
+      (report.body.items as { principal: string; attempts: number }[]).map((r) => [r.principal, r.attempts]),
+    );
+    expect(got).toEqual(attempts);
+    const csv = await getAs(t, auditor, `/v1/audit/reports/denied?from=${from}&to=${to}`, { accept: 'text/csv' });
+    expect(csv.headers.get('jaga-report-period')).toBe(`${from}/${to}`);
+  });
+});
