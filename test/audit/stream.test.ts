@@ -202,10 +202,11 @@ describe.each(databaseKinds())('decision-log stream on %s', (kind) => {
   it('over a real socket, a client that stops reading stops the reads: memory bounded by socket buffers and a page', async () => {
     const n = 30_000; // ~18 MB of NDJSON: more than the loopback socket buffers hold
     const before = t.deps.services.auditReads.streamStats();
+    // Durable chunks: each waits for its commit, so a slow writer never finds the queue full.
     for (let i = 0; i < n; i += 2000)
       await Promise.all(
         Array.from({ length: Math.min(2000, n - i) }, (_, j) =>
-          t.deps.services.audit.append(entry({ requestId: `sock-${i + j}` })),
+          t.deps.services.audit.appendDurable(entry({ requestId: `sock-${i + j}` })),
         ),
       );
     await t.deps.services.audit.appendDurable(entry({ requestId: 'sock-end' }));
