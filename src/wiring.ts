@@ -20,6 +20,7 @@ import { wireAudit } from './audit/audit.wiring.ts';
 import { createIngestService, type IngestService } from './records/ingest.service.ts';
 import { createPublicCatalog, type PublicCatalog } from './records/public.service.ts';
 import { createReadService, type ReadService } from './records/read.service.ts';
+import { createDetectionService, type DetectionService } from './detection/scan.service.ts';
 
 /** Every capability's services, built once from the core dependencies. */
 export interface Services {
@@ -41,6 +42,8 @@ export interface Services {
   ingest: IngestService;
   reads: ReadService;
   openData: PublicCatalog;
+  /** Personal-data scans, suggestions and quarantine (src/detection). */
+  detection: DetectionService;
 }
 
 /** Built once: a test or bench swaps a dependency through `wire`'s `replace`, never by assignment. */
@@ -113,6 +116,15 @@ export async function wire(core: CoreDeps, options: WireOptions = {}): Promise<A
     openness: createOpennessReader(sql),
   });
   const records = { sql, catalog, policy, audit };
+  const catalogChanged = () => freshness.snapshot?.invalidate();
+  const detection = createDetectionService({
+    sql: freshness.watch(sql),
+    audit,
+    policy,
+    meter: core.telemetry.meter,
+    sampleSize: config.detection.sampleSize,
+    quarantineConfidence: config.detection.quarantineConfidence,
+  });
   const services: Services = {
     migrations,
     audit,
@@ -122,7 +134,7 @@ export async function wire(core: CoreDeps, options: WireOptions = {}): Promise<A
     resources,
     decisions,
     auditReads,
-    ingest: createIngestService(records),
+    ingest: createIngestService({ ...records, detection, sampleSize: config.detection.sampleSize, catalogChanged }),
     reads: createReadService({
       ...records,
       pseudonymMaster: config.pseudonymKey,
@@ -130,6 +142,7 @@ export async function wire(core: CoreDeps, options: WireOptions = {}): Promise<A
       streamPage: config.recordsStreamPage,
     }),
     openData: createPublicCatalog(records),
+    detection,
   };
   return { ...core, services };
 }

@@ -84,7 +84,11 @@ export function createCatalogService(deps: CatalogDeps): CatalogService {
     const fields = await findFields(q, id);
     return {
       dataset: datasetAttributes(row),
-      fields: fields.map((f): FieldForRead => ({ ...fieldAttributes(row, f), type: f.type })),
+      fields: fields.map((f): FieldForRead => ({
+        ...fieldAttributes(row, f),
+        type: f.type,
+        redactSpans: f.redact_spans,
+      })),
     };
   }
 
@@ -168,6 +172,7 @@ async function listDatasetsPage(
     ...(query.unit ? { unit: query.unit } : {}),
     ...(query.unlabelled !== undefined ? { unlabelled: query.unlabelled } : {}),
     ...(query.reviewOverdue !== undefined ? { reviewOverdue: query.reviewOverdue } : {}),
+    ...(query.openSuggestions !== undefined ? { openSuggestions: query.openSuggestions } : {}),
     ...(query.sourceSystem ? { sourceSystem: query.sourceSystem } : {}),
     ...(query.cursor ? { after: decodeCursor(query.cursor) } : {}),
     limit,

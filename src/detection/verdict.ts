@@ -29,7 +29,7 @@ export type DetectorName =
   /** No detector matched. */
   | 'none';
 
-export interface Evidence {
+export type Evidence = {
   detector: DetectorName;
   /** Sampled values the detector matched (for text_spans: values holding at least one span). */
   matched: number;
@@ -37,7 +37,7 @@ export interface Evidence {
   sampled: number;
   /** The column-name hint that contributed, as the hint word Jaga knows (never a value). */
   hint?: string;
-}
+};
 
 export interface Verdict {
   /** A category of the personal-data list (catalog.schema.ts). */
