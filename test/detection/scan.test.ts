@@ -145,6 +145,12 @@ describe.each(databaseKinds())('personal-data detection on %s', (kind) => {
     ]);
     for (const nik of NIKS) expect(suggestions.text).not.toContain(nik);
     for (const phone of PHONES) expect(suggestions.text).not.toContain(phone);
+    // The openness report counts, per unit, fields where personal data was found but none declared.
+    const openness = await t.request('GET', '/v1/audit/reports/openness', { token: auditor });
+    expect(openness.status).toBe(200);
+    expect(
+      openness.body.units.find((u: { unit: string }) => u.unit === '32').personalDataUndeclared,
+    ).toBeGreaterThanOrEqual(2);
     // The catalog list can show the datasets with open suggestions.
     const list = await t.request('GET', '/v1/datasets?openSuggestions=true&limit=200', { token: who.steward32 });
     expect(list.body.items.map((d: { id: string }) => d.id)).toContain('lapor-s');
