@@ -142,9 +142,14 @@ const NOT_A_PERSON = new Set(
   ).split(' '),
 );
 
+const NAME_FAMILY = FAMILIES.find((f) => f.detector === 'name_hint')!;
+
 export function hintFor(fieldName: string): Hint | null {
   const name = `_${fieldName.toLowerCase()}_`;
   const tokens = fieldName.toLowerCase().split('_');
+  // `nama_terdakwa`, `nama_pasien`: a name column, whatever the words after `nama` say of the person.
+  if ((tokens[0] === 'nama' || tokens[0] === 'name') && !tokens.some((t) => NOT_A_PERSON.has(t)))
+    return { detector: NAME_FAMILY.detector, category: NAME_FAMILY.category, word: tokens[0] };
   for (const family of FAMILIES) {
     for (const word of family.words) {
       if (!name.includes(`_${word}_`)) continue;

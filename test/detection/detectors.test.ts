@@ -224,6 +224,8 @@ describe('column-name hints', () => {
     ['nama', 'name'],
     ['nama_lengkap', 'name'],
     ['nama_pelapor', 'name'],
+    ['nama_terdakwa', 'name'],
+    ['status_terdakwa', 'criminal_record'],
     ['full_name', 'name'],
     ['nama_partai', null],
     ['nama_kecamatan', null],
