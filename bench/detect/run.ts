@@ -95,11 +95,10 @@ const structured: { col: Column; values: (string | number | null)[] }[] = [];
 for (const { data } of corpus)
   for (const [col, values] of data)
     if (col.valid || /nomor|kode|id_transaksi/.test(col.name)) structured.push({ col, values });
-let values = 0;
 for (let round = 0; round < 2; round++) {
   // round 0 warms the JIT
   const c0 = process.cpuUsage();
-  values = 0;
+  let values = 0;
   for (let rep = 0; rep < 5; rep++) {
     for (const { col, values: vs } of structured) {
       for (let at = 0; at < vs.length; at += SAMPLE) {
