@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The README's session, runnable: mint tokens, create and label a dataset, load records, read them as
-# three principals, and check the audit trail. Needs a running Jaga (npm start) with the same JWT_SECRET.
+# three principals, check the audit trail, and scan a raw import for personal data. Needs a running Jaga (npm start) with the same JWT_SECRET.
 #   export JWT_SECRET=$(openssl rand -hex 32); npm start &   then   bash docs/walkthrough.sh
 set -euo pipefail
 J=${J:-http://localhost:8080}
@@ -55,3 +55,22 @@ curl -s $J/v1/audit/verify -H "authorization: Bearer $AUDITOR"; echo
 show "audit: keep a checkpoint, then verify against it with the CLI (on the embedded database, through the running server)"
 curl -s $J/v1/audit/checkpoint -H "authorization: Bearer $AUDITOR" > /tmp/jaga-checkpoint.json
 npm run -s audit:verify -- --checkpoint /tmp/jaga-checkpoint.json --quiet
+
+show "detection: the same reports imported raw (no personal data declared), labelled public; the upload quarantines what it finds"
+curl -s -X POST $J/v1/datasets -H "authorization: Bearer $STEWARD" -H 'content-type: application/json' -d '{
+  "id": "laporan-pelanggaran-impor", "title": "Laporan pelanggaran (impor mentah)", "ownerUnit": "32", "sourceSystem": "SIGAPLAPOR",
+  "fields": [ {"name":"report_no","type":"string"}, {"name":"received_on","type":"date"}, {"name":"category","type":"string"},
+    {"name":"reporter_name","type":"string"}, {"name":"reporter_nik","type":"string"}, {"name":"reporter_phone","type":"string"},
+    {"name":"reported_party_status","type":"string"}, {"name":"ruling","type":"string"} ] }' > /dev/null
+curl -s -X PUT $J/v1/datasets/laporan-pelanggaran-impor/label -H "authorization: Bearer $STEWARD" \
+  -H 'content-type: application/json' -d '{"classification":"public"}' > /dev/null
+curl -s -X POST $J/v1/datasets/laporan-pelanggaran-impor/records -H "authorization: Bearer $STEWARD" \
+  -H 'content-type: text/csv' --data-binary @docs/examples/violation-reports.csv | jq -c '{inserted, quarantined: [.quarantined[] | {field, personalData}]}'
+show "detection: the anonymous read of it, in the same state"
+curl -s "$J/v1/public/datasets/laporan-pelanggaran-impor/records?limit=1" | jq -c '.items[0]'
+show "detection: a scan suggests a label per field, with evidence (never values)"
+curl -s -X POST $J/v1/datasets/laporan-pelanggaran-impor/scan -H "authorization: Bearer $STEWARD" \
+  | jq -c '.suggestions[] | select(.personalData != "none") | {field, personalData, personalDataKind, mask, confidence, evidence, status}'
+show "detection: the steward accepts one suggestion (a label event) and reads the field's provenance"
+curl -s -X POST $J/v1/datasets/laporan-pelanggaran-impor/fields/reporter_nik/suggestion/accept -H "authorization: Bearer $STEWARD" \
+  | jq -c '.fields[] | select(.name == "reporter_nik" or .name == "reporter_phone") | {name, personalData, provenance, quarantined, effectiveClassification}'

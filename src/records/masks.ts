@@ -82,6 +82,8 @@ export function partial(value: string, personalData: string): string {
     case 'nik':
     case 'kk':
     case 'npwp':
+    case 'nip':
+    case 'bpjs':
       return partialDigits(value, 4, 2);
     case 'phone':
       return partialDigits(value, 4, 2);

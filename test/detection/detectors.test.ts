@@ -318,3 +318,14 @@ describe('field verdicts', () => {
     expect(f('nik', [null, '', undefined])).toMatchObject({ category: 'none', confidence: 0 });
   });
 });
+
+describe('masks for what detection finds', () => {
+  it('NIP and BPJS numbers keep their first 4 and last 2 digits; text keeps everything but its identifiers', async () => {
+    const { applyMask, partial } = await import('../../src/records/masks.ts');
+    expect(partial('198503122010011001', 'nip')).toBe('1985************01');
+    expect(partial('0001234567890', 'bpjs')).toBe('0001*******90');
+    const ctx = { personalData: 'none', type: 'string' as const, pseudonymKey: () => '' };
+    expect(applyMask('redact_spans', 'Hubungi 081234567890 atau a@b.id', ctx)).toBe('Hubungi [phone] atau [email]');
+    expect(applyMask('redact_spans', null, ctx)).toBeNull();
+  });
+});
