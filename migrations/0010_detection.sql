@@ -32,6 +32,12 @@ alter table fields add column quarantine text check (quarantine is null or quara
 ));
 -- Identifiers found inside free text: the spans are redacted wherever the field leaves whole.
 alter table fields add column redact_spans boolean not null default false;
+-- The category of a scan's suggestion awaiting a steward (null when none awaits): the catalog's own
+-- record of it, so the catalog reads no table of detection's.
+alter table fields add column suggested text check (suggested is null or suggested in (
+  'name', 'nik', 'kk', 'npwp', 'nip', 'passport', 'bpjs', 'phone', 'email', 'address', 'birthdate', 'other_general',
+  'health', 'biometric', 'genetic', 'criminal_record', 'child', 'financial', 'other_specific'
+));
 
 -- The latest scan's suggestion per field. Evidence holds counts and hint words, never values.
 create table field_suggestions (

@@ -21,6 +21,7 @@ import { createIngestService, type IngestService } from './records/ingest.servic
 import { createPublicCatalog, type PublicCatalog } from './records/public.service.ts';
 import { createReadService, type ReadService } from './records/read.service.ts';
 import { createDetectionService, type DetectionService } from './detection/scan.service.ts';
+import { sampleRecords } from './records/records-sample.repo.ts';
 
 /** Every capability's services, built once from the core dependencies. */
 export interface Services {
@@ -122,6 +123,7 @@ export async function wire(core: CoreDeps, options: WireOptions = {}): Promise<A
     audit,
     policy,
     meter: core.telemetry.meter,
+    sample: (datasetId, size) => sampleRecords(sql, datasetId, size),
     sampleSize: config.detection.sampleSize,
     quarantineConfidence: config.detection.quarantineConfidence,
   });

@@ -56,15 +56,13 @@ export interface FieldRow {
   /** The category a detector found, while the field is quarantined (migrations/0010_detection.sql). */
   quarantine: PersonalData | null;
   redact_spans: boolean;
-  /** A scan's suggestion awaits a steward. */
-  suggestion_open: boolean;
+  /** The category of a scan's suggestion awaiting a steward, or null. */
+  suggested: PersonalData | null;
 }
 
 const FIELD_COLUMNS = (sql: Queryable) => sql`
   f.dataset_id, f.name, f.position, f.type, f.description, f.personal_data, f.classification, f.provenance,
-  f.quarantine, f.redact_spans,
-  exists (select 1 from field_suggestions s
-    where s.dataset_id = f.dataset_id and s.field_name = f.name and s.status = 'open') as suggestion_open`;
+  f.quarantine, f.redact_spans, f.suggested`;
 
 // Dates come back as ISO strings (YYYY-MM-DD), never shifted by the client's time zone.
 const DATASET_COLUMNS = (sql: Queryable) => sql`
@@ -345,7 +343,7 @@ export async function listDatasets(sql: Queryable, scope: Plan, f: DatasetFilter
       ${f.unlabelled === true ? sql`and d.effective_classification is null` : sql``}
       ${f.unlabelled === false ? sql`and d.effective_classification is not null` : sql``}
       ${f.reviewOverdue === true ? sql`and d.classification = 'exempt' and d.label_review_by < current_date` : sql``}
-      ${f.openSuggestions === undefined ? sql`` : sql`and ${f.openSuggestions ? sql`` : sql`not`} exists (select 1 from field_suggestions s where s.dataset_id = d.id and s.status = 'open')`}
+      ${f.openSuggestions === undefined ? sql`` : sql`and ${f.openSuggestions ? sql`` : sql`not`} exists (select 1 from fields f where f.dataset_id = d.id and f.suggested is not null)`}
       ${f.reviewOverdue === false ? sql`and (d.classification is distinct from 'exempt' or d.label_review_by >= current_date)` : sql``}
       ${f.sourceSystem ? sql`and d.source_system = ${f.sourceSystem}` : sql``}
       ${f.after !== undefined ? sql`and d.id > ${f.after}` : sql``}

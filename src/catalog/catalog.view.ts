@@ -79,7 +79,7 @@ export function fieldView(d: DatasetRow, f: FieldRow): FieldView {
     personalDataKind: personalDataKind(f.personal_data),
     classification: f.classification,
     effectiveClassification: fieldAttributes(d, f).classification,
-    provenance: f.suggestion_open ? 'suggested' : f.provenance,
+    provenance: f.suggested !== null ? 'suggested' : f.provenance,
     quarantined: f.quarantine !== null,
     redactSpans: f.redact_spans,
   };

@@ -66,8 +66,7 @@ async function datasetsPerUnit(sql: Queryable, scope: Fragment, unit: string | u
     from datasets d join units u on u.code = d.owner_unit
     left join lateral (
       select count(*) as n from fields f
-      join field_suggestions s on s.dataset_id = f.dataset_id and s.field_name = f.name
-      where f.dataset_id = d.id and f.personal_data = 'none' and s.kind <> 'none' and s.status <> 'rejected'
+      where f.dataset_id = d.id and f.personal_data = 'none' and (f.suggested is not null or f.quarantine is not null)
     ) found on true
     where ${scope} and ${subtree(sql, unit)}
     group by d.owner_unit, u.name

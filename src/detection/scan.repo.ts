@@ -3,36 +3,6 @@ import type { Suggestion } from './suggestion.ts';
 
 /** SQL of scans (migrations/0010_detection.sql): samples, suggestions, quarantine flags. */
 
-/**
- * A bounded sample of a dataset's records, taken in SQL: `size` random probes into the
- * (dataset_id, seq) index, each taking the first record at or after a random point between the
- * dataset's first and last seq. Its cost grows with the sample, not the dataset; a dataset
- * smaller than twice the sample is read whole (up to `size` rows).
- */
-export async function sampleRecords(
-  sql: Queryable,
-  datasetId: string,
-  size: number,
-): Promise<Record<string, unknown>[]> {
-  const [b] = await sql<{ lo: string | null; hi: string | null }[]>`
-    select min(seq)::text as lo, max(seq)::text as hi from records where dataset_id = ${datasetId}`;
-  if (!b?.lo || !b.hi) return [];
-  const span = BigInt(b.hi) - BigInt(b.lo) + 1n;
-  if (span <= BigInt(size) * 2n) {
-    const rows = await sql<{ data: Record<string, unknown> }[]>`
-      select data from records where dataset_id = ${datasetId} order by seq limit ${size}`;
-    return rows.map((r) => r.data);
-  }
-  const rows = await sql<{ data: Record<string, unknown> }[]>`
-    select distinct on (r.seq) r.data
-    from (select ${b.lo}::bigint + floor(random() * ${span.toString()}::numeric)::bigint as p
-          from generate_series(1, ${size})) g
-    cross join lateral (
-      select seq, data from records where dataset_id = ${datasetId} and seq >= g.p order by seq limit 1
-    ) r`;
-  return rows.map((r) => r.data);
-}
-
 export type SuggestionStatus = 'open' | 'agrees' | 'accepted' | 'rejected';
 
 export interface SuggestionRow {
@@ -110,44 +80,4 @@ export async function decideSuggestion(
   await sql`
     update field_suggestions set status = ${status}, decided_by = ${by}, decided_at = now()
     where dataset_id = ${datasetId} and field_name = ${field}`;
-}
-
-/** Quarantines a field (or marks its text for span redaction); true when this changed it. */
-export async function quarantineField(
-  sql: Queryable,
-  datasetId: string,
-  field: string,
-  q: { kind: 'field' | 'spans'; category: string },
-): Promise<boolean> {
-  const rows =
-    q.kind === 'field'
-      ? await sql`
-          update fields set quarantine = ${q.category}
-          where dataset_id = ${datasetId} and name = ${field} and quarantine is distinct from ${q.category}
-          returning name`
-      : await sql`
-          update fields set redact_spans = true
-          where dataset_id = ${datasetId} and name = ${field} and not redact_spans
-          returning name`;
-  return rows.length > 0;
-}
-
-/** A steward's decision lifts quarantine; accepting also sets the kind found, as confirmed. */
-export async function settleField(
-  sql: Queryable,
-  datasetId: string,
-  field: string,
-  accepted: string | null,
-): Promise<void> {
-  if (accepted === null) {
-    await sql`update fields set quarantine = null, redact_spans = false where dataset_id = ${datasetId} and name = ${field}`;
-  } else {
-    // Two steps: the fields_declared trigger keeps `confirmed` only when the provenance changes with the kind.
-    await sql`
-      update fields set quarantine = null, redact_spans = false, provenance = 'declared'
-      where dataset_id = ${datasetId} and name = ${field}`;
-    await sql`
-      update fields set personal_data = ${accepted}, provenance = 'confirmed'
-      where dataset_id = ${datasetId} and name = ${field}`;
-  }
 }

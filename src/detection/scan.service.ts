@@ -11,13 +11,11 @@ import { asTransaction, type Queryable, type Sql, type TransactionSql } from '..
 import type { Principal } from '../identity/principal.ts';
 import { DomainError } from '../shared/errors.ts';
 import { classifyField } from './classify.ts';
+import { quarantineField, setSuggested, settleField } from '../catalog/field-findings.repo.ts';
 import {
   decideSuggestion,
   findSuggestion,
   listSuggestions,
-  quarantineField,
-  sampleRecords,
-  settleField,
   upsertSuggestion,
   type SuggestionRow,
 } from './scan.repo.ts';
@@ -86,6 +84,8 @@ export interface DetectionDeps {
   audit: AuditLog;
   policy: PolicyInForce;
   meter?: Meter;
+  /** A bounded sample of a dataset's records (the records capability's read port). */
+  sample(datasetId: string, size: number): Promise<Record<string, unknown>[]>;
   sampleSize: number;
   quarantineConfidence: number;
   now?: () => Date;
@@ -130,6 +130,7 @@ export function createDetectionService(deps: DetectionDeps): DetectionService {
       const s = suggestionOf(f.name, verdict);
       const agrees = s.personalData === 'none' || s.personalData === f.personal_data;
       const status = await upsertSuggestion(tx, row.id, s, agrees ? 'agrees' : 'open');
+      await setSuggested(tx, row.id, f.name, status === 'open' ? s.personalData : null);
       const before = prior.get(f.name);
       const rejected =
         status === 'rejected' ? s.personalData : before?.status === 'rejected' ? before.personal_data : null;
@@ -220,12 +221,17 @@ export function createDetectionService(deps: DetectionDeps): DetectionService {
 
   return {
     scan: (p, id, ctx) =>
-      denied(p, 'scan', id, ctx, () =>
-        deps.sql.begin(async (tx) => {
+      denied(p, 'scan', id, ctx, async () => {
+        // Asked first, and sampled before the transaction (the embedded database has one connection);
+        // the transaction asks again under its lock.
+        const access = catalogAccess(deps.policy.current());
+        const seen = await visibleDataset(deps.sql, access, p, id);
+        ensure(access.canLabel(p, datasetAttributes(seen)), 'scan this dataset');
+        const rows = await deps.sample(id, deps.sampleSize);
+        return deps.sql.begin(async (tx) => {
           const access = catalogAccess(deps.policy.current());
           const row = await visibleDataset(tx, access, p, id, true);
           const rule = ensure(access.canLabel(p, datasetAttributes(row)), 'scan this dataset');
-          const rows = await sampleRecords(tx, id, deps.sampleSize);
           const result = await findings(tx, p, row, rows, ctx, 'scan');
           await deps.audit.appendWithin(asTransaction(tx), {
             event: 'catalog_change',
@@ -246,8 +252,8 @@ export function createDetectionService(deps: DetectionDeps): DetectionService {
             },
           });
           return result;
-        }),
-      ),
+        });
+      }),
 
     async suggestions(p, id) {
       const access = catalogAccess(deps.policy.current());
