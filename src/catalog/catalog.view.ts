@@ -176,7 +176,8 @@ export function publicRegisterEntry(d: RegisterRow, fields: FieldRow[]): PublicR
     labelVersion: d.label_version,
     publicFields: fields
       .filter(
-        (f) => effectiveFieldClassification(d.effective_classification, f.classification, f.personal_data) === 'public',
+        // A quarantined field is not listed as public while a steward has not decided.
+        (f) => fieldAttributes(d, f).classification === 'public',
       )
       .map((f) => ({ name: f.name, type: f.type, description: f.description })),
   };

@@ -110,6 +110,13 @@ describe.each(databaseKinds())('personal-data detection on %s', (kind) => {
     });
     expect(await field('lapor-q', 'keterangan')).toMatchObject({ redactSpans: true, quarantined: false });
 
+    // Nor is it listed as a public field in the register, or in the open-data catalogue.
+    const register = await t.request('GET', '/v1/registers/public?limit=1000');
+    const entry = register.body.items.find((d: { id: string }) => d.id === 'lapor-q');
+    expect(entry.publicFields.map((f: { name: string }) => f.name)).not.toContain('nomor');
+    const catalogue = await t.request('GET', '/v1/public/datasets?limit=1000');
+    expect(JSON.stringify(catalogue.body.items.find((d: { id: string }) => d.id === 'lapor-q'))).not.toContain('nomor');
+
     const audit = await auditText();
     expect(audit).toContain('"quarantine"');
     for (const nik of NIKS) expect(audit).not.toContain(nik);
