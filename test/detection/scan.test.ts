@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestApp } from '../helpers/app.ts';
 import { databaseKinds } from '../helpers/databases.ts';
-import { principals, startRecordsApp, tokenFor } from '../records/records-app.ts';
+import { principals, PURPOSE, startRecordsApp, tokenFor } from '../records/records-app.ts';
 
 // Valid NIKs (region 32.01.xx, real dates, women's days + 40) and mobile numbers.
 const NIKS = Array.from(
@@ -21,6 +21,7 @@ function laporDataset(id: string) {
       { name: 'keterangan', type: 'string' },
       { name: 'nama_pelapor', type: 'string', personalData: 'name' },
       { name: 'catatan', type: 'string', personalData: 'health' },
+      { name: 'keadaan', type: 'string' },
     ],
   };
 }
@@ -35,6 +36,7 @@ const records = (n: number) =>
         : 'Tidak ada catatan tambahan.',
     nama_pelapor: `Siti Rahma ${String.fromCharCode(65 + (i % 26))}`,
     catatan: 'pemeriksaan lanjutan',
+    keadaan: ['tersangka', 'terdakwa', 'terpidana'][i % 3],
   }));
 
 describe.each(databaseKinds())('personal-data detection on %s', (kind) => {
@@ -84,7 +86,10 @@ describe.each(databaseKinds())('personal-data detection on %s', (kind) => {
         expect.objectContaining({ field: 'keterangan', personalData: 'phone', scope: 'spans' }),
       ]),
     );
-    for (const q of ingest.body.quarantined) expect(['nomor', 'keterangan']).toContain(q.field);
+    expect(ingest.body.quarantined).toContainEqual(
+      expect.objectContaining({ field: 'keadaan', personalData: 'criminal_record', scope: 'field' }),
+    );
+    for (const q of ingest.body.quarantined) expect(['nomor', 'keterangan', 'keadaan']).toContain(q.field);
 
     // The anonymous open-data read: the NIK field is gone, the phone numbers inside the text are redacted.
     for (const path of ['/v1/public/datasets/lapor-q/records', '/v1/datasets/lapor-q/records']) {
@@ -97,6 +102,18 @@ describe.each(databaseKinds())('personal-data detection on %s', (kind) => {
       expect(read.text).toContain('[phone]');
       expect(read.text).toContain('Tidak ada catatan tambahan.');
     }
+    // Staff of the unit, with a purpose: the NIK field masked as a NIK, the criminal status as specific data.
+    const staff = await t.request('GET', '/v1/datasets/lapor-q/records?limit=100', {
+      token: who.staff32,
+      headers: { 'x-purpose': PURPOSE },
+    });
+    expect(staff.status).toBe(200);
+    expect(staff.headers.get('x-jaga-fields-masked')?.split(',')).toEqual(expect.arrayContaining(['nomor', 'keadaan']));
+    for (const nik of NIKS) expect(staff.text).not.toContain(nik);
+    expect(staff.body.items[0].nomor).toMatch(/^3201\*+\d\d$/);
+    for (const word of ['tersangka', 'terdakwa', 'terpidana']) expect(staff.text).not.toContain(word);
+    expect(staff.body.items[0].keadaan).toMatch(/^psn_/);
+
     // Checks answer from the catalog in memory: the quarantine is there at once.
     const after = await anonymousCheck('lapor-q', 'nomor');
     expect(after.allow).toBe(false);
@@ -149,6 +166,7 @@ describe.each(databaseKinds())('personal-data detection on %s', (kind) => {
       'keterangan',
       'nama_pelapor',
       'catatan',
+      'keadaan',
     ]);
     for (const nik of NIKS) expect(suggestions.text).not.toContain(nik);
     for (const phone of PHONES) expect(suggestions.text).not.toContain(phone);
