@@ -87,7 +87,8 @@ export function createCatalogService(deps: CatalogDeps): CatalogService {
       fields: fields.map((f): FieldForRead => ({
         ...fieldAttributes(row, f),
         type: f.type,
-        redactSpans: f.redact_spans,
+        // Present only when set: identifiers in the field's text are redacted span by span (src/detection).
+        ...(f.redact_spans ? { redactSpans: true } : {}),
       })),
     };
   }
