@@ -266,7 +266,7 @@ export function createDetectionService(deps: DetectionDeps): DetectionService {
     },
 
     decide: (p, id, fieldName, decision, input, ctx) =>
-      denied(p, decision === 'accept' ? 'label' : 'label', id, ctx, () =>
+      denied(p, 'label', id, ctx, () =>
         deps.sql.begin(async (tx) => {
           const access = catalogAccess(deps.policy.current());
           const row = await visibleDataset(tx, access, p, id, true);

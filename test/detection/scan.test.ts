@@ -243,6 +243,35 @@ describe.each(databaseKinds())('personal-data detection on %s', (kind) => {
     expect(read.text).toContain(PHONES[0]); // the steward decided the text may be public as it is
   });
 
+  it('the personal-data list has the added categories nip, passport and bpjs (general)', async () => {
+    const fields = ['nip', 'passport', 'bpjs'].map((c) => ({ name: `no_${c}`, type: 'string', personalData: c }));
+    const made = await t.request('POST', '/v1/datasets', {
+      token: who.steward32,
+      json: { id: 'pegawai', title: 'Pegawai', ownerUnit: '32', fields },
+    });
+    expect(made.status).toBe(201);
+    expect(
+      made.body.fields.map((f: { personalData: string; personalDataKind: string }) => [
+        f.personalData,
+        f.personalDataKind,
+      ]),
+    ).toEqual([
+      ['nip', 'general'],
+      ['passport', 'general'],
+      ['bpjs', 'general'],
+    ]);
+    const bad = await t.request('POST', '/v1/datasets', {
+      token: who.steward32,
+      json: {
+        id: 'pegawai-2',
+        title: 'Pegawai',
+        ownerUnit: '32',
+        fields: [{ name: 'x', type: 'string', personalData: 'sim' }],
+      },
+    });
+    expect(bad.status).toBe(400);
+  });
+
   it('only stewards and administrators of the unit scan; others get 403, and those who may not see the dataset 404', async () => {
     await publicDataset('lapor-p');
     expect((await t.request('POST', '/v1/datasets/lapor-p/scan', { token: who.staff32 })).status).toBe(403);
