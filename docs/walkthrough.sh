@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's session, runnable: mint tokens, create and label a dataset, load records, read them as
-# three principals, and check the audit trail. Needs a running Jaga (npm start) with the same JWT_SECRET
-# (and, on the embedded database, the same JAGA_DATA_DIR, for the audit:verify CLI at the end).
+# three principals, check the audit trail, and scan a raw import for personal data. Needs a running
+# Jaga (npm start) with the same JWT_SECRET (and, on the embedded database, the same JAGA_DATA_DIR, for
+# the audit:verify CLI).
 #   export JWT_SECRET=$(openssl rand -hex 32); npm start &   then   bash docs/walkthrough.sh
 #
 # Any answer that is not 2xx stops the script with its status and problem document (exit 1).
@@ -93,6 +94,25 @@ api GET /v1/audit/verify -H "authorization: Bearer $AUDITOR" | jq -ce 'if .ok th
 show "audit: keep a checkpoint, then verify against it with the CLI (on the embedded database, through the running server)"
 api GET /v1/audit/checkpoint -H "authorization: Bearer $AUDITOR" > "$OUT/checkpoint.json"
 npm run -s audit:verify -- --checkpoint "$OUT/checkpoint.json" --quiet
+
+show "detection: the same reports imported raw (no personal data declared), labelled public; the upload quarantines what it finds"
+api POST /v1/datasets -H "authorization: Bearer $STEWARD" -H 'content-type: application/json' -d '{
+  "id": "'"$DS-impor"'", "title": "Laporan pelanggaran (impor mentah)", "ownerUnit": "32", "sourceSystem": "SIGAPLAPOR",
+  "fields": [ {"name":"report_no","type":"string"}, {"name":"received_on","type":"date"}, {"name":"category","type":"string"},
+    {"name":"reporter_name","type":"string"}, {"name":"reporter_nik","type":"string"}, {"name":"reporter_phone","type":"string"},
+    {"name":"reported_party_status","type":"string"}, {"name":"ruling","type":"string"} ] }' > /dev/null
+api PUT "/v1/datasets/$DS-impor/label" -H "authorization: Bearer $STEWARD" \
+  -H 'content-type: application/json' -d '{"classification":"public"}' > /dev/null
+api POST "/v1/datasets/$DS-impor/records" -H "authorization: Bearer $STEWARD" \
+  -H 'content-type: text/csv' --data-binary @docs/examples/violation-reports.csv | jq -c '{inserted, quarantined: [.quarantined[] | {field, personalData}]}'
+show "detection: the anonymous read of it, in the same state"
+api GET "/v1/public/datasets/$DS-impor/records?limit=1" | jq -c '.items[0]'
+show "detection: a scan suggests a label per field, with evidence (never values)"
+api POST "/v1/datasets/$DS-impor/scan" -H "authorization: Bearer $STEWARD" \
+  | jq -c '.suggestions[] | select(.personalData != "none") | {field, personalData, personalDataKind, mask, confidence, evidence, status}'
+show "detection: the steward accepts one suggestion (a label event) and reads the field's provenance"
+api POST "/v1/datasets/$DS-impor/fields/reporter_nik/suggestion/accept" -H "authorization: Bearer $STEWARD" \
+  | jq -c '.fields[] | select(.name == "reporter_nik" or .name == "reporter_phone") | {name, personalData, provenance, quarantined, effectiveClassification}'
 
 rm -f "$OUT/last-body" "$OUT/last-headers"
 printf '\nwalkthrough done: dataset %s; files in %s\n' "$DS" "$OUT" >&2

@@ -26,6 +26,8 @@ import { wireAudit } from './audit/audit.wiring.ts';
 import { createIngestService, type IngestService } from './records/ingest.service.ts';
 import { createPublicCatalog, type PublicCatalog } from './records/public.service.ts';
 import { createReadService, type ReadService } from './records/read.service.ts';
+import { createDetectionService, type DetectionService } from './detection/scan.service.ts';
+import { sampleRecords } from './records/records-sample.repo.ts';
 
 /** Every capability's services, built once from the core dependencies. */
 export interface Services {
@@ -50,6 +52,8 @@ export interface Services {
   /** Data-sharing agreements (src/agreements): lifecycle, and their reports and public register. */
   agreements: AgreementService;
   agreementReports: AgreementReports;
+  /** Personal-data scans, suggestions and quarantine (src/detection). */
+  detection: DetectionService;
 }
 
 /** Built once: a test or bench swaps a dependency through `wire`'s `replace`, never by assignment. */
@@ -131,6 +135,16 @@ export async function wire(core: CoreDeps, options: WireOptions = {}): Promise<A
     stream: { ...config.audit.stream, stopping: core.lifecycle.stopping },
   });
   const records = { sql, catalog, policy, audit };
+  const catalogChanged = () => freshness.snapshot?.invalidate();
+  const detection = createDetectionService({
+    sql: freshness.watch(sql),
+    audit,
+    policy,
+    meter: core.telemetry.meter,
+    sample: (datasetId, size) => sampleRecords(sql, datasetId, size),
+    sampleSize: config.detection.sampleSize,
+    quarantineConfidence: config.detection.quarantineConfidence,
+  });
   const services: Services = {
     migrations,
     audit,
@@ -140,7 +154,7 @@ export async function wire(core: CoreDeps, options: WireOptions = {}): Promise<A
     resources,
     decisions,
     auditReads,
-    ingest: createIngestService(records),
+    ingest: createIngestService({ ...records, detection, sampleSize: config.detection.sampleSize, catalogChanged }),
     reads: createReadService({
       ...records,
       pseudonymMaster: config.pseudonymKey,
@@ -151,6 +165,7 @@ export async function wire(core: CoreDeps, options: WireOptions = {}): Promise<A
     openData: createPublicCatalog(records),
     agreements,
     agreementReports: createAgreementReports({ sql, policy, agreements, now: clock }),
+    detection,
   };
   return { ...core, services };
 }

@@ -393,6 +393,86 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/datasets/{id}/scan": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Scan a dataset’s records for personal data (stewards and administrators of the unit)
+         * @description Samples the records (DETECTION_SAMPLE_SIZE), runs the detectors per field and stores a suggestion per field. Never changes a declared kind; a confident finding stricter than the declared kind quarantines the field.
+         */
+        post: operations["scanDataset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/datasets/{id}/suggestions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The latest scan’s suggestion per field, with evidence (never values)
+         * @description One suggestion per field from the latest scan or ingest: the personal-data category and kind found, the classification and mask it calls for, a confidence, and evidence (detector, values matched of those sampled, the column-name hint) that never holds a value.
+         */
+        get: operations["listSuggestions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/datasets/{id}/fields/{field}/suggestion/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Accept a scan suggestion: the field takes the kind found (provenance confirmed); quarantine lifts
+         * @description Optional JSON body { justification? }. A label event in the history and the audit log.
+         */
+        post: operations["acceptSuggestion"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/datasets/{id}/fields/{field}/suggestion/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reject a scan suggestion: the declared kind stands; quarantine lifts; the same finding does not quarantine again
+         * @description Optional JSON body { justification? }. A label event in the history and the audit log.
+         */
+        post: operations["rejectSuggestion"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/check": {
         parameters: {
             query?: never;
@@ -1441,6 +1521,7 @@ export interface operations {
                 unlabelled?: "true" | "false";
                 reviewOverdue?: "true" | "false";
                 sourceSystem?: string;
+                openSuggestions?: "true" | "false";
                 cursor?: string;
                 limit?: string;
             };
@@ -1508,11 +1589,15 @@ export interface operations {
                                 type: "string" | "integer" | "number" | "boolean" | "date" | "datetime";
                                 description: string;
                                 /** @enum {string} */
-                                personalData: "none" | "name" | "nik" | "kk" | "npwp" | "phone" | "email" | "address" | "birthdate" | "other_general" | "health" | "biometric" | "genetic" | "criminal_record" | "child" | "financial" | "other_specific";
+                                personalData: "none" | "name" | "nik" | "kk" | "npwp" | "nip" | "passport" | "bpjs" | "phone" | "email" | "address" | "birthdate" | "other_general" | "health" | "biometric" | "genetic" | "criminal_record" | "child" | "financial" | "other_specific";
                                 /** @enum {string} */
                                 personalDataKind: "none" | "general" | "specific";
                                 classification: ("public" | "restricted" | "exempt") | null;
                                 effectiveClassification: ("public" | "restricted" | "exempt") | null;
+                                /** @enum {string} */
+                                provenance: "declared" | "suggested" | "confirmed";
+                                quarantined: boolean;
+                                redactSpans: boolean;
                             }[];
                         }[];
                         nextCursor: string | null;
@@ -1575,7 +1660,7 @@ export interface operations {
                         type: "string" | "integer" | "number" | "boolean" | "date" | "datetime";
                         description?: string;
                         /** @enum {string} */
-                        personalData?: "none" | "name" | "nik" | "kk" | "npwp" | "phone" | "email" | "address" | "birthdate" | "other_general" | "health" | "biometric" | "genetic" | "criminal_record" | "child" | "financial" | "other_specific";
+                        personalData?: "none" | "name" | "nik" | "kk" | "npwp" | "nip" | "passport" | "bpjs" | "phone" | "email" | "address" | "birthdate" | "other_general" | "health" | "biometric" | "genetic" | "criminal_record" | "child" | "financial" | "other_specific";
                     }[];
                 };
             };
@@ -1640,11 +1725,15 @@ export interface operations {
                             type: "string" | "integer" | "number" | "boolean" | "date" | "datetime";
                             description: string;
                             /** @enum {string} */
-                            personalData: "none" | "name" | "nik" | "kk" | "npwp" | "phone" | "email" | "address" | "birthdate" | "other_general" | "health" | "biometric" | "genetic" | "criminal_record" | "child" | "financial" | "other_specific";
+                            personalData: "none" | "name" | "nik" | "kk" | "npwp" | "nip" | "passport" | "bpjs" | "phone" | "email" | "address" | "birthdate" | "other_general" | "health" | "biometric" | "genetic" | "criminal_record" | "child" | "financial" | "other_specific";
                             /** @enum {string} */
                             personalDataKind: "none" | "general" | "specific";
                             classification: ("public" | "restricted" | "exempt") | null;
                             effectiveClassification: ("public" | "restricted" | "exempt") | null;
+                            /** @enum {string} */
+                            provenance: "declared" | "suggested" | "confirmed";
+                            quarantined: boolean;
+                            redactSpans: boolean;
                         }[];
                     };
                 };
@@ -1775,11 +1864,15 @@ export interface operations {
                             type: "string" | "integer" | "number" | "boolean" | "date" | "datetime";
                             description: string;
                             /** @enum {string} */
-                            personalData: "none" | "name" | "nik" | "kk" | "npwp" | "phone" | "email" | "address" | "birthdate" | "other_general" | "health" | "biometric" | "genetic" | "criminal_record" | "child" | "financial" | "other_specific";
+                            personalData: "none" | "name" | "nik" | "kk" | "npwp" | "nip" | "passport" | "bpjs" | "phone" | "email" | "address" | "birthdate" | "other_general" | "health" | "biometric" | "genetic" | "criminal_record" | "child" | "financial" | "other_specific";
                             /** @enum {string} */
                             personalDataKind: "none" | "general" | "specific";
                             classification: ("public" | "restricted" | "exempt") | null;
                             effectiveClassification: ("public" | "restricted" | "exempt") | null;
+                            /** @enum {string} */
+                            provenance: "declared" | "suggested" | "confirmed";
+                            quarantined: boolean;
+                            redactSpans: boolean;
                         }[];
                     };
                 };
@@ -1852,7 +1945,7 @@ export interface operations {
                         type: "string" | "integer" | "number" | "boolean" | "date" | "datetime";
                         description?: string;
                         /** @enum {string} */
-                        personalData?: "none" | "name" | "nik" | "kk" | "npwp" | "phone" | "email" | "address" | "birthdate" | "other_general" | "health" | "biometric" | "genetic" | "criminal_record" | "child" | "financial" | "other_specific";
+                        personalData?: "none" | "name" | "nik" | "kk" | "npwp" | "nip" | "passport" | "bpjs" | "phone" | "email" | "address" | "birthdate" | "other_general" | "health" | "biometric" | "genetic" | "criminal_record" | "child" | "financial" | "other_specific";
                     }[];
                 };
             };
@@ -1917,11 +2010,15 @@ export interface operations {
                             type: "string" | "integer" | "number" | "boolean" | "date" | "datetime";
                             description: string;
                             /** @enum {string} */
-                            personalData: "none" | "name" | "nik" | "kk" | "npwp" | "phone" | "email" | "address" | "birthdate" | "other_general" | "health" | "biometric" | "genetic" | "criminal_record" | "child" | "financial" | "other_specific";
+                            personalData: "none" | "name" | "nik" | "kk" | "npwp" | "nip" | "passport" | "bpjs" | "phone" | "email" | "address" | "birthdate" | "other_general" | "health" | "biometric" | "genetic" | "criminal_record" | "child" | "financial" | "other_specific";
                             /** @enum {string} */
                             personalDataKind: "none" | "general" | "specific";
                             classification: ("public" | "restricted" | "exempt") | null;
                             effectiveClassification: ("public" | "restricted" | "exempt") | null;
+                            /** @enum {string} */
+                            provenance: "declared" | "suggested" | "confirmed";
+                            quarantined: boolean;
+                            redactSpans: boolean;
                         }[];
                     };
                 };
@@ -2088,11 +2185,15 @@ export interface operations {
                             type: "string" | "integer" | "number" | "boolean" | "date" | "datetime";
                             description: string;
                             /** @enum {string} */
-                            personalData: "none" | "name" | "nik" | "kk" | "npwp" | "phone" | "email" | "address" | "birthdate" | "other_general" | "health" | "biometric" | "genetic" | "criminal_record" | "child" | "financial" | "other_specific";
+                            personalData: "none" | "name" | "nik" | "kk" | "npwp" | "nip" | "passport" | "bpjs" | "phone" | "email" | "address" | "birthdate" | "other_general" | "health" | "biometric" | "genetic" | "criminal_record" | "child" | "financial" | "other_specific";
                             /** @enum {string} */
                             personalDataKind: "none" | "general" | "specific";
                             classification: ("public" | "restricted" | "exempt") | null;
                             effectiveClassification: ("public" | "restricted" | "exempt") | null;
+                            /** @enum {string} */
+                            provenance: "declared" | "suggested" | "confirmed";
+                            quarantined: boolean;
+                            redactSpans: boolean;
                         }[];
                     };
                 };
@@ -2156,11 +2257,15 @@ export interface operations {
                             type: "string" | "integer" | "number" | "boolean" | "date" | "datetime";
                             description: string;
                             /** @enum {string} */
-                            personalData: "none" | "name" | "nik" | "kk" | "npwp" | "phone" | "email" | "address" | "birthdate" | "other_general" | "health" | "biometric" | "genetic" | "criminal_record" | "child" | "financial" | "other_specific";
+                            personalData: "none" | "name" | "nik" | "kk" | "npwp" | "nip" | "passport" | "bpjs" | "phone" | "email" | "address" | "birthdate" | "other_general" | "health" | "biometric" | "genetic" | "criminal_record" | "child" | "financial" | "other_specific";
                             /** @enum {string} */
                             personalDataKind: "none" | "general" | "specific";
                             classification: ("public" | "restricted" | "exempt") | null;
                             effectiveClassification: ("public" | "restricted" | "exempt") | null;
+                            /** @enum {string} */
+                            provenance: "declared" | "suggested" | "confirmed";
+                            quarantined: boolean;
+                            redactSpans: boolean;
                         }[];
                     };
                 };
@@ -2311,11 +2416,15 @@ export interface operations {
                             type: "string" | "integer" | "number" | "boolean" | "date" | "datetime";
                             description: string;
                             /** @enum {string} */
-                            personalData: "none" | "name" | "nik" | "kk" | "npwp" | "phone" | "email" | "address" | "birthdate" | "other_general" | "health" | "biometric" | "genetic" | "criminal_record" | "child" | "financial" | "other_specific";
+                            personalData: "none" | "name" | "nik" | "kk" | "npwp" | "nip" | "passport" | "bpjs" | "phone" | "email" | "address" | "birthdate" | "other_general" | "health" | "biometric" | "genetic" | "criminal_record" | "child" | "financial" | "other_specific";
                             /** @enum {string} */
                             personalDataKind: "none" | "general" | "specific";
                             classification: ("public" | "restricted" | "exempt") | null;
                             effectiveClassification: ("public" | "restricted" | "exempt") | null;
+                            /** @enum {string} */
+                            provenance: "declared" | "suggested" | "confirmed";
+                            quarantined: boolean;
+                            redactSpans: boolean;
                         }[];
                     };
                 };
@@ -2440,11 +2549,15 @@ export interface operations {
                             type: "string" | "integer" | "number" | "boolean" | "date" | "datetime";
                             description: string;
                             /** @enum {string} */
-                            personalData: "none" | "name" | "nik" | "kk" | "npwp" | "phone" | "email" | "address" | "birthdate" | "other_general" | "health" | "biometric" | "genetic" | "criminal_record" | "child" | "financial" | "other_specific";
+                            personalData: "none" | "name" | "nik" | "kk" | "npwp" | "nip" | "passport" | "bpjs" | "phone" | "email" | "address" | "birthdate" | "other_general" | "health" | "biometric" | "genetic" | "criminal_record" | "child" | "financial" | "other_specific";
                             /** @enum {string} */
                             personalDataKind: "none" | "general" | "specific";
                             classification: ("public" | "restricted" | "exempt") | null;
                             effectiveClassification: ("public" | "restricted" | "exempt") | null;
+                            /** @enum {string} */
+                            provenance: "declared" | "suggested" | "confirmed";
+                            quarantined: boolean;
+                            redactSpans: boolean;
                         }[];
                     };
                 };
@@ -2569,11 +2682,15 @@ export interface operations {
                             type: "string" | "integer" | "number" | "boolean" | "date" | "datetime";
                             description: string;
                             /** @enum {string} */
-                            personalData: "none" | "name" | "nik" | "kk" | "npwp" | "phone" | "email" | "address" | "birthdate" | "other_general" | "health" | "biometric" | "genetic" | "criminal_record" | "child" | "financial" | "other_specific";
+                            personalData: "none" | "name" | "nik" | "kk" | "npwp" | "nip" | "passport" | "bpjs" | "phone" | "email" | "address" | "birthdate" | "other_general" | "health" | "biometric" | "genetic" | "criminal_record" | "child" | "financial" | "other_specific";
                             /** @enum {string} */
                             personalDataKind: "none" | "general" | "specific";
                             classification: ("public" | "restricted" | "exempt") | null;
                             effectiveClassification: ("public" | "restricted" | "exempt") | null;
+                            /** @enum {string} */
+                            provenance: "declared" | "suggested" | "confirmed";
+                            quarantined: boolean;
+                            redactSpans: boolean;
                         }[];
                     };
                 };
@@ -2668,6 +2785,13 @@ export interface operations {
                             };
                             at: string;
                             labelVersion: number;
+                            suggestion?: {
+                                /** @enum {string} */
+                                decision: "accepted" | "rejected";
+                                personalData: string;
+                                fromPersonalData: string;
+                                confidence: number;
+                            };
                         }[];
                     };
                 };
@@ -3032,6 +3156,425 @@ export interface operations {
             };
             /** @description REFERENCE_NOT_FOUND: the parent unit does not exist */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Another client error (RFC 9457 problem details) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A server error (RFC 9457 problem details) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    scanDataset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description { suggestions, quarantined } */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        suggestions: {
+                            field: string;
+                            personalData: string;
+                            /** @enum {string} */
+                            personalDataKind: "none" | "general" | "specific";
+                            classification: "restricted" | null;
+                            mask?: string;
+                            confidence: number;
+                            evidence: {
+                                detector: string;
+                                matched: number;
+                                sampled: number;
+                                hint?: string;
+                            };
+                            spans: boolean;
+                            /** @enum {string} */
+                            status: "open" | "agrees" | "accepted" | "rejected";
+                        }[];
+                        quarantined: {
+                            field: string;
+                            personalData: string;
+                            /** @enum {string} */
+                            scope: "field" | "spans";
+                            confidence: number;
+                        }[];
+                    };
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Another client error (RFC 9457 problem details) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A server error (RFC 9457 problem details) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listSuggestions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description { items } */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            field: string;
+                            personalData: string;
+                            /** @enum {string} */
+                            personalDataKind: "none" | "general" | "specific";
+                            classification: "restricted" | null;
+                            mask?: string;
+                            confidence: number;
+                            evidence: {
+                                detector: string;
+                                matched: number;
+                                sampled: number;
+                                hint?: string;
+                            };
+                            spans: boolean;
+                            /** @enum {string} */
+                            status: "open" | "agrees" | "accepted" | "rejected";
+                        }[];
+                    };
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Another client error (RFC 9457 problem details) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A server error (RFC 9457 problem details) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    acceptSuggestion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                field: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The dataset */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        title: string;
+                        description: string;
+                        ownerUnit: string;
+                        sourceSystem: string | null;
+                        steward: string | null;
+                        producerUnit: string | null;
+                        updateFrequency: string | null;
+                        periodCovered: string | null;
+                        concepts: string | null;
+                        referenceCodes: string[];
+                        createdAt: string;
+                        updatedAt: string;
+                        version: number;
+                        classification: ("public" | "restricted" | "exempt") | null;
+                        /** @enum {string} */
+                        labelStatus: "unlabelled" | "labelled" | "pending";
+                        approvedClassification: ("public" | "restricted" | "exempt") | null;
+                        labelVersion: number;
+                        label: {
+                            grounds: string[] | null;
+                            consequenceTest: {
+                                harm: string;
+                                publicInterest: string;
+                            } | null;
+                            reviewBy: string | null;
+                            justification: string | null;
+                            decidedBy: string | null;
+                            decidedAt: string | null;
+                            decisionRef: string | null;
+                        };
+                        pending: {
+                            /** @constant */
+                            classification: "exempt";
+                            grounds: string[];
+                            consequenceTest: {
+                                harm: string;
+                                publicInterest: string;
+                            };
+                            reviewBy: string;
+                            proposedBy: string;
+                            proposedAt: string;
+                            historyId: string;
+                        } | null;
+                        fields: {
+                            name: string;
+                            /** @enum {string} */
+                            type: "string" | "integer" | "number" | "boolean" | "date" | "datetime";
+                            description: string;
+                            /** @enum {string} */
+                            personalData: "none" | "name" | "nik" | "kk" | "npwp" | "nip" | "passport" | "bpjs" | "phone" | "email" | "address" | "birthdate" | "other_general" | "health" | "biometric" | "genetic" | "criminal_record" | "child" | "financial" | "other_specific";
+                            /** @enum {string} */
+                            personalDataKind: "none" | "general" | "specific";
+                            classification: ("public" | "restricted" | "exempt") | null;
+                            effectiveClassification: ("public" | "restricted" | "exempt") | null;
+                            /** @enum {string} */
+                            provenance: "declared" | "suggested" | "confirmed";
+                            quarantined: boolean;
+                            redactSpans: boolean;
+                        }[];
+                    };
+                };
+            };
+            /** @description FORBIDDEN: not a steward of the owning unit */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description NO_OPEN_SUGGESTION */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Another client error (RFC 9457 problem details) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A server error (RFC 9457 problem details) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rejectSuggestion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                field: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The dataset */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        title: string;
+                        description: string;
+                        ownerUnit: string;
+                        sourceSystem: string | null;
+                        steward: string | null;
+                        producerUnit: string | null;
+                        updateFrequency: string | null;
+                        periodCovered: string | null;
+                        concepts: string | null;
+                        referenceCodes: string[];
+                        createdAt: string;
+                        updatedAt: string;
+                        version: number;
+                        classification: ("public" | "restricted" | "exempt") | null;
+                        /** @enum {string} */
+                        labelStatus: "unlabelled" | "labelled" | "pending";
+                        approvedClassification: ("public" | "restricted" | "exempt") | null;
+                        labelVersion: number;
+                        label: {
+                            grounds: string[] | null;
+                            consequenceTest: {
+                                harm: string;
+                                publicInterest: string;
+                            } | null;
+                            reviewBy: string | null;
+                            justification: string | null;
+                            decidedBy: string | null;
+                            decidedAt: string | null;
+                            decisionRef: string | null;
+                        };
+                        pending: {
+                            /** @constant */
+                            classification: "exempt";
+                            grounds: string[];
+                            consequenceTest: {
+                                harm: string;
+                                publicInterest: string;
+                            };
+                            reviewBy: string;
+                            proposedBy: string;
+                            proposedAt: string;
+                            historyId: string;
+                        } | null;
+                        fields: {
+                            name: string;
+                            /** @enum {string} */
+                            type: "string" | "integer" | "number" | "boolean" | "date" | "datetime";
+                            description: string;
+                            /** @enum {string} */
+                            personalData: "none" | "name" | "nik" | "kk" | "npwp" | "nip" | "passport" | "bpjs" | "phone" | "email" | "address" | "birthdate" | "other_general" | "health" | "biometric" | "genetic" | "criminal_record" | "child" | "financial" | "other_specific";
+                            /** @enum {string} */
+                            personalDataKind: "none" | "general" | "specific";
+                            classification: ("public" | "restricted" | "exempt") | null;
+                            effectiveClassification: ("public" | "restricted" | "exempt") | null;
+                            /** @enum {string} */
+                            provenance: "declared" | "suggested" | "confirmed";
+                            quarantined: boolean;
+                            redactSpans: boolean;
+                        }[];
+                    };
+                };
+            };
+            /** @description FORBIDDEN: not a steward of the owning unit */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description NO_OPEN_SUGGESTION */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3841,6 +4384,13 @@ export interface operations {
                 content: {
                     "application/json": {
                         inserted: number;
+                        quarantined?: {
+                            field: string;
+                            personalData: string;
+                            /** @enum {string} */
+                            scope: "field" | "spans";
+                            confidence: number;
+                        }[];
                     };
                 };
             };
@@ -4992,6 +5542,7 @@ export interface operations {
                             exempt: number;
                             pending: number;
                             unlabelled: number;
+                            personalDataUndeclared: number;
                         }[];
                         totals: {
                             total: number;
@@ -5000,6 +5551,7 @@ export interface operations {
                             exempt: number;
                             pending: number;
                             unlabelled: number;
+                            personalDataUndeclared: number;
                         };
                         grounds: {
                             ground: string;

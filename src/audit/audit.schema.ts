@@ -235,6 +235,8 @@ export const OpennessUnitRowSchema = v.object({
   exempt: v.number(),
   pending: v.number(),
   unlabelled: v.number(),
+  /** Fields declared `none` in which a scan found personal data (src/detection). */
+  personalDataUndeclared: v.number(),
 });
 export type OpennessUnitRow = v.InferOutput<typeof OpennessUnitRowSchema>;
 

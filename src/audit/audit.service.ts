@@ -414,7 +414,7 @@ const DISCLOSURE_COLUMNS = [
   'last',
 ];
 const DENIED_COLUMNS = ['principal', 'kind', 'principalUnit', 'attempts', 'datasets', 'actions', 'first', 'last'];
-const COUNTS = ['total', 'public', 'restricted', 'exempt', 'pending', 'unlabelled'] as const;
+const COUNTS = ['total', 'public', 'restricted', 'exempt', 'pending', 'unlabelled', 'personalDataUndeclared'] as const;
 
 function disclosureItem(r: DisclosureDb, period: ReportQuery['period']): DisclosureRow {
   return {
@@ -464,6 +464,7 @@ async function opennessParts(
     exempt: Number(r.exempt),
     pending: Number(r.pending),
     unlabelled: Number(r.unlabelled),
+    personalDataUndeclared: Number(r.personal_data_undeclared),
   }));
   const grounds = groundRows.map((r) => ({
     ground: r.ground,
@@ -492,6 +493,7 @@ function totalsOf(units: Record<(typeof COUNTS)[number], number>[]): OpennessRep
     exempt: sum('exempt'),
     pending: sum('pending'),
     unlabelled: sum('unlabelled'),
+    personalDataUndeclared: sum('personalDataUndeclared'),
   };
 }
 

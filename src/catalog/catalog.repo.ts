@@ -52,7 +52,17 @@ export interface FieldRow {
   description: string;
   personal_data: PersonalData;
   classification: Classification | null;
+  provenance: 'declared' | 'confirmed';
+  /** The category a detector found, while the field is quarantined (migrations/0010_detection.sql). */
+  quarantine: PersonalData | null;
+  redact_spans: boolean;
+  /** The category of a scan's suggestion awaiting a steward, or null. */
+  suggested: PersonalData | null;
 }
+
+const FIELD_COLUMNS = (sql: Queryable) => sql`
+  f.dataset_id, f.name, f.position, f.type, f.description, f.personal_data, f.classification, f.provenance,
+  f.quarantine, f.redact_spans, f.suggested`;
 
 // Dates come back as ISO strings (YYYY-MM-DD), never shifted by the client's time zone.
 const DATASET_COLUMNS = (sql: Queryable) => sql`
@@ -81,8 +91,7 @@ export async function findDataset(
 /** The fields of one dataset, in declared order. */
 export async function findFields(sql: Queryable, datasetId: string): Promise<FieldRow[]> {
   return sql<FieldRow[]>`
-    select dataset_id, name, position, type, description, personal_data, classification
-    from fields where dataset_id = ${datasetId} order by position`;
+    select ${FIELD_COLUMNS(sql)} from fields f where f.dataset_id = ${datasetId} order by f.position`;
 }
 
 /** The fields of several datasets at once (one query for a page of a list). */
@@ -90,8 +99,7 @@ export async function findFieldsOf(sql: Queryable, datasetIds: string[]): Promis
   const byDataset = new Map<string, FieldRow[]>(datasetIds.map((id) => [id, []]));
   if (datasetIds.length === 0) return byDataset;
   const rows = await sql<FieldRow[]>`
-    select dataset_id, name, position, type, description, personal_data, classification
-    from fields where dataset_id in ${sql(datasetIds)} order by dataset_id, position`;
+    select ${FIELD_COLUMNS(sql)} from fields f where f.dataset_id in ${sql(datasetIds)} order by f.dataset_id, f.position`;
   for (const r of rows) byDataset.get(r.dataset_id)?.push(r);
   return byDataset;
 }
@@ -314,6 +322,8 @@ export interface DatasetFilter {
   unit?: string;
   unlabelled?: boolean;
   reviewOverdue?: boolean;
+  /** Datasets with (true) or without (false) scan suggestions awaiting a steward. */
+  openSuggestions?: boolean;
   sourceSystem?: string;
   /** List only ids after this one (keyset pagination). */
   after?: string;
@@ -335,6 +345,7 @@ export async function listDatasets(sql: Queryable, scope: Plan, f: DatasetFilter
       ${f.unlabelled === true ? sql`and d.effective_classification is null` : sql``}
       ${f.unlabelled === false ? sql`and d.effective_classification is not null` : sql``}
       ${f.reviewOverdue === true ? sql`and d.classification = 'exempt' and d.label_review_by < current_date` : sql``}
+      ${f.openSuggestions === undefined ? sql`` : sql`and ${f.openSuggestions ? sql`` : sql`not`} exists (select 1 from fields f where f.dataset_id = d.id and f.suggested is not null)`}
       ${f.reviewOverdue === false ? sql`and (d.classification is distinct from 'exempt' or d.label_review_by >= current_date)` : sql``}
       ${f.sourceSystem ? sql`and d.source_system = ${f.sourceSystem}` : sql``}
       ${f.after !== undefined ? sql`and d.id > ${f.after}` : sql``}

@@ -20,6 +20,10 @@ export const GENERAL_PERSONAL_DATA = [
   'nik',
   'kk',
   'npwp',
+  /** Civil-servant number (NIP), passport and BPJS numbers: added with detection (api-contract.md). */
+  'nip',
+  'passport',
+  'bpjs',
   'phone',
   'email',
   'address',
@@ -157,6 +161,8 @@ export const ListDatasetsQuerySchema = v.strictObject({
   unlabelled: v.optional(booleanQuery),
   reviewOverdue: v.optional(booleanQuery),
   sourceSystem: v.optional(requiredText(100)),
+  /** Only datasets with scan suggestions awaiting a steward. */
+  openSuggestions: v.optional(booleanQuery),
   cursor: v.optional(v.pipe(v.string(), storable(), v.maxLength(200))),
   limit: v.optional(
     v.pipe(v.string(), v.regex(/^\d{1,3}$/, 'must be an integer 1–200'), v.toNumber(), v.minValue(1), v.maxValue(200)),
@@ -202,6 +208,12 @@ export const FieldViewSchema = v.object({
   personalDataKind: v.picklist(['none', 'general', 'specific']),
   classification: nullableClassification,
   effectiveClassification: nullableClassification,
+  /** Where the personal-data kind comes from: `declared`, `confirmed` (a suggestion accepted), `suggested` (a scan's suggestion awaits a steward). */
+  provenance: v.picklist(['declared', 'suggested', 'confirmed']),
+  /** A detector found personal data the label does not allow: read as restricted until a steward decides. */
+  quarantined: v.boolean(),
+  /** Identifiers found inside the text are redacted wherever the field leaves whole. */
+  redactSpans: v.boolean(),
 });
 export type FieldView = v.InferOutput<typeof FieldViewSchema>;
 
@@ -270,6 +282,15 @@ export const LabelEventViewSchema = v.object({
   by: v.object({ sub: v.string(), roles: v.array(v.string()), unit: v.nullable(v.string()) }),
   at: v.string(),
   labelVersion: v.number(),
+  /** For a decided scan suggestion: the decision and what was suggested (never values). */
+  suggestion: v.optional(
+    v.object({
+      decision: v.picklist(['accepted', 'rejected']),
+      personalData: v.string(),
+      fromPersonalData: v.string(),
+      confidence: v.number(),
+    }),
+  ),
 });
 export type LabelEventView = v.InferOutput<typeof LabelEventViewSchema>;
 

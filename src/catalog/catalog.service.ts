@@ -84,7 +84,12 @@ export function createCatalogService(deps: CatalogDeps): CatalogService {
     const fields = await findFields(q, id);
     return {
       dataset: datasetAttributes(row),
-      fields: fields.map((f): FieldForRead => ({ ...fieldAttributes(row, f), type: f.type })),
+      fields: fields.map((f): FieldForRead => ({
+        ...fieldAttributes(row, f),
+        type: f.type,
+        // Present only when set: identifiers in the field's text are redacted span by span (src/detection).
+        ...(f.redact_spans ? { redactSpans: true } : {}),
+      })),
     };
   }
 
@@ -168,6 +173,7 @@ async function listDatasetsPage(
     ...(query.unit ? { unit: query.unit } : {}),
     ...(query.unlabelled !== undefined ? { unlabelled: query.unlabelled } : {}),
     ...(query.reviewOverdue !== undefined ? { reviewOverdue: query.reviewOverdue } : {}),
+    ...(query.openSuggestions !== undefined ? { openSuggestions: query.openSuggestions } : {}),
     ...(query.sourceSystem ? { sourceSystem: query.sourceSystem } : {}),
     ...(query.cursor ? { after: decodeCursor(query.cursor) } : {}),
     limit,

@@ -4,7 +4,10 @@ import type { DatasetAttributeRow } from './catalog.view.ts';
 
 /** The dataset columns decisions use (catalog.view.ts `datasetAttributes`, `fieldAttributes`). */
 export type SnapshotDatasetRow = DatasetAttributeRow;
-export type SnapshotFieldRow = Pick<FieldRow, 'dataset_id' | 'name' | 'type' | 'personal_data' | 'classification'>;
+export type SnapshotFieldRow = Pick<
+  FieldRow,
+  'dataset_id' | 'name' | 'type' | 'personal_data' | 'classification' | 'quarantine' | 'redact_spans'
+>;
 
 /** The global catalog version (migrations/0007_catalog_version.sql), as text (a bigint). */
 export async function readCatalogVersion(sql: Sql): Promise<string> {
@@ -27,7 +30,8 @@ export async function readWholeCatalog(
       select id, owner_unit, effective_classification, pending_classification, label_version, steward, source_system
       from datasets`;
     const rows = await tx<SnapshotFieldRow[]>`
-      select dataset_id, name, type, personal_data, classification from fields order by dataset_id, position`;
+      select dataset_id, name, type, personal_data, classification, quarantine, redact_spans
+      from fields order by dataset_id, position`;
     const fields = new Map<string, SnapshotFieldRow[]>();
     for (const f of rows) {
       const list = fields.get(f.dataset_id);

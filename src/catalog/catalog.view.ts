@@ -9,7 +9,7 @@ import type {
   PublicRegisterEntry,
 } from './catalog.schema.ts';
 import type { LabelHistoryRow } from './label-history.repo.ts';
-import { effectiveFieldClassification, personalDataKind } from './label-rules.ts';
+import { effectiveFieldClassification, personalDataKind, stricter } from './label-rules.ts';
 
 /** Rows → the shapes callers see (API views, policy attributes). */
 
@@ -37,20 +37,36 @@ export function datasetAttributes(d: DatasetAttributeRow): DatasetAttributes {
   };
 }
 
-/** A field as a read needs it: its decision attributes and its type. */
-export type FieldForRead = FieldAttributes & { type: FieldType };
+/** A field as a read needs it: its decision attributes and its type (and whether spans in its text are redacted). */
+export type FieldForRead = FieldAttributes & { type: FieldType; redactSpans?: boolean };
 
+const KIND_RANK = { none: 0, general: 1, specific: 2 } as const;
+
+/**
+ * The category decisions use: the declared one, or while the field is quarantined the detector's
+ * finding when that is of a stricter kind (a specific finding is masked as specific).
+ */
+export function decidingCategory(f: Pick<FieldRow, 'personal_data' | 'quarantine'>): string {
+  if (f.quarantine === null) return f.personal_data;
+  return KIND_RANK[personalDataKind(f.quarantine)] > KIND_RANK[personalDataKind(f.personal_data)]
+    ? f.quarantine
+    : f.personal_data;
+}
+
+/** A field's attributes for decisions; a quarantined field is restricted at least, whatever its labels say. */
 export function fieldAttributes(
   d: Pick<DatasetRow, 'id' | 'owner_unit' | 'effective_classification'>,
-  f: Pick<FieldRow, 'name' | 'classification' | 'personal_data'>,
+  f: Pick<FieldRow, 'name' | 'classification' | 'personal_data' | 'quarantine'>,
 ): FieldAttributes {
+  const category = decidingCategory(f);
+  const label = effectiveFieldClassification(d.effective_classification, f.classification, category);
   return {
     datasetId: d.id,
     ownerUnit: d.owner_unit,
     name: f.name,
-    classification: effectiveFieldClassification(d.effective_classification, f.classification, f.personal_data),
-    personalData: f.personal_data,
-    personalDataKind: personalDataKind(f.personal_data),
+    classification: f.quarantine === null ? label : stricter(label, 'restricted'),
+    personalData: category,
+    personalDataKind: personalDataKind(category),
   };
 }
 
@@ -62,11 +78,10 @@ export function fieldView(d: DatasetRow, f: FieldRow): FieldView {
     personalData: f.personal_data,
     personalDataKind: personalDataKind(f.personal_data),
     classification: f.classification,
-    effectiveClassification: effectiveFieldClassification(
-      d.effective_classification,
-      f.classification,
-      f.personal_data,
-    ),
+    effectiveClassification: fieldAttributes(d, f).classification,
+    provenance: f.suggested !== null ? 'suggested' : f.provenance,
+    quarantined: f.quarantine !== null,
+    redactSpans: f.redact_spans,
   };
 }
 
@@ -140,6 +155,7 @@ export function labelEventView(e: LabelHistoryRow): LabelEventView {
     by: { sub: e.actor_sub, roles: e.actor_roles, unit: e.actor_unit },
     at: e.at.toISOString(),
     labelVersion: e.label_version,
+    ...(e.suggestion ? { suggestion: e.suggestion } : {}),
   };
 }
 
@@ -160,7 +176,8 @@ export function publicRegisterEntry(d: RegisterRow, fields: FieldRow[]): PublicR
     labelVersion: d.label_version,
     publicFields: fields
       .filter(
-        (f) => effectiveFieldClassification(d.effective_classification, f.classification, f.personal_data) === 'public',
+        // A quarantined field is not listed as public while a steward has not decided.
+        (f) => fieldAttributes(d, f).classification === 'public',
       )
       .map((f) => ({ name: f.name, type: f.type, description: f.description })),
   };

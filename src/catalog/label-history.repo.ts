@@ -24,7 +24,16 @@ export interface LabelHistoryRow {
   actor_unit: string | null;
   at: Date;
   label_version: number;
+  /** A decided scan suggestion (migrations/0010_detection.sql). */
+  suggestion: LabelSuggestionDecision | null;
 }
+
+export type LabelSuggestionDecision = {
+  decision: 'accepted' | 'rejected';
+  personalData: string;
+  fromPersonalData: string;
+  confidence: number;
+};
 
 export interface NewLabelEvent {
   datasetId: string;
@@ -41,22 +50,24 @@ export interface NewLabelEvent {
   decisionRef: string | null;
   actor: { sub: string; roles: string[]; unit: string | null };
   labelVersion: number;
+  suggestion?: LabelSuggestionDecision | null;
 }
 
 const COLUMNS = (sql: Queryable) => sql`
   id::text as id, dataset_id, field_name, event, from_classification, to_classification, grounds,
   consequence_test, to_char(review_by, 'YYYY-MM-DD') as review_by, justification, declassification,
-  proposal_id::text as proposal_id, decision_ref, actor_sub, actor_roles, actor_unit, at, label_version`;
+  proposal_id::text as proposal_id, decision_ref, actor_sub, actor_roles, actor_unit, at, label_version, suggestion`;
 
 export async function appendLabelEvent(sql: Queryable, e: NewLabelEvent): Promise<LabelHistoryRow> {
   const [row] = await sql<LabelHistoryRow[]>`
     insert into label_history (dataset_id, field_name, event, from_classification, to_classification, grounds,
       consequence_test, review_by, justification, declassification, proposal_id, decision_ref,
-      actor_sub, actor_roles, actor_unit, label_version)
+      actor_sub, actor_roles, actor_unit, label_version, suggestion)
     values (${e.datasetId}, ${e.field}, ${e.event}, ${e.from}, ${e.to},
       ${e.grounds ? sql.json(e.grounds) : null}, ${e.consequenceTest ? sql.json(e.consequenceTest) : null},
       ${e.reviewBy}, ${e.justification}, ${e.declassification}, ${e.proposalId}, ${e.decisionRef},
-      ${e.actor.sub}, ${sql.json(e.actor.roles)}, ${e.actor.unit}, ${e.labelVersion})
+      ${e.actor.sub}, ${sql.json(e.actor.roles)}, ${e.actor.unit}, ${e.labelVersion},
+      ${e.suggestion ? sql.json(e.suggestion) : null})
     returning ${COLUMNS(sql)}`;
   if (!row) throw new Error('label_history insert returned nothing');
   return row;

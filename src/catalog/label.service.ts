@@ -93,6 +93,7 @@ export function labelEvent(p: Principal, datasetId: string, labelVersion: number
     declassification: change.declassification ?? false,
     proposalId: change.proposalId ?? null,
     decisionRef: change.decisionRef ?? null,
+    suggestion: change.suggestion ?? null,
     // Anonymous callers never reach a label change (access rules refuse them first).
     actor: { sub: p.sub ?? '(anonymous)', roles: [...p.roles], unit: p.unit },
     labelVersion,
@@ -100,7 +101,7 @@ export function labelEvent(p: Principal, datasetId: string, labelVersion: number
 }
 
 /** The audit action of each label operation: what the caller asked for, also when refused. */
-type LabelAction = 'label' | 'approve' | 'reject';
+type LabelAction = 'label' | 'approve' | 'reject' | 'scan';
 
 function justificationRequired(detail: string): DomainError {
   return new DomainError('JUSTIFICATION_REQUIRED', detail, {
@@ -131,7 +132,7 @@ function refuseWhilePending(row: DatasetRow): void {
 }
 
 /** Stores the change in the history and logs it, in the caller's transaction: both commit or neither. */
-async function recordChange(
+export async function recordChange(
   deps: CatalogDeps,
   tx: TransactionSql,
   p: Principal,
@@ -162,6 +163,14 @@ async function recordChange(
       to: event.to_classification,
       declassification: event.declassification,
       ...(event.proposal_id ? { proposalId: event.proposal_id } : {}),
+      // The log's details are flat ids and integers: the confidence stays in the history row.
+      ...(event.suggestion
+        ? {
+            suggestion: event.suggestion.decision,
+            personalData: event.suggestion.personalData,
+            fromPersonalData: event.suggestion.fromPersonalData,
+          }
+        : {}),
     },
   };
   await deps.audit.appendWithin(asTransaction(tx), entry);

@@ -49,6 +49,8 @@ export interface UnitCountDb {
   exempt: string;
   pending: string;
   unlabelled: string;
+  /** Fields declared `none` in which a scan found personal data (not rejected by a steward). */
+  personal_data_undeclared: string;
 }
 
 /** Datasets per effective classification per owning unit (units without datasets are left out). */
@@ -59,8 +61,13 @@ async function datasetsPerUnit(sql: Queryable, scope: Fragment, unit: string | u
            count(*) filter (where d.effective_classification = 'restricted') as restricted,
            count(*) filter (where d.effective_classification = 'exempt') as exempt,
            count(*) filter (where d.pending_classification is not null) as pending,
-           count(*) filter (where d.effective_classification is null) as unlabelled
+           count(*) filter (where d.effective_classification is null) as unlabelled,
+           coalesce(sum(found.n), 0) as personal_data_undeclared
     from datasets d join units u on u.code = d.owner_unit
+    left join lateral (
+      select count(*) as n from fields f
+      where f.dataset_id = d.id and f.personal_data = 'none' and (f.suggested is not null or f.quarantine is not null)
+    ) found on true
     where ${scope} and ${subtree(sql, unit)}
     group by d.owner_unit, u.name
     order by d.owner_unit`;

@@ -111,6 +111,13 @@ export const EnvSchema = v.object({
   METRICS_ENABLED: v.optional(v.picklist(['true', 'false'], 'expected true or false'), 'false'),
   // Prometheus: the bearer token a scraper must send (authorization.credentials); unset: /metrics is open.
   METRICS_TOKEN: secret('METRICS_TOKEN'),
+  // Detection: records a scan (or an ingest) samples per dataset; the confidence that quarantines a field.
+  DETECTION_SAMPLE_SIZE: v.pipe(positiveInt('1000'), v.maxValue(100_000, 'expected at most 100000')),
+  DETECTION_QUARANTINE_CONFIDENCE: v.pipe(
+    v.optional(v.string(), '0.8'),
+    v.regex(/^(0(\.\d+)?|1(\.0+)?)$/, 'expected a ratio between 0 and 1'),
+    v.transform(Number),
+  ),
   // OpenTelemetry: the standard variables; nothing is exported unless an endpoint is set.
   OTEL_SERVICE_NAME: v.optional(v.string(), 'jaga'),
   OTEL_EXPORTER_OTLP_ENDPOINT: url('expected an http(s) URL', /^https?:\/\//),

@@ -43,6 +43,12 @@ export interface Config {
   pseudonymKey: string | undefined;
   recordsUploadMaxBytes: number;
   recordsStreamPage: number;
+  detection: {
+    /** Records sampled per scan (a reservoir on ingest, index probes on demand). */
+    sampleSize: number;
+    /** A finding at least this confident quarantines a field whose label does not allow it. */
+    quarantineConfidence: number;
+  };
   /** A check by id answers from a catalog snapshot confirmed current within this many ms; 0 = no snapshot. */
   catalogSnapshotMaxStaleMs: number;
   /** `GET /metrics` (Prometheus text): served only when enabled; protected by the token when one is set. */
@@ -138,6 +144,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     pseudonymKey: e.PSEUDONYM_KEY,
     recordsUploadMaxBytes: e.RECORDS_UPLOAD_MAX_BYTES,
     recordsStreamPage: e.RECORDS_STREAM_PAGE,
+    detection: { sampleSize: e.DETECTION_SAMPLE_SIZE, quarantineConfidence: e.DETECTION_QUARANTINE_CONFIDENCE },
     catalogSnapshotMaxStaleMs: e.CATALOG_SNAPSHOT_MAX_STALE_MS,
     metrics: { enabled: e.METRICS_ENABLED === 'true', token: e.METRICS_TOKEN },
     otel: {

@@ -48,6 +48,8 @@ export const ERRORS = {
   JUSTIFICATION_REQUIRED: { status: 422, title: 'A declassification needs a written justification' },
   SELF_APPROVAL: { status: 403, title: 'A proposal cannot be approved by its proposer' },
   NO_PENDING_PROPOSAL: { status: 409, title: 'There is no pending exemption proposal' },
+  // Detection
+  NO_OPEN_SUGGESTION: { status: 409, title: 'There is no scan suggestion awaiting a decision for this field' },
   // Policies and decisions
   POLICY_INVALID: { status: 422, title: 'The policy set is not valid' },
   PLAN_NOT_TRANSLATABLE: { status: 422, title: 'The rules cannot be translated exactly' },

@@ -9,12 +9,19 @@ import { splitCsv, splitJsonArray, splitNdjson, type RawRecord, type UploadForma
 import { normaliseValue, type Value } from './record-values.ts';
 import { canIngest, canSeeDataset } from './records.access.ts';
 import { insertRecords, type NewRecord } from './records.repo.ts';
+import type { DetectionService, QuarantineView } from '../detection/scan.service.ts';
 
 export interface IngestDeps {
   sql: Sql;
   catalog: Pick<CatalogService, 'getFieldsForRead'>;
   policy: Pick<PolicyService, 'current'>;
   audit: AuditLog;
+  /** Personal-data findings over a sample of each upload (quarantine); absent: none looked for. */
+  detection?: Pick<DetectionService, 'onIngest'>;
+  /** Records sampled per upload (a reservoir over the whole upload). */
+  sampleSize?: number;
+  /** Called after an upload that quarantined a field commits: the catalog snapshot reloads. */
+  catalogChanged?: () => void;
 }
 
 export interface IngestContext {
@@ -79,22 +86,32 @@ export interface IngestService {
     format: UploadFormat,
     body: AsyncIterable<Uint8Array>,
     ctx: IngestContext,
-  ): Promise<{ inserted: number }>;
+  ): Promise<IngestResult>;
+}
+
+export interface IngestResult {
+  inserted: number;
+  /** Fields this upload quarantined: read as restricted until a steward decides (present only when any). */
+  quarantined?: QuarantineView[];
 }
 
 export function createIngestService(deps: IngestDeps): IngestService {
   return {
     async ingest(principal, datasetId, format, body, ctx) {
       const { read, decision } = await authorise(deps, principal, datasetId);
+      const sample = reservoir<Record<string, Value>>(deps.detection ? (deps.sampleSize ?? 1000) : 0);
       // One transaction: any error (invalid record, broken body, dropped connection) rolls back every batch.
-      return deps.sql.begin(async (tx) => {
+      const result = await deps.sql.begin(async (tx) => {
         const writer = createBatchWriter(tx, ctx);
         const fields = new Map(read.fields.map((field) => [field.name, field]));
         const { invalid, errors } = await scanRecords(
           sourceOf(format, body),
           fields,
           read.dataset.ownerUnit,
-          (checked) => writer.add({ dataset_id: datasetId, unit: checked.unit, data: checked.data }),
+          (checked) => {
+            sample.offer(checked.data);
+            return writer.add({ dataset_id: datasetId, unit: checked.unit, data: checked.data });
+          },
         );
         if (invalid > 0) {
           throw new DomainError(
@@ -110,6 +127,10 @@ export function createIngestService(deps: IngestDeps): IngestService {
           );
         }
         const inserted = await writer.finish();
+        // The quarantine commits with the rows: no read sees these rows under the looser label.
+        const quarantined = deps.detection
+          ? await deps.detection.onIngest(tx, principal, datasetId, sample.items(), ctx)
+          : [];
         await deps.audit.appendWithin(asTransaction(tx), {
           event: 'catalog_change',
           principal: { sub: principal.sub, kind: principal.kind, roles: [...principal.roles], unit: principal.unit },
@@ -127,11 +148,31 @@ export function createIngestService(deps: IngestDeps): IngestService {
           rowCount: inserted,
           requestId: ctx.requestId ?? null,
           traceId: ctx.traceId ?? null,
-          details: { format },
+          details: { format, ...(quarantined.length ? { quarantined: quarantined.map((q) => q.field) } : {}) },
         });
-        return { inserted };
+        return quarantined.length ? { inserted, quarantined } : { inserted };
       });
+      if (result.quarantined) deps.catalogChanged?.();
+      return result;
     },
+  };
+}
+
+/** A uniform sample of at most `size` items of a stream of unknown length (Algorithm R). */
+function reservoir<T>(size: number) {
+  const kept: T[] = [];
+  let seen = 0;
+  return {
+    offer(item: T): void {
+      if (size === 0) return;
+      seen++;
+      if (kept.length < size) kept.push(item);
+      else {
+        const j = Math.floor(Math.random() * seen);
+        if (j < size) kept[j] = item;
+      }
+    },
+    items: (): readonly T[] => kept,
   };
 }
 

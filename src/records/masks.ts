@@ -1,3 +1,4 @@
+import { redactSpans } from '../detection/spans.ts';
 import type { MaskKind } from '../policy/engine.types.ts';
 import { charAt, truncate, truncateStart } from '../shared/text.ts';
 import type { FieldType, Value } from './record-values.ts';
@@ -81,6 +82,8 @@ export function partial(value: string, personalData: string): string {
     case 'nik':
     case 'kk':
     case 'npwp':
+    case 'nip':
+    case 'bpjs':
       return partialDigits(value, 4, 2);
     case 'phone':
       return partialDigits(value, 4, 2);
@@ -121,10 +124,18 @@ export function generalise(value: Value, type: FieldType, personalData: string):
   }
 }
 
+/**
+ * The masks a read applies: the policies' kinds, and `redact_spans`, Jaga's own for free text in
+ * which a scan found identifiers (src/detection): each identifier becomes `[nik]`, `[phone]`, …
+ */
+export type RecordMask = MaskKind | 'redact_spans';
+
 /** Applies `kind` to one value. */
-export function applyMask(kind: MaskKind, value: Value, ctx: MaskContext): Value {
+export function applyMask(kind: RecordMask, value: Value, ctx: MaskContext): Value {
   if (value === null) return null;
   switch (kind) {
+    case 'redact_spans':
+      return typeof value === 'string' ? redactSpans(value) : value;
     case 'partial':
       if (ctx.type === 'date' || ctx.type === 'datetime') return generalise(value, ctx.type, ctx.personalData);
       return partial(String(value), ctx.personalData);

@@ -8,14 +8,14 @@ import type { CatalogService, FieldForRead } from '../catalog/catalog.service.ts
 import type { Queryable, Sql } from '../db/database.ts';
 import { DomainError } from '../shared/errors.ts';
 import { ANONYMOUS, type Principal } from '../identity/principal.ts';
-import type { DatasetAttributes, FieldDecision, MaskKind, PolicyEngine } from '../policy/engine.types.ts';
+import type { DatasetAttributes, FieldDecision, PolicyEngine } from '../policy/engine.types.ts';
 import { planToSql, type Fragment } from '../policy/plan-sql.ts';
 import type { PolicyService } from '../policy/policy.service.ts';
 import { keysetExport, type Emit, type ExportEnd, type PageEnd } from '../shared/keyset-export.ts';
 import type { Logger } from '../system/logger.ts';
 import { csvCell, csvLine } from '../shared/csv.ts';
 import type { ReadFormat } from './formats.ts';
-import { applyMask, type Pseudonymiser } from './masks.ts';
+import { applyMask, type Pseudonymiser, type RecordMask } from './masks.ts';
 import { pseudonymKeyFor } from './pseudonym.ts';
 import { normaliseValue, type Value } from './record-values.ts';
 import { canSeeDataset } from './records.access.ts';
@@ -97,7 +97,7 @@ export function decodeSeq(cursor: string | undefined): bigint {
 /** One field's way out: whole, masked (with its mask) or not at all. */
 interface Outgoing {
   field: FieldForRead;
-  mask: MaskKind | null;
+  mask: RecordMask | null;
 }
 
 const notFound = (id: string) => new DomainError('NOT_FOUND', `There is no dataset ${id}.`);
@@ -135,12 +135,12 @@ interface Access {
 interface FieldPlan {
   columns: FieldForRead[];
   /** Per column: its mask, or null when it leaves whole. */
-  columnMasks: (MaskKind | null)[];
+  columnMasks: (RecordMask | null)[];
   outgoing: Map<string, Outgoing>;
   whole: string[];
   masked: string[];
   omitted: string[];
-  masks: Record<string, MaskKind>;
+  masks: Record<string, RecordMask>;
   omission: Omission | null;
 }
 
@@ -278,7 +278,12 @@ function planFields(a: Access): FieldPlan {
   };
   for (const x of decisions) {
     const field = byName.get(x.field)!;
-    if (x.outcome === 'whole') {
+    if (x.outcome === 'whole' && field.redactSpans && field.type === 'string') {
+      // A scan found identifiers inside this text: they stay behind until a steward decides.
+      plan.outgoing.set(x.field, { field, mask: 'redact_spans' });
+      plan.masked.push(x.field);
+      plan.masks[x.field] = 'redact_spans';
+    } else if (x.outcome === 'whole') {
       plan.outgoing.set(x.field, { field, mask: null });
       plan.whole.push(x.field);
     } else if (x.outcome === 'masked' && x.mask) {

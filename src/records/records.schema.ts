@@ -4,7 +4,20 @@ import { storable } from '../shared/text.ts';
 
 export const DatasetParamSchema = v.object({ id: DatasetIdSchema });
 
-export const IngestResultSchema = v.object({ inserted: v.number() });
+export const IngestResultSchema = v.object({
+  inserted: v.number(),
+  /** Fields this upload quarantined (personal data their label does not allow): restricted until a steward decides. */
+  quarantined: v.optional(
+    v.array(
+      v.object({
+        field: v.string(),
+        personalData: v.string(),
+        scope: v.picklist(['field', 'spans']),
+        confidence: v.number(),
+      }),
+    ),
+  ),
+});
 
 /** `?cursor=&limit=` of the open-data catalogue. */
 export const PublicListQuerySchema = v.object({

@@ -44,6 +44,8 @@ export const ERROR_CODES = [
   'JUSTIFICATION_REQUIRED',
   'SELF_APPROVAL',
   'NO_PENDING_PROPOSAL',
+  // Detection
+  'NO_OPEN_SUGGESTION',
   // Policies and decisions
   'POLICY_INVALID',
   'PLAN_NOT_TRANSLATABLE',

@@ -59,7 +59,17 @@ describe.each(databaseKinds())('openness statistics report on %s', (kind) => {
     const r = await getAs(t, auditor, '/v1/audit/reports/openness?asOf=2031-01-01');
     expect(r.status).toBe(200);
     expect(r.body.units).toEqual([
-      { unit: '32', unitName: 'Jawa Barat', total: 5, public: 1, restricted: 1, exempt: 2, pending: 1, unlabelled: 1 },
+      {
+        unit: '32',
+        unitName: 'Jawa Barat',
+        total: 5,
+        public: 1,
+        restricted: 1,
+        exempt: 2,
+        pending: 1,
+        unlabelled: 1,
+        personalDataUndeclared: 0,
+      },
       {
         unit: '32.01',
         unitName: 'Kabupaten Bogor',
@@ -69,10 +79,29 @@ describe.each(databaseKinds())('openness statistics report on %s', (kind) => {
         exempt: 1,
         pending: 0,
         unlabelled: 0,
+        personalDataUndeclared: 0,
       },
-      { unit: '33', unitName: 'Jawa Tengah', total: 2, public: 1, restricted: 0, exempt: 1, pending: 0, unlabelled: 0 },
+      {
+        unit: '33',
+        unitName: 'Jawa Tengah',
+        total: 2,
+        public: 1,
+        restricted: 0,
+        exempt: 1,
+        pending: 0,
+        unlabelled: 0,
+        personalDataUndeclared: 0,
+      },
     ]);
-    expect(r.body.totals).toEqual({ total: 8, public: 2, restricted: 1, exempt: 4, pending: 1, unlabelled: 1 });
+    expect(r.body.totals).toEqual({
+      total: 8,
+      public: 2,
+      restricted: 1,
+      exempt: 4,
+      pending: 1,
+      unlabelled: 1,
+      personalDataUndeclared: 0,
+    });
     expect(r.body).toMatchObject({ asOf: '2031-01-01', unit: 'RI' });
   });
 
@@ -151,8 +180,8 @@ describe.each(databaseKinds())('openness statistics report on %s', (kind) => {
     expect(units.status).toBe(200);
     expect(units.headers.get('content-type')).toMatch(/^text\/csv/);
     const lines = units.text.trim().split('\r\n');
-    expect(lines[0]).toBe('unit,unitName,total,public,restricted,exempt,pending,unlabelled');
-    expect(lines).toContain('32,Jawa Barat,5,1,1,2,1,1');
+    expect(lines[0]).toBe('unit,unitName,total,public,restricted,exempt,pending,unlabelled,personalDataUndeclared');
+    expect(lines).toContain('32,Jawa Barat,5,1,1,2,1,1,0');
     expect(lines).toHaveLength(4);
     const grounds = await getAs(t, auditor, '/v1/audit/reports/openness?part=grounds', { accept: 'text/csv' });
     expect(grounds.text.split('\r\n')[0]).toBe('ground,statute,datasets,units,pending');

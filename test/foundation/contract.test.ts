@@ -229,6 +229,13 @@ describe.each(databaseKinds())('the OpenAPI document holds for every operation o
     await call('GET', '/v1/datasets/laporan/records?limit=1', { headers: { accept: 'application/x-ndjson' } });
     await call('GET', '/v1/datasets/laporan/records?limit=abc', { token: staff });
     await call('GET', '/v1/datasets/identitas/records');
+    // Personal-data detection.
+    await call('POST', '/v1/datasets/laporan/scan', { token: steward });
+    await call('POST', '/v1/datasets/laporan/scan', { token: staff });
+    await call('GET', '/v1/datasets/laporan/suggestions', { token: steward });
+    await call('POST', '/v1/datasets/laporan/fields/reporter_nik/suggestion/accept', { token: steward });
+    await call('POST', '/v1/datasets/laporan/fields/reporter_name/suggestion/reject', { token: steward });
+    await call('POST', '/v1/datasets/laporan/fields/reporter_name/suggestion/reject', { token: steward });
     await call('GET', '/v1/public/datasets');
     await call('GET', '/v1/public/datasets/laporan/records?limit=5');
     await call('GET', '/v1/public/datasets/identitas/records');
