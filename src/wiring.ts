@@ -100,7 +100,7 @@ export async function wire(core: CoreDeps, options: WireOptions = {}): Promise<A
   const audit: AuditLog = options.replace?.audit ? options.replace.audit(writer) : writer;
   // Decisions by id answer from the catalog in memory; the catalog's own writes invalidate it.
   const freshness = await wireCatalogSnapshot(core, { enabled: migrations !== null });
-  const catalog = createCatalogService({ sql: freshness.watch(sql), audit, policy });
+  const catalog = createCatalogService({ sql: freshness.watch(sql), audit, policy, limits: config.exemptions });
   const resources = options.replace?.resources ? options.replace.resources(freshness.resolver) : freshness.resolver;
   // Tokens may name only roles the policy set in force defines (read at each verification, so reloads apply).
   const identity = createTokenVerifier(config.jwt, { knownRoles: () => policy.current().roles, logger: core.logger });

@@ -2,6 +2,7 @@ import type { Queryable } from '../db/database.ts';
 import { SUBJECT_ATTRIBUTES, type Plan } from '../policy/engine.types.ts';
 import { conditionToSql, planToSql, type Fragment } from '../policy/plan-sql.ts';
 import type { Classification, ConsequenceTest, FieldType, PersonalData } from './catalog.schema.ts';
+import { EXEMPTION_COLUMNS, type ExemptionRow } from './exemptions.repo.ts';
 
 /**
  * SQL of the catalog: datasets, fields and the label columns (migrations/0002_catalog.sql).
@@ -356,18 +357,36 @@ export async function publicRegister(sql: Queryable, after: string | undefined, 
     order by d.id limit ${limit + 1}`;
 }
 
-/** The exempt list (DIK): exemptions in force, approved by a PPID; `scope` is a plan over Label. */
+/** One row of the DIK: an exemption record in force with its dataset's unit. */
+export interface DikRow extends ExemptionRow {
+  title: string;
+  owner_unit: string;
+  owner_unit_name: string;
+  label_version: number;
+  period_ended: boolean;
+  review_overdue: boolean;
+}
+
+/**
+ * The exempt list (DIK): exemption records in force (dataset and field), approved by a PPID,
+ * keyset by record id; `scope` is a plan over Label. `overdueOnly`: those past their review date
+ * or their period's end (they stay in force until a PPID acts: fail closed).
+ */
 export async function exemptRegister(
   sql: Queryable,
   options: { after?: string; limit: number; overdueOnly?: boolean; scope?: Plan },
-): Promise<RegisterRow[]> {
+): Promise<DikRow[]> {
   const scope = options.scope ?? { kind: 'always' };
   if (scope.kind === 'never') return [];
-  return sql<RegisterRow[]>`
-    select ${DATASET_COLUMNS(sql)}, u.name as owner_unit_name
-    from datasets d join units u on u.code = d.owner_unit
-    where d.classification = 'exempt' and ${planToSql(sql, scope, catalogColumns(sql, 'Label'))}
-      ${options.overdueOnly ? sql`and d.label_review_by < current_date` : sql``}
-      ${options.after !== undefined ? sql`and d.id > ${options.after}` : sql``}
-    order by d.id limit ${options.limit + 1}`;
+  return sql<DikRow[]>`
+    select * from (
+      select ${EXEMPTION_COLUMNS(sql)}, d.title, d.owner_unit, u.name as owner_unit_name, d.label_version,
+        coalesce((e.period->>'until')::date < current_date, false) as period_ended,
+        (e.review_by < current_date) as review_overdue
+      from exemptions e join datasets d on d.id = e.dataset_id join units u on u.code = d.owner_unit
+      where e.status = 'in_force' and ${planToSql(sql, scope, catalogColumns(sql, 'Label'))}
+        ${options.after !== undefined ? sql`and e.id > ${options.after}::bigint` : sql``}
+    ) x
+    ${options.overdueOnly ? sql`where x.period_ended or x.review_overdue` : sql``}
+    order by x.id::bigint limit ${options.limit + 1}`;
 }

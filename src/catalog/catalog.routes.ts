@@ -99,30 +99,70 @@ const publicCsvRow = (e: PublicRegisterEntry) => [
   e.publicFields.map((f) => f.name),
 ];
 const EXEMPT_CSV_HEADER = [
+  'dikNo',
   'id',
   'title',
+  'subject',
+  'fields',
   'ownerUnit',
   'ownerUnitName',
   'grounds',
-  'consequenceHarm',
-  'consequencePublicInterest',
-  'decidedAt',
+  'statute',
+  'harm',
+  'protectedInterest',
+  'publicInterest',
+  'balance',
+  'conclusion',
+  'testTiming',
+  'testRecordNo',
+  'testDate',
+  'testParticipants',
+  'period',
+  'liftConditions',
   'decisionRef',
+  'decisionDate',
+  'decisionPlace',
+  'agreedBy',
   'reviewBy',
-  'labelVersion',
+  'reviewOverdue',
+  'periodEnded',
 ];
+const periodText = (p: ExemptRegisterEntry['period']) =>
+  'until' in p
+    ? `until ${p.until}`
+    : 'untilEvent' in p
+      ? `until: ${p.untilEvent}`
+      : 'indefinite' in p
+        ? 'indefinite'
+        : '';
 const exemptCsvRow = (e: ExemptRegisterEntry) => [
+  e.dikNo,
   e.id,
   e.title,
+  e.subject,
+  e.fields ?? [],
   e.ownerUnit,
   e.ownerUnitName,
   e.grounds,
+  e.statute ?? null,
   e.consequenceTest.harm,
+  e.consequenceTest.protectedInterest ?? null,
   e.consequenceTest.publicInterest,
-  e.decidedAt,
-  e.decisionRef,
+  e.consequenceTest.balance ?? null,
+  e.consequenceTest.conclusion ?? null,
+  e.consequenceTest.timing ?? null,
+  e.consequenceTest.testRecordNo ?? null,
+  e.consequenceTest.testDate ?? null,
+  e.consequenceTest.participants ?? [],
+  periodText(e.period),
+  e.liftConditions,
+  e.decision?.ref ?? null,
+  e.decision?.date ?? null,
+  e.decision?.place ?? null,
+  e.decision?.agreedBy ? `${e.decision.agreedBy.name} (${e.decision.agreedBy.position})` : null,
   e.reviewBy,
-  e.labelVersion,
+  e.reviewOverdue,
+  e.periodEnded,
 ];
 
 /** Every page of a register, for the CSV download (registers are small: one row per dataset). */
@@ -236,7 +276,7 @@ export function catalogRoutes(deps: { catalog: CatalogService }) {
       describe({
         summary: 'Label a dataset public / restricted, or propose an exemption (202, pending PPID approval)',
         description:
-          'exempt needs grounds ("17a"…"17j" or another statute), consequenceTest { harm, publicInterest } and reviewBy. A less strict label is a declassification: PPID only, with a justification. If-Match optional.',
+          'exempt needs grounds ("17a"…"17j", sub-clause allowed; statute with 17j), consequenceTest { harm, protectedInterest, publicInterest, balance, conclusion, timing, testRecordNo, testDate, participants }, period ({ until } | { untilEvent } | { indefinite: true }, not indefinite for 17a–17f), liftConditions, reviewBy (at most 12 months ahead) and optionally subject. A less strict label is a declassification: PPID only, with a justification. If-Match optional.',
         tags: TAGS,
         security: 'bearer',
         responses: {
@@ -265,26 +305,92 @@ export function catalogRoutes(deps: { catalog: CatalogService }) {
     .put(
       '/v1/datasets/:id/fields/:field/label',
       describe({
-        summary: 'Label one field (at least as strict as its dataset; null follows the dataset)',
+        summary:
+          'Label one field (at least as strict as its dataset; null follows the dataset); exempt is proposed (202) like a dataset exemption',
         tags: TAGS,
         security: 'bearer',
         responses: {
           200: datasetResponse('The dataset with the field’s new label'),
+          202: datasetResponse(
+            'The field exemption is proposed and pending PPID approval (treated as exempt meanwhile)',
+          ),
           403: problem('FORBIDDEN'),
           404: problem('NOT_FOUND'),
+          409: problem('CONFLICT: a proposal is pending for the field'),
           422: problem('LABEL_NOT_STRICTER, LABEL_NOT_ALLOWED, JUSTIFICATION_REQUIRED or EXEMPTION_INCOMPLETE'),
         },
       }),
       valid('param', FieldParamSchema),
       valid('json', LabelFieldSchema),
+      async (c) => {
+        const r = await catalog.labelField(
+          c.get('principal'),
+          c.req.valid('param').id,
+          c.req.valid('param').field,
+          c.req.valid('json'),
+          c.req.header('if-match'),
+          ctxOf(c),
+        );
+        return withEtag(c, r.dataset, r.status);
+      },
+    )
+    .post(
+      '/v1/datasets/:id/fields/:field/label/approve',
+      describe({
+        summary: 'Approve a pending field exemption (PPID of the unit; not the proposer)',
+        description:
+          'JSON body { decision: { ref, date, place, agreedBy: { name, position } }, justification? }; the exemption enters the DIK with its dikNo.',
+        tags: TAGS,
+        security: 'bearer',
+        responses: {
+          200: datasetResponse('The field exemption is in force'),
+          403: problem('FORBIDDEN or SELF_APPROVAL'),
+          404: problem('NOT_FOUND'),
+          409: problem('NO_PENDING_PROPOSAL'),
+          422: problem('DECISION_INCOMPLETE'),
+        },
+      }),
+      valid('param', FieldParamSchema),
       async (c) =>
         withEtag(
           c,
-          await catalog.labelField(
+          await catalog.decideField(
             c.get('principal'),
             c.req.valid('param').id,
             c.req.valid('param').field,
-            c.req.valid('json'),
+            'approve',
+            await optionalDecision(c),
+            c.req.header('if-match'),
+            ctxOf(c),
+          ),
+        ),
+    )
+    .post(
+      '/v1/datasets/:id/fields/:field/label/reject',
+      describe({
+        summary: 'Reject a pending field exemption (PPID of the unit; not the proposer)',
+        description:
+          'Optional JSON body { decisionRef?, justification? }. The field’s label before the proposal comes back.',
+        tags: TAGS,
+        security: 'bearer',
+        responses: {
+          200: datasetResponse('The proposal is withdrawn'),
+          403: problem('FORBIDDEN or SELF_APPROVAL'),
+          404: problem('NOT_FOUND'),
+          409: problem('NO_PENDING_PROPOSAL'),
+          422: problem('DECISION_INCOMPLETE'),
+        },
+      }),
+      valid('param', FieldParamSchema),
+      async (c) =>
+        withEtag(
+          c,
+          await catalog.decideField(
+            c.get('principal'),
+            c.req.valid('param').id,
+            c.req.valid('param').field,
+            'reject',
+            await optionalDecision(c),
             c.req.header('if-match'),
             ctxOf(c),
           ),
@@ -294,7 +400,8 @@ export function catalogRoutes(deps: { catalog: CatalogService }) {
       '/v1/datasets/:id/label/approve',
       describe({
         summary: 'Approve a pending exemption (PPID of the unit; not the proposer)',
-        description: 'Optional JSON body { decisionRef?, justification? }.',
+        description:
+          'JSON body { decision: { ref, date, place, agreedBy: { name, position } }, justification? }: the decree and the agreement of the head of the body (or the PPID’s superior). The exemption enters the DIK with its dikNo.',
         tags: TAGS,
         security: 'bearer',
         responses: {
@@ -302,6 +409,7 @@ export function catalogRoutes(deps: { catalog: CatalogService }) {
           403: problem('FORBIDDEN or SELF_APPROVAL'),
           404: problem('NOT_FOUND'),
           409: problem('NO_PENDING_PROPOSAL'),
+          422: problem('DECISION_INCOMPLETE (errors list what the decision lacks)'),
         },
       }),
       valid('param', DatasetParamSchema),

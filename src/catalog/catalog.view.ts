@@ -1,5 +1,5 @@
 import type { DatasetAttributes, FieldAttributes } from '../policy/engine.types.ts';
-import type { DatasetRow, FieldRow, RegisterRow } from './catalog.repo.ts';
+import type { DatasetRow, DikRow, FieldRow, RegisterRow } from './catalog.repo.ts';
 import type {
   DatasetView,
   ExemptRegisterEntry,
@@ -166,18 +166,26 @@ export function publicRegisterEntry(d: RegisterRow, fields: FieldRow[]): PublicR
   };
 }
 
-/** One row of the exempt list: never the dataset's contents or its fields. */
-export function exemptRegisterEntry(d: RegisterRow): ExemptRegisterEntry {
+/** One row of the exempt list: never the dataset's contents; field names only of a partial exemption. */
+export function exemptRegisterEntry(e: DikRow): ExemptRegisterEntry {
   return {
-    id: d.id,
-    title: d.title,
-    ownerUnit: d.owner_unit,
-    ownerUnitName: d.owner_unit_name,
-    grounds: d.label_grounds ?? [],
-    consequenceTest: d.label_consequence_test ?? { harm: '', publicInterest: '' },
-    decidedAt: iso(d.label_decided_at),
-    decisionRef: d.label_decision_ref,
-    reviewBy: d.label_review_by ?? '',
-    labelVersion: d.label_version,
+    dikNo: e.dik_no ?? '',
+    id: e.dataset_id,
+    title: e.title,
+    subject: e.subject,
+    ...(e.field_name !== null ? { fields: [e.field_name] } : {}),
+    ownerUnit: e.owner_unit,
+    ownerUnitName: e.owner_unit_name,
+    grounds: e.grounds,
+    ...(e.statute !== null ? { statute: e.statute } : {}),
+    consequenceTest: e.consequence_test,
+    period: e.period,
+    liftConditions: e.lift_conditions,
+    decision: e.decision,
+    decidedAt: iso(e.decided_at),
+    reviewBy: e.review_by,
+    reviewOverdue: e.review_overdue,
+    periodEnded: e.period_ended,
+    labelVersion: e.label_version,
   };
 }

@@ -28,10 +28,28 @@ export interface RegisterService {
   createUnit(p: Principal, input: CreateUnit, ctx: RequestContext): Promise<UnitView>;
 }
 
-function paged<R extends { id: string }, T>(rows: R[], limit: number, view: (r: R) => T): Page<T> {
+function paged<R extends { id: string }, T>(
+  rows: R[],
+  limit: number,
+  view: (r: R) => T,
+  key: (id: string) => string = (id) => id,
+): Page<T> {
   const page = rows.slice(0, limit);
   const last = page.at(-1);
-  return { items: page.map(view), nextCursor: rows.length > limit && last ? encodeCursor(last.id) : null };
+  return { items: page.map(view), nextCursor: rows.length > limit && last ? encodeCursor(key(last.id)) : null };
+}
+
+/** DIK pages are keyset by record number: the cursor holds `r<number>`. */
+const recordKey = (id: string) => `r${id}`;
+function decodeRecordCursor(cursor: string | undefined): { after?: string } {
+  const key = decodeCursor(cursor);
+  if (key === undefined) return {};
+  if (!/^r[0-9]{1,18}$/.test(key)) {
+    throw new DomainError('VALIDATION_FAILED', 'The cursor is not valid.', {
+      errors: [{ path: 'query.cursor', message: 'not a cursor this API issued' }],
+    });
+  }
+  return { after: key.slice(1) };
 }
 
 export function createRegisterService(deps: CatalogDeps): RegisterService {
@@ -47,9 +65,8 @@ export function createRegisterService(deps: CatalogDeps): RegisterService {
     },
 
     async exemptRegister(cursor, limit) {
-      const after = decodeCursor(cursor);
-      const rows = await exemptRegister(sql, { ...(after ? { after } : {}), limit });
-      return paged(rows, limit, exemptRegisterEntry);
+      const rows = await exemptRegister(sql, { ...decodeRecordCursor(cursor), limit });
+      return paged(rows, limit, exemptRegisterEntry, recordKey);
     },
 
     async overdueReviews(p, cursor, limit) {
@@ -59,9 +76,8 @@ export function createRegisterService(deps: CatalogDeps): RegisterService {
           throw new DomainError('UNAUTHENTICATED', 'The overdue-review list is for PPID and auditors; sign in.');
         throw new DomainError('FORBIDDEN', 'The overdue-review list is for PPID and auditors.');
       }
-      const after = decodeCursor(cursor);
-      const rows = await exemptRegister(sql, { ...(after ? { after } : {}), limit, overdueOnly: true, scope });
-      return paged(rows, limit, exemptRegisterEntry);
+      const rows = await exemptRegister(sql, { ...decodeRecordCursor(cursor), limit, overdueOnly: true, scope });
+      return paged(rows, limit, exemptRegisterEntry, recordKey);
     },
 
     async listUnits(under) {

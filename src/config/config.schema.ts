@@ -94,6 +94,9 @@ export const EnvSchema = v.object({
   AUDIT_RETENTION_MONTHS: positiveInt('120', 'expected a whole number of months'),
   // Audit: a check answers once its entry is committed (durable) or once it is queued (queued: faster, a crash can lose the last moments' entries).
   AUDIT_CHECKS: v.optional(v.picklist(['durable', 'queued'], 'expected durable or queued'), 'durable'),
+  // Registers (see src/catalog/exemption-rules.ts): longest ground-17a exemption period, furthest review date.
+  EXEMPTION_17A_MAX_YEARS: positiveInt('30', 'expected a whole number of years'),
+  EXEMPTION_REVIEW_MAX_MONTHS: positiveInt('12', 'expected a whole number of months'),
   // Records (see src/records): master key from which per-dataset pseudonym keys are derived.
   PSEUDONYM_KEY: secret('PSEUDONYM_KEY'),
   // Records: largest record upload accepted (streamed, never held in memory); default 1 GiB.

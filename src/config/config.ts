@@ -36,6 +36,8 @@ export interface Config {
     /** When a permission check answers: once its audit entry is committed, or once it is queued. */
     checks: 'durable' | 'queued';
   };
+  /** Exemption limits: ground-17a period cap in years, review date at most this many months ahead. */
+  exemptions: { lawEnforcementMaxYears: number; reviewMaxMonths: number };
   pseudonymKey: string | undefined;
   recordsUploadMaxBytes: number;
   recordsStreamPage: number;
@@ -123,6 +125,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       retentionMonths: e.AUDIT_RETENTION_MONTHS,
       checks: e.AUDIT_CHECKS,
     }),
+    exemptions: {
+      lawEnforcementMaxYears: e.EXEMPTION_17A_MAX_YEARS,
+      reviewMaxMonths: e.EXEMPTION_REVIEW_MAX_MONTHS,
+    },
     pseudonymKey: e.PSEUDONYM_KEY,
     recordsUploadMaxBytes: e.RECORDS_UPLOAD_MAX_BYTES,
     recordsStreamPage: e.RECORDS_STREAM_PAGE,

@@ -48,6 +48,10 @@ export const ERRORS = {
   JUSTIFICATION_REQUIRED: { status: 422, title: 'A declassification needs a written justification' },
   SELF_APPROVAL: { status: 403, title: 'A proposal cannot be approved by its proposer' },
   NO_PENDING_PROPOSAL: { status: 409, title: 'There is no pending exemption proposal' },
+  DECISION_INCOMPLETE: {
+    status: 422,
+    title: 'An approval needs the decision: reference, date, place and whose agreement',
+  },
   // Policies and decisions
   POLICY_INVALID: { status: 422, title: 'The policy set is not valid' },
   PLAN_NOT_TRANSLATABLE: { status: 422, title: 'The rules cannot be translated exactly' },
@@ -56,6 +60,7 @@ export const ERRORS = {
   RECORDS_INVALID: { status: 422, title: 'Some records do not match the dataset' },
   FILTER_NOT_ALLOWED: { status: 403, title: 'Filtering on a field you may not see is not allowed' },
   PURPOSE_NOT_HELD: { status: 403, title: 'The declared purpose is not one the caller holds' },
+  PURPOSE_NOT_REGISTERED: { status: 403, title: 'The declared purpose is not in the register of processing purposes' },
   // Service state
   AUDIT_UNAVAILABLE: { status: 503, title: 'The audit log cannot record the decision' },
   DATABASE_UNAVAILABLE: { status: 503, title: 'The database cannot be reached' },
