@@ -24,6 +24,21 @@ create table register_counters (
   primary key (register, unit, year)
 );
 
+-- Datasets already public or restricted get their DIP numbers in the order they were labelled.
+with numbered as (
+  select id, owner_unit, extract(year from coalesce(label_decided_at, created_at))::int as year,
+    row_number() over (
+      partition by owner_unit, extract(year from coalesce(label_decided_at, created_at))
+      order by coalesce(label_decided_at, created_at), id) as n
+  from datasets where classification in ('public', 'restricted')
+)
+update datasets d set register_no = 'DIP/' || numbered.owner_unit || '/' || numbered.year || '/' || numbered.n
+from numbered where d.id = numbered.id;
+insert into register_counters (register, unit, year, last)
+select 'DIP', owner_unit, split_part(register_no, '/', 3)::int, max(split_part(register_no, '/', 4)::int)
+from datasets where register_no is not null
+group by owner_unit, split_part(register_no, '/', 3)::int;
+
 -- The PPID's decisions determining (menetapkan) the DIP of a unit and the units under it.
 create table dip_determinations (
   id bigint generated always as identity primary key,

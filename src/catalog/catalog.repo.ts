@@ -22,6 +22,14 @@ export interface DatasetRow {
   period_covered: string | null;
   concepts: string | null;
   reference_codes: string[];
+  register_no: string | null;
+  summary: string | null;
+  responsible_official: { name: string; position: string } | null;
+  produced_at: string | null;
+  produced_place: string | null;
+  forms: string[];
+  retention: { period: string; reference: string } | null;
+  info_kind: 'berkala' | 'serta_merta' | 'setiap_saat' | null;
   created_at: Date;
   updated_at: Date;
   version: number;
@@ -58,7 +66,9 @@ export interface FieldRow {
 // Dates come back as ISO strings (YYYY-MM-DD), never shifted by the client's time zone.
 const DATASET_COLUMNS = (sql: Queryable) => sql`
   d.id, d.title, d.description, d.owner_unit, d.source_system, d.steward, d.producer_unit,
-  d.update_frequency, d.period_covered, d.concepts, d.reference_codes, d.created_at, d.updated_at,
+  d.update_frequency, d.period_covered, d.concepts, d.reference_codes, d.register_no, d.summary,
+  d.responsible_official, d.produced_at, d.produced_place, d.forms, d.retention, d.info_kind,
+  d.created_at, d.updated_at,
   d.version, d.classification, d.label_version, d.label_grounds, d.label_consequence_test,
   to_char(d.label_review_by, 'YYYY-MM-DD') as label_review_by, d.label_justification,
   d.label_decided_by, d.label_decided_at, d.label_decision_ref,
@@ -109,6 +119,18 @@ export interface NewDataset {
   periodCovered: string | null;
   concepts: string | null;
   referenceCodes: string[];
+  dip: DipMetadata;
+}
+
+/** The DIP columns a steward supplies (migrations/0008_registers.sql). */
+export interface DipMetadata {
+  summary: string | null;
+  responsibleOfficial: { name: string; position: string } | null;
+  producedAt: string | null;
+  producedPlace: string | null;
+  forms: string[];
+  retention: { period: string; reference: string } | null;
+  infoKind: 'berkala' | 'serta_merta' | 'setiap_saat' | null;
 }
 
 export interface NewField {
@@ -121,9 +143,13 @@ export interface NewField {
 export async function insertDataset(sql: Queryable, d: NewDataset): Promise<void> {
   await sql`
     insert into datasets (id, title, description, owner_unit, source_system, steward, producer_unit,
-      update_frequency, period_covered, concepts, reference_codes)
+      update_frequency, period_covered, concepts, reference_codes, summary, responsible_official, produced_at,
+      produced_place, forms, retention, info_kind)
     values (${d.id}, ${d.title}, ${d.description}, ${d.ownerUnit}, ${d.sourceSystem}, ${d.steward}, ${d.producerUnit},
-      ${d.updateFrequency}, ${d.periodCovered}, ${d.concepts}, ${sql.json(d.referenceCodes)})`;
+      ${d.updateFrequency}, ${d.periodCovered}, ${d.concepts}, ${sql.json(d.referenceCodes)}, ${d.dip.summary},
+      ${d.dip.responsibleOfficial ? sql.json(d.dip.responsibleOfficial) : null}, ${d.dip.producedAt},
+      ${d.dip.producedPlace}, ${sql.json(d.dip.forms)}, ${d.dip.retention ? sql.json(d.dip.retention) : null},
+      ${d.dip.infoKind})`;
 }
 
 /** Appends fields after the dataset's last position. */
@@ -167,7 +193,17 @@ export interface MetadataChange {
   period_covered?: string | null;
   concepts?: string | null;
   reference_codes?: string[];
+  summary?: string | null;
+  responsible_official?: { name: string; position: string } | null;
+  produced_at?: string | null;
+  produced_place?: string | null;
+  forms?: string[];
+  retention?: { period: string; reference: string } | null;
+  info_kind?: string | null;
 }
+
+/** Columns stored as jsonb. */
+const JSON_COLUMNS = new Set(['reference_codes', 'responsible_official', 'forms', 'retention']);
 
 /**
  * Applies a metadata change and bumps the version, only if the version is still `expected`
@@ -179,11 +215,11 @@ export async function updateMetadata(
   expected: number,
   change: MetadataChange,
 ): Promise<boolean> {
-  const { reference_codes, ...plain } = change;
-  const assignments: Fragment[] = Object.entries(plain).map(
-    ([column, value]) => sql`${sql(column)} = ${value ?? null}`,
+  const assignments: Fragment[] = Object.entries(change).map(([column, value]) =>
+    JSON_COLUMNS.has(column) && value !== null && value !== undefined
+      ? sql`${sql(column)} = ${sql.json(value as string[])}`
+      : sql`${sql(column)} = ${(value as string | null | undefined) ?? null}`,
   );
-  if (reference_codes) assignments.push(sql`reference_codes = ${sql.json(reference_codes)}`);
   assignments.push(sql`version = version + 1`, sql`updated_at = now()`);
   const set = assignments.reduce((acc, a) => sql`${acc}, ${a}`);
   const rows = await sql`update datasets set ${set} where id = ${id} and version = ${expected} returning id`;
@@ -347,14 +383,59 @@ export interface RegisterRow extends DatasetRow {
   owner_unit_name: string;
 }
 
-/** Daftar Informasi Publik: datasets whose label in force is public (no pending exemption). */
+export interface RegisterRow extends DatasetRow {
+  owner_unit_name: string;
+  determination_ref: string | null;
+  determination_date: string | null;
+}
+
+/**
+ * Daftar Informasi Publik (UU 14/2008 art. 11(1)(a)): every dataset labelled public or restricted
+ * (no pending exemption) that has its summary, with the PPID's latest determination covering its
+ * unit made since its label (none: pending determination).
+ */
 export async function publicRegister(sql: Queryable, after: string | undefined, limit: number): Promise<RegisterRow[]> {
   return sql<RegisterRow[]>`
-    select ${DATASET_COLUMNS(sql)}, u.name as owner_unit_name
+    select ${DATASET_COLUMNS(sql)}, u.name as owner_unit_name, det.ref as determination_ref,
+      det.date as determination_date
     from datasets d join units u on u.code = d.owner_unit
-    where d.effective_classification = 'public'
+    left join lateral (
+      select t.ref, to_char(t.date, 'YYYY-MM-DD') as date from dip_determinations t
+      where (t.unit = 'RI' or d.owner_unit = t.unit or d.owner_unit like t.unit || '.%')
+        and t.at >= d.label_decided_at
+      order by t.at desc, t.id desc limit 1
+    ) det on true
+    where d.effective_classification in ('public', 'restricted') and d.summary is not null and d.register_no is not null
       ${after !== undefined ? sql`and d.id > ${after}` : sql``}
     order by d.id limit ${limit + 1}`;
+}
+
+/** One dataset's DIP row, or undefined when it is not in the DIP. */
+export async function publicRegisterRow(sql: Queryable, id: string): Promise<RegisterRow | undefined> {
+  const [row] = await sql<RegisterRow[]>`
+    select ${DATASET_COLUMNS(sql)}, u.name as owner_unit_name, det.ref as determination_ref,
+      det.date as determination_date
+    from datasets d join units u on u.code = d.owner_unit
+    left join lateral (
+      select t.ref, to_char(t.date, 'YYYY-MM-DD') as date from dip_determinations t
+      where (t.unit = 'RI' or d.owner_unit = t.unit or d.owner_unit like t.unit || '.%')
+        and t.at >= d.label_decided_at
+      order by t.at desc, t.id desc limit 1
+    ) det on true
+    where d.id = ${id} and d.effective_classification in ('public', 'restricted')`;
+  return row;
+}
+
+/** Records the PPID's determination of the DIP of a unit (and the units under it). */
+export async function insertDetermination(
+  sql: Queryable,
+  d: { unit: string; ref: string; date: string; determinedBy: string },
+): Promise<{ id: string; at: Date }> {
+  const [row] = await sql<{ id: string; at: Date }[]>`
+    insert into dip_determinations (unit, ref, date, determined_by)
+    values (${d.unit}, ${d.ref}, ${d.date}, ${d.determinedBy}) returning id::text as id, at`;
+  if (!row) throw new Error('determination insert returned nothing');
+  return row;
 }
 
 /** One row of the DIK: an exemption record in force with its dataset's unit. */

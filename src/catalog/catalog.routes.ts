@@ -21,6 +21,8 @@ import {
   LabelFieldSchema,
   ListDatasetsQuerySchema,
   PublicRegisterEntrySchema,
+  PublicDatasetViewSchema,
+  DeterminationSchema,
   RegisterPageSchema,
   RegisterQuerySchema,
   UnitCodeSchema,
@@ -31,7 +33,7 @@ import {
   type PublicRegisterEntry,
 } from './catalog.schema.ts';
 import { negotiate } from '../http/negotiate.ts';
-import { REGISTER_OFFERS, toCsv } from './csv.ts';
+import { REGISTER_OFFERS, csvStream } from './csv.ts';
 
 const TAGS = ['catalog'];
 const problem = (description: string): ResponseSpec => ({ description });
@@ -67,35 +69,43 @@ async function optionalDecision(c: Context<AppEnv>) {
 }
 
 const PUBLIC_CSV_HEADER = [
+  'registerNo',
   'id',
   'title',
-  'description',
-  'ownerUnit',
-  'ownerUnitName',
-  'sourceSystem',
-  'producerUnit',
-  'updateFrequency',
-  'periodCovered',
-  'concepts',
-  'referenceCodes',
+  'summary',
+  'holdingUnit',
+  'holdingUnitName',
+  'responsibleOfficial',
+  'producedAt',
+  'producedPlace',
+  'forms',
+  'retentionPeriod',
+  'retentionReference',
+  'infoKind',
+  'access',
+  'determinationRef',
+  'determinationDate',
   'updatedAt',
-  'labelVersion',
   'publicFields',
 ];
 const publicCsvRow = (e: PublicRegisterEntry) => [
+  e.registerNo,
   e.id,
   e.title,
-  e.description,
-  e.ownerUnit,
-  e.ownerUnitName,
-  e.sourceSystem,
-  e.producerUnit,
-  e.updateFrequency,
-  e.periodCovered,
-  e.concepts,
-  e.referenceCodes,
+  e.summary,
+  e.holdingUnit.code,
+  e.holdingUnit.name,
+  e.responsibleOfficial ? `${e.responsibleOfficial.name} (${e.responsibleOfficial.position})` : null,
+  e.producedAt,
+  e.producedPlace,
+  e.forms,
+  e.retention?.period ?? null,
+  e.retention?.reference ?? null,
+  e.infoKind,
+  e.access,
+  e.determination?.ref ?? null,
+  e.determination?.date ?? null,
   e.updatedAt,
-  e.labelVersion,
   e.publicFields.map((f) => f.name),
 ];
 const EXEMPT_CSV_HEADER = [
@@ -165,21 +175,7 @@ const exemptCsvRow = (e: ExemptRegisterEntry) => [
   e.periodEnded,
 ];
 
-/** Every page of a register, for the CSV download (registers are small: one row per dataset). */
-async function allPages<T>(
-  next: (cursor: string | undefined) => Promise<{ items: T[]; nextCursor: string | null }>,
-): Promise<T[]> {
-  const all: T[] = [];
-  let cursor: string | undefined;
-  for (;;) {
-    const page = await next(cursor);
-    all.push(...page.items);
-    if (!page.nextCursor) return all;
-    cursor = page.nextCursor;
-  }
-}
-
-function csv(c: Context<AppEnv>, name: string, body: string) {
+function csv(c: Context<AppEnv>, name: string, body: ReadableStream<Uint8Array>) {
   return c.body(body, 200, {
     'content-type': 'text/csv; charset=utf-8',
     'content-disposition': `attachment; filename="${name}.csv"`,
@@ -228,16 +224,24 @@ export function catalogRoutes(deps: { catalog: CatalogService }) {
       '/v1/datasets/:id',
       describe({
         summary: 'Read a dataset: metadata, label, fields with their effective classification',
+        description:
+          'A dataset listed in the DIP that the caller may not read (restricted: available on request) answers its public metadata: the DIP columns and its field names, never records or user ids. Anonymous callers never see user ids.',
         tags: TAGS,
         security: 'optional',
         responses: {
-          200: datasetResponse('The dataset; ETag carries its version'),
+          200: {
+            description: 'The dataset (ETag carries its version), or its public metadata',
+            schema: v.union([DatasetViewSchema, PublicDatasetViewSchema]),
+          },
           400: problem('VALIDATION_FAILED: the id is not a name'),
-          404: problem('NOT_FOUND (also when not visible)'),
+          404: problem('NOT_FOUND (also when not visible and not in the DIP)'),
         },
       }),
       valid('param', DatasetParamSchema),
-      async (c) => withEtag(c, await catalog.getDataset(c.get('principal'), c.req.valid('param').id)),
+      async (c) => {
+        const d = await catalog.getDataset(c.get('principal'), c.req.valid('param').id);
+        return 'version' in d ? withEtag(c, d) : c.json(d);
+      },
     )
     .patch(
       '/v1/datasets/:id',
@@ -487,11 +491,31 @@ export function catalogRoutes(deps: { catalog: CatalogService }) {
       async (c) => {
         const q = c.req.valid('query');
         if (negotiate(c, REGISTER_OFFERS) === 'csv') {
-          const items = await allPages((cursor) => catalog.publicRegister(cursor, CSV_PAGE));
-          return csv(c, 'daftar-informasi-publik', toCsv(PUBLIC_CSV_HEADER, items.map(publicCsvRow)));
+          const body = await csvStream(PUBLIC_CSV_HEADER, publicCsvRow, (cursor) =>
+            catalog.publicRegister(cursor, CSV_PAGE),
+          );
+          return csv(c, 'daftar-informasi-publik', body);
         }
         return c.json(await catalog.publicRegister(q.cursor, q.limit ?? REGISTER_LIMIT));
       },
+    )
+    .post(
+      '/v1/registers/public/determinations',
+      describe({
+        summary: 'Determine (menetapkan) the DIP of a unit by a PPID decision',
+        description:
+          'PPID (or administrator) of the unit. Entries labelled before the determination carry it as `determination`; entries labelled since show `determination: null` (pending determination).',
+        tags: ['registers'],
+        security: 'bearer',
+        responses: {
+          201: { description: '{ id, unit, ref, date, determinedAt }' },
+          400: problem('VALIDATION_FAILED'),
+          401: problem('UNAUTHENTICATED'),
+          403: problem('FORBIDDEN: not a PPID of that unit'),
+        },
+      }),
+      valid('json', DeterminationSchema),
+      async (c) => c.json(await catalog.determine(c.get('principal'), c.req.valid('json'), ctxOf(c)), 201),
     )
     .get(
       '/v1/registers/exempt',
@@ -513,8 +537,10 @@ export function catalogRoutes(deps: { catalog: CatalogService }) {
       async (c) => {
         const q = c.req.valid('query');
         if (negotiate(c, REGISTER_OFFERS) === 'csv') {
-          const items = await allPages((cursor) => catalog.exemptRegister(cursor, CSV_PAGE));
-          return csv(c, 'daftar-informasi-dikecualikan', toCsv(EXEMPT_CSV_HEADER, items.map(exemptCsvRow)));
+          const body = await csvStream(EXEMPT_CSV_HEADER, exemptCsvRow, (cursor) =>
+            catalog.exemptRegister(cursor, CSV_PAGE),
+          );
+          return csv(c, 'daftar-informasi-dikecualikan', body);
         }
         return c.json(await catalog.exemptRegister(q.cursor, q.limit ?? REGISTER_LIMIT));
       },
@@ -541,8 +567,10 @@ export function catalogRoutes(deps: { catalog: CatalogService }) {
         const q = c.req.valid('query');
         const p = c.get('principal');
         if (negotiate(c, REGISTER_OFFERS) === 'csv') {
-          const items = await allPages((cursor) => catalog.overdueReviews(p, cursor, CSV_PAGE));
-          return csv(c, 'overdue-reviews', toCsv(EXEMPT_CSV_HEADER, items.map(exemptCsvRow)));
+          const body = await csvStream(EXEMPT_CSV_HEADER, exemptCsvRow, (cursor) =>
+            catalog.overdueReviews(p, cursor, CSV_PAGE),
+          );
+          return csv(c, 'overdue-reviews', body);
         }
         return c.json(await catalog.overdueReviews(p, q.cursor, q.limit ?? REGISTER_LIMIT));
       },

@@ -81,6 +81,24 @@ const satuData = {
   referenceCodes: v.optional(v.pipe(v.array(requiredText(200)), v.maxLength(100))),
 };
 
+/** Kinds of public information (UU 14/2008 art. 9–11): periodic, immediate, available at any time. */
+export const INFO_KINDS = ['berkala', 'serta_merta', 'setiap_saat'] as const;
+
+/** The DIP's columns the steward supplies (Perki 1/2021); optional on create and update. */
+const dipMetadata = {
+  /** The summary of contents (ringkasan isi) the DIP lists; a dataset without one is not yet listed. */
+  summary: optionalText(2000),
+  responsibleOfficial: v.optional(v.nullable(v.strictObject({ name: requiredText(200), position: requiredText(200) }))),
+  /** When the information was produced (a date, a year or a period, as the body records it). */
+  producedAt: optionalText(100),
+  producedPlace: optionalText(200),
+  /** Forms held: print, electronic, and formats (e.g. "elektronik (CSV)"). */
+  forms: v.optional(v.pipe(v.array(requiredText(100)), v.maxLength(20))),
+  /** Retention period and the archival rule it comes from (jadwal retensi arsip). */
+  retention: v.optional(v.nullable(v.strictObject({ period: requiredText(200), reference: requiredText(300) }))),
+  infoKind: v.optional(v.nullable(v.picklist(INFO_KINDS))),
+};
+
 const fieldList = v.pipe(
   v.array(FieldInputSchema),
   v.maxLength(500),
@@ -95,6 +113,7 @@ export const CreateDatasetSchema = v.strictObject({
   sourceSystem: optionalText(100),
   steward: optionalText(200),
   ...satuData,
+  ...dipMetadata,
   fields: fieldList,
 });
 export type CreateDataset = v.InferOutput<typeof CreateDatasetSchema>;
@@ -106,6 +125,7 @@ export const UpdateDatasetSchema = v.strictObject({
   sourceSystem: optionalText(100),
   steward: optionalText(200),
   ...satuData,
+  ...dipMetadata,
   /** Added or changed fields, by name; fields not listed stay as they are. */
   fields: v.optional(fieldList),
 });
@@ -297,6 +317,14 @@ export const DatasetViewSchema = v.object({
   periodCovered: v.nullable(v.string()),
   concepts: v.nullable(v.string()),
   referenceCodes: v.array(v.string()),
+  registerNo: v.nullable(v.string()),
+  summary: v.nullable(v.string()),
+  responsibleOfficial: v.nullable(v.object({ name: v.string(), position: v.string() })),
+  producedAt: v.nullable(v.string()),
+  producedPlace: v.nullable(v.string()),
+  forms: v.array(v.string()),
+  retention: v.nullable(v.object({ period: v.string(), reference: v.string() })),
+  infoKind: v.nullable(v.picklist(INFO_KINDS)),
   createdAt: v.string(),
   updatedAt: v.string(),
   version: v.number(),
@@ -337,7 +365,8 @@ export const LabelEventViewSchema = v.object({
   declassification: v.boolean(),
   proposalId: v.nullable(v.string()),
   decisionRef: v.nullable(v.string()),
-  by: v.object({ sub: v.string(), roles: v.array(v.string()), unit: v.nullable(v.string()) }),
+  /** `sub` is left out for anonymous callers. */
+  by: v.object({ sub: v.optional(v.string()), roles: v.array(v.string()), unit: v.nullable(v.string()) }),
   at: v.string(),
   labelVersion: v.number(),
 });
@@ -346,24 +375,49 @@ export type LabelEventView = v.InferOutput<typeof LabelEventViewSchema>;
 export const UnitViewSchema = v.object({ code: v.string(), name: v.string(), parent: v.nullable(v.string()) });
 export type UnitView = v.InferOutput<typeof UnitViewSchema>;
 
+/** One row of the DIP (Daftar Informasi Publik, UU 14/2008 art. 11(1)(a); Perki 1/2021), as a PPID publishes it. */
 export const PublicRegisterEntrySchema = v.object({
+  registerNo: v.string(),
   id: v.string(),
   title: v.string(),
-  description: v.string(),
-  ownerUnit: v.string(),
-  ownerUnitName: v.string(),
+  summary: v.string(),
+  holdingUnit: v.object({ code: v.string(), name: v.string() }),
+  responsibleOfficial: v.nullable(v.object({ name: v.string(), position: v.string() })),
+  producedAt: v.nullable(v.string()),
+  producedPlace: v.nullable(v.string()),
+  forms: v.array(v.string()),
+  retention: v.nullable(v.object({ period: v.string(), reference: v.string() })),
+  infoKind: v.nullable(v.picklist(INFO_KINDS)),
+  /** open: its public fields are open data; on_request: listed, its records served by a decision on a request. */
+  access: v.picklist(['open', 'on_request']),
+  /** The PPID's decision determining the DIP; null while the entry awaits determination. */
+  determination: v.nullable(v.object({ ref: v.string(), date: v.string() })),
   sourceSystem: v.nullable(v.string()),
-  producerUnit: v.nullable(v.string()),
   updateFrequency: v.nullable(v.string()),
   periodCovered: v.nullable(v.string()),
-  concepts: v.nullable(v.string()),
-  referenceCodes: v.array(v.string()),
   updatedAt: v.string(),
   labelVersion: v.number(),
-  /** The fields anyone may read (effectively public). */
+  /** The fields anyone may read (effectively public); field names only for on_request entries. */
   publicFields: v.array(v.object({ name: v.string(), type: v.string(), description: v.string() })),
 });
 export type PublicRegisterEntry = v.InferOutput<typeof PublicRegisterEntrySchema>;
+
+/** A dataset as anyone may see it when its records are not theirs to read: its DIP entry and field names. */
+export const PublicDatasetViewSchema = v.object({
+  ...PublicRegisterEntrySchema.entries,
+  classification: v.picklist(['public', 'restricted']),
+  fields: v.array(v.object({ name: v.string(), type: v.string(), description: v.string() })),
+});
+export type PublicDatasetView = v.InferOutput<typeof PublicDatasetViewSchema>;
+
+export const DeterminationSchema = v.strictObject({
+  /** The PPID's decree determining (menetapkan) the DIP. */
+  ref: requiredText(200),
+  date: isoDate,
+  /** The unit whose DIP (with the units under it) is determined; the PPID's own unit by default. */
+  unit: v.optional(UnitCodeSchema),
+});
+export type Determination = v.InferOutput<typeof DeterminationSchema>;
 
 /** One row of the DIK (Daftar Informasi yang Dikecualikan), as a PPID publishes it (docs/registers.md). */
 export const ExemptRegisterEntrySchema = v.object({

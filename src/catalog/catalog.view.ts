@@ -6,6 +6,7 @@ import type {
   FieldType,
   FieldView,
   LabelEventView,
+  PublicDatasetView,
   PublicRegisterEntry,
 } from './catalog.schema.ts';
 import type { LabelHistoryRow } from './label-history.repo.ts';
@@ -90,6 +91,14 @@ export function datasetView(d: DatasetRow, fields: FieldRow[]): DatasetView {
     periodCovered: d.period_covered,
     concepts: d.concepts,
     referenceCodes: d.reference_codes,
+    registerNo: d.register_no,
+    summary: d.summary,
+    responsibleOfficial: d.responsible_official,
+    producedAt: d.produced_at,
+    producedPlace: d.produced_place,
+    forms: d.forms,
+    retention: d.retention,
+    infoKind: d.info_kind,
     createdAt: d.created_at.toISOString(),
     updatedAt: d.updated_at.toISOString(),
     version: d.version,
@@ -122,6 +131,16 @@ export function datasetView(d: DatasetRow, fields: FieldRow[]): DatasetView {
   };
 }
 
+/** A dataset as an anonymous caller sees it: no internal user ids (steward, decider, proposer). */
+export function withoutUserIds(view: DatasetView): DatasetView {
+  return {
+    ...view,
+    steward: null,
+    label: { ...view.label, decidedBy: null },
+    pending: view.pending ? { ...view.pending, proposedBy: '' } : null,
+  };
+}
+
 export function labelEventView(e: LabelHistoryRow): LabelEventView {
   return {
     id: e.id,
@@ -143,26 +162,51 @@ export function labelEventView(e: LabelHistoryRow): LabelEventView {
   };
 }
 
+/** A DIP row: public datasets are open (their public fields listed), restricted ones available on request. */
 export function publicRegisterEntry(d: RegisterRow, fields: FieldRow[]): PublicRegisterEntry {
+  const open = d.effective_classification === 'public';
   return {
+    registerNo: d.register_no ?? '',
     id: d.id,
     title: d.title,
-    description: d.description,
-    ownerUnit: d.owner_unit,
-    ownerUnitName: d.owner_unit_name,
+    summary: d.summary ?? '',
+    holdingUnit: { code: d.owner_unit, name: d.owner_unit_name },
+    responsibleOfficial: d.responsible_official,
+    producedAt: d.produced_at,
+    producedPlace: d.produced_place,
+    forms: d.forms,
+    retention: d.retention,
+    infoKind: d.info_kind,
+    access: open ? 'open' : 'on_request',
+    determination:
+      d.determination_ref !== null && d.determination_date !== null
+        ? { ref: d.determination_ref, date: d.determination_date }
+        : null,
     sourceSystem: d.source_system,
-    producerUnit: d.producer_unit,
     updateFrequency: d.update_frequency,
     periodCovered: d.period_covered,
-    concepts: d.concepts,
-    referenceCodes: d.reference_codes,
     updatedAt: d.updated_at.toISOString(),
     labelVersion: d.label_version,
-    publicFields: fields
-      .filter(
-        (f) => effectiveFieldClassification(d.effective_classification, f.classification, f.personal_data) === 'public',
-      )
-      .map((f) => ({ name: f.name, type: f.type, description: f.description })),
+    publicFields: open
+      ? fields
+          .filter(
+            (f) =>
+              effectiveFieldClassification(d.effective_classification, f.classification, f.personal_data) === 'public',
+          )
+          .map((f) => ({ name: f.name, type: f.type, description: f.description }))
+      : [],
+  };
+}
+
+/**
+ * A dataset as the public may see it when they may not read it (restricted: available on
+ * request): its DIP columns and its fields' names, never records, user ids or label history.
+ */
+export function publicDatasetView(d: RegisterRow, fields: FieldRow[]): PublicDatasetView {
+  return {
+    ...publicRegisterEntry(d, fields),
+    classification: d.effective_classification === 'public' ? 'public' : 'restricted',
+    fields: fields.map((f) => ({ name: f.name, type: f.type, description: f.description })),
   };
 }
 

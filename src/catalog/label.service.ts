@@ -666,7 +666,9 @@ export function createLabelService(deps: CatalogDeps): LabelService {
       const access = catalogAccess(deps.policy.current());
       const row = await visibleDataset(sql, access, p, id);
       ensure(access.canReadHistory(p, datasetAttributes(row), row.pending_proposed_by), 'read the label history');
-      return (await listLabelEvents(sql, id)).map(labelEventView);
+      const events = (await listLabelEvents(sql, id)).map(labelEventView);
+      // The public sees who decided by role and unit, never by internal user id.
+      return p.kind === 'anonymous' ? events.map(({ by: { sub: _sub, ...by }, ...e }) => ({ ...e, by })) : events;
     },
   };
 }

@@ -49,6 +49,7 @@ export function datasetBody(id: string, ownerUnit = '32', extra: Record<string, 
     id,
     title: `Laporan pelanggaran ${id}`,
     description: 'Violation reports received by the office',
+    summary: 'Laporan dugaan pelanggaran pemilu yang diterima kantor, dengan status penanganannya.',
     ownerUnit,
     sourceSystem: 'SIGAPLAPOR',
     fields: [

@@ -43,19 +43,23 @@ describe.each(databaseKinds())('public registers and units on %s', (kind) => {
   });
   afterAll(() => t.close());
 
-  it('serves the list of public information anonymously, with only effectively public fields', async () => {
+  it('serves the list of public information anonymously: open entries with their public fields, restricted ones on request', async () => {
     const r = await t.request('GET', '/v1/registers/public');
     expect(r.status).toBe(200);
-    expect(r.body.items.map((e: any) => e.id)).toEqual(['putusan-sengketa']);
-    const [entry] = r.body.items;
+    expect(r.body.items.map((e: any) => [e.id, e.access])).toEqual([
+      ['putusan-sengketa', 'open'],
+      ['restricted-one', 'on_request'],
+    ]);
+    const [entry, onRequest] = r.body.items;
     expect(entry).toMatchObject({
-      ownerUnit: '32',
-      ownerUnitName: 'Jawa Barat',
+      registerNo: expect.stringMatching(/^DIP\/32\/\d{4}\/\d+$/),
+      holdingUnit: { code: '32', name: 'Jawa Barat' },
       updateFrequency: 'yearly',
-      referenceCodes: ['Kode wilayah'],
+      determination: null,
     });
     // Personal data (name, phone, criminal record) and the restricted summary are not listed.
     expect(entry.publicFields.map((f: any) => f.name)).toEqual(['report_no', 'received_on']);
+    expect(onRequest.publicFields).toEqual([]);
     expect(r.body.nextCursor).toBeNull();
   });
 
@@ -65,9 +69,9 @@ describe.each(databaseKinds())('public registers and units on %s', (kind) => {
     expect(r.headers.get('content-type')).toContain('text/csv');
     const lines = r.text.trim().split('\r\n');
     expect(lines[0]).toBe(
-      'id,title,description,ownerUnit,ownerUnitName,sourceSystem,producerUnit,updateFrequency,periodCovered,concepts,referenceCodes,updatedAt,labelVersion,publicFields',
+      'registerNo,id,title,summary,holdingUnit,holdingUnitName,responsibleOfficial,producedAt,producedPlace,forms,retentionPeriod,retentionReference,infoKind,access,determinationRef,determinationDate,updatedAt,publicFields',
     );
-    expect(lines).toHaveLength(2);
+    expect(lines).toHaveLength(3);
     expect(lines[1]).toContain(`putusan-sengketa,"'=HYPERLINK(""http://evil"")"`);
     expect(lines[1]).toContain('report_no; received_on');
   });
