@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { catalogRoutes } from './catalog/catalog.routes.ts';
+import { purposesRoutes } from './purposes/purposes.routes.ts';
 import { bodyLimit } from './http/body-limit.ts';
 import type { AppEnv } from './http/context.ts';
 import { deadline } from './http/deadline.ts';
@@ -55,6 +56,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     catalogMaxStaleMs: config.catalogSnapshotMaxStaleMs,
   };
   app.route('/', catalogRoutes({ catalog: services.catalog }));
+  app.route('/', purposesRoutes({ purposes: services.purposes }));
   app.route('/', decisionRoutes({ decisions: services.decisions, policy: services.policy, ...decisionConfig }));
   app.route('/', authzenRoutes({ decisions: services.decisions, ...decisionConfig }));
   app.route(

@@ -3,6 +3,8 @@ import { readMigrationFiles } from './db/migration-files.ts';
 import { migrationStatus, type MigrationFile } from './db/migrate.ts';
 import { createTokenVerifier, type TokenVerifier } from './identity/token-verifier.ts';
 import { createCatalogService, type CatalogService } from './catalog/catalog.service.ts';
+import { createPurposesService, type PurposesService } from './purposes/purposes.service.ts';
+import { governedByPurposes } from './policy/purpose-register.ts';
 import { wireCatalogSnapshot } from './catalog/catalog.notify.ts';
 import { createOpennessReader } from './catalog/openness.repo.ts';
 import type { ResourceResolver } from './policy/engine.types.ts';
@@ -29,6 +31,8 @@ export interface Services {
   /** Verifies bearer tokens into principals (src/identity). */
   identity: TokenVerifier;
   catalog: CatalogService;
+  /** The register of processing purposes and the record of processing (src/purposes). */
+  purposes: PurposesService;
   /** The policy set in force (src/policy); `current()` is the engine every decision goes through. */
   policy: PolicyService;
   /** Resolves `{ type, id }` resources for /v1/check (the catalog provides datasets). */
@@ -100,11 +104,24 @@ export async function wire(core: CoreDeps, options: WireOptions = {}): Promise<A
   const audit: AuditLog = options.replace?.audit ? options.replace.audit(writer) : writer;
   // Decisions by id answer from the catalog in memory; the catalog's own writes invalidate it.
   const freshness = await wireCatalogSnapshot(core, { enabled: migrations !== null });
-  const catalog = createCatalogService({ sql: freshness.watch(sql), audit, policy, limits: config.exemptions });
+  // Every decision sees the register of processing purposes (held in memory with the catalog).
+  const governed = governedByPurposes(policy, freshness.purposes);
+  const catalog = createCatalogService({
+    sql: freshness.watch(sql),
+    audit,
+    policy: governed,
+    limits: config.exemptions,
+  });
+  const purposes = createPurposesService({
+    sql: freshness.watch(sql),
+    audit,
+    policy: governed,
+    changed: () => freshness.refreshPurposes(),
+  });
   const resources = options.replace?.resources ? options.replace.resources(freshness.resolver) : freshness.resolver;
   // Tokens may name only roles the policy set in force defines (read at each verification, so reloads apply).
   const identity = createTokenVerifier(config.jwt, { knownRoles: () => policy.current().roles, logger: core.logger });
-  const decisions = createDecisionService({ policy, audit, resources }, { checks: config.audit.checks });
+  const decisions = createDecisionService({ policy: governed, audit, resources }, { checks: config.audit.checks });
   const auditReads = createAuditService({
     sql,
     log: audit,
@@ -112,13 +129,14 @@ export async function wire(core: CoreDeps, options: WireOptions = {}): Promise<A
     hmacKey: config.audit.hmacKey,
     openness: createOpennessReader(sql),
   });
-  const records = { sql, catalog, policy, audit };
+  const records = { sql, catalog, policy: governed, audit };
   const services: Services = {
     migrations,
     audit,
     identity,
     catalog,
-    policy,
+    policy: governed,
+    purposes,
     resources,
     decisions,
     auditReads,
@@ -128,6 +146,7 @@ export async function wire(core: CoreDeps, options: WireOptions = {}): Promise<A
       pseudonymMaster: config.pseudonymKey,
       logger: core.logger,
       streamPage: config.recordsStreamPage,
+      purposes: freshness.purposes,
     }),
     openData: createPublicCatalog(records),
   };

@@ -5,6 +5,18 @@ import type { DatasetAttributeRow } from './catalog.view.ts';
 /** The dataset columns decisions use (catalog.view.ts `datasetAttributes`, `fieldAttributes`). */
 export type SnapshotDatasetRow = DatasetAttributeRow;
 export type SnapshotFieldRow = Pick<FieldRow, 'dataset_id' | 'name' | 'type' | 'personal_data' | 'classification'>;
+/** What decisions need of a registered purpose (migrations/0008_registers.sql). */
+export interface SnapshotPurposeRow {
+  id: string;
+  lawful_basis: string;
+  datasets: string[];
+  categories: string[];
+}
+
+/** The register of processing purposes, as decisions need it. */
+export async function readPurposes(sql: Sql): Promise<SnapshotPurposeRow[]> {
+  return sql<SnapshotPurposeRow[]>`select id, lawful_basis, datasets, categories from purposes`;
+}
 
 /** The global catalog version (migrations/0007_catalog_version.sql), as text (a bigint). */
 export async function readCatalogVersion(sql: Sql): Promise<string> {
@@ -17,9 +29,12 @@ export async function readCatalogVersion(sql: Sql): Promise<string> {
  * Every dataset and field with the version they are at, read in one snapshot of the database
  * (repeatable read), so the version names exactly this state of the catalog.
  */
-export async function readWholeCatalog(
-  sql: Sql,
-): Promise<{ version: string; datasets: SnapshotDatasetRow[]; fields: Map<string, SnapshotFieldRow[]> }> {
+export async function readWholeCatalog(sql: Sql): Promise<{
+  version: string;
+  datasets: SnapshotDatasetRow[];
+  fields: Map<string, SnapshotFieldRow[]>;
+  purposes: SnapshotPurposeRow[];
+}> {
   return sql.begin('isolation level repeatable read read only', async (tx) => {
     const [v] = await tx<{ version: string }[]>`select version::text as version from catalog_version`;
     if (!v) throw new Error('catalog_version has no row');
@@ -34,6 +49,7 @@ export async function readWholeCatalog(
       if (list) list.push(f);
       else fields.set(f.dataset_id, [f]);
     }
-    return { version: v.version, datasets: [...datasets], fields };
+    const purposes = await tx<SnapshotPurposeRow[]>`select id, lawful_basis, datasets, categories from purposes`;
+    return { version: v.version, datasets: [...datasets], fields, purposes: [...purposes] };
   });
 }

@@ -1,7 +1,13 @@
 import type { Queryable, Sql } from '../db/database.ts';
 import type { DatasetAttributes, ResourceResolver } from '../policy/engine.types.ts';
 import { findDataset, findFields } from './catalog.repo.ts';
-import { readCatalogVersion, readWholeCatalog } from './catalog.snapshot.repo.ts';
+import {
+  readCatalogVersion,
+  readPurposes,
+  readWholeCatalog,
+  type SnapshotPurposeRow,
+} from './catalog.snapshot.repo.ts';
+import type { PurposeRegister, RegisteredPurpose } from '../policy/purpose-register.ts';
 import { datasetAttributes, fieldAttributes, type FieldForRead } from './catalog.view.ts';
 
 /**
@@ -24,6 +30,11 @@ export interface CatalogSnapshot {
   invalidate(): void;
   /** Reloads when stale, or else confirms the version; resolves when done (errors are the caller's). */
   refresh(): Promise<void>;
+  /**
+   * The register of processing purposes as of the last load (null before it): decisions read it
+   * synchronously; a purpose change bumps the catalog version and so reloads it like the rest.
+   */
+  purposes(): PurposeRegister | null;
   /** The version the snapshot holds (null before the first load), and whether answers come from it now. */
   state(): { version: string | null; fresh: boolean; datasets: number };
 }
@@ -36,6 +47,26 @@ interface Entry {
 interface Loaded {
   version: string;
   datasets: Map<string, Entry>;
+  purposes: PurposeRegister;
+}
+
+/** The purposes as an in-memory register. */
+export function purposeRegister(rows: SnapshotPurposeRow[]): PurposeRegister {
+  const byId = new Map<string, RegisteredPurpose>(
+    rows.map((r) => [
+      r.id,
+      Object.freeze({ id: r.id, lawfulBasis: r.lawful_basis, datasets: r.datasets, categories: r.categories }),
+    ]),
+  );
+  return { get: (id) => byId.get(id) };
+}
+
+/**
+ * The purposes alone, for instances that keep no catalog snapshot: loaded at start and again
+ * whenever `reload` is called (after each catalog write of this instance).
+ */
+export async function loadPurposeRegister(sql: Sql): Promise<PurposeRegister> {
+  return purposeRegister(await readPurposes(sql));
 }
 
 const freeze = <T extends object>(o: T): Readonly<T> => Object.freeze(o);
@@ -107,7 +138,7 @@ export function createCatalogSnapshot(sql: Sql, options: { maxStaleMs: number; n
         ),
       );
     }
-    loaded = { version: whole.version, datasets };
+    loaded = { version: whole.version, datasets, purposes: purposeRegister(whole.purposes) };
     if (gen === generation) {
       stale = false;
       confirmedAt = began;
@@ -161,6 +192,7 @@ export function createCatalogSnapshot(sql: Sql, options: { maxStaleMs: number; n
       refresh().catch(() => {}); // until it succeeds, answers come from the database (and fail as it fails)
     },
     refresh,
+    purposes: () => loaded?.purposes ?? null,
     state: () => ({ version: loaded?.version ?? null, fresh: fresh(), datasets: loaded?.datasets.size ?? 0 }),
   };
 }

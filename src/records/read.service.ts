@@ -16,6 +16,7 @@ import { pseudonymKeyFor } from './pseudonym.ts';
 import { normaliseValue, type Value } from './record-values.ts';
 import { canSeeDataset } from './records.access.ts';
 import { eachRecord, recordPage, rowSeq, type RecordRow } from './records.repo.ts';
+import { lawfulBasisOf, type PurposeRegister } from '../policy/purpose-register.ts';
 
 export interface ReadDeps {
   sql: Sql;
@@ -26,6 +27,8 @@ export interface ReadDeps {
   logger: Logger;
   /** Rows per keyset page while streaming an export. */
   streamPage?: number;
+  /** The register of processing purposes (in memory): a disclosure's entry records its lawful basis. */
+  purposes?: () => PurposeRegister | null;
 }
 
 export type FilterOp = 'eq' | 'gt' | 'gte' | 'lt' | 'lte';
@@ -50,7 +53,7 @@ export interface ReadRequest {
 /** Why fields were omitted, as data: the route words it (X-Jaga-Omitted-Reason). */
 export type Omission =
   /** Personal or exempt fields that need a (different) declared purpose. */
-  | { because: 'purpose'; purpose: string | null; fields: string[] }
+  | { because: 'purpose'; purpose: string | null; fields: string[]; detail?: string }
   /** The open-data route exports public fields only. */
   | { because: 'open-data'; fields: string[] }
   /** The policies grant these fields to nobody like this principal. */
@@ -121,6 +124,8 @@ interface Access {
   /** The dataset decision (rule and reason), recorded with the disclosure. */
   seen: { ruleId: string | null; reason: string };
   purpose: string | null;
+  /** The purpose's lawful basis in the register (UU 27/2022 art. 20), null when none. */
+  lawfulBasis: string | null;
 }
 
 /** Step 2a, plan fields: which fields leave (the columns, in dataset order) and how. */
@@ -185,6 +190,7 @@ async function decide(deps: Reader, p: Principal, req: ReadRequest, route: Acces
     engine,
     seen: { ruleId: seen.ruleId, reason: seen.reason },
     purpose,
+    lawfulBasis: lawfulBasisOf(deps.purposes?.() ?? null, purpose),
   };
 }
 
@@ -222,8 +228,17 @@ function planFields(a: Access): FieldPlan {
   }
   plan.columns = a.fields.filter((f) => plan.outgoing.has(f.name));
   plan.columnMasks = plan.columns.map((f) => plan.outgoing.get(f.name)!.mask);
-  const forPurpose = decisions.filter((x) => x.outcome === 'omitted' && x.needs === 'purpose').map((x) => x.field);
-  if (forPurpose.length) plan.omission = { because: 'purpose', purpose: a.purpose, fields: forPurpose };
+  const needing = decisions.filter((x) => x.outcome === 'omitted' && x.needs === 'purpose');
+  const forPurpose = needing.map((x) => x.field);
+  // The register's refusal (purpose-register.ts), when that is why: the caller learns what to fix.
+  const unregistered = needing.find((x) => x.reason.startsWith('withheld: purpose'))?.reason;
+  if (forPurpose.length)
+    plan.omission = {
+      because: 'purpose',
+      purpose: a.purpose,
+      fields: forPurpose,
+      ...(unregistered ? { detail: unregistered } : {}),
+    };
   else if (plan.omitted.length)
     plan.omission = { because: a.route === 'open-data' ? 'open-data' : 'policy', fields: plan.omitted };
   return plan;
@@ -338,6 +353,7 @@ function disclosureEntry(
     details: {
       route: a.route,
       format: req.format,
+      lawfulBasis: a.lawfulBasis,
       masks: Object.entries(fields.masks).map(([field, kind]) => `${field}:${kind}`),
       // Filter fields and operators only: a filter value may itself be personal data.
       filters: req.filters.map((f) => `${f.field}[${f.op}]`),

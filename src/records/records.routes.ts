@@ -115,6 +115,7 @@ function omittedReason(omission: Omission): string {
   const fields = omission.fields.join(',');
   if (omission.because === 'open-data') return 'open data: only public fields are exported';
   if (omission.because === 'policy') return `not granted to this principal by the policies: ${fields}`;
+  if (omission.detail && isHeaderSafe(omission.detail)) return `${omission.detail}: personal data omitted (${fields})`;
   if (omission.purpose === null)
     return `no purpose declared: personal data omitted (${fields}); send X-Purpose with a purpose you hold`;
   return `${isHeaderSafe(omission.purpose) ? `purpose "${omission.purpose}"` : 'the declared purpose'} does not allow: ${fields}`;
