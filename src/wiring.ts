@@ -105,7 +105,7 @@ export async function wire(core: CoreDeps, options: WireOptions = {}): Promise<A
   // Decisions by id answer from the catalog in memory; the catalog's own writes invalidate it.
   const freshness = await wireCatalogSnapshot(core, { enabled: migrations !== null });
   // Every decision sees the register of processing purposes (held in memory with the catalog).
-  const governed = governedByPurposes(policy, freshness.purposes);
+  const governed = governedByPurposes(policy, freshness.purposes, freshness.exemptions);
   const catalog = createCatalogService({
     sql: freshness.watch(sql),
     audit,

@@ -1,13 +1,9 @@
 import type { CoreDeps } from '../deps.ts';
 import type { Sql } from '../db/database.ts';
 import type { ResourceResolver } from '../policy/engine.types.ts';
-import {
-  createCatalogSnapshot,
-  databaseResolver,
-  loadPurposeRegister,
-  type CatalogSnapshot,
-} from './catalog.snapshot.ts';
+import { createCatalogSnapshot, databaseResolver, loadRegisters, type CatalogSnapshot } from './catalog.snapshot.ts';
 import type { PurposeRegister } from '../policy/purpose-register.ts';
+import type { ExemptionIndex } from '../policy/citations.ts';
 
 /** Sent by migrations/0007_catalog_version.sql's trigger when a catalog change commits; the payload is the new version. */
 export const CATALOG_CHANNEL = 'jaga_catalog';
@@ -20,6 +16,8 @@ export interface CatalogFreshness {
   snapshot: CatalogSnapshot | null;
   /** The register of processing purposes decisions use, in memory (null until loaded: no purpose counts). */
   purposes: () => PurposeRegister | null;
+  /** The exemptions open (in force or pending), for refusals to cite; in memory like the purposes. */
+  exemptions: () => ExemptionIndex | null;
   /** Resolves once the purposes in memory include every change committed before the call. */
   refreshPurposes(): Promise<void>;
 }
@@ -105,6 +103,7 @@ export async function wireCatalogSnapshot(core: CoreDeps, options: { enabled: bo
     watch: (db) => watchWrites(db, () => snapshot.invalidate()),
     snapshot,
     purposes: () => snapshot.purposes(),
+    exemptions: () => snapshot.exemptions(),
     refreshPurposes: () => snapshot.refresh(),
   };
 }
@@ -115,17 +114,18 @@ export async function wireCatalogSnapshot(core: CoreDeps, options: { enabled: bo
  */
 async function withoutSnapshot(core: CoreDeps): Promise<CatalogFreshness> {
   const { sql } = core.db;
-  let register: PurposeRegister | null = null;
+  let registers: { purposes: PurposeRegister; exemptions: ExemptionIndex } | null = null;
   const reload = () =>
-    loadPurposeRegister(sql)
-      .then((r) => void (register = r))
+    loadRegisters(sql)
+      .then((r) => void (registers = r))
       .catch((err: unknown) => core.logger.warn('purposes: load failed', { error: String(err) }));
   await reload();
   return {
     resolver: databaseResolver(sql),
     watch: (db) => watchWrites(db, () => void reload()),
     snapshot: null,
-    purposes: () => register,
+    purposes: () => registers?.purposes ?? null,
+    exemptions: () => registers?.exemptions ?? null,
     refreshPurposes: reload,
   };
 }

@@ -13,6 +13,20 @@ export interface SnapshotPurposeRow {
   categories: string[];
 }
 
+/** An exemption record open (in force, or pending: dik_no null), as refusals cite it. */
+export interface SnapshotExemptionRow {
+  dataset_id: string;
+  field_name: string | null;
+  dik_no: string | null;
+  grounds: string[];
+  statute: string | null;
+}
+
+export async function readExemptions(sql: Sql): Promise<SnapshotExemptionRow[]> {
+  return sql<SnapshotExemptionRow[]>`
+    select dataset_id, field_name, dik_no, grounds, statute from exemptions where status in ('pending', 'in_force')`;
+}
+
 /** The register of processing purposes, as decisions need it. */
 export async function readPurposes(sql: Sql): Promise<SnapshotPurposeRow[]> {
   return sql<SnapshotPurposeRow[]>`select id, lawful_basis, datasets, categories from purposes`;
@@ -34,6 +48,7 @@ export async function readWholeCatalog(sql: Sql): Promise<{
   datasets: SnapshotDatasetRow[];
   fields: Map<string, SnapshotFieldRow[]>;
   purposes: SnapshotPurposeRow[];
+  exemptions: SnapshotExemptionRow[];
 }> {
   return sql.begin('isolation level repeatable read read only', async (tx) => {
     const [v] = await tx<{ version: string }[]>`select version::text as version from catalog_version`;
@@ -50,6 +65,14 @@ export async function readWholeCatalog(sql: Sql): Promise<{
       else fields.set(f.dataset_id, [f]);
     }
     const purposes = await tx<SnapshotPurposeRow[]>`select id, lawful_basis, datasets, categories from purposes`;
-    return { version: v.version, datasets: [...datasets], fields, purposes: [...purposes] };
+    const exemptions = await tx<SnapshotExemptionRow[]>`
+      select dataset_id, field_name, dik_no, grounds, statute from exemptions where status in ('pending', 'in_force')`;
+    return {
+      version: v.version,
+      datasets: [...datasets],
+      fields,
+      purposes: [...purposes],
+      exemptions: [...exemptions],
+    };
   });
 }

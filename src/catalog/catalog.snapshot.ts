@@ -1,10 +1,13 @@
 import type { Queryable, Sql } from '../db/database.ts';
 import type { DatasetAttributes, ResourceResolver } from '../policy/engine.types.ts';
 import { findDataset, findFields } from './catalog.repo.ts';
+import type { ExemptionIndex } from '../policy/citations.ts';
 import {
   readCatalogVersion,
+  readExemptions,
   readPurposes,
   readWholeCatalog,
+  type SnapshotExemptionRow,
   type SnapshotPurposeRow,
 } from './catalog.snapshot.repo.ts';
 import type { PurposeRegister, RegisteredPurpose } from '../policy/purpose-register.ts';
@@ -35,6 +38,8 @@ export interface CatalogSnapshot {
    * synchronously; a purpose change bumps the catalog version and so reloads it like the rest.
    */
   purposes(): PurposeRegister | null;
+  /** The exemptions open as of the last load, for refusals to cite (null before it). */
+  exemptions(): ExemptionIndex | null;
   /** The version the snapshot holds (null before the first load), and whether answers come from it now. */
   state(): { version: string | null; fresh: boolean; datasets: number };
 }
@@ -48,6 +53,18 @@ interface Loaded {
   version: string;
   datasets: Map<string, Entry>;
   purposes: PurposeRegister;
+  exemptions: ExemptionIndex;
+}
+
+/** The open exemptions indexed by dataset and field. */
+export function exemptionIndex(rows: SnapshotExemptionRow[]): ExemptionIndex {
+  const byKey = new Map(
+    rows.map((r) => [
+      `${r.dataset_id}/${r.field_name ?? ''}`,
+      Object.freeze({ dikNo: r.dik_no, grounds: r.grounds, statute: r.statute }),
+    ]),
+  );
+  return { of: (datasetId, field) => byKey.get(`${datasetId}/${field ?? ''}`) };
 }
 
 /** The purposes as an in-memory register. */
@@ -65,8 +82,9 @@ export function purposeRegister(rows: SnapshotPurposeRow[]): PurposeRegister {
  * The purposes alone, for instances that keep no catalog snapshot: loaded at start and again
  * whenever `reload` is called (after each catalog write of this instance).
  */
-export async function loadPurposeRegister(sql: Sql): Promise<PurposeRegister> {
-  return purposeRegister(await readPurposes(sql));
+export async function loadRegisters(sql: Sql): Promise<{ purposes: PurposeRegister; exemptions: ExemptionIndex }> {
+  const purposes = purposeRegister(await readPurposes(sql));
+  return { purposes, exemptions: exemptionIndex(await readExemptions(sql)) };
 }
 
 const freeze = <T extends object>(o: T): Readonly<T> => Object.freeze(o);
@@ -138,7 +156,12 @@ export function createCatalogSnapshot(sql: Sql, options: { maxStaleMs: number; n
         ),
       );
     }
-    loaded = { version: whole.version, datasets, purposes: purposeRegister(whole.purposes) };
+    loaded = {
+      version: whole.version,
+      datasets,
+      purposes: purposeRegister(whole.purposes),
+      exemptions: exemptionIndex(whole.exemptions),
+    };
     if (gen === generation) {
       stale = false;
       confirmedAt = began;
@@ -193,6 +216,7 @@ export function createCatalogSnapshot(sql: Sql, options: { maxStaleMs: number; n
     },
     refresh,
     purposes: () => loaded?.purposes ?? null,
+    exemptions: () => loaded?.exemptions ?? null,
     state: () => ({ version: loaded?.version ?? null, fresh: fresh(), datasets: loaded?.datasets.size ?? 0 }),
   };
 }

@@ -1,6 +1,7 @@
 import type { Engine } from './engine.ts';
 import type { Decision, DecisionInput, FieldAttributes, FieldDecision } from './engine.types.ts';
 import type { PolicyService } from './policy.service.ts';
+import { withCitations, type ExemptionIndex } from './citations.ts';
 
 /**
  * The register of processing purposes (UU 27/2022 art. 20 and 31) as decisions see it: a purpose
@@ -145,17 +146,22 @@ export function lawfulBasisOf(register: PurposeRegister | null, purpose: string 
 }
 
 /**
- * The policy service whose engines apply the register (each engine wrapped once). Everything that
+ * The policy service whose engines apply the register and cite the law (each engine wrapped once). Everything that
  * decides takes this one (src/wiring.ts), so no decision path can skip the register.
  */
-export function governedByPurposes(policy: PolicyService, register: () => PurposeRegister | null): PolicyService {
+export function governedByPurposes(
+  policy: PolicyService,
+  register: () => PurposeRegister | null,
+  exemptions: () => ExemptionIndex | null = () => null,
+): PolicyService {
   const wrapped = new WeakMap<Engine, Engine>();
   return {
     current() {
       const engine = policy.current();
       let governed = wrapped.get(engine);
       if (!governed) {
-        governed = withPurposeRegister(engine, register);
+        // Citations outermost: the reason of any withheld field names its exemption or the PDP rule.
+        governed = withCitations(withPurposeRegister(engine, register), exemptions);
         wrapped.set(engine, governed);
       }
       return governed;

@@ -55,9 +55,12 @@ export type Omission =
   /** Personal or exempt fields that need a (different) declared purpose. */
   | { because: 'purpose'; purpose: string | null; fields: string[]; detail?: string }
   /** The open-data route exports public fields only. */
-  | { because: 'open-data'; fields: string[] }
+  | { because: 'open-data'; fields: string[]; law?: string[] }
   /** The policies grant these fields to nobody like this principal. */
-  | { because: 'policy'; fields: string[] };
+  | { because: 'policy'; fields: string[]; law?: string[] };
+
+/** The legal citation at the head of an omission's reason (src/policy/citations.ts), if any. */
+const CITATION = /^(exempt information [^;]*|exemption proposed [^;]*|personal data \([^;]*)/;
 
 /** A read decided, logged and rendered; the route turns it into a response. */
 export interface ReadResult {
@@ -196,6 +199,11 @@ async function decide(deps: Reader, p: Principal, req: ReadRequest, route: Acces
 
 function planFields(a: Access): FieldPlan {
   let decisions: FieldDecision[] = a.engine.decideFields(a.principal, a.fields, a.purpose);
+  // Every withheld part states its reason (UU 14/2008 art. 17; the exemption or the PDP rule).
+  const law = decisions.flatMap((x) => {
+    const cited = x.outcome === 'omitted' ? CITATION.exec(x.reason)?.[1] : undefined;
+    return cited ? [`${x.field}: ${cited}`] : [];
+  });
   if (a.route === 'open-data') {
     // Never masked, never anything but effectively public fields, whatever the policies say.
     decisions = decisions.map((x, i) =>
@@ -231,7 +239,7 @@ function planFields(a: Access): FieldPlan {
   const needing = decisions.filter((x) => x.outcome === 'omitted' && x.needs === 'purpose');
   const forPurpose = needing.map((x) => x.field);
   // The register's refusal (purpose-register.ts), when that is why: the caller learns what to fix.
-  const unregistered = needing.find((x) => x.reason.startsWith('withheld: purpose'))?.reason;
+  const unregistered = needing.map((x) => /withheld: (purpose [^;]*)/.exec(x.reason)?.[1]).find(Boolean);
   if (forPurpose.length)
     plan.omission = {
       because: 'purpose',
@@ -240,7 +248,11 @@ function planFields(a: Access): FieldPlan {
       ...(unregistered ? { detail: unregistered } : {}),
     };
   else if (plan.omitted.length)
-    plan.omission = { because: a.route === 'open-data' ? 'open-data' : 'policy', fields: plan.omitted };
+    plan.omission = {
+      because: a.route === 'open-data' ? 'open-data' : 'policy',
+      fields: plan.omitted,
+      ...(law.length ? { law } : {}),
+    };
   return plan;
 }
 
@@ -261,7 +273,13 @@ function scopeSql(deps: Reader, a: Access): Fragment | null {
   return scope;
 }
 
-function filterSql(deps: Reader, filters: Filter[], fields: FieldForRead[], outgoing: Map<string, Outgoing>): Fragment {
+function filterSql(
+  deps: Reader,
+  filters: Filter[],
+  fields: FieldForRead[],
+  outgoing: Map<string, Outgoing>,
+  law: string[] = [],
+): Fragment {
   const { sql } = deps;
   let where: Fragment = sql`true`;
   for (const f of filters) {
@@ -274,9 +292,12 @@ function filterSql(deps: Reader, filters: Filter[], fields: FieldForRead[], outg
     // A filter discloses the value it matches: only on fields the caller sees whole.
     const out = outgoing.get(f.field);
     if (!out || out.mask !== null) {
-      throw new DomainError('FILTER_NOT_ALLOWED', `You may not filter on ${f.field}: you do not see it whole.`, {
-        errors: [{ path: `query.${f.field}`, message: 'not a field you may see whole' }],
-      });
+      const cited = law.find((l) => l.startsWith(`${f.field}: `))?.slice(f.field.length + 2);
+      throw new DomainError(
+        'FILTER_NOT_ALLOWED',
+        `You may not filter on ${f.field}: you do not see it whole${cited ? ` (${cited})` : ''}.`,
+        { errors: [{ path: `query.${f.field}`, message: cited ?? 'not a field you may see whole' }] },
+      );
     }
     const v = normaliseValue(field.type, f.value, true);
     if ('error' in v || v.value === null) {
@@ -304,7 +325,13 @@ function filterSql(deps: Reader, filters: Filter[], fields: FieldForRead[], outg
 
 function planRows(deps: Reader, a: Access, fields: FieldPlan, req: ReadRequest): RowPlan {
   const { sql } = deps;
-  const filters = filterSql(deps, req.filters, a.fields, fields.outgoing);
+  const filters = filterSql(
+    deps,
+    req.filters,
+    a.fields,
+    fields.outgoing,
+    fields.omission && fields.omission.because !== 'purpose' ? (fields.omission.law ?? []) : [],
+  );
   const scope = scopeSql(deps, a);
   const paged = req.format === 'json' || req.limit !== undefined;
   const limit = Math.min(req.limit ?? (paged ? DEFAULT_LIMIT : deps.streamPage), paged ? MAX_LIMIT : deps.streamPage);
