@@ -229,4 +229,28 @@ describe.each(databaseKinds())('exemption records on %s', (kind) => {
       (await t.request('GET', '/v1/registers/exempt')).body.items.filter((e: any) => e.id === 'ex-field'),
     ).toHaveLength(1);
   });
+
+  it('an expired period or an overdue review keeps the exemption in force and becomes a task for the PPID', async () => {
+    await create('ex-expired');
+    expect((await label('ex-expired', EXEMPTION)).status).toBe(202);
+    expect(
+      (await t.request('POST', '/v1/datasets/ex-expired/label/approve', { token: who.ppid32, json: decision() }))
+        .status,
+    ).toBe(200);
+    await t.db
+      .sql`update exemptions set period = ${t.db.sql.json({ until: '2001-01-01' })} where dataset_id = 'ex-expired'`;
+    const overdue = await t.request('GET', '/v1/registers/overdue-reviews', { token: who.ppid32 });
+    expect(overdue.body.items.find((e: any) => e.id === 'ex-expired')).toMatchObject({
+      periodEnded: true,
+      reviewOverdue: false,
+    });
+    // Still exempt: nothing opens by itself (fail closed).
+    expect((await t.request('GET', '/v1/datasets/ex-expired')).status).toBe(404);
+    expect((await t.request('GET', '/v1/datasets/ex-expired', { token: who.steward32 })).body.classification).toBe(
+      'exempt',
+    );
+    expect((await t.request('GET', '/v1/registers/exempt')).body.items.map((e: any) => e.id)).toContain('ex-expired');
+    const report = await t.request('GET', '/v1/audit/reports/openness', { token: who.auditor32 });
+    expect(report.body.overdue.find((o: any) => o.dataset === 'ex-expired')).toMatchObject({ reviewBy: '2001-01-01' });
+  });
 });
