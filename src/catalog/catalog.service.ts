@@ -214,7 +214,10 @@ async function listDatasetsPage(
   );
   const last = page.at(-1);
   return {
-    items: page.map((row) => datasetView(row, fields.get(row.id) ?? [])),
+    items: page.map((row) => {
+      const view = datasetView(row, fields.get(row.id) ?? []);
+      return principal.kind === 'anonymous' ? withoutUserIds(view) : view;
+    }),
     nextCursor: rows.length > limit && last ? encodeCursor(last.id) : null,
   };
 }

@@ -102,6 +102,9 @@ describe.each(databaseKinds())('the DIP on %s', (kind) => {
     expect(d.body.steward).toBeNull();
     expect(d.body.label.decidedBy).toBeNull();
     expect(d.text).not.toContain('steward-32');
+    const list = await t.request('GET', '/v1/datasets');
+    expect(list.body.items.map((i: any) => i.id)).toContain('dip-open');
+    expect(list.text).not.toContain('steward-32');
     const h = await t.request('GET', '/v1/datasets/dip-open/labels');
     expect(h.status).toBe(200);
     expect(h.body.items.length).toBeGreaterThan(0);
