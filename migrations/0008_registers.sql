@@ -77,9 +77,12 @@ create table exemptions (
   proposal_history_id bigint references label_history (id),
   check (status not in ('in_force', 'superseded', 'lifted') or (dik_no is not null and decided_at is not null))
 );
--- At most one open (pending or in force) record per dataset or field.
-create unique index exemptions_open_idx on exemptions (dataset_id, coalesce(field_name, ''))
-  where status in ('pending', 'in_force');
+-- At most one pending and one in-force record per dataset or field (a re-test is proposed while
+-- the exemption it re-tests stays in force).
+create unique index exemptions_pending_idx on exemptions (dataset_id, coalesce(field_name, ''))
+  where status = 'pending';
+create unique index exemptions_in_force_one_idx on exemptions (dataset_id, coalesce(field_name, ''))
+  where status = 'in_force';
 create index exemptions_dataset_idx on exemptions (dataset_id, status);
 create index exemptions_in_force_idx on exemptions (dik_no) where status = 'in_force';
 

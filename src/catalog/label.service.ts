@@ -409,8 +409,9 @@ async function relabelField(
       errors: [{ path: 'body.classification', message: problem.detail }],
     });
   const from = field.classification;
-  if (from === to) return { status: 200, dataset: await viewOf(tx, id) };
+  // Always a proposal, also for a field already exempt (a re-test: the exemption in force stays meanwhile).
   if (to === 'exempt') return proposeFieldExemption(deps, tx, p, ctx, row, fieldName, from, rule, input);
+  if (from === to) return { status: 200, dataset: await viewOf(tx, id) };
   refuseExemptionParts(input, to);
 
   // Loosening or removing a field's own label is a declassification of that field.

@@ -253,4 +253,51 @@ describe.each(databaseKinds())('exemption records on %s', (kind) => {
     const report = await t.request('GET', '/v1/audit/reports/openness', { token: who.auditor32 });
     expect(report.body.overdue.find((o: any) => o.dataset === 'ex-expired')).toMatchObject({ reviewBy: '2001-01-01' });
   });
+
+  it('re-tests an exemption in force: the new record supersedes it on approval, with a new DIK number', async () => {
+    await create('ex-retest');
+    expect((await label('ex-retest', EXEMPTION)).status).toBe(202);
+    const approve = (ref: string) =>
+      t.request('POST', '/v1/datasets/ex-retest/label/approve', { token: who.ppid32, json: decision(ref) });
+    expect((await approve('KEP/R/1')).status).toBe(200);
+    const first = (await t.request('GET', '/v1/registers/exempt')).body.items.find((e: any) => e.id === 'ex-retest');
+    // The re-test is proposed while the exemption stays in force.
+    expect(
+      (await label('ex-retest', { ...EXEMPTION, period: { untilEvent: 'the investigation is closed' } })).status,
+    ).toBe(202);
+    expect(
+      (await t.request('GET', '/v1/registers/exempt')).body.items.find((e: any) => e.id === 'ex-retest').dikNo,
+    ).toBe(first.dikNo);
+    expect((await approve('KEP/R/2')).status).toBe(200);
+    const listed = (await t.request('GET', '/v1/registers/exempt')).body.items.filter((e: any) => e.id === 'ex-retest');
+    expect(listed).toHaveLength(1);
+    expect(listed[0].dikNo).not.toBe(first.dikNo);
+    expect(listed[0]).toMatchObject({
+      period: { untilEvent: 'the investigation is closed' },
+      decision: { ref: 'KEP/R/2' },
+    });
+    expect(await t.db.sql`select status from exemptions where dataset_id = 'ex-retest' order by id`).toEqual([
+      { status: 'superseded' },
+      { status: 'in_force' },
+    ]);
+
+    // A field exemption in force is re-tested the same way.
+    await create('ex-fretest');
+    await label('ex-fretest', { classification: 'restricted' });
+    const proposeField = () =>
+      t.request('PUT', '/v1/datasets/ex-fretest/fields/summary/label', { token: who.steward32, json: EXEMPTION });
+    const approveField = (ref: string) =>
+      t.request('POST', '/v1/datasets/ex-fretest/fields/summary/label/approve', {
+        token: who.ppid32,
+        json: decision(ref),
+      });
+    expect((await proposeField()).status).toBe(202);
+    expect((await approveField('KEP/F/1')).status).toBe(200);
+    expect((await proposeField()).status).toBe(202);
+    expect((await approveField('KEP/F/2')).status).toBe(200);
+    const fieldEntries = (await t.request('GET', '/v1/registers/exempt')).body.items.filter(
+      (e: any) => e.id === 'ex-fretest',
+    );
+    expect(fieldEntries.map((e: any) => [e.fields, e.decision.ref])).toEqual([[['summary'], 'KEP/F/2']]);
+  });
 });
