@@ -36,6 +36,12 @@ interface Ctx {
   traceId?: string | null;
 }
 
+/**
+ * Waits for the register in memory to hold a committed change; if that reload fails (database
+ * gone), the change is committed all the same and the periodic version read reloads it later.
+ */
+const settled = (p: Promise<void>) => p.catch(() => undefined);
+
 const KEEPERS = ['ppid', 'admin'];
 const READERS = ['ppid', 'admin', 'auditor'];
 
@@ -123,7 +129,7 @@ export function createPurposesService(deps: {
           return purposeView(row);
         })
         .then(async (view) => {
-          await deps.changed();
+          await settled(deps.changed());
           return view;
         });
     },
@@ -149,7 +155,7 @@ export function createPurposesService(deps: {
           return purposeView(row);
         })
         .then(async (view) => {
-          await deps.changed();
+          await settled(deps.changed());
           return view;
         });
     },
