@@ -60,7 +60,6 @@ export const ERRORS = {
   RECORDS_INVALID: { status: 422, title: 'Some records do not match the dataset' },
   FILTER_NOT_ALLOWED: { status: 403, title: 'Filtering on a field you may not see is not allowed' },
   PURPOSE_NOT_HELD: { status: 403, title: 'The declared purpose is not one the caller holds' },
-  PURPOSE_NOT_REGISTERED: { status: 403, title: 'The declared purpose is not in the register of processing purposes' },
   // Service state
   AUDIT_UNAVAILABLE: { status: 503, title: 'The audit log cannot record the decision' },
   DATABASE_UNAVAILABLE: { status: 503, title: 'The database cannot be reached' },
