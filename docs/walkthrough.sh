@@ -39,10 +39,26 @@ STEWARD=$(token --sub siti --roles steward --unit 32 --purposes penanganan-pelan
 STAFF32=$(token --sub andi --roles staff --unit 32 --purposes penanganan-pelanggaran)
 STAFF33=$(token --sub rudi --roles staff --unit 33 --purposes penanganan-pelanggaran)
 AUDITOR=$(token --sub rina --roles auditor --unit RI)
+OFFICER=$(token --sub dewi --roles ppid --unit 32)
+OFFICER2=$(token --sub bayu --roles ppid --unit 32)
 [[ -n $STEWARD && -n $AUDITOR ]] || {
   echo "FAILED: npm run token minted nothing: is JWT_SECRET set (the server's)?" >&2
   exit 1
 }
+TODAY=$(date -u +%Y-%m-%d)
+REVIEW=$(date -u -d '+6 months' +%Y-%m-%d)
+
+show "register the processing purpose the tokens declare (UU 27/2022 art. 20, 31), as a PPID"
+# Registered once per database: a later run finds it there (409) and goes on.
+status=$(curl -sS -o "$OUT/last-body" -w '%{http_code}' -X POST "$J/v1/purposes" -H "authorization: Bearer $OFFICER" \
+  -H 'content-type: application/json' -d '{
+  "id": "penanganan-pelanggaran", "description": "Penanganan pelanggaran pemilu (violation handling)",
+  "lawfulBasis": "legal_obligation", "recipients": ["Bawaslu RI", "Gakkumdu"], "retention": "10 tahun"}')
+case $status in
+  201) jq -c '{id, lawfulBasis, datasets, categories}' "$OUT/last-body" ;;
+  409) echo "(already registered by an earlier run)" ;;
+  *) printf '\nFAILED: POST /v1/purposes answered %s\n' "$status" >&2; cat "$OUT/last-body" >&2; exit 1 ;;
+esac
 
 show "GET /v1/me as the steward"
 api GET /v1/me -H "authorization: Bearer $STEWARD"
@@ -51,6 +67,10 @@ echo
 show "create a dataset (unlabelled: it discloses nothing yet)"
 api POST /v1/datasets -H "authorization: Bearer $STEWARD" -H 'content-type: application/json' -d '{
   "id": "'"$DS"'", "title": "Laporan pelanggaran pemilu 2024", "ownerUnit": "32", "sourceSystem": "SIGAPLAPOR",
+  "summary": "Laporan dugaan pelanggaran pemilu 2024 yang diterima Bawaslu Jawa Barat dan putusannya",
+  "responsibleOfficial": {"name": "Dewi Lestari", "position": "PPID Bawaslu Provinsi Jawa Barat"},
+  "producedAt": "2024", "producedPlace": "Bandung", "forms": ["elektronik (CSV)"],
+  "retention": {"period": "10 tahun", "reference": "Jadwal Retensi Arsip Bawaslu"}, "infoKind": "setiap_saat",
   "fields": [ {"name":"report_no","type":"string"}, {"name":"received_on","type":"date"}, {"name":"category","type":"string"},
     {"name":"reporter_name","type":"string","personalData":"name"}, {"name":"reporter_nik","type":"string","personalData":"nik"},
     {"name":"reporter_phone","type":"string","personalData":"phone"},
@@ -60,6 +80,34 @@ api POST /v1/datasets -H "authorization: Bearer $STEWARD" -H 'content-type: appl
 show "label it public: personal-data fields stay restricted"
 api PUT "/v1/datasets/$DS/label" -H "authorization: Bearer $STEWARD" \
   -H 'content-type: application/json' -d '{"classification":"public"}' | jq -c '[.fields[] | {name, effectiveClassification}]'
+
+show "an exemption: the identities of witnesses, proposed with grounds, consequence test, period and review date"
+api POST /v1/datasets -H "authorization: Bearer $STEWARD" -H 'content-type: application/json' -d '{
+  "id": "'"$DS-saksi"'", "title": "Identitas saksi laporan pelanggaran 2024", "ownerUnit": "32",
+  "fields": [ {"name":"report_no","type":"string"}, {"name":"witness_name","type":"string","personalData":"name"} ] }' > /dev/null
+api PUT "/v1/datasets/$DS-saksi/label" -H "authorization: Bearer $STEWARD" -H 'content-type: application/json' -d '{
+  "classification": "exempt", "subject": "Identitas saksi dalam laporan pelanggaran pemilu 2024",
+  "grounds": ["17a.1", "17j"], "statute": "UU 7/2017 pasal 93",
+  "consequenceTest": {
+    "harm": "Membuka identitas saksi membahayakan keselamatan saksi dan menghambat penanganan pelanggaran.",
+    "protectedInterest": "Keselamatan saksi dan proses penegakan hukum pemilu",
+    "publicInterest": "Publik berkepentingan atas penanganan pelanggaran; putusan dan amarnya tetap dibuka.",
+    "balance": "Putusan dibuka penuh; hanya identitas saksi yang ditutup, sehingga kepentingan publik tetap terpenuhi.",
+    "conclusion": "Identitas saksi dikecualikan.",
+    "timing": "before_request", "testRecordNo": "UK/32/2024/7", "testDate": "'"$TODAY"'",
+    "participants": ["PPID Bawaslu Provinsi Jawa Barat", "Kepala Divisi Hukum"] },
+  "period": {"until": "2034-12-31"},
+  "liftConditions": ["saksi menyetujui secara tertulis", "putusan pengadilan atau Komisi Informasi"],
+  "reviewBy": "'"$REVIEW"'" }' | jq -c '{classification, labelStatus}'
+show "another PPID approves it by a decision the head of the body agreed to; the DIK lists it"
+api POST "/v1/datasets/$DS-saksi/label/approve" -H "authorization: Bearer $OFFICER2" -H 'content-type: application/json' -d '{
+  "decision": {"ref": "KEP-PPID/32/2024/12", "date": "'"$TODAY"'", "place": "Bandung",
+    "agreedBy": {"name": "Ketua Bawaslu Provinsi Jawa Barat", "position": "Ketua"}}}' | jq -c '{classification, labelStatus}'
+api GET "/v1/registers/exempt?limit=200" | jq -c --arg id "$DS-saksi" '.items[] | select(.id == $id) | {dikNo, id, subject, grounds, statute, period, decision: .decision.ref}'
+show "the PPID determines the DIP; the DIP lists the dataset with its columns"
+api POST /v1/registers/public/determinations -H "authorization: Bearer $OFFICER" -H 'content-type: application/json' \
+  -d '{"ref": "KEP-PPID/32/2024/13", "date": "'"$TODAY"'"}' | jq -c '{unit, ref, date}'
+api GET "/v1/registers/public?limit=200" | jq -c --arg id "$DS" '.items[] | select(.id == $id) | {registerNo, id, summary, infoKind, access, determination}'
 
 show "load three records (CSV)"
 api POST "/v1/datasets/$DS/records" -H "authorization: Bearer $STEWARD" \
@@ -82,9 +130,18 @@ api GET "/v1/datasets/$DS/records?limit=1" -H "authorization: Bearer $STEWARD" \
 grep -i '^x-jaga\|^x-decision' "$OUT/last-headers" || true
 jq -c '.items[0]' "$OUT/read4.json"
 
+show "read 5: staff of unit 32 with a purpose that is not registered: no personal data, and why"
+STAFF32X=$(token --sub andi --roles staff --unit 32 --purposes kampanye)
+api GET "/v1/datasets/$DS/records?limit=1" -H "authorization: Bearer $STAFF32X" -H 'x-purpose: kampanye' > "$OUT/read5.json"
+grep -i '^x-jaga-omitted-reason' "$OUT/last-headers" || true
+jq -c '.items[0]' "$OUT/read5.json"
+show "the record of processing (UU 27/2022 art. 31), as the auditor"
+api GET /v1/registers/processing -H "authorization: Bearer $AUDITOR" |
+  jq -c --arg id "$DS" '.items[] | select(.dataset == $id) | {dataset, categories, purposes: [.purposes[] | {id, lawfulBasis}]}'
+
 show "audit: the dataset's disclosures, as the auditor"
 api GET "/v1/audit/decisions?dataset=$DS&event=disclosure" -H "authorization: Bearer $AUDITOR" |
-  jq -c '.items[] | {at, who: .principal.sub, effect, purpose, fields}'
+  jq -c '.items[] | {at, who: .principal.sub, effect, purpose, lawfulBasis: .details.lawfulBasis, fields}'
 show "audit: the same as CSV (into $OUT/disclosures.csv)"
 api GET "/v1/audit/decisions?dataset=$DS&event=disclosure" -H "authorization: Bearer $AUDITOR" \
   -H 'accept: text/csv' > "$OUT/disclosures.csv"

@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { agreementRoutes } from './agreements/agreement.routes.ts';
 import { catalogRoutes } from './catalog/catalog.routes.ts';
 import { detectionRoutes } from './detection/detection.routes.ts';
+import { purposesRoutes } from './purposes/purposes.routes.ts';
 import { bodyLimit } from './http/body-limit.ts';
 import type { AppEnv } from './http/context.ts';
 import { deadline } from './http/deadline.ts';
@@ -64,6 +65,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   };
   app.route('/', catalogRoutes({ catalog: services.catalog }));
   app.route('/', detectionRoutes({ detection: services.detection }));
+  app.route('/', purposesRoutes({ purposes: services.purposes }));
   app.route('/', decisionRoutes({ decisions: services.decisions, policy: services.policy, ...decisionConfig }));
   app.route('/', authzenRoutes({ decisions: services.decisions, ...decisionConfig }));
   app.route(

@@ -8,6 +8,8 @@ import { readMigrationFiles } from './db/migration-files.ts';
 import { migrationStatus, type MigrationFile } from './db/migrate.ts';
 import { createTokenVerifier, type TokenVerifier } from './identity/token-verifier.ts';
 import { createCatalogService, type CatalogService } from './catalog/catalog.service.ts';
+import { createPurposesService, type PurposesService } from './purposes/purposes.service.ts';
+import { governedByPurposes } from './policy/purpose-register.ts';
 import { wireCatalogSnapshot } from './catalog/catalog.notify.ts';
 import { createOpennessReader } from './catalog/openness.repo.ts';
 import type { ResourceResolver } from './policy/engine.types.ts';
@@ -37,6 +39,8 @@ export interface Services {
   /** Verifies bearer tokens into principals (src/identity). */
   identity: TokenVerifier;
   catalog: CatalogService;
+  /** The register of processing purposes and the record of processing (src/purposes). */
+  purposes: PurposesService;
   /** The policy set in force (src/policy); `current()` is the engine every decision goes through. */
   policy: PolicyService;
   /** Resolves `{ type, id }` resources for /v1/check (the catalog provides datasets). */
@@ -117,15 +121,37 @@ export async function wire(core: CoreDeps, options: WireOptions = {}): Promise<A
   const audit = core.telemetry.metering ? meteredAuditLog(logged, core.telemetry.meter) : logged;
   // Decisions by id answer from the catalog in memory; the catalog's own writes invalidate it.
   const freshness = await wireCatalogSnapshot(core, { enabled: migrations !== null });
-  const catalog = createCatalogService({ sql: freshness.watch(sql), audit, policy });
+  // Every decision sees the register of processing purposes (held in memory with the catalog).
+  const governed = governedByPurposes(policy, freshness.purposes, freshness.exemptions);
+  const catalog = createCatalogService({
+    sql: freshness.watch(sql),
+    audit,
+    policy: governed,
+    limits: config.exemptions,
+  });
+  const purposes = createPurposesService({
+    sql: freshness.watch(sql),
+    audit,
+    policy: governed,
+    changed: () => freshness.refreshPurposes(),
+  });
   const resources = options.replace?.resources ? options.replace.resources(freshness.resolver) : freshness.resolver;
   // Tokens may name only roles the policy set in force defines (read at each verification, so reloads apply).
   const identity = createTokenVerifier(config.jwt, { knownRoles: () => policy.current().roles, logger: core.logger });
   // Agreements: decisions take them from memory beside the snapshot; records reads from the database.
   const clock = options.replace?.clock ? options.replace.clock(Date.now) : Date.now;
   const context = agreementAttributes(createAgreementIndex(sql, freshness.snapshot), clock);
-  const agreements = createAgreementService({ sql: freshness.watch(sql), audit, policy, catalog, now: clock });
-  const decisions = createDecisionService({ policy, audit, resources, context }, { checks: config.audit.checks });
+  const agreements = createAgreementService({
+    sql: freshness.watch(sql),
+    audit,
+    policy: governed,
+    catalog,
+    now: clock,
+  });
+  const decisions = createDecisionService(
+    { policy: governed, audit, resources, context },
+    { checks: config.audit.checks },
+  );
   const auditReads = createAuditService({
     sql,
     log: audit,
@@ -134,12 +160,12 @@ export async function wire(core: CoreDeps, options: WireOptions = {}): Promise<A
     openness: createOpennessReader(sql),
     stream: { ...config.audit.stream, stopping: core.lifecycle.stopping },
   });
-  const records = { sql, catalog, policy, audit };
+  const records = { sql, catalog, policy: governed, audit };
   const catalogChanged = () => freshness.snapshot?.invalidate();
   const detection = createDetectionService({
     sql: freshness.watch(sql),
     audit,
-    policy,
+    policy: governed,
     meter: core.telemetry.meter,
     sample: (datasetId, size) => sampleRecords(sql, datasetId, size),
     sampleSize: config.detection.sampleSize,
@@ -150,7 +176,8 @@ export async function wire(core: CoreDeps, options: WireOptions = {}): Promise<A
     audit,
     identity,
     catalog,
-    policy,
+    policy: governed,
+    purposes,
     resources,
     decisions,
     auditReads,
@@ -161,10 +188,11 @@ export async function wire(core: CoreDeps, options: WireOptions = {}): Promise<A
       logger: core.logger,
       streamPage: config.recordsStreamPage,
       agreements: createAgreementGate(sql, clock),
+      purposes: freshness.purposes,
     }),
     openData: createPublicCatalog(records),
     agreements,
-    agreementReports: createAgreementReports({ sql, policy, agreements, now: clock }),
+    agreementReports: createAgreementReports({ sql, policy: governed, agreements, now: clock }),
     detection,
   };
   return { ...core, services };

@@ -194,7 +194,7 @@ export interface paths {
         };
         /**
          * Read a dataset: metadata, label, fields with their effective classification
-         * @description Fields carry their own classification (or null) and the effective one; a dataset the caller may not see answers 404 exactly like a missing one.
+         * @description Fields carry their own classification (or null) and the effective one; a dataset the caller may not see answers 404 exactly like a missing one. A dataset listed in the DIP that the caller may not read (restricted: available on request) answers its public metadata: the DIP columns and its field names, never records or user ids. Anonymous callers never see user ids.
          */
         get: operations["getDataset"];
         put?: never;
@@ -219,7 +219,7 @@ export interface paths {
         get?: never;
         /**
          * Label a dataset public / restricted, or propose an exemption (202, pending PPID approval)
-         * @description exempt needs grounds ("17a"…"17j" or another statute), consequenceTest { harm, publicInterest } and reviewBy. A less strict label is a declassification: PPID only, with a justification. If-Match optional.
+         * @description exempt needs grounds ("17a"…"17j", sub-clause allowed; statute with 17j), consequenceTest { harm, protectedInterest, publicInterest, balance, conclusion, timing, testRecordNo, testDate, participants }, period ({ until } | { untilEvent } | { indefinite: true }, not indefinite for 17a–17f), liftConditions, reviewBy (at most 12 months ahead) and optionally subject. A less strict label is a declassification: PPID only, with a justification. If-Match optional.
          */
         put: operations["labelDataset"];
         post?: never;
@@ -238,11 +238,51 @@ export interface paths {
         };
         get?: never;
         /**
-         * Label one field (at least as strict as its dataset; null follows the dataset)
+         * Label one field (at least as strict as its dataset; null follows the dataset); exempt is proposed (202) like a dataset exemption
          * @description A field label may tighten its dataset’s classification but never loosen it; exempt field labels need the same grounds as dataset exemptions.
          */
         put: operations["labelField"];
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/datasets/{id}/fields/{field}/label/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Approve a pending field exemption (PPID of the unit; not the proposer)
+         * @description JSON body { decision: { ref, date, place, agreedBy: { name, position } }, justification? }; the exemption enters the DIK with its dikNo.
+         */
+        post: operations["approveFieldExemption"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/datasets/{id}/fields/{field}/label/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reject a pending field exemption (PPID of the unit; not the proposer)
+         * @description Optional JSON body { decisionRef?, justification? }. The field’s label before the proposal comes back.
+         */
+        post: operations["rejectFieldExemption"];
         delete?: never;
         options?: never;
         head?: never;
@@ -260,7 +300,7 @@ export interface paths {
         put?: never;
         /**
          * Approve a pending exemption (PPID of the unit; not the proposer)
-         * @description Optional JSON body { decisionRef?, justification? }.
+         * @description JSON body { decision: { ref, date, place, agreedBy: { name, position } }, justification? }: the decree and the agreement of the head of the body (or the PPID’s superior). The exemption enters the DIK with its dikNo.
          */
         post: operations["approveDatasetExemption"];
         delete?: never;
@@ -323,6 +363,26 @@ export interface paths {
         get: operations["getPublicRegister"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/registers/public/determinations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Determine (menetapkan) the DIP of a unit by a PPID decision
+         * @description PPID (or administrator) of the unit. Entries labelled before the determination carry it as `determination`; entries labelled since show `determination: null` (pending determination).
+         */
+        post: operations["determinePublicRegister"];
         delete?: never;
         options?: never;
         head?: never;
@@ -467,6 +527,70 @@ export interface paths {
          * @description Optional JSON body { justification? }. A label event in the history and the audit log.
          */
         post: operations["rejectSuggestion"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/purposes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The register of processing purposes (UU 27/2022 art. 20, 31)
+         * @description Every registered processing purpose with its lawful basis (UU 27/2022 art. 20(2)), the datasets or personal-data categories it may use, recipients and retention. PPIDs, administrators and auditors.
+         */
+        get: operations["listPurposes"];
+        put?: never;
+        /**
+         * Register a processing purpose with its lawful basis (PPID or administrator)
+         * @description A purpose named in a token or X-Purpose discloses personal data only once registered here for that dataset or category; the change reaches every instance like a label change.
+         */
+        post: operations["createPurpose"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/purposes/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change a registered purpose (PPID or administrator)
+         * @description Changes a purpose’s description, lawful basis, datasets, categories, recipients or retention; logged in the audit trail.
+         */
+        patch: operations["updatePurpose"];
+        trace?: never;
+    };
+    "/v1/registers/processing": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The record of processing (UU 27/2022 art. 31): per dataset holding personal data, its categories and the registered purposes with their lawful bases, recipients and retention; JSON or CSV
+         * @description What a data-protection officer asks for first: for each dataset holding personal data, the categories it holds and every registered purpose that may use it, with lawful basis, recipients and retention. PPIDs, administrators and auditors.
+         */
+        get: operations["getProcessingRegister"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1550,6 +1674,20 @@ export interface operations {
                             periodCovered: string | null;
                             concepts: string | null;
                             referenceCodes: string[];
+                            registerNo: string | null;
+                            summary: string | null;
+                            responsibleOfficial: {
+                                name: string;
+                                position: string;
+                            } | null;
+                            producedAt: string | null;
+                            producedPlace: string | null;
+                            forms: string[];
+                            retention: {
+                                period: string;
+                                reference: string;
+                            } | null;
+                            infoKind: ("berkala" | "serta_merta" | "setiap_saat") | null;
                             createdAt: string;
                             updatedAt: string;
                             version: number;
@@ -1562,7 +1700,15 @@ export interface operations {
                                 grounds: string[] | null;
                                 consequenceTest: {
                                     harm: string;
+                                    protectedInterest?: string;
                                     publicInterest: string;
+                                    balance?: string;
+                                    conclusion?: string;
+                                    /** @enum {string} */
+                                    timing?: "before_request" | "at_request" | "commission_order";
+                                    testRecordNo?: string;
+                                    testDate?: string;
+                                    participants?: string[];
                                 } | null;
                                 reviewBy: string | null;
                                 justification: string | null;
@@ -1576,7 +1722,15 @@ export interface operations {
                                 grounds: string[];
                                 consequenceTest: {
                                     harm: string;
+                                    protectedInterest?: string;
                                     publicInterest: string;
+                                    balance?: string;
+                                    conclusion?: string;
+                                    /** @enum {string} */
+                                    timing?: "before_request" | "at_request" | "commission_order";
+                                    testRecordNo?: string;
+                                    testDate?: string;
+                                    participants?: string[];
                                 };
                                 reviewBy: string;
                                 proposedBy: string;
@@ -1654,6 +1808,19 @@ export interface operations {
                     periodCovered?: string | null;
                     concepts?: string | null;
                     referenceCodes?: string[];
+                    summary?: string | null;
+                    responsibleOfficial?: {
+                        name: string;
+                        position: string;
+                    } | null;
+                    producedAt?: string | null;
+                    producedPlace?: string | null;
+                    forms?: string[];
+                    retention?: {
+                        period: string;
+                        reference: string;
+                    } | null;
+                    infoKind?: ("berkala" | "serta_merta" | "setiap_saat") | null;
                     fields: {
                         name: string;
                         /** @enum {string} */
@@ -1686,6 +1853,20 @@ export interface operations {
                         periodCovered: string | null;
                         concepts: string | null;
                         referenceCodes: string[];
+                        registerNo: string | null;
+                        summary: string | null;
+                        responsibleOfficial: {
+                            name: string;
+                            position: string;
+                        } | null;
+                        producedAt: string | null;
+                        producedPlace: string | null;
+                        forms: string[];
+                        retention: {
+                            period: string;
+                            reference: string;
+                        } | null;
+                        infoKind: ("berkala" | "serta_merta" | "setiap_saat") | null;
                         createdAt: string;
                         updatedAt: string;
                         version: number;
@@ -1698,7 +1879,15 @@ export interface operations {
                             grounds: string[] | null;
                             consequenceTest: {
                                 harm: string;
+                                protectedInterest?: string;
                                 publicInterest: string;
+                                balance?: string;
+                                conclusion?: string;
+                                /** @enum {string} */
+                                timing?: "before_request" | "at_request" | "commission_order";
+                                testRecordNo?: string;
+                                testDate?: string;
+                                participants?: string[];
                             } | null;
                             reviewBy: string | null;
                             justification: string | null;
@@ -1712,7 +1901,15 @@ export interface operations {
                             grounds: string[];
                             consequenceTest: {
                                 harm: string;
+                                protectedInterest?: string;
                                 publicInterest: string;
+                                balance?: string;
+                                conclusion?: string;
+                                /** @enum {string} */
+                                timing?: "before_request" | "at_request" | "commission_order";
+                                testRecordNo?: string;
+                                testDate?: string;
+                                participants?: string[];
                             };
                             reviewBy: string;
                             proposedBy: string;
@@ -1805,11 +2002,9 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The dataset; ETag carries its version */
+            /** @description The dataset (ETag carries its version), or its public metadata */
             200: {
                 headers: {
-                    /** @description The dataset version, for If-Match */
-                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1825,6 +2020,20 @@ export interface operations {
                         periodCovered: string | null;
                         concepts: string | null;
                         referenceCodes: string[];
+                        registerNo: string | null;
+                        summary: string | null;
+                        responsibleOfficial: {
+                            name: string;
+                            position: string;
+                        } | null;
+                        producedAt: string | null;
+                        producedPlace: string | null;
+                        forms: string[];
+                        retention: {
+                            period: string;
+                            reference: string;
+                        } | null;
+                        infoKind: ("berkala" | "serta_merta" | "setiap_saat") | null;
                         createdAt: string;
                         updatedAt: string;
                         version: number;
@@ -1837,7 +2046,15 @@ export interface operations {
                             grounds: string[] | null;
                             consequenceTest: {
                                 harm: string;
+                                protectedInterest?: string;
                                 publicInterest: string;
+                                balance?: string;
+                                conclusion?: string;
+                                /** @enum {string} */
+                                timing?: "before_request" | "at_request" | "commission_order";
+                                testRecordNo?: string;
+                                testDate?: string;
+                                participants?: string[];
                             } | null;
                             reviewBy: string | null;
                             justification: string | null;
@@ -1851,7 +2068,15 @@ export interface operations {
                             grounds: string[];
                             consequenceTest: {
                                 harm: string;
+                                protectedInterest?: string;
                                 publicInterest: string;
+                                balance?: string;
+                                conclusion?: string;
+                                /** @enum {string} */
+                                timing?: "before_request" | "at_request" | "commission_order";
+                                testRecordNo?: string;
+                                testDate?: string;
+                                participants?: string[];
                             };
                             reviewBy: string;
                             proposedBy: string;
@@ -1874,6 +2099,50 @@ export interface operations {
                             quarantined: boolean;
                             redactSpans: boolean;
                         }[];
+                    } | {
+                        registerNo: string;
+                        id: string;
+                        title: string;
+                        summary: string;
+                        holdingUnit: {
+                            code: string;
+                            name: string;
+                        };
+                        responsibleOfficial: {
+                            name: string;
+                            position: string;
+                        } | null;
+                        producedAt: string | null;
+                        producedPlace: string | null;
+                        forms: string[];
+                        retention: {
+                            period: string;
+                            reference: string;
+                        } | null;
+                        infoKind: ("berkala" | "serta_merta" | "setiap_saat") | null;
+                        /** @enum {string} */
+                        access: "open" | "on_request";
+                        determination: {
+                            ref: string;
+                            date: string;
+                        } | null;
+                        sourceSystem: string | null;
+                        updateFrequency: string | null;
+                        periodCovered: string | null;
+                        updatedAt: string;
+                        labelVersion: number;
+                        publicFields: {
+                            name: string;
+                            type: string;
+                            description: string;
+                        }[];
+                        /** @enum {string} */
+                        classification: "public" | "restricted";
+                        fields: {
+                            name: string;
+                            type: string;
+                            description: string;
+                        }[];
                     };
                 };
             };
@@ -1886,7 +2155,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description NOT_FOUND (also when not visible) */
+            /** @description NOT_FOUND (also when not visible and not in the DIP) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1939,6 +2208,19 @@ export interface operations {
                     periodCovered?: string | null;
                     concepts?: string | null;
                     referenceCodes?: string[];
+                    summary?: string | null;
+                    responsibleOfficial?: {
+                        name: string;
+                        position: string;
+                    } | null;
+                    producedAt?: string | null;
+                    producedPlace?: string | null;
+                    forms?: string[];
+                    retention?: {
+                        period: string;
+                        reference: string;
+                    } | null;
+                    infoKind?: ("berkala" | "serta_merta" | "setiap_saat") | null;
                     fields?: {
                         name: string;
                         /** @enum {string} */
@@ -1971,6 +2253,20 @@ export interface operations {
                         periodCovered: string | null;
                         concepts: string | null;
                         referenceCodes: string[];
+                        registerNo: string | null;
+                        summary: string | null;
+                        responsibleOfficial: {
+                            name: string;
+                            position: string;
+                        } | null;
+                        producedAt: string | null;
+                        producedPlace: string | null;
+                        forms: string[];
+                        retention: {
+                            period: string;
+                            reference: string;
+                        } | null;
+                        infoKind: ("berkala" | "serta_merta" | "setiap_saat") | null;
                         createdAt: string;
                         updatedAt: string;
                         version: number;
@@ -1983,7 +2279,15 @@ export interface operations {
                             grounds: string[] | null;
                             consequenceTest: {
                                 harm: string;
+                                protectedInterest?: string;
                                 publicInterest: string;
+                                balance?: string;
+                                conclusion?: string;
+                                /** @enum {string} */
+                                timing?: "before_request" | "at_request" | "commission_order";
+                                testRecordNo?: string;
+                                testDate?: string;
+                                participants?: string[];
                             } | null;
                             reviewBy: string | null;
                             justification: string | null;
@@ -1997,7 +2301,15 @@ export interface operations {
                             grounds: string[];
                             consequenceTest: {
                                 harm: string;
+                                protectedInterest?: string;
                                 publicInterest: string;
+                                balance?: string;
+                                conclusion?: string;
+                                /** @enum {string} */
+                                timing?: "before_request" | "at_request" | "commission_order";
+                                testRecordNo?: string;
+                                testDate?: string;
+                                participants?: string[];
                             };
                             reviewBy: string;
                             proposedBy: string;
@@ -2115,11 +2427,26 @@ export interface operations {
                     /** @enum {string} */
                     classification: "public" | "restricted" | "exempt";
                     justification?: string;
+                    subject?: string;
                     grounds?: string[];
+                    statute?: string;
                     consequenceTest?: {
                         harm?: string;
+                        protectedInterest?: string;
                         publicInterest?: string;
+                        balance?: string;
+                        conclusion?: string;
+                        timing?: string;
+                        testRecordNo?: string;
+                        testDate?: string;
+                        participants?: string[];
                     };
+                    period?: {
+                        until?: string;
+                        untilEvent?: string;
+                        indefinite?: boolean;
+                    };
+                    liftConditions?: string[];
                     /** Format: date */
                     reviewBy?: string;
                 };
@@ -2146,6 +2473,20 @@ export interface operations {
                         periodCovered: string | null;
                         concepts: string | null;
                         referenceCodes: string[];
+                        registerNo: string | null;
+                        summary: string | null;
+                        responsibleOfficial: {
+                            name: string;
+                            position: string;
+                        } | null;
+                        producedAt: string | null;
+                        producedPlace: string | null;
+                        forms: string[];
+                        retention: {
+                            period: string;
+                            reference: string;
+                        } | null;
+                        infoKind: ("berkala" | "serta_merta" | "setiap_saat") | null;
                         createdAt: string;
                         updatedAt: string;
                         version: number;
@@ -2158,7 +2499,15 @@ export interface operations {
                             grounds: string[] | null;
                             consequenceTest: {
                                 harm: string;
+                                protectedInterest?: string;
                                 publicInterest: string;
+                                balance?: string;
+                                conclusion?: string;
+                                /** @enum {string} */
+                                timing?: "before_request" | "at_request" | "commission_order";
+                                testRecordNo?: string;
+                                testDate?: string;
+                                participants?: string[];
                             } | null;
                             reviewBy: string | null;
                             justification: string | null;
@@ -2172,7 +2521,15 @@ export interface operations {
                             grounds: string[];
                             consequenceTest: {
                                 harm: string;
+                                protectedInterest?: string;
                                 publicInterest: string;
+                                balance?: string;
+                                conclusion?: string;
+                                /** @enum {string} */
+                                timing?: "before_request" | "at_request" | "commission_order";
+                                testRecordNo?: string;
+                                testDate?: string;
+                                participants?: string[];
                             };
                             reviewBy: string;
                             proposedBy: string;
@@ -2218,6 +2575,20 @@ export interface operations {
                         periodCovered: string | null;
                         concepts: string | null;
                         referenceCodes: string[];
+                        registerNo: string | null;
+                        summary: string | null;
+                        responsibleOfficial: {
+                            name: string;
+                            position: string;
+                        } | null;
+                        producedAt: string | null;
+                        producedPlace: string | null;
+                        forms: string[];
+                        retention: {
+                            period: string;
+                            reference: string;
+                        } | null;
+                        infoKind: ("berkala" | "serta_merta" | "setiap_saat") | null;
                         createdAt: string;
                         updatedAt: string;
                         version: number;
@@ -2230,7 +2601,15 @@ export interface operations {
                             grounds: string[] | null;
                             consequenceTest: {
                                 harm: string;
+                                protectedInterest?: string;
                                 publicInterest: string;
+                                balance?: string;
+                                conclusion?: string;
+                                /** @enum {string} */
+                                timing?: "before_request" | "at_request" | "commission_order";
+                                testRecordNo?: string;
+                                testDate?: string;
+                                participants?: string[];
                             } | null;
                             reviewBy: string | null;
                             justification: string | null;
@@ -2244,7 +2623,15 @@ export interface operations {
                             grounds: string[];
                             consequenceTest: {
                                 harm: string;
+                                protectedInterest?: string;
                                 publicInterest: string;
+                                balance?: string;
+                                conclusion?: string;
+                                /** @enum {string} */
+                                timing?: "before_request" | "at_request" | "commission_order";
+                                testRecordNo?: string;
+                                testDate?: string;
+                                participants?: string[];
                             };
                             reviewBy: string;
                             proposedBy: string;
@@ -2353,6 +2740,28 @@ export interface operations {
                 "application/json": {
                     classification: ("public" | "restricted" | "exempt") | null;
                     justification?: string;
+                    subject?: string;
+                    grounds?: string[];
+                    statute?: string;
+                    consequenceTest?: {
+                        harm?: string;
+                        protectedInterest?: string;
+                        publicInterest?: string;
+                        balance?: string;
+                        conclusion?: string;
+                        timing?: string;
+                        testRecordNo?: string;
+                        testDate?: string;
+                        participants?: string[];
+                    };
+                    period?: {
+                        until?: string;
+                        untilEvent?: string;
+                        indefinite?: boolean;
+                    };
+                    liftConditions?: string[];
+                    /** Format: date */
+                    reviewBy?: string;
                 };
             };
         };
@@ -2377,6 +2786,20 @@ export interface operations {
                         periodCovered: string | null;
                         concepts: string | null;
                         referenceCodes: string[];
+                        registerNo: string | null;
+                        summary: string | null;
+                        responsibleOfficial: {
+                            name: string;
+                            position: string;
+                        } | null;
+                        producedAt: string | null;
+                        producedPlace: string | null;
+                        forms: string[];
+                        retention: {
+                            period: string;
+                            reference: string;
+                        } | null;
+                        infoKind: ("berkala" | "serta_merta" | "setiap_saat") | null;
                         createdAt: string;
                         updatedAt: string;
                         version: number;
@@ -2389,7 +2812,15 @@ export interface operations {
                             grounds: string[] | null;
                             consequenceTest: {
                                 harm: string;
+                                protectedInterest?: string;
                                 publicInterest: string;
+                                balance?: string;
+                                conclusion?: string;
+                                /** @enum {string} */
+                                timing?: "before_request" | "at_request" | "commission_order";
+                                testRecordNo?: string;
+                                testDate?: string;
+                                participants?: string[];
                             } | null;
                             reviewBy: string | null;
                             justification: string | null;
@@ -2403,7 +2834,117 @@ export interface operations {
                             grounds: string[];
                             consequenceTest: {
                                 harm: string;
+                                protectedInterest?: string;
                                 publicInterest: string;
+                                balance?: string;
+                                conclusion?: string;
+                                /** @enum {string} */
+                                timing?: "before_request" | "at_request" | "commission_order";
+                                testRecordNo?: string;
+                                testDate?: string;
+                                participants?: string[];
+                            };
+                            reviewBy: string;
+                            proposedBy: string;
+                            proposedAt: string;
+                            historyId: string;
+                        } | null;
+                        fields: {
+                            name: string;
+                            /** @enum {string} */
+                            type: "string" | "integer" | "number" | "boolean" | "date" | "datetime";
+                            description: string;
+                            /** @enum {string} */
+                            personalData: "none" | "name" | "nik" | "kk" | "npwp" | "nip" | "passport" | "bpjs" | "phone" | "email" | "address" | "birthdate" | "other_general" | "health" | "biometric" | "genetic" | "criminal_record" | "child" | "financial" | "other_specific";
+                            /** @enum {string} */
+                            personalDataKind: "none" | "general" | "specific";
+                            classification: ("public" | "restricted" | "exempt") | null;
+                            effectiveClassification: ("public" | "restricted" | "exempt") | null;
+                            /** @enum {string} */
+                            provenance: "declared" | "suggested" | "confirmed";
+                            quarantined: boolean;
+                            redactSpans: boolean;
+                        }[];
+                    };
+                };
+            };
+            /** @description The field exemption is proposed and pending PPID approval (treated as exempt meanwhile) */
+            202: {
+                headers: {
+                    /** @description The dataset version, for If-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        title: string;
+                        description: string;
+                        ownerUnit: string;
+                        sourceSystem: string | null;
+                        steward: string | null;
+                        producerUnit: string | null;
+                        updateFrequency: string | null;
+                        periodCovered: string | null;
+                        concepts: string | null;
+                        referenceCodes: string[];
+                        registerNo: string | null;
+                        summary: string | null;
+                        responsibleOfficial: {
+                            name: string;
+                            position: string;
+                        } | null;
+                        producedAt: string | null;
+                        producedPlace: string | null;
+                        forms: string[];
+                        retention: {
+                            period: string;
+                            reference: string;
+                        } | null;
+                        infoKind: ("berkala" | "serta_merta" | "setiap_saat") | null;
+                        createdAt: string;
+                        updatedAt: string;
+                        version: number;
+                        classification: ("public" | "restricted" | "exempt") | null;
+                        /** @enum {string} */
+                        labelStatus: "unlabelled" | "labelled" | "pending";
+                        approvedClassification: ("public" | "restricted" | "exempt") | null;
+                        labelVersion: number;
+                        label: {
+                            grounds: string[] | null;
+                            consequenceTest: {
+                                harm: string;
+                                protectedInterest?: string;
+                                publicInterest: string;
+                                balance?: string;
+                                conclusion?: string;
+                                /** @enum {string} */
+                                timing?: "before_request" | "at_request" | "commission_order";
+                                testRecordNo?: string;
+                                testDate?: string;
+                                participants?: string[];
+                            } | null;
+                            reviewBy: string | null;
+                            justification: string | null;
+                            decidedBy: string | null;
+                            decidedAt: string | null;
+                            decisionRef: string | null;
+                        };
+                        pending: {
+                            /** @constant */
+                            classification: "exempt";
+                            grounds: string[];
+                            consequenceTest: {
+                                harm: string;
+                                protectedInterest?: string;
+                                publicInterest: string;
+                                balance?: string;
+                                conclusion?: string;
+                                /** @enum {string} */
+                                timing?: "before_request" | "at_request" | "commission_order";
+                                testRecordNo?: string;
+                                testDate?: string;
+                                participants?: string[];
                             };
                             reviewBy: string;
                             proposedBy: string;
@@ -2447,7 +2988,356 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description CONFLICT: a proposal is pending for the field */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description LABEL_NOT_STRICTER, LABEL_NOT_ALLOWED, JUSTIFICATION_REQUIRED or EXEMPTION_INCOMPLETE */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Another client error (RFC 9457 problem details) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A server error (RFC 9457 problem details) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    approveFieldExemption: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                field: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The field exemption is in force */
+            200: {
+                headers: {
+                    /** @description The dataset version, for If-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        title: string;
+                        description: string;
+                        ownerUnit: string;
+                        sourceSystem: string | null;
+                        steward: string | null;
+                        producerUnit: string | null;
+                        updateFrequency: string | null;
+                        periodCovered: string | null;
+                        concepts: string | null;
+                        referenceCodes: string[];
+                        registerNo: string | null;
+                        summary: string | null;
+                        responsibleOfficial: {
+                            name: string;
+                            position: string;
+                        } | null;
+                        producedAt: string | null;
+                        producedPlace: string | null;
+                        forms: string[];
+                        retention: {
+                            period: string;
+                            reference: string;
+                        } | null;
+                        infoKind: ("berkala" | "serta_merta" | "setiap_saat") | null;
+                        createdAt: string;
+                        updatedAt: string;
+                        version: number;
+                        classification: ("public" | "restricted" | "exempt") | null;
+                        /** @enum {string} */
+                        labelStatus: "unlabelled" | "labelled" | "pending";
+                        approvedClassification: ("public" | "restricted" | "exempt") | null;
+                        labelVersion: number;
+                        label: {
+                            grounds: string[] | null;
+                            consequenceTest: {
+                                harm: string;
+                                protectedInterest?: string;
+                                publicInterest: string;
+                                balance?: string;
+                                conclusion?: string;
+                                /** @enum {string} */
+                                timing?: "before_request" | "at_request" | "commission_order";
+                                testRecordNo?: string;
+                                testDate?: string;
+                                participants?: string[];
+                            } | null;
+                            reviewBy: string | null;
+                            justification: string | null;
+                            decidedBy: string | null;
+                            decidedAt: string | null;
+                            decisionRef: string | null;
+                        };
+                        pending: {
+                            /** @constant */
+                            classification: "exempt";
+                            grounds: string[];
+                            consequenceTest: {
+                                harm: string;
+                                protectedInterest?: string;
+                                publicInterest: string;
+                                balance?: string;
+                                conclusion?: string;
+                                /** @enum {string} */
+                                timing?: "before_request" | "at_request" | "commission_order";
+                                testRecordNo?: string;
+                                testDate?: string;
+                                participants?: string[];
+                            };
+                            reviewBy: string;
+                            proposedBy: string;
+                            proposedAt: string;
+                            historyId: string;
+                        } | null;
+                        fields: {
+                            name: string;
+                            /** @enum {string} */
+                            type: "string" | "integer" | "number" | "boolean" | "date" | "datetime";
+                            description: string;
+                            /** @enum {string} */
+                            personalData: "none" | "name" | "nik" | "kk" | "npwp" | "nip" | "passport" | "bpjs" | "phone" | "email" | "address" | "birthdate" | "other_general" | "health" | "biometric" | "genetic" | "criminal_record" | "child" | "financial" | "other_specific";
+                            /** @enum {string} */
+                            personalDataKind: "none" | "general" | "specific";
+                            classification: ("public" | "restricted" | "exempt") | null;
+                            effectiveClassification: ("public" | "restricted" | "exempt") | null;
+                            /** @enum {string} */
+                            provenance: "declared" | "suggested" | "confirmed";
+                            quarantined: boolean;
+                            redactSpans: boolean;
+                        }[];
+                    };
+                };
+            };
+            /** @description FORBIDDEN or SELF_APPROVAL */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description NO_PENDING_PROPOSAL */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description DECISION_INCOMPLETE */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Another client error (RFC 9457 problem details) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A server error (RFC 9457 problem details) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rejectFieldExemption: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                field: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The proposal is withdrawn */
+            200: {
+                headers: {
+                    /** @description The dataset version, for If-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        title: string;
+                        description: string;
+                        ownerUnit: string;
+                        sourceSystem: string | null;
+                        steward: string | null;
+                        producerUnit: string | null;
+                        updateFrequency: string | null;
+                        periodCovered: string | null;
+                        concepts: string | null;
+                        referenceCodes: string[];
+                        registerNo: string | null;
+                        summary: string | null;
+                        responsibleOfficial: {
+                            name: string;
+                            position: string;
+                        } | null;
+                        producedAt: string | null;
+                        producedPlace: string | null;
+                        forms: string[];
+                        retention: {
+                            period: string;
+                            reference: string;
+                        } | null;
+                        infoKind: ("berkala" | "serta_merta" | "setiap_saat") | null;
+                        createdAt: string;
+                        updatedAt: string;
+                        version: number;
+                        classification: ("public" | "restricted" | "exempt") | null;
+                        /** @enum {string} */
+                        labelStatus: "unlabelled" | "labelled" | "pending";
+                        approvedClassification: ("public" | "restricted" | "exempt") | null;
+                        labelVersion: number;
+                        label: {
+                            grounds: string[] | null;
+                            consequenceTest: {
+                                harm: string;
+                                protectedInterest?: string;
+                                publicInterest: string;
+                                balance?: string;
+                                conclusion?: string;
+                                /** @enum {string} */
+                                timing?: "before_request" | "at_request" | "commission_order";
+                                testRecordNo?: string;
+                                testDate?: string;
+                                participants?: string[];
+                            } | null;
+                            reviewBy: string | null;
+                            justification: string | null;
+                            decidedBy: string | null;
+                            decidedAt: string | null;
+                            decisionRef: string | null;
+                        };
+                        pending: {
+                            /** @constant */
+                            classification: "exempt";
+                            grounds: string[];
+                            consequenceTest: {
+                                harm: string;
+                                protectedInterest?: string;
+                                publicInterest: string;
+                                balance?: string;
+                                conclusion?: string;
+                                /** @enum {string} */
+                                timing?: "before_request" | "at_request" | "commission_order";
+                                testRecordNo?: string;
+                                testDate?: string;
+                                participants?: string[];
+                            };
+                            reviewBy: string;
+                            proposedBy: string;
+                            proposedAt: string;
+                            historyId: string;
+                        } | null;
+                        fields: {
+                            name: string;
+                            /** @enum {string} */
+                            type: "string" | "integer" | "number" | "boolean" | "date" | "datetime";
+                            description: string;
+                            /** @enum {string} */
+                            personalData: "none" | "name" | "nik" | "kk" | "npwp" | "nip" | "passport" | "bpjs" | "phone" | "email" | "address" | "birthdate" | "other_general" | "health" | "biometric" | "genetic" | "criminal_record" | "child" | "financial" | "other_specific";
+                            /** @enum {string} */
+                            personalDataKind: "none" | "general" | "specific";
+                            classification: ("public" | "restricted" | "exempt") | null;
+                            effectiveClassification: ("public" | "restricted" | "exempt") | null;
+                            /** @enum {string} */
+                            provenance: "declared" | "suggested" | "confirmed";
+                            quarantined: boolean;
+                            redactSpans: boolean;
+                        }[];
+                    };
+                };
+            };
+            /** @description FORBIDDEN or SELF_APPROVAL */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description NO_PENDING_PROPOSAL */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description DECISION_INCOMPLETE */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2510,6 +3400,20 @@ export interface operations {
                         periodCovered: string | null;
                         concepts: string | null;
                         referenceCodes: string[];
+                        registerNo: string | null;
+                        summary: string | null;
+                        responsibleOfficial: {
+                            name: string;
+                            position: string;
+                        } | null;
+                        producedAt: string | null;
+                        producedPlace: string | null;
+                        forms: string[];
+                        retention: {
+                            period: string;
+                            reference: string;
+                        } | null;
+                        infoKind: ("berkala" | "serta_merta" | "setiap_saat") | null;
                         createdAt: string;
                         updatedAt: string;
                         version: number;
@@ -2522,7 +3426,15 @@ export interface operations {
                             grounds: string[] | null;
                             consequenceTest: {
                                 harm: string;
+                                protectedInterest?: string;
                                 publicInterest: string;
+                                balance?: string;
+                                conclusion?: string;
+                                /** @enum {string} */
+                                timing?: "before_request" | "at_request" | "commission_order";
+                                testRecordNo?: string;
+                                testDate?: string;
+                                participants?: string[];
                             } | null;
                             reviewBy: string | null;
                             justification: string | null;
@@ -2536,7 +3448,15 @@ export interface operations {
                             grounds: string[];
                             consequenceTest: {
                                 harm: string;
+                                protectedInterest?: string;
                                 publicInterest: string;
+                                balance?: string;
+                                conclusion?: string;
+                                /** @enum {string} */
+                                timing?: "before_request" | "at_request" | "commission_order";
+                                testRecordNo?: string;
+                                testDate?: string;
+                                participants?: string[];
                             };
                             reviewBy: string;
                             proposedBy: string;
@@ -2582,6 +3502,15 @@ export interface operations {
             };
             /** @description NO_PENDING_PROPOSAL */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description DECISION_INCOMPLETE (errors list what the decision lacks) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2643,6 +3572,20 @@ export interface operations {
                         periodCovered: string | null;
                         concepts: string | null;
                         referenceCodes: string[];
+                        registerNo: string | null;
+                        summary: string | null;
+                        responsibleOfficial: {
+                            name: string;
+                            position: string;
+                        } | null;
+                        producedAt: string | null;
+                        producedPlace: string | null;
+                        forms: string[];
+                        retention: {
+                            period: string;
+                            reference: string;
+                        } | null;
+                        infoKind: ("berkala" | "serta_merta" | "setiap_saat") | null;
                         createdAt: string;
                         updatedAt: string;
                         version: number;
@@ -2655,7 +3598,15 @@ export interface operations {
                             grounds: string[] | null;
                             consequenceTest: {
                                 harm: string;
+                                protectedInterest?: string;
                                 publicInterest: string;
+                                balance?: string;
+                                conclusion?: string;
+                                /** @enum {string} */
+                                timing?: "before_request" | "at_request" | "commission_order";
+                                testRecordNo?: string;
+                                testDate?: string;
+                                participants?: string[];
                             } | null;
                             reviewBy: string | null;
                             justification: string | null;
@@ -2669,7 +3620,15 @@ export interface operations {
                             grounds: string[];
                             consequenceTest: {
                                 harm: string;
+                                protectedInterest?: string;
                                 publicInterest: string;
+                                balance?: string;
+                                conclusion?: string;
+                                /** @enum {string} */
+                                timing?: "before_request" | "at_request" | "commission_order";
+                                testRecordNo?: string;
+                                testDate?: string;
+                                participants?: string[];
                             };
                             reviewBy: string;
                             proposedBy: string;
@@ -2771,7 +3730,15 @@ export interface operations {
                             grounds: string[] | null;
                             consequenceTest: {
                                 harm: string;
+                                protectedInterest?: string;
                                 publicInterest: string;
+                                balance?: string;
+                                conclusion?: string;
+                                /** @enum {string} */
+                                timing?: "before_request" | "at_request" | "commission_order";
+                                testRecordNo?: string;
+                                testDate?: string;
+                                participants?: string[];
                             } | null;
                             reviewBy: string | null;
                             justification: string | null;
@@ -2779,7 +3746,7 @@ export interface operations {
                             proposalId: string | null;
                             decisionRef: string | null;
                             by: {
-                                sub: string;
+                                sub?: string;
                                 roles: string[];
                                 unit: string | null;
                             };
@@ -2854,17 +3821,35 @@ export interface operations {
                 content: {
                     "application/json": {
                         items: {
+                            registerNo: string;
                             id: string;
                             title: string;
-                            description: string;
-                            ownerUnit: string;
-                            ownerUnitName: string;
+                            summary: string;
+                            holdingUnit: {
+                                code: string;
+                                name: string;
+                            };
+                            responsibleOfficial: {
+                                name: string;
+                                position: string;
+                            } | null;
+                            producedAt: string | null;
+                            producedPlace: string | null;
+                            forms: string[];
+                            retention: {
+                                period: string;
+                                reference: string;
+                            } | null;
+                            infoKind: ("berkala" | "serta_merta" | "setiap_saat") | null;
+                            /** @enum {string} */
+                            access: "open" | "on_request";
+                            determination: {
+                                ref: string;
+                                date: string;
+                            } | null;
                             sourceSystem: string | null;
-                            producerUnit: string | null;
                             updateFrequency: string | null;
                             periodCovered: string | null;
-                            concepts: string | null;
-                            referenceCodes: string[];
                             updatedAt: string;
                             labelVersion: number;
                             publicFields: {
@@ -2880,6 +3865,86 @@ export interface operations {
             };
             /** @description NOT_ACCEPTABLE */
             406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Another client error (RFC 9457 problem details) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A server error (RFC 9457 problem details) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    determinePublicRegister: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    ref: string;
+                    /** Format: date */
+                    date: string;
+                    unit?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The determination as recorded */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        unit: string;
+                        ref: string;
+                        date: string;
+                        determinedAt: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description FORBIDDEN: not a PPID of that unit */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2927,18 +3992,49 @@ export interface operations {
                 content: {
                     "application/json": {
                         items: {
+                            dikNo: string;
                             id: string;
                             title: string;
+                            subject: string;
+                            fields?: string[];
                             ownerUnit: string;
                             ownerUnitName: string;
                             grounds: string[];
+                            statute?: string;
                             consequenceTest: {
                                 harm: string;
+                                protectedInterest?: string;
                                 publicInterest: string;
+                                balance?: string;
+                                conclusion?: string;
+                                /** @enum {string} */
+                                timing?: "before_request" | "at_request" | "commission_order";
+                                testRecordNo?: string;
+                                testDate?: string;
+                                participants?: string[];
                             };
+                            period: ({
+                                until: string;
+                            } | {
+                                untilEvent: string;
+                            } | {
+                                /** @constant */
+                                indefinite: true;
+                            }) | Record<string, never>;
+                            liftConditions: string[];
+                            decision: {
+                                ref?: string;
+                                date?: string;
+                                place?: string;
+                                agreedBy?: {
+                                    name: string;
+                                    position: string;
+                                };
+                            } | null;
                             decidedAt: string | null;
-                            decisionRef: string | null;
                             reviewBy: string;
+                            reviewOverdue: boolean;
+                            periodEnded: boolean;
                             labelVersion: number;
                         }[];
                         nextCursor: string | null;
@@ -2995,18 +4091,49 @@ export interface operations {
                 content: {
                     "application/json": {
                         items: {
+                            dikNo: string;
                             id: string;
                             title: string;
+                            subject: string;
+                            fields?: string[];
                             ownerUnit: string;
                             ownerUnitName: string;
                             grounds: string[];
+                            statute?: string;
                             consequenceTest: {
                                 harm: string;
+                                protectedInterest?: string;
                                 publicInterest: string;
+                                balance?: string;
+                                conclusion?: string;
+                                /** @enum {string} */
+                                timing?: "before_request" | "at_request" | "commission_order";
+                                testRecordNo?: string;
+                                testDate?: string;
+                                participants?: string[];
                             };
+                            period: ({
+                                until: string;
+                            } | {
+                                untilEvent: string;
+                            } | {
+                                /** @constant */
+                                indefinite: true;
+                            }) | Record<string, never>;
+                            liftConditions: string[];
+                            decision: {
+                                ref?: string;
+                                date?: string;
+                                place?: string;
+                                agreedBy?: {
+                                    name: string;
+                                    position: string;
+                                };
+                            } | null;
                             decidedAt: string | null;
-                            decisionRef: string | null;
                             reviewBy: string;
+                            reviewOverdue: boolean;
+                            periodEnded: boolean;
                             labelVersion: number;
                         }[];
                         nextCursor: string | null;
@@ -3374,6 +4501,20 @@ export interface operations {
                         periodCovered: string | null;
                         concepts: string | null;
                         referenceCodes: string[];
+                        registerNo: string | null;
+                        summary: string | null;
+                        responsibleOfficial: {
+                            name: string;
+                            position: string;
+                        } | null;
+                        producedAt: string | null;
+                        producedPlace: string | null;
+                        forms: string[];
+                        retention: {
+                            period: string;
+                            reference: string;
+                        } | null;
+                        infoKind: ("berkala" | "serta_merta" | "setiap_saat") | null;
                         createdAt: string;
                         updatedAt: string;
                         version: number;
@@ -3386,7 +4527,15 @@ export interface operations {
                             grounds: string[] | null;
                             consequenceTest: {
                                 harm: string;
+                                protectedInterest?: string;
                                 publicInterest: string;
+                                balance?: string;
+                                conclusion?: string;
+                                /** @enum {string} */
+                                timing?: "before_request" | "at_request" | "commission_order";
+                                testRecordNo?: string;
+                                testDate?: string;
+                                participants?: string[];
                             } | null;
                             reviewBy: string | null;
                             justification: string | null;
@@ -3400,7 +4549,15 @@ export interface operations {
                             grounds: string[];
                             consequenceTest: {
                                 harm: string;
+                                protectedInterest?: string;
                                 publicInterest: string;
+                                balance?: string;
+                                conclusion?: string;
+                                /** @enum {string} */
+                                timing?: "before_request" | "at_request" | "commission_order";
+                                testRecordNo?: string;
+                                testDate?: string;
+                                participants?: string[];
                             };
                             reviewBy: string;
                             proposedBy: string;
@@ -3503,6 +4660,20 @@ export interface operations {
                         periodCovered: string | null;
                         concepts: string | null;
                         referenceCodes: string[];
+                        registerNo: string | null;
+                        summary: string | null;
+                        responsibleOfficial: {
+                            name: string;
+                            position: string;
+                        } | null;
+                        producedAt: string | null;
+                        producedPlace: string | null;
+                        forms: string[];
+                        retention: {
+                            period: string;
+                            reference: string;
+                        } | null;
+                        infoKind: ("berkala" | "serta_merta" | "setiap_saat") | null;
                         createdAt: string;
                         updatedAt: string;
                         version: number;
@@ -3515,7 +4686,15 @@ export interface operations {
                             grounds: string[] | null;
                             consequenceTest: {
                                 harm: string;
+                                protectedInterest?: string;
                                 publicInterest: string;
+                                balance?: string;
+                                conclusion?: string;
+                                /** @enum {string} */
+                                timing?: "before_request" | "at_request" | "commission_order";
+                                testRecordNo?: string;
+                                testDate?: string;
+                                participants?: string[];
                             } | null;
                             reviewBy: string | null;
                             justification: string | null;
@@ -3529,7 +4708,15 @@ export interface operations {
                             grounds: string[];
                             consequenceTest: {
                                 harm: string;
+                                protectedInterest?: string;
                                 publicInterest: string;
+                                balance?: string;
+                                conclusion?: string;
+                                /** @enum {string} */
+                                timing?: "before_request" | "at_request" | "commission_order";
+                                testRecordNo?: string;
+                                testDate?: string;
+                                participants?: string[];
                             };
                             reviewBy: string;
                             proposedBy: string;
@@ -3575,6 +4762,331 @@ export interface operations {
             };
             /** @description NO_OPEN_SUGGESTION */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Another client error (RFC 9457 problem details) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A server error (RFC 9457 problem details) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listPurposes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description { items } */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            id: string;
+                            description: string;
+                            /** @enum {string} */
+                            lawfulBasis: "consent" | "contract" | "legal_obligation" | "vital_interest" | "public_task" | "legitimate_interest";
+                            datasets: string[];
+                            categories: string[];
+                            recipients: string[];
+                            retention: string | null;
+                            createdAt: string;
+                            updatedAt: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Another client error (RFC 9457 problem details) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A server error (RFC 9457 problem details) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createPurpose: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    id: string;
+                    description: string;
+                    /** @enum {string} */
+                    lawfulBasis: "consent" | "contract" | "legal_obligation" | "vital_interest" | "public_task" | "legitimate_interest";
+                    datasets?: string[];
+                    categories?: ("name" | "nik" | "kk" | "npwp" | "nip" | "passport" | "bpjs" | "phone" | "email" | "address" | "birthdate" | "other_general" | "health" | "biometric" | "genetic" | "criminal_record" | "child" | "financial" | "other_specific")[];
+                    recipients?: string[];
+                    retention?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description The purpose */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        description: string;
+                        /** @enum {string} */
+                        lawfulBasis: "consent" | "contract" | "legal_obligation" | "vital_interest" | "public_task" | "legitimate_interest";
+                        datasets: string[];
+                        categories: string[];
+                        recipients: string[];
+                        retention: string | null;
+                        createdAt: string;
+                        updatedAt: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_FAILED (lawfulBasis one of UU 27/2022 art. 20(2)) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description ALREADY_EXISTS */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Another client error (RFC 9457 problem details) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A server error (RFC 9457 problem details) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updatePurpose: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    description?: string;
+                    /** @enum {string} */
+                    lawfulBasis?: "consent" | "contract" | "legal_obligation" | "vital_interest" | "public_task" | "legitimate_interest";
+                    datasets?: string[];
+                    categories?: ("name" | "nik" | "kk" | "npwp" | "nip" | "passport" | "bpjs" | "phone" | "email" | "address" | "birthdate" | "other_general" | "health" | "biometric" | "genetic" | "criminal_record" | "child" | "financial" | "other_specific")[];
+                    recipients?: string[];
+                    retention?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description The purpose */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        description: string;
+                        /** @enum {string} */
+                        lawfulBasis: "consent" | "contract" | "legal_obligation" | "vital_interest" | "public_task" | "legitimate_interest";
+                        datasets: string[];
+                        categories: string[];
+                        recipients: string[];
+                        retention: string | null;
+                        createdAt: string;
+                        updatedAt: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Another client error (RFC 9457 problem details) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A server error (RFC 9457 problem details) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getProcessingRegister: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                limit?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description { items, nextCursor }, or CSV of every entry (one line per dataset and purpose) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            dataset: string;
+                            title: string;
+                            ownerUnit: string;
+                            categories: string[];
+                            purposes: {
+                                id: string;
+                                description: string;
+                                /** @enum {string} */
+                                lawfulBasis: "consent" | "contract" | "legal_obligation" | "vital_interest" | "public_task" | "legitimate_interest";
+                                categories: string[];
+                                recipients: string[];
+                                retention: string | null;
+                            }[];
+                        }[];
+                        nextCursor: string | null;
+                    };
+                    "text/csv": string;
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description FORBIDDEN: PPID, administrators and auditors */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description NOT_ACCEPTABLE */
+            406: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -5,12 +5,15 @@ import type { Principal } from '../identity/principal.ts';
 import type { CatalogAccess, PolicyInForce, Rule } from './catalog.access.ts';
 import { findDataset, type DatasetRow } from './catalog.repo.ts';
 import { datasetAttributes } from './catalog.view.ts';
+import type { ExemptionLimits } from './exemption-rules.ts';
 
 /** What the catalog services share: the database, the audit log, the policy engine. */
 export interface CatalogDeps {
   sql: Sql;
   audit: AuditLog;
   policy: PolicyInForce;
+  /** Limits of exemption periods and review dates (config; defaults in exemption-rules.ts). */
+  limits?: ExemptionLimits;
 }
 
 /** Per-request facts that go into audit entries. */

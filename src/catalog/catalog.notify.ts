@@ -1,7 +1,9 @@
 import type { CoreDeps } from '../deps.ts';
 import type { Sql } from '../db/database.ts';
 import type { ResourceResolver } from '../policy/engine.types.ts';
-import { createCatalogSnapshot, databaseResolver, type CatalogSnapshot } from './catalog.snapshot.ts';
+import { createCatalogSnapshot, databaseResolver, loadRegisters, type CatalogSnapshot } from './catalog.snapshot.ts';
+import type { PurposeRegister } from '../policy/purpose-register.ts';
+import type { ExemptionIndex } from '../policy/citations.ts';
 
 /** Sent by migrations/0007_catalog_version.sql's trigger when a catalog change commits; the payload is the new version. */
 export const CATALOG_CHANNEL = 'jaga_catalog';
@@ -12,6 +14,12 @@ export interface CatalogFreshness {
   /** `sql` for the catalog's writers: each transaction it runs marks the snapshot stale once it ends. */
   watch(sql: Sql): Sql;
   snapshot: CatalogSnapshot | null;
+  /** The register of processing purposes decisions use, in memory (null until loaded: no purpose counts). */
+  purposes: () => PurposeRegister | null;
+  /** The exemptions open (in force or pending), for refusals to cite; in memory like the purposes. */
+  exemptions: () => ExemptionIndex | null;
+  /** Resolves once the purposes in memory include every change committed before the call. */
+  refreshPurposes(): Promise<void>;
 }
 
 /**
@@ -28,8 +36,7 @@ export interface CatalogFreshness {
 export async function wireCatalogSnapshot(core: CoreDeps, options: { enabled: boolean }): Promise<CatalogFreshness> {
   const maxStaleMs = core.config.catalogSnapshotMaxStaleMs;
   const { sql } = core.db;
-  if (!options.enabled || maxStaleMs === 0)
-    return { resolver: databaseResolver(sql), watch: (db) => db, snapshot: null };
+  if (!options.enabled || maxStaleMs === 0) return withoutSnapshot(core);
   const log = core.logger;
   const snapshot = createCatalogSnapshot(sql, { maxStaleMs });
 
@@ -113,6 +120,31 @@ export async function wireCatalogSnapshot(core: CoreDeps, options: { enabled: bo
     resolver: snapshot.resolver,
     watch: (db) => watchWrites(db, () => snapshot.invalidate()),
     snapshot,
+    purposes: () => snapshot.purposes(),
+    exemptions: () => snapshot.exemptions(),
+    refreshPurposes: () => snapshot.refresh(),
+  };
+}
+
+/**
+ * No snapshot: checks by id read the database; the purposes (needed synchronously by every
+ * decision) are still held in memory, loaded at start and after each write of this instance.
+ */
+async function withoutSnapshot(core: CoreDeps): Promise<CatalogFreshness> {
+  const { sql } = core.db;
+  let registers: { purposes: PurposeRegister; exemptions: ExemptionIndex } | null = null;
+  const reload = () =>
+    loadRegisters(sql)
+      .then((r) => void (registers = r))
+      .catch((err: unknown) => core.logger.warn('purposes: load failed', { error: String(err) }));
+  await reload();
+  return {
+    resolver: databaseResolver(sql),
+    watch: (db) => watchWrites(db, () => void reload()),
+    snapshot: null,
+    purposes: () => registers?.purposes ?? null,
+    exemptions: () => registers?.exemptions ?? null,
+    refreshPurposes: reload,
   };
 }
 

@@ -2,6 +2,7 @@ import type { Queryable } from '../db/database.ts';
 import { SUBJECT_ATTRIBUTES, type Plan } from '../policy/engine.types.ts';
 import { conditionToSql, planToSql, type Fragment } from '../policy/plan-sql.ts';
 import type { Classification, ConsequenceTest, FieldType, PersonalData } from './catalog.schema.ts';
+import { EXEMPTION_COLUMNS, type ExemptionRow } from './exemptions.repo.ts';
 
 /**
  * SQL of the catalog: datasets, fields and the label columns (migrations/0002_catalog.sql).
@@ -21,6 +22,14 @@ export interface DatasetRow {
   period_covered: string | null;
   concepts: string | null;
   reference_codes: string[];
+  register_no: string | null;
+  summary: string | null;
+  responsible_official: { name: string; position: string } | null;
+  produced_at: string | null;
+  produced_place: string | null;
+  forms: string[];
+  retention: { period: string; reference: string } | null;
+  info_kind: 'berkala' | 'serta_merta' | 'setiap_saat' | null;
   created_at: Date;
   updated_at: Date;
   version: number;
@@ -67,7 +76,9 @@ const FIELD_COLUMNS = (sql: Queryable) => sql`
 // Dates come back as ISO strings (YYYY-MM-DD), never shifted by the client's time zone.
 const DATASET_COLUMNS = (sql: Queryable) => sql`
   d.id, d.title, d.description, d.owner_unit, d.source_system, d.steward, d.producer_unit,
-  d.update_frequency, d.period_covered, d.concepts, d.reference_codes, d.created_at, d.updated_at,
+  d.update_frequency, d.period_covered, d.concepts, d.reference_codes, d.register_no, d.summary,
+  d.responsible_official, d.produced_at, d.produced_place, d.forms, d.retention, d.info_kind,
+  d.created_at, d.updated_at,
   d.version, d.classification, d.label_version, d.label_grounds, d.label_consequence_test,
   to_char(d.label_review_by, 'YYYY-MM-DD') as label_review_by, d.label_justification,
   d.label_decided_by, d.label_decided_at, d.label_decision_ref,
@@ -116,6 +127,18 @@ export interface NewDataset {
   periodCovered: string | null;
   concepts: string | null;
   referenceCodes: string[];
+  dip: DipMetadata;
+}
+
+/** The DIP columns a steward supplies (migrations/0008_registers.sql). */
+export interface DipMetadata {
+  summary: string | null;
+  responsibleOfficial: { name: string; position: string } | null;
+  producedAt: string | null;
+  producedPlace: string | null;
+  forms: string[];
+  retention: { period: string; reference: string } | null;
+  infoKind: 'berkala' | 'serta_merta' | 'setiap_saat' | null;
 }
 
 export interface NewField {
@@ -128,9 +151,13 @@ export interface NewField {
 export async function insertDataset(sql: Queryable, d: NewDataset): Promise<void> {
   await sql`
     insert into datasets (id, title, description, owner_unit, source_system, steward, producer_unit,
-      update_frequency, period_covered, concepts, reference_codes)
+      update_frequency, period_covered, concepts, reference_codes, summary, responsible_official, produced_at,
+      produced_place, forms, retention, info_kind)
     values (${d.id}, ${d.title}, ${d.description}, ${d.ownerUnit}, ${d.sourceSystem}, ${d.steward}, ${d.producerUnit},
-      ${d.updateFrequency}, ${d.periodCovered}, ${d.concepts}, ${sql.json(d.referenceCodes)})`;
+      ${d.updateFrequency}, ${d.periodCovered}, ${d.concepts}, ${sql.json(d.referenceCodes)}, ${d.dip.summary},
+      ${d.dip.responsibleOfficial ? sql.json(d.dip.responsibleOfficial) : null}, ${d.dip.producedAt},
+      ${d.dip.producedPlace}, ${sql.json(d.dip.forms)}, ${d.dip.retention ? sql.json(d.dip.retention) : null},
+      ${d.dip.infoKind})`;
 }
 
 /** Appends fields after the dataset's last position. */
@@ -174,7 +201,17 @@ export interface MetadataChange {
   period_covered?: string | null;
   concepts?: string | null;
   reference_codes?: string[];
+  summary?: string | null;
+  responsible_official?: { name: string; position: string } | null;
+  produced_at?: string | null;
+  produced_place?: string | null;
+  forms?: string[];
+  retention?: { period: string; reference: string } | null;
+  info_kind?: string | null;
 }
+
+/** Columns stored as jsonb. */
+const JSON_COLUMNS = new Set(['reference_codes', 'responsible_official', 'forms', 'retention']);
 
 /**
  * Applies a metadata change and bumps the version, only if the version is still `expected`
@@ -186,11 +223,11 @@ export async function updateMetadata(
   expected: number,
   change: MetadataChange,
 ): Promise<boolean> {
-  const { reference_codes, ...plain } = change;
-  const assignments: Fragment[] = Object.entries(plain).map(
-    ([column, value]) => sql`${sql(column)} = ${value ?? null}`,
+  const assignments: Fragment[] = Object.entries(change).map(([column, value]) =>
+    JSON_COLUMNS.has(column) && value !== null && value !== undefined
+      ? sql`${sql(column)} = ${sql.json(value as string[])}`
+      : sql`${sql(column)} = ${(value as string | null | undefined) ?? null}`,
   );
-  if (reference_codes) assignments.push(sql`reference_codes = ${sql.json(reference_codes)}`);
   assignments.push(sql`version = version + 1`, sql`updated_at = now()`);
   const set = assignments.reduce((acc, a) => sql`${acc}, ${a}`);
   const rows = await sql`update datasets set ${set} where id = ${id} and version = ${expected} returning id`;
@@ -359,28 +396,91 @@ export interface RegisterRow extends DatasetRow {
   owner_unit_name: string;
 }
 
-/** Daftar Informasi Publik: datasets whose label in force is public (no pending exemption). */
+export interface RegisterRow extends DatasetRow {
+  owner_unit_name: string;
+  determination_ref: string | null;
+  determination_date: string | null;
+}
+
+/**
+ * Daftar Informasi Publik (UU 14/2008 art. 11(1)(a)): every dataset labelled public or restricted
+ * (no pending exemption) that has its summary, with the PPID's latest determination covering its
+ * unit made since its label (none: pending determination).
+ */
 export async function publicRegister(sql: Queryable, after: string | undefined, limit: number): Promise<RegisterRow[]> {
   return sql<RegisterRow[]>`
-    select ${DATASET_COLUMNS(sql)}, u.name as owner_unit_name
+    select ${DATASET_COLUMNS(sql)}, u.name as owner_unit_name, det.ref as determination_ref,
+      det.date as determination_date
     from datasets d join units u on u.code = d.owner_unit
-    where d.effective_classification = 'public'
+    left join lateral (
+      select t.ref, to_char(t.date, 'YYYY-MM-DD') as date from dip_determinations t
+      where (t.unit = 'RI' or d.owner_unit = t.unit or d.owner_unit like t.unit || '.%')
+        and t.at >= d.label_decided_at
+      order by t.at desc, t.id desc limit 1
+    ) det on true
+    where d.effective_classification in ('public', 'restricted') and d.summary is not null and d.register_no is not null
       ${after !== undefined ? sql`and d.id > ${after}` : sql``}
     order by d.id limit ${limit + 1}`;
 }
 
-/** The exempt list (DIK): exemptions in force, approved by a PPID; `scope` is a plan over Label. */
+/** One dataset's DIP row, or undefined when it is not in the DIP. */
+export async function publicRegisterRow(sql: Queryable, id: string): Promise<RegisterRow | undefined> {
+  const [row] = await sql<RegisterRow[]>`
+    select ${DATASET_COLUMNS(sql)}, u.name as owner_unit_name, det.ref as determination_ref,
+      det.date as determination_date
+    from datasets d join units u on u.code = d.owner_unit
+    left join lateral (
+      select t.ref, to_char(t.date, 'YYYY-MM-DD') as date from dip_determinations t
+      where (t.unit = 'RI' or d.owner_unit = t.unit or d.owner_unit like t.unit || '.%')
+        and t.at >= d.label_decided_at
+      order by t.at desc, t.id desc limit 1
+    ) det on true
+    where d.id = ${id} and d.effective_classification in ('public', 'restricted')`;
+  return row;
+}
+
+/** Records the PPID's determination of the DIP of a unit (and the units under it). */
+export async function insertDetermination(
+  sql: Queryable,
+  d: { unit: string; ref: string; date: string; determinedBy: string },
+): Promise<{ id: string; at: Date }> {
+  const [row] = await sql<{ id: string; at: Date }[]>`
+    insert into dip_determinations (unit, ref, date, determined_by)
+    values (${d.unit}, ${d.ref}, ${d.date}, ${d.determinedBy}) returning id::text as id, at`;
+  if (!row) throw new Error('determination insert returned nothing');
+  return row;
+}
+
+/** One row of the DIK: an exemption record in force with its dataset's unit. */
+export interface DikRow extends ExemptionRow {
+  title: string;
+  owner_unit: string;
+  owner_unit_name: string;
+  label_version: number;
+  period_ended: boolean;
+  review_overdue: boolean;
+}
+
+/**
+ * The exempt list (DIK): exemption records in force (dataset and field), approved by a PPID,
+ * keyset by record id; `scope` is a plan over Label. `overdueOnly`: those past their review date
+ * or their period's end (they stay in force until a PPID acts: fail closed).
+ */
 export async function exemptRegister(
   sql: Queryable,
   options: { after?: string; limit: number; overdueOnly?: boolean; scope?: Plan },
-): Promise<RegisterRow[]> {
+): Promise<DikRow[]> {
   const scope = options.scope ?? { kind: 'always' };
   if (scope.kind === 'never') return [];
-  return sql<RegisterRow[]>`
-    select ${DATASET_COLUMNS(sql)}, u.name as owner_unit_name
-    from datasets d join units u on u.code = d.owner_unit
-    where d.classification = 'exempt' and ${planToSql(sql, scope, catalogColumns(sql, 'Label'))}
-      ${options.overdueOnly ? sql`and d.label_review_by < current_date` : sql``}
-      ${options.after !== undefined ? sql`and d.id > ${options.after}` : sql``}
-    order by d.id limit ${options.limit + 1}`;
+  return sql<DikRow[]>`
+    select * from (
+      select ${EXEMPTION_COLUMNS(sql)}, d.title, d.owner_unit, u.name as owner_unit_name, d.label_version,
+        coalesce((e.period->>'until')::date < current_date, false) as period_ended,
+        (e.review_by < current_date) as review_overdue
+      from exemptions e join datasets d on d.id = e.dataset_id join units u on u.code = d.owner_unit
+      where e.status = 'in_force' and ${planToSql(sql, scope, catalogColumns(sql, 'Label'))}
+        ${options.after !== undefined ? sql`and e.id > ${options.after}::bigint` : sql``}
+    ) x
+    ${options.overdueOnly ? sql`where x.period_ended or x.review_overdue` : sql``}
+    order by x.id::bigint limit ${options.limit + 1}`;
 }

@@ -21,6 +21,9 @@ import {
   LabelFieldSchema,
   ListDatasetsQuerySchema,
   PublicRegisterEntrySchema,
+  PublicDatasetViewSchema,
+  DeterminationRecordSchema,
+  DeterminationSchema,
   RegisterPageSchema,
   RegisterQuerySchema,
   UnitCodeSchema,
@@ -31,7 +34,7 @@ import {
   type PublicRegisterEntry,
 } from './catalog.schema.ts';
 import { negotiate } from '../http/negotiate.ts';
-import { REGISTER_OFFERS, toCsv } from './csv.ts';
+import { REGISTER_OFFERS, csvStream } from './csv.ts';
 
 const TAGS = ['catalog'];
 const problem = (description: string): ResponseSpec => ({ description });
@@ -79,79 +82,113 @@ async function optionalDecision(c: Context<AppEnv>) {
 }
 
 const PUBLIC_CSV_HEADER = [
+  'registerNo',
   'id',
   'title',
-  'description',
-  'ownerUnit',
-  'ownerUnitName',
-  'sourceSystem',
-  'producerUnit',
-  'updateFrequency',
-  'periodCovered',
-  'concepts',
-  'referenceCodes',
+  'summary',
+  'holdingUnit',
+  'holdingUnitName',
+  'responsibleOfficial',
+  'producedAt',
+  'producedPlace',
+  'forms',
+  'retentionPeriod',
+  'retentionReference',
+  'infoKind',
+  'access',
+  'determinationRef',
+  'determinationDate',
   'updatedAt',
-  'labelVersion',
   'publicFields',
 ];
 const publicCsvRow = (e: PublicRegisterEntry) => [
+  e.registerNo,
   e.id,
   e.title,
-  e.description,
-  e.ownerUnit,
-  e.ownerUnitName,
-  e.sourceSystem,
-  e.producerUnit,
-  e.updateFrequency,
-  e.periodCovered,
-  e.concepts,
-  e.referenceCodes,
+  e.summary,
+  e.holdingUnit.code,
+  e.holdingUnit.name,
+  e.responsibleOfficial ? `${e.responsibleOfficial.name} (${e.responsibleOfficial.position})` : null,
+  e.producedAt,
+  e.producedPlace,
+  e.forms,
+  e.retention?.period ?? null,
+  e.retention?.reference ?? null,
+  e.infoKind,
+  e.access,
+  e.determination?.ref ?? null,
+  e.determination?.date ?? null,
   e.updatedAt,
-  e.labelVersion,
   e.publicFields.map((f) => f.name),
 ];
 const EXEMPT_CSV_HEADER = [
+  'dikNo',
   'id',
   'title',
+  'subject',
+  'fields',
   'ownerUnit',
   'ownerUnitName',
   'grounds',
-  'consequenceHarm',
-  'consequencePublicInterest',
-  'decidedAt',
+  'statute',
+  'harm',
+  'protectedInterest',
+  'publicInterest',
+  'balance',
+  'conclusion',
+  'testTiming',
+  'testRecordNo',
+  'testDate',
+  'testParticipants',
+  'period',
+  'liftConditions',
   'decisionRef',
+  'decisionDate',
+  'decisionPlace',
+  'agreedBy',
   'reviewBy',
-  'labelVersion',
+  'reviewOverdue',
+  'periodEnded',
 ];
+const periodText = (p: ExemptRegisterEntry['period']) =>
+  'until' in p
+    ? `until ${p.until}`
+    : 'untilEvent' in p
+      ? `until: ${p.untilEvent}`
+      : 'indefinite' in p
+        ? 'indefinite'
+        : '';
 const exemptCsvRow = (e: ExemptRegisterEntry) => [
+  e.dikNo,
   e.id,
   e.title,
+  e.subject,
+  e.fields ?? [],
   e.ownerUnit,
   e.ownerUnitName,
   e.grounds,
+  e.statute ?? null,
   e.consequenceTest.harm,
+  e.consequenceTest.protectedInterest ?? null,
   e.consequenceTest.publicInterest,
-  e.decidedAt,
-  e.decisionRef,
+  e.consequenceTest.balance ?? null,
+  e.consequenceTest.conclusion ?? null,
+  e.consequenceTest.timing ?? null,
+  e.consequenceTest.testRecordNo ?? null,
+  e.consequenceTest.testDate ?? null,
+  e.consequenceTest.participants ?? [],
+  periodText(e.period),
+  e.liftConditions,
+  e.decision?.ref ?? null,
+  e.decision?.date ?? null,
+  e.decision?.place ?? null,
+  e.decision?.agreedBy ? `${e.decision.agreedBy.name} (${e.decision.agreedBy.position})` : null,
   e.reviewBy,
-  e.labelVersion,
+  e.reviewOverdue,
+  e.periodEnded,
 ];
 
-/** Every page of a register, for the CSV download (registers are small: one row per dataset). */
-async function allPages<T>(
-  next: (cursor: string | undefined) => Promise<{ items: T[]; nextCursor: string | null }>,
-): Promise<T[]> {
-  const all: T[] = [];
-  let cursor: string | undefined;
-  for (;;) {
-    const page = await next(cursor);
-    all.push(...page.items);
-    if (!page.nextCursor) return all;
-    cursor = page.nextCursor;
-  }
-}
-
-function csv(c: Context<AppEnv>, name: string, body: string) {
+function csv(c: Context<AppEnv>, name: string, body: ReadableStream<Uint8Array>) {
   return c.body(body, 200, {
     'content-type': 'text/csv; charset=utf-8',
     'content-disposition': `attachment; filename="${name}.csv"`,
@@ -206,19 +243,25 @@ export function catalogRoutes(deps: { catalog: CatalogService }) {
       '/v1/datasets/:id',
       describe({
         operationId: 'getDataset',
-        description:
-          'Fields carry their own classification (or null) and the effective one; a dataset the caller may not see answers 404 exactly like a missing one.',
         summary: 'Read a dataset: metadata, label, fields with their effective classification',
+        description:
+          'Fields carry their own classification (or null) and the effective one; a dataset the caller may not see answers 404 exactly like a missing one. A dataset listed in the DIP that the caller may not read (restricted: available on request) answers its public metadata: the DIP columns and its field names, never records or user ids. Anonymous callers never see user ids.',
         tags: TAGS,
         security: 'optional',
         responses: {
-          200: datasetResponse('The dataset; ETag carries its version'),
+          200: {
+            description: 'The dataset (ETag carries its version), or its public metadata',
+            schema: v.union([DatasetViewSchema, PublicDatasetViewSchema]),
+          },
           400: problem('VALIDATION_FAILED: the id is not a name'),
-          404: problem('NOT_FOUND (also when not visible)'),
+          404: problem('NOT_FOUND (also when not visible and not in the DIP)'),
         },
       }),
       valid('param', DatasetParamSchema),
-      async (c) => withEtag(c, await catalog.getDataset(c.get('principal'), c.req.valid('param').id)),
+      async (c) => {
+        const d = await catalog.getDataset(c.get('principal'), c.req.valid('param').id);
+        return 'version' in d ? withEtag(c, d) : c.json(d);
+      },
     )
     .patch(
       '/v1/datasets/:id',
@@ -261,7 +304,7 @@ export function catalogRoutes(deps: { catalog: CatalogService }) {
         parameters: ifMatch(false),
         summary: 'Label a dataset public / restricted, or propose an exemption (202, pending PPID approval)',
         description:
-          'exempt needs grounds ("17a"…"17j" or another statute), consequenceTest { harm, publicInterest } and reviewBy. A less strict label is a declassification: PPID only, with a justification. If-Match optional.',
+          'exempt needs grounds ("17a"…"17j", sub-clause allowed; statute with 17j), consequenceTest { harm, protectedInterest, publicInterest, balance, conclusion, timing, testRecordNo, testDate, participants }, period ({ until } | { untilEvent } | { indefinite: true }, not indefinite for 17a–17f), liftConditions, reviewBy (at most 12 months ahead) and optionally subject. A less strict label is a declassification: PPID only, with a justification. If-Match optional.',
         tags: TAGS,
         security: 'bearer',
         responses: {
@@ -294,26 +337,94 @@ export function catalogRoutes(deps: { catalog: CatalogService }) {
         description:
           'A field label may tighten its dataset’s classification but never loosen it; exempt field labels need the same grounds as dataset exemptions.',
         parameters: ifMatch(false),
-        summary: 'Label one field (at least as strict as its dataset; null follows the dataset)',
+        summary:
+          'Label one field (at least as strict as its dataset; null follows the dataset); exempt is proposed (202) like a dataset exemption',
         tags: TAGS,
         security: 'bearer',
         responses: {
           200: datasetResponse('The dataset with the field’s new label'),
+          202: datasetResponse(
+            'The field exemption is proposed and pending PPID approval (treated as exempt meanwhile)',
+          ),
           403: problem('FORBIDDEN'),
           404: problem('NOT_FOUND'),
+          409: problem('CONFLICT: a proposal is pending for the field'),
           422: problem('LABEL_NOT_STRICTER, LABEL_NOT_ALLOWED, JUSTIFICATION_REQUIRED or EXEMPTION_INCOMPLETE'),
         },
       }),
       valid('param', FieldParamSchema),
       valid('json', LabelFieldSchema),
+      async (c) => {
+        const r = await catalog.labelField(
+          c.get('principal'),
+          c.req.valid('param').id,
+          c.req.valid('param').field,
+          c.req.valid('json'),
+          c.req.header('if-match'),
+          ctxOf(c),
+        );
+        return withEtag(c, r.dataset, r.status);
+      },
+    )
+    .post(
+      '/v1/datasets/:id/fields/:field/label/approve',
+      describe({
+        operationId: 'approveFieldExemption',
+        summary: 'Approve a pending field exemption (PPID of the unit; not the proposer)',
+        description:
+          'JSON body { decision: { ref, date, place, agreedBy: { name, position } }, justification? }; the exemption enters the DIK with its dikNo.',
+        tags: TAGS,
+        security: 'bearer',
+        responses: {
+          200: datasetResponse('The field exemption is in force'),
+          403: problem('FORBIDDEN or SELF_APPROVAL'),
+          404: problem('NOT_FOUND'),
+          409: problem('NO_PENDING_PROPOSAL'),
+          422: problem('DECISION_INCOMPLETE'),
+        },
+      }),
+      valid('param', FieldParamSchema),
       async (c) =>
         withEtag(
           c,
-          await catalog.labelField(
+          await catalog.decideField(
             c.get('principal'),
             c.req.valid('param').id,
             c.req.valid('param').field,
-            c.req.valid('json'),
+            'approve',
+            await optionalDecision(c),
+            c.req.header('if-match'),
+            ctxOf(c),
+          ),
+        ),
+    )
+    .post(
+      '/v1/datasets/:id/fields/:field/label/reject',
+      describe({
+        operationId: 'rejectFieldExemption',
+        summary: 'Reject a pending field exemption (PPID of the unit; not the proposer)',
+        description:
+          'Optional JSON body { decisionRef?, justification? }. The field’s label before the proposal comes back.',
+        tags: TAGS,
+        security: 'bearer',
+        responses: {
+          200: datasetResponse('The proposal is withdrawn'),
+          403: problem('FORBIDDEN or SELF_APPROVAL'),
+          404: problem('NOT_FOUND'),
+          409: problem('NO_PENDING_PROPOSAL'),
+          422: problem('DECISION_INCOMPLETE'),
+        },
+      }),
+      valid('param', FieldParamSchema),
+      async (c) =>
+        withEtag(
+          c,
+          await catalog.decideField(
+            c.get('principal'),
+            c.req.valid('param').id,
+            c.req.valid('param').field,
+            'reject',
+            await optionalDecision(c),
             c.req.header('if-match'),
             ctxOf(c),
           ),
@@ -325,7 +436,8 @@ export function catalogRoutes(deps: { catalog: CatalogService }) {
         operationId: 'approveDatasetExemption',
         parameters: ifMatch(false),
         summary: 'Approve a pending exemption (PPID of the unit; not the proposer)',
-        description: 'Optional JSON body { decisionRef?, justification? }.',
+        description:
+          'JSON body { decision: { ref, date, place, agreedBy: { name, position } }, justification? }: the decree and the agreement of the head of the body (or the PPID’s superior). The exemption enters the DIK with its dikNo.',
         tags: TAGS,
         security: 'bearer',
         responses: {
@@ -333,6 +445,7 @@ export function catalogRoutes(deps: { catalog: CatalogService }) {
           403: problem('FORBIDDEN or SELF_APPROVAL'),
           404: problem('NOT_FOUND'),
           409: problem('NO_PENDING_PROPOSAL'),
+          422: problem('DECISION_INCOMPLETE (errors list what the decision lacks)'),
         },
       }),
       valid('param', DatasetParamSchema),
@@ -418,11 +531,32 @@ export function catalogRoutes(deps: { catalog: CatalogService }) {
       async (c) => {
         const q = c.req.valid('query');
         if (negotiate(c, REGISTER_OFFERS) === 'csv') {
-          const items = await allPages((cursor) => catalog.publicRegister(cursor, CSV_PAGE));
-          return csv(c, 'daftar-informasi-publik', toCsv(PUBLIC_CSV_HEADER, items.map(publicCsvRow)));
+          const body = await csvStream(PUBLIC_CSV_HEADER, publicCsvRow, (cursor) =>
+            catalog.publicRegister(cursor, CSV_PAGE),
+          );
+          return csv(c, 'daftar-informasi-publik', body);
         }
         return c.json(await catalog.publicRegister(q.cursor, q.limit ?? REGISTER_LIMIT));
       },
+    )
+    .post(
+      '/v1/registers/public/determinations',
+      describe({
+        operationId: 'determinePublicRegister',
+        summary: 'Determine (menetapkan) the DIP of a unit by a PPID decision',
+        description:
+          'PPID (or administrator) of the unit. Entries labelled before the determination carry it as `determination`; entries labelled since show `determination: null` (pending determination).',
+        tags: ['registers'],
+        security: 'bearer',
+        responses: {
+          201: { description: 'The determination as recorded', schema: DeterminationRecordSchema },
+          400: problem('VALIDATION_FAILED'),
+          401: problem('UNAUTHENTICATED'),
+          403: problem('FORBIDDEN: not a PPID of that unit'),
+        },
+      }),
+      valid('json', DeterminationSchema),
+      async (c) => c.json(await catalog.determine(c.get('principal'), c.req.valid('json'), ctxOf(c)), 201),
     )
     .get(
       '/v1/registers/exempt',
@@ -447,8 +581,10 @@ export function catalogRoutes(deps: { catalog: CatalogService }) {
       async (c) => {
         const q = c.req.valid('query');
         if (negotiate(c, REGISTER_OFFERS) === 'csv') {
-          const items = await allPages((cursor) => catalog.exemptRegister(cursor, CSV_PAGE));
-          return csv(c, 'daftar-informasi-dikecualikan', toCsv(EXEMPT_CSV_HEADER, items.map(exemptCsvRow)));
+          const body = await csvStream(EXEMPT_CSV_HEADER, exemptCsvRow, (cursor) =>
+            catalog.exemptRegister(cursor, CSV_PAGE),
+          );
+          return csv(c, 'daftar-informasi-dikecualikan', body);
         }
         return c.json(await catalog.exemptRegister(q.cursor, q.limit ?? REGISTER_LIMIT));
       },
@@ -478,8 +614,10 @@ export function catalogRoutes(deps: { catalog: CatalogService }) {
         const q = c.req.valid('query');
         const p = c.get('principal');
         if (negotiate(c, REGISTER_OFFERS) === 'csv') {
-          const items = await allPages((cursor) => catalog.overdueReviews(p, cursor, CSV_PAGE));
-          return csv(c, 'overdue-reviews', toCsv(EXEMPT_CSV_HEADER, items.map(exemptCsvRow)));
+          const body = await csvStream(EXEMPT_CSV_HEADER, exemptCsvRow, (cursor) =>
+            catalog.overdueReviews(p, cursor, CSV_PAGE),
+          );
+          return csv(c, 'overdue-reviews', body);
         }
         return c.json(await catalog.overdueReviews(p, q.cursor, q.limit ?? REGISTER_LIMIT));
       },

@@ -45,8 +45,8 @@ export type PersonalData = (typeof PERSONAL_DATA)[number];
 
 export const DATASET_ID = /^[a-z0-9][a-z0-9-]{1,63}$/;
 export const FIELD_NAME = /^[a-z][a-z0-9_]{0,62}$/;
-/** UU 14/2008 art. 17 letters, e.g. `17h`. Any other non-empty string cites another statute. */
-export const KIP_GROUND = /^17[a-j]$/;
+/** UU 14/2008 art. 17 letters, e.g. `17h`, with an optional sub-clause (`17a.2`); another statute is cited under 17j. */
+export const KIP_GROUND = /^17[a-j](\.[1-9][0-9]?)?$/;
 
 // Free text (src/shared/text.ts): anything PostgreSQL stores unchanged, newlines included.
 const text = (max: number) => v.pipe(v.string(), storable(), v.trim(), v.maxLength(max));
@@ -85,6 +85,24 @@ const satuData = {
   referenceCodes: v.optional(v.pipe(v.array(requiredText(200)), v.maxLength(100))),
 };
 
+/** Kinds of public information (UU 14/2008 art. 9–11): periodic, immediate, available at any time. */
+export const INFO_KINDS = ['berkala', 'serta_merta', 'setiap_saat'] as const;
+
+/** The DIP's columns the steward supplies (Perki 1/2021); optional on create and update. */
+const dipMetadata = {
+  /** The summary of contents (ringkasan isi) the DIP lists; a dataset without one is not yet listed. */
+  summary: optionalText(2000),
+  responsibleOfficial: v.optional(v.nullable(v.strictObject({ name: requiredText(200), position: requiredText(200) }))),
+  /** When the information was produced (a date, a year or a period, as the body records it). */
+  producedAt: optionalText(100),
+  producedPlace: optionalText(200),
+  /** Forms held: print, electronic, and formats (e.g. "elektronik (CSV)"). */
+  forms: v.optional(v.pipe(v.array(requiredText(100)), v.maxLength(20))),
+  /** Retention period and the archival rule it comes from (jadwal retensi arsip). */
+  retention: v.optional(v.nullable(v.strictObject({ period: requiredText(200), reference: requiredText(300) }))),
+  infoKind: v.optional(v.nullable(v.picklist(INFO_KINDS))),
+};
+
 const fieldList = v.pipe(
   v.array(FieldInputSchema),
   v.maxLength(500),
@@ -99,6 +117,7 @@ export const CreateDatasetSchema = v.strictObject({
   sourceSystem: optionalText(100),
   steward: optionalText(200),
   ...satuData,
+  ...dipMetadata,
   fields: fieldList,
 });
 export type CreateDataset = v.InferOutput<typeof CreateDatasetSchema>;
@@ -110,41 +129,112 @@ export const UpdateDatasetSchema = v.strictObject({
   sourceSystem: optionalText(100),
   steward: optionalText(200),
   ...satuData,
+  ...dipMetadata,
   /** Added or changed fields, by name; fields not listed stay as they are. */
   fields: v.optional(fieldList),
 });
 export type UpdateDataset = v.InferOutput<typeof UpdateDatasetSchema>;
 
-/** Uji konsekuensi (consequence test, UU 14/2008 art. 2 and 19). */
-export const ConsequenceTestSchema = v.strictObject({
-  /** The harm disclosure would cause. */
-  harm: requiredText(10_000),
-  /** Why withholding outweighs the public interest in disclosure. */
-  publicInterest: requiredText(10_000),
+/** When the consequence test was run (domain.md §1): before any request, at a request, on the Commission's order. */
+export const TEST_TIMINGS = ['before_request', 'at_request', 'commission_order'] as const;
+
+/**
+ * Uji konsekuensi (consequence test, UU 14/2008 art. 2 and 19) as stored and shown. Records made
+ * before the registers issue hold only `harm` and `publicInterest`.
+ */
+export const ConsequenceTestSchema = v.object({
+  harm: v.string(),
+  protectedInterest: v.optional(v.string()),
+  publicInterest: v.string(),
+  balance: v.optional(v.string()),
+  conclusion: v.optional(v.string()),
+  timing: v.optional(v.picklist(TEST_TIMINGS)),
+  testRecordNo: v.optional(v.string()),
+  testDate: v.optional(v.string()),
+  participants: v.optional(v.array(v.string())),
 });
 export type ConsequenceTest = v.InferOutput<typeof ConsequenceTestSchema>;
+
+/** The exemption period (UU 14/2008 art. 20): exactly one of the three. */
+export const PeriodSchema = v.union([
+  v.object({ until: v.string() }),
+  v.object({ untilEvent: v.string() }),
+  v.object({ indefinite: v.literal(true) }),
+]);
+export type ExemptionPeriod = v.InferOutput<typeof PeriodSchema>;
+
+/**
+ * The parts of an exemption proposal (dataset or field). Types only: whether the parts are
+ * complete and lawful is checked by the service (exemption-rules.ts), which lists every problem
+ * at once as a 422.
+ */
+const exemptionParts = {
+  subject: v.optional(requiredText(500)),
+  grounds: v.optional(v.pipe(v.array(requiredText(200)), v.maxLength(20))),
+  statute: v.optional(requiredText(300)),
+  consequenceTest: v.optional(
+    v.strictObject({
+      harm: v.optional(requiredText(10_000)),
+      protectedInterest: v.optional(requiredText(10_000)),
+      publicInterest: v.optional(requiredText(10_000)),
+      balance: v.optional(requiredText(10_000)),
+      conclusion: v.optional(requiredText(10_000)),
+      timing: v.optional(requiredText(50)),
+      testRecordNo: v.optional(requiredText(200)),
+      testDate: v.optional(requiredText(50)),
+      participants: v.optional(v.pipe(v.array(requiredText(300)), v.maxLength(50))),
+    }),
+  ),
+  period: v.optional(
+    v.strictObject({
+      until: v.optional(requiredText(50)),
+      untilEvent: v.optional(requiredText(1000)),
+      indefinite: v.optional(v.boolean()),
+    }),
+  ),
+  liftConditions: v.optional(v.pipe(v.array(requiredText(1000)), v.maxLength(50))),
+  reviewBy: v.optional(isoDate),
+};
 
 export const LabelDatasetSchema = v.strictObject({
   classification: ClassificationSchema,
   justification: v.optional(requiredText(10_000)),
-  grounds: v.optional(v.pipe(v.array(requiredText(200)), v.maxLength(20))),
-  // Completeness of an exemption is checked by the service, so all missing parts are listed at once.
-  consequenceTest: v.optional(
-    v.strictObject({ harm: v.optional(requiredText(10_000)), publicInterest: v.optional(requiredText(10_000)) }),
-  ),
-  reviewBy: v.optional(isoDate),
+  ...exemptionParts,
 });
 export type LabelDataset = v.InferOutput<typeof LabelDatasetSchema>;
+/** The exemption parts of a dataset or field label. */
+export type ExemptionInput = Pick<LabelDataset, keyof typeof exemptionParts>;
 
 export const LabelFieldSchema = v.strictObject({
   /** null removes the field's own label (it then follows the dataset's). */
   classification: v.nullable(ClassificationSchema),
   justification: v.optional(requiredText(10_000)),
+  ...exemptionParts,
 });
 export type LabelField = v.InferOutput<typeof LabelFieldSchema>;
 
+/** The decision that puts an exemption in force: the PPID's decree, agreed by the head of the body. */
+export const DecisionSchema = v.object({
+  ref: v.string(),
+  date: v.string(),
+  place: v.string(),
+  agreedBy: v.object({ name: v.string(), position: v.string() }),
+});
+export type ExemptionDecision = v.InferOutput<typeof DecisionSchema>;
+
 export const DecideProposalSchema = v.strictObject({
-  /** The decision's reference (e.g. the PPID's decree number). */
+  /** Approval: the decision (checked whole by the service, 422 listing what is missing). */
+  decision: v.optional(
+    v.strictObject({
+      ref: v.optional(requiredText(200)),
+      date: v.optional(requiredText(50)),
+      place: v.optional(requiredText(200)),
+      agreedBy: v.optional(
+        v.strictObject({ name: v.optional(requiredText(200)), position: v.optional(requiredText(200)) }),
+      ),
+    }),
+  ),
+  /** Rejection: the reference of the decision that rejects (optional). */
   decisionRef: v.optional(requiredText(200)),
   justification: v.optional(requiredText(10_000)),
 });
@@ -239,6 +329,14 @@ export const DatasetViewSchema = v.object({
   periodCovered: v.nullable(v.string()),
   concepts: v.nullable(v.string()),
   referenceCodes: v.array(v.string()),
+  registerNo: v.nullable(v.string()),
+  summary: v.nullable(v.string()),
+  responsibleOfficial: v.nullable(v.object({ name: v.string(), position: v.string() })),
+  producedAt: v.nullable(v.string()),
+  producedPlace: v.nullable(v.string()),
+  forms: v.array(v.string()),
+  retention: v.nullable(v.object({ period: v.string(), reference: v.string() })),
+  infoKind: v.nullable(v.picklist(INFO_KINDS)),
   createdAt: v.string(),
   updatedAt: v.string(),
   version: v.number(),
@@ -279,7 +377,8 @@ export const LabelEventViewSchema = v.object({
   declassification: v.boolean(),
   proposalId: v.nullable(v.string()),
   decisionRef: v.nullable(v.string()),
-  by: v.object({ sub: v.string(), roles: v.array(v.string()), unit: v.nullable(v.string()) }),
+  /** `sub` is left out for anonymous callers. */
+  by: v.object({ sub: v.optional(v.string()), roles: v.array(v.string()), unit: v.nullable(v.string()) }),
   at: v.string(),
   labelVersion: v.number(),
   /** For a decided scan suggestion: the decision and what was suggested (never values). */
@@ -297,35 +396,89 @@ export type LabelEventView = v.InferOutput<typeof LabelEventViewSchema>;
 export const UnitViewSchema = v.object({ code: v.string(), name: v.string(), parent: v.nullable(v.string()) });
 export type UnitView = v.InferOutput<typeof UnitViewSchema>;
 
+/** One row of the DIP (Daftar Informasi Publik, UU 14/2008 art. 11(1)(a); Perki 1/2021), as a PPID publishes it. */
 export const PublicRegisterEntrySchema = v.object({
+  registerNo: v.string(),
   id: v.string(),
   title: v.string(),
-  description: v.string(),
-  ownerUnit: v.string(),
-  ownerUnitName: v.string(),
+  summary: v.string(),
+  holdingUnit: v.object({ code: v.string(), name: v.string() }),
+  responsibleOfficial: v.nullable(v.object({ name: v.string(), position: v.string() })),
+  producedAt: v.nullable(v.string()),
+  producedPlace: v.nullable(v.string()),
+  forms: v.array(v.string()),
+  retention: v.nullable(v.object({ period: v.string(), reference: v.string() })),
+  infoKind: v.nullable(v.picklist(INFO_KINDS)),
+  /** open: its public fields are open data; on_request: listed, its records served by a decision on a request. */
+  access: v.picklist(['open', 'on_request']),
+  /** The PPID's decision determining the DIP; null while the entry awaits determination. */
+  determination: v.nullable(v.object({ ref: v.string(), date: v.string() })),
   sourceSystem: v.nullable(v.string()),
-  producerUnit: v.nullable(v.string()),
   updateFrequency: v.nullable(v.string()),
   periodCovered: v.nullable(v.string()),
-  concepts: v.nullable(v.string()),
-  referenceCodes: v.array(v.string()),
   updatedAt: v.string(),
   labelVersion: v.number(),
-  /** The fields anyone may read (effectively public). */
+  /** The fields anyone may read (effectively public); field names only for on_request entries. */
   publicFields: v.array(v.object({ name: v.string(), type: v.string(), description: v.string() })),
 });
 export type PublicRegisterEntry = v.InferOutput<typeof PublicRegisterEntrySchema>;
 
+/** A dataset as anyone may see it when its records are not theirs to read: its DIP entry and field names. */
+export const PublicDatasetViewSchema = v.object({
+  ...PublicRegisterEntrySchema.entries,
+  classification: v.picklist(['public', 'restricted']),
+  fields: v.array(v.object({ name: v.string(), type: v.string(), description: v.string() })),
+});
+export type PublicDatasetView = v.InferOutput<typeof PublicDatasetViewSchema>;
+
+export const DeterminationSchema = v.strictObject({
+  /** The PPID's decree determining (menetapkan) the DIP. */
+  ref: requiredText(200),
+  date: isoDate,
+  /** The unit whose DIP (with the units under it) is determined; the PPID's own unit by default. */
+  unit: v.optional(UnitCodeSchema),
+});
+export type Determination = v.InferOutput<typeof DeterminationSchema>;
+
+/** A determination as recorded: the DIP of `unit` (and the units under it) determined by the decree `ref`. */
+export const DeterminationRecordSchema = v.object({
+  id: v.string(),
+  unit: v.string(),
+  ref: v.string(),
+  date: v.string(),
+  determinedAt: v.string(),
+});
+
+/** One row of the DIK (Daftar Informasi yang Dikecualikan), as a PPID publishes it (docs/registers.md). */
 export const ExemptRegisterEntrySchema = v.object({
+  dikNo: v.string(),
+  /** The dataset. */
   id: v.string(),
   title: v.string(),
+  /** A public-safe description of what is withheld. */
+  subject: v.string(),
+  /** Present when only part of the dataset is exempt. */
+  fields: v.optional(v.array(v.string())),
   ownerUnit: v.string(),
   ownerUnitName: v.string(),
   grounds: v.array(v.string()),
+  statute: v.optional(v.string()),
   consequenceTest: ConsequenceTestSchema,
+  period: v.union([PeriodSchema, v.object({})]),
+  liftConditions: v.array(v.string()),
+  decision: v.nullable(
+    v.object({
+      ref: v.optional(v.string()),
+      date: v.optional(v.string()),
+      place: v.optional(v.string()),
+      agreedBy: v.optional(v.object({ name: v.string(), position: v.string() })),
+    }),
+  ),
   decidedAt: v.nullable(v.string()),
-  decisionRef: v.nullable(v.string()),
   reviewBy: v.string(),
+  /** Past its review date or its period's end: still in force (fail closed), a task for the PPID. */
+  reviewOverdue: v.boolean(),
+  periodEnded: v.boolean(),
   labelVersion: v.number(),
 });
 export type ExemptRegisterEntry = v.InferOutput<typeof ExemptRegisterEntrySchema>;

@@ -7,6 +7,7 @@ import { catalogAccess, type Rule } from './catalog.access.ts';
 import {
   auditPrincipal,
   ensure,
+  notFound,
   visibleDataset,
   type CatalogDeps,
   type RequestContext,
@@ -22,13 +23,27 @@ import {
   insertDataset,
   insertFields,
   listDatasets,
+  publicRegisterRow,
   updateField,
   updateMetadata,
   type DatasetRow,
   type MetadataChange,
 } from './catalog.repo.ts';
-import type { CreateDataset, DatasetView, ListDatasetsQuery, UpdateDataset } from './catalog.schema.ts';
-import { datasetAttributes, datasetView, fieldAttributes, type FieldForRead } from './catalog.view.ts';
+import type {
+  CreateDataset,
+  DatasetView,
+  ListDatasetsQuery,
+  PublicDatasetView,
+  UpdateDataset,
+} from './catalog.schema.ts';
+import {
+  datasetAttributes,
+  datasetView,
+  fieldAttributes,
+  publicDatasetView,
+  withoutUserIds,
+  type FieldForRead,
+} from './catalog.view.ts';
 import { appendLabelEvent } from './label-history.repo.ts';
 import { createLabelService, type LabelService } from './label.service.ts';
 import { effectiveFieldClassification, rank } from './label-rules.ts';
@@ -46,7 +61,11 @@ export interface ResourceResolver {
 
 export interface CatalogService extends LabelService, RegisterService {
   createDataset(p: Principal, input: CreateDataset, ctx: RequestContext): Promise<DatasetView>;
-  getDataset(p: Principal, id: string): Promise<DatasetView>;
+  /**
+   * A dataset the caller may read; else, when it is in the DIP (public or restricted, no pending
+   * exemption), its public metadata; else 404. Anonymous callers never see user ids.
+   */
+  getDataset(p: Principal, id: string): Promise<DatasetView | PublicDatasetView>;
   listDatasets(p: Principal, q: ListDatasetsQuery): Promise<{ items: DatasetView[]; nextCursor: string | null }>;
   updateDataset(
     p: Principal,
@@ -103,8 +122,15 @@ export function createCatalogService(deps: CatalogDeps): CatalogService {
     resolver: databaseResolver(sql),
     createDataset: (principal, input, ctx) => createDataset(deps, principal, input, ctx),
     async getDataset(principal, id) {
-      const row = await visibleDataset(sql, catalogAccess(deps.policy.current()), principal, id);
-      return datasetView(row, await findFields(sql, id));
+      const row = await findDataset(sql, id);
+      if (row && catalogAccess(deps.policy.current()).canRead(principal, datasetAttributes(row)).allow) {
+        const view = datasetView(row, await findFields(sql, id));
+        return principal.kind === 'anonymous' ? withoutUserIds(view) : view;
+      }
+      // Listed in the DIP: its existence and metadata are public information (UU 14/2008 art. 11(1)(a)).
+      const listed = row ? await publicRegisterRow(sql, id) : undefined;
+      if (!listed) throw notFound(id);
+      return publicDatasetView(listed, await findFields(sql, id));
     },
     listDatasets: (principal, query) => listDatasetsPage(deps, principal, query),
     updateDataset: (principal, id, input, ifMatch, ctx) =>
@@ -135,6 +161,15 @@ async function createDataset(
       periodCovered: input.periodCovered ?? null,
       concepts: input.concepts ?? null,
       referenceCodes: input.referenceCodes ?? [],
+      dip: {
+        summary: input.summary ?? null,
+        responsibleOfficial: input.responsibleOfficial ?? null,
+        producedAt: input.producedAt ?? null,
+        producedPlace: input.producedPlace ?? null,
+        forms: input.forms ?? [],
+        retention: input.retention ?? null,
+        infoKind: input.infoKind ?? null,
+      },
     });
     await insertFields(
       tx,
@@ -185,7 +220,10 @@ async function listDatasetsPage(
   );
   const last = page.at(-1);
   return {
-    items: page.map((row) => datasetView(row, fields.get(row.id) ?? [])),
+    items: page.map((row) => {
+      const view = datasetView(row, fields.get(row.id) ?? []);
+      return principal.kind === 'anonymous' ? withoutUserIds(view) : view;
+    }),
     nextCursor: rows.length > limit && last ? encodeCursor(last.id) : null,
   };
 }
@@ -295,6 +333,13 @@ function metadataChange(input: UpdateDataset): MetadataChange {
   if (input.periodCovered !== undefined) change.period_covered = input.periodCovered;
   if (input.concepts !== undefined) change.concepts = input.concepts;
   if (input.referenceCodes !== undefined) change.reference_codes = input.referenceCodes;
+  if (input.summary !== undefined) change.summary = input.summary;
+  if (input.responsibleOfficial !== undefined) change.responsible_official = input.responsibleOfficial;
+  if (input.producedAt !== undefined) change.produced_at = input.producedAt;
+  if (input.producedPlace !== undefined) change.produced_place = input.producedPlace;
+  if (input.forms !== undefined) change.forms = input.forms;
+  if (input.retention !== undefined) change.retention = input.retention;
+  if (input.infoKind !== undefined) change.info_kind = input.infoKind;
   return change;
 }
 

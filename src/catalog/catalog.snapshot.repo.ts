@@ -8,6 +8,32 @@ export type SnapshotFieldRow = Pick<
   FieldRow,
   'dataset_id' | 'name' | 'type' | 'personal_data' | 'classification' | 'quarantine' | 'redact_spans'
 >;
+/** What decisions need of a registered purpose (migrations/0008_registers.sql). */
+export interface SnapshotPurposeRow {
+  id: string;
+  lawful_basis: string;
+  datasets: string[];
+  categories: string[];
+}
+
+/** An exemption record open (in force, or pending: dik_no null), as refusals cite it. */
+export interface SnapshotExemptionRow {
+  dataset_id: string;
+  field_name: string | null;
+  dik_no: string | null;
+  grounds: string[];
+  statute: string | null;
+}
+
+export async function readExemptions(sql: Sql): Promise<SnapshotExemptionRow[]> {
+  return sql<SnapshotExemptionRow[]>`
+    select dataset_id, field_name, dik_no, grounds, statute from exemptions where status in ('pending', 'in_force')`;
+}
+
+/** The register of processing purposes, as decisions need it. */
+export async function readPurposes(sql: Sql): Promise<SnapshotPurposeRow[]> {
+  return sql<SnapshotPurposeRow[]>`select id, lawful_basis, datasets, categories from purposes`;
+}
 
 /** The global catalog version (migrations/0007_catalog_version.sql), as text (a bigint). */
 export async function readCatalogVersion(sql: Sql): Promise<string> {
@@ -20,9 +46,13 @@ export async function readCatalogVersion(sql: Sql): Promise<string> {
  * Every dataset and field with the version they are at, read in one snapshot of the database
  * (repeatable read), so the version names exactly this state of the catalog.
  */
-export async function readWholeCatalog(
-  sql: Sql,
-): Promise<{ version: string; datasets: SnapshotDatasetRow[]; fields: Map<string, SnapshotFieldRow[]> }> {
+export async function readWholeCatalog(sql: Sql): Promise<{
+  version: string;
+  datasets: SnapshotDatasetRow[];
+  fields: Map<string, SnapshotFieldRow[]>;
+  purposes: SnapshotPurposeRow[];
+  exemptions: SnapshotExemptionRow[];
+}> {
   return sql.begin('isolation level repeatable read read only', async (tx) => {
     const [v] = await tx<{ version: string }[]>`select version::text as version from catalog_version`;
     if (!v) throw new Error('catalog_version has no row');
@@ -38,6 +68,15 @@ export async function readWholeCatalog(
       if (list) list.push(f);
       else fields.set(f.dataset_id, [f]);
     }
-    return { version: v.version, datasets: [...datasets], fields };
+    const purposes = await tx<SnapshotPurposeRow[]>`select id, lawful_basis, datasets, categories from purposes`;
+    const exemptions = await tx<SnapshotExemptionRow[]>`
+      select dataset_id, field_name, dik_no, grounds, statute from exemptions where status in ('pending', 'in_force')`;
+    return {
+      version: v.version,
+      datasets: [...datasets],
+      fields,
+      purposes: [...purposes],
+      exemptions: [...exemptions],
+    };
   });
 }

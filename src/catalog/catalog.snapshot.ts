@@ -1,7 +1,16 @@
 import type { Queryable, Sql } from '../db/database.ts';
 import type { DatasetAttributes, ResourceResolver } from '../policy/engine.types.ts';
 import { findDataset, findFields } from './catalog.repo.ts';
-import { readCatalogVersion, readWholeCatalog } from './catalog.snapshot.repo.ts';
+import type { ExemptionIndex } from '../policy/citations.ts';
+import {
+  readCatalogVersion,
+  readExemptions,
+  readPurposes,
+  readWholeCatalog,
+  type SnapshotExemptionRow,
+  type SnapshotPurposeRow,
+} from './catalog.snapshot.repo.ts';
+import type { PurposeRegister, RegisteredPurpose } from '../policy/purpose-register.ts';
 import { datasetAttributes, fieldAttributes, type FieldForRead } from './catalog.view.ts';
 
 /**
@@ -24,6 +33,13 @@ export interface CatalogSnapshot {
   invalidate(): void;
   /** Reloads when stale, or else confirms the version; resolves when done (errors are the caller's). */
   refresh(): Promise<void>;
+  /**
+   * The register of processing purposes as of the last load (null before it): decisions read it
+   * synchronously; a purpose change bumps the catalog version and so reloads it like the rest.
+   */
+  purposes(): PurposeRegister | null;
+  /** The exemptions open as of the last load, for refusals to cite (null before it). */
+  exemptions(): ExemptionIndex | null;
   /** The version the snapshot holds (null before the first load), and whether answers come from it now. */
   state(): { version: string | null; fresh: boolean; datasets: number };
   /** A newer version exists (a notification's payload): counted in `lag` until a reload sees it. */
@@ -40,6 +56,39 @@ interface Entry {
 interface Loaded {
   version: string;
   datasets: Map<string, Entry>;
+  purposes: PurposeRegister;
+  exemptions: ExemptionIndex;
+}
+
+/** The open exemptions indexed by dataset and field. */
+export function exemptionIndex(rows: SnapshotExemptionRow[]): ExemptionIndex {
+  const byKey = new Map(
+    rows.map((r) => [
+      `${r.dataset_id}/${r.field_name ?? ''}`,
+      Object.freeze({ dikNo: r.dik_no, grounds: r.grounds, statute: r.statute }),
+    ]),
+  );
+  return { of: (datasetId, field) => byKey.get(`${datasetId}/${field ?? ''}`) };
+}
+
+/** The purposes as an in-memory register. */
+export function purposeRegister(rows: SnapshotPurposeRow[]): PurposeRegister {
+  const byId = new Map<string, RegisteredPurpose>(
+    rows.map((r) => [
+      r.id,
+      Object.freeze({ id: r.id, lawfulBasis: r.lawful_basis, datasets: r.datasets, categories: r.categories }),
+    ]),
+  );
+  return { get: (id) => byId.get(id) };
+}
+
+/**
+ * The purposes alone, for instances that keep no catalog snapshot: loaded at start and again
+ * whenever `reload` is called (after each catalog write of this instance).
+ */
+export async function loadRegisters(sql: Sql): Promise<{ purposes: PurposeRegister; exemptions: ExemptionIndex }> {
+  const purposes = purposeRegister(await readPurposes(sql));
+  return { purposes, exemptions: exemptionIndex(await readExemptions(sql)) };
 }
 
 const freeze = <T extends object>(o: T): Readonly<T> => Object.freeze(o);
@@ -117,7 +166,12 @@ export function createCatalogSnapshot(sql: Sql, options: { maxStaleMs: number; n
         ),
       );
     }
-    loaded = { version: whole.version, datasets };
+    loaded = {
+      version: whole.version,
+      datasets,
+      purposes: purposeRegister(whole.purposes),
+      exemptions: exemptionIndex(whole.exemptions),
+    };
     see(whole.version);
     if (gen === generation) {
       stale = false;
@@ -173,6 +227,8 @@ export function createCatalogSnapshot(sql: Sql, options: { maxStaleMs: number; n
       refresh().catch(() => {}); // until it succeeds, answers come from the database (and fail as it fails)
     },
     refresh,
+    purposes: () => loaded?.purposes ?? null,
+    exemptions: () => loaded?.exemptions ?? null,
     state: () => ({ version: loaded?.version ?? null, fresh: fresh(), datasets: loaded?.datasets.size ?? 0 }),
     saw: (version) => {
       if (/^\d+$/.test(version)) see(version);

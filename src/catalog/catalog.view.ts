@@ -1,11 +1,12 @@
 import type { DatasetAttributes, FieldAttributes } from '../policy/engine.types.ts';
-import type { DatasetRow, FieldRow, RegisterRow } from './catalog.repo.ts';
+import type { DatasetRow, DikRow, FieldRow, RegisterRow } from './catalog.repo.ts';
 import type {
   DatasetView,
   ExemptRegisterEntry,
   FieldType,
   FieldView,
   LabelEventView,
+  PublicDatasetView,
   PublicRegisterEntry,
 } from './catalog.schema.ts';
 import type { LabelHistoryRow } from './label-history.repo.ts';
@@ -105,6 +106,14 @@ export function datasetView(d: DatasetRow, fields: FieldRow[]): DatasetView {
     periodCovered: d.period_covered,
     concepts: d.concepts,
     referenceCodes: d.reference_codes,
+    registerNo: d.register_no,
+    summary: d.summary,
+    responsibleOfficial: d.responsible_official,
+    producedAt: d.produced_at,
+    producedPlace: d.produced_place,
+    forms: d.forms,
+    retention: d.retention,
+    infoKind: d.info_kind,
     createdAt: d.created_at.toISOString(),
     updatedAt: d.updated_at.toISOString(),
     version: d.version,
@@ -137,6 +146,16 @@ export function datasetView(d: DatasetRow, fields: FieldRow[]): DatasetView {
   };
 }
 
+/** A dataset as an anonymous caller sees it: no internal user ids (steward, decider, proposer). */
+export function withoutUserIds(view: DatasetView): DatasetView {
+  return {
+    ...view,
+    steward: null,
+    label: { ...view.label, decidedBy: null },
+    pending: view.pending ? { ...view.pending, proposedBy: '' } : null,
+  };
+}
+
 export function labelEventView(e: LabelHistoryRow): LabelEventView {
   return {
     id: e.id,
@@ -159,42 +178,72 @@ export function labelEventView(e: LabelHistoryRow): LabelEventView {
   };
 }
 
+/** A DIP row: public datasets are open (their public fields listed), restricted ones available on request. */
 export function publicRegisterEntry(d: RegisterRow, fields: FieldRow[]): PublicRegisterEntry {
+  const open = d.effective_classification === 'public';
   return {
+    registerNo: d.register_no ?? '',
     id: d.id,
     title: d.title,
-    description: d.description,
-    ownerUnit: d.owner_unit,
-    ownerUnitName: d.owner_unit_name,
+    summary: d.summary ?? '',
+    holdingUnit: { code: d.owner_unit, name: d.owner_unit_name },
+    responsibleOfficial: d.responsible_official,
+    producedAt: d.produced_at,
+    producedPlace: d.produced_place,
+    forms: d.forms,
+    retention: d.retention,
+    infoKind: d.info_kind,
+    access: open ? 'open' : 'on_request',
+    determination:
+      d.determination_ref !== null && d.determination_date !== null
+        ? { ref: d.determination_ref, date: d.determination_date }
+        : null,
     sourceSystem: d.source_system,
-    producerUnit: d.producer_unit,
     updateFrequency: d.update_frequency,
     periodCovered: d.period_covered,
-    concepts: d.concepts,
-    referenceCodes: d.reference_codes,
     updatedAt: d.updated_at.toISOString(),
     labelVersion: d.label_version,
-    publicFields: fields
-      .filter(
-        // A quarantined field is not listed as public while a steward has not decided.
-        (f) => fieldAttributes(d, f).classification === 'public',
-      )
-      .map((f) => ({ name: f.name, type: f.type, description: f.description })),
+    publicFields: open
+      ? fields
+          // A quarantined field is not listed as public while a steward has not decided.
+          .filter((f) => fieldAttributes(d, f).classification === 'public')
+          .map((f) => ({ name: f.name, type: f.type, description: f.description }))
+      : [],
   };
 }
 
-/** One row of the exempt list: never the dataset's contents or its fields. */
-export function exemptRegisterEntry(d: RegisterRow): ExemptRegisterEntry {
+/**
+ * A dataset as the public may see it when they may not read it (restricted: available on
+ * request): its DIP columns and its fields' names, never records, user ids or label history.
+ */
+export function publicDatasetView(d: RegisterRow, fields: FieldRow[]): PublicDatasetView {
   return {
-    id: d.id,
-    title: d.title,
-    ownerUnit: d.owner_unit,
-    ownerUnitName: d.owner_unit_name,
-    grounds: d.label_grounds ?? [],
-    consequenceTest: d.label_consequence_test ?? { harm: '', publicInterest: '' },
-    decidedAt: iso(d.label_decided_at),
-    decisionRef: d.label_decision_ref,
-    reviewBy: d.label_review_by ?? '',
-    labelVersion: d.label_version,
+    ...publicRegisterEntry(d, fields),
+    classification: d.effective_classification === 'public' ? 'public' : 'restricted',
+    fields: fields.map((f) => ({ name: f.name, type: f.type, description: f.description })),
+  };
+}
+
+/** One row of the exempt list: never the dataset's contents; field names only of a partial exemption. */
+export function exemptRegisterEntry(e: DikRow): ExemptRegisterEntry {
+  return {
+    dikNo: e.dik_no ?? '',
+    id: e.dataset_id,
+    title: e.title,
+    subject: e.subject,
+    ...(e.field_name !== null ? { fields: [e.field_name] } : {}),
+    ownerUnit: e.owner_unit,
+    ownerUnitName: e.owner_unit_name,
+    grounds: e.grounds,
+    ...(e.statute !== null ? { statute: e.statute } : {}),
+    consequenceTest: e.consequence_test,
+    period: e.period,
+    liftConditions: e.lift_conditions,
+    decision: e.decision,
+    decidedAt: iso(e.decided_at),
+    reviewBy: e.review_by,
+    reviewOverdue: e.review_overdue,
+    periodEnded: e.period_ended,
+    labelVersion: e.label_version,
   };
 }

@@ -1,12 +1,8 @@
-import type { FieldError } from '../shared/errors.ts';
 import type { PersonalDataKind } from '../policy/engine.types.ts';
 import {
   GENERAL_PERSONAL_DATA,
-  KIP_GROUND,
   SPECIFIC_PERSONAL_DATA,
   type Classification,
-  type ConsequenceTest,
-  type LabelDataset,
   type PersonalData,
 } from './catalog.schema.ts';
 
@@ -92,50 +88,4 @@ export function fieldLabelProblem(
     };
   }
   return null;
-}
-
-/** An exemption proposal with every required part present. */
-export interface CompleteExemption {
-  grounds: string[];
-  consequenceTest: ConsequenceTest;
-  reviewBy: string;
-}
-
-/**
- * Checks that an exemption has its grounds, both halves of the consequence test and a review
- * date after `today`; lists every missing part at once.
- */
-export function exemptionProblems(input: LabelDataset, today: string): FieldError[] {
-  const errors: FieldError[] = [];
-  if (!input.grounds || input.grounds.length === 0) {
-    errors.push({
-      path: 'body.grounds',
-      message:
-        'an exemption needs one or more grounds: "17a"…"17j" (UU 14/2008 art. 17) or another statute cited by article',
-    });
-  } else {
-    input.grounds.forEach((g, i) => {
-      if (/^17[^a-j]?$/i.test(g) || (/^17[a-z]$/i.test(g) && !KIP_GROUND.test(g))) {
-        errors.push({ path: `body.grounds.${i}`, message: 'art. 17 grounds are "17a" … "17j"' });
-      }
-    });
-  }
-  if (!input.consequenceTest?.harm) {
-    errors.push({
-      path: 'body.consequenceTest.harm',
-      message: 'the consequence test (uji konsekuensi) must state the harm disclosure would cause',
-    });
-  }
-  if (!input.consequenceTest?.publicInterest) {
-    errors.push({
-      path: 'body.consequenceTest.publicInterest',
-      message: 'the consequence test must state why withholding outweighs the public interest',
-    });
-  }
-  if (!input.reviewBy) {
-    errors.push({ path: 'body.reviewBy', message: 'an exemption needs a review date (ISO date)' });
-  } else if (input.reviewBy <= today) {
-    errors.push({ path: 'body.reviewBy', message: 'the review date must be in the future' });
-  }
-  return errors;
 }

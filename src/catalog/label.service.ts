@@ -27,6 +27,7 @@ import type {
   Classification,
   DatasetView,
   DecideProposal,
+  ExemptionInput,
   LabelDataset,
   LabelEventView,
   LabelField,
@@ -34,7 +35,18 @@ import type {
 import type { CatalogAccess } from './catalog.access.ts';
 import { datasetAttributes, datasetView, labelEventView } from './catalog.view.ts';
 import { appendLabelEvent, listLabelEvents, type LabelHistoryRow, type NewLabelEvent } from './label-history.repo.ts';
-import { exemptionProblems, fieldLabelProblem, isDeclassification } from './label-rules.ts';
+import { fieldLabelProblem, isDeclassification } from './label-rules.ts';
+import { DEFAULT_EXEMPTION_LIMITS, completeExemption, decisionOf, exemptionProblems } from './exemption-rules.ts';
+import {
+  approveExemption,
+  endExemption,
+  ensureRegisterNo,
+  insertExemption,
+  nextRegisterNo,
+  openExemption,
+  rejectExemption,
+  type ExemptionRow,
+} from './exemptions.repo.ts';
 
 /**
  * Labels: set, propose, approve, reject, and the history. Each change runs in one transaction:
@@ -56,7 +68,7 @@ export interface LabelService {
     input: LabelField,
     ifMatch: string | undefined,
     ctx: RequestContext,
-  ): Promise<DatasetView>;
+  ): Promise<{ status: 200 | 202; dataset: DatasetView }>;
   approve(
     p: Principal,
     id: string,
@@ -67,6 +79,16 @@ export interface LabelService {
   reject(
     p: Principal,
     id: string,
+    input: DecideProposal,
+    ifMatch: string | undefined,
+    ctx: RequestContext,
+  ): Promise<DatasetView>;
+  /** A field exemption: approve or reject its pending proposal (the same rules as a dataset's). */
+  decideField(
+    p: Principal,
+    id: string,
+    field: string,
+    verb: 'approve' | 'reject',
     input: DecideProposal,
     ifMatch: string | undefined,
     ctx: RequestContext,
@@ -109,17 +131,44 @@ function justificationRequired(detail: string): DomainError {
   });
 }
 
-/** Only an exemption takes a consequence test and a review date. */
-function refuseExemptionParts(input: LabelDataset, to: Classification): void {
-  if (input.consequenceTest === undefined && input.reviewBy === undefined) return;
-  throw new DomainError('VALIDATION_FAILED', 'Only an exemption takes a consequence test and a review date.', {
-    errors: [
-      ...(input.consequenceTest !== undefined
-        ? [{ path: 'body.consequenceTest', message: `not used for a ${to} label` }]
-        : []),
-      ...(input.reviewBy !== undefined ? [{ path: 'body.reviewBy', message: `not used for a ${to} label` }] : []),
-    ],
-  });
+const EXEMPTION_ONLY = ['consequenceTest', 'reviewBy', 'period', 'liftConditions', 'statute', 'subject'] as const;
+
+/** Only an exemption takes a consequence test, a period, lift conditions and a review date. */
+function refuseExemptionParts(input: ExemptionInput, to: Classification | null): void {
+  const given = EXEMPTION_ONLY.filter((k) => input[k] !== undefined);
+  if (given.length === 0) return;
+  throw new DomainError(
+    'VALIDATION_FAILED',
+    'Only an exemption takes a consequence test, a period and a review date.',
+    {
+      errors: given.map((k) => ({ path: `body.${k}`, message: `not used for a ${to ?? 'removed'} label` })),
+    },
+  );
+}
+
+/** Every problem of an exemption proposal as one 422. */
+function checkExemption(deps: CatalogDeps, input: ExemptionInput): void {
+  const errors = exemptionProblems(input, todayIso(), deps.limits ?? DEFAULT_EXEMPTION_LIMITS);
+  if (errors.length) {
+    throw new DomainError(
+      'EXEMPTION_INCOMPLETE',
+      'An exemption needs art. 17 grounds, a complete consequence test (uji konsekuensi), a period and a review date; see errors.',
+      { errors },
+    );
+  }
+}
+
+/** The decision an approval records, or the 422 listing what it lacks. */
+function requireDecision(input: DecideProposal) {
+  const result = decisionOf(input, todayIso());
+  if ('errors' in result) {
+    throw new DomainError(
+      'DECISION_INCOMPLETE',
+      'An exemption is approved by a decision: its reference, date and place, and who agreed (the head of the body or the PPID’s superior).',
+      { errors: result.errors },
+    );
+  }
+  return result.decision;
 }
 
 function refuseWhilePending(row: DatasetRow): void {
@@ -247,22 +296,11 @@ async function proposeExemption(
   rule: Rule,
   input: LabelDataset,
 ) {
-  const errors = exemptionProblems(input, todayIso());
-  if (errors.length) {
-    throw new DomainError(
-      'EXEMPTION_INCOMPLETE',
-      'An exemption needs grounds, a consequence test (uji konsekuensi) and a review date; see errors.',
-      { errors },
-    );
-  }
+  checkExemption(deps, input);
   const id = row.id;
   const labelVersion = await bumpLabelVersion(tx, id);
-  const grounds = input.grounds ?? [];
-  const consequenceTest = {
-    harm: input.consequenceTest?.harm ?? '',
-    publicInterest: input.consequenceTest?.publicInterest ?? '',
-  };
-  const reviewBy = input.reviewBy ?? '';
+  const record = completeExemption(input);
+  const { grounds, consequenceTest, reviewBy } = record;
   const justification = input.justification ?? null;
   const change = labelEvent(p, id, labelVersion, {
     event: 'proposal',
@@ -273,16 +311,26 @@ async function proposeExemption(
     reviewBy,
     justification,
   });
-  await recordChange(deps, tx, p, ctx, 'label', rule, change, (event) =>
-    setPending(tx, id, {
+  await recordChange(deps, tx, p, ctx, 'label', rule, change, async (event) => {
+    await setPending(tx, id, {
       grounds,
       consequenceTest,
       reviewBy,
       justification,
       proposedBy: change.actor.sub,
       historyId: event.id,
-    }),
-  );
+    });
+    await insertExemption(tx, {
+      ...record,
+      datasetId: id,
+      field: null,
+      subject: input.subject ?? row.title,
+      justification,
+      previousClassification: row.classification,
+      proposedBy: change.actor.sub,
+      historyId: event.id,
+    });
+  });
   return { status: 202 as const, dataset: await viewOf(tx, id) };
 }
 
@@ -332,6 +380,9 @@ async function relabelDataset(
     decidedBy: change.actor.sub,
     decisionRef: null,
   });
+  if (from === 'exempt') await endExemption(tx, id, null, 'lifted');
+  // Public and restricted datasets are listed in the DIP (UU 14/2008 art. 11(1)(a)) under a number.
+  await ensureRegisterNo(tx, id, row.owner_unit);
   await recordChange(deps, tx, p, ctx, 'label', rule, change);
   return { status: 200 as const, dataset: await viewOf(tx, id) };
 }
@@ -346,7 +397,7 @@ async function relabelField(
   input: LabelField,
   ifMatch: string | undefined,
   ctx: RequestContext,
-): Promise<DatasetView> {
+): Promise<{ status: 200 | 202; dataset: DatasetView }> {
   const access = catalogAccess(deps.policy.current());
   const row = await visibleDataset(tx, access, p, id, true);
   const attrs = datasetAttributes(row);
@@ -355,13 +406,22 @@ async function relabelField(
   const field = (await findFields(tx, id)).find((f) => f.name === fieldName);
   if (!field) throw new DomainError('NOT_FOUND', `Dataset ${id} has no field ${fieldName}.`);
   const to = input.classification;
+  if (await openExemption(tx, id, fieldName, 'pending')) {
+    throw new DomainError(
+      'CONFLICT',
+      `An exemption proposal is pending for field ${fieldName}; a PPID approves or rejects it first.`,
+    );
+  }
   const problem = fieldLabelProblem(row.effective_classification, to, field.personal_data);
   if (problem)
     throw new DomainError(problem.code, problem.detail, {
       errors: [{ path: 'body.classification', message: problem.detail }],
     });
   const from = field.classification;
-  if (from === to) return viewOf(tx, id);
+  // Always a proposal, also for a field already exempt (a re-test: the exemption in force stays meanwhile).
+  if (to === 'exempt') return proposeFieldExemption(deps, tx, p, ctx, row, fieldName, from, rule, input);
+  if (from === to) return { status: 200, dataset: await viewOf(tx, id) };
+  refuseExemptionParts(input, to);
 
   // Loosening or removing a field's own label is a declassification of that field.
   const declassification = from !== null && (to === null || isDeclassification(from, to));
@@ -373,14 +433,9 @@ async function relabelField(
     if (!input.justification)
       throw justificationRequired('Loosening a field’s label is a declassification and needs a written justification.');
   }
-  if (to === 'exempt' && !input.justification) {
-    // Partial disclosure: every withheld part states its reason (domain.md §1).
-    throw new DomainError('EXEMPTION_INCOMPLETE', 'An exempt field needs the reason its values are withheld.', {
-      errors: [{ path: 'body.justification', message: 'state why this field is withheld' }],
-    });
-  }
   const labelVersion = await bumpLabelVersion(tx, id);
   await setFieldLabel(tx, id, fieldName, to);
+  if (from === 'exempt') await endExemption(tx, id, fieldName, 'lifted');
   const change = labelEvent(p, id, labelVersion, {
     event: 'label',
     field: fieldName,
@@ -390,6 +445,137 @@ async function relabelField(
     declassification,
   });
   await recordChange(deps, tx, p, ctx, 'label', rule, change);
+  return { status: 200, dataset: await viewOf(tx, id) };
+}
+
+/**
+ * A field exemption is proposed like a dataset's (grounds, test, period, review date) and pending
+ * until another PPID decides it; meanwhile the field already counts as exempt (fail closed).
+ */
+async function proposeFieldExemption(
+  deps: CatalogDeps,
+  tx: TransactionSql,
+  p: Principal,
+  ctx: RequestContext,
+  row: DatasetRow,
+  fieldName: string,
+  from: Classification | null,
+  rule: Rule,
+  input: LabelField,
+): Promise<{ status: 202; dataset: DatasetView }> {
+  checkExemption(deps, input);
+  const id = row.id;
+  const labelVersion = await bumpLabelVersion(tx, id);
+  const record = completeExemption(input);
+  const justification = input.justification ?? null;
+  const change = labelEvent(p, id, labelVersion, {
+    event: 'proposal',
+    field: fieldName,
+    from,
+    to: 'exempt',
+    grounds: record.grounds,
+    consequenceTest: record.consequenceTest,
+    reviewBy: record.reviewBy,
+    justification,
+  });
+  await setFieldLabel(tx, id, fieldName, 'exempt');
+  await recordChange(deps, tx, p, ctx, 'label', rule, change, (event) =>
+    insertExemption(tx, {
+      ...record,
+      datasetId: id,
+      field: fieldName,
+      subject: input.subject ?? `${row.title}: ${fieldName}`,
+      justification,
+      previousClassification: from,
+      proposedBy: change.actor.sub,
+      historyId: event.id,
+    }),
+  );
+  return { status: 202, dataset: await viewOf(tx, id) };
+}
+
+/** The pending field exemption this principal may decide (not their own). */
+async function decidableFieldProposal(
+  deps: CatalogDeps,
+  tx: TransactionSql,
+  p: Principal,
+  id: string,
+  fieldName: string,
+  ifMatch: string | undefined,
+  verb: 'approve' | 'reject',
+): Promise<{ row: DatasetRow; rule: Rule; pending: ExemptionRow }> {
+  const access = catalogAccess(deps.policy.current());
+  const row = await visibleDataset(tx, access, p, id, true);
+  const pending = await openExemption(tx, id, fieldName, 'pending');
+  if (!pending) {
+    throw new DomainError(
+      'NO_PENDING_PROPOSAL',
+      `Field ${fieldName} of dataset ${id} has no pending exemption proposal.`,
+    );
+  }
+  if (isOwnProposal(p, pending.proposed_by)) {
+    throw new DomainError('SELF_APPROVAL', 'A proposal is decided by a PPID other than its proposer.');
+  }
+  const rule = ensure(
+    access.canApprove(p, datasetAttributes(row), pending.proposed_by),
+    `${verb} exemptions of this dataset`,
+  );
+  checkIfMatch(ifMatch, row.version, false);
+  return { row, rule, pending };
+}
+
+async function decideField(
+  deps: CatalogDeps,
+  tx: TransactionSql,
+  p: Principal,
+  id: string,
+  fieldName: string,
+  verb: 'approve' | 'reject',
+  input: DecideProposal,
+  ifMatch: string | undefined,
+  ctx: RequestContext,
+): Promise<DatasetView> {
+  const { row, rule, pending } = await decidableFieldProposal(deps, tx, p, id, fieldName, ifMatch, verb);
+  const decision = verb === 'approve' ? requireDecision(input) : null;
+  const labelVersion = await bumpLabelVersion(tx, id);
+  const historyId = pending.proposal_history_id;
+  if (decision) {
+    await endExemption(tx, id, fieldName, 'superseded');
+    await approveExemption(
+      tx,
+      pending.id,
+      decision,
+      p.sub ?? '(anonymous)',
+      await nextRegisterNo(tx, 'DIK', row.owner_unit),
+    );
+    const change = labelEvent(p, id, labelVersion, {
+      event: 'approval',
+      field: fieldName,
+      from: pending.previous_classification,
+      to: 'exempt',
+      grounds: pending.grounds,
+      consequenceTest: pending.consequence_test,
+      reviewBy: pending.review_by,
+      justification: input.justification ?? null,
+      proposalId: historyId,
+      decisionRef: decision.ref,
+    });
+    await recordChange(deps, tx, p, ctx, 'approve', rule, change);
+  } else {
+    await rejectExemption(tx, pending.id, p.sub ?? '(anonymous)');
+    // The field's own label before the proposal comes back.
+    await setFieldLabel(tx, id, fieldName, pending.previous_classification);
+    const change = labelEvent(p, id, labelVersion, {
+      event: 'rejection',
+      field: fieldName,
+      from: 'exempt',
+      to: pending.previous_classification,
+      justification: input.justification ?? null,
+      proposalId: historyId,
+      decisionRef: input.decisionRef ?? input.decision?.ref ?? null,
+    });
+    await recordChange(deps, tx, p, ctx, 'reject', rule, change);
+  }
   return viewOf(tx, id);
 }
 
@@ -418,17 +604,31 @@ export function createLabelService(deps: CatalogDeps): LabelService {
       withDenialLogged(deps, p, 'approve', id, ctx, () =>
         sql.begin(async (tx) => {
           const { row, rule } = await decidableProposal(deps, tx, p, id, ifMatch, 'approve');
+          const decision = requireDecision(input);
+          const pending = await openExemption(tx, id, null, 'pending');
+          if (!pending) {
+            // A proposal made before exemption records existed: it lacks the parts the law asks for.
+            throw new DomainError('CONFLICT', 'This proposal predates exemption records; reject it and propose again.');
+          }
           const labelVersion = await bumpLabelVersion(tx, id);
+          await endExemption(tx, id, null, 'superseded');
+          await approveExemption(
+            tx,
+            pending.id,
+            decision,
+            p.sub ?? '(anonymous)',
+            await nextRegisterNo(tx, 'DIK', row.owner_unit),
+          );
           const change = labelEvent(p, id, labelVersion, {
             event: 'approval',
             from: row.classification,
             to: 'exempt',
-            grounds: row.pending_grounds ?? [],
-            consequenceTest: row.pending_consequence_test ?? { harm: '', publicInterest: '' },
-            reviewBy: row.pending_review_by ?? '',
+            grounds: pending.grounds,
+            consequenceTest: pending.consequence_test,
+            reviewBy: pending.review_by,
             justification: input.justification ?? null,
             proposalId: row.pending_history_id,
-            decisionRef: input.decisionRef ?? null,
+            decisionRef: decision.ref,
           });
           const { grounds, consequenceTest, reviewBy, decisionRef } = change;
           await setLabel(tx, id, {
@@ -451,6 +651,8 @@ export function createLabelService(deps: CatalogDeps): LabelService {
           const { row, rule } = await decidableProposal(deps, tx, p, id, ifMatch, 'reject');
           const labelVersion = await bumpLabelVersion(tx, id);
           await clearPending(tx, id);
+          const pending = await openExemption(tx, id, null, 'pending');
+          if (pending) await rejectExemption(tx, pending.id, p.sub ?? '(anonymous)');
           // The label in force before the proposal stays.
           const change = labelEvent(p, id, labelVersion, {
             event: 'rejection',
@@ -458,18 +660,25 @@ export function createLabelService(deps: CatalogDeps): LabelService {
             to: row.classification,
             justification: input.justification ?? null,
             proposalId: row.pending_history_id,
-            decisionRef: input.decisionRef ?? null,
+            decisionRef: input.decisionRef ?? input.decision?.ref ?? null,
           });
           await recordChange(deps, tx, p, ctx, 'reject', rule, change);
           return viewOf(tx, id);
         }),
       ),
 
+    decideField: (p, id, fieldName, verb, input, ifMatch, ctx) =>
+      withDenialLogged(deps, p, verb, id, ctx, () =>
+        sql.begin((tx) => decideField(deps, tx, p, id, fieldName, verb, input, ifMatch, ctx)),
+      ),
+
     async history(p, id) {
       const access = catalogAccess(deps.policy.current());
       const row = await visibleDataset(sql, access, p, id);
       ensure(access.canReadHistory(p, datasetAttributes(row), row.pending_proposed_by), 'read the label history');
-      return (await listLabelEvents(sql, id)).map(labelEventView);
+      const events = (await listLabelEvents(sql, id)).map(labelEventView);
+      // The public sees who decided by role and unit, never by internal user id.
+      return p.kind === 'anonymous' ? events.map(({ by: { sub: _sub, ...by }, ...e }) => ({ ...e, by })) : events;
     },
   };
 }

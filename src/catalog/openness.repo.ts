@@ -114,7 +114,11 @@ export interface OverdueDb {
   days_overdue: number;
 }
 
-/** Exemptions in force whose review date has passed (before `asOf`), the most overdue first. */
+/**
+ * Exemption records in force (dataset and field) whose review date or period end has passed
+ * (before `asOf`), the most overdue first. They stay in force (fail closed): each is a task for
+ * the PPID, who opens the information or re-tests the exemption.
+ */
 async function overdueReviews(
   sql: Queryable,
   scope: Fragment,
@@ -122,10 +126,15 @@ async function overdueReviews(
   asOf: string,
 ): Promise<OverdueDb[]> {
   return sql<OverdueDb[]>`
-    select d.id as dataset, d.title, d.owner_unit as unit, to_char(d.label_review_by, 'YYYY-MM-DD') as review_by,
-           d.label_grounds as grounds, (${asOf}::date - d.label_review_by)::int as days_overdue
-    from datasets d
-    where d.classification = 'exempt' and d.label_review_by < ${asOf}::date and ${scope} and ${subtree(sql, unit)}
-    order by d.label_review_by, d.id
+    select dataset, title, unit, to_char(due, 'YYYY-MM-DD') as review_by, grounds,
+           (${asOf}::date - due)::int as days_overdue
+    from (
+      select d.id as dataset, d.title, d.owner_unit as unit, e.grounds, e.id,
+             least(e.review_by, coalesce((e.period->>'until')::date, e.review_by)) as due
+      from exemptions e join datasets d on d.id = e.dataset_id
+      where e.status = 'in_force' and ${scope} and ${subtree(sql, unit)}
+    ) x
+    where due < ${asOf}::date
+    order by due, dataset, id
     limit 10000`;
 }

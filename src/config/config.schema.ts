@@ -101,6 +101,9 @@ export const EnvSchema = v.object({
   AUDIT_STREAM_POLL_MS: positiveInt('1000'),
   AUDIT_STREAM_HEARTBEAT_MS: positiveInt('15000'),
   AUDIT_STREAM_MAX_MS: positiveInt('900000'),
+  // Registers (see src/catalog/exemption-rules.ts): longest ground-17a exemption period, furthest review date.
+  EXEMPTION_17A_MAX_YEARS: positiveInt('30', 'expected a whole number of years'),
+  EXEMPTION_REVIEW_MAX_MONTHS: positiveInt('12', 'expected a whole number of months'),
   // Records (see src/records): master key from which per-dataset pseudonym keys are derived.
   PSEUDONYM_KEY: secret('PSEUDONYM_KEY'),
   // Records: largest record upload accepted (streamed, never held in memory); default 1 GiB.

@@ -40,6 +40,8 @@ export interface Config {
     /** The decision-log stream: idle poll, heartbeat, longest life (ms). */
     stream: { pollMs: number; heartbeatMs: number; maxMs: number };
   };
+  /** Exemption limits: ground-17a period cap in years, review date at most this many months ahead. */
+  exemptions: { lawEnforcementMaxYears: number; reviewMaxMonths: number };
   pseudonymKey: string | undefined;
   recordsUploadMaxBytes: number;
   recordsStreamPage: number;
@@ -141,6 +143,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         maxMs: e.AUDIT_STREAM_MAX_MS,
       },
     }),
+    exemptions: {
+      lawEnforcementMaxYears: e.EXEMPTION_17A_MAX_YEARS,
+      reviewMaxMonths: e.EXEMPTION_REVIEW_MAX_MONTHS,
+    },
     pseudonymKey: e.PSEUDONYM_KEY,
     recordsUploadMaxBytes: e.RECORDS_UPLOAD_MAX_BYTES,
     recordsStreamPage: e.RECORDS_STREAM_PAGE,

@@ -50,6 +50,10 @@ export const ERRORS = {
   NO_PENDING_PROPOSAL: { status: 409, title: 'There is no pending exemption proposal' },
   // Detection
   NO_OPEN_SUGGESTION: { status: 409, title: 'There is no scan suggestion awaiting a decision for this field' },
+  DECISION_INCOMPLETE: {
+    status: 422,
+    title: 'An approval needs the decision: reference, date, place and whose agreement',
+  },
   // Policies and decisions
   POLICY_INVALID: { status: 422, title: 'The policy set is not valid' },
   PLAN_NOT_TRANSLATABLE: { status: 422, title: 'The rules cannot be translated exactly' },

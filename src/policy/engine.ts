@@ -154,7 +154,7 @@ function purposeProblem(rule: LoadedRule, principal: Principal, purpose: string 
   if (!rule.purposes) return null;
   if (!purpose) return 'a declared purpose is required';
   if (!principal.purposes.includes(purpose)) return `purpose "${purpose}" is not one the principal holds`;
-  if (rule.purposes !== 'any' && !rule.purposes.includes(purpose))
+  if (Array.isArray(rule.purposes) && !rule.purposes.includes(purpose))
     return `purpose "${purpose}" is not allowed for this data`;
   return null;
 }

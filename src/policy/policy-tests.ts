@@ -5,6 +5,7 @@ import type { Principal } from '../identity/principal.ts';
 import type { Engine } from './engine.ts';
 import { ACTIONS, MASK_KINDS, SUBJECT_TYPES, type Action, type SubjectType } from './engine.types.ts';
 import type { PolicySource } from './loader.ts';
+import { withPurposeRegister, type PurposeRegister } from './purpose-register.ts';
 
 /**
  * Policy tests: tables of principal × resource × action (× fields × purpose) → expected effect
@@ -44,8 +45,20 @@ const CaseSpec = v.strictObject({
   ruleId: v.optional(v.nullable(v.string())),
   expectFields: v.optional(FieldsSpec),
 });
+/** A purpose as the register of processing purposes holds it (purpose-register.ts). */
+const RegisteredSpec = v.strictObject({
+  id: v.string(),
+  lawfulBasis: v.optional(v.string()),
+  datasets: v.optional(v.array(v.string())),
+  categories: v.optional(v.array(v.string())),
+});
 export const TableSchema = v.strictObject({
   description: v.optional(v.string()),
+  /**
+   * The register of processing purposes the table's cases are decided with; without one, the
+   * engine alone (every held purpose counts as registered).
+   */
+  register: v.optional(v.array(RegisteredSpec)),
   principals: v.optional(v.record(v.string(), PrincipalSpec)),
   principal: v.optional(v.union([v.string(), PrincipalSpec])),
   cases: v.array(CaseSpec),
@@ -63,6 +76,8 @@ export interface TestRow {
   fields?: string[];
   purpose: string | null;
   expected: v.InferOutput<typeof CaseSpec>;
+  /** The table's register of processing purposes, when it declares one. */
+  register?: PurposeRegister;
 }
 
 export interface TestFailure {
@@ -124,6 +139,18 @@ export function parseTables(files: PolicySource[]): TestRow[] {
     }
     const table = parsed.output;
     const named = table.principals ?? {};
+    const registered = new Map(
+      (table.register ?? []).map((r) => [
+        r.id,
+        {
+          id: r.id,
+          lawfulBasis: r.lawfulBasis ?? 'public_task',
+          datasets: r.datasets ?? [],
+          categories: r.categories ?? [],
+        },
+      ]),
+    );
+    const register: PurposeRegister | undefined = table.register ? { get: (id) => registered.get(id) } : undefined;
     const principalOf = (p: string | v.InferOutput<typeof PrincipalSpec> | undefined, at: string): Principal => {
       const spec = typeof p === 'string' ? named[p] : p;
       if (!spec)
@@ -147,6 +174,7 @@ export function parseTables(files: PolicySource[]): TestRow[] {
             ...(c.fields ? { fields: c.fields } : {}),
             purpose: c.purpose ?? null,
             expected: c,
+            ...(register ? { register } : {}),
           });
         }
       }
@@ -158,8 +186,15 @@ export function parseTables(files: PolicySource[]): TestRow[] {
 /** Runs the rows against an engine; returns the failures. */
 export function runRows(engine: Engine, rows: TestRow[]): TestFailure[] {
   const failures: TestFailure[] = [];
+  const governed = new Map<PurposeRegister, Engine>();
   for (const row of rows) {
-    const d = engine.decide({
+    let decider = engine;
+    if (row.register) {
+      const reg = row.register;
+      decider = governed.get(reg) ?? withPurposeRegister(engine, () => reg);
+      governed.set(reg, decider);
+    }
+    const d = decider.decide({
       principal: row.principal,
       action: row.action,
       subject: row.subject,

@@ -50,11 +50,19 @@ export const RuleSchema = v.strictObject(
       storable('a reason must not contain a NUL character or a lone UTF-16 surrogate'),
     ),
     mask: v.optional(v.picklist(MASK_KINDS, `unknown mask (expected one of ${MASK_KINDS.join(', ')})`)),
-    /** The rule counts only for a declared purpose the principal holds and this list allows (`any`: any held purpose). */
+    /**
+     * The rule counts only for a declared purpose the principal holds and this list allows
+     * (`registered`: any held purpose the register of processing purposes allows for the data;
+     * `any`: the same, kept for older sets). Every purpose must be registered (purpose-register.ts).
+     */
     purposes: v.optional(
       v.union(
-        [v.literal('any'), v.pipe(v.array(v.string()), v.minLength(1, 'purposes must not be empty'))],
-        'purposes is `any` or a list of purpose names',
+        [
+          v.literal('any'),
+          v.literal('registered'),
+          v.pipe(v.array(v.string()), v.minLength(1, 'purposes must not be empty')),
+        ],
+        'purposes is `registered`, `any` or a list of purpose names',
       ),
     ),
   },

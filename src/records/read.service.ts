@@ -20,6 +20,7 @@ import { pseudonymKeyFor } from './pseudonym.ts';
 import { normaliseValue, type Value } from './record-values.ts';
 import { canSeeDataset } from './records.access.ts';
 import { eachRecord, recordPage, rowSeq, type RecordRow } from './records.repo.ts';
+import { lawfulBasisOf, type PurposeRegister } from '../policy/purpose-register.ts';
 
 export interface ReadDeps {
   sql: Sql;
@@ -32,6 +33,8 @@ export interface ReadDeps {
   streamPage?: number;
   /** Agreements a service principal's reads rest on (src/agreements); absent, none are consulted. */
   agreements?: AgreementGate;
+  /** The register of processing purposes (in memory): a disclosure's entry records its lawful basis. */
+  purposes?: () => PurposeRegister | null;
 }
 
 export type FilterOp = 'eq' | 'gt' | 'gte' | 'lt' | 'lte';
@@ -56,11 +59,14 @@ export interface ReadRequest {
 /** Why fields were omitted, as data: the route words it (X-Jaga-Omitted-Reason). */
 export type Omission =
   /** Personal or exempt fields that need a (different) declared purpose. */
-  | { because: 'purpose'; purpose: string | null; fields: string[] }
+  | { because: 'purpose'; purpose: string | null; fields: string[]; detail?: string }
   /** The open-data route exports public fields only. */
-  | { because: 'open-data'; fields: string[] }
+  | { because: 'open-data'; fields: string[]; law?: string[] }
   /** The policies grant these fields to nobody like this principal. */
-  | { because: 'policy'; fields: string[] };
+  | { because: 'policy'; fields: string[]; law?: string[] };
+
+/** The legal citation at the head of an omission's reason (src/policy/citations.ts), if any. */
+const CITATION = /^(exempt information [^;]*|exemption proposed [^;]*|personal data \([^;]*)/;
 
 /** A read decided, logged and rendered; the route turns it into a response. */
 export interface ReadResult {
@@ -129,6 +135,8 @@ interface Access {
   purpose: string | null;
   /** A service principal's read: the agreement it rests on (or why none), read from the database. */
   agreement: Selection | null;
+  /** The purpose's lawful basis in the register (UU 27/2022 art. 20), null when none. */
+  lawfulBasis: string | null;
 }
 
 /** Step 2a, plan fields: which fields leave (the columns, in dataset order) and how. */
@@ -215,6 +223,7 @@ async function decide(deps: Reader, p: Principal, req: ReadRequest, route: Acces
     seen: { ruleId: seen.ruleId, reason: seen.reason },
     purpose,
     agreement,
+    lawfulBasis: lawfulBasisOf(deps.purposes?.() ?? null, purpose),
   };
 }
 
@@ -257,6 +266,11 @@ function planFields(a: Access): FieldPlan {
   let decisions: FieldDecision[] = a.engine.decideFields(a.principal, a.fields, a.purpose);
   // A service principal's fields leave only as its agreement covers them, whatever its other roles.
   if (a.agreement) decisions = guardFields(a.principal, a.fields as unknown as Record<string, unknown>[], decisions);
+  // Every withheld part states its reason (UU 14/2008 art. 17; the exemption or the PDP rule).
+  const law = decisions.flatMap((x) => {
+    const cited = x.outcome === 'omitted' ? CITATION.exec(x.reason)?.[1] : undefined;
+    return cited ? [`${x.field}: ${cited}`] : [];
+  });
   if (a.route === 'open-data') {
     // Never masked, never anything but effectively public fields, whatever the policies say.
     decisions = decisions.map((x, i) =>
@@ -294,10 +308,23 @@ function planFields(a: Access): FieldPlan {
   }
   plan.columns = a.fields.filter((f) => plan.outgoing.has(f.name));
   plan.columnMasks = plan.columns.map((f) => plan.outgoing.get(f.name)!.mask);
-  const forPurpose = decisions.filter((x) => x.outcome === 'omitted' && x.needs === 'purpose').map((x) => x.field);
-  if (forPurpose.length) plan.omission = { because: 'purpose', purpose: a.purpose, fields: forPurpose };
+  const needing = decisions.filter((x) => x.outcome === 'omitted' && x.needs === 'purpose');
+  const forPurpose = needing.map((x) => x.field);
+  // The register's refusal (purpose-register.ts), when that is why: the caller learns what to fix.
+  const unregistered = needing.map((x) => /withheld: (purpose [^;]*)/.exec(x.reason)?.[1]).find(Boolean);
+  if (forPurpose.length)
+    plan.omission = {
+      because: 'purpose',
+      purpose: a.purpose,
+      fields: forPurpose,
+      ...(unregistered ? { detail: unregistered } : {}),
+    };
   else if (plan.omitted.length)
-    plan.omission = { because: a.route === 'open-data' ? 'open-data' : 'policy', fields: plan.omitted };
+    plan.omission = {
+      because: a.route === 'open-data' ? 'open-data' : 'policy',
+      fields: plan.omitted,
+      ...(law.length ? { law } : {}),
+    };
   return plan;
 }
 
@@ -319,7 +346,13 @@ function scopeSql(deps: Reader, a: Access): Fragment | null {
   return scope;
 }
 
-function filterSql(deps: Reader, filters: Filter[], fields: FieldForRead[], outgoing: Map<string, Outgoing>): Fragment {
+function filterSql(
+  deps: Reader,
+  filters: Filter[],
+  fields: FieldForRead[],
+  outgoing: Map<string, Outgoing>,
+  law: string[] = [],
+): Fragment {
   const { sql } = deps;
   let where: Fragment = sql`true`;
   for (const f of filters) {
@@ -332,9 +365,12 @@ function filterSql(deps: Reader, filters: Filter[], fields: FieldForRead[], outg
     // A filter discloses the value it matches: only on fields the caller sees whole.
     const out = outgoing.get(f.field);
     if (!out || out.mask !== null) {
-      throw new DomainError('FILTER_NOT_ALLOWED', `You may not filter on ${f.field}: you do not see it whole.`, {
-        errors: [{ path: `query.${f.field}`, message: 'not a field you may see whole' }],
-      });
+      const cited = law.find((l) => l.startsWith(`${f.field}: `))?.slice(f.field.length + 2);
+      throw new DomainError(
+        'FILTER_NOT_ALLOWED',
+        `You may not filter on ${f.field}: you do not see it whole${cited ? ` (${cited})` : ''}.`,
+        { errors: [{ path: `query.${f.field}`, message: cited ?? 'not a field you may see whole' }] },
+      );
     }
     const v = normaliseValue(field.type, f.value, true);
     if ('error' in v || v.value === null) {
@@ -365,7 +401,13 @@ function filterSql(deps: Reader, filters: Filter[], fields: FieldForRead[], outg
 
 function planRows(deps: Reader, a: Access, fields: FieldPlan, req: ReadRequest): RowPlan {
   const { sql } = deps;
-  const filters = filterSql(deps, req.filters, a.fields, fields.outgoing);
+  const filters = filterSql(
+    deps,
+    req.filters,
+    a.fields,
+    fields.outgoing,
+    fields.omission && fields.omission.because !== 'purpose' ? (fields.omission.law ?? []) : [],
+  );
   const scope = scopeSql(deps, a);
   const paged = req.format === 'json' || req.limit !== undefined;
   const limit = Math.min(req.limit ?? (paged ? DEFAULT_LIMIT : deps.streamPage), paged ? MAX_LIMIT : deps.streamPage);
@@ -421,6 +463,7 @@ function disclosureEntry(
       ...(held ? { agreementId: held.agreementId } : {}),
       route: a.route,
       format: req.format,
+      lawfulBasis: a.lawfulBasis,
       masks: Object.entries(fields.masks).map(([field, kind]) => `${field}:${kind}`),
       // The fields that left (whole or masked) and are personal data: what the disclosure reports count.
       personal: fields.columns.filter((f) => f.personalDataKind !== 'none').map((f) => f.name),

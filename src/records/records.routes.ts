@@ -113,8 +113,12 @@ export function readRequestOf(c: Context<AppEnv>, datasetId: string): ReadReques
 /** X-Jaga-Omitted-Reason: why fields were left out, in words. */
 function omittedReason(omission: Omission): string {
   const fields = omission.fields.join(',');
-  if (omission.because === 'open-data') return 'open data: only public fields are exported';
-  if (omission.because === 'policy') return `not granted to this principal by the policies: ${fields}`;
+  // Exemptions and personal data withheld cite the law (DIK number and ground; UU 14/2008 art. 17 h).
+  const law = omission.because !== 'purpose' && omission.law ? omission.law.filter(isHeaderSafe) : [];
+  const cited = law.length ? `; ${law.join('; ')}` : '';
+  if (omission.because === 'open-data') return `open data: only public fields are exported${cited}`;
+  if (omission.because === 'policy') return `not granted to this principal by the policies: ${fields}${cited}`;
+  if (omission.detail && isHeaderSafe(omission.detail)) return `${omission.detail}: personal data omitted (${fields})`;
   if (omission.purpose === null)
     return `no purpose declared: personal data omitted (${fields}); send X-Purpose with a purpose you hold`;
   return `${isHeaderSafe(omission.purpose) ? `purpose "${omission.purpose}"` : 'the declared purpose'} does not allow: ${fields}`;

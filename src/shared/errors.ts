@@ -46,6 +46,7 @@ export const ERROR_CODES = [
   'NO_PENDING_PROPOSAL',
   // Detection
   'NO_OPEN_SUGGESTION',
+  'DECISION_INCOMPLETE',
   // Policies and decisions
   'POLICY_INVALID',
   'PLAN_NOT_TRANSLATABLE',

@@ -49,6 +49,7 @@ export function datasetBody(id: string, ownerUnit = '32', extra: Record<string, 
     id,
     title: `Laporan pelanggaran ${id}`,
     description: 'Violation reports received by the office',
+    summary: 'Laporan dugaan pelanggaran pemilu yang diterima kantor, dengan status penanganannya.',
     ownerUnit,
     sourceSystem: 'SIGAPLAPOR',
     fields: [
@@ -63,12 +64,46 @@ export function datasetBody(id: string, ownerUnit = '32', extra: Record<string, 
   };
 }
 
+/** `months` months from today (UTC), as YYYY-MM-DD: review dates must lie within 12 months. */
+export function monthsAhead(months: number): string {
+  const d = new Date();
+  d.setUTCDate(1);
+  d.setUTCMonth(d.getUTCMonth() + months);
+  return d.toISOString().slice(0, 10);
+}
+
+/** A review date the rules accept (at most 12 months ahead). */
+export const REVIEW_BY = monthsAhead(6);
+
+/** A complete exemption proposal: art. 17 grounds, the consequence test, a period, lift conditions, review date. */
 export const EXEMPTION = {
   classification: 'exempt',
-  grounds: ['17a', 'Perbawaslu 1/2022 art. 18(2)'],
+  grounds: ['17a.1', '17j'],
+  statute: 'UU 7/2017 pasal 93',
   consequenceTest: {
     harm: 'Disclosure would reveal reporters and witnesses and expose them to retaliation.',
+    protectedInterest: 'The safety of reporters and witnesses',
     publicInterest: 'Protecting reporters keeps violation reporting possible; the rulings themselves are public.',
+    balance: 'The rulings are published in full; only identities are withheld, so the public loses little.',
+    conclusion: 'Exempt the identities of reporters and witnesses.',
+    timing: 'before_request',
+    testRecordNo: 'UK/32/2026/4',
+    testDate: '2026-01-15',
+    participants: ['PPID Bawaslu Provinsi Jawa Barat', 'Kepala Divisi Hukum'],
   },
-  reviewBy: FAR_FUTURE,
+  period: { until: '2040-12-31' },
+  liftConditions: ['the reporter consents in writing', 'a court or the Information Commission orders disclosure'],
+  reviewBy: REVIEW_BY,
 };
+
+/** The body of an approval: the decree and whose agreement it records. */
+export function decision(ref = 'KEP/32/1') {
+  return {
+    decision: {
+      ref,
+      date: '2026-02-01',
+      place: 'Bandung',
+      agreedBy: { name: 'Ketua Bawaslu Provinsi Jawa Barat', position: 'Ketua' },
+    },
+  };
+}

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestApp } from '../helpers/app.ts';
 import { databaseKinds } from '../helpers/databases.ts';
-import { EXEMPTION, datasetBody, principals, startCatalogApp } from './catalog-app.ts';
+import { EXEMPTION, datasetBody, decision, principals, startCatalogApp } from './catalog-app.ts';
 
 describe.each(databaseKinds())('catalog labels on %s', (kind) => {
   let t: TestApp;
@@ -47,10 +47,11 @@ describe.each(databaseKinds())('catalog labels on %s', (kind) => {
     ).toBeNull();
 
     const exempt = await labelField('lbl-field', 'summary', {
-      classification: 'exempt',
+      ...EXEMPTION,
       justification: 'names witnesses in free text',
     });
-    expect(exempt.status).toBe(200);
+    // A field exemption is proposed (pending a PPID) and counts as exempt meanwhile.
+    expect(exempt.status).toBe(202);
     expect(field(exempt.body, 'summary')).toMatchObject({
       classification: 'exempt',
       effectiveClassification: 'exempt',
@@ -131,21 +132,35 @@ describe.each(databaseKinds())('catalog labels on %s', (kind) => {
     const r = await label('lbl-incomplete', { classification: 'exempt' });
     expect(r.status).toBe(422);
     expect(r.body.code).toBe('EXEMPTION_INCOMPLETE');
-    expect(r.body.errors.map((e: any) => e.path).sort()).toEqual(
-      ['body.consequenceTest.harm', 'body.consequenceTest.publicInterest', 'body.grounds', 'body.reviewBy'].sort(),
+    expect(r.body.errors.map((e: any) => e.path)).toEqual(
+      expect.arrayContaining([
+        'body.grounds',
+        'body.consequenceTest.harm',
+        'body.consequenceTest.publicInterest',
+        'body.consequenceTest.balance',
+        'body.consequenceTest.timing',
+        'body.period',
+        'body.reviewBy',
+      ]),
     );
+    // The old shape ("harm":"x","publicInterest":"y") is no consequence test.
     const half = await label('lbl-incomplete', {
       classification: 'exempt',
       grounds: ['17h'],
-      consequenceTest: { harm: 'x' },
+      consequenceTest: { harm: 'x', publicInterest: 'y' },
       reviewBy: '2001-01-01',
     });
     expect(half.status).toBe(422);
-    expect(half.body.errors.map((e: any) => e.path).sort()).toEqual([
-      'body.consequenceTest.publicInterest',
-      'body.reviewBy',
-    ]);
-    const badGround = await label('lbl-incomplete', { ...EXEMPTION, grounds: ['17z'] });
+    expect(half.body.errors.map((e: any) => e.path)).toEqual(
+      expect.arrayContaining([
+        'body.consequenceTest.harm',
+        'body.consequenceTest.publicInterest',
+        'body.consequenceTest.testRecordNo',
+        'body.period',
+        'body.reviewBy',
+      ]),
+    );
+    const badGround = await label('lbl-incomplete', { ...EXEMPTION, grounds: ['17z'], statute: undefined });
     expect(badGround.body.errors.map((e: any) => e.path)).toEqual(['body.grounds.0']);
     expect(await historyRows('lbl-incomplete')).toBe(before);
     const [row] = await t.db
@@ -194,7 +209,7 @@ describe.each(databaseKinds())('catalog labels on %s', (kind) => {
 
     const ok = await t.request('POST', '/v1/datasets/lbl-exempt/label/approve', {
       token: who.ppid32b,
-      json: { decisionRef: 'KEP-PPID/32/2026/7' },
+      json: decision('KEP-PPID/32/2026/7'),
     });
     expect(ok.status).toBe(200);
     expect(ok.body).toMatchObject({
@@ -314,21 +329,23 @@ describe.each(databaseKinds())('catalog labels on %s', (kind) => {
   it('keeps a complete history, oldest first, with a version per event', async () => {
     await create('lbl-history');
     await label('lbl-history', { classification: 'restricted' });
-    await labelField('lbl-history', 'reporter_phone', {
-      classification: 'exempt',
-      justification: 'reporter identity (17a)',
+    await labelField('lbl-history', 'reporter_phone', { ...EXEMPTION, justification: 'reporter identity (17a)' });
+    await t.request('POST', '/v1/datasets/lbl-history/fields/reporter_phone/label/approve', {
+      token: who.ppid32,
+      json: decision('KEP/32/F1'),
     });
     await label('lbl-history', EXEMPTION);
-    await t.request('POST', '/v1/datasets/lbl-history/label/approve', { token: who.ppid32 });
+    await t.request('POST', '/v1/datasets/lbl-history/label/approve', { token: who.ppid32, json: decision() });
     const h = await t.request('GET', '/v1/datasets/lbl-history/labels', { token: who.auditor32 });
     expect(h.status).toBe(200);
     expect(h.body.items.map((e: any) => [e.event, e.field, e.from, e.to, e.by.sub, e.labelVersion])).toEqual([
       ['label', null, null, 'restricted', 'steward-32', 1],
-      ['label', 'reporter_phone', null, 'exempt', 'steward-32', 2],
-      ['proposal', null, 'restricted', 'exempt', 'steward-32', 3],
-      ['approval', null, 'restricted', 'exempt', 'ppid-32', 4],
+      ['proposal', 'reporter_phone', null, 'exempt', 'steward-32', 2],
+      ['approval', 'reporter_phone', null, 'exempt', 'ppid-32', 3],
+      ['proposal', null, 'restricted', 'exempt', 'steward-32', 4],
+      ['approval', null, 'restricted', 'exempt', 'ppid-32', 5],
     ]);
-    const [proposal, approval] = h.body.items.slice(2);
+    const [proposal, approval] = h.body.items.slice(3);
     expect(proposal).toMatchObject({
       grounds: EXEMPTION.grounds,
       consequenceTest: EXEMPTION.consequenceTest,

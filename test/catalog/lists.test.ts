@@ -5,7 +5,7 @@ import { datasetAttributes } from '../../src/catalog/catalog.view.ts';
 import { ANONYMOUS, type Principal } from '../../src/identity/principal.ts';
 import type { TestApp } from '../helpers/app.ts';
 import { databaseKinds } from '../helpers/databases.ts';
-import { EXEMPTION, datasetBody, principals, startCatalogApp, tokenFor } from './catalog-app.ts';
+import { EXEMPTION, datasetBody, decision, principals, startCatalogApp, tokenFor } from './catalog-app.ts';
 
 const staff32: Principal = { sub: 'staff-32', kind: 'user', roles: ['staff'], unit: '32', purposes: [] };
 
@@ -31,7 +31,7 @@ describe.each(databaseKinds())('catalog lists on %s', (kind) => {
     await create('c-restricted-3201', '32.01', { classification: 'restricted' }, { sourceSystem: 'SIWASLU' });
     await create('d-public-32', '32', { classification: 'public' });
     await create('e-exempt-32', '32', EXEMPTION);
-    await t.request('POST', '/v1/datasets/e-exempt-32/label/approve', { token: who.ppid32 });
+    await t.request('POST', '/v1/datasets/e-exempt-32/label/approve', { token: who.ppid32, json: decision() });
     // Not visible to staff of 32: unlabelled within 32.
     await create('f-unlabelled-32', '32', null);
     // Many invisible rows, inserted directly: unlabelled or restricted in another province.

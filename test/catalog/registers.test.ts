@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestApp } from '../helpers/app.ts';
 import { databaseKinds } from '../helpers/databases.ts';
-import { EXEMPTION, datasetBody, principals, startCatalogApp } from './catalog-app.ts';
+import { EXEMPTION, datasetBody, decision, principals, startCatalogApp } from './catalog-app.ts';
 
 describe.each(databaseKinds())('public registers and units on %s', (kind) => {
   let t: TestApp;
@@ -31,7 +31,7 @@ describe.each(databaseKinds())('public registers and units on %s', (kind) => {
     await t.request('PUT', '/v1/datasets/identitas-pelapor/label', { token: who.steward32, json: EXEMPTION });
     await t.request('POST', '/v1/datasets/identitas-pelapor/label/approve', {
       token: who.ppid32,
-      json: { decisionRef: 'KEP/32/1' },
+      json: decision('KEP/32/1'),
     });
     await create('pending-only');
     await t.request('PUT', '/v1/datasets/pending-only/label', { token: who.steward32, json: EXEMPTION });
@@ -43,19 +43,23 @@ describe.each(databaseKinds())('public registers and units on %s', (kind) => {
   });
   afterAll(() => t.close());
 
-  it('serves the list of public information anonymously, with only effectively public fields', async () => {
+  it('serves the list of public information anonymously: open entries with their public fields, restricted ones on request', async () => {
     const r = await t.request('GET', '/v1/registers/public');
     expect(r.status).toBe(200);
-    expect(r.body.items.map((e: any) => e.id)).toEqual(['putusan-sengketa']);
-    const [entry] = r.body.items;
+    expect(r.body.items.map((e: any) => [e.id, e.access])).toEqual([
+      ['putusan-sengketa', 'open'],
+      ['restricted-one', 'on_request'],
+    ]);
+    const [entry, onRequest] = r.body.items;
     expect(entry).toMatchObject({
-      ownerUnit: '32',
-      ownerUnitName: 'Jawa Barat',
+      registerNo: expect.stringMatching(/^DIP\/32\/\d{4}\/\d+$/),
+      holdingUnit: { code: '32', name: 'Jawa Barat' },
       updateFrequency: 'yearly',
-      referenceCodes: ['Kode wilayah'],
+      determination: null,
     });
     // Personal data (name, phone, criminal record) and the restricted summary are not listed.
     expect(entry.publicFields.map((f: any) => f.name)).toEqual(['report_no', 'received_on']);
+    expect(onRequest.publicFields).toEqual([]);
     expect(r.body.nextCursor).toBeNull();
   });
 
@@ -65,9 +69,9 @@ describe.each(databaseKinds())('public registers and units on %s', (kind) => {
     expect(r.headers.get('content-type')).toContain('text/csv');
     const lines = r.text.trim().split('\r\n');
     expect(lines[0]).toBe(
-      'id,title,description,ownerUnit,ownerUnitName,sourceSystem,producerUnit,updateFrequency,periodCovered,concepts,referenceCodes,updatedAt,labelVersion,publicFields',
+      'registerNo,id,title,summary,holdingUnit,holdingUnitName,responsibleOfficial,producedAt,producedPlace,forms,retentionPeriod,retentionReference,infoKind,access,determinationRef,determinationDate,updatedAt,publicFields',
     );
-    expect(lines).toHaveLength(2);
+    expect(lines).toHaveLength(3);
     expect(lines[1]).toContain(`putusan-sengketa,"'=HYPERLINK(""http://evil"")"`);
     expect(lines[1]).toContain('report_no; received_on');
   });
@@ -92,31 +96,38 @@ describe.each(databaseKinds())('public registers and units on %s', (kind) => {
     // Only approved exemptions; a pending proposal is not yet a decision.
     expect(r.body.items.map((e: any) => e.id)).toEqual(['identitas-pelapor']);
     expect(r.body.items[0]).toEqual({
+      dikNo: `DIK/32/${new Date().getUTCFullYear()}/1`,
       id: 'identitas-pelapor',
       title: 'Laporan pelanggaran identitas-pelapor',
+      subject: 'Laporan pelanggaran identitas-pelapor',
       ownerUnit: '32',
       ownerUnitName: 'Jawa Barat',
       grounds: EXEMPTION.grounds,
+      statute: EXEMPTION.statute,
       consequenceTest: EXEMPTION.consequenceTest,
+      period: EXEMPTION.period,
+      liftConditions: EXEMPTION.liftConditions,
+      decision: decision('KEP/32/1').decision,
       decidedAt: expect.any(String),
-      decisionRef: 'KEP/32/1',
       reviewBy: EXEMPTION.reviewBy,
+      reviewOverdue: false,
+      periodEnded: false,
       labelVersion: 2,
     });
-    for (const leak of ['SECRET-DESCRIPTION', 'reporter_phone', 'reporter_name', 'fields'])
+    for (const leak of ['SECRET-DESCRIPTION', 'reporter_phone', 'reporter_name', 'fields', 'steward-32', 'ppid-32'])
       expect(r.text).not.toContain(leak);
 
     const csv = await t.request('GET', '/v1/registers/exempt', { headers: { accept: 'text/csv' } });
     expect(csv.status).toBe(200);
     expect(csv.text.split('\r\n')[0]).toBe(
-      'id,title,ownerUnit,ownerUnitName,grounds,consequenceHarm,consequencePublicInterest,decidedAt,decisionRef,reviewBy,labelVersion',
+      'dikNo,id,title,subject,fields,ownerUnit,ownerUnitName,grounds,statute,harm,protectedInterest,publicInterest,balance,conclusion,testTiming,testRecordNo,testDate,testParticipants,period,liftConditions,decisionRef,decisionDate,decisionPlace,agreedBy,reviewBy,reviewOverdue,periodEnded',
     );
-    expect(csv.text).toContain('17a; Perbawaslu 1/2022 art. 18(2)');
+    expect(csv.text).toContain('17a.1; 17j,UU 7/2017 pasal 93');
     for (const leak of ['SECRET-DESCRIPTION', 'reporter_phone']) expect(csv.text).not.toContain(leak);
   });
 
   it('lists overdue reviews for PPID and auditors of the unit only', async () => {
-    await t.db.sql`update datasets set label_review_by = '2001-02-03' where id = 'identitas-pelapor'`;
+    await t.db.sql`update exemptions set review_by = '2001-02-03' where dataset_id = 'identitas-pelapor'`;
     for (const token of [who.ppid32, who.auditor32, who.admin]) {
       const r = await t.request('GET', '/v1/registers/overdue-reviews', { token });
       expect(r.status).toBe(200);
@@ -131,7 +142,7 @@ describe.each(databaseKinds())('public registers and units on %s', (kind) => {
       headers: { accept: 'text/csv' },
     });
     expect(csv.text).toContain('identitas-pelapor');
-    await t.db.sql`update datasets set label_review_by = ${EXEMPTION.reviewBy} where id = 'identitas-pelapor'`;
+    await t.db.sql`update exemptions set review_by = ${EXEMPTION.reviewBy} where dataset_id = 'identitas-pelapor'`;
   });
 
   it('lists the seeded units (national office and 38 provinces) anonymously', async () => {

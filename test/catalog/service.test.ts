@@ -5,7 +5,7 @@ import { sqlOf, type TransactionSql } from '../../src/db/database.ts';
 import type { Principal } from '../../src/identity/principal.ts';
 import type { TestApp } from '../helpers/app.ts';
 import { databaseKinds } from '../helpers/databases.ts';
-import { EXEMPTION, datasetBody, startCatalogApp } from './catalog-app.ts';
+import { EXEMPTION, datasetBody, decision, startCatalogApp } from './catalog-app.ts';
 
 const steward: Principal = { sub: 'steward-32', kind: 'user', roles: ['steward'], unit: '32', purposes: [] };
 const ppid: Principal = { sub: 'ppid-32', kind: 'user', roles: ['ppid'], unit: '32', purposes: [] };
@@ -44,7 +44,7 @@ describe.each(databaseKinds())('catalog service interfaces on %s', (kind) => {
       requestId: 'req-2',
     });
     await catalog.labelDataset(steward, 'svc-audit', EXEMPTION as any, undefined, {});
-    await catalog.approve(ppid, 'svc-audit', {}, undefined, {});
+    await catalog.approve(ppid, 'svc-audit', decision() as any, undefined, {});
     const entries = audit.within.map((w) => w.entry);
     expect(entries.map((e) => [e.event, e.action, e.resource.classification, e.resource.labelVersion])).toEqual([
       ['catalog_change', 'create', null, 0],

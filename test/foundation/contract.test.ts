@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type RequestOptions, type TestApp, type TestResponse } from '../helpers/app.ts';
 import { databaseKinds } from '../helpers/databases.ts';
 import { token } from '../policy/harness.ts';
-import { EXEMPTION } from '../catalog/catalog-app.ts';
+import { decision, EXEMPTION } from '../catalog/catalog-app.ts';
 
 type Json = Record<string, any>;
 
@@ -189,9 +189,31 @@ describe.each(databaseKinds())('the OpenAPI document holds for every operation o
     await call('PUT', '/v1/datasets/saksi/label', { token: steward, json: EXEMPTION });
     await call('PUT', '/v1/datasets/saksi/label', { token: steward, json: { classification: 'secret' } });
     await call('POST', '/v1/datasets/identitas/label/approve', { token: ppid, json: { decisionRef: 'KEP/32/1' } });
+    await call('POST', '/v1/datasets/identitas/label/approve', { token: ppid, json: decision() });
     await call('POST', '/v1/datasets/saksi/label/reject', { token: ppid, json: { justification: 'no harm shown' } });
     await call('POST', '/v1/datasets/saksi/label/approve', { token: steward, json: { decisionRef: 'KEP/32/2' } });
     await call('GET', '/v1/datasets/laporan/labels', { token: steward });
+    // Field exemptions go through the PPID like dataset ones.
+    await call('PUT', '/v1/datasets/laporan/fields/reporter_name/label', { token: steward, json: EXEMPTION });
+    await call('POST', '/v1/datasets/laporan/fields/reporter_name/label/reject', { token: ppid, json: {} });
+    await call('PUT', '/v1/datasets/laporan/fields/reporter_nik/label', { token: steward, json: EXEMPTION });
+    await call('POST', '/v1/datasets/laporan/fields/reporter_nik/label/approve', { token: ppid, json: {} });
+    await call('POST', '/v1/datasets/laporan/fields/reporter_nik/label/approve', { token: ppid, json: decision() });
+    await call('POST', '/v1/registers/public/determinations', {
+      token: ppid,
+      json: { ref: 'KEP-PPID/32/2026/13', date: '2026-12-01' },
+    });
+    await call('POST', '/v1/registers/public/determinations', { token: staff, json: { ref: 'x', date: '2026-12-01' } });
+    // The register of processing purposes.
+    await call('POST', '/v1/purposes', {
+      token: ppid,
+      json: { id: 'pengawasan', description: 'Pengawasan pemilu (election supervision)', lawfulBasis: 'public_task' },
+    });
+    await call('POST', '/v1/purposes', { token: ppid, json: { id: 'x', description: 'x', lawfulBasis: 'whim' } });
+    await call('PATCH', '/v1/purposes/pengawasan', { token: ppid, json: { recipients: ['Bawaslu RI'] } });
+    await call('GET', '/v1/purposes', { token: ppid });
+    await call('GET', '/v1/registers/processing', { token: auditor });
+    await call('GET', '/v1/registers/processing', { token: auditor, headers: { accept: 'text/csv' } });
     await call('GET', '/v1/datasets?limit=2', { token: staff });
     await call('GET', '/v1/datasets?classification=public');
     await call('GET', '/v1/datasets?limit=0');

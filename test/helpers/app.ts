@@ -95,3 +95,28 @@ export function swappable<T extends object>(): { wrap: (built: T) => T; use(repl
     },
   };
 }
+
+/**
+ * Registers processing purposes through the API (as an administrator): a declared purpose
+ * discloses personal data only once it is in the register (UU 27/2022 art. 31).
+ */
+export async function registerPurposes(
+  t: Pick<TestApp, 'request'>,
+  ids: string[],
+  extra: Record<string, unknown> = {},
+): Promise<void> {
+  const { SignJWT } = await import('jose');
+  const admin = await new SignJWT({ roles: ['admin'], unit: 'RI' })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject('purpose-registrar')
+    .setIssuedAt()
+    .setExpirationTime('1h')
+    .sign(new TextEncoder().encode(TEST_JWT_SECRET));
+  for (const id of ids) {
+    const r = await t.request('POST', '/v1/purposes', {
+      token: admin,
+      json: { id, description: `Test purpose ${id}`, lawfulBasis: 'public_task', ...extra },
+    });
+    if (r.status !== 201) throw new Error(`register purpose ${id}: ${r.status} ${r.text}`);
+  }
+}

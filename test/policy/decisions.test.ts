@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEntryInput, AuditLog } from '../../src/audit/audit.port.ts';
 import type { ResourceResolver } from '../../src/policy/engine.types.ts';
-import { swappable } from '../helpers/app.ts';
+import { registerPurposes, swappable } from '../helpers/app.ts';
 import { databaseKinds } from '../helpers/databases.ts';
 import { startPolicyApp, token } from './harness.ts';
 
@@ -50,6 +50,7 @@ describe.each(databaseKinds())('decision API on %s', (kind) => {
       { CHECK_BATCH_MAX: '3' },
       { replace: { audit: () => audit.log, resources: resources.wrap } },
     );
+    await registerPurposes(t, ['pengawasan']);
     staff = await token({ sub: 'staff-32', roles: ['staff'], unit: '32', purposes: ['pengawasan'] });
     service = await token({ sub: 'svc', roles: ['service'], unit: '32', kind: 'service' });
     auditor = await token({ sub: 'aud-32', roles: ['auditor'], unit: '32' });

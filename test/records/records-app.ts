@@ -1,4 +1,4 @@
-import { startApp, type TestApp } from '../helpers/app.ts';
+import { registerPurposes, startApp, type TestApp } from '../helpers/app.ts';
 import type { DatabaseKind } from '../helpers/databases.ts';
 import { tokenFor } from '../catalog/catalog-app.ts';
 
@@ -16,6 +16,7 @@ export async function startRecordsApp(
     token: await tokenFor({ sub: 'probe', roles: ['staff'], unit: '32' }),
   });
   if (probe.body?.sub !== 'probe') throw new Error(`the app does not honour test tokens: ${probe.text}`);
+  await registerPurposes(t, [PURPOSE, 'statistik']);
   return t;
 }
 
