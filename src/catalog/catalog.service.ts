@@ -169,6 +169,8 @@ async function listDatasetsPage(
     ...(query.unlabelled !== undefined ? { unlabelled: query.unlabelled } : {}),
     ...(query.reviewOverdue !== undefined ? { reviewOverdue: query.reviewOverdue } : {}),
     ...(query.sourceSystem ? { sourceSystem: query.sourceSystem } : {}),
+    ...(query.pending !== undefined ? { pending: query.pending } : {}),
+    ...(query.search ? { search: query.search } : {}),
     ...(query.cursor ? { after: decodeCursor(query.cursor) } : {}),
     limit,
   });

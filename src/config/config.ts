@@ -41,6 +41,13 @@ export interface Config {
   recordsStreamPage: number;
   /** A check by id answers from a catalog snapshot confirmed current within this many ms; 0 = no snapshot. */
   catalogSnapshotMaxStaleMs: number;
+  /** The console's sign-in (src/console). */
+  console: {
+    oidc?: { issuer: string; clientId: string; clientSecret?: string };
+    /** Encrypts the session cookie; unset ⇒ a key made at start (sessions end at restart). */
+    sessionSecret?: string;
+    sessionTtlSeconds: number;
+  };
   otel: {
     serviceName: string;
     endpoint: string | undefined;
@@ -96,6 +103,16 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         'required when NODE_ENV=production: it keys the audit hash chain (at least 32 bytes, e.g. openssl rand -hex 32; set it before the first entry and keep it)',
     });
   }
+  if (e.OIDC_ISSUER && !e.OIDC_CLIENT_ID) {
+    problems.push({ variable: 'OIDC_CLIENT_ID', message: 'required when OIDC_ISSUER is set' });
+  }
+  // Several instances (or a restart) must read each other's session cookies: the key is configured.
+  if (e.OIDC_ISSUER && !e.SESSION_SECRET) {
+    problems.push({
+      variable: 'SESSION_SECRET',
+      message: 'required when OIDC_ISSUER is set: it encrypts the console session cookie (at least 32 bytes)',
+    });
+  }
   if (problems.length) throw new ConfigError(problems);
   return {
     port: e.PORT,
@@ -127,6 +144,19 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     recordsUploadMaxBytes: e.RECORDS_UPLOAD_MAX_BYTES,
     recordsStreamPage: e.RECORDS_STREAM_PAGE,
     catalogSnapshotMaxStaleMs: e.CATALOG_SNAPSHOT_MAX_STALE_MS,
+    console: {
+      ...(e.OIDC_ISSUER && e.OIDC_CLIENT_ID
+        ? {
+            oidc: {
+              issuer: e.OIDC_ISSUER,
+              clientId: e.OIDC_CLIENT_ID,
+              ...(e.OIDC_CLIENT_SECRET ? { clientSecret: e.OIDC_CLIENT_SECRET } : {}),
+            },
+          }
+        : {}),
+      ...defined({ sessionSecret: e.SESSION_SECRET }),
+      sessionTtlSeconds: e.SESSION_TTL,
+    },
     otel: {
       serviceName: e.OTEL_SERVICE_NAME,
       endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
