@@ -166,11 +166,13 @@ export function signInRoutes(app: Hono<ConsoleEnv>, deps: SignInDeps) {
     const verifier = client.randomPKCECodeVerifier();
     const state = client.randomState();
     const nonce = client.randomNonce();
-    const redirect = new URL('/console/auth/callback', c.req.url).href;
-    const flow = { verifier, state, nonce, redirect, next: safeNext(c.req.query('next')) };
+    // Behind a proxy that ends TLS, the request reaches Jaga as http: the provider checks the URI against its registration.
+    const redirect = new URL('/console/auth/callback', c.req.url);
+    if (c.req.header('x-forwarded-proto') === 'https') redirect.protocol = 'https:';
+    const flow = { verifier, state, nonce, redirect: redirect.href, next: safeNext(c.req.query('next')) };
     setCookie(c, FLOW_COOKIE, await seal(await deps.key, 'oidc-flow', flow, FLOW_TTL_S), cookieOptions(c, FLOW_TTL_S));
     const url = client.buildAuthorizationUrl(oidc, {
-      redirect_uri: redirect,
+      redirect_uri: redirect.href,
       scope: 'openid',
       code_challenge: await client.calculatePKCECodeChallenge(verifier),
       code_challenge_method: 'S256',
