@@ -4,9 +4,8 @@ import type { Config } from '../config/config.ts';
 import { toApiError } from '../http/on-error.ts';
 import { ERRORS } from '../http/problem.ts';
 import type { Logger } from '../system/logger.ts';
-import type { AppDeps } from '../wiring.ts';
 import { CONSOLE_ASSETS } from './assets.ts';
-import { h, render, type ConsoleEnv, type Ctx } from './html.ts';
+import { h, render, type ConsoleEnv, type ConsoleServices, type Ctx } from './html.ts';
 import { MESSAGES, pickLang } from './i18n.ts';
 import { layout } from './layout.ts';
 import { auditorPages } from './pages/auditor.ts';
@@ -19,11 +18,7 @@ import { consoleHeaders, formToken, sameOriginForms } from './security.ts';
 import { openSession, sessionKey } from './session.ts';
 import { SESSION_COOKIE, signInRoutes } from './sign-in.ts';
 
-/** What the console's pages use: the same services as the API, so every decision and audit entry is the API's. */
-export type ConsoleServices = Pick<
-  AppDeps['services'],
-  'catalog' | 'policy' | 'identity' | 'auditReads' | 'openData' | 'reads' | 'decisions'
->;
+export type { ConsoleServices };
 
 export interface ConsoleDeps {
   services: ConsoleServices;

@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import { Fragment, jsx } from 'hono/jsx';
 import type { AppEnv } from '../http/context.ts';
+import type { AppDeps } from '../wiring.ts';
 import type { Lang, Messages } from './i18n.ts';
 import type { Session } from './session.ts';
 
@@ -13,6 +14,12 @@ export const h = jsx;
 export { Fragment };
 export type Node = ReturnType<typeof jsx>;
 export type Child = Node | string | number | null | undefined | false | Child[];
+
+/** What the console's pages use: the same services as the API, so every decision and audit entry is the API's. */
+export type ConsoleServices = Pick<
+  AppDeps['services'],
+  'catalog' | 'policy' | 'identity' | 'auditReads' | 'openData' | 'reads' | 'decisions'
+>;
 
 export interface ConsoleVariables {
   session: Session | null;

@@ -1,9 +1,19 @@
 import type { Hono } from 'hono';
 import { DecisionQuerySchema, ReportQuerySchema, VerifyQuerySchema } from '../../audit/audit.schema.ts';
 import type { ReadContext } from '../../audit/audit.service.ts';
-import type { ConsoleServices } from '../console.routes.ts';
 import { signedIn } from '../guard.ts';
-import { csrfInput, h, labelled, render, show, table, type Child, type ConsoleEnv, type Ctx } from '../html.ts';
+import {
+  csrfInput,
+  h,
+  labelled,
+  render,
+  show,
+  table,
+  type Child,
+  type ConsoleEnv,
+  type ConsoleServices,
+  type Ctx,
+} from '../html.ts';
 import { layout } from '../layout.ts';
 import { parseForm } from './forms.ts';
 

@@ -1,8 +1,7 @@
 import type { Hono } from 'hono';
 import { DomainError } from '../../shared/errors.ts';
-import type { ConsoleServices } from '../console.routes.ts';
 import { signedIn } from '../guard.ts';
-import { h, render, show, table, type ConsoleEnv } from '../html.ts';
+import { h, render, show, table, type ConsoleEnv, type ConsoleServices } from '../html.ts';
 import { layout } from '../layout.ts';
 
 /** Pages for everyone signed in: who am I, and the policies in force (read-only, rule by rule). */

@@ -1,9 +1,8 @@
 import type { Hono } from 'hono';
 import { DecideProposalSchema } from '../../catalog/catalog.schema.ts';
 import { etagOf } from '../../catalog/dataset-version.ts';
-import type { ConsoleServices } from '../console.routes.ts';
 import { formText, requestContext, signedIn } from '../guard.ts';
-import { csrfInput, h, labelled, render, show, table, type ConsoleEnv } from '../html.ts';
+import { csrfInput, h, labelled, render, show, table, type ConsoleEnv, type ConsoleServices } from '../html.ts';
 import { layout, notice } from '../layout.ts';
 import { parseForm } from './forms.ts';
 

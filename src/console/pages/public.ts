@@ -1,8 +1,7 @@
 import type { Hono } from 'hono';
 import { csvLine } from '../../shared/csv.ts';
-import type { ConsoleServices } from '../console.routes.ts';
 import { requestContext } from '../guard.ts';
-import { h, render, show, table, type Child, type ConsoleEnv, type Ctx } from '../html.ts';
+import { h, render, show, table, type Child, type ConsoleEnv, type ConsoleServices, type Ctx } from '../html.ts';
 import { layout } from '../layout.ts';
 
 const REGISTER_PAGE = 100;

@@ -3,9 +3,19 @@ import type { DatasetView, LabelEventView } from '../../catalog/catalog.schema.t
 import { LabelDatasetSchema, ListDatasetsQuerySchema } from '../../catalog/catalog.schema.ts';
 import { etagOf } from '../../catalog/dataset-version.ts';
 import { DomainError } from '../../shared/errors.ts';
-import type { ConsoleServices } from '../console.routes.ts';
 import { formText, requestContext, signedIn } from '../guard.ts';
-import { csrfInput, h, labelled, render, show, table, type Child, type ConsoleEnv, type Ctx } from '../html.ts';
+import {
+  csrfInput,
+  h,
+  labelled,
+  render,
+  show,
+  table,
+  type Child,
+  type ConsoleEnv,
+  type ConsoleServices,
+  type Ctx,
+} from '../html.ts';
 import { GROUNDS, type Messages } from '../i18n.ts';
 import { layout, notice } from '../layout.ts';
 import { many, parseForm } from './forms.ts';
