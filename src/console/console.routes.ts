@@ -10,6 +10,7 @@ import { MESSAGES, pickLang } from './i18n.ts';
 import { layout } from './layout.ts';
 import { auditorPages } from './pages/auditor.ts';
 import { mePages } from './pages/me.ts';
+import { playgroundPages } from './pages/playground.ts';
 import { ppidPages } from './pages/ppid.ts';
 import { publicPages } from './pages/public.ts';
 import { stewardPages } from './pages/steward.ts';
@@ -80,6 +81,7 @@ export function consoleApp(deps: ConsoleDeps) {
   stewardPages(app, services);
   ppidPages(app, services);
   auditorPages(app, services);
+  playgroundPages(app, services);
 
   app.notFound((c) => errorPage(c, 404, c.get('t').errors.notFound));
   app.onError((error, c) => {

@@ -44,6 +44,8 @@ const id = {
     denied: 'Upaya ditolak',
     verify: 'Verifikasi rantai',
     policies: 'Kebijakan',
+    playground: 'Uji kebijakan',
+    openness: 'Statistik keterbukaan',
   },
   home: {
     title: 'Konsol Jaga',
@@ -167,6 +169,14 @@ const id = {
     bad: 'Rantai rusak',
     checked: 'Entri diperiksa',
   },
+  playground: {
+    lead: 'Pilih prinsipal (kosong: Anda sendiri), tindakan dan dataset: lihat keputusan dan aturan yang menentukannya (dicatat di log audit).',
+    purpose: 'Tujuan yang dinyatakan',
+    decide: 'Putuskan',
+    allow: 'Diizinkan',
+    deny: 'Ditolak',
+    considered: 'Aturan yang ditimbang',
+  },
   policies: { title: 'Kebijakan (hanya baca)', version: 'Versi kebijakan', role: 'Peran', inverted: 'larangan' },
   errors: {
     title: 'Terjadi masalah',
@@ -201,6 +211,8 @@ const en: Messages = {
     denied: 'Denied attempts',
     verify: 'Chain verification',
     policies: 'Policies',
+    playground: 'Policy playground',
+    openness: 'Openness statistics',
   },
   home: {
     title: 'Jaga console',
@@ -328,6 +340,14 @@ const en: Messages = {
     ok: 'Chain intact',
     bad: 'Chain broken',
     checked: 'Entries checked',
+  },
+  playground: {
+    lead: 'Pick a principal (empty: yourself), an action and a dataset: see the decision and the rules that decided it (logged in the audit log).',
+    purpose: 'Declared purpose',
+    decide: 'Decide',
+    allow: 'Allowed',
+    deny: 'Denied',
+    considered: 'Rules considered',
   },
   policies: { title: 'Policies (read-only)', version: 'Policy version', role: 'Role', inverted: 'prohibition' },
   errors: {

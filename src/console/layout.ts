@@ -22,9 +22,11 @@ function navLinks(c: Ctx): [string, string][] {
       ['/console/audit/disclosures', t.nav.disclosures],
       ['/console/audit/denied', t.nav.denied],
       ['/console/audit/verify', t.nav.verify],
+      ['/console/audit/openness', t.nav.openness],
     );
   }
   if (c.get('session')) links.push(['/console/policies', t.nav.policies]);
+  if (roles.has('auditor') || roles.has('admin')) links.push(['/console/playground', t.nav.playground]);
   return links;
 }
 

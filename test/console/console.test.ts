@@ -254,6 +254,24 @@ describe.each(databaseKinds())('console in-process (%s)', (kind) => {
     expect((await send(t, 'GET', `${LOCAL}/console/audit`, { cookie: steward.cookie })).status).toBe(403);
   });
 
+  it('answers the policy playground with the decision and the rules considered, and refuses to ask for others without the right', async () => {
+    const { cookie } = await devSignIn(t, who.auditor32);
+    const own = await send(t, 'GET', `${LOCAL}/console/playground?action=read&dataset=kas-daerah`, { cookie });
+    expect(own.status).toBe(200);
+    expect(own.text).toContain('Diizinkan');
+    expect(own.text).toContain('auditor.dataset.read-unit');
+    const other = await send(
+      t,
+      'GET',
+      `${LOCAL}/console/playground?roles=staff&unit=32&sub=x&action=read&dataset=kas-daerah`,
+      { cookie },
+    );
+    expect(other.status).toBe(403);
+    const openness = await send(t, 'GET', `${LOCAL}/console/audit/openness`, { cookie });
+    expect(openness.status).toBe(200);
+    expect(openness.text).toContain('<th scope="col">restricted</th>');
+  });
+
   it('lists datasets by the new filters of the API, in SQL: pending approval and search', async () => {
     const pending = await t.request('GET', '/v1/datasets?pending=true', { token: who.ppid32 });
     expect(pending.body.items.map((d: { id: string }) => d.id)).toEqual(['dana-hibah']);
