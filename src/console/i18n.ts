@@ -136,6 +136,8 @@ const id = {
     saved: 'Label disimpan.',
     proposed: 'Usulan pengecualian dikirim; menunggu persetujuan PPID.',
     fieldLabel: 'Label kolom',
+    inherit: 'Ikuti label dataset',
+    fieldSubmit: 'Simpan label kolom',
   },
   ppid: {
     queueTitle: 'Antrean persetujuan PPID',
@@ -308,6 +310,8 @@ const en: Messages = {
     saved: 'Label saved.',
     proposed: 'Exemption proposed; awaiting PPID approval.',
     fieldLabel: 'Field label',
+    inherit: 'Follow the dataset’s label',
+    fieldSubmit: 'Save field label',
   },
   ppid: {
     queueTitle: 'PPID approval queue',

@@ -208,8 +208,22 @@ describe.each(databaseKinds())('console in-process (%s)', (kind) => {
       form: { ...form, _csrf: csrf },
     });
     expect(ok.status).toBe(303);
+    const fieldLabel = (classification: string) =>
+      send(t, 'POST', `${LOCAL}/console/datasets/kas-daerah/field-label`, {
+        cookie,
+        form: { _csrf: csrf, field: 'jumlah', fieldClassification: classification, fieldJustification: 'Angka.' },
+      });
+    // The service's own rule answers through the page: a field cannot be laxer than its dataset.
+    const laxer = await fieldLabel('public');
+    expect(laxer.status).toBe(422);
+    expect(laxer.text).toContain('LABEL_NOT_STRICTER');
+    expect((await fieldLabel('restricted')).status).toBe(303);
+    const read = await t.request('GET', '/v1/datasets/kas-daerah', { token: who.steward32 });
+    expect(read.body.fields[0]).toMatchObject({ name: 'jumlah', classification: 'restricted' });
     const after = await t.request('GET', '/v1/datasets/kas-daerah/labels', { token: who.steward32 });
-    expect((after.body.items ?? after.body).at(-1)).toMatchObject({
+    expect(
+      (after.body.items ?? after.body).filter((e: { field: string | null }) => e.field === null).at(-1),
+    ).toMatchObject({
       event: 'label',
       to: 'restricted',
       by: { sub: 'steward-32' },

@@ -1,6 +1,6 @@
 import type { Hono } from 'hono';
 import type { DatasetView, LabelEventView } from '../../catalog/catalog.schema.ts';
-import { LabelDatasetSchema, ListDatasetsQuerySchema } from '../../catalog/catalog.schema.ts';
+import { LabelDatasetSchema, LabelFieldSchema, ListDatasetsQuerySchema } from '../../catalog/catalog.schema.ts';
 import { etagOf } from '../../catalog/dataset-version.ts';
 import { DomainError } from '../../shared/errors.ts';
 import { formText, requestContext, signedIn } from '../guard.ts';
@@ -173,6 +173,30 @@ export function stewardPages(app: Hono<ConsoleEnv>, services: ConsoleServices) {
       303,
     );
   });
+
+  app.post('/console/datasets/:id/field-label', async (c) => {
+    const p = signedIn(c);
+    const id = c.req.param('id');
+    const form = await c.req.parseBody();
+    const field = formText(form, 'field') ?? '';
+    const chosen = formText(form, 'fieldClassification');
+    const justification = formText(form, 'fieldJustification');
+    const input = parseForm(LabelFieldSchema, {
+      // "inherit" removes the field's own label: it then follows the dataset's.
+      classification: chosen === 'inherit' ? null : chosen,
+      ...(justification ? { justification } : {}),
+    });
+    const version = formText(form, 'version');
+    await catalog.labelField(
+      p,
+      id,
+      field,
+      input,
+      version && /^\d+$/.test(version) ? etagOf(Number(version)) : undefined,
+      requestContext(c),
+    );
+    return c.redirect(`/console/datasets/${encodeURIComponent(id)}?done=saved`, 303);
+  });
 }
 
 function datasetPage(c: Ctx, d: DatasetView, history: LabelEventView[] | null) {
@@ -237,6 +261,7 @@ function datasetPage(c: Ctx, d: DatasetView, history: LabelEventView[] | null) {
       }),
     ),
     labelForm(c, d),
+    fieldLabelForm(c, d),
     h('h2', { id: 'history' }, t.dataset.labelHistory),
     history === null
       ? h('p', null, t.none)
@@ -332,6 +357,44 @@ function labelForm(c: Ctx, d: DatasetView) {
         labelled('reviewBy', t.col.reviewBy, h('input', { id: 'reviewBy', name: 'reviewBy', type: 'date' })),
       ),
       h('button', { type: 'submit' }, t.dataset.submit),
+    ),
+  );
+}
+
+function fieldLabelForm(c: Ctx, d: DatasetView) {
+  const t = c.get('t');
+  return h(
+    'section',
+    { 'aria-labelledby': 'field-label-form' },
+    h('h2', { id: 'field-label-form' }, t.dataset.fieldLabel),
+    h(
+      'form',
+      { method: 'post', action: `/console/datasets/${encodeURIComponent(d.id)}/field-label`, class: 'controls' },
+      csrfInput(c),
+      h('input', { type: 'hidden', name: 'version', value: String(d.version) }),
+      labelled(
+        'field',
+        t.col.fields,
+        h('select', { id: 'field', name: 'field' }, ...d.fields.map((f) => h('option', { value: f.name }, f.name))),
+      ),
+      labelled(
+        'fieldClassification',
+        t.col.classification,
+        h(
+          'select',
+          { id: 'fieldClassification', name: 'fieldClassification' },
+          h('option', { value: 'inherit' }, t.dataset.inherit),
+          ...(['public', 'restricted', 'exempt'] as const).map((x) =>
+            h('option', { value: x }, classificationText(t, x)),
+          ),
+        ),
+      ),
+      labelled(
+        'fieldJustification',
+        t.dataset.justification,
+        h('input', { id: 'fieldJustification', name: 'fieldJustification' }),
+      ),
+      h('button', { type: 'submit' }, t.dataset.fieldSubmit),
     ),
   );
 }
