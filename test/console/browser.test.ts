@@ -196,7 +196,7 @@ describe.each(databaseKinds())('the console in Chromium (%s)', (kind) => {
       await accessible(page);
       await page.locator('#classification').selectOption('restricted');
       await page.locator('#justification').fill('Data keuangan internal.');
-      await page.getByRole('button', { name: 'Simpan label' }).click();
+      await page.getByRole('button', { name: 'Simpan label', exact: true }).click();
       expect(await text(page.locator('.notice'))).toContain('Label disimpan');
       expect(await page.locator('#classification-now').innerText()).toBe('Terbatas');
 
@@ -207,7 +207,7 @@ describe.each(databaseKinds())('the console in Chromium (%s)', (kind) => {
       await page.locator('#publicInterest').fill('Kepentingan publik terlayani oleh statistik agregat.');
       await page.locator('#reviewBy').fill('2099-12-31');
       await page.locator('#justification').fill('Berisi NIK penerima.');
-      await page.getByRole('button', { name: 'Simpan label' }).click();
+      await page.getByRole('button', { name: 'Simpan label', exact: true }).click();
       expect(await text(page.locator('.notice'))).toContain('menunggu persetujuan PPID');
       expect(await page.locator('.timeline').innerText()).toContain('proposal');
       await accessible(page);
