@@ -185,9 +185,23 @@ describe.each(databaseKinds())('the console in Chromium (%s)', (kind) => {
     async () => {
       const ctx = await context();
       const page = await ctx.newPage();
+      // Errors in the console's own pages (a CSP refusal, a script failing) are failures; the provider's pages are not ours.
+      const errors: string[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'error' && page.url().startsWith(`${base}/console`)) errors.push(`${page.url()}: ${m.text()}`);
+      });
+      page.on('pageerror', (e) => errors.push(`${page.url()}: ${e.message}`));
       await signIn(page, base, 'steward-32', '/console/datasets');
       expect(await page.locator('main').innerText()).toContain('kas-daerah');
       await accessible(page);
+      // The filters (enhanced by htmx, plain GET without it): search narrows the list, in SQL.
+      await page.locator('#search').fill('kas');
+      await page.getByRole('button', { name: 'Terapkan' }).click();
+      await page.waitForURL(/search=kas/);
+      await page.locator('#results').waitFor();
+      expect(await page.locator('#results').innerText()).not.toContain('anggaran-desa');
+      expect(await page.locator('#results').innerText()).toContain('kas-daerah');
+      expect(await page.evaluate(() => typeof (globalThis as { htmx?: unknown }).htmx)).toBe('object');
       await page.goto(`${base}/console/me`);
       expect(await page.locator('#principal').innerText()).toContain('steward-32');
       await accessible(page);
@@ -213,6 +227,7 @@ describe.each(databaseKinds())('the console in Chromium (%s)', (kind) => {
       await accessible(page);
       await shot(page, 'dataset', kind);
 
+      expect(errors).toEqual([]);
       // CSRF: a same-origin post without the session's token, and a cross-site post with it, are both refused.
       const status = await page.evaluate(async () => {
         const r = await fetch('/console/datasets/kas-daerah/label', {
