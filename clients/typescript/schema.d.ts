@@ -1006,6 +1006,8 @@ export interface operations {
                 unlabelled?: "true" | "false";
                 reviewOverdue?: "true" | "false";
                 sourceSystem?: string;
+                pending?: "true" | "false";
+                search?: string;
                 cursor?: string;
                 limit?: string;
             };
