@@ -1,8 +1,9 @@
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { agreementRoutes } from './agreements/agreement.routes.ts';
 import { catalogRoutes } from './catalog/catalog.routes.ts';
 import { detectionRoutes } from './detection/detection.routes.ts';
 import { purposesRoutes } from './purposes/purposes.routes.ts';
+import { consoleApp } from './console/console.routes.ts';
 import { bodyLimit } from './http/body-limit.ts';
 import type { AppEnv } from './http/context.ts';
 import { deadline } from './http/deadline.ts';
@@ -79,6 +80,12 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   );
   app.route('/', auditRoutes({ auditReads: services.auditReads }));
   app.route('/', agreementRoutes({ agreements: services.agreements, reports: services.agreementReports }));
+  // The console's HTML pages: an app of their own (kept out of the OpenAPI document), same services.
+  const pages = consoleApp({ services, config: config.console, logger: deps.logger });
+  const toConsole = (c: Context<AppEnv>) =>
+    pages.fetch(c.req.raw, { requestId: c.get('requestId'), traceId: c.get('traceId') });
+  app.all('/console', toConsole);
+  app.all('/console/*', toConsole);
 
   app.notFound((c) =>
     problemResponse(c, new ApiError('ROUTE_NOT_FOUND', `There is no route ${c.req.method} ${c.req.path}.`)),

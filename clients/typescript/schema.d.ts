@@ -1646,6 +1646,8 @@ export interface operations {
                 reviewOverdue?: "true" | "false";
                 sourceSystem?: string;
                 openSuggestions?: "true" | "false";
+                pending?: "true" | "false";
+                search?: string;
                 cursor?: string;
                 limit?: string;
             };

@@ -362,6 +362,10 @@ export interface DatasetFilter {
   /** Datasets with (true) or without (false) scan suggestions awaiting a steward. */
   openSuggestions?: boolean;
   sourceSystem?: string;
+  /** Only datasets with an exemption proposal awaiting a PPID (true), or none (false). */
+  pending?: boolean;
+  /** Only datasets whose id or title contains this text (case-insensitive). */
+  search?: string;
   /** List only ids after this one (keyset pagination). */
   after?: string;
   limit: number;
@@ -385,9 +389,17 @@ export async function listDatasets(sql: Queryable, scope: Plan, f: DatasetFilter
       ${f.openSuggestions === undefined ? sql`` : sql`and ${f.openSuggestions ? sql`` : sql`not`} exists (select 1 from fields f where f.dataset_id = d.id and f.suggested is not null)`}
       ${f.reviewOverdue === false ? sql`and (d.classification is distinct from 'exempt' or d.label_review_by >= current_date)` : sql``}
       ${f.sourceSystem ? sql`and d.source_system = ${f.sourceSystem}` : sql``}
+      ${f.pending === true ? sql`and d.pending_classification is not null` : sql``}
+      ${f.pending === false ? sql`and d.pending_classification is null` : sql``}
+      ${f.search ? sql`and (d.id like ${likePattern(f.search.toLowerCase())} escape '\\' or d.title ilike ${likePattern(f.search)} escape '\\')` : sql``}
       ${f.after !== undefined ? sql`and d.id > ${f.after}` : sql``}
     order by d.id
     limit ${f.limit + 1}`;
+}
+
+/** `%text%` with LIKE's own characters escaped, so a search is for the text as typed. */
+function likePattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
 }
 
 // ---- Registers ----

@@ -253,6 +253,8 @@ export const ListDatasetsQuerySchema = v.strictObject({
   sourceSystem: v.optional(requiredText(100)),
   /** Only datasets with scan suggestions awaiting a steward. */
   openSuggestions: v.optional(booleanQuery),
+  pending: v.optional(booleanQuery),
+  search: v.optional(requiredText(100)),
   cursor: v.optional(v.pipe(v.string(), storable(), v.maxLength(200))),
   limit: v.optional(
     v.pipe(v.string(), v.regex(/^\d{1,3}$/, 'must be an integer 1–200'), v.toNumber(), v.minValue(1), v.maxValue(200)),

@@ -210,6 +210,8 @@ async function listDatasetsPage(
     ...(query.reviewOverdue !== undefined ? { reviewOverdue: query.reviewOverdue } : {}),
     ...(query.openSuggestions !== undefined ? { openSuggestions: query.openSuggestions } : {}),
     ...(query.sourceSystem ? { sourceSystem: query.sourceSystem } : {}),
+    ...(query.pending !== undefined ? { pending: query.pending } : {}),
+    ...(query.search ? { search: query.search } : {}),
     ...(query.cursor ? { after: decodeCursor(query.cursor) } : {}),
     limit,
   });

@@ -142,6 +142,13 @@ export const EnvSchema = v.object({
     v.pipe(v.string(), v.regex(/^(0(\.\d+)?|1(\.0+)?)$/, 'expected a ratio between 0 and 1'), v.transform(Number)),
   ),
   OTEL_SDK_DISABLED: v.optional(v.picklist(['true', 'false'], 'expected true or false'), 'false'),
+  // Console sign-in (src/console): the agency's OpenID Connect provider, and the key of the session cookie.
+  OIDC_ISSUER: url('expected an http(s) URL', /^https?:\/\//),
+  OIDC_CLIENT_ID: optionalText,
+  OIDC_CLIENT_SECRET: optionalText,
+  SESSION_SECRET: secret('SESSION_SECRET'),
+  // Console: how long a sign-in lasts before the session cookie is refused and the user signs in again.
+  SESSION_TTL: duration('8h', 86400, 'expected a duration such as 30m or 8h (at most 24h)'),
 });
 
 export type Env = v.InferInput<typeof EnvSchema>;

@@ -55,6 +55,13 @@ export interface Config {
   catalogSnapshotMaxStaleMs: number;
   /** `GET /metrics` (Prometheus text): served only when enabled; protected by the token when one is set. */
   metrics: { enabled: boolean; token: string | undefined };
+  /** The console's sign-in (src/console). */
+  console: {
+    oidc?: { issuer: string; clientId: string; clientSecret?: string };
+    /** Encrypts the session cookie; unset ⇒ a key made at start (sessions end at restart). */
+    sessionSecret?: string;
+    sessionTtlSeconds: number;
+  };
   otel: {
     serviceName: string;
     endpoint: string | undefined;
@@ -110,6 +117,16 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         'required when NODE_ENV=production: it keys the audit hash chain (at least 32 bytes, e.g. openssl rand -hex 32; set it before the first entry and keep it)',
     });
   }
+  if (e.OIDC_ISSUER && !e.OIDC_CLIENT_ID) {
+    problems.push({ variable: 'OIDC_CLIENT_ID', message: 'required when OIDC_ISSUER is set' });
+  }
+  // Several instances (or a restart) must read each other's session cookies: the key is configured.
+  if (e.OIDC_ISSUER && !e.SESSION_SECRET) {
+    problems.push({
+      variable: 'SESSION_SECRET',
+      message: 'required when OIDC_ISSUER is set: it encrypts the console session cookie (at least 32 bytes)',
+    });
+  }
   if (problems.length) throw new ConfigError(problems);
   return {
     port: e.PORT,
@@ -153,6 +170,19 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     detection: { sampleSize: e.DETECTION_SAMPLE_SIZE, quarantineConfidence: e.DETECTION_QUARANTINE_CONFIDENCE },
     catalogSnapshotMaxStaleMs: e.CATALOG_SNAPSHOT_MAX_STALE_MS,
     metrics: { enabled: e.METRICS_ENABLED === 'true', token: e.METRICS_TOKEN },
+    console: {
+      ...(e.OIDC_ISSUER && e.OIDC_CLIENT_ID
+        ? {
+            oidc: {
+              issuer: e.OIDC_ISSUER,
+              clientId: e.OIDC_CLIENT_ID,
+              ...(e.OIDC_CLIENT_SECRET ? { clientSecret: e.OIDC_CLIENT_SECRET } : {}),
+            },
+          }
+        : {}),
+      ...defined({ sessionSecret: e.SESSION_SECRET }),
+      sessionTtlSeconds: e.SESSION_TTL,
+    },
     otel: {
       serviceName: e.OTEL_SERVICE_NAME,
       endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,

@@ -74,7 +74,13 @@ describe('the Workers entry point', () => {
         expect(missing.status).toBe(404);
         expect(missing.headers.get('content-type')).toBe('application/problem+json');
         expect(((await missing.json()) as { code: string }).code).toBe('ROUTE_NOT_FOUND');
+        // The console runs on the Workers entry too (htmx is not bundled there: the pages work without it).
+        const signIn = await fetch(`http://127.0.0.1:${port}/console/sign-in`);
+        expect(signIn.status).toBe(200);
+        expect(await signIn.text()).toContain('<html lang="id">');
         if (db) {
+          const register = await fetch(`http://127.0.0.1:${port}/console/registers/public`);
+          expect(register.status).toBe(200);
           const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
           const readiness = (await ready.json()) as { checks: Record<string, { ok: boolean }> };
           expect(readiness.checks.database?.ok, JSON.stringify(readiness)).toBe(true);

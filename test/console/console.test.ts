@@ -1,0 +1,299 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pickLang } from '../../src/console/i18n.ts';
+import { sealSession, sessionKey } from '../../src/console/session.ts';
+import { safeNext } from '../../src/console/sign-in.ts';
+import { startApp, type TestApp } from '../helpers/app.ts';
+import { databaseKinds } from '../helpers/databases.ts';
+import { EXEMPTION, principals, tokenFor } from '../catalog/catalog-app.ts';
+
+const SESSION_SECRET = 'console-session-secret-in-process-tests-0123456789';
+const LOCAL = 'http://localhost';
+
+/** Sends a request to the console as a browser would (same-origin form posts carry Origin). */
+async function send(
+  t: TestApp,
+  method: string,
+  url: string,
+  init: { cookie?: string; form?: Record<string, string>; headers?: Record<string, string> } = {},
+) {
+  const headers: Record<string, string> = { ...init.headers };
+  if (init.cookie) headers.cookie = init.cookie;
+  let body: string | undefined;
+  if (init.form) {
+    body = new URLSearchParams(init.form).toString();
+    headers['content-type'] = 'application/x-www-form-urlencoded';
+    headers.origin ??= new URL(url).origin;
+  }
+  const res = await t.app.request(url, { method, headers, ...(body !== undefined ? { body } : {}) });
+  return { status: res.status, headers: res.headers, text: await res.text() };
+}
+
+/** Signs in through the development sign-in; answers the cookie header to send and the page's CSRF token. */
+async function devSignIn(t: TestApp, token: string, origin = LOCAL) {
+  const r = await send(t, 'POST', `${origin}/console/sign-in/development`, { form: { token, next: '/console/me' } });
+  expect(r.status).toBe(303);
+  const setCookie = r.headers.get('set-cookie')!;
+  const cookie = setCookie.split(';')[0]!;
+  const me = await send(t, 'GET', `${origin}/console/me`, { cookie });
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(me.text)?.[1];
+  expect(csrf).toBeTruthy();
+  return { cookie, setCookie, csrf: csrf!, me };
+}
+
+describe('console helpers', () => {
+  it('picks Bahasa Indonesia unless English is chosen or preferred', () => {
+    expect(pickLang(undefined, undefined)).toBe('id');
+    expect(pickLang(undefined, 'en-US,en;q=0.9')).toBe('en');
+    expect(pickLang(undefined, 'fr-FR, en;q=0.5')).toBe('en');
+    expect(pickLang(undefined, 'id-ID, en;q=0.9')).toBe('id');
+    expect(pickLang(undefined, 'en;q=0.4, id;q=0.8')).toBe('id');
+    expect(pickLang(undefined, 'de, fr')).toBe('id');
+    expect(pickLang('id', 'en')).toBe('id');
+    expect(pickLang('en', 'id')).toBe('en');
+  });
+
+  it('returns after sign-in only to a page of the console (no open redirect)', () => {
+    expect(safeNext('/console/datasets?state=pending')).toBe('/console/datasets?state=pending');
+    for (const bad of [
+      '//evil.example',
+      'https://evil.example/console',
+      '/console//evil.example',
+      '/consoleevil',
+      '/v1/me',
+      undefined,
+    ]) {
+      expect(safeNext(bad)).toBe('/console/me');
+    }
+  });
+});
+
+describe.each(databaseKinds())('console in-process (%s)', (kind) => {
+  let t: TestApp;
+  let who: Awaited<ReturnType<typeof principals>>;
+
+  beforeAll(async () => {
+    t = await startApp(kind, { SESSION_SECRET });
+    who = await principals();
+    for (const id of ['kas-daerah', 'dana-hibah']) {
+      expect(
+        (
+          await t.request('POST', '/v1/datasets', {
+            token: who.steward32,
+            json: { id, title: `Data ${id}`, ownerUnit: '32', fields: [{ name: 'jumlah', type: 'integer' }] },
+          })
+        ).status,
+      ).toBe(201);
+    }
+  });
+  afterAll(() => t?.close());
+
+  it('sets the session cookie HttpOnly, SameSite=Lax, scoped to /console, with an expiry; Secure except on plain http to the loopback', async () => {
+    const local = await devSignIn(t, who.steward32);
+    expect(local.setCookie).toMatch(/HttpOnly/);
+    expect(local.setCookie).toMatch(/SameSite=Lax/);
+    expect(local.setCookie).toMatch(/Path=\/console/);
+    expect(local.setCookie).toMatch(/Max-Age=28800/);
+    expect(local.setCookie).not.toMatch(/Secure/);
+    expect(local.me.text).toContain('steward-32');
+    expect(local.me.headers.get('cache-control')).toBe('no-store');
+    const remote = await devSignIn(t, who.steward32, 'https://jaga.example.go.id');
+    expect(remote.setCookie).toMatch(/Secure/);
+    const proxied = await send(t, 'POST', 'http://jaga.example.go.id/console/sign-in/development', {
+      form: { token: who.steward32 },
+    });
+    expect(proxied.headers.get('set-cookie')).toMatch(/Secure/);
+  });
+
+  it('refuses a tampered cookie, or one sealed with another key, or an expired one: the page sends to sign in', async () => {
+    const { cookie } = await devSignIn(t, who.steward32);
+    const value = cookie.split('=')[1]!;
+    const flipped = value.slice(0, -3) + (value.at(-3) === 'A' ? 'B' : 'A') + value.slice(-2);
+    const other = await sealSession(
+      await sessionKey('another-secret-another-secret-another-secret'),
+      {
+        principal: { sub: 'admin-1', kind: 'user', roles: ['admin'], unit: 'RI', purposes: [] },
+        csrf: 'c'.repeat(32),
+        via: 'oidc',
+      },
+      600,
+    );
+    const expired = await sealSession(
+      await sessionKey(SESSION_SECRET),
+      {
+        principal: { sub: 'steward-32', kind: 'user', roles: ['steward'], unit: '32', purposes: [] },
+        csrf: 'c'.repeat(32),
+        via: 'oidc',
+      },
+      -1,
+    );
+    for (const bad of [`jaga_session=${flipped}`, `jaga_session=${other}`, `jaga_session=${expired}`]) {
+      const r = await send(t, 'GET', `${LOCAL}/console/me`, { cookie: bad });
+      expect(r.status).toBe(303);
+      expect(r.headers.get('location')).toMatch(/^\/console\/sign-in\?reason=expired&next=%2Fconsole%2Fme$/);
+    }
+    const none = await send(t, 'GET', `${LOCAL}/console/me`);
+    expect(none.headers.get('location')).toMatch(/reason=required/);
+  });
+
+  it('serves pages under a CSP with no inline script, and only its own assets', async () => {
+    for (const path of [
+      '/console',
+      '/console/registers/public',
+      '/console/registers/exempt',
+      '/console/open-data',
+      '/console/sign-in',
+    ]) {
+      const r = await send(t, 'GET', `${LOCAL}${path}`);
+      expect(r.status, path).toBe(200);
+      const csp = r.headers.get('content-security-policy')!;
+      expect(csp).toContain("script-src 'self'");
+      expect(csp).toContain("default-src 'none'");
+      expect(csp).not.toContain('unsafe-inline');
+      expect(r.headers.get('x-frame-options')).toBe('SAMEORIGIN');
+      expect(r.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(r.text).not.toMatch(/<script(?![^>]*\ssrc=)[^>]*>/);
+      expect(r.text).not.toMatch(/\sstyle=|\son[a-z]+=/);
+      for (const [, src] of r.text.matchAll(/(?:src|href)="([^"]+)"/g)) expect(src, path).toMatch(/^(\/console|#)/);
+    }
+    const htmx = await send(t, 'GET', `${LOCAL}/console/assets/htmx.min.js`);
+    expect(htmx.status).toBe(200);
+    expect(htmx.text).toContain('htmx');
+    expect((await send(t, 'GET', `${LOCAL}/console/assets/..%2Fpackage.json`)).status).toBe(404);
+  });
+
+  it('offers the development sign-in only with JWT_SECRET and no OIDC_ISSUER, and refuses a bad token without a session', async () => {
+    const page = await send(t, 'GET', `${LOCAL}/console/sign-in`);
+    expect(page.text).toContain('/console/sign-in/development');
+    const bad = await send(t, 'POST', `${LOCAL}/console/sign-in/development`, { form: { token: 'not-a-token' } });
+    expect(bad.status).toBe(401);
+    expect(bad.headers.get('set-cookie')).toBeNull();
+    const withIdp = await startApp('pglite', {
+      OIDC_ISSUER: 'https://sso.example.go.id/realms/pemda',
+      OIDC_CLIENT_ID: 'jaga-console',
+      SESSION_SECRET,
+    });
+    try {
+      const p = await send(withIdp, 'GET', `${LOCAL}/console/sign-in`);
+      expect(p.text).not.toContain('/console/sign-in/development');
+      expect(p.text).toContain('/console/auth/start');
+      const r = await send(withIdp, 'POST', `${LOCAL}/console/sign-in/development`, { form: { token: who.admin } });
+      expect(r.status).toBe(404);
+      expect(r.headers.get('set-cookie')).toBeNull();
+    } finally {
+      await withIdp.close();
+    }
+  });
+
+  it('refuses a form without the session’s CSRF token, and a cross-site one with it', async () => {
+    const { cookie, csrf } = await devSignIn(t, who.steward32);
+    const form = { classification: 'restricted', version: '1' };
+    const missing = await send(t, 'POST', `${LOCAL}/console/datasets/kas-daerah/label`, { cookie, form });
+    expect(missing.status).toBe(403);
+    const wrong = await send(t, 'POST', `${LOCAL}/console/datasets/kas-daerah/label`, {
+      cookie,
+      form: { ...form, _csrf: csrf.slice(1) + 'x' },
+    });
+    expect(wrong.status).toBe(403);
+    const crossSite = await send(t, 'POST', `${LOCAL}/console/datasets/kas-daerah/label`, {
+      cookie,
+      form: { ...form, _csrf: csrf },
+      headers: { origin: 'https://evil.example' },
+    });
+    expect(crossSite.status).toBe(403);
+    expect((await t.request('GET', '/v1/datasets/kas-daerah', { token: who.steward32 })).body.labelStatus).toBe(
+      'unlabelled',
+    );
+    const ok = await send(t, 'POST', `${LOCAL}/console/datasets/kas-daerah/label`, {
+      cookie,
+      form: { ...form, _csrf: csrf },
+    });
+    expect(ok.status).toBe(303);
+    const fieldLabel = (classification: string) =>
+      send(t, 'POST', `${LOCAL}/console/datasets/kas-daerah/field-label`, {
+        cookie,
+        form: { _csrf: csrf, field: 'jumlah', fieldClassification: classification, fieldJustification: 'Angka.' },
+      });
+    // The service's own rule answers through the page: a field cannot be laxer than its dataset.
+    const laxer = await fieldLabel('public');
+    expect(laxer.status).toBe(422);
+    expect(laxer.text).toContain('LABEL_NOT_STRICTER');
+    expect((await fieldLabel('restricted')).status).toBe(303);
+    const read = await t.request('GET', '/v1/datasets/kas-daerah', { token: who.steward32 });
+    expect(read.body.fields[0]).toMatchObject({ name: 'jumlah', classification: 'restricted' });
+    const after = await t.request('GET', '/v1/datasets/kas-daerah/labels', { token: who.steward32 });
+    expect(
+      (after.body.items ?? after.body).filter((e: { field: string | null }) => e.field === null).at(-1),
+    ).toMatchObject({
+      event: 'label',
+      to: 'restricted',
+      by: { sub: 'steward-32' },
+    });
+  });
+
+  it('does not let the proposer approve their own exemption from the console', async () => {
+    const both = await tokenFor({ sub: 'ppid-steward-32', roles: ['steward', 'ppid'], unit: '32' });
+    const proposed = await t.request('PUT', '/v1/datasets/dana-hibah/label', {
+      token: both,
+      json: { ...EXEMPTION, justification: 'Berisi data pribadi.' },
+    });
+    expect(proposed.status).toBe(202);
+    const { cookie, csrf } = await devSignIn(t, both);
+    const queue = await send(t, 'GET', `${LOCAL}/console/ppid/queue`, { cookie });
+    expect(queue.text).toContain('dana-hibah');
+    expect(queue.text).toContain('Usulan Anda sendiri');
+    expect(queue.text).not.toContain('action="/console/ppid/queue/dana-hibah"');
+    const r = await send(t, 'POST', `${LOCAL}/console/ppid/queue/dana-hibah`, {
+      cookie,
+      form: {
+        _csrf: csrf,
+        decision: 'approve',
+        decisionRef: 'X/1',
+        decisionDate: '2026-12-01',
+        decisionPlace: 'Bandung',
+        agreedByName: 'Ketua Bawaslu Provinsi Jawa Barat',
+        agreedByPosition: 'Ketua',
+      },
+    });
+    expect(r.status).toBe(403);
+    expect((await t.request('GET', '/v1/datasets/dana-hibah', { token: who.ppid32 })).body.labelStatus).toBe('pending');
+  });
+
+  it('logs the auditor’s console reads in the audit log, as the API’s', async () => {
+    const { cookie } = await devSignIn(t, who.auditor32);
+    const page = await send(t, 'GET', `${LOCAL}/console/audit?event=label_change`, { cookie });
+    expect(page.status).toBe(200);
+    const log = await t.request('GET', '/v1/audit/decisions?event=audit_read&principal=auditor-32', {
+      token: who.auditor32,
+    });
+    expect(log.body.items.some((e: { resource: { id: string } }) => e.resource.id === 'decisions')).toBe(true);
+    const steward = await devSignIn(t, who.steward32);
+    expect((await send(t, 'GET', `${LOCAL}/console/audit`, { cookie: steward.cookie })).status).toBe(403);
+  });
+
+  it('answers the policy playground with the decision and the rules considered, and refuses to ask for others without the right', async () => {
+    const { cookie } = await devSignIn(t, who.auditor32);
+    const own = await send(t, 'GET', `${LOCAL}/console/playground?action=read&dataset=kas-daerah`, { cookie });
+    expect(own.status).toBe(200);
+    expect(own.text).toContain('Diizinkan');
+    expect(own.text).toContain('auditor.dataset.read-unit');
+    const other = await send(
+      t,
+      'GET',
+      `${LOCAL}/console/playground?roles=staff&unit=32&sub=x&action=read&dataset=kas-daerah`,
+      { cookie },
+    );
+    expect(other.status).toBe(403);
+    const openness = await send(t, 'GET', `${LOCAL}/console/audit/openness`, { cookie });
+    expect(openness.status).toBe(200);
+    expect(openness.text).toContain('<th scope="col">restricted</th>');
+  });
+
+  it('lists datasets by the new filters of the API, in SQL: pending approval and search', async () => {
+    const pending = await t.request('GET', '/v1/datasets?pending=true', { token: who.ppid32 });
+    expect(pending.body.items.map((d: { id: string }) => d.id)).toEqual(['dana-hibah']);
+    const found = await t.request('GET', '/v1/datasets?search=KAS', { token: who.steward32 });
+    expect(found.body.items.map((d: { id: string }) => d.id)).toEqual(['kas-daerah']);
+    const literal = await t.request('GET', '/v1/datasets?search=%25', { token: who.steward32 });
+    expect(literal.body.items).toEqual([]);
+  });
+});
