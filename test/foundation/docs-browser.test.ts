@@ -7,7 +7,7 @@ import { freePort } from '../helpers/process.ts';
 import { token } from '../policy/harness.ts';
 
 /** Debian's chromium (`.ci/run` installs it with apt-get); a missing browser fails the suite, it is never skipped. */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CHROMIUM = process.env.JAGA_CHROMIUM ?? '/usr/bin/chromium';
 
 describe('the API reference in a real browser (Chromium)', () => {
   let t: TestApp;
