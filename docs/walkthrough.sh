@@ -48,6 +48,11 @@ OFFICER2=$(token --sub bayu --roles ppid --unit 32)
 TODAY=$(date -u +%Y-%m-%d)
 REVIEW=$(date -u -d '+6 months' +%Y-%m-%d)
 
+
+show "GET /v1/me as the steward"
+api GET /v1/me -H "authorization: Bearer $STEWARD"
+echo
+
 show "register the processing purpose the tokens declare (UU 27/2022 art. 20, 31), as a PPID"
 # Registered once per database: a later run finds it there (409) and goes on.
 status=$(curl -sS -o "$OUT/last-body" -w '%{http_code}' -X POST "$J/v1/purposes" -H "authorization: Bearer $OFFICER" \
@@ -59,10 +64,6 @@ case $status in
   409) echo "(already registered by an earlier run)" ;;
   *) printf '\nFAILED: POST /v1/purposes answered %s\n' "$status" >&2; cat "$OUT/last-body" >&2; exit 1 ;;
 esac
-
-show "GET /v1/me as the steward"
-api GET /v1/me -H "authorization: Bearer $STEWARD"
-echo
 
 show "create a dataset (unlabelled: it discloses nothing yet)"
 api POST /v1/datasets -H "authorization: Bearer $STEWARD" -H 'content-type: application/json' -d '{

@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { startApp, type TestApp } from '../helpers/app.ts';
+import { registerPurposes, startApp, type TestApp } from '../helpers/app.ts';
 import type { DatabaseKind } from '../helpers/databases.ts';
 import type { Database } from '../../src/db/database.ts';
 import { tokenFor } from '../catalog/catalog-app.ts';
@@ -21,10 +21,14 @@ export async function startAgreementsApp(
   clock: Clock,
   options: { db?: Database; env?: Record<string, string> } = {},
 ): Promise<TestApp> {
-  return startApp(kind, options.env ?? {}, {
+  const t = await startApp(kind, options.env ?? {}, {
     replace: { clock: clock.replace },
     ...(options.db ? { db: options.db } : {}),
   });
+  // A partner's purposes are processing purposes like any other: in the register (UU 27/2022 art. 31),
+  // with the partner among the recipients; an unregistered one counts as none.
+  if (!options.db) await registerPurposes(t, [VERIFY, 'statistik'], { recipients: ['Komisi Pemilihan Umum'] });
+  return t;
 }
 
 export const VERIFY = 'verifikasi-calon';

@@ -14,6 +14,8 @@ function laporDataset(id: string) {
   return {
     id,
     title: `Laporan ${id}`,
+    // The DIP lists a dataset with a summary (Perki 1/2021).
+    summary: `Laporan pelanggaran ${id} dan tindak lanjutnya`,
     ownerUnit: '32',
     fields: [
       { name: 'report_no', type: 'string' },
