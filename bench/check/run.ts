@@ -287,6 +287,7 @@ try {
         );
     } finally {
       if (databaseUrl) execFileSync('bash', [join(ROOT, 'scripts/pg-throwaway.sh'), 'stop', pgDir]);
+      postmaster = undefined; // the peers after this use no database
       rmSync(pgDir, { recursive: true, force: true });
     }
   }
