@@ -458,7 +458,22 @@ export const PublicRegisterEntrySchema = v.object({
   updatedAt: v.string(),
   labelVersion: v.number(),
   /** The fields anyone may read (effectively public); field names only for on_request entries. */
-  publicFields: v.array(v.object({ name: v.string(), type: v.string(), description: v.string() })),
+  publicFields: v.array(
+    v.object({
+      name: v.string(),
+      type: v.string(),
+      description: v.string(),
+      /** Specific personal data opened by a PPID under UU 14/2008 art. 18(2): the basis and the decision. */
+      declassification: v.optional(
+        v.object({
+          article: v.literal('18(2)'),
+          basis: v.picklist(ART18_BASES),
+          reference: v.string(),
+          decisionRef: v.nullable(v.string()),
+        }),
+      ),
+    }),
+  ),
 });
 export type PublicRegisterEntry = v.InferOutput<typeof PublicRegisterEntrySchema>;
 

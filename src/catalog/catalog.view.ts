@@ -227,7 +227,22 @@ export function publicRegisterEntry(d: RegisterRow, fields: FieldRow[]): PublicR
       ? fields
           // A quarantined field is not listed as public while a steward has not decided.
           .filter((f) => fieldAttributes(d, f).classification === 'public')
-          .map((f) => ({ name: f.name, type: f.type, description: f.description }))
+          .map((f) => ({
+            name: f.name,
+            type: f.type,
+            description: f.description,
+            // Personal data opened under UU 14/2008 art. 18(2) says on what basis.
+            ...(f.art18 && declassified(f, decidingCategory(f))
+              ? {
+                  declassification: {
+                    article: f.art18.article,
+                    basis: f.art18.basis,
+                    reference: f.art18.reference,
+                    decisionRef: f.art18.decisionRef,
+                  },
+                }
+              : {}),
+          }))
       : [],
   };
 }

@@ -146,6 +146,20 @@ describe.each(databaseKinds())('art. 18(2) declassification of specific personal
     for (const item of open.body.items) expect(item).not.toHaveProperty('reporter_nik');
     // The catalog snapshot (checks) follows the catalog's notification.
     await expect.poll(async () => (await check('a18-office')).body.allow).toBe(true);
+    // The DIP lists it among the public fields, with its basis.
+    const ds = await t.request('GET', '/v1/datasets/a18-office', { token: who.steward32 });
+    const summary = await t.request('PATCH', '/v1/datasets/a18-office', {
+      token: who.steward32,
+      headers: { 'if-match': ds.headers.get('etag')! },
+      json: { summary: 'Laporan pelanggaran dengan status hukum pihak terlapor yang wajib diumumkan.' },
+    });
+    expect(summary.status, summary.text).toBe(200);
+    const dip = await t.request('GET', '/v1/registers/public');
+    const listed = dip.body.items.find((e: any) => e.id === 'a18-office');
+    expect(listed.publicFields.find((f: any) => f.name === FIELD)).toMatchObject({
+      declassification: { article: '18(2)', basis: 'public_office', decisionRef: 'KEP-PPID/32/2026/18' },
+    });
+    expect(listed.publicFields.map((f: any) => f.name)).not.toContain('reporter_nik');
     // Anyone sees the field public, and on what basis.
     expect(await fieldOf('a18-office')).toMatchObject({
       effectiveClassification: 'public',
