@@ -239,7 +239,7 @@ export interface paths {
         get?: never;
         /**
          * Label one field (at least as strict as its dataset; null follows the dataset); exempt is proposed (202) like a dataset exemption
-         * @description A field label may tighten its dataset’s classification but never loosen it; exempt field labels need the same grounds as dataset exemptions.
+         * @description A field label may tighten its dataset’s classification but never loosen it; exempt field labels need the same grounds as dataset exemptions. Specific personal data is made public only with `declassification: { article: "18(2)", basis: "public_office" | "consent", reference, justification }` (UU 14/2008 art. 18(2)), proposed (202) and in force once another PPID approves it.
          */
         put: operations["labelField"];
         post?: never;
@@ -259,8 +259,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Approve a pending field exemption (PPID of the unit; not the proposer)
-         * @description JSON body { decision: { ref, date, place, agreedBy: { name, position } }, justification? }; the exemption enters the DIK with its dikNo.
+         * Approve a pending field exemption or art. 18(2) declassification (PPID of the unit; not the proposer)
+         * @description JSON body { decision: { ref, date, place, agreedBy: { name, position } }, justification? }; an exemption enters the DIK with its dikNo; a declassification makes the field public, its basis in the label history.
          */
         post: operations["approveFieldExemption"];
         delete?: never;
@@ -279,7 +279,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Reject a pending field exemption (PPID of the unit; not the proposer)
+         * Reject a pending field exemption or art. 18(2) declassification (PPID of the unit; not the proposer)
          * @description Optional JSON body { decisionRef?, justification? }. The field’s label before the proposal comes back.
          */
         post: operations["rejectFieldExemption"];
@@ -1754,6 +1754,16 @@ export interface operations {
                                 provenance: "declared" | "suggested" | "confirmed";
                                 quarantined: boolean;
                                 redactSpans: boolean;
+                                declassification: {
+                                    /** @constant */
+                                    article: "18(2)";
+                                    /** @enum {string} */
+                                    basis: "public_office" | "consent";
+                                    reference: string;
+                                    /** @enum {string} */
+                                    status: "pending" | "in_force";
+                                    decisionRef: string | null;
+                                } | null;
                             }[];
                         }[];
                         nextCursor: string | null;
@@ -1933,6 +1943,16 @@ export interface operations {
                             provenance: "declared" | "suggested" | "confirmed";
                             quarantined: boolean;
                             redactSpans: boolean;
+                            declassification: {
+                                /** @constant */
+                                article: "18(2)";
+                                /** @enum {string} */
+                                basis: "public_office" | "consent";
+                                reference: string;
+                                /** @enum {string} */
+                                status: "pending" | "in_force";
+                                decisionRef: string | null;
+                            } | null;
                         }[];
                     };
                 };
@@ -2100,6 +2120,16 @@ export interface operations {
                             provenance: "declared" | "suggested" | "confirmed";
                             quarantined: boolean;
                             redactSpans: boolean;
+                            declassification: {
+                                /** @constant */
+                                article: "18(2)";
+                                /** @enum {string} */
+                                basis: "public_office" | "consent";
+                                reference: string;
+                                /** @enum {string} */
+                                status: "pending" | "in_force";
+                                decisionRef: string | null;
+                            } | null;
                         }[];
                     } | {
                         registerNo: string;
@@ -2137,6 +2167,14 @@ export interface operations {
                             name: string;
                             type: string;
                             description: string;
+                            declassification?: {
+                                /** @constant */
+                                article: "18(2)";
+                                /** @enum {string} */
+                                basis: "public_office" | "consent";
+                                reference: string;
+                                decisionRef: string | null;
+                            };
                         }[];
                         /** @enum {string} */
                         classification: "public" | "restricted";
@@ -2333,6 +2371,16 @@ export interface operations {
                             provenance: "declared" | "suggested" | "confirmed";
                             quarantined: boolean;
                             redactSpans: boolean;
+                            declassification: {
+                                /** @constant */
+                                article: "18(2)";
+                                /** @enum {string} */
+                                basis: "public_office" | "consent";
+                                reference: string;
+                                /** @enum {string} */
+                                status: "pending" | "in_force";
+                                decisionRef: string | null;
+                            } | null;
                         }[];
                     };
                 };
@@ -2553,6 +2601,16 @@ export interface operations {
                             provenance: "declared" | "suggested" | "confirmed";
                             quarantined: boolean;
                             redactSpans: boolean;
+                            declassification: {
+                                /** @constant */
+                                article: "18(2)";
+                                /** @enum {string} */
+                                basis: "public_office" | "consent";
+                                reference: string;
+                                /** @enum {string} */
+                                status: "pending" | "in_force";
+                                decisionRef: string | null;
+                            } | null;
                         }[];
                     };
                 };
@@ -2655,6 +2713,16 @@ export interface operations {
                             provenance: "declared" | "suggested" | "confirmed";
                             quarantined: boolean;
                             redactSpans: boolean;
+                            declassification: {
+                                /** @constant */
+                                article: "18(2)";
+                                /** @enum {string} */
+                                basis: "public_office" | "consent";
+                                reference: string;
+                                /** @enum {string} */
+                                status: "pending" | "in_force";
+                                decisionRef: string | null;
+                            } | null;
                         }[];
                     };
                 };
@@ -2742,6 +2810,14 @@ export interface operations {
                 "application/json": {
                     classification: ("public" | "restricted" | "exempt") | null;
                     justification?: string;
+                    declassification?: {
+                        /** @constant */
+                        article: "18(2)";
+                        /** @enum {string} */
+                        basis: "public_office" | "consent";
+                        reference: string;
+                        justification: string;
+                    };
                     subject?: string;
                     grounds?: string[];
                     statute?: string;
@@ -2866,11 +2942,21 @@ export interface operations {
                             provenance: "declared" | "suggested" | "confirmed";
                             quarantined: boolean;
                             redactSpans: boolean;
+                            declassification: {
+                                /** @constant */
+                                article: "18(2)";
+                                /** @enum {string} */
+                                basis: "public_office" | "consent";
+                                reference: string;
+                                /** @enum {string} */
+                                status: "pending" | "in_force";
+                                decisionRef: string | null;
+                            } | null;
                         }[];
                     };
                 };
             };
-            /** @description The field exemption is proposed and pending PPID approval (treated as exempt meanwhile) */
+            /** @description The field exemption (treated as exempt meanwhile) or art. 18(2) declassification (the field keeps its label meanwhile) is proposed and pending PPID approval */
             202: {
                 headers: {
                     /** @description The dataset version, for If-Match */
@@ -2968,6 +3054,16 @@ export interface operations {
                             provenance: "declared" | "suggested" | "confirmed";
                             quarantined: boolean;
                             redactSpans: boolean;
+                            declassification: {
+                                /** @constant */
+                                article: "18(2)";
+                                /** @enum {string} */
+                                basis: "public_office" | "consent";
+                                reference: string;
+                                /** @enum {string} */
+                                status: "pending" | "in_force";
+                                decisionRef: string | null;
+                            } | null;
                         }[];
                     };
                 };
@@ -3138,6 +3234,16 @@ export interface operations {
                             provenance: "declared" | "suggested" | "confirmed";
                             quarantined: boolean;
                             redactSpans: boolean;
+                            declassification: {
+                                /** @constant */
+                                article: "18(2)";
+                                /** @enum {string} */
+                                basis: "public_office" | "consent";
+                                reference: string;
+                                /** @enum {string} */
+                                status: "pending" | "in_force";
+                                decisionRef: string | null;
+                            } | null;
                         }[];
                     };
                 };
@@ -3308,6 +3414,16 @@ export interface operations {
                             provenance: "declared" | "suggested" | "confirmed";
                             quarantined: boolean;
                             redactSpans: boolean;
+                            declassification: {
+                                /** @constant */
+                                article: "18(2)";
+                                /** @enum {string} */
+                                basis: "public_office" | "consent";
+                                reference: string;
+                                /** @enum {string} */
+                                status: "pending" | "in_force";
+                                decisionRef: string | null;
+                            } | null;
                         }[];
                     };
                 };
@@ -3480,6 +3596,16 @@ export interface operations {
                             provenance: "declared" | "suggested" | "confirmed";
                             quarantined: boolean;
                             redactSpans: boolean;
+                            declassification: {
+                                /** @constant */
+                                article: "18(2)";
+                                /** @enum {string} */
+                                basis: "public_office" | "consent";
+                                reference: string;
+                                /** @enum {string} */
+                                status: "pending" | "in_force";
+                                decisionRef: string | null;
+                            } | null;
                         }[];
                     };
                 };
@@ -3652,6 +3778,16 @@ export interface operations {
                             provenance: "declared" | "suggested" | "confirmed";
                             quarantined: boolean;
                             redactSpans: boolean;
+                            declassification: {
+                                /** @constant */
+                                article: "18(2)";
+                                /** @enum {string} */
+                                basis: "public_office" | "consent";
+                                reference: string;
+                                /** @enum {string} */
+                                status: "pending" | "in_force";
+                                decisionRef: string | null;
+                            } | null;
                         }[];
                     };
                 };
@@ -3745,6 +3881,14 @@ export interface operations {
                             reviewBy: string | null;
                             justification: string | null;
                             declassification: boolean;
+                            art18?: {
+                                /** @constant */
+                                article: "18(2)";
+                                /** @enum {string} */
+                                basis: "public_office" | "consent";
+                                reference: string;
+                                personalData: string;
+                            };
                             proposalId: string | null;
                             decisionRef: string | null;
                             by: {
@@ -3858,6 +4002,14 @@ export interface operations {
                                 name: string;
                                 type: string;
                                 description: string;
+                                declassification?: {
+                                    /** @constant */
+                                    article: "18(2)";
+                                    /** @enum {string} */
+                                    basis: "public_office" | "consent";
+                                    reference: string;
+                                    decisionRef: string | null;
+                                };
                             }[];
                         }[];
                         nextCursor: string | null;
@@ -4581,6 +4733,16 @@ export interface operations {
                             provenance: "declared" | "suggested" | "confirmed";
                             quarantined: boolean;
                             redactSpans: boolean;
+                            declassification: {
+                                /** @constant */
+                                article: "18(2)";
+                                /** @enum {string} */
+                                basis: "public_office" | "consent";
+                                reference: string;
+                                /** @enum {string} */
+                                status: "pending" | "in_force";
+                                decisionRef: string | null;
+                            } | null;
                         }[];
                     };
                 };
@@ -4740,6 +4902,16 @@ export interface operations {
                             provenance: "declared" | "suggested" | "confirmed";
                             quarantined: boolean;
                             redactSpans: boolean;
+                            declassification: {
+                                /** @constant */
+                                article: "18(2)";
+                                /** @enum {string} */
+                                basis: "public_office" | "consent";
+                                reference: string;
+                                /** @enum {string} */
+                                status: "pending" | "in_force";
+                                decisionRef: string | null;
+                            } | null;
                         }[];
                     };
                 };

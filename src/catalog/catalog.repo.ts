@@ -3,6 +3,7 @@ import { SUBJECT_ATTRIBUTES, type Plan } from '../policy/engine.types.ts';
 import { conditionToSql, planToSql, type Fragment } from '../policy/plan-sql.ts';
 import type { Classification, ConsequenceTest, FieldType, PersonalData } from './catalog.schema.ts';
 import { EXEMPTION_COLUMNS, type ExemptionRow } from './exemptions.repo.ts';
+import type { Art18Grounds } from './label-history.repo.ts';
 
 /**
  * SQL of the catalog: datasets, fields and the label columns (migrations/0002_catalog.sql).
@@ -67,11 +68,35 @@ export interface FieldRow {
   redact_spans: boolean;
   /** The category of a scan's suggestion awaiting a steward, or null. */
   suggested: PersonalData | null;
+  /** The field's art. 18(2) declassification, when its latest label event proposed or approved one. */
+  art18: FieldArt18 | null;
 }
+
+/** An art. 18(2) declassification as the field's latest label event left it. */
+export type FieldArt18 = Art18Grounds & {
+  status: 'pending' | 'in_force';
+  decisionRef: string | null;
+  /** The history row of that event (a pending proposal's id, for its decision). */
+  historyId: string;
+  /** The field's own label before the proposal. */
+  from: Classification | null;
+};
+
+/**
+ * A field's art. 18(2) declassification, read from its latest label event: any later label event
+ * of the field (a relabel, a rejection) ends it, so nothing but an approval keeps it in force.
+ */
+export const ART18_COLUMN = (sql: Queryable) => sql`
+  (select case when h.event in ('proposal', 'approval') and jsonb_typeof(h.grounds) = 'object'
+      then h.grounds || jsonb_build_object(
+        'status', case h.event when 'approval' then 'in_force' else 'pending' end,
+        'decisionRef', h.decision_ref, 'historyId', h.id::text, 'from', h.from_classification) end
+    from label_history h where h.dataset_id = f.dataset_id and h.field_name = f.name
+    order by h.id desc limit 1) as art18`;
 
 const FIELD_COLUMNS = (sql: Queryable) => sql`
   f.dataset_id, f.name, f.position, f.type, f.description, f.personal_data, f.classification, f.provenance,
-  f.quarantine, f.redact_spans, f.suggested`;
+  f.quarantine, f.redact_spans, f.suggested, ${ART18_COLUMN(sql)}`;
 
 // Dates come back as ISO strings (YYYY-MM-DD), never shifted by the client's time zone.
 const DATASET_COLUMNS = (sql: Queryable) => sql`

@@ -335,7 +335,7 @@ export function catalogRoutes(deps: { catalog: CatalogService }) {
       describe({
         operationId: 'labelField',
         description:
-          'A field label may tighten its dataset’s classification but never loosen it; exempt field labels need the same grounds as dataset exemptions.',
+          'A field label may tighten its dataset’s classification but never loosen it; exempt field labels need the same grounds as dataset exemptions. Specific personal data is made public only with `declassification: { article: "18(2)", basis: "public_office" | "consent", reference, justification }` (UU 14/2008 art. 18(2)), proposed (202) and in force once another PPID approves it.',
         parameters: ifMatch(false),
         summary:
           'Label one field (at least as strict as its dataset; null follows the dataset); exempt is proposed (202) like a dataset exemption',
@@ -344,7 +344,7 @@ export function catalogRoutes(deps: { catalog: CatalogService }) {
         responses: {
           200: datasetResponse('The dataset with the field’s new label'),
           202: datasetResponse(
-            'The field exemption is proposed and pending PPID approval (treated as exempt meanwhile)',
+            'The field exemption (treated as exempt meanwhile) or art. 18(2) declassification (the field keeps its label meanwhile) is proposed and pending PPID approval',
           ),
           403: problem('FORBIDDEN'),
           404: problem('NOT_FOUND'),
@@ -370,9 +370,10 @@ export function catalogRoutes(deps: { catalog: CatalogService }) {
       '/v1/datasets/:id/fields/:field/label/approve',
       describe({
         operationId: 'approveFieldExemption',
-        summary: 'Approve a pending field exemption (PPID of the unit; not the proposer)',
+        summary:
+          'Approve a pending field exemption or art. 18(2) declassification (PPID of the unit; not the proposer)',
         description:
-          'JSON body { decision: { ref, date, place, agreedBy: { name, position } }, justification? }; the exemption enters the DIK with its dikNo.',
+          'JSON body { decision: { ref, date, place, agreedBy: { name, position } }, justification? }; an exemption enters the DIK with its dikNo; a declassification makes the field public, its basis in the label history.',
         tags: TAGS,
         security: 'bearer',
         responses: {
@@ -402,7 +403,7 @@ export function catalogRoutes(deps: { catalog: CatalogService }) {
       '/v1/datasets/:id/fields/:field/label/reject',
       describe({
         operationId: 'rejectFieldExemption',
-        summary: 'Reject a pending field exemption (PPID of the unit; not the proposer)',
+        summary: 'Reject a pending field exemption or art. 18(2) declassification (PPID of the unit; not the proposer)',
         description:
           'Optional JSON body { decisionRef?, justification? }. The field’s label before the proposal comes back.',
         tags: TAGS,

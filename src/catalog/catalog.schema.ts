@@ -205,10 +205,28 @@ export type LabelDataset = v.InferOutput<typeof LabelDatasetSchema>;
 /** The exemption parts of a dataset or field label. */
 export type ExemptionInput = Pick<LabelDataset, keyof typeof exemptionParts>;
 
+/** The bases on which UU 14/2008 art. 18(2) lets personal data (art. 17 letters g and h) be opened. */
+export const ART18_BASES = ['public_office', 'consent'] as const;
+
+/**
+ * A declassification of specific personal data under UU 14/2008 art. 18(2): the information
+ * concerns the person's public office, or the person consented in writing (`reference` names the
+ * statute that requires it announced, or the written consent).
+ */
+export const Art18DeclassificationSchema = v.strictObject({
+  article: v.literal('18(2)'),
+  basis: v.picklist(ART18_BASES),
+  reference: requiredText(500),
+  justification: v.pipe(requiredText(10_000), v.minLength(10, 'must say why, in at least 10 characters')),
+});
+export type Art18Declassification = v.InferOutput<typeof Art18DeclassificationSchema>;
+
 export const LabelFieldSchema = v.strictObject({
   /** null removes the field's own label (it then follows the dataset's). */
   classification: v.nullable(ClassificationSchema),
   justification: v.optional(requiredText(10_000)),
+  /** Only with `classification: public` on a field of specific personal data: proposed, approved by a PPID. */
+  declassification: v.optional(Art18DeclassificationSchema),
   ...exemptionParts,
 });
 export type LabelField = v.InferOutput<typeof LabelFieldSchema>;
@@ -306,6 +324,16 @@ export const FieldViewSchema = v.object({
   quarantined: v.boolean(),
   /** Identifiers found inside the text are redacted wherever the field leaves whole. */
   redactSpans: v.boolean(),
+  /** A declassification under UU 14/2008 art. 18(2), in force or pending a PPID's approval; null when none. */
+  declassification: v.nullable(
+    v.object({
+      article: v.literal('18(2)'),
+      basis: v.picklist(ART18_BASES),
+      reference: v.string(),
+      status: v.picklist(['pending', 'in_force']),
+      decisionRef: v.nullable(v.string()),
+    }),
+  ),
 });
 export type FieldView = v.InferOutput<typeof FieldViewSchema>;
 
@@ -377,6 +405,15 @@ export const LabelEventViewSchema = v.object({
   reviewBy: v.nullable(v.string()),
   justification: v.nullable(v.string()),
   declassification: v.boolean(),
+  /** For an art. 18(2) declassification of personal data: its basis (the category it was decided for). */
+  art18: v.optional(
+    v.object({
+      article: v.literal('18(2)'),
+      basis: v.picklist(ART18_BASES),
+      reference: v.string(),
+      personalData: v.string(),
+    }),
+  ),
   proposalId: v.nullable(v.string()),
   decisionRef: v.nullable(v.string()),
   /** `sub` is left out for anonymous callers. */
@@ -421,7 +458,22 @@ export const PublicRegisterEntrySchema = v.object({
   updatedAt: v.string(),
   labelVersion: v.number(),
   /** The fields anyone may read (effectively public); field names only for on_request entries. */
-  publicFields: v.array(v.object({ name: v.string(), type: v.string(), description: v.string() })),
+  publicFields: v.array(
+    v.object({
+      name: v.string(),
+      type: v.string(),
+      description: v.string(),
+      /** Specific personal data opened by a PPID under UU 14/2008 art. 18(2): the basis and the decision. */
+      declassification: v.optional(
+        v.object({
+          article: v.literal('18(2)'),
+          basis: v.picklist(ART18_BASES),
+          reference: v.string(),
+          decisionRef: v.nullable(v.string()),
+        }),
+      ),
+    }),
+  ),
 });
 export type PublicRegisterEntry = v.InferOutput<typeof PublicRegisterEntrySchema>;
 

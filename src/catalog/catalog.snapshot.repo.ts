@@ -1,12 +1,12 @@
 import type { Sql } from '../db/database.ts';
-import type { FieldRow } from './catalog.repo.ts';
+import { ART18_COLUMN, type FieldRow } from './catalog.repo.ts';
 import type { DatasetAttributeRow } from './catalog.view.ts';
 
 /** The dataset columns decisions use (catalog.view.ts `datasetAttributes`, `fieldAttributes`). */
 export type SnapshotDatasetRow = DatasetAttributeRow;
 export type SnapshotFieldRow = Pick<
   FieldRow,
-  'dataset_id' | 'name' | 'type' | 'personal_data' | 'classification' | 'quarantine' | 'redact_spans'
+  'dataset_id' | 'name' | 'type' | 'personal_data' | 'classification' | 'quarantine' | 'redact_spans' | 'art18'
 >;
 /** What decisions need of a registered purpose (migrations/0008_registers.sql). */
 export interface SnapshotPurposeRow {
@@ -60,8 +60,9 @@ export async function readWholeCatalog(sql: Sql): Promise<{
       select id, owner_unit, effective_classification, pending_classification, label_version, steward, source_system
       from datasets`;
     const rows = await tx<SnapshotFieldRow[]>`
-      select dataset_id, name, type, personal_data, classification, quarantine, redact_spans
-      from fields order by dataset_id, position`;
+      select f.dataset_id, f.name, f.type, f.personal_data, f.classification, f.quarantine, f.redact_spans,
+        ${ART18_COLUMN(tx)}
+      from fields f order by f.dataset_id, f.position`;
     const fields = new Map<string, SnapshotFieldRow[]>();
     for (const f of rows) {
       const list = fields.get(f.dataset_id);

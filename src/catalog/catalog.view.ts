@@ -9,7 +9,7 @@ import type {
   PublicDatasetView,
   PublicRegisterEntry,
 } from './catalog.schema.ts';
-import type { LabelHistoryRow } from './label-history.repo.ts';
+import { isArt18, type LabelHistoryRow } from './label-history.repo.ts';
 import { effectiveFieldClassification, personalDataKind, stricter } from './label-rules.ts';
 
 /** Rows → the shapes callers see (API views, policy attributes). */
@@ -54,13 +54,22 @@ export function decidingCategory(f: Pick<FieldRow, 'personal_data' | 'quarantine
     : f.personal_data;
 }
 
+/**
+ * True when an art. 18(2) declassification is in force for the field as it is now: approved, for
+ * the category the field holds, and the field still labelled public (fail closed otherwise).
+ */
+export function declassified(f: Pick<FieldRow, 'classification' | 'art18'>, category: string): boolean {
+  return f.art18?.status === 'in_force' && f.art18.personalData === category && f.classification === 'public';
+}
+
 /** A field's attributes for decisions; a quarantined field is restricted at least, whatever its labels say. */
 export function fieldAttributes(
   d: Pick<DatasetRow, 'id' | 'owner_unit' | 'effective_classification'>,
-  f: Pick<FieldRow, 'name' | 'classification' | 'personal_data' | 'quarantine'>,
+  f: Pick<FieldRow, 'name' | 'classification' | 'personal_data' | 'quarantine' | 'art18'>,
 ): FieldAttributes {
   const category = decidingCategory(f);
-  const label = effectiveFieldClassification(d.effective_classification, f.classification, category);
+  const opened = declassified(f, category);
+  const label = effectiveFieldClassification(d.effective_classification, f.classification, category, opened);
   return {
     datasetId: d.id,
     ownerUnit: d.owner_unit,
@@ -68,6 +77,7 @@ export function fieldAttributes(
     classification: f.quarantine === null ? label : stricter(label, 'restricted'),
     personalData: category,
     personalDataKind: personalDataKind(category),
+    ...(opened ? { declassified: true } : {}),
   };
 }
 
@@ -83,6 +93,15 @@ export function fieldView(d: DatasetRow, f: FieldRow): FieldView {
     provenance: f.suggested !== null ? 'suggested' : f.provenance,
     quarantined: f.quarantine !== null,
     redactSpans: f.redact_spans,
+    declassification: f.art18
+      ? {
+          article: f.art18.article,
+          basis: f.art18.basis,
+          reference: f.art18.reference,
+          status: f.art18.status,
+          decisionRef: f.art18.decisionRef,
+        }
+      : null,
   };
 }
 
@@ -164,7 +183,7 @@ export function labelEventView(e: LabelHistoryRow): LabelEventView {
     event: e.event,
     from: e.from_classification,
     to: e.to_classification,
-    grounds: e.grounds,
+    grounds: isArt18(e.grounds) ? null : e.grounds,
     consequenceTest: e.consequence_test,
     reviewBy: e.review_by,
     justification: e.justification,
@@ -175,6 +194,7 @@ export function labelEventView(e: LabelHistoryRow): LabelEventView {
     at: e.at.toISOString(),
     labelVersion: e.label_version,
     ...(e.suggestion ? { suggestion: e.suggestion } : {}),
+    ...(isArt18(e.grounds) ? { art18: e.grounds } : {}),
   };
 }
 
@@ -207,7 +227,22 @@ export function publicRegisterEntry(d: RegisterRow, fields: FieldRow[]): PublicR
       ? fields
           // A quarantined field is not listed as public while a steward has not decided.
           .filter((f) => fieldAttributes(d, f).classification === 'public')
-          .map((f) => ({ name: f.name, type: f.type, description: f.description }))
+          .map((f) => ({
+            name: f.name,
+            type: f.type,
+            description: f.description,
+            // Personal data opened under UU 14/2008 art. 18(2) says on what basis.
+            ...(f.art18 && declassified(f, decidingCategory(f))
+              ? {
+                  declassification: {
+                    article: f.art18.article,
+                    basis: f.art18.basis,
+                    reference: f.art18.reference,
+                    decisionRef: f.art18.decisionRef,
+                  },
+                }
+              : {}),
+          }))
       : [],
   };
 }

@@ -1,9 +1,18 @@
 import type { Queryable } from '../db/database.ts';
-import type { Classification, ConsequenceTest } from './catalog.schema.ts';
+import type { Art18Declassification, Classification, ConsequenceTest } from './catalog.schema.ts';
 
 /** The append-only label history (label_history refuses UPDATE and DELETE in the database). */
 
 export type LabelEvent = 'label' | 'proposal' | 'approval' | 'rejection';
+
+/**
+ * An art. 18(2) declassification's basis, kept in the history row's `grounds` (an object, where an
+ * exemption's grounds are a list): the history is its record, no other table holds it.
+ */
+export type Art18Grounds = Pick<Art18Declassification, 'article' | 'basis' | 'reference'> & { personalData: string };
+
+export const isArt18 = (g: string[] | Art18Grounds | null): g is Art18Grounds =>
+  g !== null && !Array.isArray(g) && g.article === '18(2)';
 
 export interface LabelHistoryRow {
   id: string;
@@ -12,7 +21,7 @@ export interface LabelHistoryRow {
   event: LabelEvent;
   from_classification: Classification | null;
   to_classification: Classification | null;
-  grounds: string[] | null;
+  grounds: string[] | Art18Grounds | null;
   consequence_test: ConsequenceTest | null;
   review_by: string | null;
   justification: string | null;
@@ -41,7 +50,7 @@ export interface NewLabelEvent {
   event: LabelEvent;
   from: Classification | null;
   to: Classification | null;
-  grounds: string[] | null;
+  grounds: string[] | Art18Grounds | null;
   consequenceTest: ConsequenceTest | null;
   reviewBy: string | null;
   justification: string | null;

@@ -49,27 +49,34 @@ export function personalDataKind(pd: PersonalData | string): PersonalDataKind {
 /**
  * A field's effective classification: the stricter of its own label and its dataset's (null
  * while the dataset is unlabelled: an unlabelled dataset discloses nothing). Personal data is
- * never effectively public by default: specific personal data (UU PDP art. 4) never at all;
+ * never effectively public by default: specific personal data (UU PDP art. 4) only when a PPID
+ * declassified the field under UU 14/2008 art. 18(2) (`declassified`) and its own label is public;
  * general personal data unless the field itself is explicitly labelled public.
  */
 export function effectiveFieldClassification(
   dataset: Classification | null,
   own: Classification | null,
   personalData: PersonalData | string,
+  declassified = false,
 ): Classification | null {
   if (dataset === null) return null;
   const label = stricter(dataset, own);
   const kind = personalDataKind(personalData);
-  if (kind === 'specific') return stricter(label, 'restricted');
+  if (kind === 'specific' && !(declassified && own === 'public')) return stricter(label, 'restricted');
   if (kind === 'general' && own === null) return stricter(label, 'restricted');
   return label;
 }
 
-/** Why a field's own label is refused, or null when it is allowed. */
+/**
+ * Why a field's own label is refused, or null when it is allowed. `art18`: the label comes with an
+ * art. 18(2) declassification (proposed, for a PPID to approve), the only way specific personal data
+ * may be labelled public.
+ */
 export function fieldLabelProblem(
   dataset: Classification | null,
   own: Classification | null,
   personalData: PersonalData | string,
+  art18 = false,
 ): { code: 'LABEL_NOT_STRICTER' | 'LABEL_NOT_ALLOWED'; detail: string } | null {
   if (own === null) return null;
   if (dataset === null) {
@@ -81,10 +88,17 @@ export function fieldLabelProblem(
       detail: `A field of a ${dataset} dataset can only be ${dataset} or stricter.`,
     };
   }
-  if (own === 'public' && personalDataKind(personalData) === 'specific') {
+  const specific = personalDataKind(personalData) === 'specific';
+  if (art18 && (own !== 'public' || !specific)) {
     return {
       code: 'LABEL_NOT_ALLOWED',
-      detail: `The field holds specific personal data (${personalData}, UU 27/2022 art. 4) and can never be public.`,
+      detail: 'An art. 18(2) declassification makes a field of specific personal data public; nothing else.',
+    };
+  }
+  if (own === 'public' && specific && !art18) {
+    return {
+      code: 'LABEL_NOT_ALLOWED',
+      detail: `The field holds specific personal data (${personalData}, UU 27/2022 art. 4); it is public only by a PPID's declassification under UU 14/2008 art. 18(2) (public office or written consent).`,
     };
   }
   return null;

@@ -22,8 +22,11 @@ import {
   setLabel,
   setPending,
   type DatasetRow,
+  type FieldArt18,
+  type FieldRow,
 } from './catalog.repo.ts';
 import type {
+  Art18Declassification,
   Classification,
   DatasetView,
   DecideProposal,
@@ -33,8 +36,14 @@ import type {
   LabelField,
 } from './catalog.schema.ts';
 import type { CatalogAccess } from './catalog.access.ts';
-import { datasetAttributes, datasetView, labelEventView } from './catalog.view.ts';
-import { appendLabelEvent, listLabelEvents, type LabelHistoryRow, type NewLabelEvent } from './label-history.repo.ts';
+import { datasetAttributes, datasetView, decidingCategory, labelEventView } from './catalog.view.ts';
+import {
+  appendLabelEvent,
+  isArt18,
+  listLabelEvents,
+  type LabelHistoryRow,
+  type NewLabelEvent,
+} from './label-history.repo.ts';
 import { fieldLabelProblem, isDeclassification } from './label-rules.ts';
 import { DEFAULT_EXEMPTION_LIMITS, completeExemption, decisionOf, exemptionProblems } from './exemption-rules.ts';
 import {
@@ -211,6 +220,7 @@ export async function recordChange(
       from: event.from_classification,
       to: event.to_classification,
       declassification: event.declassification,
+      ...(isArt18(event.grounds) ? { article: '18(2)', basis: event.grounds.basis } : {}),
       ...(event.proposal_id ? { proposalId: event.proposal_id } : {}),
       // The log's details are flat ids and integers: the confidence stays in the history row.
       ...(event.suggestion
@@ -373,7 +383,7 @@ async function relabelDataset(
   });
   await setLabel(tx, id, {
     classification: to,
-    grounds: change.grounds,
+    grounds: input.grounds ?? null,
     consequenceTest: null,
     reviewBy: null,
     justification: change.justification,
@@ -412,12 +422,23 @@ async function relabelField(
       `An exemption proposal is pending for field ${fieldName}; a PPID approves or rejects it first.`,
     );
   }
-  const problem = fieldLabelProblem(row.effective_classification, to, field.personal_data);
+  if (field.art18?.status === 'pending') {
+    throw new DomainError(
+      'CONFLICT',
+      `An art. 18(2) declassification is pending for field ${fieldName}; a PPID approves or rejects it first.`,
+    );
+  }
+  const art18 = input.declassification !== undefined;
+  const problem = fieldLabelProblem(row.effective_classification, to, decidingCategory(field), art18);
   if (problem)
     throw new DomainError(problem.code, problem.detail, {
-      errors: [{ path: 'body.classification', message: problem.detail }],
+      errors: [{ path: art18 ? 'body.declassification' : 'body.classification', message: problem.detail }],
     });
   const from = field.classification;
+  if (input.declassification) {
+    refuseExemptionParts(input, to);
+    return proposeArt18(deps, tx, p, ctx, row, field, rule, input.declassification);
+  }
   // Always a proposal, also for a field already exempt (a re-test: the exemption in force stays meanwhile).
   if (to === 'exempt') return proposeFieldExemption(deps, tx, p, ctx, row, fieldName, from, rule, input);
   if (from === to) return { status: 200, dataset: await viewOf(tx, id) };
@@ -494,6 +515,78 @@ async function proposeFieldExemption(
   return { status: 202, dataset: await viewOf(tx, id) };
 }
 
+/**
+ * Specific personal data opened under UU 14/2008 art. 18(2) (public office, or the person's written
+ * consent): proposed with its basis, pending (the field keeps its label) until a PPID other than the
+ * proposer approves it with the decision; the history row is its record.
+ */
+async function proposeArt18(
+  deps: CatalogDeps,
+  tx: TransactionSql,
+  p: Principal,
+  ctx: RequestContext,
+  row: DatasetRow,
+  field: FieldRow,
+  rule: Rule,
+  d: Art18Declassification,
+): Promise<{ status: 202; dataset: DatasetView }> {
+  const labelVersion = await bumpLabelVersion(tx, row.id);
+  const change = labelEvent(p, row.id, labelVersion, {
+    event: 'proposal',
+    field: field.name,
+    from: field.classification,
+    to: 'public',
+    grounds: { article: d.article, basis: d.basis, reference: d.reference, personalData: decidingCategory(field) },
+    justification: d.justification,
+    declassification: true,
+  });
+  await recordChange(deps, tx, p, ctx, 'label', rule, change);
+  return { status: 202, dataset: await viewOf(tx, row.id) };
+}
+
+/** Approves (the field becomes public) or rejects (its label stays) a pending art. 18(2) declassification. */
+async function decideArt18(
+  deps: CatalogDeps,
+  tx: TransactionSql,
+  p: Principal,
+  ctx: RequestContext,
+  row: DatasetRow,
+  field: FieldRow & { art18: FieldArt18 },
+  verb: 'approve' | 'reject',
+  input: DecideProposal,
+): Promise<DatasetView> {
+  const proposal = field.art18;
+  const proposedBy = proposalAuthor(await listLabelEvents(tx, row.id), proposal.historyId);
+  if (isOwnProposal(p, proposedBy)) {
+    throw new DomainError('SELF_APPROVAL', 'A proposal is decided by a PPID other than its proposer.');
+  }
+  const access = catalogAccess(deps.policy.current());
+  const rule = ensure(
+    access.canApprove(p, datasetAttributes(row), proposedBy),
+    `${verb} declassifications of this dataset`,
+  );
+  const decision = verb === 'approve' ? requireDecision(input) : null;
+  const labelVersion = await bumpLabelVersion(tx, row.id);
+  const { status: _s, decisionRef: _r, historyId, from, ...grounds } = proposal;
+  if (decision) await setFieldLabel(tx, row.id, field.name, 'public');
+  const change = labelEvent(p, row.id, labelVersion, {
+    event: decision ? 'approval' : 'rejection',
+    field: field.name,
+    from,
+    to: decision ? 'public' : from,
+    grounds: decision ? grounds : null,
+    justification: input.justification ?? null,
+    declassification: decision !== null,
+    proposalId: historyId,
+    decisionRef: decision?.ref ?? input.decisionRef ?? input.decision?.ref ?? null,
+  });
+  await recordChange(deps, tx, p, ctx, verb, rule, change);
+  return viewOf(tx, row.id);
+}
+
+const proposalAuthor = (events: LabelHistoryRow[], historyId: string) =>
+  events.find((e) => e.id === historyId)?.actor_sub ?? null;
+
 /** The pending field exemption this principal may decide (not their own). */
 async function decidableFieldProposal(
   deps: CatalogDeps,
@@ -535,6 +628,13 @@ async function decideField(
   ifMatch: string | undefined,
   ctx: RequestContext,
 ): Promise<DatasetView> {
+  const locked = await visibleDataset(tx, catalogAccess(deps.policy.current()), p, id, true);
+  const field = (await findFields(tx, id)).find((f) => f.name === fieldName);
+  if (field?.art18?.status === 'pending' && !(await openExemption(tx, id, fieldName, 'pending'))) {
+    const row = locked;
+    checkIfMatch(ifMatch, row.version, false);
+    return decideArt18(deps, tx, p, ctx, row, { ...field, art18: field.art18 }, verb, input);
+  }
   const { row, rule, pending } = await decidableFieldProposal(deps, tx, p, id, fieldName, ifMatch, verb);
   const decision = verb === 'approve' ? requireDecision(input) : null;
   const labelVersion = await bumpLabelVersion(tx, id);
@@ -630,10 +730,10 @@ export function createLabelService(deps: CatalogDeps): LabelService {
             proposalId: row.pending_history_id,
             decisionRef: decision.ref,
           });
-          const { grounds, consequenceTest, reviewBy, decisionRef } = change;
+          const { consequenceTest, reviewBy, decisionRef } = change;
           await setLabel(tx, id, {
             classification: 'exempt',
-            grounds,
+            grounds: pending.grounds,
             consequenceTest,
             reviewBy,
             justification: input.justification ?? row.pending_justification,

@@ -34,6 +34,8 @@ export interface FieldAttributes {
   classification: Classification | null;
   personalData: string; // 'none' or a category name (api-contract.md)
   personalDataKind: PersonalDataKind;
+  /** Specific personal data a PPID declassified under UU 14/2008 art. 18(2); absent otherwise. */
+  declassified?: boolean;
   /** For a service principal, how an agreement covers this field (src/policy/context-attributes.ts). */
   agreement?: string | null;
 }
@@ -118,7 +120,16 @@ export const SUBJECT_ATTRIBUTES = {
     'sourceSystem',
     'agreement',
   ],
-  Field: ['datasetId', 'ownerUnit', 'name', 'classification', 'personalData', 'personalDataKind', 'agreement'],
+  Field: [
+    'datasetId',
+    'ownerUnit',
+    'name',
+    'classification',
+    'personalData',
+    'personalDataKind',
+    'declassified',
+    'agreement',
+  ],
   Record: ['datasetId', 'ownerUnit', 'unit', 'classification', 'agreement'],
   Label: ['datasetId', 'ownerUnit', 'classification', 'labelPending', 'steward', 'proposedBy'],
   AuditEntry: ['unit', 'datasetId'],

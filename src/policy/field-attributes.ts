@@ -70,6 +70,8 @@ export function describeField(o: Record<string, unknown>): Described {
       classification: o.classification as Classification | null,
       personalData: category,
       personalDataKind: kind,
+      // Only a literal true counts (anything else is read as not declassified: fail closed).
+      ...(o.declassified === true ? { declassified: true } : {}),
       ...(given(o, 'agreement') ? { agreement: o.agreement as string | null } : {}),
     },
   };

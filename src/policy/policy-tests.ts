@@ -12,7 +12,8 @@ import { withPurposeRegister, type PurposeRegister } from './purpose-register.ts
  * and field outcomes, in `policies/tests/*.yaml`. Run by `npm run policy:test` and by vitest.
  *
  * A resource is written out (`{ type, attributes }`) or in short form
- * `Type/classification[/personalDataKind]@unit`, e.g. `Field/restricted/general@32.01`;
+ * `Type/classification[/personalDataKind]@unit`, e.g. `Field/restricted/general@32.01` (or
+ * `declassified`: specific personal data opened under UU 14/2008 art. 18(2));
  * classification is public, restricted, exempt, pending (exempt with a proposal pending) or
  * unlabelled.
  */
@@ -101,7 +102,9 @@ export function shortResource(spec: string): { type: SubjectType; attributes: Re
   const classification = label === 'unlabelled' ? null : label === 'pending' ? 'exempt' : label;
   if (![null, 'public', 'restricted', 'exempt'].includes(classification))
     throw new Error(`unknown classification ${label}`);
-  if (!['none', 'general', 'specific'].includes(kind)) throw new Error(`unknown personal-data kind ${kind}`);
+  // `declassified`: specific personal data a PPID opened under UU 14/2008 art. 18(2).
+  if (!['none', 'general', 'specific', 'declassified'].includes(kind))
+    throw new Error(`unknown personal-data kind ${kind}`);
   const datasetId = `ds-${label}-${unit.replaceAll('.', '-').toLowerCase()}`;
   const base = { datasetId, ownerUnit: unit, classification };
   const byType: Record<SubjectType, Record<string, unknown>> = {
@@ -117,8 +120,10 @@ export function shortResource(spec: string): { type: SubjectType; attributes: Re
     Field: {
       ...base,
       name: `f-${kind}`,
-      personalData: kind === 'none' ? 'none' : kind === 'general' ? 'nik' : 'health',
-      personalDataKind: kind,
+      personalData:
+        kind === 'none' ? 'none' : kind === 'general' ? 'nik' : kind === 'specific' ? 'health' : 'criminal_record',
+      personalDataKind: kind === 'declassified' ? 'specific' : kind,
+      ...(kind === 'declassified' ? { declassified: true } : {}),
     },
     Record: { ...base, unit },
     Label: { ...base, labelPending: label === 'pending', steward: 'another-steward', proposedBy: null },

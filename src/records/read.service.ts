@@ -110,10 +110,11 @@ const notFound = (id: string) => new DomainError('NOT_FOUND', `There is no datas
 
 /**
  * The second guard of the open-data export, independent of policies: only fields whose
- * effective label is public and that are not specific personal data may leave, and only whole.
+ * effective label is public and that are not specific personal data (unless a PPID declassified
+ * them under UU 14/2008 art. 18(2)) may leave, and only whole.
  */
 export function openDataField(f: FieldForRead): boolean {
-  return f.classification === 'public' && f.personalDataKind !== 'specific';
+  return f.classification === 'public' && (f.personalDataKind !== 'specific' || f.declassified === true);
 }
 
 export interface ReadService {

@@ -199,6 +199,38 @@ describe.each(databaseKinds())('the OpenAPI document holds for every operation o
     await call('PUT', '/v1/datasets/laporan/fields/reporter_nik/label', { token: steward, json: EXEMPTION });
     await call('POST', '/v1/datasets/laporan/fields/reporter_nik/label/approve', { token: ppid, json: {} });
     await call('POST', '/v1/datasets/laporan/fields/reporter_nik/label/approve', { token: ppid, json: decision() });
+    // Specific personal data opened under UU 14/2008 art. 18(2): proposed with its basis, approved by a PPID.
+    await call('POST', '/v1/datasets', {
+      token: steward,
+      json: {
+        id: 'calon',
+        title: 'Calon anggota DPRD',
+        ownerUnit: '32',
+        fields: [
+          { name: 'nama', type: 'string' },
+          { name: 'status_hukum', type: 'string', personalData: 'criminal_record' },
+        ],
+      },
+    });
+    await call('PUT', '/v1/datasets/calon/label', { token: steward, json: { classification: 'public' } });
+    await call('PUT', '/v1/datasets/calon/fields/status_hukum/label', {
+      token: steward,
+      json: {
+        classification: 'public',
+        declassification: {
+          article: '18(2)',
+          basis: 'public_office',
+          reference: 'UU 7/2017 pasal 182 huruf g',
+          justification: 'Status mantan terpidana calon wajib diumumkan.',
+        },
+      },
+    });
+    const opened = await call('POST', '/v1/datasets/calon/fields/status_hukum/label/approve', {
+      token: ppid,
+      json: decision(),
+    });
+    expect(opened.status).toBe(200);
+    await call('GET', '/v1/datasets/calon/labels', { token: steward });
     await call('POST', '/v1/registers/public/determinations', {
       token: ppid,
       json: { ref: 'KEP-PPID/32/2026/13', date: '2026-12-01' },
