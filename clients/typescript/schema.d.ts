@@ -1259,7 +1259,6 @@ export interface operations {
                                 title: string;
                             };
                         };
-                        notYet: string[];
                     };
                     "text/html": string;
                 };

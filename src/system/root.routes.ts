@@ -9,7 +9,6 @@ const Root = v.object({
   name: v.literal('Jaga'),
   version: v.string(),
   links: v.record(v.string(), Link),
-  notYet: v.array(v.string()),
 });
 type Root = v.InferOutput<typeof Root>;
 
@@ -17,10 +16,11 @@ const esc = (s: string) => s.replace(/[&<>"]/g, (ch) => `&#${ch.charCodeAt(0)};`
 
 /**
  * `GET /`: where to go from here, for a person (HTML by Accept) or a program (JSON). Points only
- * to what this build serves; the console named in the contract is listed as not built yet.
+ * to what this build serves: the console first (people), then the API's reference and health routes.
  */
 export function rootRoutes(options: { version: string; metrics: boolean }) {
   const links: Root['links'] = {
+    console: { href: '/console', title: 'Web console (registers and open data without signing in)' },
     docs: { href: '/docs', title: 'API reference (try calls with a bearer token)' },
     openapi: { href: '/openapi.json', title: 'OpenAPI document' },
     health: { href: '/healthz', title: 'Liveness' },
@@ -33,7 +33,6 @@ export function rootRoutes(options: { version: string; metrics: boolean }) {
     name: 'Jaga',
     version: options.version,
     links,
-    notYet: ['/console: the web console is not built yet'],
   };
   const html =
     '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Jaga</title>' +
@@ -42,7 +41,7 @@ export function rootRoutes(options: { version: string; metrics: boolean }) {
     Object.values(links)
       .map((l) => `<li><a href="${esc(l.href)}">${esc(l.href)}</a>: ${esc(l.title)}</li>`)
       .join('') +
-    '</ul><p>Not built yet: the web console (<code>/console</code>).</p></body></html>';
+    '</ul></body></html>';
   return new Hono<AppEnv>().get(
     '/',
     describe({
