@@ -61,3 +61,36 @@ export function ensure(rule: Rule, action: string): Rule {
   if (!rule.allow) throw new DomainError('FORBIDDEN', `Not allowed to ${action}.`);
   return rule;
 }
+
+/**
+ * Runs a catalog change; a refusal (FORBIDDEN, SELF_APPROVAL) is a decision too and goes to the log,
+ * after the rolled-back transaction, before the error reaches the caller.
+ */
+export async function withDenialLogged<T>(
+  deps: { audit: AuditLog; policy: PolicyInForce },
+  p: Principal,
+  action: string,
+  id: string,
+  ctx: RequestContext,
+  run: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof DomainError && (error.code === 'FORBIDDEN' || error.code === 'SELF_APPROVAL')) {
+      await deps.audit.append({
+        event: 'decision',
+        principal: auditPrincipal(p),
+        action,
+        resource: { type: 'Dataset', id },
+        effect: 'deny',
+        ruleId: null,
+        reason: error.message,
+        policyVersion: deps.policy.current().version,
+        requestId: ctx.requestId ?? null,
+        traceId: ctx.traceId ?? null,
+      });
+    }
+    throw error;
+  }
+}

@@ -8,6 +8,7 @@ import {
   ensure,
   visibleDataset,
   type CatalogDeps,
+  withDenialLogged,
   type RequestContext,
   allowedBy,
 } from './catalog.context.ts';
@@ -233,36 +234,6 @@ export async function recordChange(
     },
   };
   await deps.audit.appendWithin(asTransaction(tx), entry);
-}
-
-/** Refused attempts are decisions too: they go to the log (after the rolled-back transaction). */
-async function withDenialLogged<T>(
-  deps: CatalogDeps,
-  p: Principal,
-  action: LabelAction,
-  id: string,
-  ctx: RequestContext,
-  run: () => Promise<T>,
-): Promise<T> {
-  try {
-    return await run();
-  } catch (error) {
-    if (error instanceof DomainError && (error.code === 'FORBIDDEN' || error.code === 'SELF_APPROVAL')) {
-      await deps.audit.append({
-        event: 'decision',
-        principal: auditPrincipal(p),
-        action,
-        resource: { type: 'Dataset', id },
-        effect: 'deny',
-        ruleId: null,
-        reason: error.message,
-        policyVersion: deps.policy.current().version,
-        requestId: ctx.requestId ?? null,
-        traceId: ctx.traceId ?? null,
-      });
-    }
-    throw error;
-  }
 }
 
 async function viewOf(tx: TransactionSql, id: string): Promise<DatasetView> {

@@ -1,7 +1,14 @@
 import type { Meter } from '@opentelemetry/api';
 import type { AuditLog } from '../audit/audit.port.ts';
 import { catalogAccess, type PolicyInForce } from '../catalog/catalog.access.ts';
-import { auditPrincipal, allowedBy, ensure, visibleDataset, type RequestContext } from '../catalog/catalog.context.ts';
+import {
+  auditPrincipal,
+  allowedBy,
+  ensure,
+  visibleDataset,
+  withDenialLogged,
+  type RequestContext,
+} from '../catalog/catalog.context.ts';
 import { bumpLabelVersion, findDataset, findFields, type DatasetRow, type FieldRow } from '../catalog/catalog.repo.ts';
 import type { DatasetView } from '../catalog/catalog.schema.ts';
 import { datasetAttributes, datasetView, fieldAttributes } from '../catalog/catalog.view.ts';
@@ -190,38 +197,9 @@ export function createDetectionService(deps: DetectionDeps): DetectionService {
     });
   }
 
-  /** Refused attempts are decisions too: logged after the rolled-back transaction. */
-  async function denied<T>(
-    p: Principal,
-    action: string,
-    id: string,
-    ctx: RequestContext,
-    run: () => Promise<T>,
-  ): Promise<T> {
-    try {
-      return await run();
-    } catch (error) {
-      if (error instanceof DomainError && error.code === 'FORBIDDEN') {
-        await deps.audit.append({
-          event: 'decision',
-          principal: auditPrincipal(p),
-          action,
-          resource: { type: 'Dataset', id },
-          effect: 'deny',
-          ruleId: null,
-          reason: error.message,
-          policyVersion: deps.policy.current().version,
-          requestId: ctx.requestId ?? null,
-          traceId: ctx.traceId ?? null,
-        });
-      }
-      throw error;
-    }
-  }
-
   return {
     scan: (p, id, ctx) =>
-      denied(p, 'scan', id, ctx, async () => {
+      withDenialLogged(deps, p, 'scan', id, ctx, async () => {
         // Asked first, and sampled before the transaction (the embedded database has one connection);
         // the transaction asks again under its lock.
         const access = catalogAccess(deps.policy.current());
@@ -266,7 +244,7 @@ export function createDetectionService(deps: DetectionDeps): DetectionService {
     },
 
     decide: (p, id, fieldName, decision, input, ctx) =>
-      denied(p, 'label', id, ctx, () =>
+      withDenialLogged(deps, p, 'label', id, ctx, () =>
         deps.sql.begin(async (tx) => {
           const access = catalogAccess(deps.policy.current());
           const row = await visibleDataset(tx, access, p, id, true);
