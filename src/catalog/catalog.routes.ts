@@ -531,7 +531,7 @@ export function catalogRoutes(deps: { catalog: CatalogService }) {
       describe({
         operationId: 'listLabelHistory',
         description:
-          'Every label event (proposal, approval, rejection, change) in order, with who made it and why; append-only.',
+          'Every label event (proposal, approval, rejection, change, and changes of what an exemption may be shared under) in order, with who made it and why; append-only.',
         summary: 'A dataset’s label history, oldest first (append-only)',
         tags: TAGS,
         security: 'bearer',

@@ -1,7 +1,7 @@
-import { datasetAgreement, fieldAgreement } from '../agreements/agreement.attributes.ts';
+import { datasetAgreement, withFieldAgreement } from '../agreements/agreement.attributes.ts';
 import type { AgreementGate, Held } from '../agreements/agreement.gate.ts';
 import { guardFields } from '../agreements/agreement.guard.ts';
-import type { Selection } from '../agreements/agreement.model.ts';
+import { NO_SHARING, type DatasetSharing, type Selection } from '../agreements/agreement.model.ts';
 import { AuditEntryRefused } from '../audit/audit.entry.ts';
 import type { AuditEntryInput, AuditLog } from '../audit/audit.port.ts';
 import type { CatalogService, FieldForRead } from '../catalog/catalog.service.ts';
@@ -21,6 +21,7 @@ import { normaliseValue, type Value } from './record-values.ts';
 import { canSeeDataset } from './records.access.ts';
 import { eachRecord, recordPage, rowSeq, type RecordRow } from './records.repo.ts';
 import { lawfulBasisOf, type PurposeRegister } from '../policy/purpose-register.ts';
+import { legalBasisKey } from '../shared/legal-basis.ts';
 
 export interface ReadDeps {
   sql: Sql;
@@ -136,6 +137,8 @@ interface Access {
   purpose: string | null;
   /** A service principal's read: the agreement it rests on (or why none), read from the database. */
   agreement: Selection | null;
+  /** Under an agreement: the dataset's field exemptions that may be shared (their DIK records), as decided. */
+  sharing: DatasetSharing;
   /** The purpose's lawful basis in the register (UU 27/2022 art. 20), null when none. */
   lawfulBasis: string | null;
 }
@@ -192,12 +195,15 @@ async function decide(deps: Reader, p: Principal, req: ReadRequest, route: Acces
   const purpose = route === 'open-data' ? null : req.purpose;
   // A service principal's read rests on an agreement, which the policies name as `agreement`.
   let agreement: Selection | null = null;
+  let sharing: DatasetSharing = NO_SHARING;
   if (route === 'enforced' && p.kind === 'service' && deps.agreements) {
-    const selection = await deps.agreements.select(p, dataset.id, purpose);
+    const selected = await deps.agreements.select(p, dataset.id, purpose);
+    const selection = selected.selection;
     agreement = selection;
+    sharing = selected.sharing;
     const plain = dataset;
     dataset = { ...dataset, agreement: datasetAgreement(selection) } as DatasetAttributes;
-    fields = fields.map((f) => ({ ...f, agreement: fieldAgreement(selection, plain.id, f.name) }));
+    fields = fields.map((f) => withFieldAgreement(selection, selected.sharing, plain.id, f));
     if (selection.code && plain.classification !== 'public') {
       // Refused for want of an agreement: logged (the refusals report), and said by its code when
       // the principal knows the dataset (an agreement names it, or the policies show it the dataset).
@@ -224,6 +230,7 @@ async function decide(deps: Reader, p: Principal, req: ReadRequest, route: Acces
     seen: { ruleId: seen.ruleId, reason: seen.reason },
     purpose,
     agreement,
+    sharing,
     lawfulBasis: lawfulBasisOf(deps.purposes?.() ?? null, purpose),
   };
 }
@@ -446,6 +453,9 @@ function disclosureEntry(
 ): AuditEntryInput {
   const p = a.principal;
   const d = a.dataset;
+  // Exempt content that left under an agreement: which fields, on which DIK records, on which legal basis.
+  const exempt = held ? fields.columns.filter((f) => f.classification === 'exempt') : [];
+  const basis = a.agreement?.agreement?.legalBasis;
   return {
     event: 'disclosure',
     principal: { sub: p.sub, kind: p.kind, roles: [...p.roles], unit: p.unit },
@@ -462,6 +472,13 @@ function disclosureEntry(
     traceId: req.traceId,
     details: {
       ...(held ? { agreementId: held.agreementId } : {}),
+      ...(exempt.length && basis
+        ? {
+            exemptFields: exempt.map((f) => f.name),
+            exemptDik: exempt.map((f) => a.sharing.get(f.name)?.dikNo ?? 'unknown'),
+            exemptBasis: legalBasisKey(basis),
+          }
+        : {}),
       route: a.route,
       format: req.format,
       lawfulBasis: a.lawfulBasis,
@@ -631,7 +648,7 @@ async function readUnderAgreement(
     return { first: await readFirst(deps, a, fields, rows), held: null };
   try {
     return await deps.sql.begin(async (tx) => {
-      const held = await gate.hold(tx, a.principal, agreement, a.dataset.id, a.purpose);
+      const held = await gate.hold(tx, a.principal, agreement, a.dataset.id, a.purpose, a.sharing);
       if (held.remaining !== null) {
         rows.paged = true;
         rows.limit = Math.min(rows.limit, held.remaining);
