@@ -71,7 +71,11 @@ export const datasetAgreement = (selection: Selection): string => (selection.agr
 
 const ATTRIBUTES = [AGREEMENT_ATTRIBUTE, AGREEMENT_EXEMPT_ATTRIBUTE];
 const given = (o: Record<string, unknown>) => ATTRIBUTES.some((a) => Object.hasOwn(o, a));
-const cleared = (o: Record<string, unknown>) => ({ ...o, [AGREEMENT_ATTRIBUTE]: null, [AGREEMENT_EXEMPT_ATTRIBUTE]: null });
+const cleared = (o: Record<string, unknown>) => ({
+  ...o,
+  [AGREEMENT_ATTRIBUTE]: null,
+  [AGREEMENT_EXEMPT_ATTRIBUTE]: null,
+});
 
 /** The dataset a resource belongs to, when agreements can apply to it. */
 export function datasetOf(subject: SubjectType, resource: Record<string, unknown>): string | null {
@@ -115,7 +119,13 @@ export function withAgreement(
       resource: {
         ...resource,
         [AGREEMENT_ATTRIBUTE]: fieldAgreement(selection, datasetId, resource.name),
-        [AGREEMENT_EXEMPT_ATTRIBUTE]: fieldExempt(selection, sharing, datasetId, resource.name, resource.classification),
+        [AGREEMENT_EXEMPT_ATTRIBUTE]: fieldExempt(
+          selection,
+          sharing,
+          datasetId,
+          resource.name,
+          resource.classification,
+        ),
       },
       agreementId,
     };

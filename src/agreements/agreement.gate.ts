@@ -59,7 +59,9 @@ export function createAgreementGate(sql: Sql, now: () => number): AgreementGate 
     async select(principal, datasetId, purpose) {
       const list = principal.sub === null ? [] : await agreementsNaming(sql, principal.sub);
       const selection = selectAgreement(list, principal, datasetId, purpose, now());
-      const sharing = selection.agreement ? ((await readSharing(sql, datasetId)).get(datasetId) ?? NO_SHARING) : NO_SHARING;
+      const sharing = selection.agreement
+        ? ((await readSharing(sql, datasetId)).get(datasetId) ?? NO_SHARING)
+        : NO_SHARING;
       return { selection, sharing };
     },
     async hold(tx, principal, agreement, datasetId, purpose, sharing) {
@@ -73,7 +75,10 @@ export function createAgreementGate(sql: Sql, now: () => number): AgreementGate 
       if (still.agreement.version !== agreement.version)
         throw new DomainError('CONFLICT', `The agreement ${agreement.id} changed during the read; ask again.`);
       if (sharing && !sameSharing(sharing, (await readSharing(tx, datasetId, 'share')).get(datasetId) ?? NO_SHARING))
-        throw new DomainError('CONFLICT', `An exemption record of dataset ${datasetId} changed during the read; ask again.`);
+        throw new DomainError(
+          'CONFLICT',
+          `An exemption record of dataset ${datasetId} changed during the read; ask again.`,
+        );
       const day = dayOf(at);
       const limit = still.agreement.rowsPerDay;
       if (limit === null) return { agreementId: agreement.id, day, limit: null, remaining: null };

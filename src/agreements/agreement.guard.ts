@@ -15,7 +15,8 @@ const NEEDS = 'service principals need an agreement that covers this data.';
 const isPublic = (classification: unknown) => classification === 'public';
 const codeOf = (value: unknown) => (typeof value === 'string' && value !== '' ? value : 'NO_AGREEMENT');
 
-const EXEMPT_NEEDS = 'exempt data leaves only where the agreement opts in to it and its exemption record allows sharing under the agreement’s legal basis.';
+const EXEMPT_NEEDS =
+  'exempt data leaves only where the agreement opts in to it and its exemption record allows sharing under the agreement’s legal basis.';
 
 /**
  * One field's outcome for a service principal, capped by the field's `agreement` attribute, and for

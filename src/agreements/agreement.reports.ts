@@ -91,10 +91,7 @@ export function createAgreementReports(deps: {
           (details ? 'completes') as completes, fields_whole, fields_masked, details->'exemptFields' as fields_exempt
         from audit_entry
         where event = 'disclosure' and details->>'agreementId' = any(${ids}) and at >= ${from} and at < ${to}`;
-      const byKey = new Map<
-        string,
-        DisclosureDay & { whole: Set<string>; masked: Set<string>; exempt: Set<string> }
-      >();
+      const byKey = new Map<string, DisclosureDay & { whole: Set<string>; masked: Set<string>; exempt: Set<string> }>();
       for (const r of rows) {
         const day = dayOf(new Date(r.at).getTime());
         const key = `${r.agreement_id} ${day}`;
@@ -121,8 +118,7 @@ export function createAgreementReports(deps: {
         r.fields_whole.forEach((f) => d.whole.add(f));
         r.fields_masked.forEach((f) => d.masked.add(f));
         const exempt = (typeof r.fields_exempt === 'string' ? JSON.parse(r.fields_exempt) : r.fields_exempt) as
-          | string[]
-          | null;
+          string[] | null;
         if (exempt?.length && !r.completes) d.exemptReads++;
         exempt?.forEach((f) => d.exempt.add(f));
       }

@@ -177,7 +177,8 @@ describe.each(databaseKinds())('exempt data under an agreement (%s)', (kind: Dat
     const log = await t.request('GET', `/v1/audit/decisions?dataset=${DATASET}&limit=100`, { token: who.auditor });
     expect(log.status, log.text).toBe(200);
     const disclosures = log.body.items.filter(
-      (i: { event: string; principal: { sub: string } }) => i.event === 'disclosure' && i.principal.sub === 'svc-kpu-silon',
+      (i: { event: string; principal: { sub: string } }) =>
+        i.event === 'disclosure' && i.principal.sub === 'svc-kpu-silon',
     );
     expect(disclosures.length).toBeGreaterThanOrEqual(2);
     for (const d of disclosures) {
