@@ -146,6 +146,13 @@ describe.each(databaseKinds())('exempt data under an agreement (%s)', (kind: Dat
     expect(ds.body.fields.allowed).toEqual(['riwayat_pendidikan']);
     expect(ds.body.fields.masked).toEqual(['telepon']);
     expect([...ds.body.fields.denied].sort()).toEqual(['alamat', 'nilai_tes']);
+    // A Field plan names the attribute: a caller evaluating it cannot know it, and must ask /v1/check.
+    const plan = await t.request('POST', '/v1/plan', {
+      token: who.kpu,
+      json: { action: 'read', resourceType: 'Field', purpose: VERIFY },
+    });
+    expect(plan.status, plan.text).toBe(200);
+    expect(plan.text).toContain('agreementExempt');
   });
 
   it('a caller cannot claim the attribute: a staff check by attributes saying `agreementExempt: shared` is still denied', async () => {
