@@ -51,6 +51,8 @@ export interface AgreementGate {
   ): Promise<Held>;
   /** Counts the rows that leave under the allowance held (same transaction). */
   count(tx: TransactionSql, held: Held, rows: number): Promise<void>;
+  /** Gives back rows counted by a read whose caller never got them (answered 503 at its deadline). */
+  refund(held: Held, rows: number): Promise<void>;
 }
 
 export function createAgreementGate(sql: Sql, now: () => number): AgreementGate {
@@ -101,6 +103,9 @@ export function createAgreementGate(sql: Sql, now: () => number): AgreementGate 
     },
     async count(tx, held, rows) {
       if (held.limit !== null && rows > 0) await addUsage(tx, held.agreementId, held.day, rows);
+    },
+    async refund(held, rows) {
+      if (held.limit !== null && rows > 0) await addUsage(sql, held.agreementId, held.day, -rows);
     },
   };
 }

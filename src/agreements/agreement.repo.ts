@@ -161,6 +161,7 @@ export async function lockUsage(tx: TransactionSql, id: string, day: string): Pr
   return Number(row?.rows ?? 0);
 }
 
-export async function addUsage(tx: TransactionSql, id: string, day: string, rows: number): Promise<void> {
-  await tx`update agreement_usage set rows = rows + ${rows} where agreement_id = ${id} and day = ${day}`;
+/** Adds `rows` (negative: gives rows back, never below zero) to the day's count. */
+export async function addUsage(q: Queryable, id: string, day: string, rows: number): Promise<void> {
+  await q`update agreement_usage set rows = greatest(rows + ${rows}, 0) where agreement_id = ${id} and day = ${day}`;
 }

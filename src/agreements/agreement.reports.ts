@@ -85,10 +85,12 @@ export function createAgreementReports(deps: {
           fields_whole: string[];
           fields_masked: string[];
           fields_exempt: string[] | string | null;
+          refunded: string | null;
         }[]
       >`
         select details->>'agreementId' as agreement_id, at, row_count::text as row_count,
-          (details ? 'completes') as completes, fields_whole, fields_masked, details->'exemptFields' as fields_exempt
+          (details ? 'completes') as completes, fields_whole, fields_masked, details->'exemptFields' as fields_exempt,
+          details->>'refunded' as refunded
         from audit_entry
         where event = 'disclosure' and details->>'agreementId' = any(${ids}) and at >= ${from} and at < ${to}`;
       const byKey = new Map<string, DisclosureDay & { whole: Set<string>; masked: Set<string>; exempt: Set<string> }>();
@@ -115,6 +117,12 @@ export function createAgreementReports(deps: {
         // An export's row count arrives in its completion entry; the read itself is counted once.
         if (!r.completes) d.reads++;
         d.rows += Number(r.row_count ?? 0);
+        // A read given up at its deadline after it committed: its rows never left (read.service.ts).
+        if (r.refunded !== null) {
+          d.reads--;
+          d.rows -= Number(r.refunded);
+          continue;
+        }
         r.fields_whole.forEach((f) => d.whole.add(f));
         r.fields_masked.forEach((f) => d.masked.add(f));
         const exempt = (typeof r.fields_exempt === 'string' ? JSON.parse(r.fields_exempt) : r.fields_exempt) as

@@ -5,7 +5,7 @@ import { NO_SHARING, type DatasetSharing, type Selection } from '../agreements/a
 import { AuditEntryRefused } from '../audit/audit.entry.ts';
 import type { AuditEntryInput, AuditLog } from '../audit/audit.port.ts';
 import type { CatalogService, FieldForRead } from '../catalog/catalog.service.ts';
-import type { Queryable, Sql } from '../db/database.ts';
+import { asTransaction, type Queryable, type Sql } from '../db/database.ts';
 import { DomainError } from '../shared/errors.ts';
 import { ANONYMOUS, type Principal } from '../identity/principal.ts';
 import type { DatasetAttributes, FieldDecision, PolicyEngine } from '../policy/engine.types.ts';
@@ -55,6 +55,8 @@ export interface ReadRequest {
   filters: Filter[];
   requestId: string | null;
   traceId: string | null;
+  /** Aborted once the caller was answered without this read (its deadline passed): nothing may count as sent. */
+  gaveUp?: AbortSignal | undefined;
 }
 
 /** Why fields were omitted, as data: the route words it (X-Jaga-Omitted-Reason). */
@@ -603,13 +605,13 @@ async function read(deps: Reader, p: Principal, req: ReadRequest, route: Access[
   const access = await decide(deps, p, req, route);
   const fields = planFields(access);
   const rows = planRows(deps, access, fields, req);
-  const { first, held } = await readUnderAgreement(deps, access, fields, rows, req);
+  const { first, held, logged } = await readUnderAgreement(deps, access, fields, rows, req);
   const project = await projectorsFor(deps, access, fields);
   // The decision is durable before the first byte of a restricted or exempt read leaves.
   const publicOnly =
     access.dataset.classification === 'public' && fields.columns.every((f) => f.classification === 'public');
-  const entry = disclosureEntry(access, fields, rows, first, req, held);
-  const decisionId = await logDisclosure(deps, entry, publicOnly);
+  const entry = logged?.entry ?? disclosureEntry(access, fields, rows, first, req, held);
+  const decisionId = logged?.id ?? (await logDisclosure(deps, entry, publicOnly));
   // A streamed export's row count is known only at its end, however it ends (read to the end,
   // abandoned by the client, failed); it is recorded once, beside the decision. The count is of
   // rows handed to the response, so for an abandoned export it is an upper bound of what arrived.
@@ -634,6 +636,9 @@ async function read(deps: Reader, p: Principal, req: ReadRequest, route: Access[
  * The first page, and for a read resting on an agreement the agreement re-checked and the day's
  * allowance taken in the same transaction as the rows (agreement.gate.ts). A read under a row
  * limit is one page, cut to what is left of the day's allowance: nothing beyond the limit leaves.
+ * Its disclosure entry is appended in that transaction too, so the rows counted against the
+ * allowance and the entry commit together or not at all: a database lost before the commit
+ * answers 503 and counts nothing, and no rows leave that the counter and the log do not hold.
  */
 async function readUnderAgreement(
   deps: Reader,
@@ -641,13 +646,13 @@ async function readUnderAgreement(
   fields: FieldPlan,
   rows: RowPlan,
   req: ReadRequest,
-): Promise<{ first: FirstPage; held: Held | null }> {
+): Promise<{ first: FirstPage; held: Held | null; logged?: { id: string; entry: AuditEntryInput } }> {
   const gate = deps.agreements;
   const agreement = a.agreement?.agreement;
   if (!gate || !agreement || a.dataset.classification === 'public')
     return { first: await readFirst(deps, a, fields, rows), held: null };
   try {
-    return await deps.sql.begin(async (tx) => {
+    const read = await deps.sql.begin(async (tx) => {
       const held = await gate.hold(tx, a.principal, agreement, a.dataset.id, a.purpose, a.sharing);
       if (held.remaining !== null) {
         rows.paged = true;
@@ -655,8 +660,17 @@ async function readUnderAgreement(
       }
       const first = await readFirst(deps, a, fields, rows, tx);
       await gate.count(tx, held, first.rows.length);
-      return { first, held };
+      const entry = disclosureEntry(a, fields, rows, first, req, held);
+      const { id } = await deps.audit.appendWithin(asTransaction(tx), entry);
+      // The caller already has its 503 (the database was slow or gone): roll back, count nothing.
+      if (req.gaveUp?.aborted) throw new DomainError('DATABASE_UNAVAILABLE', 'The read was given up at its deadline.');
+      return { first, held, logged: { id, entry } };
     });
+    // Given up while the commit was on its way, or before this read is answered: the rows were
+    // counted and logged but are never sent. (Answered in time, the deadline never aborts.)
+    if (req.gaveUp?.aborted) await notSent(deps, gate, read);
+    else req.gaveUp?.addEventListener('abort', () => void notSent(deps, gate, read), { once: true });
+    return read;
   } catch (error) {
     if (
       error instanceof DomainError &&
@@ -664,6 +678,30 @@ async function readUnderAgreement(
     )
       await logRefusal(deps, a.principal, a.dataset, a.engine.version, a.purpose, error.code, req);
     throw error;
+  }
+}
+
+/**
+ * A read under an agreement that committed after its caller was answered 503: its rows are given
+ * back to the day's allowance and a completion entry says they were not sent (`end: not_sent`,
+ * `refunded`), which the disclosures report subtracts. Best effort: failures are logged.
+ */
+async function notSent(
+  deps: Reader,
+  gate: AgreementGate,
+  read: { first: FirstPage; held: Held | null; logged?: { id: string; entry: AuditEntryInput } },
+): Promise<void> {
+  const { held, logged, first } = read;
+  if (!held || !logged) return;
+  try {
+    await gate.refund(held, first.rows.length);
+    await deps.audit.appendDurable({
+      ...logged.entry,
+      rowCount: 0,
+      details: { ...logged.entry.details, completes: logged.id, end: 'not_sent', refunded: first.rows.length },
+    });
+  } catch (error) {
+    deps.logger.error('a read given up at its deadline could not be uncounted', { error, decisionId: logged.id });
   }
 }
 
