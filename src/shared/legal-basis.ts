@@ -6,19 +6,31 @@
  * may record it (its details hold ids only).
  */
 export function legalBasisKey(text: string): string {
-  return text
+  // Applied until nothing changes, so that the canonical form is its own canonical form.
+  let key = canonicalOnce(text);
+  for (let i = 0; i < 8; i++) {
+    const again = canonicalOnce(key.replaceAll('_', ' '));
+    if (again === key) break;
+    key = again;
+  }
+  return key;
+}
+
+function canonicalOnce(text: string): string {
+  const key = text
     .normalize('NFKC')
     .toLowerCase()
     .replace(/\bundang[\s-]*undang\b/g, 'uu')
     .replace(/\b(nomor|no\.?)(?=\s|\d|$)/g, ' ')
     .replace(/(\d+)\s*(tahun|th\.?)\s*(\d{4})/g, '$1/$3')
     .replace(/\b(pasal|psl\.?|ps\.|art\.?|article)(?=\s|\d|$)/g, ' pasal ')
-    .replace(/\s*\/\s*/g, '/')
     .replace(/[^\p{L}\p{N}/()]+/gu, ' ')
+    .replace(/\s*\/\s*/g, '/')
     .trim()
     .split(/\s+/)
-    .join('_')
-    .slice(0, 200);
+    .join('_');
+  // At most 200 characters (an audit id), cut between code points.
+  return key.length <= 200 ? key : [...key].slice(0, 200).join('');
 }
 
 /** Whether `basis` is one of `list`, compared by legalBasisKey. */
