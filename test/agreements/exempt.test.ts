@@ -233,6 +233,28 @@ describe.each(databaseKinds())('exempt data under an agreement (%s)', (kind: Dat
     expect(changes.map((c: { details: { shareableUnder: string[] } }) => c.details.shareableUnder)).toContainEqual([
       'uu_7/2017_pasal_93',
     ]);
+    // Nor does the label history answered to the public (a public dataset with an exempt field).
+    const open = 'calon-terbuka';
+    expect(
+      (
+        await t.request('POST', '/v1/datasets', {
+          token: who.steward,
+          json: { id: open, title: 'Calon terbuka', ownerUnit: '32', fields: FIELDS },
+        })
+      ).status,
+    ).toBe(201);
+    expect(
+      (await t.request('PUT', `/v1/datasets/${open}/label`, { token: who.steward, json: { classification: 'public' } }))
+        .status,
+    ).toBe(200);
+    await exemptField(t, who, open, 'riwayat_pendidikan');
+    expect((await shareExemption(t, who.ppid, open, 'riwayat_pendidikan', [ELECTION_LAW])).status).toBe(200);
+    const anonymous = await t.request('GET', `/v1/datasets/${open}/labels`);
+    expect(anonymous.status, anonymous.text).toBe(200);
+    expect(anonymous.body.items.map((e: { event: string }) => e.event)).toContain('sharing');
+    expect(anonymous.text).not.toMatch(/shareableUnder|pasal 93/i);
+    const staffView = await t.request('GET', `/v1/datasets/${open}/labels`, { token: who.ppid });
+    expect(staffView.text).toContain('shareableUnder');
     const dik = await t.request('GET', '/v1/registers/exempt?limit=100');
     expect(dik.status, dik.text).toBe(200);
     const entries = JSON.stringify(dik.body.items.filter((e: { id: string }) => e.id === DATASET));
