@@ -249,6 +249,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/datasets/{id}/fields/{field}/label/sharing": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set the legal bases under which a field’s exemption in force may be shared with another agency (PPID of the unit)
+         * @description JSON body { shareableUnder: ["UU 7/2017 pasal 93", …], justification? }: the whole list, replacing the one before (an empty list shares nothing). A change of the DIK record, in the label history (event `sharing`) and the audit log. A service principal receives the exempt field only under an active agreement that opts in to it (`exempt: true`) and whose legal basis is in this list (docs/agreements.md). The list is not shown in the public DIK.
+         */
+        put: operations["shareFieldExemption"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/datasets/{id}/fields/{field}/label/approve": {
         parameters: {
             query?: never;
@@ -338,7 +358,7 @@ export interface paths {
         };
         /**
          * A dataset’s label history, oldest first (append-only)
-         * @description Every label event (proposal, approval, rejection, change) in order, with who made it and why; append-only.
+         * @description Every label event (proposal, approval, rejection, change, and changes of what an exemption may be shared under) in order, with who made it and why; append-only.
          */
         get: operations["listLabelHistory"];
         put?: never;
@@ -1014,7 +1034,7 @@ export interface paths {
         };
         /**
          * Disclosures per agreement and day: reads, rows, fields whole and masked (JSON or CSV)
-         * @description From the audit log: each disclosure under an agreement, by day, with the rows sent and the fields sent whole or masked.
+         * @description From the audit log: each disclosure under an agreement, by day, with the rows sent, the fields sent whole or masked, and apart the reads that let exempt content out (exemptReads) and its fields (fieldsExempt).
          */
         get: operations["getAgreementDisclosureReport"];
         put?: never;
@@ -3123,6 +3143,187 @@ export interface operations {
             };
         };
     };
+    shareFieldExemption: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag of the dataset as last read; a stale one answers 412 PRECONDITION_FAILED */
+                "If-Match"?: string;
+            };
+            path: {
+                id: string;
+                field: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    shareableUnder: string[];
+                    justification?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The dataset; the exemption’s new list is in its label history */
+            200: {
+                headers: {
+                    /** @description The dataset version, for If-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        title: string;
+                        description: string;
+                        ownerUnit: string;
+                        sourceSystem: string | null;
+                        steward: string | null;
+                        producerUnit: string | null;
+                        updateFrequency: string | null;
+                        periodCovered: string | null;
+                        concepts: string | null;
+                        referenceCodes: string[];
+                        registerNo: string | null;
+                        summary: string | null;
+                        responsibleOfficial: {
+                            name: string;
+                            position: string;
+                        } | null;
+                        producedAt: string | null;
+                        producedPlace: string | null;
+                        forms: string[];
+                        retention: {
+                            period: string;
+                            reference: string;
+                        } | null;
+                        infoKind: ("berkala" | "serta_merta" | "setiap_saat") | null;
+                        createdAt: string;
+                        updatedAt: string;
+                        version: number;
+                        classification: ("public" | "restricted" | "exempt") | null;
+                        /** @enum {string} */
+                        labelStatus: "unlabelled" | "labelled" | "pending";
+                        approvedClassification: ("public" | "restricted" | "exempt") | null;
+                        labelVersion: number;
+                        label: {
+                            grounds: string[] | null;
+                            consequenceTest: {
+                                harm: string;
+                                protectedInterest?: string;
+                                publicInterest: string;
+                                balance?: string;
+                                conclusion?: string;
+                                /** @enum {string} */
+                                timing?: "before_request" | "at_request" | "commission_order";
+                                testRecordNo?: string;
+                                testDate?: string;
+                                participants?: string[];
+                            } | null;
+                            reviewBy: string | null;
+                            justification: string | null;
+                            decidedBy: string | null;
+                            decidedAt: string | null;
+                            decisionRef: string | null;
+                        };
+                        pending: {
+                            /** @constant */
+                            classification: "exempt";
+                            grounds: string[];
+                            consequenceTest: {
+                                harm: string;
+                                protectedInterest?: string;
+                                publicInterest: string;
+                                balance?: string;
+                                conclusion?: string;
+                                /** @enum {string} */
+                                timing?: "before_request" | "at_request" | "commission_order";
+                                testRecordNo?: string;
+                                testDate?: string;
+                                participants?: string[];
+                            };
+                            reviewBy: string;
+                            proposedBy: string;
+                            proposedAt: string;
+                            historyId: string;
+                        } | null;
+                        fields: {
+                            name: string;
+                            /** @enum {string} */
+                            type: "string" | "integer" | "number" | "boolean" | "date" | "datetime";
+                            description: string;
+                            /** @enum {string} */
+                            personalData: "none" | "name" | "nik" | "kk" | "npwp" | "nip" | "passport" | "bpjs" | "phone" | "email" | "address" | "birthdate" | "other_general" | "health" | "biometric" | "genetic" | "criminal_record" | "child" | "financial" | "other_specific";
+                            /** @enum {string} */
+                            personalDataKind: "none" | "general" | "specific";
+                            classification: ("public" | "restricted" | "exempt") | null;
+                            effectiveClassification: ("public" | "restricted" | "exempt") | null;
+                            /** @enum {string} */
+                            provenance: "declared" | "suggested" | "confirmed";
+                            quarantined: boolean;
+                            redactSpans: boolean;
+                            declassification: {
+                                /** @constant */
+                                article: "18(2)";
+                                /** @enum {string} */
+                                basis: "public_office" | "consent";
+                                reference: string;
+                                /** @enum {string} */
+                                status: "pending" | "in_force";
+                                decisionRef: string | null;
+                            } | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description FORBIDDEN: not a PPID of the dataset’s unit */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description NO_EXEMPTION: the field has no exemption in force */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Another client error (RFC 9457 problem details) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A server error (RFC 9457 problem details) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     approveFieldExemption: {
         parameters: {
             query?: never;
@@ -3861,7 +4062,7 @@ export interface operations {
                             datasetId: string;
                             field: string | null;
                             /** @enum {string} */
-                            event: "label" | "proposal" | "approval" | "rejection";
+                            event: "label" | "proposal" | "approval" | "rejection" | "sharing";
                             from: ("public" | "restricted" | "exempt") | null;
                             to: ("public" | "restricted" | "exempt") | null;
                             grounds: string[] | null;
@@ -3903,6 +4104,10 @@ export interface operations {
                                 personalData: string;
                                 fromPersonalData: string;
                                 confidence: number;
+                            };
+                            sharing?: {
+                                dikNo: string;
+                                shareableUnder: string[];
                             };
                         }[];
                     };
@@ -7340,7 +7545,11 @@ export interface operations {
                             datasets: {
                                 id: string;
                                 fields: {
-                                    [key: string]: "whole" | "masked";
+                                    [key: string]: ("whole" | "masked") | {
+                                        /** @enum {string} */
+                                        coverage: "whole" | "masked";
+                                        exempt: boolean;
+                                    };
                                 };
                             }[];
                             validFrom: string;
@@ -7409,7 +7618,11 @@ export interface operations {
                     datasets: {
                         id: string;
                         fields: {
-                            [key: string]: "whole" | "masked";
+                            [key: string]: ("whole" | "masked") | {
+                                /** @enum {string} */
+                                coverage: "whole" | "masked";
+                                exempt: boolean;
+                            };
                         };
                     }[];
                     /** Format: date */
@@ -7443,7 +7656,11 @@ export interface operations {
                         datasets: {
                             id: string;
                             fields: {
-                                [key: string]: "whole" | "masked";
+                                [key: string]: ("whole" | "masked") | {
+                                    /** @enum {string} */
+                                    coverage: "whole" | "masked";
+                                    exempt: boolean;
+                                };
                             };
                         }[];
                         validFrom: string;
@@ -7791,7 +8008,11 @@ export interface operations {
                         datasets: {
                             id: string;
                             fields: {
-                                [key: string]: "whole" | "masked";
+                                [key: string]: ("whole" | "masked") | {
+                                    /** @enum {string} */
+                                    coverage: "whole" | "masked";
+                                    exempt: boolean;
+                                };
                             };
                         }[];
                         validFrom: string;
@@ -7861,7 +8082,11 @@ export interface operations {
                     datasets?: {
                         id: string;
                         fields: {
-                            [key: string]: "whole" | "masked";
+                            [key: string]: ("whole" | "masked") | {
+                                /** @enum {string} */
+                                coverage: "whole" | "masked";
+                                exempt: boolean;
+                            };
                         };
                     }[];
                     /** Format: date */
@@ -7895,7 +8120,11 @@ export interface operations {
                         datasets: {
                             id: string;
                             fields: {
-                                [key: string]: "whole" | "masked";
+                                [key: string]: ("whole" | "masked") | {
+                                    /** @enum {string} */
+                                    coverage: "whole" | "masked";
+                                    exempt: boolean;
+                                };
                             };
                         }[];
                         validFrom: string;
@@ -8058,7 +8287,11 @@ export interface operations {
                         datasets: {
                             id: string;
                             fields: {
-                                [key: string]: "whole" | "masked";
+                                [key: string]: ("whole" | "masked") | {
+                                    /** @enum {string} */
+                                    coverage: "whole" | "masked";
+                                    exempt: boolean;
+                                };
                             };
                         }[];
                         validFrom: string;
@@ -8154,7 +8387,11 @@ export interface operations {
                         datasets: {
                             id: string;
                             fields: {
-                                [key: string]: "whole" | "masked";
+                                [key: string]: ("whole" | "masked") | {
+                                    /** @enum {string} */
+                                    coverage: "whole" | "masked";
+                                    exempt: boolean;
+                                };
                             };
                         }[];
                         validFrom: string;
@@ -8250,7 +8487,11 @@ export interface operations {
                         datasets: {
                             id: string;
                             fields: {
-                                [key: string]: "whole" | "masked";
+                                [key: string]: ("whole" | "masked") | {
+                                    /** @enum {string} */
+                                    coverage: "whole" | "masked";
+                                    exempt: boolean;
+                                };
                             };
                         }[];
                         validFrom: string;

@@ -1,8 +1,16 @@
 import type { Sql, TransactionSql } from '../db/database.ts';
 import type { Principal } from '../identity/principal.ts';
 import { DomainError } from '../shared/errors.ts';
-import { dayOf, nextDayStart, selectAgreement, type Agreement, type Selection } from './agreement.model.ts';
-import { addUsage, agreementsNaming, findAgreement, lockUsage } from './agreement.repo.ts';
+import {
+  dayOf,
+  nextDayStart,
+  NO_SHARING,
+  selectAgreement,
+  type Agreement,
+  type DatasetSharing,
+  type Selection,
+} from './agreement.model.ts';
+import { addUsage, agreementsNaming, findAgreement, lockUsage, readSharing } from './agreement.repo.ts';
 
 /** What a records read under an agreement holds until its rows are read: the day's allowance. */
 export interface Held {
@@ -23,16 +31,28 @@ export interface Held {
  */
 export interface AgreementGate {
   now(): number;
-  select(principal: Principal, datasetId: string, purpose: string | null): Promise<Selection>;
+  /** The agreement, and the dataset's shareable field exemptions (their DIK records), from the database. */
+  select(
+    principal: Principal,
+    datasetId: string,
+    purpose: string | null,
+  ): Promise<{ selection: Selection; sharing: DatasetSharing }>;
+  /**
+   * `sharing`: what the read was decided with; the DIK records are read again locked for share, and
+   * a change committed meanwhile answers CONFLICT (ask again) rather than let exempt data out on it.
+   */
   hold(
     tx: TransactionSql,
     principal: Principal,
     agreement: Agreement,
     datasetId: string,
     purpose: string | null,
+    sharing?: DatasetSharing,
   ): Promise<Held>;
   /** Counts the rows that leave under the allowance held (same transaction). */
   count(tx: TransactionSql, held: Held, rows: number): Promise<void>;
+  /** Gives back rows counted by a read whose caller never got them (answered 503 at its deadline). */
+  refund(held: Held, rows: number): Promise<void>;
 }
 
 export function createAgreementGate(sql: Sql, now: () => number): AgreementGate {
@@ -40,9 +60,13 @@ export function createAgreementGate(sql: Sql, now: () => number): AgreementGate 
     now,
     async select(principal, datasetId, purpose) {
       const list = principal.sub === null ? [] : await agreementsNaming(sql, principal.sub);
-      return selectAgreement(list, principal, datasetId, purpose, now());
+      const selection = selectAgreement(list, principal, datasetId, purpose, now());
+      const sharing = selection.agreement
+        ? ((await readSharing(sql, datasetId)).get(datasetId) ?? NO_SHARING)
+        : NO_SHARING;
+      return { selection, sharing };
     },
-    async hold(tx, principal, agreement, datasetId, purpose) {
+    async hold(tx, principal, agreement, datasetId, purpose, sharing) {
       const at = now();
       const current = await findAgreement(tx, agreement.id, 'share');
       const still = selectAgreement(current ? [current] : [], principal, datasetId, purpose, at);
@@ -52,6 +76,11 @@ export function createAgreementGate(sql: Sql, now: () => number): AgreementGate 
         });
       if (still.agreement.version !== agreement.version)
         throw new DomainError('CONFLICT', `The agreement ${agreement.id} changed during the read; ask again.`);
+      if (sharing && !sameSharing(sharing, (await readSharing(tx, datasetId, 'share')).get(datasetId) ?? NO_SHARING))
+        throw new DomainError(
+          'CONFLICT',
+          `An exemption record of dataset ${datasetId} changed during the read; ask again.`,
+        );
       const day = dayOf(at);
       const limit = still.agreement.rowsPerDay;
       if (limit === null) return { agreementId: agreement.id, day, limit: null, remaining: null };
@@ -75,5 +104,18 @@ export function createAgreementGate(sql: Sql, now: () => number): AgreementGate 
     async count(tx, held, rows) {
       if (held.limit !== null && rows > 0) await addUsage(tx, held.agreementId, held.day, rows);
     },
+    async refund(held, rows) {
+      if (held.limit !== null && rows > 0) await addUsage(sql, held.agreementId, held.day, -rows);
+    },
   };
+}
+
+function sameSharing(a: DatasetSharing, b: DatasetSharing): boolean {
+  if (a.size !== b.size) return false;
+  for (const [field, x] of a) {
+    const y = b.get(field);
+    if (!y || y.dikNo !== x.dikNo || y.bases.length !== x.bases.length || y.bases.some((v, i) => v !== x.bases[i]))
+      return false;
+  }
+  return true;
 }

@@ -1,23 +1,37 @@
 import type { Principal } from '../identity/principal.ts';
 import type { Action, Decision, FieldDecision, SubjectType } from '../policy/engine.types.ts';
 import { datasetFieldAttributes } from '../policy/field-attributes.ts';
-import { AGREEMENT_ATTRIBUTE } from './agreement.model.ts';
+import { AGREEMENT_ATTRIBUTE, AGREEMENT_EXEMPT_ATTRIBUTE } from './agreement.model.ts';
 
 /**
  * The invariant behind policies/service.yaml, whatever other roles a token gives a principal of
  * kind `service` (a partner system given `staff` too): restricted or exempt data leaves only as its
  * agreement covers it — a field whole only when covered whole, masked (`partial`) when covered
- * masked, otherwise withheld with the reason code; a Dataset or Record read only under an active
- * agreement. Applied after the engine's decision, so a rule of another role cannot widen it.
+ * masked, an exempt field only when also `agreementExempt: shared`, otherwise withheld with the
+ * reason code; a Dataset or Record read only under an active agreement. Applied after the engine's decision, so a rule of another role cannot widen it.
  */
 const NEEDS = 'service principals need an agreement that covers this data.';
 
 const isPublic = (classification: unknown) => classification === 'public';
 const codeOf = (value: unknown) => (typeof value === 'string' && value !== '' ? value : 'NO_AGREEMENT');
 
-/** One field's outcome for a service principal, capped by the field's `agreement` attribute. */
-function capField(d: FieldDecision, classification: unknown, coverage: unknown): FieldDecision {
-  if (d.outcome === 'omitted' || isPublic(classification) || coverage === 'whole') return d;
+const EXEMPT_NEEDS =
+  'exempt data leaves only where the agreement opts in to it and its exemption record allows sharing under the agreement’s legal basis.';
+
+/**
+ * One field's outcome for a service principal, capped by the field's `agreement` attribute, and for
+ * an exempt field by its `agreementExempt` (both conditions must hold, else it is withheld).
+ */
+function capField(d: FieldDecision, classification: unknown, coverage: unknown, exempt: unknown): FieldDecision {
+  if (d.outcome === 'omitted' || isPublic(classification)) return d;
+  if (classification === 'exempt' && (coverage === 'whole' || coverage === 'masked') && exempt !== 'shared')
+    return {
+      field: d.field,
+      outcome: 'omitted',
+      ruleId: null,
+      reason: `${typeof exempt === 'string' && exempt !== '' ? exempt : 'EXEMPT_NOT_IN_AGREEMENT'}: ${EXEMPT_NEEDS}`,
+    };
+  if (coverage === 'whole') return d;
   if (coverage === 'masked')
     return d.outcome === 'masked'
       ? d
@@ -35,7 +49,7 @@ export function guardFields(
   const byName = new Map(fields.map((f) => [f.name, f]));
   return decisions.map((d) => {
     const f = byName.get(d.field);
-    return capField(d, f?.classification, f?.[AGREEMENT_ATTRIBUTE]);
+    return capField(d, f?.classification, f?.[AGREEMENT_ATTRIBUTE], f?.[AGREEMENT_EXEMPT_ATTRIBUTE]);
   });
 }
 
@@ -58,6 +72,7 @@ export function guardDecision(
       },
       resource.classification,
       resource[AGREEMENT_ATTRIBUTE],
+      resource[AGREEMENT_EXEMPT_ATTRIBUTE],
     );
     if (capped.outcome === 'omitted')
       return {
@@ -101,6 +116,7 @@ export function guardDecision(
         { field: name, outcome, ruleId: null, reason: '' },
         attrs.classification,
         meta[AGREEMENT_ATTRIBUTE],
+        meta[AGREEMENT_EXEMPT_ATTRIBUTE],
       );
       if (capped.outcome === 'whole') out.allowed.push(name);
       else if (capped.outcome === 'masked') {

@@ -5,11 +5,15 @@ import type {
   AgreementStatus,
   AgreementView,
   Coverage,
+  FieldCoverage,
   StoredStatus,
 } from './agreement.schema.ts';
+import { legalBasisIn } from '../shared/legal-basis.ts';
 
 /** The attribute policies name (policies/service.yaml); see agreement.attributes.ts. */
 export const AGREEMENT_ATTRIBUTE = 'agreement';
+/** The Field attribute saying whether exempt content may leave under the agreement (policies/service.yaml). */
+export const AGREEMENT_EXEMPT_ATTRIBUTE = 'agreementExempt';
 
 /** One agreement as decisions and the service use it (dates as YYYY-MM-DD). */
 export interface Agreement {
@@ -62,7 +66,11 @@ export function statusAt(a: Pick<Agreement, 'status' | 'validFrom' | 'validTo'>,
 export type Selection =
   | { agreement: Agreement; code: null; mentioned: true }
   /** `mentioned`: some agreement naming the principal covers the dataset (the principal knows it exists). */
-  | { agreement: null; code: Exclude<AgreementDenial, 'FIELD_NOT_IN_AGREEMENT'>; mentioned: boolean };
+  | {
+      agreement: null;
+      code: Exclude<AgreementDenial, 'FIELD_NOT_IN_AGREEMENT' | 'EXEMPT_NOT_IN_AGREEMENT' | 'EXEMPTION_NOT_SHAREABLE'>;
+      mentioned: boolean;
+    };
 
 /**
  * The agreement a service principal reads `datasetId` under for `purpose`: the first (by id) that is
@@ -95,11 +103,47 @@ export function selectAgreement(
   return { agreement: null, code: 'NO_AGREEMENT', mentioned };
 }
 
+function entryOf(a: Agreement, datasetId: string, field: string): FieldCoverage | undefined {
+  const fields = a.datasets.find((d) => d.id === datasetId)?.fields;
+  return fields && Object.hasOwn(fields, field) ? fields[field] : undefined;
+}
+
 /** How the agreement covers one field of a dataset. */
 export function coverageOf(a: Agreement, datasetId: string, field: string): Coverage | 'FIELD_NOT_IN_AGREEMENT' {
-  const fields = a.datasets.find((d) => d.id === datasetId)?.fields;
-  const c = fields && Object.hasOwn(fields, field) ? fields[field] : undefined;
-  return c ?? 'FIELD_NOT_IN_AGREEMENT';
+  const c = entryOf(a, datasetId, field);
+  if (c === undefined) return 'FIELD_NOT_IN_AGREEMENT';
+  return typeof c === 'string' ? c : c.coverage;
+}
+
+/** Whether the agreement opts in to the field's exempt content (`{ coverage, exempt: true }`). */
+export function exemptOptIn(a: Agreement, datasetId: string, field: string): boolean {
+  const c = entryOf(a, datasetId, field);
+  return typeof c === 'object' && c.exempt === true;
+}
+
+/** A field exemption in force that its PPID lets be shared, under these legal bases (its DIK record). */
+export interface SharedExemption {
+  dikNo: string;
+  bases: readonly string[];
+}
+
+/** The shareable field exemptions of one dataset, by field name. */
+export type DatasetSharing = ReadonlyMap<string, SharedExemption>;
+
+export const NO_SHARING: DatasetSharing = new Map();
+
+export type ExemptSharing = 'shared' | 'EXEMPT_NOT_IN_AGREEMENT' | 'EXEMPTION_NOT_SHAREABLE';
+
+/**
+ * Whether an exempt field the agreement covers may leave under it: the agreement opts in to its
+ * exempt content ("the agreement says so") and the field's exemption record lists the agreement's
+ * legal basis among those it may be shared under ("the label allows it"). A field exempt only
+ * through its dataset's exemption has no record of its own to allow it: never shared.
+ */
+export function exemptSharing(a: Agreement, datasetId: string, field: string, sharing: DatasetSharing): ExemptSharing {
+  if (!exemptOptIn(a, datasetId, field)) return 'EXEMPT_NOT_IN_AGREEMENT';
+  const record = sharing.get(field);
+  return record && legalBasisIn(a.legalBasis, record.bases) ? 'shared' : 'EXEMPTION_NOT_SHAREABLE';
 }
 
 export function toView(a: Agreement, now: number): AgreementView {

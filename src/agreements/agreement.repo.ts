@@ -1,5 +1,6 @@
 import type { Queryable, Sql, TransactionSql } from '../db/database.ts';
-import type { Agreement } from './agreement.model.ts';
+import { exemptionSharing } from '../catalog/exemptions.repo.ts';
+import type { Agreement, DatasetSharing, SharedExemption } from './agreement.model.ts';
 import type { AgreementDataset, StoredStatus } from './agreement.schema.ts';
 
 interface AgreementRow {
@@ -74,13 +75,35 @@ export async function allAgreements(q: Queryable): Promise<Agreement[]> {
   return rows.map(fromRow);
 }
 
-/** Every agreement that grants anything, with the catalog version they are at, in one snapshot. */
-export async function readAgreementsAtVersion(sql: Sql): Promise<{ version: string; agreements: Agreement[] }> {
+/**
+ * The field exemptions in force whose DIK record lets them be shared (of one dataset, or all), by
+ * dataset and field; `share` locks them until the transaction ends (a change waits, or is seen).
+ */
+export async function readSharing(
+  q: Queryable,
+  datasetId: string | null,
+  lock?: 'share',
+): Promise<Map<string, DatasetSharing>> {
+  const out = new Map<string, Map<string, SharedExemption>>();
+  for (const r of await exemptionSharing(q, datasetId, lock)) {
+    // A dataset's own exemption shares nothing (a field's own record must allow it).
+    if (r.field_name === null) continue;
+    let byField = out.get(r.dataset_id);
+    if (!byField) out.set(r.dataset_id, (byField = new Map()));
+    byField.set(r.field_name, Object.freeze({ dikNo: r.dik_no, bases: Object.freeze([...r.shareable_under]) }));
+  }
+  return out;
+}
+
+/** Every agreement that grants anything, and the shareable exemptions, at one catalog version. */
+export async function readAgreementsAtVersion(
+  sql: Sql,
+): Promise<{ version: string; agreements: Agreement[]; sharing: Map<string, DatasetSharing> }> {
   return sql.begin('isolation level repeatable read read only', async (tx) => {
     const [v] = await tx<{ version: string }[]>`select version::text as version from catalog_version`;
     if (!v) throw new Error('catalog_version has no row');
     const rows = await tx<AgreementRow[]>`select ${tx.unsafe(COLUMNS)} from agreements where status <> 'draft'`;
-    return { version: v.version, agreements: rows.map(fromRow) };
+    return { version: v.version, agreements: rows.map(fromRow), sharing: await readSharing(tx, null) };
   });
 }
 
@@ -138,6 +161,7 @@ export async function lockUsage(tx: TransactionSql, id: string, day: string): Pr
   return Number(row?.rows ?? 0);
 }
 
-export async function addUsage(tx: TransactionSql, id: string, day: string, rows: number): Promise<void> {
-  await tx`update agreement_usage set rows = rows + ${rows} where agreement_id = ${id} and day = ${day}`;
+/** Adds `rows` (negative: gives rows back, never below zero) to the day's count. */
+export async function addUsage(q: Queryable, id: string, day: string, rows: number): Promise<void> {
+  await q`update agreement_usage set rows = greatest(rows + ${rows}, 0) where agreement_id = ${id} and day = ${day}`;
 }

@@ -18,6 +18,9 @@ export interface DisclosureDay {
   rows: number;
   fieldsWhole: string[];
   fieldsMasked: string[];
+  /** Reads that let exempt content out (each also counted in `reads`), and which exempt fields left. */
+  exemptReads: number;
+  fieldsExempt: string[];
 }
 
 export interface Refusal {
@@ -44,7 +47,8 @@ export interface RegisterEntry {
 const DAY_MS = 86_400_000;
 const REFUSAL_LIMIT = 1000;
 // Deny reasons of policies/service.yaml begin with the code and a colon (the same pattern in SQL and here).
-const CODE = new RegExp(`^(${AGREEMENT_DENIALS.join('|')}):`);
+// Only the four that mean "no agreement for this": an exempt field withheld under one is not such a refusal.
+const CODE = new RegExp(`^(${AGREEMENT_DENIALS.slice(0, 4).join('|')}):`);
 
 /** `from`/`to` (YYYY-MM-DD, WIB days, inclusive) as instants. */
 function period(q: { from?: string | undefined; to?: string | undefined }): { from: Date; to: Date } {
@@ -80,13 +84,16 @@ export function createAgreementReports(deps: {
           completes: boolean;
           fields_whole: string[];
           fields_masked: string[];
+          fields_exempt: string[] | string | null;
+          refunded: string | null;
         }[]
       >`
         select details->>'agreementId' as agreement_id, at, row_count::text as row_count,
-          (details ? 'completes') as completes, fields_whole, fields_masked
+          (details ? 'completes') as completes, fields_whole, fields_masked, details->'exemptFields' as fields_exempt,
+          details->>'refunded' as refunded
         from audit_entry
         where event = 'disclosure' and details->>'agreementId' = any(${ids}) and at >= ${from} and at < ${to}`;
-      const byKey = new Map<string, DisclosureDay & { whole: Set<string>; masked: Set<string> }>();
+      const byKey = new Map<string, DisclosureDay & { whole: Set<string>; masked: Set<string>; exempt: Set<string> }>();
       for (const r of rows) {
         const day = dayOf(new Date(r.at).getTime());
         const key = `${r.agreement_id} ${day}`;
@@ -99,19 +106,37 @@ export function createAgreementReports(deps: {
             rows: 0,
             fieldsWhole: [],
             fieldsMasked: [],
+            exemptReads: 0,
+            fieldsExempt: [],
             whole: new Set(),
             masked: new Set(),
+            exempt: new Set(),
           };
           byKey.set(key, d);
         }
         // An export's row count arrives in its completion entry; the read itself is counted once.
         if (!r.completes) d.reads++;
         d.rows += Number(r.row_count ?? 0);
+        // A read given up at its deadline after it committed: its rows never left (read.service.ts).
+        if (r.refunded !== null) {
+          d.reads--;
+          d.rows -= Number(r.refunded);
+          continue;
+        }
         r.fields_whole.forEach((f) => d.whole.add(f));
         r.fields_masked.forEach((f) => d.masked.add(f));
+        const exempt = (typeof r.fields_exempt === 'string' ? JSON.parse(r.fields_exempt) : r.fields_exempt) as
+          string[] | null;
+        if (exempt?.length && !r.completes) d.exemptReads++;
+        exempt?.forEach((f) => d.exempt.add(f));
       }
       return [...byKey.values()]
-        .map(({ whole, masked, ...d }) => ({ ...d, fieldsWhole: [...whole].sort(), fieldsMasked: [...masked].sort() }))
+        .map(({ whole, masked, exempt, ...d }) => ({
+          ...d,
+          fieldsWhole: [...whole].sort(),
+          fieldsMasked: [...masked].sort(),
+          fieldsExempt: [...exempt].sort(),
+        }))
         .sort((a, b) =>
           a.agreementId === b.agreementId ? a.day.localeCompare(b.day) : a.agreementId.localeCompare(b.agreementId),
         );

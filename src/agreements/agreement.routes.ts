@@ -136,7 +136,7 @@ export function agreementRoutes(deps: { agreements: AgreementService; reports: A
       describe({
         operationId: 'getAgreementDisclosureReport',
         description:
-          'From the audit log: each disclosure under an agreement, by day, with the rows sent and the fields sent whole or masked.',
+          'From the audit log: each disclosure under an agreement, by day, with the rows sent, the fields sent whole or masked, and apart the reads that let exempt content out (exemptReads) and its fields (fieldsExempt).',
         summary: 'Disclosures per agreement and day: reads, rows, fields whole and masked (JSON or CSV)',
         tags: TAGS,
         security: 'bearer',
@@ -147,7 +147,7 @@ export function agreementRoutes(deps: { agreements: AgreementService; reports: A
         report(
           c,
           'agreement-disclosures',
-          ['agreementId', 'day', 'reads', 'rows', 'fieldsWhole', 'fieldsMasked'],
+          ['agreementId', 'day', 'reads', 'rows', 'fieldsWhole', 'fieldsMasked', 'exemptReads', 'fieldsExempt'],
           await reports.disclosures(c.get('principal'), c.req.valid('query')),
         ),
     )

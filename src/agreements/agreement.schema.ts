@@ -22,6 +22,8 @@ export const AGREEMENT_DENIALS = [
   'AGREEMENT_EXPIRED',
   'PURPOSE_NOT_IN_AGREEMENT',
   'FIELD_NOT_IN_AGREEMENT',
+  'EXEMPT_NOT_IN_AGREEMENT',
+  'EXEMPTION_NOT_SHAREABLE',
 ] as const;
 export type AgreementDenial = (typeof AGREEMENT_DENIALS)[number];
 
@@ -32,10 +34,22 @@ const Name = NameText(NAME_MAX);
 const nonEmpty = <S extends v.GenericSchema>(s: S, max: number) =>
   v.pipe(v.array(s), v.minLength(1, 'must not be empty'), v.maxLength(max));
 
+const coverage = v.picklist(COVERAGES, 'must be "whole" or "masked"');
+/**
+ * How an agreement covers one field: `"whole"` or `"masked"`, or `{ coverage, exempt: true }` to
+ * cover exempt content of the field too (the drafting steward's explicit opt-in, approved with the
+ * rest by a PPID). Without the opt-in an exempt field never leaves under the agreement.
+ */
+export const FieldCoverageSchema = v.union(
+  [coverage, v.strictObject({ coverage, exempt: v.boolean() })],
+  'must be "whole", "masked" or { "coverage": "whole" | "masked", "exempt": true }',
+);
+export type FieldCoverage = v.InferOutput<typeof FieldCoverageSchema>;
+
 export const AgreementDatasetSchema = v.strictObject({
   id: DatasetIdSchema,
   fields: v.pipe(
-    v.record(FieldNameSchema, v.picklist(COVERAGES, 'must be "whole" or "masked"')),
+    v.record(FieldNameSchema, FieldCoverageSchema),
     v.check((o) => Object.keys(o).length > 0, 'must name at least one field'),
   ),
 });
@@ -112,7 +126,15 @@ export const AgreementViewSchema = v.object({
   recipient: v.object({ agency: v.string(), principals: v.array(v.string()) }),
   legalBasis: v.string(),
   purposes: v.array(v.string()),
-  datasets: v.array(v.object({ id: v.string(), fields: v.record(v.string(), v.picklist(COVERAGES)) })),
+  datasets: v.array(
+    v.object({
+      id: v.string(),
+      fields: v.record(
+        v.string(),
+        v.union([v.picklist(COVERAGES), v.object({ coverage: v.picklist(COVERAGES), exempt: v.boolean() })]),
+      ),
+    }),
+  ),
   validFrom: v.string(),
   validTo: v.string(),
   rowsPerDay: v.nullable(v.number()),

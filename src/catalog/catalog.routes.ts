@@ -15,6 +15,7 @@ import {
   DatasetViewSchema,
   DecideProposalSchema,
   ExemptRegisterEntrySchema,
+  ExemptionSharingSchema,
   FieldParamSchema,
   LabelDatasetSchema,
   LabelEventViewSchema,
@@ -366,6 +367,39 @@ export function catalogRoutes(deps: { catalog: CatalogService }) {
         return withEtag(c, r.dataset, r.status);
       },
     )
+    .put(
+      '/v1/datasets/:id/fields/:field/label/sharing',
+      describe({
+        operationId: 'shareFieldExemption',
+        parameters: ifMatch(false),
+        summary:
+          'Set the legal bases under which a field’s exemption in force may be shared with another agency (PPID of the unit)',
+        description:
+          'JSON body { shareableUnder: ["UU 7/2017 pasal 93", …], justification? }: the whole list, replacing the one before (an empty list shares nothing). A change of the DIK record, in the label history (event `sharing`) and the audit log. A service principal receives the exempt field only under an active agreement that opts in to it (`exempt: true`) and whose legal basis is in this list (docs/agreements.md). The list is not shown in the public DIK.',
+        tags: TAGS,
+        security: 'bearer',
+        responses: {
+          200: datasetResponse('The dataset; the exemption’s new list is in its label history'),
+          403: problem('FORBIDDEN: not a PPID of the dataset’s unit'),
+          404: problem('NOT_FOUND'),
+          409: problem('NO_EXEMPTION: the field has no exemption in force'),
+        },
+      }),
+      valid('param', FieldParamSchema),
+      valid('json', ExemptionSharingSchema),
+      async (c) =>
+        withEtag(
+          c,
+          await catalog.shareFieldExemption(
+            c.get('principal'),
+            c.req.valid('param').id,
+            c.req.valid('param').field,
+            c.req.valid('json'),
+            c.req.header('if-match'),
+            ctxOf(c),
+          ),
+        ),
+    )
     .post(
       '/v1/datasets/:id/fields/:field/label/approve',
       describe({
@@ -497,7 +531,7 @@ export function catalogRoutes(deps: { catalog: CatalogService }) {
       describe({
         operationId: 'listLabelHistory',
         description:
-          'Every label event (proposal, approval, rejection, change) in order, with who made it and why; append-only.',
+          'Every label event (proposal, approval, rejection, change, and changes of what an exemption may be shared under) in order, with who made it and why; append-only.',
         summary: 'A dataset’s label history, oldest first (append-only)',
         tags: TAGS,
         security: 'bearer',

@@ -231,6 +231,17 @@ export const LabelFieldSchema = v.strictObject({
 });
 export type LabelField = v.InferOutput<typeof LabelFieldSchema>;
 
+/**
+ * The legal bases under which a PPID lets an exemption in force be shared with another agency for
+ * its legal duty, under a data-sharing agreement citing one of them (docs/agreements.md). The whole
+ * list is given each time; an empty list shares nothing.
+ */
+export const ExemptionSharingSchema = v.strictObject({
+  shareableUnder: v.pipe(v.array(requiredText(1000)), v.maxLength(20)),
+  justification: v.optional(requiredText(10_000)),
+});
+export type ExemptionSharing = v.InferOutput<typeof ExemptionSharingSchema>;
+
 /** The decision that puts an exemption in force: the PPID's decree, agreed by the head of the body. */
 export const DecisionSchema = v.object({
   ref: v.string(),
@@ -397,7 +408,7 @@ export const LabelEventViewSchema = v.object({
   id: v.string(),
   datasetId: v.string(),
   field: v.nullable(v.string()),
-  event: v.picklist(['label', 'proposal', 'approval', 'rejection']),
+  event: v.picklist(['label', 'proposal', 'approval', 'rejection', 'sharing']),
   from: nullableClassification,
   to: nullableClassification,
   grounds: v.nullable(v.array(v.string())),
@@ -429,6 +440,8 @@ export const LabelEventViewSchema = v.object({
       confidence: v.number(),
     }),
   ),
+  /** For `sharing`: the legal bases the exemption in force may now be shared under (staff only). */
+  sharing: v.optional(v.object({ dikNo: v.string(), shareableUnder: v.array(v.string()) })),
 });
 export type LabelEventView = v.InferOutput<typeof LabelEventViewSchema>;
 

@@ -46,6 +46,7 @@ import {
 } from './catalog.view.ts';
 import { appendLabelEvent } from './label-history.repo.ts';
 import { createLabelService, type LabelService } from './label.service.ts';
+import { createExemptionSharingService, type ExemptionSharingService } from './exemption-sharing.service.ts';
 import { effectiveFieldClassification, rank } from './label-rules.ts';
 import { createRegisterService, type RegisterService } from './register.service.ts';
 import { databaseResolver } from './catalog.snapshot.ts';
@@ -59,7 +60,7 @@ export interface ResourceResolver {
   resolve(type: SubjectType | string, id: string, sql?: Queryable): Promise<Record<string, unknown> | null>;
 }
 
-export interface CatalogService extends LabelService, RegisterService {
+export interface CatalogService extends LabelService, RegisterService, ExemptionSharingService {
   createDataset(p: Principal, input: CreateDataset, ctx: RequestContext): Promise<DatasetView>;
   /**
    * A dataset the caller may read; else, when it is in the DIP (public or restricted, no pending
@@ -114,6 +115,7 @@ export function createCatalogService(deps: CatalogDeps): CatalogService {
 
   return {
     ...createLabelService(deps),
+    ...createExemptionSharingService(deps),
     ...createRegisterService(deps),
     getDatasetAttributes,
     getFieldsForRead,

@@ -194,6 +194,7 @@ export function labelEventView(e: LabelHistoryRow): LabelEventView {
     at: e.at.toISOString(),
     labelVersion: e.label_version,
     ...(e.suggestion ? { suggestion: e.suggestion } : {}),
+    ...(e.sharing ? { sharing: e.sharing } : {}),
     ...(isArt18(e.grounds) ? { art18: e.grounds } : {}),
   };
 }

@@ -133,3 +133,37 @@ export async function ensureRegisterNo(sql: Queryable, datasetId: string, unit: 
   const no = await nextRegisterNo(sql, 'DIP', unit);
   await sql`update datasets set register_no = ${no} where id = ${datasetId}`;
 }
+
+/**
+ * An exemption in force whose PPID allows its information to go to another agency for its legal
+ * duty, under the legal bases listed (migrations/0014_exemption_sharing.sql). Only in-force records
+ * with a list count; a record with a re-test pending over it shares nothing meanwhile (fail closed).
+ */
+export interface ExemptionSharingRow {
+  dataset_id: string;
+  field_name: string | null;
+  dik_no: string;
+  shareable_under: string[];
+}
+
+/** The sharing lists in force (of one dataset, or all); `share` locks them until the transaction ends. */
+export async function exemptionSharing(
+  q: Queryable,
+  datasetId: string | null,
+  lock?: 'share',
+): Promise<ExemptionSharingRow[]> {
+  const suffix = q.unsafe(lock ? ' for share of e' : ''); // one fixed word, never caller text
+  return q<ExemptionSharingRow[]>`
+    select e.dataset_id, e.field_name, e.dik_no, e.shareable_under from exemptions e
+    where e.status = 'in_force' and jsonb_array_length(e.shareable_under) > 0
+      and (${datasetId}::text is null or e.dataset_id = ${datasetId})
+      and not exists (
+        select 1 from exemptions p where p.status = 'pending' and p.dataset_id = e.dataset_id
+          and p.field_name is not distinct from e.field_name)
+    order by e.dataset_id, e.field_name${suffix}`;
+}
+
+/** Sets the legal bases a record in force may be shared under (the caller holds its row and records the change). */
+export async function setExemptionSharing(q: Queryable, id: string, bases: string[]): Promise<void> {
+  await q`update exemptions set shareable_under = ${q.json(bases)} where id = ${id} and status = 'in_force'`;
+}

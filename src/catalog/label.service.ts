@@ -14,6 +14,7 @@ import {
 } from './catalog.context.ts';
 import { checkIfMatch } from './dataset-version.ts';
 import { todayIso } from '../shared/dates.ts';
+import { legalBasisKey } from '../shared/legal-basis.ts';
 import {
   bumpLabelVersion,
   clearPending,
@@ -126,6 +127,7 @@ export function labelEvent(p: Principal, datasetId: string, labelVersion: number
     proposalId: change.proposalId ?? null,
     decisionRef: change.decisionRef ?? null,
     suggestion: change.suggestion ?? null,
+    sharing: change.sharing ?? null,
     // Anonymous callers never reach a label change (access rules refuse them first).
     actor: { sub: p.sub ?? '(anonymous)', roles: [...p.roles], unit: p.unit },
     labelVersion,
@@ -133,7 +135,7 @@ export function labelEvent(p: Principal, datasetId: string, labelVersion: number
 }
 
 /** The audit action of each label operation: what the caller asked for, also when refused. */
-type LabelAction = 'label' | 'approve' | 'reject' | 'scan';
+export type LabelAction = 'label' | 'approve' | 'reject' | 'scan';
 
 function justificationRequired(detail: string): DomainError {
   return new DomainError('JUSTIFICATION_REQUIRED', detail, {
@@ -222,6 +224,10 @@ export async function recordChange(
       to: event.to_classification,
       declassification: event.declassification,
       ...(isArt18(event.grounds) ? { article: '18(2)', basis: event.grounds.basis } : {}),
+      // A DIK record's sharing list, as the law it names (ids: the log's details hold no free text).
+      ...(event.sharing
+        ? { dikNo: event.sharing.dikNo, shareableUnder: event.sharing.shareableUnder.map(legalBasisKey) }
+        : {}),
       ...(event.proposal_id ? { proposalId: event.proposal_id } : {}),
       // The log's details are flat ids and integers: the confidence stays in the history row.
       ...(event.suggestion
@@ -749,7 +755,10 @@ export function createLabelService(deps: CatalogDeps): LabelService {
       ensure(access.canReadHistory(p, datasetAttributes(row), row.pending_proposed_by), 'read the label history');
       const events = (await listLabelEvents(sql, id)).map(labelEventView);
       // The public sees who decided by role and unit, never by internal user id.
-      return p.kind === 'anonymous' ? events.map(({ by: { sub: _sub, ...by }, ...e }) => ({ ...e, by })) : events;
+      // nor the legal bases an exemption is shared under (docs/agreements.md: not a register column).
+      return p.kind === 'anonymous'
+        ? events.map(({ by: { sub: _sub, ...by }, sharing: _sharing, ...e }) => ({ ...e, by }))
+        : events;
     },
   };
 }

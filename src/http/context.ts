@@ -5,6 +5,8 @@ export interface AppVariables {
   requestId: string;
   principal: Principal;
   traceId: string | undefined;
+  /** Aborted when the request's deadline (deadline.ts) answered 503 for it: work still running must not take effect. */
+  deadline?: AbortSignal;
 }
 
 export interface AppEnv {

@@ -9,7 +9,8 @@ import { ApiError } from './problem.ts';
  * long is waiting for the database (a connect that is not answered, a server that stopped
  * answering), so an expired deadline answers 503 DATABASE_UNAVAILABLE rather than leaving the
  * caller to wait. The handler goes on in the background; whatever it produces later is discarded
- * (a streamed body is cancelled), so nothing leaves after the 503.
+ * (a streamed body is cancelled), so nothing leaves after the 503; the `deadline` signal in the
+ * context is aborted then, for work that must not count what did not leave.
  *
  * @param exempt requests whose work legitimately grows with the data (a record upload, verifying
  *   the whole chain); they are bounded by their own limits instead.
@@ -18,6 +19,9 @@ export function deadline(ms: number, exempt: (method: string, path: string) => b
   return async (c, next) => {
     if (exempt(c.req.method, c.req.path)) return next();
     let timer: ReturnType<typeof setTimeout> | undefined;
+    // Work that must not take effect once the caller has its 503 (an agreement's row count) watches this.
+    const given = new AbortController();
+    c.set('deadline', given.signal);
     const work = next();
     const expired = await Promise.race([
       work.then(
@@ -28,6 +32,7 @@ export function deadline(ms: number, exempt: (method: string, path: string) => b
     ]);
     clearTimeout(timer);
     if (!expired) return work;
+    given.abort();
     c.res = problemResponse(
       c,
       new ApiError(

@@ -67,6 +67,12 @@ export const ERRORS = {
   AGREEMENT_EXPIRED: { status: 403, title: 'The agreement covering this read has expired' },
   PURPOSE_NOT_IN_AGREEMENT: { status: 403, title: 'The agreement does not name the declared purpose' },
   FIELD_NOT_IN_AGREEMENT: { status: 403, title: 'The agreement does not cover this field' },
+  EXEMPT_NOT_IN_AGREEMENT: { status: 403, title: 'The agreement does not cover this exempt field as exempt' },
+  EXEMPTION_NOT_SHAREABLE: {
+    status: 403,
+    title: 'The exemption record does not allow sharing under the agreement’s legal basis',
+  },
+  NO_EXEMPTION: { status: 409, title: 'There is no exemption in force' },
   AGREEMENT_ROW_LIMIT: { status: 429, title: 'The agreement’s rows for today are used up' },
   // Service state
   AUDIT_UNAVAILABLE: { status: 503, title: 'The audit log cannot record the decision' },

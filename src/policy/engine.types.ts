@@ -38,6 +38,8 @@ export interface FieldAttributes {
   declassified?: boolean;
   /** For a service principal, how an agreement covers this field (src/policy/context-attributes.ts). */
   agreement?: string | null;
+  /** For a service principal and an exempt field its agreement covers: `shared`, or why not (src/agreements). */
+  agreementExempt?: string | null;
 }
 
 /** Attributes of a Record row (for row scope). */
@@ -106,8 +108,9 @@ export interface PolicyEngine {
  * The attributes a policy condition (and a rule's `fields`) may name, per subject type. The
  * Dataset, Field and Record lists mirror the interfaces above; the others are what catalog and
  * audit pass for labels, audit entries and units. Record `fields` are the dataset's own field
- * names, so any name is accepted there. `agreement` is added per principal and purpose before a
- * decision (context-attributes.ts; src/agreements): null for any principal but a service.
+ * names, so any name is accepted there. `agreement` (and a Field's `agreementExempt`) is added per
+ * principal and purpose before a decision (context-attributes.ts; src/agreements): null for any
+ * principal but a service.
  */
 export const SUBJECT_ATTRIBUTES = {
   Dataset: [
@@ -129,6 +132,7 @@ export const SUBJECT_ATTRIBUTES = {
     'personalDataKind',
     'declassified',
     'agreement',
+    'agreementExempt',
   ],
   Record: ['datasetId', 'ownerUnit', 'unit', 'classification', 'agreement'],
   Label: ['datasetId', 'ownerUnit', 'classification', 'labelPending', 'steward', 'proposedBy'],

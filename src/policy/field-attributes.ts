@@ -73,6 +73,7 @@ export function describeField(o: Record<string, unknown>): Described {
       // Only a literal true counts (anything else is read as not declassified: fail closed).
       ...(o.declassified === true ? { declassified: true } : {}),
       ...(given(o, 'agreement') ? { agreement: o.agreement as string | null } : {}),
+      ...(given(o, 'agreementExempt') ? { agreementExempt: o.agreementExempt as string | null } : {}),
     },
   };
 }

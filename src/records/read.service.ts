@@ -1,11 +1,11 @@
-import { datasetAgreement, fieldAgreement } from '../agreements/agreement.attributes.ts';
+import { datasetAgreement, withFieldAgreement } from '../agreements/agreement.attributes.ts';
 import type { AgreementGate, Held } from '../agreements/agreement.gate.ts';
 import { guardFields } from '../agreements/agreement.guard.ts';
-import type { Selection } from '../agreements/agreement.model.ts';
+import { NO_SHARING, type DatasetSharing, type Selection } from '../agreements/agreement.model.ts';
 import { AuditEntryRefused } from '../audit/audit.entry.ts';
 import type { AuditEntryInput, AuditLog } from '../audit/audit.port.ts';
 import type { CatalogService, FieldForRead } from '../catalog/catalog.service.ts';
-import type { Queryable, Sql } from '../db/database.ts';
+import { asTransaction, type Queryable, type Sql } from '../db/database.ts';
 import { DomainError } from '../shared/errors.ts';
 import { ANONYMOUS, type Principal } from '../identity/principal.ts';
 import type { DatasetAttributes, FieldDecision, PolicyEngine } from '../policy/engine.types.ts';
@@ -21,6 +21,7 @@ import { normaliseValue, type Value } from './record-values.ts';
 import { canSeeDataset } from './records.access.ts';
 import { eachRecord, recordPage, rowSeq, type RecordRow } from './records.repo.ts';
 import { lawfulBasisOf, type PurposeRegister } from '../policy/purpose-register.ts';
+import { legalBasisKey } from '../shared/legal-basis.ts';
 
 export interface ReadDeps {
   sql: Sql;
@@ -54,6 +55,8 @@ export interface ReadRequest {
   filters: Filter[];
   requestId: string | null;
   traceId: string | null;
+  /** Aborted once the caller was answered without this read (its deadline passed): nothing may count as sent. */
+  gaveUp?: AbortSignal | undefined;
 }
 
 /** Why fields were omitted, as data: the route words it (X-Jaga-Omitted-Reason). */
@@ -136,6 +139,8 @@ interface Access {
   purpose: string | null;
   /** A service principal's read: the agreement it rests on (or why none), read from the database. */
   agreement: Selection | null;
+  /** Under an agreement: the dataset's field exemptions that may be shared (their DIK records), as decided. */
+  sharing: DatasetSharing;
   /** The purpose's lawful basis in the register (UU 27/2022 art. 20), null when none. */
   lawfulBasis: string | null;
 }
@@ -192,12 +197,15 @@ async function decide(deps: Reader, p: Principal, req: ReadRequest, route: Acces
   const purpose = route === 'open-data' ? null : req.purpose;
   // A service principal's read rests on an agreement, which the policies name as `agreement`.
   let agreement: Selection | null = null;
+  let sharing: DatasetSharing = NO_SHARING;
   if (route === 'enforced' && p.kind === 'service' && deps.agreements) {
-    const selection = await deps.agreements.select(p, dataset.id, purpose);
+    const selected = await deps.agreements.select(p, dataset.id, purpose);
+    const selection = selected.selection;
     agreement = selection;
+    sharing = selected.sharing;
     const plain = dataset;
     dataset = { ...dataset, agreement: datasetAgreement(selection) } as DatasetAttributes;
-    fields = fields.map((f) => ({ ...f, agreement: fieldAgreement(selection, plain.id, f.name) }));
+    fields = fields.map((f) => withFieldAgreement(selection, selected.sharing, plain.id, f));
     if (selection.code && plain.classification !== 'public') {
       // Refused for want of an agreement: logged (the refusals report), and said by its code when
       // the principal knows the dataset (an agreement names it, or the policies show it the dataset).
@@ -224,6 +232,7 @@ async function decide(deps: Reader, p: Principal, req: ReadRequest, route: Acces
     seen: { ruleId: seen.ruleId, reason: seen.reason },
     purpose,
     agreement,
+    sharing,
     lawfulBasis: lawfulBasisOf(deps.purposes?.() ?? null, purpose),
   };
 }
@@ -446,6 +455,9 @@ function disclosureEntry(
 ): AuditEntryInput {
   const p = a.principal;
   const d = a.dataset;
+  // Exempt content that left under an agreement: which fields, on which DIK records, on which legal basis.
+  const exempt = held ? fields.columns.filter((f) => f.classification === 'exempt') : [];
+  const basis = a.agreement?.agreement?.legalBasis;
   return {
     event: 'disclosure',
     principal: { sub: p.sub, kind: p.kind, roles: [...p.roles], unit: p.unit },
@@ -462,6 +474,13 @@ function disclosureEntry(
     traceId: req.traceId,
     details: {
       ...(held ? { agreementId: held.agreementId } : {}),
+      ...(exempt.length && basis
+        ? {
+            exemptFields: exempt.map((f) => f.name),
+            exemptDik: exempt.map((f) => a.sharing.get(f.name)?.dikNo ?? 'unknown'),
+            exemptBasis: legalBasisKey(basis),
+          }
+        : {}),
       route: a.route,
       format: req.format,
       lawfulBasis: a.lawfulBasis,
@@ -586,13 +605,13 @@ async function read(deps: Reader, p: Principal, req: ReadRequest, route: Access[
   const access = await decide(deps, p, req, route);
   const fields = planFields(access);
   const rows = planRows(deps, access, fields, req);
-  const { first, held } = await readUnderAgreement(deps, access, fields, rows, req);
+  const { first, held, logged } = await readUnderAgreement(deps, access, fields, rows, req);
   const project = await projectorsFor(deps, access, fields);
   // The decision is durable before the first byte of a restricted or exempt read leaves.
   const publicOnly =
     access.dataset.classification === 'public' && fields.columns.every((f) => f.classification === 'public');
-  const entry = disclosureEntry(access, fields, rows, first, req, held);
-  const decisionId = await logDisclosure(deps, entry, publicOnly);
+  const entry = logged?.entry ?? disclosureEntry(access, fields, rows, first, req, held);
+  const decisionId = logged?.id ?? (await logDisclosure(deps, entry, publicOnly));
   // A streamed export's row count is known only at its end, however it ends (read to the end,
   // abandoned by the client, failed); it is recorded once, beside the decision. The count is of
   // rows handed to the response, so for an abandoned export it is an upper bound of what arrived.
@@ -617,6 +636,9 @@ async function read(deps: Reader, p: Principal, req: ReadRequest, route: Access[
  * The first page, and for a read resting on an agreement the agreement re-checked and the day's
  * allowance taken in the same transaction as the rows (agreement.gate.ts). A read under a row
  * limit is one page, cut to what is left of the day's allowance: nothing beyond the limit leaves.
+ * Its disclosure entry is appended in that transaction too, so the rows counted against the
+ * allowance and the entry commit together or not at all: a database lost before the commit
+ * answers 503 and counts nothing, and no rows leave that the counter and the log do not hold.
  */
 async function readUnderAgreement(
   deps: Reader,
@@ -624,22 +646,31 @@ async function readUnderAgreement(
   fields: FieldPlan,
   rows: RowPlan,
   req: ReadRequest,
-): Promise<{ first: FirstPage; held: Held | null }> {
+): Promise<{ first: FirstPage; held: Held | null; logged?: { id: string; entry: AuditEntryInput } }> {
   const gate = deps.agreements;
   const agreement = a.agreement?.agreement;
   if (!gate || !agreement || a.dataset.classification === 'public')
     return { first: await readFirst(deps, a, fields, rows), held: null };
   try {
-    return await deps.sql.begin(async (tx) => {
-      const held = await gate.hold(tx, a.principal, agreement, a.dataset.id, a.purpose);
+    const read = await deps.sql.begin(async (tx) => {
+      const held = await gate.hold(tx, a.principal, agreement, a.dataset.id, a.purpose, a.sharing);
       if (held.remaining !== null) {
         rows.paged = true;
         rows.limit = Math.min(rows.limit, held.remaining);
       }
       const first = await readFirst(deps, a, fields, rows, tx);
       await gate.count(tx, held, first.rows.length);
-      return { first, held };
+      const entry = disclosureEntry(a, fields, rows, first, req, held);
+      const { id } = await deps.audit.appendWithin(asTransaction(tx), entry);
+      // The caller already has its 503 (the database was slow or gone): roll back, count nothing.
+      if (req.gaveUp?.aborted) throw new DomainError('DATABASE_UNAVAILABLE', 'The read was given up at its deadline.');
+      return { first, held, logged: { id, entry } };
     });
+    // Given up while the commit was on its way, or before this read is answered: the rows were
+    // counted and logged but are never sent. (Answered in time, the deadline never aborts.)
+    if (req.gaveUp?.aborted) await notSent(deps, gate, read);
+    else req.gaveUp?.addEventListener('abort', () => void notSent(deps, gate, read), { once: true });
+    return read;
   } catch (error) {
     if (
       error instanceof DomainError &&
@@ -647,6 +678,30 @@ async function readUnderAgreement(
     )
       await logRefusal(deps, a.principal, a.dataset, a.engine.version, a.purpose, error.code, req);
     throw error;
+  }
+}
+
+/**
+ * A read under an agreement that committed after its caller was answered 503: its rows are given
+ * back to the day's allowance and a completion entry says they were not sent (`end: not_sent`,
+ * `refunded`), which the disclosures report subtracts. Best effort: failures are logged.
+ */
+async function notSent(
+  deps: Reader,
+  gate: AgreementGate,
+  read: { first: FirstPage; held: Held | null; logged?: { id: string; entry: AuditEntryInput } },
+): Promise<void> {
+  const { held, logged, first } = read;
+  if (!held || !logged) return;
+  try {
+    await gate.refund(held, first.rows.length);
+    await deps.audit.appendDurable({
+      ...logged.entry,
+      rowCount: 0,
+      details: { ...logged.entry.details, completes: logged.id, end: 'not_sent', refunded: first.rows.length },
+    });
+  } catch (error) {
+    deps.logger.error('a read given up at its deadline could not be uncounted', { error, decisionId: logged.id });
   }
 }
 

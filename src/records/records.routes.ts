@@ -107,6 +107,7 @@ export function readRequestOf(c: Context<AppEnv>, datasetId: string): ReadReques
     filters,
     requestId: c.get('requestId'),
     traceId: c.get('traceId') ?? null,
+    gaveUp: c.get('deadline'),
   };
 }
 

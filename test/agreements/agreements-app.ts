@@ -128,3 +128,59 @@ export const readRecords = (
   });
 
 export const check = (t: TestApp, token: string, json: object) => t.request('POST', '/v1/check', { token, json });
+
+/** The statute the worked example's agreement and DIK record name (written differently on purpose). */
+export const ELECTION_LAW = 'UU 7/2017 pasal 93';
+
+/** A field exemption under UU 14/2008 art. 17 letter h (personal secrets), proposed by the steward, in force by the PPID. */
+export async function exemptField(t: TestApp, who: Who, datasetId: string, field: string): Promise<void> {
+  const proposed = await t.request('PUT', `/v1/datasets/${datasetId}/fields/${field}/label`, {
+    token: who.steward,
+    json: {
+      classification: 'exempt',
+      grounds: ['17h'],
+      consequenceTest: {
+        harm: 'Membuka riwayat ini mengungkap rahasia pribadi calon yang dilindungi undang-undang.',
+        protectedInterest: 'Rahasia pribadi calon',
+        publicInterest: 'Publik berkepentingan atas kelayakan calon; syarat pencalonan diverifikasi oleh KPU.',
+        balance: 'KPU memverifikasi untuk tugasnya menurut undang-undang; publik tidak memerlukan rinciannya.',
+        conclusion: 'Field ini dikecualikan.',
+        timing: 'before_request',
+        testRecordNo: `UK/32/2026/${field}`,
+        testDate: '2026-01-15',
+        participants: ['PPID Bawaslu Provinsi Jawa Barat'],
+      },
+      period: { indefinite: true },
+      liftConditions: ['calon menyetujui secara tertulis'],
+      reviewBy: reviewBy(),
+    },
+  });
+  expect(proposed.status, proposed.text).toBe(202);
+  const approved = await t.request('POST', `/v1/datasets/${datasetId}/fields/${field}/label/approve`, {
+    token: who.ppid,
+    json: {
+      decision: {
+        ref: `KEP-PPID/32/2026/${field}`,
+        date: '2026-02-01',
+        place: 'Bandung',
+        agreedBy: { name: 'Ketua Bawaslu Provinsi Jawa Barat', position: 'Ketua' },
+      },
+    },
+  });
+  expect(approved.status, approved.text).toBe(200);
+}
+
+/** A review date six months from the real today (the exemption rules use the real date). */
+function reviewBy(): string {
+  const d = new Date();
+  d.setUTCDate(1);
+  d.setUTCMonth(d.getUTCMonth() + 6);
+  return d.toISOString().slice(0, 10);
+}
+
+/** The PPID sets the legal bases a field's exemption may be shared under. */
+export const shareExemption = (t: TestApp, token: string, datasetId: string, field: string, bases: string[]) =>
+  t.request('PUT', `/v1/datasets/${datasetId}/fields/${field}/label/sharing`, {
+    token,
+    json: { shareableUnder: bases, justification: 'KPU memverifikasi syarat calon menurut UU 7/2017.' },
+  });

@@ -294,13 +294,15 @@ describe.each(databaseKinds())('data-sharing agreements (%s)', (kind: DatabaseKi
     expect(row.fieldsMasked).toContain('nik');
     // Nothing the agreement does not cover ever left under it.
     expect(new Set([...row.fieldsWhole, ...row.fieldsMasked])).toEqual(new Set(['nama', 'nik', 'partai']));
+    // No exempt content left under it (test/agreements/exempt.test.ts has an agreement that lets some out).
+    expect(row).toMatchObject({ exemptReads: 0, fieldsExempt: [] });
     const csv = await t.request('GET', '/v1/agreements/reports/disclosures', {
       token: who.ppid,
       headers: { accept: 'text/csv' },
     });
     expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
     const lines = csv.text.trim().split('\r\n');
-    expect(lines[0]).toBe('agreementId,day,reads,rows,fieldsWhole,fieldsMasked');
+    expect(lines[0]).toBe('agreementId,day,reads,rows,fieldsWhole,fieldsMasked,exemptReads,fieldsExempt');
     expect(lines.some((l) => l.startsWith(`${id},${row.day},`))).toBe(true);
     // Another unit's PPID sees none of it.
     expect((await t.request('GET', '/v1/agreements/reports/disclosures', { token: who.ppid33 })).body.items).toEqual(

@@ -7,8 +7,11 @@ import {
   agreementBody,
   candidates,
   check,
+  ELECTION_LAW,
+  exemptField,
   principals,
   readRecords,
+  shareExemption,
   startAgreementsApp,
   testClock,
   VERIFY,
@@ -77,6 +80,46 @@ describe.runIf(databaseKinds().includes('postgres'))('agreements on two Jaga ins
       if (!r.body.allow) {
         denied = true;
         expect(r.body.reason).toMatch(/^NO_AGREEMENT/);
+        expect(asked - since).toBeLessThanOrEqual(BOUND_MS);
+      } else await new Promise((res) => setTimeout(res, 10));
+    }
+    expect(denied).toBe(true);
+  });
+
+  it('a PPID removing the agreement’s legal basis from a DIK record on A withholds the exempt field from B’s next read at once, and from B’s checks within the bound', async () => {
+    // The candidates' address, exempt (UU 14/2008 art. 17 letter h), shared with KPU under the election law.
+    await candidates(a, who, 'calon-dik-two');
+    await exemptField(a, who, 'calon-dik-two', 'alamat');
+    expect((await shareExemption(a, who.ppid, 'calon-dik-two', 'alamat', [ELECTION_LAW])).status).toBe(200);
+    await activeAgreement(
+      a,
+      who,
+      agreementBody('calon-dik-two', {
+        datasets: [{ id: 'calon-dik-two', fields: { nama: 'whole', alamat: { coverage: 'whole', exempt: true } } }],
+      }),
+    );
+    const checkAddress = () =>
+      check(b, who.kpu, { action: 'read', resource: { type: 'Field', id: 'calon-dik-two/alamat' }, purpose: VERIFY });
+    const before = await readRecords(b, who.kpu, 'calon-dik-two', VERIFY);
+    expect(before.status, before.text).toBe(200);
+    expect(Object.keys(before.body.items[0]).sort()).toEqual(['alamat', 'nama']);
+    for (let i = 0; i < 100 && !(await checkAddress()).body.allow; i++) await new Promise((r) => setTimeout(r, 20));
+    expect((await checkAddress()).body.allow).toBe(true);
+
+    const removed = await shareExemption(a, who.ppid, 'calon-dik-two', 'alamat', []);
+    expect(removed.status, removed.text).toBe(200);
+    const since = performance.now();
+    // The read takes the DIK records from the database: no wait for a notification.
+    const after = await readRecords(b, who.kpu, 'calon-dik-two', VERIFY);
+    expect(after.status, after.text).toBe(200);
+    expect(Object.keys(after.body.items[0])).toEqual(['nama']);
+    let denied = false;
+    while (!denied && performance.now() - since <= BOUND_MS * 5) {
+      const asked = performance.now();
+      const r = await checkAddress();
+      if (!r.body.allow) {
+        denied = true;
+        expect(r.body.reason).toContain('EXEMPTION_NOT_SHAREABLE');
         expect(asked - since).toBeLessThanOrEqual(BOUND_MS);
       } else await new Promise((res) => setTimeout(res, 10));
     }

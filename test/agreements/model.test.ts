@@ -3,11 +3,13 @@ import { describe, expect, it } from 'vitest';
 import {
   coverageOf,
   dayOf,
+  exemptSharing,
   nextDayStart,
   selectAgreement,
   statusAt,
   type Agreement,
 } from '../../src/agreements/agreement.model.ts';
+import { legalBasisIn, legalBasisKey } from '../../src/shared/legal-basis.ts';
 
 const base: Agreement = {
   id: 'pks-a',
@@ -86,5 +88,43 @@ describe('agreement validity and selection (agreement.model.ts)', () => {
     expect(coverageOf(base, 'calon', 'nik')).toBe('masked');
     expect(coverageOf(base, 'calon', 'alamat')).toBe('FIELD_NOT_IN_AGREEMENT');
     expect(coverageOf(base, 'calon', 'constructor')).toBe('FIELD_NOT_IN_AGREEMENT');
+  });
+});
+
+describe('exempt fields under an agreement (the model)', () => {
+  const a: Agreement = {
+    ...base,
+    legalBasis: 'UU 7/2017 pasal 93',
+    datasets: [
+      {
+        id: 'calon',
+        fields: { nama: 'whole', pendidikan: { coverage: 'whole', exempt: true }, alamat: 'masked' },
+      },
+    ],
+  };
+  const record = (bases: string[]) => new Map([['pendidikan', { dikNo: 'DIK/32/2026/1', bases }]]);
+
+  it('needs the opt-in and the legal basis in the DIK record, compared as the law it names', () => {
+    expect(coverageOf(a, 'calon', 'pendidikan')).toBe('whole');
+    expect(exemptSharing(a, 'calon', 'pendidikan', record(['Undang-Undang Nomor 7 Tahun 2017 Pasal 93']))).toBe(
+      'shared',
+    );
+    expect(exemptSharing(a, 'calon', 'pendidikan', record(['UU No. 7/2017 Ps. 93']))).toBe('shared');
+    expect(exemptSharing(a, 'calon', 'pendidikan', record(['UU 7/2017 pasal 94']))).toBe('EXEMPTION_NOT_SHAREABLE');
+    expect(exemptSharing(a, 'calon', 'pendidikan', record(['UU 17/2017 pasal 93']))).toBe('EXEMPTION_NOT_SHAREABLE');
+    expect(exemptSharing(a, 'calon', 'pendidikan', record([]))).toBe('EXEMPTION_NOT_SHAREABLE');
+    expect(exemptSharing(a, 'calon', 'pendidikan', new Map())).toBe('EXEMPTION_NOT_SHAREABLE');
+    expect(exemptSharing(a, 'calon', 'alamat', record(['UU 7/2017 pasal 93']))).toBe('EXEMPT_NOT_IN_AGREEMENT');
+  });
+
+  it('the canonical form is stable and has no spaces (the audit log may hold it)', () => {
+    fc.assert(
+      fc.property(fc.string(), (s) => {
+        const key = legalBasisKey(s);
+        expect(key).not.toMatch(/\s/);
+        expect(legalBasisKey(key.replaceAll('_', ' '))).toBe(key);
+      }),
+    );
+    expect(legalBasisIn('', [''])).toBe(false);
   });
 });

@@ -199,6 +199,19 @@ describe.each(databaseKinds())('the OpenAPI document holds for every operation o
     await call('PUT', '/v1/datasets/laporan/fields/reporter_nik/label', { token: steward, json: EXEMPTION });
     await call('POST', '/v1/datasets/laporan/fields/reporter_nik/label/approve', { token: ppid, json: {} });
     await call('POST', '/v1/datasets/laporan/fields/reporter_nik/label/approve', { token: ppid, json: decision() });
+    // The PPID lets the field's exemption be shared with another agency under a statute (agreements).
+    await call('PUT', '/v1/datasets/laporan/fields/reporter_nik/label/sharing', {
+      token: ppid,
+      json: { shareableUnder: ['UU 7/2017 pasal 93'], justification: 'Gakkumdu handles election crimes under it.' },
+    });
+    await call('PUT', '/v1/datasets/laporan/fields/reporter_nik/label/sharing', {
+      token: steward,
+      json: { shareableUnder: [] },
+    });
+    await call('PUT', '/v1/datasets/laporan/fields/report_no/label/sharing', {
+      token: ppid,
+      json: { shareableUnder: [] },
+    });
     // Specific personal data opened under UU 14/2008 art. 18(2): proposed with its basis, approved by a PPID.
     await call('POST', '/v1/datasets', {
       token: steward,
@@ -301,7 +314,7 @@ describe.each(databaseKinds())('the OpenAPI document holds for every operation o
       recipient: { agency: 'Komisi Pemilihan Umum', principals: ['kpu-sync'] },
       legalBasis: 'UU 7/2017 pasal 93',
       purposes: ['verifikasi'],
-      datasets: [{ id: 'saksi', fields: { report_no: 'whole', reporter_nik: 'masked' } }],
+      datasets: [{ id: 'saksi', fields: { report_no: 'whole', reporter_nik: { coverage: 'masked', exempt: true } } }],
       validFrom: '2026-01-01',
       validTo: '2099-12-31',
       rowsPerDay: 1000,
