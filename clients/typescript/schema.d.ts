@@ -1645,6 +1645,7 @@ export interface operations {
                 reviewOverdue?: "true" | "false";
                 sourceSystem?: string;
                 openSuggestions?: "true" | "false";
+                quarantined?: "true" | "false";
                 pending?: "true" | "false";
                 search?: string;
                 cursor?: string;
