@@ -92,7 +92,7 @@ export function detectionPages(app: Hono<ConsoleEnv>, services: ConsoleServices)
                     ? `${f.personalData} (${(t.detect.provenances as Record<string, string>)[f.provenance] ?? f.provenance})`
                     : t.none,
                   `${s.personalData} · ${s.personalDataKind}${s.mask ? ` · mask ${s.mask}` : ''}`,
-                  classificationText(t, s.classification),
+                  s.classification ? classificationText(t, s.classification) : t.none,
                   `${Math.round(s.confidence * 100)}%`,
                   evidenceText(t, s),
                   (t.detect.statuses as Record<string, string>)[s.status] ?? s.status,
