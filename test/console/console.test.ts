@@ -477,6 +477,16 @@ describe.each(databaseKinds())('console sign-in audit, sign-out, suggestions and
     const suggestions = await send(t, 'GET', `${LOCAL}/console/datasets/kontak-warga/suggestions`, { cookie });
     expect(suggestions.text).toContain('phone');
     expect(suggestions.text).not.toContain('081234567890');
+    // The new pages in English too, by the browser's preference.
+    const english = await send(t, 'GET', `${LOCAL}/console/datasets/kontak-warga/suggestions`, {
+      cookie,
+      headers: { 'accept-language': 'en-GB,en;q=0.9' },
+    });
+    expect(english.text).toContain('Personal-data suggestions');
+    expect(english.text).toContain('Awaits a decision');
+    expect(
+      (await send(t, 'GET', `${LOCAL}/console/quarantine`, { cookie, headers: { 'accept-language': 'en' } })).text,
+    ).toContain('Quarantined fields');
     // The decision is the detection service's: without the token it is refused; with it the field is settled.
     const noToken = await send(t, 'POST', `${LOCAL}/console/datasets/kontak-warga/suggestions/kontak`, {
       cookie,
