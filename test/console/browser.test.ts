@@ -80,6 +80,7 @@ describe.each(databaseKinds())('the console in Chromium (%s)', (kind) => {
     return ctx;
   };
 
+  // A fresh database, an identity provider and the catalog: slow on a loaded shared machine.
   beforeAll(async () => {
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
@@ -147,7 +148,7 @@ describe.each(databaseKinds())('the console in Chromium (%s)', (kind) => {
     });
     expect(read.status).toBe(200);
     expect(read.headers.get('x-jaga-fields-masked')).toContain('bendahara');
-  });
+  }, 180_000);
 
   afterAll(async () => {
     for (const ctx of contexts) await ctx.close();

@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pickLang } from '../../src/console/i18n.ts';
 import { sealSession, sessionKey } from '../../src/console/session.ts';
 import { safeNext } from '../../src/console/sign-in.ts';
-import { startApp, type TestApp } from '../helpers/app.ts';
+import { startApp, swappable, type TestApp } from '../helpers/app.ts';
+import type { AuditLog } from '../../src/audit/audit.port.ts';
+import { DomainError } from '../../src/shared/errors.ts';
 import { databaseKinds } from '../helpers/databases.ts';
 import { EXEMPTION, principals, tokenFor } from '../catalog/catalog-app.ts';
 import { CLIENT, startOidcProvider } from './oidc-provider.ts';
@@ -302,9 +304,10 @@ describe.each(databaseKinds())('console in-process (%s)', (kind) => {
 describe.each(databaseKinds())('console sign-in audit, sign-out, suggestions and upload in-process (%s)', (kind) => {
   let t: TestApp;
   let who: Awaited<ReturnType<typeof principals>>;
+  const auditLog = swappable<AuditLog>();
 
   beforeAll(async () => {
-    t = await startApp(kind, { SESSION_SECRET });
+    t = await startApp(kind, { SESSION_SECRET }, { replace: { audit: auditLog.wrap } });
     who = await principals();
     const made = await t.request('POST', '/v1/datasets', {
       token: who.steward32,
@@ -359,6 +362,21 @@ describe.each(databaseKinds())('console sign-in audit, sign-out, suggestions and
     expect(page.status).toBe(200);
     expect(page.text).toContain('sign_in');
     expect(page.text).toContain('development');
+  });
+
+  it('gives no session when the audit log cannot take the sign-in (fails closed)', async () => {
+    const unavailable = () => Promise.reject(new DomainError('AUDIT_UNAVAILABLE', 'the audit log is down'));
+    auditLog.use({ append: unavailable, appendDurable: unavailable, appendWithin: unavailable });
+    try {
+      const r = await send(t, 'POST', `${LOCAL}/console/sign-in/development`, {
+        form: { token: who.steward32, next: '/console/me' },
+      });
+      expect(r.status).toBe(503);
+      expect(r.text).toContain('AUDIT_UNAVAILABLE');
+      expect(r.headers.get('set-cookie') ?? '').not.toContain('jaga_session=e');
+    } finally {
+      auditLog.use(null);
+    }
   });
 
   it('ends the provider’s session too when its discovery has an end_session_endpoint, else the local session only', async () => {
