@@ -26,8 +26,8 @@ import type { AppDeps } from './wiring.ts';
 
 export const VERSION = '0.1.0';
 
-// Record uploads stream and are bounded by their own limit (RECORDS_UPLOAD_MAX_BYTES), not by the JSON body limit.
-const STREAMED_UPLOAD = /^\/v1\/datasets\/[^/]+\/records$/;
+// Record uploads (the API's and the console's) stream and are bounded by their own limit (RECORDS_UPLOAD_MAX_BYTES), not by the JSON body limit.
+const STREAMED_UPLOAD = /^\/(v1|console)\/datasets\/[^/]+\/records$/;
 const isUpload = (method: string, path: string) => method === 'POST' && STREAMED_UPLOAD.test(path);
 // Work that grows with the data answers when it is done, not within the database deadline.
 const longRunning = (method: string, path: string) => isUpload(method, path) || path === '/v1/audit/verify';
@@ -81,7 +81,12 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route('/', auditRoutes({ auditReads: services.auditReads }));
   app.route('/', agreementRoutes({ agreements: services.agreements, reports: services.agreementReports }));
   // The console's HTML pages: an app of their own (kept out of the OpenAPI document), same services.
-  const pages = consoleApp({ services, config: config.console, logger: deps.logger });
+  const pages = consoleApp({
+    services,
+    config: config.console,
+    logger: deps.logger,
+    uploadMaxBytes: config.recordsUploadMaxBytes,
+  });
   const toConsole = (c: Context<AppEnv>) =>
     pages.fetch(c.req.raw, { requestId: c.get('requestId'), traceId: c.get('traceId') });
   app.all('/console', toConsole);

@@ -1665,6 +1665,7 @@ export interface operations {
                 reviewOverdue?: "true" | "false";
                 sourceSystem?: string;
                 openSuggestions?: "true" | "false";
+                quarantined?: "true" | "false";
                 pending?: "true" | "false";
                 search?: string;
                 cursor?: string;

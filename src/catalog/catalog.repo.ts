@@ -386,6 +386,8 @@ export interface DatasetFilter {
   reviewOverdue?: boolean;
   /** Datasets with (true) or without (false) scan suggestions awaiting a steward. */
   openSuggestions?: boolean;
+  /** Datasets with (true) or without (false) a field in quarantine (whole, or spans redacted). */
+  quarantined?: boolean;
   sourceSystem?: string;
   /** Only datasets with an exemption proposal awaiting a PPID (true), or none (false). */
   pending?: boolean;
@@ -412,6 +414,7 @@ export async function listDatasets(sql: Queryable, scope: Plan, f: DatasetFilter
       ${f.unlabelled === false ? sql`and d.effective_classification is not null` : sql``}
       ${f.reviewOverdue === true ? sql`and d.classification = 'exempt' and d.label_review_by < current_date` : sql``}
       ${f.openSuggestions === undefined ? sql`` : sql`and ${f.openSuggestions ? sql`` : sql`not`} exists (select 1 from fields f where f.dataset_id = d.id and f.suggested is not null)`}
+      ${f.quarantined === undefined ? sql`` : sql`and ${f.quarantined ? sql`` : sql`not`} exists (select 1 from fields f where f.dataset_id = d.id and (f.quarantine is not null or f.redact_spans))`}
       ${f.reviewOverdue === false ? sql`and (d.classification is distinct from 'exempt' or d.label_review_by >= current_date)` : sql``}
       ${f.sourceSystem ? sql`and d.source_system = ${f.sourceSystem}` : sql``}
       ${f.pending === true ? sql`and d.pending_classification is not null` : sql``}

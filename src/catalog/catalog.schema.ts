@@ -282,6 +282,8 @@ export const ListDatasetsQuerySchema = v.strictObject({
   sourceSystem: v.optional(requiredText(100)),
   /** Only datasets with scan suggestions awaiting a steward. */
   openSuggestions: v.optional(booleanQuery),
+  /** Only datasets with a field in quarantine (held back, or its identifiers redacted) until a steward decides. */
+  quarantined: v.optional(booleanQuery),
   pending: v.optional(booleanQuery),
   search: v.optional(requiredText(100)),
   cursor: v.optional(v.pipe(v.string(), storable(), v.maxLength(200))),

@@ -211,6 +211,7 @@ async function listDatasetsPage(
     ...(query.unlabelled !== undefined ? { unlabelled: query.unlabelled } : {}),
     ...(query.reviewOverdue !== undefined ? { reviewOverdue: query.reviewOverdue } : {}),
     ...(query.openSuggestions !== undefined ? { openSuggestions: query.openSuggestions } : {}),
+    ...(query.quarantined !== undefined ? { quarantined: query.quarantined } : {}),
     ...(query.sourceSystem ? { sourceSystem: query.sourceSystem } : {}),
     ...(query.pending !== undefined ? { pending: query.pending } : {}),
     ...(query.search ? { search: query.search } : {}),

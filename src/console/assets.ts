@@ -27,14 +27,56 @@ function packageFile(pkg: string, file: string): Promise<Uint8Array<ArrayBuffer>
 
 const JS = 'text/javascript; charset=utf-8';
 
-/** Shows the exemption part of the label form only when `exempt` is chosen (the server checks it either way). */
+/**
+ * Shows the exemption part of the label form only when `exempt` is chosen (the server checks it
+ * either way). The CSV upload: sends the file itself as the request body (text/csv, streamed by
+ * the server into the ingest), the CSRF token in a header, and shows the upload's progress; the
+ * answer's `#upload-result` replaces the page's. Without this script the form posts as multipart.
+ */
 const CONSOLE_JS = `document.addEventListener('DOMContentLoaded', function () {
   var select = document.getElementById('classification');
   var part = document.getElementById('exemption');
-  if (!select || !part) return;
-  var sync = function () { part.hidden = select.value !== 'exempt'; };
-  select.addEventListener('change', sync);
-  sync();
+  if (select && part) {
+    var sync = function () { part.hidden = select.value !== 'exempt'; };
+    select.addEventListener('change', sync);
+    sync();
+  }
+  var upload = document.getElementById('upload');
+  if (upload && window.XMLHttpRequest && window.DOMParser) {
+    upload.addEventListener('submit', function (event) {
+      var input = document.getElementById('upload-file');
+      var file = input && input.files && input.files[0];
+      if (!file) return;
+      event.preventDefault();
+      var box = document.getElementById('upload-progress-box');
+      var bar = document.getElementById('upload-progress');
+      var button = upload.querySelector('button[type=submit]');
+      var token = upload.querySelector('input[name=_csrf]').value;
+      box.hidden = false;
+      bar.value = 0;
+      button.disabled = true;
+      var xhr = new XMLHttpRequest();
+      xhr.open('POST', upload.getAttribute('action'));
+      xhr.setRequestHeader('content-type', 'text/csv');
+      xhr.setRequestHeader('x-jaga-csrf', token);
+      xhr.upload.addEventListener('progress', function (e) {
+        if (e.lengthComputable) bar.value = Math.round((e.loaded / e.total) * 100);
+      });
+      xhr.addEventListener('loadend', function () {
+        button.disabled = false;
+        bar.value = 100;
+        var doc = new DOMParser().parseFromString(xhr.responseText || '', 'text/html');
+        var answer = doc.getElementById('upload-result') || doc.querySelector('main');
+        var here = document.getElementById('upload-result');
+        if (answer && here) {
+          here.replaceChildren.apply(here, Array.prototype.slice.call(answer.childNodes).map(function (n) { return document.importNode(n, true); }));
+        } else if (here) {
+          here.textContent = xhr.status + ' ' + xhr.statusText;
+        }
+      });
+      xhr.send(file);
+    });
+  }
 });
 `;
 

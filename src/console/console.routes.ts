@@ -14,8 +14,10 @@ import { playgroundPages } from './pages/playground.ts';
 import { ppidPages } from './pages/ppid.ts';
 import { publicPages } from './pages/public.ts';
 import { stewardPages } from './pages/steward.ts';
+import { detectionPages } from './pages/detection.ts';
+import { FORM_UPLOAD_MAX_BYTES, uploadPages } from './pages/upload.ts';
 import { SignInRequired } from './guard.ts';
-import { consoleHeaders, formToken, sameOriginForms } from './security.ts';
+import { consoleHeaders, formSize, formToken, sameOriginForms } from './security.ts';
 import { openSession, sessionKey } from './session.ts';
 import { SESSION_COOKIE, signInRoutes } from './sign-in.ts';
 
@@ -25,6 +27,8 @@ export interface ConsoleDeps {
   services: ConsoleServices;
   config: Config['console'];
   logger: Logger;
+  /** RECORDS_UPLOAD_MAX_BYTES: the CSV upload's bound, as the API's. */
+  uploadMaxBytes: number;
 }
 
 /**
@@ -40,7 +44,7 @@ export function consoleApp(deps: ConsoleDeps) {
   const knownRoles = () => services.policy.current().roles;
   const app = new Hono<ConsoleEnv>();
 
-  app.use('*', consoleHeaders);
+  app.use('*', consoleHeaders(config.oidc ? [new URL(config.oidc.issuer).origin] : []));
   app.use('*', async (c, next) => {
     c.set('requestId', c.env?.requestId ?? crypto.randomUUID());
     c.set('traceId', c.env?.traceId);
@@ -58,6 +62,7 @@ export function consoleApp(deps: ConsoleDeps) {
   });
   // Every form post must come from the console's own origin; once signed in, it must also carry the session's token.
   app.use('*', sameOriginForms);
+  app.use('*', formSize(Math.min(FORM_UPLOAD_MAX_BYTES, deps.uploadMaxBytes)));
   app.use('*', async (c, next) => (c.req.path === '/console/sign-in/development' ? next() : formToken(c, next)));
 
   app.get('/console/assets/:name', async (c) => {
@@ -75,10 +80,20 @@ export function consoleApp(deps: ConsoleDeps) {
     return c.redirect(/^\/console(\/[A-Za-z0-9._~\-/]*)?$/.test(back) ? back : '/console', 303);
   });
 
-  signInRoutes(app, { config, identity: services.identity, knownRoles, key, logger: deps.logger });
+  signInRoutes(app, {
+    config,
+    identity: services.identity,
+    audit: services.audit,
+    policyVersion: () => services.policy.current().set.version,
+    knownRoles,
+    key,
+    logger: deps.logger,
+  });
   publicPages(app, services);
   mePages(app, services);
   stewardPages(app, services);
+  detectionPages(app, services);
+  uploadPages(app, services, deps.uploadMaxBytes);
   ppidPages(app, services);
   auditorPages(app, services);
   playgroundPages(app, services);
@@ -129,7 +144,13 @@ function errorPage(
       errors?.length ? h('ul', null, ...errors.map((e) => h('li', null, `${e.path}: ${e.message}`))) : null,
       code ? h('p', { class: 'gloss' }, `${code} · ${c.get('requestId') ?? ''}`) : null,
     ),
-    (status === 400 || status === 401 || status === 403 || status === 404 || status === 409 || status === 422
+    (status === 400 ||
+    status === 401 ||
+    status === 403 ||
+    status === 404 ||
+    status === 409 ||
+    status === 413 ||
+    status === 422
       ? status
       : 400) as 400,
   ).then((r) => (status >= 500 ? new Response(r.body, { status, headers: r.headers }) : r));

@@ -18,7 +18,16 @@ export type Child = Node | string | number | null | undefined | false | Child[];
 /** What the console's pages use: the same services as the API, so every decision and audit entry is the API's. */
 export type ConsoleServices = Pick<
   AppDeps['services'],
-  'catalog' | 'policy' | 'identity' | 'auditReads' | 'openData' | 'reads' | 'decisions'
+  | 'catalog'
+  | 'policy'
+  | 'identity'
+  | 'auditReads'
+  | 'openData'
+  | 'reads'
+  | 'decisions'
+  | 'detection'
+  | 'ingest'
+  | 'audit'
 >;
 
 export interface ConsoleVariables {
@@ -38,7 +47,7 @@ export interface ConsoleEnv {
 export type Ctx = Context<ConsoleEnv>;
 
 /** Renders a page node as a document. */
-export async function render(c: Ctx, node: Node, status: 200 | 400 | 401 | 403 | 404 | 409 | 422 = 200) {
+export async function render(c: Ctx, node: Node, status: 200 | 400 | 401 | 403 | 404 | 409 | 413 | 422 = 200) {
   return c.html('<!doctype html>' + (await node.toString()), status);
 }
 

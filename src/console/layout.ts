@@ -13,6 +13,7 @@ function navLinks(c: Ctx): [string, string][] {
   if (c.get('session')) links.push(['/console/me', t.nav.me]);
   if (roles.has('steward') || roles.has('admin') || roles.has('ppid') || roles.has('auditor'))
     links.push(['/console/datasets', t.nav.datasets]);
+  if (roles.has('steward') || roles.has('admin')) links.push(['/console/quarantine', t.nav.quarantine]);
   if (roles.has('ppid') || roles.has('admin')) {
     links.push(['/console/ppid/queue', t.nav.queue], ['/console/ppid/overdue', t.nav.overdue]);
   }

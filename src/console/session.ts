@@ -12,6 +12,8 @@ export interface Session {
   principal: Principal;
   csrf: string;
   via: 'oidc' | 'development';
+  /** The identity provider's ID token, kept (encrypted) only as the id_token_hint of RP-initiated logout. */
+  idToken?: string;
   /** Seconds since the epoch at which the session ends. */
   exp: number;
 }
@@ -20,6 +22,7 @@ const SessionClaims = v.object({
   p: PrincipalSchema,
   csrf: v.pipe(v.string(), v.minLength(16)),
   via: v.picklist(['oidc', 'development']),
+  idt: v.optional(v.pipe(v.string(), v.maxLength(8192))),
   exp: v.number(),
 });
 
@@ -59,7 +62,12 @@ export async function unseal(key: Uint8Array, purpose: string, token: string | u
 }
 
 export async function sealSession(key: Uint8Array, s: Omit<Session, 'exp'>, ttlSeconds: number): Promise<string> {
-  return seal(key, 'session', { p: s.principal, csrf: s.csrf, via: s.via }, ttlSeconds);
+  return seal(
+    key,
+    'session',
+    { p: s.principal, csrf: s.csrf, via: s.via, ...(s.idToken ? { idt: s.idToken } : {}) },
+    ttlSeconds,
+  );
 }
 
 /** The session in the cookie, or null (none, tampered, or expired: the caller is sent to sign in). */
@@ -68,5 +76,6 @@ export async function openSession(key: Uint8Array, token: string | undefined): P
   if (!payload) return null;
   const parsed = v.safeParse(SessionClaims, payload);
   if (!parsed.success) return null;
-  return { principal: parsed.output.p, csrf: parsed.output.csrf, via: parsed.output.via, exp: parsed.output.exp };
+  const { p, csrf, via, idt, exp } = parsed.output;
+  return { principal: p, csrf, via, ...(idt ? { idToken: idt } : {}), exp };
 }

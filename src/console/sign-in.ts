@@ -6,7 +6,10 @@ import type { Config } from '../config/config.ts';
 import { claimsSchema, principalFromClaims, type KnownRoles } from '../identity/claims.schema.ts';
 import type { Principal } from '../identity/principal.ts';
 import type { TokenVerifier } from '../identity/token-verifier.ts';
+import { DomainError } from '../shared/errors.ts';
+import type { AuditEntryInput, AuditLog } from '../audit/audit.port.ts';
 import type { Logger } from '../system/logger.ts';
+import { requestContext } from './guard.ts';
 import { h, labelled, render, type ConsoleEnv, type Ctx } from './html.ts';
 import { layout } from './layout.ts';
 import { randomToken, seal, sealSession, unseal } from './session.ts';
@@ -18,6 +21,9 @@ const FLOW_TTL_S = 600;
 export interface SignInDeps {
   config: Config['console'];
   identity: TokenVerifier;
+  /** Sign-in, refused sign-in and sign-out are audit entries (event `decision`, actions `sign_in` / `sign_out`). */
+  audit: AuditLog;
+  policyVersion: () => string | null;
   knownRoles: KnownRoles;
   key: Promise<Uint8Array>;
   logger: Logger;
@@ -83,8 +89,54 @@ export function signInRoutes(app: Hono<ConsoleEnv>, deps: SignInDeps) {
   // The development sign-in exists only for a shared-secret deployment without an identity provider.
   const development = !config.oidc && deps.identity.mode === 'secret';
 
-  async function startSession(c: Ctx, principal: Principal, via: 'oidc' | 'development') {
-    const token = await sealSession(await deps.key, { principal, csrf: randomToken(), via }, config.sessionTtlSeconds);
+  /**
+   * Who signed in or out, when, and how (OIDC with the provider's issuer, or the development
+   * sign-in); a refused sign-in with its reason. Never a token.
+   */
+  function entry(
+    c: Ctx,
+    action: 'sign_in' | 'sign_out',
+    who: Pick<Principal, 'sub' | 'kind' | 'roles' | 'unit'> | null,
+    effect: 'allow' | 'deny',
+    reason: string,
+    details: Record<string, string | boolean>,
+  ): AuditEntryInput {
+    const ctx = requestContext(c);
+    return {
+      event: 'decision',
+      principal: who
+        ? { sub: who.sub, kind: who.kind, roles: [...who.roles], unit: who.unit }
+        : { sub: null, kind: 'anonymous', roles: [], unit: null },
+      action,
+      resource: { type: 'ConsoleSession' },
+      effect,
+      ruleId: null,
+      reason,
+      policyVersion: deps.policyVersion(),
+      requestId: ctx.requestId,
+      traceId: ctx.traceId,
+      details,
+    };
+  }
+  const how = (via: 'oidc' | 'development'): Record<string, string> =>
+    via === 'oidc' && config.oidc ? { via, issuer: config.oidc.issuer } : { via };
+
+  /** A refused sign-in is logged; the refusal stands whether or not the log takes it. */
+  async function refused(c: Ctx, via: 'oidc' | 'development', reason: string, sub: string | null = null) {
+    const who = sub ? { sub, kind: 'user' as const, roles: [], unit: null } : null;
+    await deps.audit.appendDurable(entry(c, 'sign_in', who, 'deny', reason, how(via))).catch((error: unknown) => {
+      deps.logger.error('console sign-in refusal not logged', { error });
+    });
+  }
+
+  async function startSession(c: Ctx, principal: Principal, via: 'oidc' | 'development', idToken?: string) {
+    // The sign-in is committed to the audit log before the session exists: no unlogged session (fails closed).
+    await deps.audit.appendDurable(entry(c, 'sign_in', principal, 'allow', `signed in (${via})`, how(via)));
+    const token = await sealSession(
+      await deps.key,
+      { principal, csrf: randomToken(), via, ...(idToken ? { idToken } : {}) },
+      config.sessionTtlSeconds,
+    );
     setCookie(c, SESSION_COOKIE, token, cookieOptions(c, config.sessionTtlSeconds));
   }
 
@@ -150,6 +202,7 @@ export function signInRoutes(app: Hono<ConsoleEnv>, deps: SignInDeps) {
       principal = await deps.identity.verifyAuthorization(`Bearer ${token}`);
     } catch (error) {
       const detail = error instanceof Error ? error.message : String(error);
+      await refused(c, 'development', detail);
       return signInPage(c, `${c.get('t').signInPage.failed}: ${detail}`, 401);
     }
     await startSession(
@@ -186,7 +239,11 @@ export function signInRoutes(app: Hono<ConsoleEnv>, deps: SignInDeps) {
     if (!oidcConfig) return c.notFound();
     const flow = await unseal(await deps.key, 'oidc-flow', getCookie(c, FLOW_COOKIE));
     deleteCookie(c, FLOW_COOKIE, { path: '/console' });
-    if (!flow) return signInPage(c, c.get('t').signInPage.expired, 401);
+    if (!flow) {
+      await refused(c, 'oidc', 'no sign-in in progress (its cookie is missing or expired)');
+      return signInPage(c, c.get('t').signInPage.expired, 401);
+    }
+    let claimedSub: string | null = null;
     try {
       const oidc = await oidcConfig();
       const current = new URL(c.req.url);
@@ -199,8 +256,10 @@ export function signInRoutes(app: Hono<ConsoleEnv>, deps: SignInDeps) {
         expectedNonce: String(flow.nonce),
         idTokenExpected: true,
       });
-      const principal = principalFromIdToken({ ...tokens.claims() }, deps.knownRoles);
-      await startSession(c, principal, 'oidc');
+      const claims = { ...tokens.claims() };
+      claimedSub = typeof claims.sub === 'string' ? claims.sub : null;
+      const principal = principalFromIdToken(claims, deps.knownRoles);
+      await startSession(c, principal, 'oidc', tokens.id_token);
       return c.redirect(safeNext(String(flow.next)), 303);
     } catch (error) {
       deps.logger.warn('console sign-in refused', { error });
@@ -210,12 +269,49 @@ export function signInRoutes(app: Hono<ConsoleEnv>, deps: SignInDeps) {
         error instanceof client.AuthorizationResponseError
           ? error.message
           : 'the identity provider’s answer could not be verified';
+      // A sign-in the audit log could not take is not a session: the API's own error page says so.
+      if (error instanceof DomainError && error.code === 'AUDIT_UNAVAILABLE') throw error;
+      await refused(c, 'oidc', detail, claimedSub);
       return signInPage(c, `${c.get('t').signInPage.failed}: ${detail}`, 401);
     }
   });
 
-  app.post('/console/sign-out', (c) => {
+  /**
+   * Sign-out ends the console session; with an identity provider whose discovery names an
+   * `end_session_endpoint`, it ends the provider's session too (RP-initiated logout, with the ID
+   * token as `id_token_hint` and `/console` as `post_logout_redirect_uri`), else the local one only.
+   */
+  app.post('/console/sign-out', async (c) => {
+    const session = c.get('session');
     deleteCookie(c, SESSION_COOKIE, { path: '/console', secure: !isLocalHttp(c.req.url) });
-    return c.redirect('/console', 303);
+    if (!session) return c.redirect('/console', 303);
+    let endSession: URL | null = null;
+    if (session.via === 'oidc' && oidcConfig) {
+      try {
+        const oidc = await oidcConfig();
+        if (oidc.serverMetadata().end_session_endpoint) {
+          const back = new URL('/console', c.req.url);
+          if (c.req.header('x-forwarded-proto') === 'https') back.protocol = 'https:';
+          endSession = client.buildEndSessionUrl(oidc, {
+            post_logout_redirect_uri: back.href,
+            client_id: oidc.clientMetadata().client_id,
+            ...(session.idToken ? { id_token_hint: session.idToken } : {}),
+          });
+        }
+      } catch (error) {
+        deps.logger.warn('console sign-out: the identity provider could not be reached; the local session ended', {
+          error,
+        });
+      }
+    }
+    await deps.audit
+      .appendDurable(
+        entry(c, 'sign_out', session.principal, 'allow', 'signed out', {
+          ...how(session.via),
+          providerLogout: endSession !== null,
+        }),
+      )
+      .catch((error: unknown) => deps.logger.error('console sign-out not logged', { error }));
+    return c.redirect(endSession?.href ?? '/console', 303);
   });
 }

@@ -2,9 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pickLang } from '../../src/console/i18n.ts';
 import { sealSession, sessionKey } from '../../src/console/session.ts';
 import { safeNext } from '../../src/console/sign-in.ts';
-import { startApp, type TestApp } from '../helpers/app.ts';
+import { startApp, swappable, type TestApp } from '../helpers/app.ts';
+import type { AuditLog } from '../../src/audit/audit.port.ts';
+import { DomainError } from '../../src/shared/errors.ts';
 import { databaseKinds } from '../helpers/databases.ts';
 import { EXEMPTION, principals, tokenFor } from '../catalog/catalog-app.ts';
+import { CLIENT, startOidcProvider } from './oidc-provider.ts';
 
 const SESSION_SECRET = 'console-session-secret-in-process-tests-0123456789';
 const LOCAL = 'http://localhost';
@@ -295,5 +298,238 @@ describe.each(databaseKinds())('console in-process (%s)', (kind) => {
     expect(found.body.items.map((d: { id: string }) => d.id)).toEqual(['kas-daerah']);
     const literal = await t.request('GET', '/v1/datasets?search=%25', { token: who.steward32 });
     expect(literal.body.items).toEqual([]);
+  });
+});
+
+describe.each(databaseKinds())('console sign-in audit, sign-out, suggestions and upload in-process (%s)', (kind) => {
+  let t: TestApp;
+  let who: Awaited<ReturnType<typeof principals>>;
+  const auditLog = swappable<AuditLog>();
+
+  beforeAll(async () => {
+    t = await startApp(kind, { SESSION_SECRET }, { replace: { audit: auditLog.wrap } });
+    who = await principals();
+    const made = await t.request('POST', '/v1/datasets', {
+      token: who.steward32,
+      json: {
+        id: 'kontak-warga',
+        title: 'Kontak warga',
+        ownerUnit: '32',
+        fields: [
+          { name: 'kecamatan', type: 'string' },
+          { name: 'kontak', type: 'string' },
+        ],
+      },
+    });
+    expect(made.status).toBe(201);
+  });
+  afterAll(() => t?.close());
+
+  const auditOf = async (query: string) =>
+    (await t.request('GET', `/v1/audit/decisions?${query}`, { token: who.auditor32 })).body.items as {
+      principal: { sub: string | null };
+      effect: string;
+      action: string;
+      reason: string;
+      details: Record<string, unknown>;
+    }[];
+
+  it('logs a development sign-in, a refused one and a sign-out in the audit log (how, never the token); the auditor’s search finds them', async () => {
+    const { cookie, csrf } = await devSignIn(t, who.steward32);
+    const refused = await send(t, 'POST', `${LOCAL}/console/sign-in/development`, { form: { token: 'not-a-token' } });
+    expect(refused.status).toBe(401);
+    const out = await send(t, 'POST', `${LOCAL}/console/sign-out`, { cookie, form: { _csrf: csrf } });
+    expect(out.status).toBe(303);
+    // No identity provider: the local session only.
+    expect(out.headers.get('location')).toBe('/console');
+    expect(out.headers.get('set-cookie')).toMatch(/jaga_session=;/);
+
+    const signIns = await auditOf('action=sign_in');
+    const allowed = signIns.find((e) => e.principal.sub === 'steward-32' && e.effect === 'allow');
+    expect(allowed).toMatchObject({ details: { via: 'development' }, action: 'sign_in' });
+    const denied = signIns.find((e) => e.effect === 'deny');
+    expect(denied).toMatchObject({ principal: { sub: null }, details: { via: 'development' } });
+    expect(denied!.reason.length).toBeGreaterThan(0);
+    const signOuts = await auditOf('action=sign_out&principal=steward-32');
+    expect(signOuts[0]).toMatchObject({ effect: 'allow', details: { via: 'development', providerLogout: false } });
+    // The token itself is never in the log.
+    const everything = JSON.stringify(await auditOf('limit=1000'));
+    expect(everything).not.toContain(who.steward32);
+    expect(everything).not.toContain(who.steward32.split('.')[2]!);
+
+    const auditor = await devSignIn(t, who.auditor32);
+    const page = await send(t, 'GET', `${LOCAL}/console/audit?action=sign_in&effect=deny`, { cookie: auditor.cookie });
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('sign_in');
+    expect(page.text).toContain('development');
+  });
+
+  it('gives no session when the audit log cannot take the sign-in (fails closed)', async () => {
+    const unavailable = () => Promise.reject(new DomainError('AUDIT_UNAVAILABLE', 'the audit log is down'));
+    auditLog.use({ append: unavailable, appendDurable: unavailable, appendWithin: unavailable });
+    try {
+      const r = await send(t, 'POST', `${LOCAL}/console/sign-in/development`, {
+        form: { token: who.steward32, next: '/console/me' },
+      });
+      expect(r.status).toBe(503);
+      expect(r.text).toContain('AUDIT_UNAVAILABLE');
+      expect(r.headers.get('set-cookie') ?? '').not.toContain('jaga_session=e');
+    } finally {
+      auditLog.use(null);
+    }
+  });
+
+  it('ends the provider’s session too when its discovery has an end_session_endpoint, else the local session only', async () => {
+    for (const rp of [true, false]) {
+      const idp = await startOidcProvider([`${LOCAL}/console/auth/callback`], {
+        postLogoutRedirectUris: [`${LOCAL}/console`],
+        rpInitiatedLogout: rp,
+      });
+      const withIdp = await startApp(kind, {
+        OIDC_ISSUER: idp.issuer,
+        OIDC_CLIENT_ID: CLIENT.id,
+        OIDC_CLIENT_SECRET: CLIENT.secret,
+        SESSION_SECRET,
+      });
+      try {
+        const session = await sealSession(
+          await sessionKey(SESSION_SECRET),
+          {
+            principal: { sub: 'steward-32', kind: 'user', roles: ['steward'], unit: '32', purposes: [] },
+            csrf: 'k'.repeat(32),
+            via: 'oidc',
+            idToken: 'an-id-token-from-the-provider',
+          },
+          600,
+        );
+        const cookie = `jaga_session=${session}`;
+        const out = await send(withIdp, 'POST', `${LOCAL}/console/sign-out`, {
+          cookie,
+          form: { _csrf: 'k'.repeat(32) },
+        });
+        expect(out.status).toBe(303);
+        expect(out.headers.get('set-cookie')).toMatch(/jaga_session=;/);
+        // The sign-out form may lead to the provider: browsers hold a form's redirects to form-action.
+        expect(out.headers.get('content-security-policy')).toContain(`form-action 'self' ${idp.issuer}`);
+        const location = new URL(out.headers.get('location')!, LOCAL);
+        if (rp) {
+          const discovery = (await (await fetch(`${idp.issuer}/.well-known/openid-configuration`)).json()) as {
+            end_session_endpoint: string;
+          };
+          expect(location.href.startsWith(discovery.end_session_endpoint)).toBe(true);
+          expect(location.searchParams.get('id_token_hint')).toBe('an-id-token-from-the-provider');
+          expect(location.searchParams.get('post_logout_redirect_uri')).toBe(`${LOCAL}/console`);
+        } else {
+          expect(location.href).toBe(`${LOCAL}/console`);
+        }
+        const logged = await withIdp.request('GET', '/v1/audit/decisions?action=sign_out', { token: who.auditor32 });
+        expect(logged.body.items[0]).toMatchObject({
+          principal: { sub: 'steward-32' },
+          details: { via: 'oidc', issuer: idp.issuer, providerLogout: rp },
+        });
+        expect(JSON.stringify(logged.body)).not.toContain('an-id-token-from-the-provider');
+      } finally {
+        await withIdp.close();
+        await idp.close();
+      }
+    }
+  });
+
+  it('uploads a CSV through the ingest service (streamed with the CSRF header, or as a plain form), quarantines, lists and decides suggestions', async () => {
+    const { cookie, csrf } = await devSignIn(t, who.steward32);
+    const datasetPage = await send(t, 'GET', `${LOCAL}/console/datasets/kontak-warga`, { cookie });
+    expect(datasetPage.text).toContain('id="upload-file"');
+    const csv = 'kecamatan,kontak\nCibinong,081234567890\nBojonggede,085712345678\nCitereup,081398765432\n';
+    const streamed = (headers: Record<string, string>) =>
+      t.app.request(`${LOCAL}/console/datasets/kontak-warga/records`, {
+        method: 'POST',
+        headers: { cookie, 'content-type': 'text/csv', ...headers },
+        body: csv,
+      });
+    // Without the session's token in the header: refused, nothing stored.
+    expect((await streamed({})).status).toBe(403);
+    expect((await streamed({ 'x-jaga-csrf': csrf.slice(1) + 'x' })).status).toBe(403);
+    const ok = await streamed({ 'x-jaga-csrf': csrf });
+    const page = await ok.text();
+    expect(ok.status).toBe(200);
+    expect(page).toMatch(/id="rows-accepted">3</);
+    expect(page).toMatch(/id="upload-quarantine"[\s\S]*kontak/);
+
+    // The plain form (no script): multipart with _csrf.
+    const form = new FormData();
+    form.set('_csrf', csrf);
+    form.set('file', new File(['kecamatan,kontak\nCileungsi,081234567891\n'], 'b.csv', { type: 'text/csv' }));
+    const plain = await t.app.request(`${LOCAL}/console/datasets/kontak-warga/records`, {
+      method: 'POST',
+      headers: { cookie, origin: LOCAL },
+      body: form,
+    });
+    expect(plain.status).toBe(200);
+    expect(await plain.text()).toMatch(/id="rows-accepted">1</);
+    // A bad row refuses the whole upload, and the page says how many rows were refused.
+    // A second streamed upload adds its rows (uploads are not idempotent).
+    expect((await streamed({ 'x-jaga-csrf': csrf })).status).toBe(200);
+    const refused = await t.app.request(`${LOCAL}/console/datasets/kontak-warga/records`, {
+      method: 'POST',
+      headers: { cookie, 'content-type': 'text/csv', 'x-jaga-csrf': csrf },
+      body: 'kecamatan,kontak,_unit\nA,081234567890,32\nB,081234567890,zz\nC,081234567890,33\n',
+    });
+    expect(refused.status).toBe(422);
+    const refusedPage = await refused.text();
+    expect(refusedPage).toMatch(/id="rows-refused">2</);
+    expect(refusedPage).toMatch(/id="rows-accepted">0</);
+    expect(refusedPage).toContain('line 3: _unit');
+    const records = await t.request('GET', '/v1/datasets/kontak-warga/records?limit=100', { token: who.steward32 });
+    expect(records.body.items).toHaveLength(7);
+
+    // The list filters, in SQL, as the API's.
+    const quarantined = await t.request('GET', '/v1/datasets?quarantined=true', { token: who.steward32 });
+    expect(quarantined.body.items.map((d: { id: string }) => d.id)).toEqual(['kontak-warga']);
+    const list = await send(t, 'GET', `${LOCAL}/console/datasets?state=quarantined`, { cookie });
+    expect(list.text).toContain('kontak-warga');
+    const open = await send(t, 'GET', `${LOCAL}/console/datasets?state=suggestions`, { cookie });
+    expect(open.text).toContain('kontak-warga');
+    const quarantine = await send(t, 'GET', `${LOCAL}/console/quarantine`, { cookie });
+    expect(quarantine.text).toMatch(/id="quarantine"[\s\S]*kontak-warga[\s\S]*kontak/);
+
+    const suggestions = await send(t, 'GET', `${LOCAL}/console/datasets/kontak-warga/suggestions`, { cookie });
+    expect(suggestions.text).toContain('phone');
+    expect(suggestions.text).not.toContain('081234567890');
+    // The new pages in English too, by the browser's preference.
+    const english = await send(t, 'GET', `${LOCAL}/console/datasets/kontak-warga/suggestions`, {
+      cookie,
+      headers: { 'accept-language': 'en-GB,en;q=0.9' },
+    });
+    expect(english.text).toContain('Personal-data suggestions');
+    expect(english.text).toContain('Awaits a decision');
+    expect(
+      (await send(t, 'GET', `${LOCAL}/console/quarantine`, { cookie, headers: { 'accept-language': 'en' } })).text,
+    ).toContain('Quarantined fields');
+    // The decision is the detection service's: without the token it is refused; with it the field is settled.
+    const noToken = await send(t, 'POST', `${LOCAL}/console/datasets/kontak-warga/suggestions/kontak`, {
+      cookie,
+      form: { decision: 'accept' },
+    });
+    expect(noToken.status).toBe(403);
+    const accepted = await send(t, 'POST', `${LOCAL}/console/datasets/kontak-warga/suggestions/kontak`, {
+      cookie,
+      form: { _csrf: csrf, decision: 'accept', justification: 'Nomor HP warga.' },
+    });
+    expect(accepted.status).toBe(303);
+    const field = (await t.request('GET', '/v1/datasets/kontak-warga', { token: who.steward32 })).body.fields[1];
+    expect(field).toMatchObject({ name: 'kontak', personalData: 'phone', provenance: 'confirmed', quarantined: false });
+    const again = await send(t, 'POST', `${LOCAL}/console/datasets/kontak-warga/suggestions/kontak`, {
+      cookie,
+      form: { _csrf: csrf, decision: 'reject' },
+    });
+    expect(again.status).toBe(409);
+    expect(again.text).toContain('NO_OPEN_SUGGESTION');
+    // A label event in the dataset's history, as the API's accept writes it.
+    const history = await t.request('GET', '/v1/datasets/kontak-warga/labels', { token: who.steward32 });
+    const events = (history.body.items ?? history.body) as {
+      field: string | null;
+      suggestion?: { decision: string };
+    }[];
+    expect(events.some((e) => e.field === 'kontak' && e.suggestion?.decision === 'accepted')).toBe(true);
   });
 });

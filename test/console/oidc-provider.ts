@@ -19,6 +19,7 @@ export const CLIENT = { id: 'jaga-console', secret: 'console-secret-console-secr
  */
 export async function startOidcProvider(
   redirectUris: string[],
+  options: { postLogoutRedirectUris?: string[]; rpInitiatedLogout?: boolean } = {},
 ): Promise<{ issuer: string; close: () => Promise<void> }> {
   const port = await freePort();
   const issuer = `http://127.0.0.1:${port}`;
@@ -30,6 +31,7 @@ export async function startOidcProvider(
         redirect_uris: redirectUris,
         grant_types: ['authorization_code'],
         response_types: ['code'],
+        post_logout_redirect_uris: options.postLogoutRedirectUris ?? [],
       },
     ],
     claims: { openid: ['sub', 'roles', 'unit', 'purposes'] },
@@ -41,7 +43,8 @@ export async function startOidcProvider(
       if (!person) return undefined;
       return { accountId: sub, claims: () => ({ sub, ...person }) };
     },
-    features: { devInteractions: { enabled: true } },
+    // RP-initiated logout (end_session_endpoint in discovery) unless a test turns it off.
+    features: { devInteractions: { enabled: true }, rpInitiatedLogout: { enabled: options.rpInitiatedLogout ?? true } },
     ttl: { Interaction: 600, Session: 3600, Grant: 3600, AccessToken: 600, IdToken: 600, AuthorizationCode: 60 },
     cookies: { keys: ['test-cookie-key-test-cookie-key'] },
   });

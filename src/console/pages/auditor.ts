@@ -72,6 +72,7 @@ export function auditorPages(app: Hono<ConsoleEnv>, services: ConsoleServices) {
         c,
         t.audit.title,
         filterForm(c, '/console/audit', q, [
+          input('action', t.col.action, q.action),
           labelled(
             'effect',
             t.audit.effect,
@@ -107,6 +108,7 @@ export function auditorPages(app: Hono<ConsoleEnv>, services: ConsoleServices) {
             t.col.effect,
             t.col.rule,
             t.col.fields,
+            t.col.reason,
           ],
           body.items.map((e) => [
             h('time', { datetime: e.at }, e.at),
@@ -117,6 +119,7 @@ export function auditorPages(app: Hono<ConsoleEnv>, services: ConsoleServices) {
             e.effect,
             e.ruleId ?? t.none,
             show(e.fields, t.none),
+            h('span', null, e.reason, e.details && Object.keys(e.details).length ? show(e.details, t.none) : null),
           ]),
         ),
         body.nextCursor

@@ -19,6 +19,7 @@ import {
 import { GROUNDS, type Messages } from '../i18n.ts';
 import { layout, notice } from '../layout.ts';
 import { many, parseForm } from './forms.ts';
+import { uploadForm } from './upload.ts';
 
 const PAGE = 50;
 
@@ -37,6 +38,8 @@ function listQuery(c: Ctx) {
   if (q.state === 'unlabelled') query.unlabelled = 'true';
   if (q.state === 'pending') query.pending = 'true';
   if (q.state === 'overdue') query.reviewOverdue = 'true';
+  if (q.state === 'suggestions') query.openSuggestions = 'true';
+  if (q.state === 'quarantined') query.quarantined = 'true';
   query.limit = String(PAGE);
   return parseForm(ListDatasetsQuerySchema, query);
 }
@@ -108,6 +111,8 @@ export function stewardPages(app: Hono<ConsoleEnv>, services: ConsoleServices) {
               option('unlabelled', t.filters.unlabelled, q.state),
               option('pending', t.filters.pending, q.state),
               option('overdue', t.filters.overdue, q.state),
+              option('suggestions', t.filters.suggestions, q.state),
+              option('quarantined', t.filters.quarantined, q.state),
             ),
           ),
           labelled(
@@ -214,6 +219,7 @@ function datasetPage(c: Ctx, d: DatasetView, history: LabelEventView[] | null) {
       h('dt', null, t.dataset.label),
       h('dd', null, show(d.label, t.none) as never),
     ),
+    suggestionsLink(c, d),
     d.pending
       ? h(
           'section',
@@ -255,6 +261,7 @@ function datasetPage(c: Ctx, d: DatasetView, history: LabelEventView[] | null) {
     ),
     labelForm(c, d),
     fieldLabelForm(c, d),
+    uploadForm(c, d),
     h('h2', { id: 'history' }, t.dataset.labelHistory),
     history === null
       ? h('p', null, t.none)
@@ -479,5 +486,17 @@ function fieldLabelForm(c: Ctx, d: DatasetView) {
       ),
       h('button', { type: 'submit' }, t.dataset.fieldSubmit),
     ),
+  );
+}
+
+/** The dataset page's link to its personal-data suggestions, marked when one awaits a steward or a field is quarantined. */
+function suggestionsLink(c: Ctx, d: DatasetView) {
+  const t = c.get('t');
+  const open = d.fields.some((f) => f.provenance === 'suggested' || f.quarantined || f.redactSpans);
+  return h(
+    'p',
+    null,
+    h('a', { href: `/console/datasets/${encodeURIComponent(d.id)}/suggestions` }, t.detect.link),
+    open ? h('span', { class: 'badge' }, t.detect.statuses.open) : null,
   );
 }
