@@ -83,7 +83,8 @@ export function decisionRoutes(deps: {
         },
       }),
       valid('query', ExplainQuery),
-      valid('json', CheckInput),
+      // Services ask the same questions again and again: a body seen before is not parsed again.
+      valid('json', CheckInput, { memo: { max: 4096, textMax: 2048 } }),
       async (c) => {
         const ctx = callContext(c, c.req.valid('query').explain === 'true');
         return c.json(await decisions.check(ctx, c.req.valid('json')));

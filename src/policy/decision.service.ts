@@ -1,4 +1,5 @@
 import type { AuditEntryInput, AuditLog } from '../audit/audit.port.ts';
+import { deepFreeze } from '../shared/deep-freeze.ts';
 import { DomainError } from '../shared/errors.ts';
 import type { Principal } from '../identity/principal.ts';
 import { isName, type CheckInput, type CheckOutput } from './decision.schema.ts';
@@ -149,15 +150,6 @@ function remember(memo: DecisionMemo, key: string, engine: Engine, decided: Deci
   if (memo.entries.size >= memo.max) memo.entries.delete(memo.entries.keys().next().value as string);
   const { requestId: _r, traceId: _t, details: _d, ...entry } = decided.entry;
   memo.entries.set(key, { engine, answer: deepFreeze(decided.answer), entry: deepFreeze(entry) as AuditEntryInput });
-}
-
-/** Shared between requests: frozen, so no later step can change another request's answer. */
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const v of Object.values(value)) deepFreeze(v);
-  }
-  return value;
 }
 
 /**
