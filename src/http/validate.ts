@@ -66,19 +66,28 @@ export function valid<T extends Target, S extends v.GenericSchema>(
   return attach(mw as unknown as MiddlewareHandler, { input: { target, schema } }) as unknown as typeof typed;
 }
 
-function jsonValidator(schema: v.GenericSchema, prefix: string, memo?: BodyMemo): MiddlewareHandler {
-  const seen = new Map<string, object>();
-  return async (c, next) => {
-    const text = await readJsonText(c);
-    let parsed = memo ? seen.get(text) : undefined;
+/** `parse(text)` remembered by `text` (see BodyMemo); what it throws is not remembered. */
+export function rememberedParse<T>(memo: BodyMemo): (text: string, parse: (text: string) => T) => T {
+  const seen = new Map<string, T>();
+  return (text, parse) => {
+    let parsed = seen.get(text);
     if (parsed === undefined) {
-      parsed = parseOrThrow(schema, parseJson(text), prefix) as object;
-      if (memo && text.length <= memo.textMax && typeof parsed === 'object' && parsed !== null) {
+      parsed = parse(text);
+      if (text.length <= memo.textMax && typeof parsed === 'object' && parsed !== null) {
         if (seen.size >= memo.max) seen.delete(seen.keys().next().value as string);
         seen.set(text, deepFreeze(parsed));
       }
     }
-    c.req.addValidatedData('json', parsed);
+    return parsed;
+  };
+}
+
+function jsonValidator(schema: v.GenericSchema, prefix: string, memo?: BodyMemo): MiddlewareHandler {
+  const parse = (text: string) => parseOrThrow(schema, parseJson(text), prefix) as object;
+  const remembered = memo ? rememberedParse<object>(memo) : null;
+  return async (c, next) => {
+    const text = await readJsonText(c);
+    c.req.addValidatedData('json', remembered ? remembered(text, parse) : parse(text));
     await next();
   };
 }
