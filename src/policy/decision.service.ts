@@ -115,10 +115,16 @@ export interface DecisionMemo {
   next: number;
   entries: Map<string, Remembered>;
   max: number;
+  /**
+   * The key of a (resolved resource, body, principal) met before, by their identities: valid when
+   * all three are frozen (the snapshot's objects, remembered bodies, cached principals), so the
+   * same objects always hold the same values. Held weakly, by the objects themselves.
+   */
+  keys: WeakMap<object, WeakMap<object, WeakMap<object, string>>>;
 }
 
 const createMemo = (max: number): DecisionMemo | null =>
-  max > 0 ? { ids: new WeakMap(), next: 0, entries: new Map(), max } : null;
+  max > 0 ? { ids: new WeakMap(), next: 0, entries: new Map(), max, keys: new WeakMap() } : null;
 
 /** The memo key of a check, or null when its decision must not be remembered. */
 function memoKey(
@@ -129,6 +135,18 @@ function memoKey(
   resolved: object,
 ): string | null {
   if (ctx.explain || principal.kind === 'service') return null;
+  const frozen = Object.isFrozen(resolved) && Object.isFrozen(input) && Object.isFrozen(principal);
+  if (!frozen) return keyOf(memo, input, principal, resolved);
+  let byInput = memo.keys.get(resolved);
+  if (!byInput) memo.keys.set(resolved, (byInput = new WeakMap()));
+  let byPrincipal = byInput.get(input);
+  if (!byPrincipal) byInput.set(input, (byPrincipal = new WeakMap()));
+  let key = byPrincipal.get(principal);
+  if (key === undefined) byPrincipal.set(principal, (key = keyOf(memo, input, principal, resolved)));
+  return key;
+}
+
+function keyOf(memo: DecisionMemo, input: CheckInput, principal: Principal, resolved: object): string {
   let id = memo.ids.get(resolved);
   if (id === undefined) memo.ids.set(resolved, (id = memo.next++));
   return JSON.stringify([

@@ -14,6 +14,7 @@ import type { ResourceResolver } from '../../src/policy/engine.types.ts';
 import { policyFilesIn } from '../../src/policy/policy-files.ts';
 import { createPolicyService } from '../../src/policy/policy.service.ts';
 import { governedByPurposes, type PurposeRegister } from '../../src/policy/purpose-register.ts';
+import { deepFreeze } from '../../src/shared/deep-freeze.ts';
 import { createLogger } from '../../src/system/logger.ts';
 
 /**
@@ -119,7 +120,9 @@ const poolArb = fc
   .tuple(principalArb, principalArb, fc.constantFrom(...PARTS), principalArb, fc.constantFrom(...PARTS))
   .map(
     ([base, a, partA, b, partB]) =>
-      [base, { ...base, [partA]: a[partA] }, { ...base, [partB]: b[partB] }] as Principal[],
+      [base, { ...base, [partA]: a[partA] }, { ...base, [partB]: b[partB] }].map((p) =>
+        deepFreeze({ ...p, roles: [...p.roles], purposes: [...p.purposes] }),
+      ) as Principal[],
   );
 
 /**
@@ -185,7 +188,10 @@ describe('remembered decisions of checks by id', () => {
         fc.array(fc.constantFrom(...PURPOSES.slice(0, 2)), { maxLength: 2 }),
         // A few questions, each asked by a few principals: checks differing in one part are common.
         fc.array(questionArb, { minLength: 1, maxLength: 3 }),
-        fc.array(fc.record({ who: fc.nat(2), q: fc.nat(2), onBehalf: fc.boolean() }), { minLength: 1, maxLength: 30 }),
+        fc.array(fc.record({ who: fc.nat(2), q: fc.nat(2), onBehalf: fc.boolean(), reuse: fc.boolean() }), {
+          minLength: 1,
+          maxLength: 30,
+        }),
         poolArb,
         async (catalog, registered, questions, checks, pool) => {
           const register = purposeRegister(
@@ -205,12 +211,20 @@ describe('remembered decisions of checks by id', () => {
             resolverOf(catalog as CatalogGen),
           );
           let n = 0;
+          const same = new Map<string, CheckInput>();
+          const reused = (key: string, make: () => CheckInput) => same.get(key) ?? same.set(key, make()).get(key)!;
           // Each check three times on the remembering service (the later ones mostly from memory), each against a fresh evaluation.
           for (let round = 0; round < 3; round++) {
             for (const c of checks) {
               const who = pool[c.who]!;
               const caller = c.onBehalf ? admin : who;
-              const input = inputOf(questions[c.q % questions.length]!, c.onBehalf ? who : null);
+              // Frozen and asked again as the same object (as remembered bodies and cached principals
+              // are), or built afresh: both ways to the memo's key.
+              const input = c.reuse
+                ? reused(`${c.q}/${c.onBehalf ? c.who : 'caller'}`, () =>
+                    deepFreeze(inputOf(questions[c.q % questions.length]!, c.onBehalf ? who : null)),
+                  )
+                : inputOf(questions[c.q % questions.length]!, c.onBehalf ? who : null);
               const ctx = ctxOf(caller, n++);
               const { decisionId: _a, ...got } = await s.memo.check(ctx, input);
               const { decisionId: _b, ...want } = await s.fresh.check(ctx, input);
