@@ -43,6 +43,7 @@ function parseJson(text: string): unknown {
  * Valid bodies remembered by their exact text (`valid`'s `memo`): a schema's output is a function
  * of the text alone, so a body seen before skips JSON parsing and validation. Outputs are frozen
  * (shared between requests); only short bodies are kept, and at most `max`, the oldest going first.
+ * On a query validator, `memo` remembers the result of an empty query (a request without `?`).
  */
 export interface BodyMemo {
   max: number;
@@ -62,7 +63,12 @@ export function valid<T extends Target, S extends v.GenericSchema>(
   const prefix = target === 'json' ? 'body.' : `${target}.`;
   const typed = validator(target, (value) => parseOrThrow(schema, value, prefix) as v.InferOutput<S>);
   // hono's own JSON reading answers in its own words; ours keeps the one error model.
-  const mw = target === 'json' ? (jsonValidator(schema, prefix, options.memo) as unknown as typeof typed) : typed;
+  const mw =
+    target === 'json'
+      ? (jsonValidator(schema, prefix, options.memo) as unknown as typeof typed)
+      : target === 'query' && options.memo
+        ? (emptyQueryRemembered(schema, typed as unknown as MiddlewareHandler) as unknown as typeof typed)
+        : typed;
   return attach(mw as unknown as MiddlewareHandler, { input: { target, schema } }) as unknown as typeof typed;
 }
 
@@ -79,6 +85,21 @@ export function rememberedParse<T>(memo: BodyMemo): (text: string, parse: (text:
       }
     }
     return parsed;
+  };
+}
+
+/** With `memo`, a request without a query string takes the empty query's result, validated once (frozen). */
+function emptyQueryRemembered(schema: v.GenericSchema, typed: MiddlewareHandler): MiddlewareHandler {
+  let empty: object | null | undefined; // null: the schema refuses an empty query
+  return (c, next) => {
+    if (c.req.url.includes('?')) return typed(c, next);
+    if (empty === undefined) {
+      const result = v.safeParse(schema, {});
+      empty = result.success ? deepFreeze(result.output as object) : null;
+    }
+    if (empty === null) return typed(c, next);
+    c.req.addValidatedData('query', empty);
+    return next();
   };
 }
 

@@ -85,7 +85,7 @@ export function decisionRoutes(deps: {
           503: unavailable,
         },
       }),
-      valid('query', ExplainQuery),
+      valid('query', ExplainQuery, { memo }),
       valid('json', CheckInput, { memo }),
       async (c) => {
         const ctx = callContext(c, c.req.valid('query').explain === 'true');
@@ -108,7 +108,7 @@ export function decisionRoutes(deps: {
           503: unavailable,
         },
       }),
-      valid('query', ExplainQuery),
+      valid('query', ExplainQuery, { memo }),
       valid('json', BatchInput),
       async (c) => {
         const { checks } = c.req.valid('json');
