@@ -179,18 +179,32 @@ export function toEntryRow(e: AuditEntryInput, id: string = crypto.randomUUID(),
         : detailScalar(value, `details.${key}`);
     }
   }
+  const p = principalOnce(e.principal);
+  const r = resourceOnce(e.resource);
+  const f = e.fields ? fieldsOnce(e.fields) : NO_FIELD_COLUMNS;
+  // One literal, no spreads: rows keep one shape, which the canonical JSON and the insert read fast.
   return {
     id,
     decidedAt,
     event: e.event,
-    ...principalOnce(e.principal),
+    principalSub: p.principalSub,
+    principalKind: p.principalKind,
+    principalRoles: p.principalRoles,
+    principalUnit: p.principalUnit,
     action: idLike(e.action, 'action'),
-    ...resourceOnce(e.resource),
+    resourceType: r.resourceType,
+    resourceId: r.resourceId,
+    datasetId: r.datasetId,
+    resourceUnit: r.resourceUnit,
+    classification: r.classification,
+    labelVersion: r.labelVersion,
     effect: e.effect,
     ruleId: opt(e.ruleId, 'ruleId'),
     reason: freeText(String(e.reason), REASON_MAX, 'reason'),
     policyVersion: opt(e.policyVersion, 'policyVersion'),
-    ...(e.fields ? fieldsOnce(e.fields) : NO_FIELD_COLUMNS),
+    fieldsWhole: f.fieldsWhole,
+    fieldsMasked: f.fieldsMasked,
+    fieldsOmitted: f.fieldsOmitted,
     purpose: opt(e.purpose, 'purpose'),
     rowCount: integer(e.rowCount, Number.MAX_SAFE_INTEGER, 'rowCount'),
     requestId: opt(e.requestId, 'requestId'),
