@@ -225,11 +225,26 @@ export function createDecisionService(
   };
 }
 
+/**
+ * Whether the caller may ask about others, per engine and frozen (cached) caller: a service asking
+ * for its users asks it on every check. A mutable caller is asked every time.
+ */
+const mayAskForOthers = new WeakMap<Engine, WeakMap<Principal, boolean>>();
+
+function mayCheckOthers(engine: Engine, caller: Principal): boolean {
+  const ask = () => engine.decide({ principal: caller, action: 'check', subject: 'Policy' }).allow;
+  if (!Object.isFrozen(caller) || !Object.isFrozen(caller.roles) || !Object.isFrozen(caller.purposes)) return ask();
+  let byCaller = mayAskForOthers.get(engine);
+  if (!byCaller) mayAskForOthers.set(engine, (byCaller = new WeakMap()));
+  let may = byCaller.get(caller);
+  if (may === undefined) byCaller.set(caller, (may = ask()));
+  return may;
+}
+
 /** Whom a check is about; asking about someone else needs `check` on Policy. */
 function subjectOf(engine: Engine, ctx: CallContext, given: Principal | undefined): Principal {
   if (!given || samePrincipal(given, ctx.caller)) return ctx.caller;
-  const may = engine.decide({ principal: ctx.caller, action: 'check', subject: 'Policy' });
-  if (!may.allow)
+  if (!mayCheckOthers(engine, ctx.caller))
     throw new DomainError('FORBIDDEN', 'Your role may not ask about another principal; leave out `principal`.');
   return given;
 }

@@ -171,7 +171,7 @@ async function services(
 }
 
 // Whoever asks: an administrator may ask about others (the entry then names the asker).
-const admin: Principal = { sub: 'admin-1', kind: 'user', roles: ['admin'], unit: '32', purposes: [] };
+const admin: Principal = deepFreeze({ sub: 'admin-1', kind: 'user', roles: ['admin'], unit: '32', purposes: [] });
 const ctxOf = (caller: Principal, n: number): CallContext => ({
   caller,
   requestId: `r${n}`,
@@ -237,6 +237,31 @@ describe('remembered decisions of checks by id', () => {
       ),
       { numRuns: 100 },
     );
+  });
+
+  it('remembers per caller whether it may ask about others: refused every time for staff, allowed for a service', async () => {
+    const s = await services(
+      () => null,
+      () => null,
+      resolverOf({ datasets: [] } as unknown as CatalogGen),
+    );
+    const staff: Principal = deepFreeze({ sub: 'st', kind: 'user', roles: ['staff'], unit: '32', purposes: [] });
+    const service: Principal = deepFreeze({
+      sub: 'svc',
+      kind: 'service',
+      roles: ['service'],
+      unit: '32',
+      purposes: [],
+    });
+    const about: CheckInput = {
+      principal: { sub: 'u-33', roles: ['staff'], unit: '33' },
+      action: 'read',
+      resource: { type: 'Dataset', id: 'd1' },
+    } as CheckInput;
+    for (let i = 0; i < 2; i++) {
+      await expect(s.memo.check(ctxOf(staff, i), about)).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      expect((await s.memo.check(ctxOf(service, i), about)).reason).toBe('unknown resource');
+    }
   });
 
   it('answers from a new policy set at once after a reload, and from a new register or exemption index', async () => {
