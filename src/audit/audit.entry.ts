@@ -1,3 +1,4 @@
+import { deepFreeze } from '../shared/deep-freeze.ts';
 import { isName, isStorable, NAME_MAX, truncate } from '../shared/text.ts';
 import type { AuditEntryInput } from './audit.port.ts';
 
@@ -97,6 +98,69 @@ function fields(list: string[] | undefined, where: string): string[] {
 }
 const opt = (s: string | null | undefined, where: string) => (s == null ? null : idLike(s, where));
 
+type PrincipalColumns = Pick<EntryRow, 'principalSub' | 'principalKind' | 'principalRoles' | 'principalUnit'>;
+type ResourceColumns = Pick<
+  EntryRow,
+  'resourceType' | 'resourceId' | 'datasetId' | 'resourceUnit' | 'classification' | 'labelVersion'
+>;
+type FieldColumns = Pick<EntryRow, 'fieldsWhole' | 'fieldsMasked' | 'fieldsOmitted'>;
+
+function principalColumns(p: AuditEntryInput['principal']): PrincipalColumns {
+  return {
+    principalSub: opt(p.sub, 'principal.sub'),
+    principalKind: idLike(p.kind, 'principal.kind'),
+    principalRoles: p.roles.map((role) => idLike(role, 'principal.roles')),
+    principalUnit: opt(p.unit, 'principal.unit'),
+  };
+}
+
+function resourceColumns(r: AuditEntryInput['resource']): ResourceColumns {
+  return {
+    resourceType: idLike(r.type, 'resource.type'),
+    resourceId: opt(r.id, 'resource.id'),
+    datasetId: opt(r.datasetId ?? (r.type === 'Dataset' ? r.id : null), 'resource.datasetId'),
+    resourceUnit: opt(r.unit, 'resource.unit'),
+    classification: opt(r.classification, 'resource.classification'),
+    labelVersion: integer(r.labelVersion, INT4_MAX, 'resource.labelVersion'),
+  };
+}
+
+function fieldColumns(f: AuditEntryInput['fields']): FieldColumns {
+  return {
+    fieldsWhole: fields(f?.whole, 'fields.whole'),
+    fieldsMasked: fields(f?.masked, 'fields.masked'),
+    fieldsOmitted: fields(f?.omitted, 'fields.omitted'),
+  };
+}
+
+/**
+ * The columns of an entry's principal, resource or fields, checked once per object when the object
+ * is deeply frozen (a remembered decision's: src/policy/decision.service.ts), since it cannot
+ * change after; checked every time otherwise. The columns are frozen too, so rows may share them.
+ */
+function once<I extends object, O extends object>(
+  columns: (input: I) => O,
+  immutable: (input: I) => boolean,
+): (input: I) => O {
+  const checked = new WeakMap<I, O>();
+  return (input) => {
+    if (!immutable(input)) return columns(input);
+    let out = checked.get(input);
+    if (!out) checked.set(input, (out = deepFreeze(columns(input))));
+    return out;
+  };
+}
+
+const frozen = Object.isFrozen;
+const principalOnce = once(principalColumns, (p) => frozen(p) && frozen(p.roles));
+// Its values are strings, numbers or null.
+const resourceOnce = once(resourceColumns, frozen);
+const fieldsOnce = once(
+  (f: NonNullable<AuditEntryInput['fields']>) => fieldColumns(f),
+  (f) => frozen(f) && frozen(f.whole) && frozen(f.masked) && frozen(f.omitted),
+);
+const NO_FIELD_COLUMNS = fieldColumns(undefined);
+
 /**
  * Validates an entry and turns it into a row. Details hold ids and facts only: strings with no
  * whitespace (ids, codes, names of fields), integers, booleans, null, or flat lists of these.
@@ -115,29 +179,32 @@ export function toEntryRow(e: AuditEntryInput, id: string = crypto.randomUUID(),
         : detailScalar(value, `details.${key}`);
     }
   }
-  const r = e.resource;
+  const p = principalOnce(e.principal);
+  const r = resourceOnce(e.resource);
+  const f = e.fields ? fieldsOnce(e.fields) : NO_FIELD_COLUMNS;
+  // One literal, no spreads: rows keep one shape, which the canonical JSON and the insert read fast.
   return {
     id,
     decidedAt,
     event: e.event,
-    principalSub: opt(e.principal.sub, 'principal.sub'),
-    principalKind: idLike(e.principal.kind, 'principal.kind'),
-    principalRoles: e.principal.roles.map((role) => idLike(role, 'principal.roles')),
-    principalUnit: opt(e.principal.unit, 'principal.unit'),
+    principalSub: p.principalSub,
+    principalKind: p.principalKind,
+    principalRoles: p.principalRoles,
+    principalUnit: p.principalUnit,
     action: idLike(e.action, 'action'),
-    resourceType: idLike(r.type, 'resource.type'),
-    resourceId: opt(r.id, 'resource.id'),
-    datasetId: opt(r.datasetId ?? (r.type === 'Dataset' ? r.id : null), 'resource.datasetId'),
-    resourceUnit: opt(r.unit, 'resource.unit'),
-    classification: opt(r.classification, 'resource.classification'),
-    labelVersion: integer(r.labelVersion, INT4_MAX, 'resource.labelVersion'),
+    resourceType: r.resourceType,
+    resourceId: r.resourceId,
+    datasetId: r.datasetId,
+    resourceUnit: r.resourceUnit,
+    classification: r.classification,
+    labelVersion: r.labelVersion,
     effect: e.effect,
     ruleId: opt(e.ruleId, 'ruleId'),
     reason: freeText(String(e.reason), REASON_MAX, 'reason'),
     policyVersion: opt(e.policyVersion, 'policyVersion'),
-    fieldsWhole: fields(e.fields?.whole, 'fields.whole'),
-    fieldsMasked: fields(e.fields?.masked, 'fields.masked'),
-    fieldsOmitted: fields(e.fields?.omitted, 'fields.omitted'),
+    fieldsWhole: f.fieldsWhole,
+    fieldsMasked: f.fieldsMasked,
+    fieldsOmitted: f.fieldsOmitted,
     purpose: opt(e.purpose, 'purpose'),
     rowCount: integer(e.rowCount, Number.MAX_SAFE_INTEGER, 'rowCount'),
     requestId: opt(e.requestId, 'requestId'),

@@ -2,7 +2,7 @@ import { Hono, type Context } from 'hono';
 import type { AppEnv } from '../http/context.ts';
 import { describe } from '../http/openapi.ts';
 import { ApiError } from '../http/problem.ts';
-import { parseOrThrow, valid } from '../http/validate.ts';
+import { parseOrThrow, rememberedParse, valid } from '../http/validate.ts';
 import {
   BatchInput,
   BatchOutput,
@@ -58,6 +58,9 @@ export function decisionRoutes(deps: {
   catalogMaxStaleMs: number;
 }) {
   const { decisions } = deps;
+  // Services ask the same questions again and again: a body (or a batch's check) seen before is not validated again.
+  const memo = { max: 4096, textMax: 2048 };
+  const checkOf = rememberedParse<CheckInput>(memo);
   const max = deps.batchMax;
   const logged = logGuarantee(deps.checks);
   const unavailable = problem('The audit log cannot record the decision; no decision is given (AUDIT_UNAVAILABLE)');
@@ -82,8 +85,8 @@ export function decisionRoutes(deps: {
           503: unavailable,
         },
       }),
-      valid('query', ExplainQuery),
-      valid('json', CheckInput),
+      valid('query', ExplainQuery, { memo }),
+      valid('json', CheckInput, { memo }),
       async (c) => {
         const ctx = callContext(c, c.req.valid('query').explain === 'true');
         return c.json(await decisions.check(ctx, c.req.valid('json')));
@@ -105,13 +108,16 @@ export function decisionRoutes(deps: {
           503: unavailable,
         },
       }),
-      valid('query', ExplainQuery),
+      valid('query', ExplainQuery, { memo }),
       valid('json', BatchInput),
       async (c) => {
         const { checks } = c.req.valid('json');
         if (checks.length > max)
           throw new ApiError('BATCH_TOO_LARGE', `A batch holds at most ${max} checks; this one has ${checks.length}.`);
-        const inputs = checks.map((check, i) => parseOrThrow(CheckInput, check, `body.checks.${i}.`));
+        // Each check keyed by its JSON text, so only its value counts (not where it stood in the batch).
+        const inputs = checks.map((check, i) =>
+          checkOf(JSON.stringify(check), () => parseOrThrow(CheckInput, check, `body.checks.${i}.`)),
+        );
         const ctx = callContext(c, c.req.valid('query').explain === 'true');
         return c.json(await decisions.batch(ctx, inputs));
       },

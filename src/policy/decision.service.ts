@@ -1,4 +1,5 @@
 import type { AuditEntryInput, AuditLog } from '../audit/audit.port.ts';
+import { deepFreeze } from '../shared/deep-freeze.ts';
 import { DomainError } from '../shared/errors.ts';
 import type { Principal } from '../identity/principal.ts';
 import { isName, type CheckInput, type CheckOutput } from './decision.schema.ts';
@@ -47,6 +48,8 @@ interface Decided {
 }
 
 const MAX_INT4 = 2 ** 31 - 1;
+/** Decisions of checks by id remembered (DecisionMemo), across all resources and principals. */
+export const DECISION_MEMO_MAX = 10_000;
 const idOrNull = (x: unknown) => (isName(x) ? x : null);
 
 const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x) => b.includes(x));
@@ -84,6 +87,87 @@ interface DecisionDeps {
 interface Wired {
   deps: DecisionDeps;
   durable: boolean;
+  memo: DecisionMemo | null;
+}
+
+/** A remembered decision: the answer, and the entry without what each request adds (ids, asker). */
+interface Remembered {
+  engine: Engine;
+  answer: Decided['answer'];
+  entry: AuditEntryInput;
+}
+
+/**
+ * Decisions of checks by id, remembered per (engine, resolved resource, question). A check by id
+ * is decided on the object the resolver returns: the catalog snapshot hands out the same frozen
+ * object for a dataset or field until it reloads, and a new one after any catalog, label,
+ * agreement or register change; a read from the database is a new object every time (never
+ * remembered usefully). The engine (policy.current()) is a new object after a policy reload and
+ * after the register of purposes or the exemptions change (governedByPurposes). Everything else a
+ * decision depends on is in the key: the principal's sub, kind, roles, unit and purposes, the
+ * action, the type and id asked, the fields and the purpose. Decisions that depend on the time
+ * (service principals: agreements expire) and explained ones are never remembered. Bounded: the
+ * oldest entries go first.
+ */
+export interface DecisionMemo {
+  /** Objects get a number once; the key names the number, so the map holds no resource alive. */
+  ids: WeakMap<object, number>;
+  next: number;
+  entries: Map<string, Remembered>;
+  max: number;
+  /**
+   * The key of a (resolved resource, body, principal) met before, by their identities: valid when
+   * all three are frozen (the snapshot's objects, remembered bodies, cached principals), so the
+   * same objects always hold the same values. Held weakly, by the objects themselves.
+   */
+  keys: WeakMap<object, WeakMap<object, WeakMap<object, string>>>;
+}
+
+const createMemo = (max: number): DecisionMemo | null =>
+  max > 0 ? { ids: new WeakMap(), next: 0, entries: new Map(), max, keys: new WeakMap() } : null;
+
+/** The memo key of a check, or null when its decision must not be remembered. */
+function memoKey(
+  memo: DecisionMemo,
+  ctx: CallContext,
+  input: CheckInput,
+  principal: Principal,
+  resolved: object,
+): string | null {
+  if (ctx.explain || principal.kind === 'service') return null;
+  const frozen = Object.isFrozen(resolved) && Object.isFrozen(input) && Object.isFrozen(principal);
+  if (!frozen) return keyOf(memo, input, principal, resolved);
+  let byInput = memo.keys.get(resolved);
+  if (!byInput) memo.keys.set(resolved, (byInput = new WeakMap()));
+  let byPrincipal = byInput.get(input);
+  if (!byPrincipal) byInput.set(input, (byPrincipal = new WeakMap()));
+  let key = byPrincipal.get(principal);
+  if (key === undefined) byPrincipal.set(principal, (key = keyOf(memo, input, principal, resolved)));
+  return key;
+}
+
+function keyOf(memo: DecisionMemo, input: CheckInput, principal: Principal, resolved: object): string {
+  let id = memo.ids.get(resolved);
+  if (id === undefined) memo.ids.set(resolved, (id = memo.next++));
+  return JSON.stringify([
+    id,
+    input.resource.type,
+    input.resource.id,
+    principal.sub,
+    principal.kind,
+    principal.roles,
+    principal.unit,
+    principal.purposes,
+    input.action,
+    input.fields ?? null,
+    input.purpose ?? null,
+  ]);
+}
+
+function remember(memo: DecisionMemo, key: string, engine: Engine, decided: Decided): void {
+  if (memo.entries.size >= memo.max) memo.entries.delete(memo.entries.keys().next().value as string);
+  const { requestId: _r, traceId: _t, details: _d, ...entry } = decided.entry;
+  memo.entries.set(key, { engine, answer: deepFreeze(decided.answer), entry: deepFreeze(entry) as AuditEntryInput });
 }
 
 /**
@@ -92,8 +176,15 @@ interface Wired {
  * asks one engine snapshot, and hands every decision to the audit log (its id is the decisionId).
  * A request's decisions are all made first, then logged together with one wait (see `record`).
  */
-export function createDecisionService(deps: DecisionDeps, options: { checks?: CheckDurability } = {}) {
-  const wired: Wired = { deps, durable: (options.checks ?? 'durable') === 'durable' };
+export function createDecisionService(
+  deps: DecisionDeps,
+  options: { checks?: CheckDurability; /** Decisions remembered (see DecisionMemo); 0: none. */ memoMax?: number } = {},
+) {
+  const wired: Wired = {
+    deps,
+    durable: (options.checks ?? 'durable') === 'durable',
+    memo: createMemo(options.memoMax ?? DECISION_MEMO_MAX),
+  };
 
   return {
     async check(ctx: CallContext, input: CheckInput): Promise<CheckOutput> {
@@ -134,11 +225,26 @@ export function createDecisionService(deps: DecisionDeps, options: { checks?: Ch
   };
 }
 
+/**
+ * Whether the caller may ask about others, per engine and frozen (cached) caller: a service asking
+ * for its users asks it on every check. A mutable caller is asked every time.
+ */
+const mayAskForOthers = new WeakMap<Engine, WeakMap<Principal, boolean>>();
+
+function mayCheckOthers(engine: Engine, caller: Principal): boolean {
+  const ask = () => engine.decide({ principal: caller, action: 'check', subject: 'Policy' }).allow;
+  if (!Object.isFrozen(caller) || !Object.isFrozen(caller.roles) || !Object.isFrozen(caller.purposes)) return ask();
+  let byCaller = mayAskForOthers.get(engine);
+  if (!byCaller) mayAskForOthers.set(engine, (byCaller = new WeakMap()));
+  let may = byCaller.get(caller);
+  if (may === undefined) byCaller.set(caller, (may = ask()));
+  return may;
+}
+
 /** Whom a check is about; asking about someone else needs `check` on Policy. */
 function subjectOf(engine: Engine, ctx: CallContext, given: Principal | undefined): Principal {
   if (!given || samePrincipal(given, ctx.caller)) return ctx.caller;
-  const may = engine.decide({ principal: ctx.caller, action: 'check', subject: 'Policy' });
-  if (!may.allow)
+  if (!mayCheckOthers(engine, ctx.caller))
     throw new DomainError('FORBIDDEN', 'Your role may not ask about another principal; leave out `principal`.');
   return given;
 }
@@ -219,11 +325,39 @@ async function decideOne(
   principal: Principal,
 ): Promise<Decided> {
   const { resource } = input;
-  let attributes: Record<string, unknown> | null = resource.attributes ?? null;
-  if (resource.id !== undefined) {
-    const resolved = await wired.deps.resources.resolve(resource.type, resource.id);
-    attributes = resolved;
+  if (resource.id === undefined) return decideOn(wired, engine, ctx, input, principal, resource.attributes ?? null);
+  const resolved = await wired.deps.resources.resolve(resource.type, resource.id);
+  const memo = wired.memo;
+  const key = memo && resolved ? memoKey(memo, ctx, input, principal, resolved) : null;
+  if (!memo || key === null) return decideOn(wired, engine, ctx, input, principal, resolved);
+  const hit = memo.entries.get(key);
+  if (hit && hit.engine === engine) {
+    return {
+      entry: {
+        ...hit.entry,
+        requestId: ctx.requestId,
+        traceId: ctx.traceId,
+        ...(principal === ctx.caller ? {} : { details: { askedBy: ctx.caller.sub, askedByRoles: ctx.caller.roles } }),
+      },
+      answer: hit.answer,
+    };
   }
+  const decided = await decideOn(wired, engine, ctx, input, principal, resolved);
+  if (!decided.entry.details?.agreementId) remember(memo, key, engine, decided);
+  return decided;
+}
+
+/** Decides one check on the resource's attributes (null: unknown resource). */
+async function decideOn(
+  wired: Wired,
+  engine: Engine,
+  ctx: CallContext,
+  input: CheckInput,
+  principal: Principal,
+  resolved: Record<string, unknown> | null,
+): Promise<Decided> {
+  const { resource } = input;
+  let attributes = resolved;
   const purpose = input.purpose ?? null;
   let agreementId: string | null = null;
   if (attributes !== null && wired.deps.context) {

@@ -154,17 +154,28 @@ export function governedByPurposes(
   register: () => PurposeRegister | null,
   exemptions: () => ExemptionIndex | null = () => null,
 ): PolicyService {
-  const wrapped = new WeakMap<Engine, Engine>();
+  // One governed engine per (engine, register, exemptions): a new one whenever any of the three is
+  // replaced, so a decision remembered per engine (decision.service.ts) is never used across a
+  // policy reload or a change of the register or the exemptions.
+  const wrapped = new WeakMap<Engine, { reg: PurposeRegister | null; ex: ExemptionIndex | null; governed: Engine }>();
   return {
     current() {
       const engine = policy.current();
-      let governed = wrapped.get(engine);
-      if (!governed) {
+      const reg = register();
+      const ex = exemptions();
+      let w = wrapped.get(engine);
+      if (!w || w.reg !== reg || w.ex !== ex) {
         // Citations outermost: the reason of any withheld field names its exemption or the PDP rule.
-        governed = withCitations(withPurposeRegister(engine, register), exemptions);
-        wrapped.set(engine, governed);
+        w = {
+          reg,
+          ex,
+          // The wrappers still read the register live, as before: a request holding an older
+          // engine decides on the newest register (only ever newer than the engine's key).
+          governed: withCitations(withPurposeRegister(engine, register), exemptions),
+        };
+        wrapped.set(engine, w);
       }
-      return governed;
+      return w.governed;
     },
     reload: () => policy.reload(),
     status: () => policy.status(),

@@ -71,6 +71,11 @@ describe.each(databaseKinds())('catalog snapshot on one instance (%s)', (kind: D
     const before = await checkRead(t, who.staff33, 'snap-local');
     expect(before.body.allow).toBe(true);
     expect(await labelVersionLogged(t, before.body.decisionId)).toBe(1);
+    // The same question again: its body and decision come from memory, and it is logged on its own.
+    const again = await checkRead(t, who.staff33, 'snap-local');
+    expect(again.body).toMatchObject({ allow: true, reason: before.body.reason });
+    expect(again.body.decisionId).not.toBe(before.body.decisionId);
+    expect(await labelVersionLogged(t, again.body.decisionId)).toBe(1);
     const version = await restrict(t, who, 'snap-local');
     const after = await checkRead(t, who.staff33, 'snap-local');
     expect(after.body.allow).toBe(false);
