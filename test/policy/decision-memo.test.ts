@@ -239,6 +239,51 @@ describe('remembered decisions of checks by id', () => {
     );
   });
 
+  it('never answers one question with the decision of another that differs only in its action, fields or purpose', async () => {
+    // Every question over a small space, each asked right after its neighbours: a key that left out
+    // the action, the fields or the purpose would answer a neighbour from memory and differ from a
+    // fresh evaluation.
+    const all: Check[] = [];
+    for (const field of [false, true])
+      for (const dataset of ['d1', 'd2'])
+        for (const name of ['a', 'nik'])
+          for (const action of ['read', 'update'])
+            for (const fields of [undefined, ['a'], ['a', 'nik']])
+              for (const purpose of [undefined, ...PURPOSES])
+                all.push({ field, dataset, name, action, fields, purpose });
+    await fc.assert(
+      fc.asyncProperty(catalogArb, poolArb, async (catalog, pool) => {
+        const register = purposeRegister([
+          { id: 'pengawasan', lawful_basis: 'public_task', datasets: [], categories: [] },
+          { id: 'statistik', lawful_basis: 'public_task', datasets: ['d1'], categories: [] },
+        ]);
+        const s = await services(
+          () => register,
+          () => null,
+          resolverOf(catalog as CatalogGen),
+        );
+        let n = 0;
+        let differing = 0;
+        for (const who of pool) {
+          if (who.kind === 'service') continue;
+          let previous: unknown = null;
+          for (const q of all) {
+            const input = deepFreeze(inputOf(q, null));
+            const ctx = ctxOf(who, n++);
+            const { decisionId: _a, ...got } = await s.memo.check(ctx, input);
+            const { decisionId: _b, ...want } = await s.fresh.check(ctx, input);
+            expect(got).toEqual(want);
+            if (previous !== null && JSON.stringify(previous) !== JSON.stringify(want)) differing++;
+            previous = want;
+          }
+        }
+        // The space is worth walking only if neighbouring questions are decided differently.
+        if (pool.some((p) => p.kind !== 'service')) expect(differing).toBeGreaterThan(0);
+      }),
+      { numRuns: 25 },
+    );
+  });
+
   it('remembers per caller whether it may ask about others: refused every time for staff, allowed for a service', async () => {
     const s = await services(
       () => null,
