@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { agreementAttributes } from '../../src/agreements/agreement.attributes.ts';
+import { NO_SHARING } from '../../src/agreements/agreement.model.ts';
 import type { AuditEntryInput, AuditLog } from '../../src/audit/audit.port.ts';
 import { exemptionIndex, purposeRegister } from '../../src/catalog/catalog.snapshot.ts';
 import type { Principal } from '../../src/identity/principal.ts';
@@ -158,7 +159,9 @@ async function services(
   const policy = createPolicyService({ read: policyFilesIn(dir), logger: createLogger('silent') });
   expect((await policy.reload()).ok).toBe(true);
   const governed = governedByPurposes(policy, register, exemptions);
-  const context = agreementAttributes({ naming: async () => [] }, () => Date.UTC(2026, 11, 3));
+  const context = agreementAttributes({ naming: async () => [], sharing: async () => NO_SHARING }, () =>
+    Date.UTC(2026, 11, 3),
+  );
   const memoLog = recordingLog();
   const freshLog = recordingLog();
   return {
@@ -245,9 +248,9 @@ describe('remembered decisions of checks by id', () => {
     // fresh evaluation.
     const all: Check[] = [];
     for (const field of [false, true])
-      for (const dataset of ['d1', 'd2'])
-        for (const name of ['a', 'nik'])
-          for (const action of ['read', 'update'])
+      for (const dataset of ['d1', 'd2'] as const)
+        for (const name of ['a', 'nik'] as const)
+          for (const action of ['read', 'update'] as const)
             for (const fields of [undefined, ['a'], ['a', 'nik']])
               for (const purpose of [undefined, ...PURPOSES])
                 all.push({ field, dataset, name, action, fields, purpose });
