@@ -41,3 +41,29 @@ insert into audit_rollup_month
   from audit_rollup
   group by date_trunc('month', day)::date, key, kind, principal_sub, principal_kind, principal_unit, resource_unit,
            dataset_id, purpose, action, personal_whole, personal_masked;
+
+-- The denied-attempts report per principal and month, with the distinct datasets and actions: the
+-- unscoped report over whole months reads it (a row per principal and month, whatever the number of
+-- attempts). Scoped reports (a unit, a dataset, a PPID's units) read the monthly level above.
+create table audit_denied_month (
+  month date not null,
+  key uuid not null, -- md5 of (principal_sub, principal_kind, principal_unit)
+  principal_sub text,
+  principal_kind text not null,
+  principal_unit text,
+  attempts bigint not null,
+  datasets text[] not null, -- distinct, sorted
+  actions text[] not null, -- distinct, sorted
+  first_at timestamptz not null,
+  last_at timestamptz not null,
+  primary key (month, key)
+);
+
+insert into audit_denied_month
+  select date_trunc('month', day)::date, md5(row(principal_sub, principal_kind, principal_unit)::text)::uuid,
+         principal_sub, principal_kind, principal_unit, sum(entries),
+         coalesce(array_agg(distinct dataset_id order by dataset_id) filter (where dataset_id is not null), '{}'),
+         array_agg(distinct action order by action), min(first_at), max(last_at)
+  from audit_rollup
+  where kind = 'denied'
+  group by 1, 2, 3, 4, 5;

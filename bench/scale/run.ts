@@ -24,6 +24,8 @@ import {
   disclosureReport,
   disclosureReportQuery,
   findEntries,
+  monthParts,
+  REPORT_ROWS,
   rollupWhere,
   whereClause,
   type EntryFilter,
@@ -273,7 +275,10 @@ try {
         : deniedReport(sql, rollupWhere(sql, scope, {}, period)),
     explain: async () => {
       const sel = rollupWhere(sql, scope, {}, period);
-      const q = kind === 'disclosures' ? disclosureReportQuery(sql, sel, 'month') : deniedReportQuery(sql, sel);
+      // The disclosures report by month reads month after month until it is full: its first month.
+      const first = { ...sel, period: monthParts(period)[0]! };
+      const q =
+        kind === 'disclosures' ? disclosureReportQuery(sql, first, 'month', REPORT_ROWS) : deniedReportQuery(sql, sel);
       return (await sql<{ 'QUERY PLAN': string }[]>`explain (analyze, buffers) ${q}`).map((r) => r['QUERY PLAN']);
     },
   });

@@ -118,6 +118,11 @@ export interface ReportPeriod {
 export interface ReportSelection {
   where: Fragment;
   period: ReportPeriod;
+  /**
+   * The same selection on the per-principal denied level (audit_denied_month), when it can answer
+   * it: no scope but the whole log, no unit or dataset filter (its rows keep neither).
+   */
+  perPrincipal?: Fragment | undefined;
 }
 
 /** The scope, filters and period of a report (the rows are read by reportRows). */
@@ -132,7 +137,13 @@ export function rollupWhere(
   if (f.principal) c.push(sql`principal_sub = ${f.principal}`);
   if (f.unit) c.push(touchesUnit(sql, f.unit));
   if (f.dataset) c.push(sql`dataset_id = ${f.dataset}`);
-  return { where: c.reduce((acc, x) => sql`${acc} and ${x}`, sql`true`), period };
+  const perPrincipal =
+    scope.kind === 'all' && !f.unit && !f.dataset
+      ? f.principal
+        ? sql`principal_sub = ${f.principal}`
+        : sql`true`
+      : undefined;
+  return { where: c.reduce((acc, x) => sql`${acc} and ${x}`, sql`true`), period, perPrincipal };
 }
 
 const firstOfMonth = (d: Date, add = 0) => new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + add, 1));
@@ -149,8 +160,9 @@ const ROLLUP_COLUMNS = `kind, principal_sub, principal_kind, principal_unit, res
 
 /**
  * A report's rows of one kind over its period, exact and current, read in one statement (one
- * snapshot): the monthly rollup for the period's whole months (unless the report is per day), the
- * daily rollup for the days at its edges, both holding the entries up to the catch-up job's mark,
+ * snapshot): the monthly rollup for the period's whole months (`monthly`; `daily`: none, for
+ * reports per day; `edges`: none, the caller reads the whole months elsewhere), the daily rollup for
+ * the days at its edges, both holding the entries up to the catch-up job's mark,
  * and the entries after the mark aggregated from the log (bounded by seq: the job's lag). Each row
  * has the daily rollup's columns (`day`: its day, or its month's first day).
  */
@@ -158,19 +170,20 @@ export function reportRows(
   sql: Queryable,
   kind: 'disclosure' | 'denied',
   sel: ReportSelection,
-  daily: boolean,
+  level: 'daily' | 'monthly' | 'edges',
 ): Fragment {
   const { period } = sel;
   const days = (from: Date, to: Date) =>
     sql`select day, ${sql.unsafe(ROLLUP_COLUMNS)} from audit_rollup
       where kind = ${kind} and day >= ${from}::date and day < ${to}::date`;
-  const months = daily ? undefined : wholeMonths(period);
+  const months = level === 'daily' ? undefined : wholeMonths(period);
   const parts: Fragment[] = [];
   if (!months) parts.push(days(period.from, period.to));
   else {
     if (period.from < months.from) parts.push(days(period.from, months.from));
-    parts.push(sql`select month as day, ${sql.unsafe(ROLLUP_COLUMNS)} from audit_rollup_month
-      where kind = ${kind} and month >= ${months.from}::date and month < ${months.to}::date`);
+    if (level === 'monthly')
+      parts.push(sql`select month as day, ${sql.unsafe(ROLLUP_COLUMNS)} from audit_rollup_month
+        where kind = ${kind} and month >= ${months.from}::date and month < ${months.to}::date`);
     if (months.to < period.to) parts.push(days(months.to, period.to));
   }
   parts.push(sql`select day, kind, principal_sub, principal_kind, principal_unit, resource_unit, dataset_id, purpose,
@@ -208,32 +221,61 @@ export interface DisclosureDb {
   last_at: Date;
 }
 
+/** Most rows of a report. */
+export const REPORT_ROWS = 10_000;
+
+/**
+ * A period cut at month starts: a report by day or by month has its rows in period order, so it
+ * reads month after month and stops once it holds REPORT_ROWS (the rest would be cut anyway).
+ */
+export function monthParts(p: ReportPeriod): ReportPeriod[] {
+  const parts: ReportPeriod[] = [];
+  for (let from = p.from; from < p.to;) {
+    const next = firstOfMonth(from, 1);
+    const to = next < p.to ? next : p.to;
+    parts.push({ from, to });
+    from = to;
+  }
+  return parts;
+}
+
 /**
  * Personal-data disclosures from the rollups, grouped by period, recipient, dataset, purpose and the
- * personal fields whole and masked.
+ * personal fields whole and masked, the first REPORT_ROWS in that order. By day or month, month
+ * after month (each month one statement, exact as of its reading: later entries fall in later months).
  */
 export async function disclosureReport(
   sql: Queryable,
   sel: ReportSelection,
   period: 'day' | 'month' | 'year',
 ): Promise<DisclosureDb[]> {
-  return sql<DisclosureDb[]>`${disclosureReportQuery(sql, sel, period)}`;
+  if (period === 'year') return sql<DisclosureDb[]>`${disclosureReportQuery(sql, sel, period, REPORT_ROWS)}`;
+  const out: DisclosureDb[] = [];
+  for (const part of monthParts(sel.period)) {
+    const rows = await sql<
+      DisclosureDb[]
+    >`${disclosureReportQuery(sql, { ...sel, period: part }, period, REPORT_ROWS - out.length)}`;
+    out.push(...rows);
+    if (out.length >= REPORT_ROWS) break;
+  }
+  return out;
 }
 
-/** The disclosures report's statement (for EXPLAIN too). */
+/** The disclosures report's statement over `sel`'s period (for EXPLAIN too). */
 export function disclosureReportQuery(
   sql: Queryable,
   sel: ReportSelection,
   period: 'day' | 'month' | 'year',
+  limit: number,
 ): Fragment {
   return sql`
     select date_trunc(${period}, day::timestamp) as period, principal_sub, principal_unit, dataset_id, purpose,
            personal_whole as fields_whole, personal_masked as fields_masked, sum(entries) as disclosures,
            sum(rows) as rows, min(first_at) as first_at, max(last_at) as last_at
-    from ${reportRows(sql, 'disclosure', sel, period === 'day')}
+    from ${reportRows(sql, 'disclosure', sel, period === 'day' ? 'daily' : 'monthly')}
     group by 1, principal_sub, principal_unit, dataset_id, purpose, personal_whole, personal_masked
     order by 1, principal_sub, dataset_id, purpose
-    limit 10000`;
+    limit ${limit}`;
 }
 
 export interface DisclosureSeriesDb {
@@ -252,7 +294,7 @@ export async function disclosureSeries(
     select date_trunc(${period}, day::timestamp) as period,
            coalesce(sum(entries) filter (where cardinality(personal_whole) > 0), 0) as whole,
            coalesce(sum(entries) filter (where cardinality(personal_whole) = 0), 0) as masked
-    from ${reportRows(sql, 'disclosure', sel, period === 'day')}
+    from ${reportRows(sql, 'disclosure', sel, period === 'day' ? 'daily' : 'monthly')}
     group by 1
     order by 1`;
 }
@@ -273,14 +315,43 @@ export async function deniedReport(sql: Queryable, sel: ReportSelection): Promis
   return sql<DeniedDb[]>`${deniedReportQuery(sql, sel)}`;
 }
 
-/** The denied-attempts report's statement (for EXPLAIN too). */
+/**
+ * The denied-attempts report's statement (for EXPLAIN too). Rows per principal with their datasets
+ * and actions as arrays: from the per-principal monthly level for whole months where it can answer,
+ * else from the detailed rollups; distinct datasets and actions are counted by hash aggregation
+ * (a row per principal, dataset or action), not by sorting every attempt.
+ */
 export function deniedReportQuery(sql: Queryable, sel: ReportSelection): Fragment {
+  const months = sel.perPrincipal ? wholeMonths(sel.period) : undefined;
+  const detail = (level: 'monthly' | 'edges') =>
+    sql`select principal_sub, principal_kind, principal_unit, entries as attempts,
+      case when dataset_id is null then '{}'::text[] else array[dataset_id] end as datasets, array[action] as actions,
+      first_at, last_at
+    from ${reportRows(sql, 'denied', sel, level)}`;
+  const source =
+    months && sel.perPrincipal
+      ? sql`select principal_sub, principal_kind, principal_unit, attempts, datasets, actions, first_at, last_at
+          from audit_denied_month
+          where month >= ${months.from}::date and month < ${months.to}::date and ${sel.perPrincipal}
+        union all ${detail('edges')}`
+      : detail('monthly');
   return sql`
-    select principal_sub, principal_kind, principal_unit, sum(entries) as attempts,
-           count(distinct dataset_id) as datasets, array_agg(distinct action order by action) as actions,
+    with r as (${source}),
+    -- One row per principal ('r', with the attempts), per dataset ('d') and per action ('a').
+    items as (
+      select principal_sub, principal_kind, principal_unit, i.t, i.x, sum(attempts) filter (where i.t = 'r') as attempts,
+             min(first_at) as first_at, max(last_at) as last_at
+      from r cross join lateral (
+        select 'r' as t, null::text as x
+        union all select 'd', d from unnest(r.datasets) d
+        union all select 'a', a from unnest(r.actions) a) i
+      group by principal_sub, principal_kind, principal_unit, i.t, i.x)
+    select principal_sub, principal_kind, principal_unit, sum(attempts) as attempts,
+           count(*) filter (where t = 'd') as datasets,
+           array(select a from unnest(array_agg(x) filter (where t = 'a')) a order by a) as actions,
            min(first_at) as first_at, max(last_at) as last_at
-    from ${reportRows(sql, 'denied', sel, false)}
+    from items
     group by principal_sub, principal_kind, principal_unit
-    order by sum(entries) desc, principal_sub
-    limit 10000`;
+    order by sum(attempts) desc, principal_sub
+    limit ${REPORT_ROWS}`;
 }

@@ -22,7 +22,8 @@ const MERGE = `entries = r.entries + excluded.entries, rows = r.rows + excluded.
   first_at = least(r.first_at, excluded.first_at), last_at = greatest(r.last_at, excluded.last_at)`;
 
 /**
- * Folds the entries in (lo, hi] into the daily and monthly rollups and the minute map, and moves
+ * Folds the entries in (lo, hi] into the daily and monthly rollups, the denied attempts per
+ * principal and month, and the minute map, and moves
  * the mark to `hi`, in one statement. The key is migration 0011's md5 over the key columns.
  */
 const FOLD = `with src as materialized (
@@ -44,6 +45,19 @@ const FOLD = `with src as materialized (
     from keyed
     group by date_trunc('month', day)::date, key, ${KEY_COLUMNS}, personal_whole, personal_masked
     on conflict (month, key) do update set ${MERGE}),
+  denied as (
+    insert into audit_denied_month as r (month, key, principal_sub, principal_kind, principal_unit, attempts, datasets,
+      actions, first_at, last_at)
+    select date_trunc('month', day)::date, md5(row(principal_sub, principal_kind, principal_unit)::text)::uuid,
+      principal_sub, principal_kind, principal_unit, sum(entries),
+      coalesce(array_agg(distinct dataset_id order by dataset_id) filter (where dataset_id is not null), '{}'),
+      array_agg(distinct action order by action), min(first_at), max(last_at)
+    from keyed where kind = 'denied'
+    group by 1, 2, 3, 4, 5
+    on conflict (month, key) do update set attempts = r.attempts + excluded.attempts,
+      datasets = array(select distinct x from unnest(r.datasets || excluded.datasets) x order by x),
+      actions = array(select distinct x from unnest(r.actions || excluded.actions) x order by x),
+      first_at = least(r.first_at, excluded.first_at), last_at = greatest(r.last_at, excluded.last_at)),
   minutes as (
     insert into audit_minute as r (minute, first_seq)
     select date_trunc('minute', at), min(seq) from audit_entry where seq > $1 and seq <= $2 group by 1

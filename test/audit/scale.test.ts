@@ -130,6 +130,76 @@ function recompute(
   return out;
 }
 
+/** audit_denied_month recomputed from the log: per month and principal, attempts, distinct datasets and actions. */
+function recomputeDenied(entries: ChainedRow[]) {
+  const out = new Map<
+    string,
+    { attempts: number; datasets: Set<string>; actions: Set<string>; first: number; last: number }
+  >();
+  for (const e of entries) {
+    if (e.effect !== 'deny') continue;
+    const key = JSON.stringify([
+      e.at.toISOString().slice(0, 7) + '-01',
+      e.principalSub,
+      e.principalKind,
+      e.principalUnit,
+    ]);
+    const r = out.get(key) ?? {
+      attempts: 0,
+      datasets: new Set(),
+      actions: new Set(),
+      first: Infinity,
+      last: -Infinity,
+    };
+    r.attempts += 1;
+    if (e.datasetId !== null) r.datasets.add(e.datasetId);
+    r.actions.add(e.action);
+    r.first = Math.min(r.first, e.at.getTime());
+    r.last = Math.max(r.last, e.at.getTime());
+    out.set(key, r);
+  }
+  return new Map(
+    [...out].map(([k, r]) => [
+      k,
+      {
+        attempts: r.attempts,
+        datasets: [...r.datasets].sort(),
+        actions: [...r.actions].sort(),
+        first: r.first,
+        last: r.last,
+      },
+    ]),
+  );
+}
+
+async function storedDenied(t: TestApp) {
+  const rows = await t.db.sql<
+    {
+      month_text: string;
+      principal_sub: string | null;
+      principal_kind: string;
+      principal_unit: string | null;
+      attempts: string;
+      datasets: string[];
+      actions: string[];
+      first_at: Date;
+      last_at: Date;
+    }[]
+  >`select *, to_char(month, 'YYYY-MM-DD') as month_text from audit_denied_month`;
+  return new Map(
+    rows.map((r) => [
+      JSON.stringify([r.month_text, r.principal_sub, r.principal_kind, r.principal_unit]),
+      {
+        attempts: Number(r.attempts),
+        datasets: r.datasets,
+        actions: r.actions,
+        first: r.first_at.getTime(),
+        last: r.last_at.getTime(),
+      },
+    ]),
+  );
+}
+
 async function storedRollup(t: TestApp, level: 'day' | 'month' = 'day') {
   const rows = await t.db.sql<
     {
@@ -259,6 +329,7 @@ describe.each(databaseKinds())('the audit log at scale on %s', (kind) => {
     expect(expected.size).toBeGreaterThan(20);
     expect(await storedRollup(t)).toEqual(expected);
     expect(await storedRollup(t, 'month')).toEqual(recompute(entries, 'month'));
+    expect(await storedDenied(t)).toEqual(recomputeDenied(entries));
   });
 
   it('answers a PPID exactly what the unscoped log filtered by hand holds, and unit= likewise', async () => {
@@ -398,39 +469,48 @@ describe.each(databaseKinds())('the audit log at scale on %s', (kind) => {
       expect(got, `${label}: disclosures per ${period}`).toEqual(want);
       expect(want.size, label).toBeGreaterThan(3);
     }
-    const denied = new Map<string, { attempts: number; datasets: Set<string>; actions: Set<string> }>();
-    for (const e of inPeriod) {
-      if (e.effect !== 'deny') continue;
-      const who = JSON.stringify([e.principalSub, e.principalUnit]);
-      const r = denied.get(who) ?? { attempts: 0, datasets: new Set(), actions: new Set() };
-      r.attempts += 1;
-      if (e.datasetId) r.datasets.add(e.datasetId);
-      r.actions.add(e.action);
-      denied.set(who, r);
+    // Unscoped (the per-principal monthly level for the whole months), and by unit (the detailed levels).
+    for (const unit of [undefined, '32']) {
+      const denied = new Map<string, { attempts: number; datasets: Set<string>; actions: Set<string> }>();
+      for (const e of inPeriod) {
+        if (e.effect !== 'deny') continue;
+        if (unit && !isWithin(e.principalUnit ?? 'RI', unit) && !isWithin(e.resourceUnit ?? 'RI', unit)) continue;
+        const who = JSON.stringify([e.principalSub, e.principalUnit]);
+        const r = denied.get(who) ?? { attempts: 0, datasets: new Set(), actions: new Set() };
+        r.attempts += 1;
+        if (e.datasetId) r.datasets.add(e.datasetId);
+        r.actions.add(e.action);
+        denied.set(who, r);
+      }
+      const res = await getAs(
+        t,
+        auditor,
+        `/v1/audit/reports/denied?from=${from}&to=${to}${unit ? `&unit=${unit}` : ''}`,
+      );
+      expect(res.status, res.text).toBe(200);
+      const got = new Map(
+        (
+          res.body.items as {
+            principal: string;
+            principalUnit: string | null;
+            attempts: number;
+            datasets: number;
+            actions: string[];
+          }[]
+        ).map((i) => [
+          JSON.stringify([i.principal, i.principalUnit]),
+          { attempts: i.attempts, datasets: i.datasets, actions: i.actions },
+        ]),
+      );
+      const want = new Map(
+        [...denied].map(([p, r]) => [
+          p,
+          { attempts: r.attempts, datasets: r.datasets.size, actions: [...r.actions].sort() },
+        ]),
+      );
+      expect(got, `${label}: denied${unit ? ` in ${unit}` : ''}`).toEqual(want);
+      expect(want.size, label).toBeGreaterThan(1);
     }
-    const res = await getAs(t, auditor, `/v1/audit/reports/denied?from=${from}&to=${to}`);
-    expect(res.status, res.text).toBe(200);
-    const got = new Map(
-      (
-        res.body.items as {
-          principal: string;
-          principalUnit: string | null;
-          attempts: number;
-          datasets: number;
-          actions: string[];
-        }[]
-      ).map((i) => [
-        JSON.stringify([i.principal, i.principalUnit]),
-        { attempts: i.attempts, datasets: i.datasets, actions: i.actions },
-      ]),
-    );
-    const want = new Map(
-      [...denied].map(([p, r]) => [
-        p,
-        { attempts: r.attempts, datasets: r.datasets.size, actions: [...r.actions].sort() },
-      ]),
-    );
-    expect(got, `${label}: denied`).toEqual(want);
   }
 
   const dayOf = (d: Date) => d.toISOString().slice(0, 10);
@@ -494,9 +574,11 @@ describe.each(databaseKinds())('the audit log at scale on %s', (kind) => {
     const folded = entries.filter((e) => e.seq <= before);
     expect(await storedRollup(t)).toEqual(recompute(folded));
     expect(await storedRollup(t, 'month')).toEqual(recompute(folded, 'month'));
+    expect(await storedDenied(t)).toEqual(recomputeDenied(folded));
     await catchUpRollups(t.db.sql);
     expect(await mark()).toBe(entries.at(-1)!.seq);
     expect(await storedRollup(t)).toEqual(recompute(entries));
     expect(await storedRollup(t, 'month')).toEqual(recompute(entries, 'month'));
+    expect(await storedDenied(t)).toEqual(recomputeDenied(entries));
   });
 });
