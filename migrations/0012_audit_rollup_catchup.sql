@@ -67,3 +67,6 @@ insert into audit_denied_month
   from audit_rollup
   where kind = 'denied'
   group by 1, 2, 3, 4, 5;
+
+-- Concatenates arrays across rows (the denied report unions each principal's monthly datasets).
+create aggregate jaga_array_cat(anycompatiblearray) (sfunc = array_cat, stype = anycompatiblearray, initcond = '{}');

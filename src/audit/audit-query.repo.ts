@@ -123,6 +123,19 @@ export interface ReportSelection {
    * it: no scope but the whole log, no unit or dataset filter (its rows keep neither).
    */
   perPrincipal?: Fragment | undefined;
+  /**
+   * A time no entry after the catch-up job's mark is older than (the mark's own entry's; `at` grows
+   * with seq), read just before the report: a constant the planner prunes partitions with. The
+   * report's own statement still bounds the tail by the mark it reads (see reportRows).
+   */
+  tailFrom?: Date | undefined;
+}
+
+/** `sel` with its tail bound (tailFrom) read now. */
+export async function withTailBound(sql: Queryable, sel: ReportSelection): Promise<ReportSelection> {
+  const [m] = await sql<{ at: Date | null }[]>`
+    select (select e.at from audit_entry e where e.seq = m.seq limit 1) as at from audit_rollup_mark m`;
+  return m?.at ? { ...sel, tailFrom: m.at } : sel;
 }
 
 /** The scope, filters and period of a report (the rows are read by reportRows). */
@@ -191,6 +204,7 @@ export function reportRows(
       at as first_at, at as last_at
     from (select ${sql.unsafe(ROLLUP_PROJECTION)} from audit_entry e
       where e.seq > (select seq from audit_rollup_mark) and e.at >= ${period.from} and e.at < ${period.to}
+        and e.at >= ${sel.tailFrom ?? period.from}
         and ${sql.unsafe(ROLLUP_CANDIDATE)}) t
     where kind = ${kind} and ${sql.unsafe(ROLLUP_COUNTED)}`);
   const union = parts.reduce((acc, x) => sql`${acc} union all ${x}`);
@@ -249,6 +263,7 @@ export async function disclosureReport(
   sel: ReportSelection,
   period: 'day' | 'month' | 'year',
 ): Promise<DisclosureDb[]> {
+  sel = await withTailBound(sql, sel);
   if (period === 'year') return sql<DisclosureDb[]>`${disclosureReportQuery(sql, sel, period, REPORT_ROWS)}`;
   const out: DisclosureDb[] = [];
   for (const part of monthParts(sel.period)) {
@@ -290,6 +305,7 @@ export async function disclosureSeries(
   sel: ReportSelection,
   period: 'day' | 'month' | 'year',
 ): Promise<DisclosureSeriesDb[]> {
+  sel = await withTailBound(sql, sel);
   return sql<DisclosureSeriesDb[]>`
     select date_trunc(${period}, day::timestamp) as period,
            coalesce(sum(entries) filter (where cardinality(personal_whole) > 0), 0) as whole,
@@ -312,14 +328,14 @@ export interface DeniedDb {
 
 /** Denied attempts per principal from the rollups, most first (possible probing). */
 export async function deniedReport(sql: Queryable, sel: ReportSelection): Promise<DeniedDb[]> {
-  return sql<DeniedDb[]>`${deniedReportQuery(sql, sel)}`;
+  return sql<DeniedDb[]>`${deniedReportQuery(sql, await withTailBound(sql, sel))}`;
 }
 
 /**
  * The denied-attempts report's statement (for EXPLAIN too). Rows per principal with their datasets
- * and actions as arrays: from the per-principal monthly level for whole months where it can answer,
- * else from the detailed rollups; distinct datasets and actions are counted by hash aggregation
- * (a row per principal, dataset or action), not by sorting every attempt.
+ * and actions as arrays: from the per-principal monthly level for whole months where it can answer
+ * (a row per principal and month), else from the detailed rollups; each principal's distinct
+ * datasets and actions are counted from the union of its arrays.
  */
 export function deniedReportQuery(sql: Queryable, sel: ReportSelection): Fragment {
   const months = sel.perPrincipal ? wholeMonths(sel.period) : undefined;
@@ -336,21 +352,11 @@ export function deniedReportQuery(sql: Queryable, sel: ReportSelection): Fragmen
         union all ${detail('edges')}`
       : detail('monthly');
   return sql`
-    with r as (${source}),
-    -- One row per principal ('r', with the attempts), per dataset ('d') and per action ('a').
-    items as (
-      select principal_sub, principal_kind, principal_unit, i.t, i.x, sum(attempts) filter (where i.t = 'r') as attempts,
-             min(first_at) as first_at, max(last_at) as last_at
-      from r cross join lateral (
-        select 'r' as t, null::text as x
-        union all select 'd', d from unnest(r.datasets) d
-        union all select 'a', a from unnest(r.actions) a) i
-      group by principal_sub, principal_kind, principal_unit, i.t, i.x)
     select principal_sub, principal_kind, principal_unit, sum(attempts) as attempts,
-           count(*) filter (where t = 'd') as datasets,
-           array(select a from unnest(array_agg(x) filter (where t = 'a')) a order by a) as actions,
+           (select count(distinct d) from unnest(jaga_array_cat(datasets)) d) as datasets,
+           array(select distinct a from unnest(jaga_array_cat(actions)) a order by a) as actions,
            min(first_at) as first_at, max(last_at) as last_at
-    from items
+    from (${source}) r
     group by principal_sub, principal_kind, principal_unit
     order by sum(attempts) desc, principal_sub
     limit ${REPORT_ROWS}`;
