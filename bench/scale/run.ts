@@ -28,6 +28,7 @@ import {
   REPORT_ROWS,
   rollupWhere,
   whereClause,
+  withTailBound,
   type EntryFilter,
 } from '../../src/audit/audit-query.repo.ts';
 import { createPartition, insertEntriesGuarded, readHead, recordVerified } from '../../src/audit/audit.repo.ts';
@@ -198,9 +199,12 @@ try {
   );
   await sql`vacuum analyze audit_entry`.catch(() => sql.unsafe('analyze audit_entry'));
   await sql.unsafe('analyze audit_rollup; analyze audit_rollup_month; analyze audit_minute');
-  const [levels] = await sql<{ day: string; month: string }[]>`
-    select (select count(*) from audit_rollup) as day, (select count(*) from audit_rollup_month) as month`;
-  out(`rollup rows: ${fmt.format(Number(levels!.day))} daily, ${fmt.format(Number(levels!.month))} monthly`);
+  const [levels] = await sql<{ day: string; month: string; denied: string }[]>`
+    select (select count(*) from audit_rollup) as day, (select count(*) from audit_rollup_month) as month,
+      (select count(*) from audit_denied_month) as denied`;
+  out(
+    `rollup rows: ${fmt.format(Number(levels!.day))} daily, ${fmt.format(Number(levels!.month))} monthly, ${fmt.format(Number(levels!.denied))} denied per principal and month`,
+  );
 
   // ---- disk ------------------------------------------------------------------------------------
   const [disk] = await sql<{ heap: string; idx: string; rollup: string; minute: string }[]>`
@@ -274,7 +278,7 @@ try {
         ? disclosureReport(sql, rollupWhere(sql, scope, {}, period), 'month')
         : deniedReport(sql, rollupWhere(sql, scope, {}, period)),
     explain: async () => {
-      const sel = rollupWhere(sql, scope, {}, period);
+      const sel = await withTailBound(sql, rollupWhere(sql, scope, {}, period));
       // The disclosures report by month reads month after month until it is full: its first month.
       const first = { ...sel, period: monthParts(period)[0]! };
       const q =
