@@ -20,13 +20,19 @@ import { toEntryRow } from '../../src/audit/audit.entry.ts';
 import type { AuditEntryInput } from '../../src/audit/audit.port.ts';
 import {
   deniedReport,
+  deniedReportQuery,
   disclosureReport,
+  disclosureReportQuery,
   findEntries,
+  monthParts,
+  REPORT_ROWS,
   rollupWhere,
   whereClause,
+  withTailBound,
   type EntryFilter,
 } from '../../src/audit/audit-query.repo.ts';
 import { createPartition, insertEntriesGuarded, readHead, recordVerified } from '../../src/audit/audit.repo.ts';
+import { catchUpRollups } from '../../src/audit/audit.rollup.ts';
 import { verifyChain } from '../../src/audit/audit.verify.ts';
 import { reportPeriod, RECENT_WINDOW_DAYS } from '../../src/audit/audit.service.ts';
 import { migrate } from '../../src/db/migrate.ts';
@@ -184,8 +190,21 @@ try {
   out(
     `seeded ${fmt.format(ENTRIES)} entries in ${seedSecs.toFixed(1)} s (${fmt.format(Math.round(ENTRIES / seedSecs))} entries/s, batches of ${BATCH})`,
   );
+  // The catch-up job's work for the whole log at once (in production it follows the writer).
+  const foldStart = performance.now();
+  const folded = await catchUpRollups(sql, { budgetMs: Infinity });
+  const foldSecs = (performance.now() - foldStart) / 1000;
+  out(
+    `rollups caught up: ${fmt.format(folded)} entries in ${foldSecs.toFixed(1)} s (${fmt.format(Math.round(folded / foldSecs))} entries/s)`,
+  );
   await sql`vacuum analyze audit_entry`.catch(() => sql.unsafe('analyze audit_entry'));
-  await sql.unsafe('analyze audit_rollup; analyze audit_minute');
+  await sql.unsafe('analyze audit_rollup; analyze audit_rollup_month; analyze audit_minute');
+  const [levels] = await sql<{ day: string; month: string; denied: string }[]>`
+    select (select count(*) from audit_rollup) as day, (select count(*) from audit_rollup_month) as month,
+      (select count(*) from audit_denied_month) as denied`;
+  out(
+    `rollup rows: ${fmt.format(Number(levels!.day))} daily, ${fmt.format(Number(levels!.month))} monthly, ${fmt.format(Number(levels!.denied))} denied per principal and month`,
+  );
 
   // ---- disk ------------------------------------------------------------------------------------
   const [disk] = await sql<{ heap: string; idx: string; rollup: string; minute: string }[]>`
@@ -258,12 +277,14 @@ try {
       kind === 'disclosures'
         ? disclosureReport(sql, rollupWhere(sql, scope, {}, period), 'month')
         : deniedReport(sql, rollupWhere(sql, scope, {}, period)),
-    explain: async () =>
-      (
-        await sql<
-          { 'QUERY PLAN': string }[]
-        >`explain (analyze, buffers) select count(*) from audit_rollup where ${rollupWhere(sql, scope, {}, period)}`
-      ).map((r) => r['QUERY PLAN']),
+    explain: async () => {
+      const sel = await withTailBound(sql, rollupWhere(sql, scope, {}, period));
+      // The disclosures report by month reads month after month until it is full: its first month.
+      const first = { ...sel, period: monthParts(period)[0]! };
+      const q =
+        kind === 'disclosures' ? disclosureReportQuery(sql, first, 'month', REPORT_ROWS) : deniedReportQuery(sql, sel);
+      return (await sql<{ 'QUERY PLAN': string }[]>`explain (analyze, buffers) ${q}`).map((r) => r['QUERY PLAN']);
+    },
   });
   const cases: Case[] = [
     paged(`PPID of a small unit (${SMALL_UNIT}), first page, default window`, within(SMALL_UNIT), { from: windowFrom }),
@@ -303,7 +324,8 @@ try {
     }
     const p50 = quantile(times, 0.5);
     out(`| ${c.name} | ${c.target} | ${p50.toFixed(1)} | ${quantile(times, 0.95).toFixed(1)} | ${rows} |`);
-    if (p50 > c.target) slow.push(c);
+    if (p50 > c.target || (c.name.includes('a year') && c.name.startsWith('reports/') && !c.name.includes('PPID')))
+      slow.push(c);
   }
 
   // ---- verification ------------------------------------------------------------------------
@@ -376,7 +398,7 @@ try {
 
   for (const c of slow) {
     out('');
-    out(`EXPLAIN (over target): ${c.name}`);
+    out(`EXPLAIN (over target, or a year's report): ${c.name}`);
     for (const line of (await c.explain?.()) ?? []) out('    ' + line);
   }
   await db.close();

@@ -4,6 +4,7 @@ import type { AuditScope } from './audit.access.ts';
 import type { DbEntry } from './audit.repo.ts';
 import { conditionToSql } from '../policy/plan-sql.ts';
 import { NATIONAL_UNIT } from '../shared/unit-code.ts';
+import { ROLLUP_CANDIDATE, ROLLUP_COUNTED, ROLLUP_PROJECTION } from './audit.rollup.ts';
 
 export interface EntryFilter {
   principal?: string | undefined;
@@ -60,12 +61,13 @@ const SEQ_MAX = '9223372036854775807';
 
 /**
  * `at >= from` as a seq bound too: the first seq of the first minute at or after `from` holding
- * entries (audit_minute; `at` grows with seq). The bound lets the primary key start there; the
- * time predicate stays, so the result is exact.
+ * entries (audit_minute; `at` grows with seq). The map holds every minute up to the catch-up job's
+ * mark, so when no mapped minute is that late, every entry at or after `from` is past the mark.
+ * The bound lets the primary key start there; the time predicate stays, so the result is exact.
  */
 const seqFrom = (sql: Queryable, from: Date): Fragment =>
   sql`seq >= coalesce((select first_seq from audit_minute where minute >= date_trunc('minute', ${from}::timestamptz)
-    order by minute limit 1), ${SEQ_MAX}::int8)`;
+    order by minute limit 1), (select seq + 1 from audit_rollup_mark))`;
 
 /** `at < to` as a seq bound too: below the first seq of any later minute. */
 const seqTo = (sql: Queryable, to: Date): Fragment =>
@@ -112,19 +114,101 @@ export interface ReportPeriod {
   to: Date;
 }
 
-/** The WHERE clause of audit_rollup for a scope, filters and period. */
+/** A report's selection: scope and filters (on the rollup's columns) and its period. */
+export interface ReportSelection {
+  where: Fragment;
+  period: ReportPeriod;
+  /**
+   * The same selection on the per-principal denied level (audit_denied_month), when it can answer
+   * it: no scope but the whole log, no unit or dataset filter (its rows keep neither).
+   */
+  perPrincipal?: Fragment | undefined;
+  /**
+   * A time no entry after the catch-up job's mark is older than (the mark's own entry's; `at` grows
+   * with seq), read just before the report: a constant the planner prunes partitions with. The
+   * report's own statement still bounds the tail by the mark it reads (see reportRows).
+   */
+  tailFrom?: Date | undefined;
+}
+
+/** `sel` with its tail bound (tailFrom) read now. */
+export async function withTailBound(sql: Queryable, sel: ReportSelection): Promise<ReportSelection> {
+  const [m] = await sql<{ at: Date | null }[]>`
+    select (select e.at from audit_entry e where e.seq = m.seq limit 1) as at from audit_rollup_mark m`;
+  return m?.at ? { ...sel, tailFrom: m.at } : sel;
+}
+
+/** The scope, filters and period of a report (the rows are read by reportRows). */
 export function rollupWhere(
   sql: Queryable,
   scope: AuditScope,
   f: { principal?: string | undefined; dataset?: string | undefined; unit?: string | undefined },
   period: ReportPeriod,
-): Fragment {
-  const c: Fragment[] = [sql`day >= ${period.from}::date and day < ${period.to}::date`];
+): ReportSelection {
+  const c: Fragment[] = [];
   if (scope.kind !== 'all') c.push(scopeClause(sql, scope));
   if (f.principal) c.push(sql`principal_sub = ${f.principal}`);
   if (f.unit) c.push(touchesUnit(sql, f.unit));
   if (f.dataset) c.push(sql`dataset_id = ${f.dataset}`);
-  return c.reduce((acc, x) => sql`${acc} and ${x}`);
+  const perPrincipal =
+    scope.kind === 'all' && !f.unit && !f.dataset
+      ? f.principal
+        ? sql`principal_sub = ${f.principal}`
+        : sql`true`
+      : undefined;
+  return { where: c.reduce((acc, x) => sql`${acc} and ${x}`, sql`true`), period, perPrincipal };
+}
+
+const firstOfMonth = (d: Date, add = 0) => new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + add, 1));
+
+/** The whole UTC months inside a period, [from, to), if any. */
+export function wholeMonths(p: ReportPeriod): { from: Date; to: Date } | undefined {
+  const from = p.from.getTime() === firstOfMonth(p.from).getTime() ? p.from : firstOfMonth(p.from, 1);
+  const to = firstOfMonth(p.to);
+  return from < to ? { from, to } : undefined;
+}
+
+const ROLLUP_COLUMNS = `kind, principal_sub, principal_kind, principal_unit, resource_unit, dataset_id, purpose, action,
+  personal_whole, personal_masked, entries, rows, first_at, last_at`;
+
+/**
+ * A report's rows of one kind over its period, exact and current, read in one statement (one
+ * snapshot): the monthly rollup for the period's whole months (`monthly`; `daily`: none, for
+ * reports per day; `edges`: none, the caller reads the whole months elsewhere), the daily rollup for
+ * the days at its edges, both holding the entries up to the catch-up job's mark,
+ * and the entries after the mark aggregated from the log (bounded by seq: the job's lag). Each row
+ * has the daily rollup's columns (`day`: its day, or its month's first day).
+ */
+export function reportRows(
+  sql: Queryable,
+  kind: 'disclosure' | 'denied',
+  sel: ReportSelection,
+  level: 'daily' | 'monthly' | 'edges',
+): Fragment {
+  const { period } = sel;
+  const days = (from: Date, to: Date) =>
+    sql`select day, ${sql.unsafe(ROLLUP_COLUMNS)} from audit_rollup
+      where kind = ${kind} and day >= ${from}::date and day < ${to}::date`;
+  const months = level === 'daily' ? undefined : wholeMonths(period);
+  const parts: Fragment[] = [];
+  if (!months) parts.push(days(period.from, period.to));
+  else {
+    if (period.from < months.from) parts.push(days(period.from, months.from));
+    if (level === 'monthly')
+      parts.push(sql`select month as day, ${sql.unsafe(ROLLUP_COLUMNS)} from audit_rollup_month
+        where kind = ${kind} and month >= ${months.from}::date and month < ${months.to}::date`);
+    if (months.to < period.to) parts.push(days(months.to, period.to));
+  }
+  parts.push(sql`select day, kind, principal_sub, principal_kind, principal_unit, resource_unit, dataset_id, purpose,
+      action, pw as personal_whole, pm as personal_masked, 1::int8 as entries, coalesce(row_count, 0)::int8 as rows,
+      at as first_at, at as last_at
+    from (select ${sql.unsafe(ROLLUP_PROJECTION)} from audit_entry e
+      where e.seq > (select seq from audit_rollup_mark) and e.at >= ${period.from} and e.at < ${period.to}
+        and e.at >= ${sel.tailFrom ?? period.from}
+        and ${sql.unsafe(ROLLUP_CANDIDATE)}) t
+    where kind = ${kind} and ${sql.unsafe(ROLLUP_COUNTED)}`);
+  const union = parts.reduce((acc, x) => sql`${acc} union all ${x}`);
+  return sql`(${union}) r where ${sel.where}`;
 }
 
 /** One page in chain order after `afterSeq` (keyset on seq: index-backed, no server-side state). */
@@ -151,24 +235,62 @@ export interface DisclosureDb {
   last_at: Date;
 }
 
+/** Most rows of a report. */
+export const REPORT_ROWS = 10_000;
+
 /**
- * Personal-data disclosures from the rollup, grouped by period, recipient, dataset, purpose and the
- * personal fields whole and masked (`where` from rollupWhere).
+ * A period cut at month starts: a report by day or by month has its rows in period order, so it
+ * reads month after month and stops once it holds REPORT_ROWS (the rest would be cut anyway).
+ */
+export function monthParts(p: ReportPeriod): ReportPeriod[] {
+  const parts: ReportPeriod[] = [];
+  for (let from = p.from; from < p.to;) {
+    const next = firstOfMonth(from, 1);
+    const to = next < p.to ? next : p.to;
+    parts.push({ from, to });
+    from = to;
+  }
+  return parts;
+}
+
+/**
+ * Personal-data disclosures from the rollups, grouped by period, recipient, dataset, purpose and the
+ * personal fields whole and masked, the first REPORT_ROWS in that order. By day or month, month
+ * after month (each month one statement, exact as of its reading: later entries fall in later months).
  */
 export async function disclosureReport(
   sql: Queryable,
-  where: Fragment,
+  sel: ReportSelection,
   period: 'day' | 'month' | 'year',
 ): Promise<DisclosureDb[]> {
-  return sql<DisclosureDb[]>`
+  sel = await withTailBound(sql, sel);
+  if (period === 'year') return sql<DisclosureDb[]>`${disclosureReportQuery(sql, sel, period, REPORT_ROWS)}`;
+  const out: DisclosureDb[] = [];
+  for (const part of monthParts(sel.period)) {
+    const rows = await sql<
+      DisclosureDb[]
+    >`${disclosureReportQuery(sql, { ...sel, period: part }, period, REPORT_ROWS - out.length)}`;
+    out.push(...rows);
+    if (out.length >= REPORT_ROWS) break;
+  }
+  return out;
+}
+
+/** The disclosures report's statement over `sel`'s period (for EXPLAIN too). */
+export function disclosureReportQuery(
+  sql: Queryable,
+  sel: ReportSelection,
+  period: 'day' | 'month' | 'year',
+  limit: number,
+): Fragment {
+  return sql`
     select date_trunc(${period}, day::timestamp) as period, principal_sub, principal_unit, dataset_id, purpose,
            personal_whole as fields_whole, personal_masked as fields_masked, sum(entries) as disclosures,
            sum(rows) as rows, min(first_at) as first_at, max(last_at) as last_at
-    from audit_rollup
-    where ${where} and kind = 'disclosure'
+    from ${reportRows(sql, 'disclosure', sel, period === 'day' ? 'daily' : 'monthly')}
     group by 1, principal_sub, principal_unit, dataset_id, purpose, personal_whole, personal_masked
     order by 1, principal_sub, dataset_id, purpose
-    limit 10000`;
+    limit ${limit}`;
 }
 
 export interface DisclosureSeriesDb {
@@ -180,15 +302,15 @@ export interface DisclosureSeriesDb {
 /** Personal-data disclosures per period: with a personal field whole, and with personal fields only masked. */
 export async function disclosureSeries(
   sql: Queryable,
-  where: Fragment,
+  sel: ReportSelection,
   period: 'day' | 'month' | 'year',
 ): Promise<DisclosureSeriesDb[]> {
+  sel = await withTailBound(sql, sel);
   return sql<DisclosureSeriesDb[]>`
     select date_trunc(${period}, day::timestamp) as period,
            coalesce(sum(entries) filter (where cardinality(personal_whole) > 0), 0) as whole,
            coalesce(sum(entries) filter (where cardinality(personal_whole) = 0), 0) as masked
-    from audit_rollup
-    where ${where} and kind = 'disclosure'
+    from ${reportRows(sql, 'disclosure', sel, period === 'day' ? 'daily' : 'monthly')}
     group by 1
     order by 1`;
 }
@@ -204,15 +326,38 @@ export interface DeniedDb {
   last_at: Date;
 }
 
-/** Denied attempts per principal from the rollup, most first (possible probing). */
-export async function deniedReport(sql: Queryable, where: Fragment): Promise<DeniedDb[]> {
-  return sql<DeniedDb[]>`
-    select principal_sub, principal_kind, principal_unit, sum(entries) as attempts,
-           count(distinct dataset_id) as datasets, array_agg(distinct action order by action) as actions,
+/** Denied attempts per principal from the rollups, most first (possible probing). */
+export async function deniedReport(sql: Queryable, sel: ReportSelection): Promise<DeniedDb[]> {
+  return sql<DeniedDb[]>`${deniedReportQuery(sql, await withTailBound(sql, sel))}`;
+}
+
+/**
+ * The denied-attempts report's statement (for EXPLAIN too). Rows per principal with their datasets
+ * and actions as arrays: from the per-principal monthly level for whole months where it can answer
+ * (a row per principal and month), else from the detailed rollups; each principal's distinct
+ * datasets and actions are counted from the union of its arrays.
+ */
+export function deniedReportQuery(sql: Queryable, sel: ReportSelection): Fragment {
+  const months = sel.perPrincipal ? wholeMonths(sel.period) : undefined;
+  const detail = (level: 'monthly' | 'edges') =>
+    sql`select principal_sub, principal_kind, principal_unit, entries as attempts,
+      case when dataset_id is null then '{}'::text[] else array[dataset_id] end as datasets, array[action] as actions,
+      first_at, last_at
+    from ${reportRows(sql, 'denied', sel, level)}`;
+  const source =
+    months && sel.perPrincipal
+      ? sql`select principal_sub, principal_kind, principal_unit, attempts, datasets, actions, first_at, last_at
+          from audit_denied_month
+          where month >= ${months.from}::date and month < ${months.to}::date and ${sel.perPrincipal}
+        union all ${detail('edges')}`
+      : detail('monthly');
+  return sql`
+    select principal_sub, principal_kind, principal_unit, sum(attempts) as attempts,
+           (select count(distinct d) from unnest(jaga_array_cat(datasets)) d) as datasets,
+           array(select distinct a from unnest(jaga_array_cat(actions)) a order by a) as actions,
            min(first_at) as first_at, max(last_at) as last_at
-    from audit_rollup
-    where ${where} and kind = 'denied'
+    from (${source}) r
     group by principal_sub, principal_kind, principal_unit
-    order by sum(entries) desc, principal_sub
-    limit 10000`;
+    order by sum(attempts) desc, principal_sub
+    limit ${REPORT_ROWS}`;
 }

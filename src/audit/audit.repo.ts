@@ -188,32 +188,6 @@ const n = ARRAY_COLUMNS.length;
 const names = ARRAY_COLUMNS.map(([c]) => c).join(', ');
 
 /**
- * The reports' rollup of a batch (table audit_rollup, migration 0011): its personal-data disclosures
- * and denied attempts, one upsert per distinct key, in the statement that inserts the entries. The
- * key's columns and the md5 over them are those of the migration's backfill, word for word.
- */
-const ROLLUP = `rollup as (
-    insert into audit_rollup as r (day, key, kind, principal_sub, principal_kind, principal_unit, resource_unit,
-      dataset_id, purpose, action, personal_whole, personal_masked, entries, rows, first_at, last_at)
-    select day, md5(row(kind, principal_sub, principal_kind, principal_unit, resource_unit, dataset_id, purpose, action, pw, pm)::text)::uuid,
-      kind, principal_sub, principal_kind, principal_unit, resource_unit, dataset_id, purpose, action, pw, pm,
-      count(*), coalesce(sum(row_count), 0), min(at), max(at)
-    from (
-      select (e.at at time zone 'UTC')::date as day, e.at, e.row_count, e.principal_sub, e.principal_kind, e.principal_unit,
-        e.resource_unit, e.dataset_id, e.action,
-        case when e.effect = 'deny' then 'denied' else 'disclosure' end as kind,
-        case when e.effect = 'deny' then null else e.purpose end as purpose,
-        case when e.effect = 'deny' then '{}'::text[] else jaga_audit_personal(e.fields_whole, e.details) end as pw,
-        case when e.effect = 'deny' then '{}'::text[] else jaga_audit_personal(e.fields_masked, e.details) end as pm
-      from ins e
-      where e.effect = 'deny' or e.event = 'disclosure'
-    ) x
-    where kind = 'denied' or cardinality(pw) > 0 or cardinality(pm) > 0
-    group by day, kind, principal_sub, principal_kind, principal_unit, resource_unit, dataset_id, purpose, action, pw, pm
-    on conflict (day, key) do update set entries = r.entries + excluded.entries, rows = r.rows + excluded.rows,
-      first_at = least(r.first_at, excluded.first_at), last_at = greatest(r.last_at, excluded.last_at))`;
-
-/**
  * One statement, one array per column (a fixed number of parameters whatever the batch size;
  * seq and the batch's one time are computed from scalars): moves the head from `expected` to the
  * last row, then inserts the rows, or fails as a whole (SQLSTATE JA001) if the head is not
@@ -235,13 +209,7 @@ const INSERT_GUARDED = `with moved as (
     select $${n + 1}::int8 + t.ord, $${n + 5}::timestamptz, ${ARRAY_COLUMNS.map(([c, t]) => `${c}::${t}`).join(', ')}
     from unnest(${ARRAY_COLUMNS.map((_, i) => `$${i + 1}::text[]`).join(', ')}) with ordinality as t(${names}, ord)
     where exists (select 1 from moved)
-    returning at, event, effect, principal_sub, principal_kind, principal_unit, resource_unit, dataset_id, purpose,
-      action, fields_whole, fields_masked, row_count, details),
-  minute as (
-    insert into audit_minute (minute, first_seq)
-    select date_trunc('minute', $${n + 5}::timestamptz), $${n + 1}::int8 + 1 where exists (select 1 from moved)
-    on conflict do nothing),
-  ${ROLLUP}
+    returning 1)
   select count(*)::int4 as n from ins`;
 
 /** The SQLSTATE of INSERT_GUARDED when the head had moved. */

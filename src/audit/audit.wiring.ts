@@ -2,6 +2,7 @@ import type { CoreDeps } from '../deps.ts';
 import { keyingDetail } from './audit.hash.ts';
 import { ensurePartitions, prunePartitions } from './audit.partitions.ts';
 import { RequestAuditLog } from './audit.request-log.ts';
+import { startRollupJob } from './audit.rollup.ts';
 import { GroupCommitLog } from './audit.writer.ts';
 
 /**
@@ -66,9 +67,12 @@ export async function wireAudit(
     pipeline: core.db.kind === 'postgres' && !options.perRequest ? core.db.single() : undefined,
   });
   core.readiness.register('audit', () => log.health());
+  // The reports' rollups follow the log in the background (reports add what they lag behind).
+  const rollups = startRollupJob(sql, { intervalMs: audit.rollupIntervalMs, logger: core.logger });
   // Always ok: an unkeyed chain is the operator's choice (refused only in production, see config.ts).
   core.readiness.register('audit_key', () => keying);
   core.lifecycle.onShutdown('audit', async () => {
+    await rollups.stop();
     await log.close(core.config.shutdownTimeoutMs);
   });
   return log;

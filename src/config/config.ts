@@ -32,6 +32,8 @@ export interface Config {
     queueMax: number;
     flushMax: number;
     flushLingerMs: number;
+    /** How often the catch-up job folds new entries into the reports' rollups (0: never in the background). */
+    rollupIntervalMs: number;
     retentionMonths: number;
     /** Where retention exports a partition before dropping it (unset: dropped without an export). */
     archiveDir?: string;
@@ -151,6 +153,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       queueMax: e.AUDIT_QUEUE_MAX,
       flushMax: e.AUDIT_FLUSH_MAX,
       flushLingerMs: e.AUDIT_FLUSH_LINGER_MS,
+      rollupIntervalMs: e.AUDIT_ROLLUP_INTERVAL_MS,
       retentionMonths: e.AUDIT_RETENTION_MONTHS,
       archiveDir: e.AUDIT_ARCHIVE_DIR,
       checks: e.AUDIT_CHECKS,

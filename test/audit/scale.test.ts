@@ -3,6 +3,7 @@ import { chain, queued } from '../../src/audit/audit.append.ts';
 import { toEntryRow } from '../../src/audit/audit.entry.ts';
 import type { AuditEntryInput } from '../../src/audit/audit.port.ts';
 import { fromDb, insertEntriesGuarded, readHead, type DbEntry } from '../../src/audit/audit.repo.ts';
+import { catchUpRollups, foldStep, rollupLag } from '../../src/audit/audit.rollup.ts';
 import type { AuditItem } from '../../src/audit/audit.schema.ts';
 import { boot, type Booted } from '../../src/boot.ts';
 import { loadConfig } from '../../src/config/config.ts';
@@ -91,8 +92,14 @@ async function pages(t: TestApp, token: string, path: string): Promise<AuditItem
 const personalOf = (fields: string[], details: Record<string, unknown>) =>
   Array.isArray(details.personal) ? fields.filter((f) => (details.personal as string[]).includes(f)) : fields;
 
-/** The rollup recomputed from the log in memory: what audit_rollup must hold, keyed the same way. */
-function recompute(entries: ChainedRow[]): Map<string, { entries: number; rows: number; first: number; last: number }> {
+/**
+ * The rollup recomputed from the log in memory: what audit_rollup (per day) or audit_rollup_month
+ * (per month) must hold, keyed the same way.
+ */
+function recompute(
+  entries: ChainedRow[],
+  level: 'day' | 'month' = 'day',
+): Map<string, { entries: number; rows: number; first: number; last: number }> {
   const out = new Map<string, { entries: number; rows: number; first: number; last: number }>();
   for (const e of entries) {
     const denied = e.effect === 'deny';
@@ -101,7 +108,7 @@ function recompute(entries: ChainedRow[]): Map<string, { entries: number; rows: 
     const pm = denied ? [] : personalOf(e.fieldsMasked, e.details);
     if (!denied && !pw.length && !pm.length) continue;
     const key = JSON.stringify([
-      e.at.toISOString().slice(0, 10),
+      level === 'day' ? e.at.toISOString().slice(0, 10) : e.at.toISOString().slice(0, 7) + '-01',
       denied ? 'denied' : 'disclosure',
       e.principalSub,
       e.principalKind,
@@ -123,7 +130,77 @@ function recompute(entries: ChainedRow[]): Map<string, { entries: number; rows: 
   return out;
 }
 
-async function storedRollup(t: TestApp) {
+/** audit_denied_month recomputed from the log: per month and principal, attempts, distinct datasets and actions. */
+function recomputeDenied(entries: ChainedRow[]) {
+  const out = new Map<
+    string,
+    { attempts: number; datasets: Set<string>; actions: Set<string>; first: number; last: number }
+  >();
+  for (const e of entries) {
+    if (e.effect !== 'deny') continue;
+    const key = JSON.stringify([
+      e.at.toISOString().slice(0, 7) + '-01',
+      e.principalSub,
+      e.principalKind,
+      e.principalUnit,
+    ]);
+    const r = out.get(key) ?? {
+      attempts: 0,
+      datasets: new Set(),
+      actions: new Set(),
+      first: Infinity,
+      last: -Infinity,
+    };
+    r.attempts += 1;
+    if (e.datasetId !== null) r.datasets.add(e.datasetId);
+    r.actions.add(e.action);
+    r.first = Math.min(r.first, e.at.getTime());
+    r.last = Math.max(r.last, e.at.getTime());
+    out.set(key, r);
+  }
+  return new Map(
+    [...out].map(([k, r]) => [
+      k,
+      {
+        attempts: r.attempts,
+        datasets: [...r.datasets].sort(),
+        actions: [...r.actions].sort(),
+        first: r.first,
+        last: r.last,
+      },
+    ]),
+  );
+}
+
+async function storedDenied(t: TestApp) {
+  const rows = await t.db.sql<
+    {
+      month_text: string;
+      principal_sub: string | null;
+      principal_kind: string;
+      principal_unit: string | null;
+      attempts: string;
+      datasets: string[];
+      actions: string[];
+      first_at: Date;
+      last_at: Date;
+    }[]
+  >`select *, to_char(month, 'YYYY-MM-DD') as month_text from audit_denied_month`;
+  return new Map(
+    rows.map((r) => [
+      JSON.stringify([r.month_text, r.principal_sub, r.principal_kind, r.principal_unit]),
+      {
+        attempts: Number(r.attempts),
+        datasets: r.datasets,
+        actions: r.actions,
+        first: r.first_at.getTime(),
+        last: r.last_at.getTime(),
+      },
+    ]),
+  );
+}
+
+async function storedRollup(t: TestApp, level: 'day' | 'month' = 'day') {
   const rows = await t.db.sql<
     {
       day_text: string;
@@ -142,7 +219,8 @@ async function storedRollup(t: TestApp) {
       first_at: Date;
       last_at: Date;
     }[]
-  >`select *, to_char(day, 'YYYY-MM-DD') as day_text from audit_rollup`;
+  >`select *, to_char(${level === 'day' ? t.db.sql`day` : t.db.sql`month`}, 'YYYY-MM-DD') as day_text
+    from ${level === 'day' ? t.db.sql`audit_rollup` : t.db.sql`audit_rollup_month`}`;
   return new Map(
     rows.map((r) => [
       JSON.stringify([
@@ -169,13 +247,19 @@ describe.each(databaseKinds())('the audit log at scale on %s', (kind) => {
   // Around a month's end (a partition boundary, and a day's): the partitions exist ahead of time.
   const boundary = new Date(Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth() + 2, 1));
   const times = [-90_000, -30_000, -1, 0, 1, 59_999, 60_000, 150_000].map((d) => new Date(boundary.getTime() + d));
+  const DAY = 86_400_000;
+  // Batches in the middle of the month before the boundary and of the month after it.
+  const midBefore = new Date(boundary.getTime() - 15 * DAY);
+  const midAfter = new Date(boundary.getTime() + 10 * DAY);
+  let url: string | undefined;
 
   beforeAll(async () => {
-    t = await startApp(kind, { AUDIT_HMAC_KEY: KEY, AUDIT_FLUSH_MAX: '16' });
+    // The catch-up job runs only when a test says so here (the second instance runs its own).
+    t = await startApp(kind, { AUDIT_HMAC_KEY: KEY, AUDIT_FLUSH_MAX: '16', AUDIT_ROLLUP_INTERVAL_MS: '0' });
     const rnd = random(22);
     const log = t.deps.services.audit;
     // Now: concurrent clients through the writer (PostgreSQL: and a second instance on the same database).
-    const url = (t.db as { url?: string }).url;
+    url = (t.db as { url?: string }).url;
     const instance = () =>
       boot({
         config: loadConfig({
@@ -211,7 +295,7 @@ describe.each(databaseKinds())('the audit log at scale on %s', (kind) => {
     } else for (let i = 0; i < 20; i++) await log.append(seedEntry(n++, rnd));
     await log.appendDurable(entry({ requestId: 'flush' })); // everything queued before it is written
     // Then batches written across the boundary, one time per batch.
-    for (const [j, at] of times.entries())
+    for (const [j, at] of [midBefore, ...times, midAfter].entries())
       await batchAt(
         t,
         at,
@@ -223,13 +307,29 @@ describe.each(databaseKinds())('the audit log at scale on %s', (kind) => {
     await t.close();
   });
 
-  it('keeps rollups equal to a recomputation from the log, after concurrent writers, a restart and a month boundary', async () => {
+  it('keeps both rollup levels equal to a recomputation from the log, after concurrent writers and catch-ups, a restart and a month boundary', async () => {
+    // Catch-ups in small steps from two clients at once (PostgreSQL: two connection pools, as two
+    // instances have); on PGlite they interleave on its one connection.
+    const other = kind === 'postgres' ? connectNodePostgres(url!, { max: 2 }) : undefined;
+    try {
+      await Promise.all([
+        catchUpRollups(t.db.sql, { chunk: 7 }),
+        catchUpRollups((other ?? t.db).sql, { chunk: 11 }),
+        catchUpRollups(t.db.sql, { chunk: 13 }),
+      ]);
+    } finally {
+      await other?.close();
+    }
+    await catchUpRollups(t.db.sql); // whatever a run that found the mark taken left
+    expect(await rollupLag(t.db.sql)).toBe(0);
     const entries = await allEntries(t);
-    expect(entries.filter((e) => e.requestId?.startsWith('s-')).length).toBe(220 + times.length * 5);
-    expect(new Set(entries.map((e) => e.at.toISOString().slice(0, 7))).size).toBeGreaterThanOrEqual(2);
+    expect(entries.filter((e) => e.requestId?.startsWith('s-')).length).toBe(220 + (times.length + 2) * 5);
+    expect(new Set(entries.map((e) => e.at.toISOString().slice(0, 7))).size).toBeGreaterThanOrEqual(3);
     const expected = recompute(entries);
     expect(expected.size).toBeGreaterThan(20);
     expect(await storedRollup(t)).toEqual(expected);
+    expect(await storedRollup(t, 'month')).toEqual(recompute(entries, 'month'));
+    expect(await storedDenied(t)).toEqual(recomputeDenied(entries));
   });
 
   it('answers a PPID exactly what the unscoped log filtered by hand holds, and unit= likewise', async () => {
@@ -325,5 +425,160 @@ describe.each(databaseKinds())('the audit log at scale on %s', (kind) => {
     expect(got).toEqual(attempts);
     const csv = await getAs(t, auditor, `/v1/audit/reports/denied?from=${from}&to=${to}`, { accept: 'text/csv' });
     expect(csv.headers.get('jaga-report-period')).toBe(`${from}/${to}`);
+  });
+
+  /** The reports of a period as the log counts them by hand, and as the service answers them. */
+  async function reportsAgree(from: string, to: string, label: string): Promise<void> {
+    const inPeriod = (await allEntries(t)).filter((e) => e.at >= new Date(from) && e.at < new Date(to));
+    for (const period of ['day', 'month'] as const) {
+      const want = new Map<string, { disclosures: number; rows: number }>();
+      for (const e of inPeriod) {
+        if (e.effect === 'deny' || e.event !== 'disclosure') continue;
+        const pw = personalOf(e.fieldsWhole, e.details);
+        const pm = personalOf(e.fieldsMasked, e.details);
+        if (!pw.length && !pm.length) continue;
+        const p = e.at.toISOString().slice(0, period === 'day' ? 10 : 7);
+        const key = JSON.stringify([p, e.principalSub, e.principalUnit, e.datasetId, e.purpose, pw, pm]);
+        const r = want.get(key) ?? { disclosures: 0, rows: 0 };
+        r.disclosures += 1;
+        r.rows += e.rowCount ?? 0;
+        want.set(key, r);
+      }
+      const res = await getAs(t, auditor, `/v1/audit/reports/disclosures?from=${from}&to=${to}&period=${period}`);
+      expect(res.status, res.text).toBe(200);
+      type Item = {
+        period: string;
+        principal: string;
+        principalUnit: string | null;
+        dataset: string;
+        purpose: string | null;
+      };
+      const got = new Map(
+        (
+          res.body.items as (Item & {
+            fieldsWhole: string[];
+            fieldsMasked: string[];
+            disclosures: number;
+            rows: number;
+          })[]
+        ).map((i) => [
+          JSON.stringify([i.period, i.principal, i.principalUnit, i.dataset, i.purpose, i.fieldsWhole, i.fieldsMasked]),
+          { disclosures: i.disclosures, rows: i.rows },
+        ]),
+      );
+      expect(got, `${label}: disclosures per ${period}`).toEqual(want);
+      expect(want.size, label).toBeGreaterThan(3);
+    }
+    // Unscoped (the per-principal monthly level for the whole months), and by unit (the detailed levels).
+    for (const unit of [undefined, '32']) {
+      const denied = new Map<string, { attempts: number; datasets: Set<string>; actions: Set<string> }>();
+      for (const e of inPeriod) {
+        if (e.effect !== 'deny') continue;
+        if (unit && !isWithin(e.principalUnit ?? 'RI', unit) && !isWithin(e.resourceUnit ?? 'RI', unit)) continue;
+        const who = JSON.stringify([e.principalSub, e.principalUnit]);
+        const r = denied.get(who) ?? { attempts: 0, datasets: new Set(), actions: new Set() };
+        r.attempts += 1;
+        if (e.datasetId) r.datasets.add(e.datasetId);
+        r.actions.add(e.action);
+        denied.set(who, r);
+      }
+      const res = await getAs(
+        t,
+        auditor,
+        `/v1/audit/reports/denied?from=${from}&to=${to}${unit ? `&unit=${unit}` : ''}`,
+      );
+      expect(res.status, res.text).toBe(200);
+      const got = new Map(
+        (
+          res.body.items as {
+            principal: string;
+            principalUnit: string | null;
+            attempts: number;
+            datasets: number;
+            actions: string[];
+          }[]
+        ).map((i) => [
+          JSON.stringify([i.principal, i.principalUnit]),
+          { attempts: i.attempts, datasets: i.datasets, actions: i.actions },
+        ]),
+      );
+      const want = new Map(
+        [...denied].map(([p, r]) => [
+          p,
+          { attempts: r.attempts, datasets: r.datasets.size, actions: [...r.actions].sort() },
+        ]),
+      );
+      expect(got, `${label}: denied${unit ? ` in ${unit}` : ''}`).toEqual(want);
+      expect(want.size, label).toBeGreaterThan(1);
+    }
+  }
+
+  const dayOf = (d: Date) => d.toISOString().slice(0, 10);
+  const mark = async () => Number((await t.db.sql<{ seq: string }[]>`select seq from audit_rollup_mark`)[0]!.seq);
+
+  it('answers reports exactly at any lag of the catch-up job, over a period starting and ending mid-month', async () => {
+    // From the middle of the current month (or of the last, on the 1st) to the middle of the month after the boundary:
+    // at least one whole month (the monthly level) and the days at both edges (the daily level).
+    const today = new Date(Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate()));
+    const from = dayOf(today.getUTCDate() === 1 ? new Date(today.getTime() - DAY) : today);
+    const to = dayOf(new Date(boundary.getTime() + 15 * DAY));
+    expect(new Date(from).getUTCDate()).toBeGreaterThan(1);
+    // Entries the job has not folded yet: one batch inside the period, one after it.
+    const tail = await batchAt(
+      t,
+      new Date(boundary.getTime() + 11 * DAY),
+      Array.from({ length: 12 }, (_, k) => seedEntry(2000 + k, random(7))),
+    );
+    await batchAt(
+      t,
+      new Date(boundary.getTime() + 20 * DAY),
+      Array.from({ length: 5 }, (_, k) => seedEntry(2100 + k, random(8))),
+    );
+    expect(await rollupLag(t.db.sql)).toBeGreaterThanOrEqual(17);
+    // A time range past every minute the map holds yet: exact from the mark on.
+    const since = (await pages(t, auditor, `/v1/audit/decisions?from=${tail[0]!.at.toISOString()}`)).map((i) => i.seq);
+    expect(since).toEqual((await allEntries(t)).filter((e) => e.at >= tail[0]!.at).map((e) => e.seq));
+    await reportsAgree(from, to, 'lagging');
+    const m0 = await mark();
+    await t.db.sql.begin((tx) => foldStep(tx, 4));
+    expect(await mark()).toBe(m0 + 4);
+    await reportsAgree(from, to, 'partly folded');
+    await catchUpRollups(t.db.sql);
+    expect(await rollupLag(t.db.sql)).toBe(0);
+    await reportsAgree(from, to, 'caught up');
+  });
+
+  it('leaves the rollups and their mark as they were when a catch-up stops before it commits', async () => {
+    await batchAt(
+      t,
+      new Date(boundary.getTime() + 21 * DAY),
+      Array.from({ length: 9 }, (_, k) => seedEntry(2200 + k, random(9))),
+    );
+    const before = await mark();
+    const stop =
+      kind === 'postgres'
+        ? // The connection dies mid-transaction, as when the process is killed.
+          t.db.sql.begin(async (tx) => {
+            await foldStep(tx, 5);
+            const [me] = await tx<{ pid: number }[]>`select pg_backend_pid() as pid`;
+            await t.db.sql`select pg_terminate_backend(${me!.pid})`;
+            await tx`select 1`;
+          })
+        : t.db.sql.begin(async (tx) => {
+            await foldStep(tx, 5);
+            throw new Error('stopped mid-way');
+          });
+    await expect(stop).rejects.toThrow();
+    expect(await mark()).toBe(before);
+    const entries = await allEntries(t);
+    const folded = entries.filter((e) => e.seq <= before);
+    expect(await storedRollup(t)).toEqual(recompute(folded));
+    expect(await storedRollup(t, 'month')).toEqual(recompute(folded, 'month'));
+    expect(await storedDenied(t)).toEqual(recomputeDenied(folded));
+    await catchUpRollups(t.db.sql);
+    expect(await mark()).toBe(entries.at(-1)!.seq);
+    expect(await storedRollup(t)).toEqual(recompute(entries));
+    expect(await storedRollup(t, 'month')).toEqual(recompute(entries, 'month'));
+    expect(await storedDenied(t)).toEqual(recomputeDenied(entries));
   });
 });
