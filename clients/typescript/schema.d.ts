@@ -7154,17 +7154,20 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description `{ from, to, items }` or CSV / NDJSON (the period in the `Jaga-Report-Period` header): whole UTC days, `to` exclusive; by default the current month, at most 366 days */
+            /** @description `{ from, to, truncated, items }` or CSV / NDJSON (the period in the `Jaga-Report-Period` header, a cut report in `Jaga-Report-Truncated`): whole UTC days, `to` exclusive; by default the current month, at most 366 days */
             200: {
                 headers: {
                     /** @description The period reported, `<from>/<to>` (UTC days, `to` exclusive) */
                     "Jaga-Report-Period"?: string;
+                    /** @description `true` when the report had more rows than AUDIT_REPORT_MAX_ROWS (default 10 000) and was cut in its order; narrow the period or filter */
+                    "Jaga-Report-Truncated"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": {
                         from: string;
                         to: string;
+                        truncated: boolean;
                         items: {
                             period: string;
                             principal: string | null;
@@ -7246,17 +7249,20 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description `{ from, to, items }` or CSV / NDJSON (the period in the `Jaga-Report-Period` header): whole UTC days, `to` exclusive; by default the current month, at most 366 days */
+            /** @description `{ from, to, truncated, items }` or CSV / NDJSON (the period in the `Jaga-Report-Period` header, a cut report in `Jaga-Report-Truncated`): whole UTC days, `to` exclusive; by default the current month, at most 366 days */
             200: {
                 headers: {
                     /** @description The period reported, `<from>/<to>` (UTC days, `to` exclusive) */
                     "Jaga-Report-Period"?: string;
+                    /** @description `true` when the report had more rows than AUDIT_REPORT_MAX_ROWS (default 10 000) and was cut in its order; narrow the period or filter */
+                    "Jaga-Report-Truncated"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": {
                         from: string;
                         to: string;
+                        truncated: boolean;
                         items: {
                             principal: string | null;
                             kind: string;

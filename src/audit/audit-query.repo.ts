@@ -262,16 +262,17 @@ export async function disclosureReport(
   sql: Queryable,
   sel: ReportSelection,
   period: 'day' | 'month' | 'year',
+  max = REPORT_ROWS,
 ): Promise<DisclosureDb[]> {
   sel = await withTailBound(sql, sel);
-  if (period === 'year') return sql<DisclosureDb[]>`${disclosureReportQuery(sql, sel, period, REPORT_ROWS)}`;
+  if (period === 'year') return sql<DisclosureDb[]>`${disclosureReportQuery(sql, sel, period, max)}`;
   const out: DisclosureDb[] = [];
   for (const part of monthParts(sel.period)) {
     const rows = await sql<
       DisclosureDb[]
-    >`${disclosureReportQuery(sql, { ...sel, period: part }, period, REPORT_ROWS - out.length)}`;
+    >`${disclosureReportQuery(sql, { ...sel, period: part }, period, max - out.length)}`;
     out.push(...rows);
-    if (out.length >= REPORT_ROWS) break;
+    if (out.length >= max) break;
   }
   return out;
 }
@@ -327,8 +328,8 @@ export interface DeniedDb {
 }
 
 /** Denied attempts per principal from the rollups, most first (possible probing). */
-export async function deniedReport(sql: Queryable, sel: ReportSelection): Promise<DeniedDb[]> {
-  return sql<DeniedDb[]>`${deniedReportQuery(sql, await withTailBound(sql, sel))}`;
+export async function deniedReport(sql: Queryable, sel: ReportSelection, max = REPORT_ROWS): Promise<DeniedDb[]> {
+  return sql<DeniedDb[]>`${deniedReportQuery(sql, await withTailBound(sql, sel), max)}`;
 }
 
 /**
@@ -337,7 +338,7 @@ export async function deniedReport(sql: Queryable, sel: ReportSelection): Promis
  * (a row per principal and month), else from the detailed rollups; each principal's distinct
  * datasets and actions are counted from the union of its arrays.
  */
-export function deniedReportQuery(sql: Queryable, sel: ReportSelection): Fragment {
+export function deniedReportQuery(sql: Queryable, sel: ReportSelection, max = REPORT_ROWS): Fragment {
   const months = sel.perPrincipal ? wholeMonths(sel.period) : undefined;
   const detail = (level: 'monthly' | 'edges') =>
     sql`select principal_sub, principal_kind, principal_unit, entries as attempts,
@@ -359,5 +360,5 @@ export function deniedReportQuery(sql: Queryable, sel: ReportSelection): Fragmen
     from (${source}) r
     group by principal_sub, principal_kind, principal_unit
     order by sum(attempts) desc, principal_sub
-    limit ${REPORT_ROWS}`;
+    limit ${max}`;
 }

@@ -182,10 +182,19 @@ export function auditRoutes(deps: { auditReads: AuditService }) {
         responses: {
           200: {
             description:
-              '`{ from, to, items }` or CSV / NDJSON (the period in the `Jaga-Report-Period` header): whole UTC days, `to` exclusive; by default the current month, at most 366 days',
-            schema: v.object({ from: v.string(), to: v.string(), items: v.array(DisclosureRowSchema) }),
+              '`{ from, to, truncated, items }` or CSV / NDJSON (the period in the `Jaga-Report-Period` header, a cut report in `Jaga-Report-Truncated`): whole UTC days, `to` exclusive; by default the current month, at most 366 days',
+            schema: v.object({
+              from: v.string(),
+              to: v.string(),
+              truncated: v.boolean(),
+              items: v.array(DisclosureRowSchema),
+            }),
             contentTypes: EXPORT_TYPES,
-            headers: { 'Jaga-Report-Period': 'The period reported, `<from>/<to>` (UTC days, `to` exclusive)' },
+            headers: {
+              'Jaga-Report-Period': 'The period reported, `<from>/<to>` (UTC days, `to` exclusive)',
+              'Jaga-Report-Truncated':
+                '`true` when the report had more rows than AUDIT_REPORT_MAX_ROWS (default 10 000) and was cut in its order; narrow the period or filter',
+            },
           },
           ...denied,
         },
@@ -205,10 +214,19 @@ export function auditRoutes(deps: { auditReads: AuditService }) {
         responses: {
           200: {
             description:
-              '`{ from, to, items }` or CSV / NDJSON (the period in the `Jaga-Report-Period` header): whole UTC days, `to` exclusive; by default the current month, at most 366 days',
-            schema: v.object({ from: v.string(), to: v.string(), items: v.array(DeniedRowSchema) }),
+              '`{ from, to, truncated, items }` or CSV / NDJSON (the period in the `Jaga-Report-Period` header, a cut report in `Jaga-Report-Truncated`): whole UTC days, `to` exclusive; by default the current month, at most 366 days',
+            schema: v.object({
+              from: v.string(),
+              to: v.string(),
+              truncated: v.boolean(),
+              items: v.array(DeniedRowSchema),
+            }),
             contentTypes: EXPORT_TYPES,
-            headers: { 'Jaga-Report-Period': 'The period reported, `<from>/<to>` (UTC days, `to` exclusive)' },
+            headers: {
+              'Jaga-Report-Period': 'The period reported, `<from>/<to>` (UTC days, `to` exclusive)',
+              'Jaga-Report-Truncated':
+                '`true` when the report had more rows than AUDIT_REPORT_MAX_ROWS (default 10 000) and was cut in its order; narrow the period or filter',
+            },
           },
           ...denied,
         },

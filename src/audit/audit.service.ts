@@ -13,6 +13,7 @@ import {
   deniedReport,
   disclosureReport,
   disclosureSeries,
+  REPORT_ROWS,
   findEntries,
   rollupWhere,
   whereClause,
@@ -49,6 +50,8 @@ export interface AuditServiceDeps {
   log: AuditLog;
   policy: PolicyService;
   hmacKey?: string | undefined;
+  /** Most rows of a report (AUDIT_REPORT_MAX_ROWS, default REPORT_ROWS); a longer one is cut and says so. */
+  reportMaxRows?: number | undefined;
   /** The catalog's counts for the openness report (the catalog owns its tables). */
   openness: OpennessReader;
   /** The decision-log stream's timing and the server's shutdown signal (streams end on it). */
@@ -155,6 +158,7 @@ export function createAuditService(deps: AuditServiceDeps) {
   /** Streams open now, and entries they have read from the database (tests; how far streams read ahead). */
   const streams = { open: 0, entriesRead: 0 };
   const jobs = createVerifyJobs(sql, deps.hmacKey);
+  const maxRows = deps.reportMaxRows ?? REPORT_ROWS;
   return {
     /**
      * Follows the log from `after` (a seq; the current head when absent): same access as
@@ -260,18 +264,21 @@ export function createAuditService(deps: AuditServiceDeps) {
     async disclosures(ctx: ReadContext, q: ReportQuery, format: Format): Promise<Answer<ReportBody<DisclosureRow>>> {
       const period = reportPeriod(q, new Date());
       const scope = await authorize(ctx, 'reports', 'report:disclosures', filterDetails(q, format));
-      const rows = await disclosureReport(sql, rollupWhere(sql, scope, q, period), q.period);
-      const items = rows.map((r) => disclosureItem(r, q.period));
-      if (format === 'json') return { kind: 'json', body: { ...periodOf(period), items } };
-      return { ...report(format, DISCLOSURE_COLUMNS, items), headers: periodHeader(period) };
+      const rows = await disclosureReport(sql, rollupWhere(sql, scope, q, period), q.period, maxRows + 1);
+      const truncated = rows.length > maxRows;
+      const items = rows.slice(0, maxRows).map((r) => disclosureItem(r, q.period));
+      if (format === 'json') return { kind: 'json', body: { ...periodOf(period), truncated, items } };
+      return { ...report(format, DISCLOSURE_COLUMNS, items), headers: reportHeaders(period, truncated) };
     },
 
     async denied(ctx: ReadContext, q: ReportQuery, format: Format): Promise<Answer<ReportBody<DeniedRow>>> {
       const period = reportPeriod(q, new Date());
       const scope = await authorize(ctx, 'reports', 'report:denied', filterDetails(q, format));
-      const items = (await deniedReport(sql, rollupWhere(sql, scope, q, period))).map(deniedItem);
-      if (format === 'json') return { kind: 'json', body: { ...periodOf(period), items } };
-      return { ...report(format, DENIED_COLUMNS, items), headers: periodHeader(period) };
+      const rows = await deniedReport(sql, rollupWhere(sql, scope, q, period), maxRows + 1);
+      const truncated = rows.length > maxRows;
+      const items = rows.slice(0, maxRows).map(deniedItem);
+      if (format === 'json') return { kind: 'json', body: { ...periodOf(period), truncated, items } };
+      return { ...report(format, DENIED_COLUMNS, items), headers: reportHeaders(period, truncated) };
     },
 
     /** The disclosures report drawn: an SVG bar chart of disclosures per period, whole and masked only. */
@@ -396,9 +403,15 @@ function checkpointToVerify(q: VerifyQuery): {
 }
 
 /** A report's JSON: its period (whole UTC days, `to` exclusive) and its rows. */
-type ReportBody<T> = { from: string; to: string; items: T[] };
+type ReportBody<T> =
+  { from: string; to: string; items: T[] } | { from: string; to: string; truncated: boolean; items: T[] };
 const periodOf = (p: ReportPeriod) => ({ from: dayText(p.from), to: dayText(p.to) });
 const periodHeader = (p: ReportPeriod) => ({ 'jaga-report-period': `${dayText(p.from)}/${dayText(p.to)}` });
+// A report longer than its row limit is cut in its order; it never looks complete when it is not.
+const reportHeaders = (p: ReportPeriod, truncated: boolean) => ({
+  ...periodHeader(p),
+  'jaga-report-truncated': String(truncated),
+});
 
 const DISCLOSURE_COLUMNS = [
   'period',

@@ -191,6 +191,8 @@ const id = {
     disclosuresTitle: 'Laporan pengungkapan data pribadi',
     period: 'Periode',
     deniedTitle: 'Upaya yang ditolak',
+    truncated:
+      'Laporan ini dipotong pada batas barisnya (AUDIT_REPORT_MAX_ROWS): persempit periode atau filter untuk melihat sisanya.',
     verifyTitle: 'Verifikasi rantai audit',
     verifyRun: 'Verifikasi sekarang',
     checkpoint: 'Unduh checkpoint',
@@ -435,6 +437,8 @@ const en: Messages = {
     disclosuresTitle: 'Personal-data disclosures report',
     period: 'Period',
     deniedTitle: 'Denied attempts',
+    truncated:
+      'This report was cut at its row limit (AUDIT_REPORT_MAX_ROWS): narrow the period or filters to see the rest.',
     verifyTitle: 'Audit chain verification',
     verifyRun: 'Verify now',
     checkpoint: 'Download checkpoint',

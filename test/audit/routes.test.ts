@@ -193,6 +193,7 @@ describe.each(databaseKinds())('audit routes on %s', (kind) => {
     }[];
     // The public dataset read that disclosed no whole or masked field is not a personal-data disclosure.
     expect(rows.map((r) => r.dataset).sort()).toEqual(['reports', 'voters']);
+    expect(d.body.truncated).toBe(false);
     expect(rows.find((r) => r.dataset === 'voters')).toMatchObject({
       principal: 'u-32',
       disclosures: 5,
@@ -267,5 +268,61 @@ describe.each(databaseKinds())('audit routes on %s', (kind) => {
       await t.deps.services.policy.reload();
     }
     expect((await getAs(t, ppid32, '/v1/audit/decisions')).status).toBe(200);
+  });
+});
+
+describe.each(databaseKinds())('audit reports at their row limit on %s', (kind) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    // Reports hold at most 2 rows here: one report is cut, the other is exactly at the limit.
+    t = await startApp(kind, { AUDIT_REPORT_MAX_ROWS: '2' });
+    const log = t.deps.services.audit;
+    // Denied attempts by three principals, 3, 2 and 1 of them.
+    for (const [sub, attempts] of [
+      ['a-3', 3],
+      ['b-2', 2],
+      ['c-1', 1],
+    ] as const) {
+      for (let i = 0; i < attempts; i++) {
+        await log.appendDurable(
+          entry({
+            principal: { sub, kind: 'user', roles: ['staff'], unit: '33' },
+            effect: 'deny',
+            action: 'read',
+            resource: { type: 'Dataset', id: `secret-${i}`, unit: '33' },
+          }),
+        );
+      }
+    }
+    // Personal-data disclosures of two datasets: two rows.
+    for (const id of ['voters', 'reports']) {
+      await log.appendDurable(
+        entry({
+          event: 'disclosure',
+          principal: { sub: 'u-32', kind: 'user', roles: ['staff'], unit: '32' },
+          resource: { type: 'Dataset', id, classification: 'restricted', unit: '32' },
+          fields: { whole: ['nik'], masked: [], omitted: [] },
+        }),
+      );
+    }
+  });
+  afterAll(() => t.close());
+
+  it('says when a report was cut, in JSON and CSV, and keeps the head of its order', async () => {
+    const json = await getAs(t, auditor, '/v1/audit/reports/denied');
+    expect(json.status).toBe(200);
+    expect(json.body.truncated).toBe(true);
+    expect((json.body.items as { principal: string }[]).map((r) => r.principal)).toEqual(['a-3', 'b-2']);
+    const csv = await getAs(t, auditor, '/v1/audit/reports/denied', { accept: 'text/csv' });
+    expect(csv.headers.get('jaga-report-truncated')).toBe('true');
+    expect(csv.text.trim().split('\r\n')).toHaveLength(3);
+  });
+
+  it('says a report exactly at the limit is whole', async () => {
+    const json = await getAs(t, auditor, '/v1/audit/reports/disclosures');
+    expect(json.body.truncated).toBe(false);
+    expect(json.body.items).toHaveLength(2);
+    const csv = await getAs(t, auditor, '/v1/audit/reports/disclosures', { accept: 'text/csv' });
+    expect(csv.headers.get('jaga-report-truncated')).toBe('false');
   });
 });

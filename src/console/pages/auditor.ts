@@ -153,6 +153,7 @@ export function auditorPages(app: Hono<ConsoleEnv>, services: ConsoleServices) {
     const q = filters(c, REPORT);
     const answer = await auditReads.disclosures(ctx, parseForm(ReportQuerySchema, q), 'json');
     const items = answer.kind === 'json' ? answer.body.items : [];
+    const cut = answer.kind === 'json' && 'truncated' in answer.body && answer.body.truncated;
     const period = q.period ?? 'month';
     return render(
       c,
@@ -183,6 +184,7 @@ export function auditorPages(app: Hono<ConsoleEnv>, services: ConsoleServices) {
           }),
         ),
         h('p', null, h('a', { href: `/console/audit/disclosures.csv?${qs(q)}`, download: '' }, t.audit.export)),
+        cut ? h('p', { role: 'status', class: 'notice' }, t.audit.truncated) : null,
         table(
           t.audit.disclosuresTitle,
           ['period', t.col.principal, 'dataset', 'purpose', 'whole', 'masked', 'disclosures', 'rows'],
@@ -225,12 +227,14 @@ export function auditorPages(app: Hono<ConsoleEnv>, services: ConsoleServices) {
     const q = filters(c, REPORT);
     const answer = await auditReads.denied(ctx, parseForm(ReportQuerySchema, q), 'json');
     const items = answer.kind === 'json' ? answer.body.items : [];
+    const cut = answer.kind === 'json' && 'truncated' in answer.body && answer.body.truncated;
     return render(
       c,
       layout(
         c,
         t.audit.deniedTitle,
         filterForm(c, '/console/audit/denied', q),
+        cut ? h('p', { role: 'status', class: 'notice' }, t.audit.truncated) : null,
         table(
           t.audit.deniedTitle,
           [t.col.principal, 'kind', t.col.unit, 'attempts', 'datasets', t.col.action, 'first', 'last'],
