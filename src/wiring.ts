@@ -157,6 +157,7 @@ export async function wire(core: CoreDeps, options: WireOptions = {}): Promise<A
     log: audit,
     policy,
     hmacKey: config.audit.hmacKey,
+    verifyParallelism: config.audit.verifyParallelism,
     openness: createOpennessReader(sql),
     stream: { ...config.audit.stream, stopping: core.lifecycle.stopping },
   });

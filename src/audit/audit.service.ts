@@ -49,6 +49,8 @@ export interface AuditServiceDeps {
   log: AuditLog;
   policy: PolicyService;
   hmacKey?: string | undefined;
+  /** Segments a full verification job walks at once (1 when absent). */
+  verifyParallelism?: number;
   /** The catalog's counts for the openness report (the catalog owns its tables). */
   openness: OpennessReader;
   /** The decision-log stream's timing and the server's shutdown signal (streams end on it). */
@@ -154,7 +156,7 @@ export function createAuditService(deps: AuditServiceDeps) {
   const stopping = deps.stream?.stopping ?? new AbortController().signal;
   /** Streams open now, and entries they have read from the database (tests; how far streams read ahead). */
   const streams = { open: 0, entriesRead: 0 };
-  const jobs = createVerifyJobs(sql, deps.hmacKey);
+  const jobs = createVerifyJobs(sql, deps.hmacKey, deps.verifyParallelism);
   return {
     /**
      * Follows the log from `after` (a seq; the current head when absent): same access as

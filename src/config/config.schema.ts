@@ -92,6 +92,8 @@ export const EnvSchema = v.object({
   // Audit: how long a check's entry may wait in memory for others to share its commit (disclosures never wait).
   AUDIT_FLUSH_LINGER_MS: nonNegativeInt('50'),
   AUDIT_ROLLUP_INTERVAL_MS: nonNegativeInt('1000'),
+  // Audit: segments of the chain a full verification (job, CLI) walks at once; 1 walks it in order.
+  AUDIT_VERIFY_PARALLELISM: positiveInt('2'),
   AUDIT_RETENTION_MONTHS: positiveInt('120', 'expected a whole number of months'),
   // Audit: where retention exports a partition (NDJSON and its checkpoint) before dropping it; unset: dropped without an export.
   AUDIT_ARCHIVE_DIR: optionalText,

@@ -34,6 +34,8 @@ export interface Config {
     flushLingerMs: number;
     /** How often the catch-up job folds new entries into the reports' rollups (0: never in the background). */
     rollupIntervalMs: number;
+    /** Segments of the chain a full verification walks at once (job, CLI, operator route). */
+    verifyParallelism: number;
     retentionMonths: number;
     /** Where retention exports a partition before dropping it (unset: dropped without an export). */
     archiveDir?: string;
@@ -154,6 +156,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       flushMax: e.AUDIT_FLUSH_MAX,
       flushLingerMs: e.AUDIT_FLUSH_LINGER_MS,
       rollupIntervalMs: e.AUDIT_ROLLUP_INTERVAL_MS,
+      verifyParallelism: e.AUDIT_VERIFY_PARALLELISM,
       retentionMonths: e.AUDIT_RETENTION_MONTHS,
       archiveDir: e.AUDIT_ARCHIVE_DIR,
       checks: e.AUDIT_CHECKS,
