@@ -158,6 +158,7 @@ export async function wire(core: CoreDeps, options: WireOptions = {}): Promise<A
     policy,
     hmacKey: config.audit.hmacKey,
     reportMaxRows: config.audit.reportMaxRows,
+    verifyParallelism: config.audit.verifyParallelism,
     openness: createOpennessReader(sql),
     stream: { ...config.audit.stream, stopping: core.lifecycle.stopping },
   });

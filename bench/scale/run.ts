@@ -11,7 +11,7 @@
 // Run it under `nice -n 19` on a shared machine.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import type { AuditScope } from '../../src/audit/audit.access.ts';
@@ -329,13 +329,18 @@ try {
   }
 
   // ---- verification ------------------------------------------------------------------------
-  const t0 = performance.now();
-  const full = await verifyChain(sql, { hmacKey: KEY });
-  const fullSecs = (performance.now() - t0) / 1000;
+  // Paired: in order, then BENCH_SCALE_VERIFY_PARALLELISM segments at once (AUDIT_VERIFY_PARALLELISM), twice.
+  const parallelism = Number(process.env.BENCH_SCALE_VERIFY_PARALLELISM ?? 2);
   out('');
-  out(
-    `full verification: ${fmt.format(full.checked)} entries in ${fullSecs.toFixed(1)} s (${fmt.format(Math.round(full.checked / fullSecs))} entries/s), ok=${full.ok}`,
-  );
+  let full = await verifyChain(sql, { hmacKey: KEY, parallelism: 1 });
+  for (const p of [1, parallelism, 1, parallelism]) {
+    const t0 = performance.now();
+    full = await verifyChain(sql, { hmacKey: KEY, parallelism: p });
+    const fullSecs = (performance.now() - t0) / 1000;
+    out(
+      `full verification, parallelism ${p}: ${fmt.format(full.checked)} entries in ${fullSecs.toFixed(1)} s (${fmt.format(Math.round(full.checked / fullSecs))} entries/s), ok=${full.ok}, load average ${loadavg()[0]!.toFixed(2)}`,
+    );
+  }
   await recordVerified(sql, { seq: full.lastSeq, hash: full.lastHash, fullWalk: true });
   // A day's entries at the issue's national rate (100 M a year: ~274 000 a day), scaled to this log.
   const dayEntries = Math.max(1000, Math.round(ENTRIES / 365));

@@ -255,6 +255,18 @@ export async function entriesAfter(sql: Queryable, afterSeq: number, limit: numb
   return rows.map(fromDb);
 }
 
+/** Entries in chain order after `afterSeq` up to `throughSeq`, one page (a segment of a parallel walk). */
+export async function entriesBetween(
+  sql: Queryable,
+  afterSeq: number,
+  throughSeq: number,
+  limit: number,
+): Promise<ChainedRow[]> {
+  const rows = await sql<DbEntry[]>`
+    select * from audit_entry where seq > ${afterSeq} and seq <= ${throughSeq} order by seq limit ${limit}`;
+  return rows.map(fromDb);
+}
+
 export async function entryAt(sql: Queryable, seq: number): Promise<ChainedRow | undefined> {
   const [row] = await sql<DbEntry[]>`select * from audit_entry where seq = ${seq} limit 1`;
   return row ? fromDb(row) : undefined;
@@ -326,6 +338,25 @@ export async function listPartitions(sql: Queryable): Promise<{ name: string; ye
     const m = PARTITION.exec(r.name);
     return m ? [{ name: r.name, year: Number(m[1]), month: Number(m[2]) }] : [];
   });
+}
+
+/**
+ * The first seq each partition of audit_entry holds (the default partition included; empty ones
+ * left out), ascending: each one's primary-key index answers, so this costs a probe per partition.
+ */
+export async function partitionStarts(sql: Queryable): Promise<number[]> {
+  const parts = await sql<{ name: string }[]>`
+    select c.relname as name from pg_inherits i
+    join pg_class c on c.oid = i.inhrelid
+    join pg_class p on p.oid = i.inhparent
+    where p.relname = 'audit_entry'`;
+  const starts: number[] = [];
+  for (const { name } of parts) {
+    if (!isPartitionName(name) && name !== 'audit_entry_default') continue;
+    const [row] = await sql<{ s: string | null }[]>`select min(seq) as s from ${sql(name)}`;
+    if (row?.s != null) starts.push(Number(row.s));
+  }
+  return starts.sort((a, b) => a - b);
 }
 
 /** Creates the month's partition if missing (names and bounds are built from numbers only). */

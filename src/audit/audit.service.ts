@@ -52,6 +52,8 @@ export interface AuditServiceDeps {
   hmacKey?: string | undefined;
   /** Most rows of a report (AUDIT_REPORT_MAX_ROWS, default REPORT_ROWS); a longer one is cut and says so. */
   reportMaxRows?: number | undefined;
+  /** Segments a full verification job walks at once (1 when absent). */
+  verifyParallelism?: number;
   /** The catalog's counts for the openness report (the catalog owns its tables). */
   openness: OpennessReader;
   /** The decision-log stream's timing and the server's shutdown signal (streams end on it). */
@@ -157,7 +159,7 @@ export function createAuditService(deps: AuditServiceDeps) {
   const stopping = deps.stream?.stopping ?? new AbortController().signal;
   /** Streams open now, and entries they have read from the database (tests; how far streams read ahead). */
   const streams = { open: 0, entriesRead: 0 };
-  const jobs = createVerifyJobs(sql, deps.hmacKey);
+  const jobs = createVerifyJobs(sql, deps.hmacKey, deps.verifyParallelism);
   const maxRows = deps.reportMaxRows ?? REPORT_ROWS;
   return {
     /**

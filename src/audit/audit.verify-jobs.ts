@@ -19,18 +19,19 @@ export interface VerifyJob {
 const KEEP = 50;
 
 /**
- * Full re-verifications from the start of the chain, run in the background of this process, one
- * at a time (a second request while one runs answers the running one). Jobs live in memory: a
+ * Full re-verifications from the start of the chain, run in the background of this process
+ * (`parallelism` segments of the chain at once), one at a time (a second request while one runs answers the running one). Jobs live in memory: a
  * restart forgets them (start another). A walk that finds the chain intact records its end as
  * verified, which is where the next incremental walk starts.
  */
-export function createVerifyJobs(sql: Queryable, hmacKey: string | undefined) {
+export function createVerifyJobs(sql: Queryable, hmacKey: string | undefined, parallelism = 1) {
   const jobs = new Map<string, VerifyJob>();
   let running: VerifyJob | undefined;
   const run = async (job: VerifyJob) => {
     try {
       const result = await verifyChain(sql, {
         hmacKey,
+        parallelism,
         onProgress: (checked, total) => {
           job.checked = checked;
           job.total = total;

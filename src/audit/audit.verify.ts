@@ -1,6 +1,14 @@
 import type { Queryable } from '../db/database.ts';
 import { chainHash, checkpointSignatureValid, GENESIS_HASH } from './audit.hash.ts';
-import { droppedThrough, entriesAfter, entryAt, readHead, retentionAnchor } from './audit.repo.ts';
+import {
+  droppedThrough,
+  entriesAfter,
+  entriesBetween,
+  entryAt,
+  partitionStarts,
+  readHead,
+  retentionAnchor,
+} from './audit.repo.ts';
 
 export interface BadEntry {
   seq: number;
@@ -47,6 +55,11 @@ export interface VerifyOptions {
    */
   start?: { seq: number; hash: string; verifiedAt?: string };
   pageSize?: number;
+  /**
+   * Segments of the chain walked at once (AUDIT_VERIFY_PARALLELISM): each starts from the hash its
+   * predecessor's last entry holds, which that predecessor's own walk checks. 1: one walk in order.
+   */
+  parallelism?: number;
   onProgress?: (checked: number, total: number) => void;
 }
 
@@ -82,25 +95,111 @@ export async function verifyChain(sql: Queryable, o: VerifyOptions = {}): Promis
       anchored = true;
     }
   }
+  const walked =
+    (o.parallelism ?? 1) > 1
+      ? await walkInParallel(sql, o, { expectedSeq, prev, anchored, headSeq: head.seq }, pageSize)
+      : await walkSegment(sql, o, { from: expectedSeq, prev, anchored, headSeq: head.seq, pageSize });
+  let { firstBad } = walked;
+  const { checked } = walked;
+  prev = walked.prev;
+  const lastSeq = walked.expectedSeq - 1;
+  if (!firstBad && lastSeq < head.seq) firstBad = tailMissing(head.seq, lastSeq);
+  const result: VerifyResult & { lastHash: string } = {
+    ok: !firstBad,
+    keyed: Boolean(o.hmacKey),
+    checked,
+    lastSeq,
+    lastHash: prev,
+  };
+  if (o.start) result.from = { seq: o.start.seq, verifiedAt: o.start.verifiedAt ?? '' };
+  if (firstBad) result.firstBad = firstBad;
+  if (cp) {
+    const signatureValid =
+      cp.signature && cp.at
+        ? checkpointSignatureValid(o.hmacKey, { seq: cp.seq, hash: cp.hash, at: cp.at, signature: cp.signature })
+        : null;
+    const entry = await entryAt(sql, cp.seq);
+    let problem: 'missing' | 'hash' | 'head_behind' | undefined;
+    if (!entry) problem = 'missing';
+    else if (entry.hash !== cp.hash) problem = 'hash';
+    else if (head.seq < cp.seq) problem = 'head_behind';
+    result.checkpoint = {
+      ok: !problem && signatureValid !== false,
+      seq: cp.seq,
+      signatureValid,
+      ...(problem ? { problem } : {}),
+    };
+    if (!result.checkpoint.ok) result.ok = false;
+  }
+  return result;
+}
+
+const tailMissing = (headSeq: number, lastSeq: number): BadEntry => ({
+  seq: lastSeq + 1,
+  id: null,
+  problem: 'missing',
+  detail: `the head says ${headSeq} entries but the chain ends at ${lastSeq}`,
+});
+
+interface Walked {
+  checked: number;
+  /** The seq after the last entry found intact (at a break: the bad entry's). */
+  expectedSeq: number;
+  /** The hash of the last entry found intact. */
+  prev: string;
+  firstBad?: BadEntry;
+  /** Left off because an earlier segment broke first: its figures mean nothing. */
+  abandoned?: boolean;
+}
+
+/**
+ * Walks entries from `from` in seq order, up to `through` (inclusive) when given, else to the last
+ * entry present, checking each link and hash. `stopBefore` abandons the walk between pages once a
+ * break is known before `from` (a parallel walk's earlier segment broke).
+ */
+async function walkSegment(
+  sql: Queryable,
+  o: VerifyOptions,
+  s: {
+    from: number;
+    prev: string;
+    anchored: boolean;
+    headSeq: number;
+    pageSize: number;
+    through?: number;
+    stopBefore?: () => number;
+    onPage?: (checked: number) => void;
+  },
+): Promise<Walked> {
+  const { pageSize, through } = s;
+  let expectedSeq = s.from;
+  let prev = s.prev;
   let checked = 0;
   let firstBad: BadEntry | undefined;
   let after = expectedSeq - 1;
   let first = true;
+  const read = (from: number) =>
+    through === undefined ? entriesAfter(sql, from, pageSize) : entriesBetween(sql, from, through, pageSize);
   // Fetch the next page while hashing this one: the walk costs about max(fetch, hash), not their sum.
   const prefetch = (from: number) => {
-    const p = entriesAfter(sql, from, pageSize);
+    const p = read(from);
     p.catch(() => {}); // handled where awaited; this only keeps an early failure from being "unhandled"
     return p;
   };
   let next = prefetch(after);
-  o.onProgress?.(0, head.seq);
+  if (!s.onPage) o.onProgress?.(0, s.headSeq);
   walk: for (;;) {
     const page = await next;
     if (!page.length) break;
+    if (s.stopBefore && s.stopBefore() < s.from) {
+      await next.catch(() => []);
+      return { checked, expectedSeq, prev, abandoned: true };
+    }
     after = page[page.length - 1]!.seq;
     next = page.length < pageSize ? Promise.resolve([]) : prefetch(after);
+    let pageChecked = 0;
     for (const e of page) {
-      if (first && e.seq > expectedSeq && !anchored) {
+      if (first && e.seq > expectedSeq && !s.anchored) {
         // Older partitions may have been dropped by retention: continue from the last entry they held.
         const anchor = await retentionAnchor(sql, e.seq);
         if (anchor) {
@@ -135,45 +234,108 @@ export async function verifyChain(sql: Queryable, o: VerifyOptions = {}): Promis
       prev = e.hash;
       expectedSeq += 1;
       checked += 1;
+      pageChecked += 1;
     }
-    o.onProgress?.(checked, head.seq);
+    if (s.onPage) s.onPage(pageChecked);
+    else o.onProgress?.(checked, s.headSeq);
   }
   await next.catch(() => []); // a prefetched page left unread after a break
-  const lastSeq = expectedSeq - 1;
-  if (!firstBad && lastSeq < head.seq) {
-    firstBad = {
-      seq: lastSeq + 1,
-      id: null,
-      problem: 'missing',
-      detail: `the head says ${head.seq} entries but the chain ends at ${lastSeq}`,
-    };
+  if (!firstBad && through !== undefined && expectedSeq <= through) {
+    // The segment ended short: entries at its end are missing. Say so as the walk in order would,
+    // naming the next entry present (or, with none, the head).
+    const [present] = await entriesAfter(sql, expectedSeq - 1, 1);
+    firstBad = present
+      ? {
+          seq: expectedSeq,
+          id: null,
+          problem: 'missing',
+          detail: `entry ${expectedSeq} is missing (next present: ${present.seq})`,
+        }
+      : tailMissing(s.headSeq, expectedSeq - 1);
   }
-  const result: VerifyResult & { lastHash: string } = {
-    ok: !firstBad,
-    keyed: Boolean(o.hmacKey),
-    checked,
-    lastSeq,
-    lastHash: prev,
+  return { checked, expectedSeq, prev, ...(firstBad ? { firstBad } : {}) };
+}
+
+/**
+ * The same walk in segments, `parallelism` at a time: cut at partition boundaries (each month's
+ * partition starts from the previous one's last hash) and into pieces of at most a quarter of a
+ * worker's share, so workers stay busy to the end. A segment starts from the hash its
+ * predecessor's last entry holds; the predecessor's own walk checks that hash, so the joins are
+ * checked as in the walk in order. The answer is the walk in order's: the earliest break, the
+ * entries checked before it, and the end of the intact prefix as `lastSeq`/`lastHash`.
+ */
+async function walkInParallel(
+  sql: Queryable,
+  o: VerifyOptions,
+  w: { expectedSeq: number; prev: string; anchored: boolean; headSeq: number },
+  pageSize: number,
+): Promise<Walked> {
+  let { expectedSeq, prev } = w;
+  if (!w.anchored) {
+    // Where the walk in order starts: after partitions retention dropped, from their last entry.
+    const [firstPresent] = await entriesAfter(sql, expectedSeq - 1, 1);
+    if (firstPresent && firstPresent.seq > expectedSeq) {
+      const anchor = await retentionAnchor(sql, firstPresent.seq);
+      if (anchor) {
+        expectedSeq = anchor.lastSeq + 1;
+        prev = anchor.lastHash;
+      }
+    }
+  }
+  const parallelism = o.parallelism ?? 1;
+  const span = Math.max(0, w.headSeq - expectedSeq + 1);
+  const piece = Math.max(pageSize, Math.ceil(span / (parallelism * 4)));
+  const cuts = new Set<number>();
+  for (const s of await partitionStarts(sql)) if (s > expectedSeq && s <= w.headSeq) cuts.add(s);
+  for (let s = expectedSeq + piece; s <= w.headSeq; s += piece) cuts.add(s);
+  const starts = [expectedSeq, ...[...cuts].sort((a, b) => a - b)];
+  const segments = starts.map((from, i) => ({ from, through: i + 1 < starts.length ? starts[i + 1]! - 1 : undefined }));
+  const results: (Walked | undefined)[] = segments.map(() => undefined);
+  let earliestBreak = Number.POSITIVE_INFINITY;
+  let checkedSoFar = 0;
+  o.onProgress?.(0, w.headSeq);
+  let nextSegment = 0;
+  const worker = async () => {
+    for (;;) {
+      const i = nextSegment++;
+      const segment = segments[i];
+      if (!segment || segment.from > earliestBreak) return;
+      let anchorHash = prev;
+      if (i > 0) {
+        const before = await entryAt(sql, segment.from - 1);
+        // Missing: the segment before reports it (an earlier break), so this one need not be walked.
+        if (!before) {
+          results[i] = { checked: 0, expectedSeq: segment.from, prev: '', abandoned: true };
+          continue;
+        }
+        anchorHash = before.hash;
+      }
+      const walked = await walkSegment(sql, o, {
+        from: segment.from,
+        prev: anchorHash,
+        anchored: true,
+        headSeq: w.headSeq,
+        pageSize,
+        ...(segment.through !== undefined ? { through: segment.through } : {}),
+        stopBefore: () => earliestBreak,
+        onPage: (n) => {
+          checkedSoFar += n;
+          o.onProgress?.(checkedSoFar, w.headSeq);
+        },
+      });
+      if (walked.firstBad) earliestBreak = Math.min(earliestBreak, walked.firstBad.seq);
+      results[i] = walked;
+    }
   };
-  if (o.start) result.from = { seq: o.start.seq, verifiedAt: o.start.verifiedAt ?? '' };
-  if (firstBad) result.firstBad = firstBad;
-  if (cp) {
-    const signatureValid =
-      cp.signature && cp.at
-        ? checkpointSignatureValid(o.hmacKey, { seq: cp.seq, hash: cp.hash, at: cp.at, signature: cp.signature })
-        : null;
-    const entry = await entryAt(sql, cp.seq);
-    let problem: 'missing' | 'hash' | 'head_behind' | undefined;
-    if (!entry) problem = 'missing';
-    else if (entry.hash !== cp.hash) problem = 'hash';
-    else if (head.seq < cp.seq) problem = 'head_behind';
-    result.checkpoint = {
-      ok: !problem && signatureValid !== false,
-      seq: cp.seq,
-      signatureValid,
-      ...(problem ? { problem } : {}),
-    };
-    if (!result.checkpoint.ok) result.ok = false;
+  await Promise.all(Array.from({ length: Math.min(parallelism, segments.length) }, worker));
+  // Assemble in seq order: every segment before the earliest break was walked whole and intact.
+  let checked = 0;
+  let last: Walked = { checked: 0, expectedSeq, prev };
+  for (const r of results) {
+    if (!r || r.abandoned) throw new Error('a segment before the first break was not walked');
+    checked += r.checked;
+    last = r;
+    if (r.firstBad) break;
   }
-  return result;
+  return { ...last, checked };
 }

@@ -10,7 +10,7 @@ import { runningServer } from '../operator/operator.client.ts';
 
 // `npm run audit:verify -- --archive DIR/audit_entry_yYYYYmMM.ndjson`: verifies a partition retention
 // exported (AUDIT_ARCHIVE_DIR) from the file and its checkpoint alone, with AUDIT_HMAC_KEY.
-// `npm run audit:verify [-- --checkpoint cp.json [--from-checkpoint]]`: walks the audit chain of
+// `npm run audit:verify [-- --checkpoint cp.json [--from-checkpoint]] [--parallel N]`: walks the audit chain of
 // DATABASE_URL (or the embedded database). Exit 0 intact, 1 broken or checkpoint mismatch, 2 error.
 // While `npm start` holds the embedded database, the running server walks it (with its own
 // AUDIT_HMAC_KEY) and this prints what it found: PGlite serves one process at a time.
@@ -20,9 +20,16 @@ const { values } = parseArgs({
     archive: { type: 'string' },
     'from-checkpoint': { type: 'boolean', default: false },
     quiet: { type: 'boolean', default: false },
+    parallel: { type: 'string' },
   },
 });
 const config = configFromProcess();
+// `--parallel N` overrides AUDIT_VERIFY_PARALLELISM for this walk (segments of the chain walked at once).
+const parallelism = values.parallel === undefined ? config.audit.verifyParallelism : Number(values.parallel);
+if (!Number.isInteger(parallelism) || parallelism < 1) {
+  process.stderr.write('jaga audit:verify: --parallel expects a positive whole number\n');
+  process.exit(2);
+}
 const tty = process.stderr.isTTY && !values.quiet;
 let started = performance.now();
 const fmt = new Intl.NumberFormat('en');
@@ -42,7 +49,7 @@ async function verifyHere(o: VerifyOptions): Promise<VerifyResult> {
   const db = await openDatabase(config, 'npm run audit:verify');
   try {
     started = performance.now(); // the walk's rate, not the database's opening
-    const { lastHash, ...result } = await verifyChain(db.sql, { ...o, hmacKey: config.audit.hmacKey });
+    const { lastHash, ...result } = await verifyChain(db.sql, { ...o, hmacKey: config.audit.hmacKey, parallelism });
     // A whole walk that found the chain intact is where the server's incremental walks start.
     if (result.ok && !o.fromCheckpoint)
       await recordVerified(db.sql, { seq: result.lastSeq, hash: lastHash, fullWalk: true });

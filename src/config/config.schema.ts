@@ -94,6 +94,8 @@ export const EnvSchema = v.object({
   AUDIT_ROLLUP_INTERVAL_MS: nonNegativeInt('1000'),
   // Audit: most rows of a report (disclosures, denied); a longer one is cut and says so (truncated).
   AUDIT_REPORT_MAX_ROWS: positiveInt('10000'),
+  // Audit: segments of the chain a full verification (job, CLI) walks at once; 1 walks it in order.
+  AUDIT_VERIFY_PARALLELISM: positiveInt('2'),
   AUDIT_RETENTION_MONTHS: positiveInt('120', 'expected a whole number of months'),
   // Audit: where retention exports a partition (NDJSON and its checkpoint) before dropping it; unset: dropped without an export.
   AUDIT_ARCHIVE_DIR: optionalText,

@@ -36,6 +36,8 @@ export interface Config {
     rollupIntervalMs: number;
     /** Most rows of a report; a longer one is cut and says so. */
     reportMaxRows: number;
+    /** Segments of the chain a full verification walks at once (job, CLI, operator route). */
+    verifyParallelism: number;
     retentionMonths: number;
     /** Where retention exports a partition before dropping it (unset: dropped without an export). */
     archiveDir?: string;
@@ -157,6 +159,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       flushLingerMs: e.AUDIT_FLUSH_LINGER_MS,
       rollupIntervalMs: e.AUDIT_ROLLUP_INTERVAL_MS,
       reportMaxRows: e.AUDIT_REPORT_MAX_ROWS,
+      verifyParallelism: e.AUDIT_VERIFY_PARALLELISM,
       retentionMonths: e.AUDIT_RETENTION_MONTHS,
       archiveDir: e.AUDIT_ARCHIVE_DIR,
       checks: e.AUDIT_CHECKS,

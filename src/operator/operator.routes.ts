@@ -29,7 +29,7 @@ import { ImportQuerySchema, VerifyBodySchema, type OperatorStatus, type VerifyLi
 export interface OperatorDeps {
   db: Pick<Database, 'sql'>;
   services: Pick<Services, 'catalog' | 'policy' | 'ingest'>;
-  config: { audit: { hmacKey?: string | undefined } };
+  config: { audit: { hmacKey?: string | undefined; verifyParallelism?: number } };
   logger: Logger;
 }
 
@@ -116,6 +116,7 @@ export function operatorRoutes(
         try {
           const result = await verifyChain(deps.db.sql, {
             hmacKey: deps.config.audit.hmacKey,
+            parallelism: deps.config.audit.verifyParallelism,
             ...(body.checkpoint ? { checkpoint: body.checkpoint } : {}),
             fromCheckpoint: body.fromCheckpoint,
             onProgress: (checked, total) => {

@@ -55,7 +55,17 @@ describe.each(databaseKinds())('npm run audit:verify on %s', (kind) => {
     expect(await broken.exited).toBe(1);
     expect(broken.output()).toMatch(/audit chain BROKEN at entry 12 \([0-9a-f-]{36}\): hash/);
     expect(broken.output()).toMatch(/checkpoint 25 MISMATCH: missing/);
-  }, 90_000); // a file-backed PGlite is slow to create on a shared machine
+    // The same first break in order and with more segments than the default (AUDIT_VERIFY_PARALLELISM=2).
+    const line = /audit chain BROKEN at entry 12 [^\n]*\n/.exec(broken.output())![0];
+    for (const n of ['1', '3']) {
+      const again = runJaga('audit:verify', env, ['--parallel', n]);
+      expect(await again.exited).toBe(1);
+      expect(again.output()).toContain(line);
+    }
+    const bad = runJaga('audit:verify', env, ['--parallel', '0']);
+    expect(await bad.exited).toBe(2);
+    expect(bad.output()).toMatch(/--parallel expects a positive whole number/);
+  }, 120_000); // a file-backed PGlite is slow to create on a shared machine
 
   it('exits 0 with a plain final line on an intact chain', async () => {
     const { env, booted } = await seeded();
