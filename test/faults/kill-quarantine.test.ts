@@ -3,7 +3,7 @@ import { verifyChain } from '../../src/audit/audit.verify.ts';
 import type { Database } from '../../src/db/database.ts';
 import { TEST_JWT_SECRET } from '../helpers/app.ts';
 import { databaseKinds, freshDatabase } from '../helpers/databases.ts';
-import { freePort, runScript, waitForHttp, type Started } from '../helpers/process.ts';
+import { killableJaga } from '../helpers/process.ts';
 import { PURPOSE, tokenFor } from '../records/records-app.ts';
 
 const HMAC = 'kill-quarantine-hmac-key-0123456789abc';
@@ -23,27 +23,13 @@ const csv = (n: number, from: number, header: boolean) =>
  */
 describe.runIf(databaseKinds().includes('postgres'))('kill -9 during an ingest that quarantines', () => {
   let db: Database & { url?: string };
-  let jaga: Started;
   let base: string;
   let steward: string;
-
+  const jaga = killableJaga(() => ({ DATABASE_URL: db.url!, JWT_SECRET: TEST_JWT_SECRET, AUDIT_HMAC_KEY: HMAC }));
   const start = async () => {
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    jaga = runScript('src/entry/node.ts', {
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATABASE_URL: db.url!,
-      JWT_SECRET: TEST_JWT_SECRET,
-      AUDIT_HMAC_KEY: HMAC,
-      LOG_LEVEL: 'warn',
-    });
-    await waitForHttp(`${base}/readyz`, jaga);
+    base = await jaga.start();
   };
-  const kill9 = async () => {
-    jaga.child.kill('SIGKILL');
-    await jaga.exited;
-  };
+  const kill9 = jaga.kill9;
   const api = (method: string, path: string, json?: unknown, token: string | null = steward) =>
     fetch(`${base}${path}`, {
       method,
@@ -96,7 +82,7 @@ describe.runIf(databaseKinds().includes('postgres'))('kill -9 during an ingest t
   }, 60_000);
 
   afterAll(async () => {
-    if (jaga && jaga.child.exitCode === null && jaga.child.signalCode === null) await kill9();
+    if (jaga.running()) await kill9();
     await db?.close();
   });
 

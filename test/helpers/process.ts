@@ -56,3 +56,31 @@ export async function waitForHttp(url: string, started: Started, timeoutMs = 60_
   }
   throw new Error(`timed out waiting for ${url}:\n${started.output()}`);
 }
+
+/**
+ * A Jaga server process (`src/entry/node.ts`) that a fault test starts, kills with SIGKILL and
+ * starts again on the same database: `env()` is read at each start (the database's URL is known
+ * only once the suite's database exists). `start` resolves with the base URL once `/readyz` is 200.
+ */
+export function killableJaga(env: () => Record<string, string>) {
+  let current: Started | undefined;
+  return {
+    async start(): Promise<string> {
+      const port = await freePort();
+      const base = `http://127.0.0.1:${port}`;
+      current = runScript('src/entry/node.ts', {
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'warn',
+        ...env(),
+      });
+      await waitForHttp(`${base}/readyz`, current);
+      return base;
+    },
+    async kill9(): Promise<void> {
+      current?.child.kill('SIGKILL');
+      await current?.exited;
+    },
+    running: () => !!current && current.child.exitCode === null && current.child.signalCode === null,
+  };
+}
