@@ -62,8 +62,11 @@ export function table(caption: string, head: string[], rows: Child[][], attrs: R
   );
 }
 
-/** Any JSON value as readable text: scalars as themselves, arrays joined, objects as key: value lines. */
-export function show(value: unknown, none = '—'): Child {
+/**
+ * Any JSON value as readable text: scalars as themselves, arrays joined, objects as key: value lines.
+ * `terms` names the keys (and yes/no) in the page's language; a key it does not know shows as itself.
+ */
+export function show(value: unknown, none = '—', terms: Record<string, string> = {}): Child {
   if (value === null || value === undefined || value === '') return none;
   if (Array.isArray(value)) return value.length ? value.map((x) => textOf(x)).join(', ') : none;
   if (typeof value === 'object') {
@@ -71,11 +74,12 @@ export function show(value: unknown, none = '—'): Child {
       'dl',
       { class: 'kv' },
       ...Object.entries(value as Record<string, unknown>).flatMap(([k, v]) => [
-        h('dt', null, k),
-        h('dd', null, show(v, none) as never),
+        h('dt', null, terms[k] ?? k),
+        h('dd', null, show(v, none, terms) as never),
       ]),
     );
   }
+  if (typeof value === 'boolean') return terms[String(value)] ?? String(value);
   return String(value);
 }
 

@@ -259,6 +259,16 @@ describe.each(databaseKinds())('console in-process (%s)', (kind) => {
     });
     expect(r.status).toBe(403);
     expect((await t.request('GET', '/v1/datasets/dana-hibah', { token: who.ppid32 })).body.labelStatus).toBe('pending');
+    // The proposal on the dataset page names its parts as the law does, in the page's language.
+    const page = await send(t, 'GET', `${LOCAL}/console/datasets/dana-hibah`, { cookie });
+    expect(page.text).toContain('<dt>Uji konsekuensi</dt>');
+    expect(page.text).toContain('<dt>Dasar pengecualian (UU 14/2008 Pasal 17)</dt>');
+    expect(page.text).not.toMatch(/<dt>(consequenceTest|grounds|reviewBy|provenance)<\/dt>/);
+    const english = await send(t, 'GET', `${LOCAL}/console/datasets/dana-hibah`, {
+      cookie,
+      headers: { 'accept-language': 'en' },
+    });
+    expect(english.text).toContain('<dt>Consequence test (uji konsekuensi)</dt>');
   });
 
   it('logs the auditor’s console reads in the audit log, as the API’s', async () => {

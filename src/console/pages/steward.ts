@@ -217,7 +217,7 @@ function datasetPage(c: Ctx, d: DatasetView, history: LabelEventView[] | null) {
       h('dt', null, t.col.status),
       h('dd', null, (t.status as Record<string, string>)[d.labelStatus] ?? d.labelStatus),
       h('dt', null, t.dataset.label),
-      h('dd', null, show(d.label, t.none) as never),
+      h('dd', null, show(d.label, t.none, t.terms) as never),
     ),
     suggestionsLink(c, d),
     d.pending
@@ -225,7 +225,7 @@ function datasetPage(c: Ctx, d: DatasetView, history: LabelEventView[] | null) {
           'section',
           { 'aria-labelledby': 'pending' },
           h('h2', { id: 'pending' }, t.dataset.pendingProposal),
-          show(d.pending, t.none) as never,
+          show(d.pending, t.none, t.terms) as never,
         )
       : null,
     table(
@@ -249,7 +249,7 @@ function datasetPage(c: Ctx, d: DatasetView, history: LabelEventView[] | null) {
             null,
             h('code', null, name),
             description ? h('span', { class: 'gloss' }, ` — ${description}`) : null,
-            Object.keys(rest).length ? show(rest, t.none) : null,
+            Object.keys(rest).length ? show(rest, t.none, t.terms) : null,
           ) as Child,
           type,
           personalData,
