@@ -543,3 +543,35 @@ describe.each(databaseKinds())('console sign-in audit, sign-out, suggestions and
     expect(events.some((e) => e.field === 'kontak' && e.suggestion?.decision === 'accepted')).toBe(true);
   });
 });
+
+describe.each(databaseKinds())('console report pages at their row limit (%s)', (kind) => {
+  let t: TestApp;
+  let who: Awaited<ReturnType<typeof principals>>;
+
+  beforeAll(async () => {
+    // Reports hold one row here.
+    t = await startApp(kind, { SESSION_SECRET, AUDIT_REPORT_MAX_ROWS: '1' });
+    who = await principals();
+    // Two principals refused an audit read: two rows of denied attempts.
+    for (const token of [who.steward32, await tokenFor({ sub: 'steward-33', roles: ['steward'], unit: '33' })]) {
+      expect((await t.request('GET', '/v1/audit/decisions', { token })).status).toBe(403);
+    }
+  });
+  afterAll(() => t?.close());
+
+  it('tells the auditor a report was cut, and says nothing of the kind for a whole one', async () => {
+    const { cookie } = await devSignIn(t, who.auditor32);
+    const denied = await send(t, 'GET', `${LOCAL}/console/audit/denied`, { cookie });
+    expect(denied.status).toBe(200);
+    expect(denied.text).toContain('Laporan ini dipotong pada batas barisnya');
+    const english = await send(t, 'GET', `${LOCAL}/console/audit/denied`, {
+      cookie,
+      headers: { 'accept-language': 'en' },
+    });
+    expect(english.text).toContain('This report was cut at its row limit');
+    // No personal-data disclosure here: an empty report is whole.
+    const disclosures = await send(t, 'GET', `${LOCAL}/console/audit/disclosures`, { cookie });
+    expect(disclosures.status).toBe(200);
+    expect(disclosures.text).not.toContain('Laporan ini dipotong');
+  });
+});
