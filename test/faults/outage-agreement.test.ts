@@ -39,6 +39,8 @@ describe.runIf(databaseKinds().includes('postgres'))('PostgreSQL outages during 
   let agreementId: string;
   const received: Read[] = [];
   let refunds = 0;
+  /** Reads committed whose acknowledgement a fast stop lost (see expectCountedExactly). */
+  const lostAcks: { id: string; rows: number }[] = [];
 
   const api = async (method: string, path: string, token: string, body?: unknown) => {
     const res = await fetch(base + path, {
@@ -127,15 +129,27 @@ describe.runIf(databaseKinds().includes('postgres'))('PostgreSQL outages during 
    * The counter and the log hold exactly what the partner received: its rows, and one entry per read
    * it got. A read that committed after its 503 is given back in the background: allow it a moment.
    */
-  const expectCountedExactly = async () => {
-    const expected = received.reduce((n, r) => n + r.rows, 0);
+  const expectCountedExactly = async (lostAcksAllowedFrom: Read[] | null = null) => {
+    const expectedOf = () => received.reduce((n, r) => n + r.rows, 0) + lostAcks.reduce((n, e) => n + e.rows, 0);
     let now = await counted();
-    for (let i = 0; i < 50 && now.usage !== expected; i++) {
+    for (let i = 0; i < 50 && now.usage !== expectedOf(); i++) {
       await new Promise((r) => setTimeout(r, 100));
       now = await counted();
     }
-    expect(now.usage).toBe(expected);
-    expect(new Set(now.entries.map((e) => e.id))).toEqual(new Set(received.map((r) => r.decisionId)));
+    if (lostAcksAllowedFrom && now.usage !== expectedOf()) {
+      // The one case this cannot close (docs/agreements.md): a fast stop that ends a backend right
+      // after its COMMIT is durable but before the acknowledgement reaches Jaga. The read's caller got
+      // a 503 (not the deadline's), yet its rows and entry are committed. Allowed only here, only as
+      // many as such 503s, and the counter must still equal the log.
+      const known = new Set([...received.map((r) => r.decisionId), ...lostAcks.map((e) => e.id)]);
+      const extra = now.entries.filter((e) => !known.has(e.id));
+      expect(extra.length).toBeLessThanOrEqual(lostAcksAllowedFrom.filter((o) => o.status === 503).length);
+      lostAcks.push(...extra);
+    }
+    expect(now.usage).toBe(expectedOf());
+    expect(new Set(now.entries.map((e) => e.id))).toEqual(
+      new Set([...received.map((r) => r.decisionId), ...lostAcks.map((e) => e.id)]),
+    );
     expect(now.entries.reduce((n, e) => n + e.rows, 0)).toBe(now.usage);
   };
 
@@ -209,7 +223,9 @@ describe.runIf(databaseKinds().includes('postgres'))('PostgreSQL outages during 
     checkBounds(out);
     cluster.resume();
     await serving();
-    await expectCountedExactly();
+    await expectCountedExactly(out);
+    if (lostAcks.length)
+      console.log(`agreement outage: ${lostAcks.length} read(s) committed with the acknowledgement lost`);
   }, 60_000);
 
   it('a frozen database (SIGSTOP) during the reads: 503 within the deadline; after SIGCONT the counter still matches', async () => {

@@ -172,6 +172,9 @@ describe('the Workers entry point', () => {
           const cron = await fetch(`http://127.0.0.1:${port}/__scheduled?cron=*+*+*+*+*`);
           expect(cron.status, out).toBe(200);
           expect(await lag(), out).toBe(0);
+          // The handler's log line reaches wrangler's output a moment after the trigger's answer.
+          for (const until = Date.now() + 10_000; !out.includes('audit rollup catch-up') && Date.now() < until;)
+            await new Promise((r) => setTimeout(r, 100));
           expect(out).toContain('audit rollup catch-up');
         }
       } finally {
