@@ -2,7 +2,7 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_JWT_SECRET } from '../helpers/app.ts';
 import { databaseKinds } from '../helpers/databases.ts';
-import { freePort, runScript, waitForHttp, type Started } from '../helpers/process.ts';
+import { killableJaga } from '../helpers/process.ts';
 import { reports, reportsDataset, tokenFor } from '../records/records-app.ts';
 import { Cluster } from './cluster.ts';
 
@@ -33,8 +33,14 @@ interface Read {
  */
 describe.runIf(databaseKinds().includes('postgres'))('PostgreSQL outages during agreement row-limit reads', () => {
   let cluster: Cluster;
-  let jaga: Started;
   let base: string;
+  const jaga = killableJaga(() => ({
+    DATABASE_URL: cluster.url,
+    DATABASE_POOL_MAX: '4',
+    DATABASE_DEADLINE_MS: String(DEADLINE_MS),
+    JWT_SECRET: TEST_JWT_SECRET,
+    AUDIT_HMAC_KEY: 'fault-suite-hmac-key-0123456789abcdef',
+  }));
   let partner: string;
   let agreementId: string;
   const received: Read[] = [];
@@ -84,7 +90,7 @@ describe.runIf(databaseKinds().includes('postgres'))('PostgreSQL outages during 
         while (!until.stopped) out.push(await read());
       }),
     );
-  const alive = () => jaga.child.exitCode === null && jaga.child.signalCode === null;
+  const alive = jaga.running;
   const counted = async () => {
     const sql = postgres(cluster.url, { max: 1, onnotice: () => {} });
     try {
@@ -155,19 +161,7 @@ describe.runIf(databaseKinds().includes('postgres'))('PostgreSQL outages during 
 
   beforeAll(async () => {
     cluster = new Cluster();
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    jaga = runScript('src/entry/node.ts', {
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATABASE_URL: cluster.url,
-      DATABASE_POOL_MAX: '4',
-      DATABASE_DEADLINE_MS: String(DEADLINE_MS),
-      JWT_SECRET: TEST_JWT_SECRET,
-      AUDIT_HMAC_KEY: 'fault-suite-hmac-key-0123456789abcdef',
-      LOG_LEVEL: 'warn',
-    });
-    await waitForHttp(`${base}/readyz`, jaga);
+    base = await jaga.start();
     const steward = await tokenFor({ sub: 'steward-32', roles: ['steward'], unit: '32' });
     const ppid = await tokenFor({ sub: 'ppid-32', roles: ['ppid'], unit: '32' });
     const admin = await tokenFor({ sub: 'admin-1', roles: ['admin'], unit: 'RI' });
@@ -204,10 +198,7 @@ describe.runIf(databaseKinds().includes('postgres'))('PostgreSQL outages during 
   }, 60_000);
 
   afterAll(async () => {
-    if (jaga && alive()) {
-      jaga.child.kill('SIGTERM');
-      await jaga.exited;
-    }
+    if (alive()) await jaga.kill9();
     cluster?.destroy();
   });
 

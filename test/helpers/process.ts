@@ -82,5 +82,6 @@ export function killableJaga(env: () => Record<string, string>) {
       await current?.exited;
     },
     running: () => !!current && current.child.exitCode === null && current.child.signalCode === null,
+    output: () => current?.output() ?? '',
   };
 }
