@@ -18,7 +18,7 @@ import { buildMix, seedCatalog } from './mix.ts';
  * logging on and off for the CPU comparison, default 3), BENCH_ONLY=by-id (only the checks by dataset
  * id: the catalog snapshot against reading the catalog per check; no Hono ceiling, no Cerbos),
  * BENCH_ONLY=jaga (every Jaga phase; no Hono ceiling, no Cerbos), BENCH_SERVER_FLAGS (node flags for
- * the Jaga servers), BENCH_BATCH=0 (no batch phase). Profiling mode: BENCH_SERVER_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof", then
+ * the Jaga servers), BENCH_BATCH=0 (no batch phase), BENCH_FLOOR=0 (no floor phases: floor-server.ts). Profiling mode: BENCH_SERVER_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof", then
  * `node bench/check/profile.ts /tmp/prof <requests answered>` (the bench prints each server's pid,
  * which names its profile, and its requests) for self time by area and by function, per request.
  *
@@ -42,6 +42,8 @@ const ONLY_CERBOS = process.env.BENCH_ONLY === 'cerbos';
 const BATCH = 100;
 /** BENCH_BATCH=0: no /v1/check/batch phase (a profile of single checks only). */
 const WITH_BATCH = process.env.BENCH_BATCH !== '0';
+/** BENCH_FLOOR=0: no floor phases (floor-server.ts: Hono and one durable row per check, nothing of Jaga's). */
+const WITH_FLOOR = process.env.BENCH_FLOOR !== '0';
 // As package.json's `start`.
 const START_FLAGS = ['--max-old-space-size=1024', '--max-semi-space-size=8'];
 const SECRET = 'bench-secret-bench-secret-bench-secret-0123';
@@ -279,6 +281,23 @@ try {
           openLoop(`${name.nosnap} by id`, servers.nosnap.port, byId, servers.nosnap.pid);
         }
       }
+      // The floor (floor-server.ts): Hono + one HMAC'd row per check, group-committed into a copy of
+      // the audit table, answered once durable. Nothing of Jaga's; what stands below any logged check.
+      if (databaseUrl && WITH_FLOOR) {
+        for (const indexes of ['1', '0']) {
+          const floorPort = await freePort();
+          const floor = await start(
+            'floor',
+            node,
+            [...START_FLAGS, join(import.meta.dirname, 'floor-server.ts')],
+            { PORT: String(floorPort), DATABASE_URL: databaseUrl, FLOOR_INDEXES: indexes },
+            `http://127.0.0.1:${floorPort}/healthz`,
+          );
+          const label = indexes === '1' ? 'floor' : 'floor, primary key only';
+          run(label, floorPort, byId, floor.pid);
+          await stop(floor);
+        }
+      }
       for (const kind of kinds) await stop(servers[kind].child);
       // With BENCH_SERVER_FLAGS="--cpu-prof --cpu-prof-dir=DIR": what to divide each profile by.
       for (const kind of kinds)
@@ -408,6 +427,8 @@ const cg = sat('cerbos gRPC');
 const h = sat('hono hello');
 const off = sat('jaga, audit off by attrs');
 const id = sat('jaga by id');
+const floor = sat('floor');
+const floorBare = sat('floor, primary key only');
 const batch = rows.find((x) => x.name === `jaga batch ${BATCH}` && x.mode.startsWith('saturation'))?.r;
 const parts = [
   j && c ? `jaga by attrs / cerbos = ${f(j.rps / c.rps)}x` : null,
@@ -417,6 +438,9 @@ const parts = [
   id && h ? `jaga by id / hono ceiling = ${f((100 * id.rps) / h.rps, 1)}%` : null,
   j && off ? `with logging / without = ${f((100 * j.rps) / off.rps, 1)}%` : null,
   batch ? `batch of ${BATCH}: ${f(batch.rps * BATCH, 0)} logged decisions/s` : null,
+  id && floor ? `jaga by id / floor = ${f((100 * id.rps) / floor.rps, 1)}%` : null,
+  floor && c ? `floor / cerbos = ${f(floor.rps / c.rps)}x` : null,
+  floorBare && c ? `floor, primary key only / cerbos = ${f(floorBare.rps / c.rps)}x` : null,
 ].filter(Boolean);
 console.log(
   `\nat saturation: ${parts.join('; ')}; database: ${databaseUrl ? 'PostgreSQL 15' : 'PGlite (no checks by id: the catalog is seeded through PostgreSQL)'}`,
