@@ -289,13 +289,18 @@ try {
           const floor = await start(
             'floor',
             node,
-            [...START_FLAGS, join(import.meta.dirname, 'floor-server.ts')],
+            [
+              ...START_FLAGS,
+              ...(process.env.BENCH_SERVER_FLAGS?.split(' ').filter(Boolean) ?? []),
+              join(import.meta.dirname, 'floor-server.ts'),
+            ],
             { PORT: String(floorPort), DATABASE_URL: databaseUrl, FLOOR_INDEXES: indexes },
             `http://127.0.0.1:${floorPort}/healthz`,
           );
           const label = indexes === '1' ? 'floor' : 'floor, primary key only';
           run(label, floorPort, byId, floor.pid);
           await stop(floor);
+          console.log(`server ${label}: pid ${floor.pid}, ${answeredBy.get(floorPort) ?? 0} requests answered`);
         }
       }
       for (const kind of kinds) await stop(servers[kind].child);
