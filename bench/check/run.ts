@@ -8,6 +8,7 @@ import { bundle } from '../../scripts/build.ts';
 import { freePort, median } from '../lib/bench-kit.ts';
 import { clusterCpuUs, cpuUs } from '../lib/proc-cpu.ts';
 import { buildMix, seedCatalog } from './mix.ts';
+import { printPerf, startPerf, threadsOf, type PerfPhase } from './perf-core.ts';
 
 /**
  * `npm run bench:check`: /v1/check against Cerbos and a raw Hono ceiling, in one run.
@@ -21,6 +22,9 @@ import { buildMix, seedCatalog } from './mix.ts';
  * the Jaga servers), BENCH_BATCH=0 (no batch phase), BENCH_FLOOR=0 (no floor phases: floor-server.ts). Profiling mode: BENCH_SERVER_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof", then
  * `node bench/check/profile.ts /tmp/prof <requests answered>` (the bench prints each server's pid,
  * which names its profile, and its requests) for self time by area and by function, per request.
+ * BENCH_PERF_DIR=/tmp/perf: Linux `perf` samples core 0 (server, PostgreSQL, kernel) during each
+ * saturation phase and the bench prints µs per request by process and PostgreSQL's top functions
+ * (perf-core.ts; needs perf, as root or with perf_event_paranoid ≤ 0).
  *
  * Request shapes: by attributes (the caller describes the dataset and its fields) and by id (the
  * dataset named, Jaga supplying its labels from the catalog: how services ask), single and as
@@ -147,13 +151,20 @@ const sign = (claims: Record<string, unknown>) =>
 const caller = await sign({ sub: 'bench-svc', roles: ['service'], unit: 'RI', kind: 'service' });
 const mix = buildMix(512);
 const rows: { name: string; mode: string; r: Result; perCall?: number; cpu?: { server: number; db: number } }[] = [];
-const saturate = (name: string, port: number | Target, reqs: unknown[], perCall?: number) =>
-  rows.push({
-    name,
-    mode: `saturation (${CONNECTIONS} conn)`,
-    r: load(typeof port === 'number' ? { port, requests: reqs } : port, { connections: CONNECTIONS }),
-    ...(perCall ? { perCall } : {}),
-  });
+/** BENCH_PERF_DIR: `perf record` of core 0 during each saturation phase (perf-core.ts), summarised at the end. */
+const PERF_DIR = process.env.BENCH_PERF_DIR;
+const perfPhases: PerfPhase[] = [];
+const saturate = (
+  name: string,
+  port: number | Target,
+  reqs: unknown[],
+  { perCall, pid }: { perCall?: number; pid?: number } = {},
+) => {
+  const perf = PERF_DIR ? startPerf(PERF_DIR, name, SECONDS + 2) : undefined;
+  const r = load(typeof port === 'number' ? { port, requests: reqs } : port, { connections: CONNECTIONS });
+  if (perf) perfPhases.push({ ...perf, answered: r.answered, ...threadsOf(pid, postmaster) });
+  rows.push({ name, mode: `saturation (${CONNECTIONS} conn)`, r, ...(perCall ? { perCall } : {}) });
+};
 // The open loop sends RATE req/s through warm-up and measurement: CPU per request answered in that time.
 // The database's CPU is its own cluster's only (the machine may run other PostgreSQL servers); 0 for PGlite, inside the server.
 let postmaster: number | undefined;
@@ -167,7 +178,7 @@ const openLoop = (name: string, port: number | Target, reqs: unknown[], pid?: nu
   rows.push({ name, mode: `open loop ${RATE}/s`, r, ...(cpu ? { cpu } : {}) });
 };
 const run = (name: string, port: number | Target, reqs: unknown[], pid?: number) => {
-  saturate(name, port, reqs);
+  saturate(name, port, reqs, { pid });
   openLoop(name, port, reqs, pid);
 };
 // Open-loop rounds alternating logging on and off (both servers up, the idle one costs nothing),
@@ -262,14 +273,19 @@ try {
       }
       const name = { on: 'jaga', off: 'jaga, audit off', nosnap: 'jaga, no snapshot' } as const;
       if (!ONLY_BY_ID) {
-        saturate(`${name.on} by attrs`, servers.on.port, byAttributes);
-        saturate(`${name.off} by attrs`, servers.off.port, byAttributes);
+        saturate(`${name.on} by attrs`, servers.on.port, byAttributes, { pid: servers.on.pid });
+        saturate(`${name.off} by attrs`, servers.off.port, byAttributes, { pid: servers.off.pid });
       }
       if (databaseUrl) {
-        saturate(`${name.on} by id`, servers.on.port, byId);
-        saturate(`${name.nosnap} by id`, servers.nosnap.port, byId);
-        if (WITH_BATCH) saturate(`${name.on} batch ${BATCH}`, servers.on.port, batches, BATCH);
-        if (ONLY_BY_ID && WITH_BATCH) saturate(`${name.nosnap} batch ${BATCH}`, servers.nosnap.port, batches, BATCH);
+        saturate(`${name.on} by id`, servers.on.port, byId, { pid: servers.on.pid });
+        saturate(`${name.nosnap} by id`, servers.nosnap.port, byId, { pid: servers.nosnap.pid });
+        if (WITH_BATCH)
+          saturate(`${name.on} batch ${BATCH}`, servers.on.port, batches, { perCall: BATCH, pid: servers.on.pid });
+        if (ONLY_BY_ID && WITH_BATCH)
+          saturate(`${name.nosnap} batch ${BATCH}`, servers.nosnap.port, batches, {
+            perCall: BATCH,
+            pid: servers.nosnap.pid,
+          });
       }
       for (let round = 0; round < CPU_ROUNDS; round++) {
         if (!ONLY_BY_ID) {
@@ -450,3 +466,4 @@ const parts = [
 console.log(
   `\nat saturation: ${parts.join('; ')}; database: ${databaseUrl ? 'PostgreSQL 15' : 'PGlite (no checks by id: the catalog is seeded through PostgreSQL)'}`,
 );
+await printPerf(perfPhases);
