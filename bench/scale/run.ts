@@ -26,8 +26,8 @@ import {
   disclosureReport,
   disclosureReportQuery,
   findEntries,
-  monthParts,
   REPORT_ROWS,
+  reportParts,
   rollupWhere,
   whereClause,
   withTailBound,
@@ -287,8 +287,8 @@ try {
         : deniedReport(sql, rollupWhere(sql, scope, {}, period)),
     explain: async () => {
       const sel = await withTailBound(sql, rollupWhere(sql, scope, {}, period));
-      // The disclosures report by day or month reads month after month until it is full: its first month.
-      const first = by === 'year' ? sel : { ...sel, period: monthParts(period)[0]! };
+      // The disclosures report reads part after part (a month, a calendar year) until it is full: its first part.
+      const first = { ...sel, period: reportParts(period, by)[0]! };
       const q =
         kind === 'disclosures' ? disclosureReportQuery(sql, first, by, REPORT_ROWS + 1) : deniedReportQuery(sql, sel);
       return (await sql<{ 'QUERY PLAN': string }[]>`explain (analyze, buffers) ${q}`).map((r) => r['QUERY PLAN']);
