@@ -494,6 +494,30 @@ describe.each(databaseKinds())('the audit log at scale on %s', (kind) => {
       );
       expect(csv.flat().length, `${label}: CSV pages per ${period}`).toBe(want.size);
     }
+    // Scoped to a unit (a filter on the branches' rows), by year, in pages of 2: the log filtered by hand.
+    const inUnit = new Map<string, number>();
+    for (const e of inPeriod) {
+      if (e.effect === 'deny' || e.event !== 'disclosure') continue;
+      if (!isWithin(e.principalUnit ?? 'RI', '32') && !isWithin(e.resourceUnit ?? 'RI', '32')) continue;
+      const pw = personalOf(e.fieldsWhole, e.details);
+      const pm = personalOf(e.fieldsMasked, e.details);
+      if (!pw.length && !pm.length) continue;
+      const key = JSON.stringify([
+        e.at.toISOString().slice(0, 4),
+        e.principalSub,
+        e.principalUnit,
+        e.datasetId,
+        e.purpose,
+        pw,
+        pm,
+      ]);
+      inUnit.set(key, (inUnit.get(key) ?? 0) + 1);
+    }
+    const scoped = (
+      await reportPages(`/v1/audit/reports/disclosures?from=${from}&to=${to}&period=year&unit=32`, 2)
+    ).flat() as DisclosureRow[];
+    expect(new Map(scoped.map((i) => [groupOf(i), i.disclosures])), `${label}: disclosures in 32`).toEqual(inUnit);
+    expect(inUnit.size, label).toBeGreaterThan(2);
     // Unscoped (the per-principal monthly level for the whole months), and by unit (the detailed levels).
     for (const unit of [undefined, '32']) {
       const denied = new Map<string, { attempts: number; datasets: Set<string>; actions: Set<string> }>();
