@@ -7,10 +7,12 @@
 //   BENCH_SCALE_ENTRIES (default 100000; the issue's sizes are 1000000 and 10000000)
 //   BENCH_SCALE_RECORDS (default 100000; the issue's size is 1000000)
 //   BENCH_SCALE_REPS    (default 15) runs per query
-//   BENCH_SCALE_KEEP=1  leaves the database folder (its path is printed) for a later look
+//   BENCH_SCALE_KEEP=1  leaves the database folder (its path is printed) and its server running
+//   BENCH_SCALE_DIR     a folder kept by an earlier run: reuses its log (no seeding; pending migrations applied)
+//   BENCH_SCALE_ONLY=reports  runs the report cases only (no paged queries, verification or records)
 // Run it under `nice -n 19` on a shared machine.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
@@ -22,10 +24,13 @@ import {
   deniedReport,
   deniedReportQuery,
   disclosureReport,
+  disclosureKeyOf,
   disclosureReportQuery,
+  streamedPlan,
+  type DisclosureKey,
   findEntries,
-  monthParts,
   REPORT_ROWS,
+  reportParts,
   rollupWhere,
   whereClause,
   withTailBound,
@@ -148,30 +153,35 @@ function quantile(xs: number[], q: number): number {
 }
 
 const script = join(import.meta.dirname, '../../scripts/pg-throwaway.sh');
-const dir = mkdtempSync(join(tmpdir(), 'jaga-bench-scale-'));
-const adminUrl = execFileSync('bash', [script, 'start', dir], { encoding: 'utf8' }).trim();
+const reuse = process.env.BENCH_SCALE_DIR;
+const ONLY_REPORTS = process.env.BENCH_SCALE_ONLY === 'reports';
+const dir = reuse ?? mkdtempSync(join(tmpdir(), 'jaga-bench-scale-'));
+if (reuse && !existsSync(join(dir, 'data', 'postmaster.pid'))) execFileSync('bash', [script, 'resume', dir]);
+const adminUrl = reuse
+  ? `postgres://jaga@127.0.0.1:${readFileSync(join(dir, 'port'), 'utf8').trim()}/postgres`
+  : execFileSync('bash', [script, 'start', dir], { encoding: 'utf8' }).trim();
 const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
 
 try {
-  await admin.unsafe('create database scale');
+  if (!reuse) await admin.unsafe('create database scale');
   const db = connectNodePostgres(adminUrl.replace(/\/[^/]*$/, '/scale'), { max: 4 });
   const sql = db.sql;
   await migrate(sql, readMigrationFiles());
   const now = new Date();
   const start = new Date(now.getTime() - 365 * DAY);
-  for (let i = -12; i <= 2; i++) {
+  for (let i = -12; i <= 2 && !reuse; i++) {
     const m = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + i, 1));
     await createPartition(sql, m.getUTCFullYear(), m.getUTCMonth() + 1);
   }
   out(
-    `bench:scale: ${fmt.format(ENTRIES)} entries over 12 months, ${fmt.format(RECORDS)} records; ${REPS} runs per query`,
+    `bench:scale: ${fmt.format(ENTRIES)} entries over 12 months, ${fmt.format(RECORDS)} records; ${REPS} runs per query${reuse ? ` (reusing ${dir})` : ''}`,
   );
 
   // ---- seed the log -------------------------------------------------------------------------
   const gen = mix();
   let head = await readHead(sql);
   const seedStart = performance.now();
-  for (let done = 0; done < ENTRIES; done += BATCH) {
+  for (let done = 0; done < (reuse ? 0 : ENTRIES); done += BATCH) {
     const n = Math.min(BATCH, ENTRIES - done);
     const inputs = Array.from({ length: n }, () => gen.next().value as AuditEntryInput);
     const at = new Date(start.getTime() + ((now.getTime() - start.getTime() - 60_000) * (done + n)) / ENTRIES);
@@ -187,9 +197,10 @@ try {
     if (done % 100_000 === 0 && done) out(`  seeded ${fmt.format(done)}`);
   }
   const seedSecs = (performance.now() - seedStart) / 1000;
-  out(
-    `seeded ${fmt.format(ENTRIES)} entries in ${seedSecs.toFixed(1)} s (${fmt.format(Math.round(ENTRIES / seedSecs))} entries/s, batches of ${BATCH})`,
-  );
+  if (!reuse)
+    out(
+      `seeded ${fmt.format(ENTRIES)} entries in ${seedSecs.toFixed(1)} s (${fmt.format(Math.round(ENTRIES / seedSecs))} entries/s, batches of ${BATCH})`,
+    );
   // The catch-up job's work for the whole log at once (in production it follows the writer).
   const foldStart = performance.now();
   const folded = await catchUpRollups(sql, { budgetMs: Infinity });
@@ -270,22 +281,46 @@ try {
     kind: 'disclosures' | 'denied',
     scope: AuditScope,
     period: typeof month,
-  ): Case => ({
-    name,
-    target,
-    run: () =>
-      kind === 'disclosures'
-        ? disclosureReport(sql, rollupWhere(sql, scope, {}, period), 'month')
-        : deniedReport(sql, rollupWhere(sql, scope, {}, period)),
-    explain: async () => {
-      const sel = await withTailBound(sql, rollupWhere(sql, scope, {}, period));
-      // The disclosures report by month reads month after month until it is full: its first month.
-      const first = { ...sel, period: monthParts(period)[0]! };
-      const q =
-        kind === 'disclosures' ? disclosureReportQuery(sql, first, 'month', REPORT_ROWS) : deniedReportQuery(sql, sel);
-      return (await sql<{ 'QUERY PLAN': string }[]>`explain (analyze, buffers) ${q}`).map((r) => r['QUERY PLAN']);
-    },
-  });
+    by: 'day' | 'month' | 'year' = 'month',
+    page = 1,
+  ): Case => {
+    // A later page starts after the last group of the page before it (read once, before timing).
+    let after: DisclosureKey | undefined;
+    const cursor = async () => {
+      for (let p = 1; p < page && (p === 1 || after); p++) {
+        const rows = await disclosureReport(sql, rollupWhere(sql, scope, {}, period), by, REPORT_ROWS, after);
+        after = rows.length === REPORT_ROWS ? disclosureKeyOf(rows.at(-1)!) : undefined;
+      }
+      return after;
+    };
+    return {
+      name,
+      target,
+      run: async () =>
+        kind === 'disclosures'
+          ? disclosureReport(sql, rollupWhere(sql, scope, {}, period), by, REPORT_ROWS + 1, after ?? (await cursor()))
+          : deniedReport(sql, rollupWhere(sql, scope, {}, period)),
+      explain: async () => {
+        const sel = await withTailBound(sql, rollupWhere(sql, scope, {}, period));
+        if (kind === 'denied')
+          return (await sql<{ 'QUERY PLAN': string }[]>`explain (analyze, buffers) ${deniedReportQuery(sql, sel)}`).map(
+            (r) => r['QUERY PLAN'],
+          );
+        // The disclosures report reads part after part (a month, a calendar year) until it is full:
+        // the part its page starts in, planned as the report plans it (streamedPlan).
+        const k = after ?? (await cursor());
+        const parts = reportParts(period, by);
+        const part =
+          (k && by !== 'day' && parts.find((x) => x.to > k.period && x.from <= new Date(k.period.getTime()))) ||
+          parts[0]!;
+        return sql.begin(async (tx) => {
+          await streamedPlan(tx);
+          const q = disclosureReportQuery(tx, { ...sel, period: part }, by, REPORT_ROWS + 1, k);
+          return (await tx<{ 'QUERY PLAN': string }[]>`explain (analyze, buffers) ${q}`).map((r) => r['QUERY PLAN']);
+        });
+      },
+    };
+  };
   const cases: Case[] = [
     paged(`PPID of a small unit (${SMALL_UNIT}), first page, default window`, within(SMALL_UNIT), { from: windowFrom }),
     paged(`PPID of a small unit (${SMALL_UNIT}), first page, a year back`, within(SMALL_UNIT), { from: yearFrom }),
@@ -306,6 +341,19 @@ try {
     report('reports/disclosures, a month', 200, 'disclosures', all, month),
     report('reports/denied, a month', 200, 'denied', all, month),
     report('reports/disclosures, a year', 1000, 'disclosures', all, year),
+    report('reports/disclosures, a year, period=year', 1000, 'disclosures', all, year, 'year'),
+    report('reports/disclosures, a year, period=year, page 2', 1000, 'disclosures', all, year, 'year', 2),
+    report('reports/disclosures, a year, period=year, page 5', 1000, 'disclosures', all, year, 'year', 5),
+    report('reports/disclosures, a year, period=year, PPID of 32', 1000, 'disclosures', within('32'), year, 'year'),
+    report(
+      `reports/disclosures, a year, period=year, PPID of ${SMALL_UNIT}`,
+      1000,
+      'disclosures',
+      within(SMALL_UNIT),
+      year,
+      'year',
+    ),
+    report('reports/disclosures, a year, period=day', 1000, 'disclosures', all, year, 'day'),
     report('reports/denied, a year', 1000, 'denied', all, year),
     report('reports/denied, a year, PPID of 32', 1000, 'denied', within('32'), year),
   ];
@@ -313,7 +361,7 @@ try {
   out('| query | target ms | p50 ms | p95 ms | rows |');
   out('|---|---|---|---|---|');
   const slow: Case[] = [];
-  for (const c of cases) {
+  for (const c of ONLY_REPORTS ? cases.filter((x) => x.name.startsWith('reports/')) : cases) {
     const times: number[] = [];
     let rows = 0;
     for (let i = 0; i < REPS; i++) {
@@ -323,83 +371,87 @@ try {
       rows = r.length;
     }
     const p50 = quantile(times, 0.5);
-    out(`| ${c.name} | ${c.target} | ${p50.toFixed(1)} | ${quantile(times, 0.95).toFixed(1)} | ${rows} |`);
+    out(
+      `| ${c.name} | ${c.target} | ${p50.toFixed(1)} | ${quantile(times, 0.95).toFixed(1)} | ${rows} | load ${loadavg()[0]!.toFixed(2)}`,
+    );
     if (p50 > c.target || (c.name.includes('a year') && c.name.startsWith('reports/') && !c.name.includes('PPID')))
       slow.push(c);
   }
 
   // ---- verification ------------------------------------------------------------------------
-  // Paired: in order, then BENCH_SCALE_VERIFY_PARALLELISM segments at once (AUDIT_VERIFY_PARALLELISM), twice.
-  const parallelism = Number(process.env.BENCH_SCALE_VERIFY_PARALLELISM ?? 2);
-  out('');
-  let full = await verifyChain(sql, { hmacKey: KEY, parallelism: 1 });
-  for (const p of [1, parallelism, 1, parallelism]) {
-    const t0 = performance.now();
-    full = await verifyChain(sql, { hmacKey: KEY, parallelism: p });
-    const fullSecs = (performance.now() - t0) / 1000;
+  if (!ONLY_REPORTS) {
+    // Paired: in order, then BENCH_SCALE_VERIFY_PARALLELISM segments at once (AUDIT_VERIFY_PARALLELISM), twice.
+    const parallelism = Number(process.env.BENCH_SCALE_VERIFY_PARALLELISM ?? 2);
+    out('');
+    let full = await verifyChain(sql, { hmacKey: KEY, parallelism: 1 });
+    for (const p of [1, parallelism, 1, parallelism]) {
+      const t0 = performance.now();
+      full = await verifyChain(sql, { hmacKey: KEY, parallelism: p });
+      const fullSecs = (performance.now() - t0) / 1000;
+      out(
+        `full verification, parallelism ${p}: ${fmt.format(full.checked)} entries in ${fullSecs.toFixed(1)} s (${fmt.format(Math.round(full.checked / fullSecs))} entries/s), ok=${full.ok}, load average ${loadavg()[0]!.toFixed(2)}`,
+      );
+    }
+    await recordVerified(sql, { seq: full.lastSeq, hash: full.lastHash, fullWalk: true });
+    // A day's entries at the issue's national rate (100 M a year: ~274 000 a day), scaled to this log.
+    const dayEntries = Math.max(1000, Math.round(ENTRIES / 365));
+    head = await readHead(sql);
+    for (let done = 0; done < dayEntries; done += BATCH) {
+      const inputs = Array.from(
+        { length: Math.min(BATCH, dayEntries - done) },
+        () => gen.next().value as AuditEntryInput,
+      );
+      const rows = chain(
+        inputs.map((e) => queued(toEntryRow(e))),
+        head,
+        new Date(),
+        KEY,
+      );
+      await insertEntriesGuarded(sql, rows, head);
+      const last = rows.at(-1)!;
+      head = { seq: last.seq, hash: last.hash, at: last.at };
+    }
+    // Three walks of the same day (the first also reads it from disk): the median is printed.
+    const incTimes: number[] = [];
+    let inc = full;
+    for (let i = 0; i < 3; i++) {
+      const t1 = performance.now();
+      inc = await verifyChain(sql, { hmacKey: KEY, start: { seq: full.lastSeq, hash: full.lastHash } });
+      incTimes.push(performance.now() - t1);
+    }
+    const incMs = quantile(incTimes, 0.5);
     out(
-      `full verification, parallelism ${p}: ${fmt.format(full.checked)} entries in ${fullSecs.toFixed(1)} s (${fmt.format(Math.round(full.checked / fullSecs))} entries/s), ok=${full.ok}, load average ${loadavg()[0]!.toFixed(2)}`,
+      `incremental verification of a day (${fmt.format(inc.checked)} entries): ${incMs.toFixed(0)} ms median of 3 (${incTimes.map((x) => x.toFixed(0)).join(', ')}; ${fmt.format(Math.round(inc.checked / (incMs / 1000)))} entries/s), ok=${inc.ok}`,
     );
-  }
-  await recordVerified(sql, { seq: full.lastSeq, hash: full.lastHash, fullWalk: true });
-  // A day's entries at the issue's national rate (100 M a year: ~274 000 a day), scaled to this log.
-  const dayEntries = Math.max(1000, Math.round(ENTRIES / 365));
-  head = await readHead(sql);
-  for (let done = 0; done < dayEntries; done += BATCH) {
-    const inputs = Array.from(
-      { length: Math.min(BATCH, dayEntries - done) },
-      () => gen.next().value as AuditEntryInput,
-    );
-    const rows = chain(
-      inputs.map((e) => queued(toEntryRow(e))),
-      head,
-      new Date(),
-      KEY,
-    );
-    await insertEntriesGuarded(sql, rows, head);
-    const last = rows.at(-1)!;
-    head = { seq: last.seq, hash: last.hash, at: last.at };
-  }
-  // Three walks of the same day (the first also reads it from disk): the median is printed.
-  const incTimes: number[] = [];
-  let inc = full;
-  for (let i = 0; i < 3; i++) {
-    const t1 = performance.now();
-    inc = await verifyChain(sql, { hmacKey: KEY, start: { seq: full.lastSeq, hash: full.lastHash } });
-    incTimes.push(performance.now() - t1);
-  }
-  const incMs = quantile(incTimes, 0.5);
-  out(
-    `incremental verification of a day (${fmt.format(inc.checked)} entries): ${incMs.toFixed(0)} ms median of 3 (${incTimes.map((x) => x.toFixed(0)).join(', ')}; ${fmt.format(Math.round(inc.checked / (incMs / 1000)))} entries/s), ok=${inc.ok}`,
-  );
 
-  // ---- records -----------------------------------------------------------------------------
-  const [unit] = await sql<{ code: string }[]>`select code from units where code <> 'RI' order by code limit 1`;
-  await sql`insert into datasets (id, title, owner_unit) values ('bench-records', 'Bench records', ${unit!.code})`;
-  const r0 = performance.now();
-  for (let done = 0; done < RECORDS; done += 50_000) {
-    const n = Math.min(50_000, RECORDS - done);
-    await sql`insert into records (dataset_id, unit, data)
+    // ---- records -----------------------------------------------------------------------------
+    const [unit] = await sql<{ code: string }[]>`select code from units where code <> 'RI' order by code limit 1`;
+    await sql`insert into datasets (id, title, owner_unit) values ('bench-records', 'Bench records', ${unit!.code})`;
+    const r0 = performance.now();
+    for (let done = 0; done < RECORDS; done += 50_000) {
+      const n = Math.min(50_000, RECORDS - done);
+      await sql`insert into records (dataset_id, unit, data)
       select 'bench-records', ${unit!.code}, jsonb_build_object('report_no', 'LP-' || lpad(i::text, 8, '0'), 'region', ${unit!.code}::text,
         'amount', i % 1000, 'category', (array['politik uang', 'netralitas ASN', 'kampanye'])[1 + i % 3])
       from generate_series(${done}::int, ${done + n - 1}::int) as i`;
-  }
-  await sql`analyze records`;
-  out('');
-  out(`records: ${fmt.format(RECORDS)} rows loaded in ${((performance.now() - r0) / 1000).toFixed(1)} s`);
-  const wanted = `LP-${String(Math.floor(RECORDS / 2)).padStart(8, '0')}`;
-  const recordQuery = () => sql`select seq, data from records r where r.dataset_id = 'bench-records' and r.seq > 0
+    }
+    await sql`analyze records`;
+    out('');
+    out(`records: ${fmt.format(RECORDS)} rows loaded in ${((performance.now() - r0) / 1000).toFixed(1)} s`);
+    const wanted = `LP-${String(Math.floor(RECORDS / 2)).padStart(8, '0')}`;
+    const recordQuery = () => sql`select seq, data from records r where r.dataset_id = 'bench-records' and r.seq > 0
     and r.data @> ${sql.json({ report_no: wanted })} and (r.data->>'report_no') = ${wanted}::text
     order by r.seq limit 101`;
-  const rt: number[] = [];
-  for (let i = 0; i < REPS; i++) {
-    const s = performance.now();
-    await recordQuery();
-    rt.push(performance.now() - s);
+    const rt: number[] = [];
+    for (let i = 0; i < REPS; i++) {
+      const s = performance.now();
+      await recordQuery();
+      rt.push(performance.now() - s);
+    }
+    out(
+      `records ?report_no= (one match): p50 ${quantile(rt, 0.5).toFixed(1)} ms, p95 ${quantile(rt, 0.95).toFixed(1)} ms (target 20)`,
+    );
   }
-  out(
-    `records ?report_no= (one match): p50 ${quantile(rt, 0.5).toFixed(1)} ms, p95 ${quantile(rt, 0.95).toFixed(1)} ms (target 20)`,
-  );
 
   for (const c of slow) {
     out('');

@@ -930,7 +930,7 @@ export interface paths {
         };
         /**
          * Personal-data disclosures: who received which datasets’ fields, whole or masked, for which purpose, by period
-         * @description Reads that disclosed personal-data fields, grouped by period, principal, dataset and purpose, whole or masked; auditors see every unit, a PPID their own.
+         * @description Reads that disclosed personal-data fields, grouped by period, principal, dataset and purpose, whole or masked; auditors see every unit, a PPID their own. In keyset pages: the groups in the report’s order (period, principal, dataset, purpose, then the principal’s unit and the field lists), at most `limit` (default and most AUDIT_REPORT_MAX_ROWS) per page; when more follow, `nextCursor` (the `Jaga-Report-Next-Cursor` header for CSV / NDJSON) gives the next page with the same period and filters and `cursor=`. A page costs about its own rows whatever the period holds.
          */
         get: operations["getDisclosureReport"];
         put?: never;
@@ -7147,6 +7147,8 @@ export interface operations {
                 dataset?: string;
                 unit?: string;
                 period?: "day" | "month" | "year";
+                cursor?: string;
+                limit?: string;
             };
             header?: never;
             path?: never;
@@ -7154,13 +7156,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description `{ from, to, truncated, items }` or CSV / NDJSON (the period in the `Jaga-Report-Period` header, a cut report in `Jaga-Report-Truncated`): whole UTC days, `to` exclusive; by default the current month, at most 366 days */
+            /** @description `{ from, to, truncated, nextCursor, items }` or CSV / NDJSON (the period in the `Jaga-Report-Period` header, a cut page in `Jaga-Report-Truncated`, the next page in `Jaga-Report-Next-Cursor`): whole UTC days, `to` exclusive; by default the current month, at most 366 days */
             200: {
                 headers: {
                     /** @description The period reported, `<from>/<to>` (UTC days, `to` exclusive) */
                     "Jaga-Report-Period"?: string;
-                    /** @description `true` when the report had more rows than AUDIT_REPORT_MAX_ROWS (default 10 000) and was cut in its order; narrow the period or filter */
+                    /** @description `true` when more groups follow this page (at most `limit`, default and most AUDIT_REPORT_MAX_ROWS, 10 000 by default): follow `Jaga-Report-Next-Cursor`, or narrow the period or filter */
                     "Jaga-Report-Truncated"?: string;
+                    /** @description Set when more groups follow: the `cursor=` of the next page */
+                    "Jaga-Report-Next-Cursor"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7168,6 +7172,7 @@ export interface operations {
                         from: string;
                         to: string;
                         truncated: boolean;
+                        nextCursor: string | null;
                         items: {
                             period: string;
                             principal: string | null;
@@ -7184,6 +7189,15 @@ export interface operations {
                     };
                     "text/csv": string;
                     "application/x-ndjson": string;
+                };
+            };
+            /** @description A period, limit or cursor that is not valid (VALIDATION_FAILED) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No token (UNAUTHENTICATED) */

@@ -1,5 +1,5 @@
 import type postgres from 'postgres';
-import type { Queryable } from '../db/database.ts';
+import type { Queryable, Sql } from '../db/database.ts';
 import type { AuditScope } from './audit.access.ts';
 import type { DbEntry } from './audit.repo.ts';
 import { conditionToSql } from '../policy/plan-sql.ts';
@@ -238,14 +238,60 @@ export interface DisclosureDb {
 /** Most rows of a report. */
 export const REPORT_ROWS = 10_000;
 
+/** Where a page of the disclosures report starts: after this group, in the report's order. */
+export interface DisclosureKey {
+  /** The group's period (its first day, UTC midnight). */
+  period: Date;
+  principal: string | null;
+  dataset: string | null;
+  purpose: string | null;
+  unit: string | null;
+  whole: string[];
+  masked: string[];
+}
+
+/** The group key of a report row (the cursor of the page it ends). */
+export const disclosureKeyOf = (r: DisclosureDb): DisclosureKey => ({
+  period: r.period,
+  principal: r.principal_sub,
+  dataset: r.dataset_id,
+  purpose: r.purpose,
+  unit: r.principal_unit,
+  whole: r.fields_whole,
+  masked: r.fields_masked,
+});
+
 /**
- * A period cut at month starts: a report by day or by month has its rows in period order, so it
- * reads month after month and stops once it holds REPORT_ROWS (the rest would be cut anyway).
+ * The disclosures report's order after its period: recipient, dataset, purpose (as it always was),
+ * then the recipient's unit and the field lists, so that every group has a place of its own (a
+ * keyset). Each nullable column as (is null, value or ''): the same order as `col nulls last`, but
+ * without nulls, so a row comparison can start an index scan at a cursor. Migration 0015 indexes
+ * the first eight per month and per day (the field lists, few per recipient and dataset, are sorted
+ * on top of that order). Each branch of a report outputs them (DISCLOSURE_KEY) and is sorted by
+ * them, so that the report merges its branches in that order.
  */
-export function monthParts(p: ReportPeriod): ReportPeriod[] {
+const DISCLOSURE_KEY = `principal_sub is null as o_sub_null, coalesce(principal_sub, '') as o_sub,
+  dataset_id is null as o_dataset_null, coalesce(dataset_id, '') as o_dataset,
+  purpose is null as o_purpose_null, coalesce(purpose, '') as o_purpose,
+  principal_unit is null as o_unit_null, coalesce(principal_unit, '') as o_unit`;
+const DISCLOSURE_ORDER = `o_sub_null, o_sub, o_dataset_null, o_dataset, o_purpose_null, o_purpose, o_unit_null, o_unit,
+  personal_whole, personal_masked`;
+
+/** The cursor's key as the values of DISCLOSURE_ORDER. */
+function orderValues(sql: Queryable, k: DisclosureKey): Fragment {
+  const pair = (v: string | null) => sql`${v === null}::boolean, ${v ?? ''}::text`;
+  // The lists go as JSON text: one plain parameter each, read back in order.
+  const list = (xs: string[]) =>
+    sql`array(select x from jsonb_array_elements_text(${JSON.stringify(xs)}::text::jsonb) with ordinality t(x, o) order by o)`;
+  return sql`${pair(k.principal)}, ${pair(k.dataset)}, ${pair(k.purpose)}, ${pair(k.unit)}, ${list(k.whole)}, ${list(k.masked)}`;
+}
+
+/** A report's parts, each one statement: the whole period by day, else a calendar month or year each. */
+export function reportParts(p: ReportPeriod, period: 'day' | 'month' | 'year'): ReportPeriod[] {
+  if (period === 'day') return [p];
   const parts: ReportPeriod[] = [];
   for (let from = p.from; from < p.to;) {
-    const next = firstOfMonth(from, 1);
+    const next = period === 'month' ? firstOfMonth(from, 1) : new Date(Date.UTC(from.getUTCFullYear() + 1, 0, 1));
     const to = next < p.to ? next : p.to;
     parts.push({ from, to });
     from = to;
@@ -253,44 +299,126 @@ export function monthParts(p: ReportPeriod): ReportPeriod[] {
   return parts;
 }
 
+/** The first day of the period (day, month, year) holding `d`. */
+const periodStart = (d: Date, period: 'day' | 'month' | 'year') =>
+  period === 'day' ? d : new Date(Date.UTC(d.getUTCFullYear(), period === 'month' ? d.getUTCMonth() : 0, 1));
+
+const DAY_MS = 86_400_000;
+/** A UTC day as the database's `date` reads it, whatever the session's time zone. */
+const dateText = (d: Date) => d.toISOString().slice(0, 10);
+const DISCLOSURE_COLUMNS = `principal_sub, principal_unit, resource_unit, dataset_id, purpose, personal_whole,
+  personal_masked, entries, rows, first_at, last_at`;
+
+/**
+ * The disclosure rows of a part, exact and current, read in one statement (one snapshot): by day,
+ * the daily rollup's range (in day and DISCLOSURE_ORDER through its index); by month or year,
+ * each whole month's monthly rows and each edge day's daily rows as a branch of its own (each in
+ * DISCLOSURE_ORDER through its index, so the branches merge without sorting the period), and the
+ * entries after the catch-up job's mark from the log (the job's lag, sorted).
+ */
+function disclosureRows(sql: Queryable, sel: ReportSelection, period: 'day' | 'month' | 'year'): Fragment {
+  const p = sel.period;
+  const day = (d: Date) => sql`select day, ${sql.unsafe(DISCLOSURE_COLUMNS)} from audit_rollup
+    where kind = 'disclosure' and day = ${dateText(d)}::date`;
+  const days = (from: Date, to: Date) => {
+    const out: Fragment[] = [];
+    for (let d = from; d < to; d = new Date(d.getTime() + DAY_MS)) out.push(day(d));
+    return out;
+  };
+  const parts: Fragment[] = [];
+  const months = period === 'day' ? undefined : wholeMonths(p);
+  if (period === 'day')
+    parts.push(sql`select day, ${sql.unsafe(DISCLOSURE_COLUMNS)} from audit_rollup
+      where kind = 'disclosure' and day >= ${dateText(p.from)}::date and day < ${dateText(p.to)}::date`);
+  else if (!months) parts.push(...days(p.from, p.to));
+  else {
+    parts.push(...days(p.from, months.from));
+    for (let m = months.from; m < months.to; m = firstOfMonth(m, 1))
+      parts.push(sql`select month as day, ${sql.unsafe(DISCLOSURE_COLUMNS)} from audit_rollup_month
+        where kind = 'disclosure' and month = ${dateText(m)}::date`);
+    parts.push(...days(months.to, p.to));
+  }
+  parts.push(sql`select day, principal_sub, principal_unit, resource_unit, dataset_id, purpose, pw as personal_whole,
+      pm as personal_masked, 1::int8 as entries, coalesce(row_count, 0)::int8 as rows, at as first_at, at as last_at
+    from (select ${sql.unsafe(ROLLUP_PROJECTION)} from audit_entry e
+      where e.seq > (select seq from audit_rollup_mark) and e.at >= ${p.from} and e.at < ${p.to}
+        and e.at >= ${sel.tailFrom ?? p.from}
+        and ${sql.unsafe(ROLLUP_CANDIDATE)}) t
+    where kind = 'disclosure' and ${sql.unsafe(ROLLUP_COUNTED)}`);
+  const ordered = (x: Fragment) =>
+    sql`(select day, ${sql.unsafe(DISCLOSURE_COLUMNS)}, ${sql.unsafe(DISCLOSURE_KEY)} from (${x}) b
+      order by ${period === 'day' ? sql`day, ` : sql``}${sql.unsafe(DISCLOSURE_ORDER)})`;
+  return parts.map(ordered).reduce((acc, x) => sql`${acc} union all ${x}`);
+}
+
 /**
  * Personal-data disclosures from the rollups, grouped by period, recipient, dataset, purpose and the
- * personal fields whole and masked, the first REPORT_ROWS in that order. By day or month, month
- * after month (each month one statement, exact as of its reading: later entries fall in later months).
+ * personal fields whole and masked: the first `max` groups in that order after `after` (a keyset
+ * page). By month or year, part after part (each one statement, exact as of its reading: later
+ * entries fall in later parts), stopping once the page is full.
  */
 export async function disclosureReport(
-  sql: Queryable,
+  sql: Sql,
   sel: ReportSelection,
   period: 'day' | 'month' | 'year',
   max = REPORT_ROWS,
+  after?: DisclosureKey,
 ): Promise<DisclosureDb[]> {
   sel = await withTailBound(sql, sel);
-  if (period === 'year') return sql<DisclosureDb[]>`${disclosureReportQuery(sql, sel, period, max)}`;
-  const out: DisclosureDb[] = [];
-  for (const part of monthParts(sel.period)) {
-    const rows = await sql<
-      DisclosureDb[]
-    >`${disclosureReportQuery(sql, { ...sel, period: part }, period, max - out.length)}`;
-    out.push(...rows);
-    if (out.length >= max) break;
-  }
-  return out;
+  return sql.begin(async (tx) => {
+    await streamedPlan(tx);
+    const out: DisclosureDb[] = [];
+    for (const part of reportParts(sel.period, period)) {
+      const start = periodStart(part.from, period);
+      if (after && period !== 'day' && start < after.period) continue;
+      const from = after && (period === 'day' || start.getTime() === after.period.getTime()) ? after : undefined;
+      const q = disclosureReportQuery(tx, { ...sel, period: part }, period, max - out.length, from);
+      out.push(...(await tx<DisclosureDb[]>`${q}`));
+      if (out.length >= max) break;
+    }
+    return out;
+  });
 }
 
-/** The disclosures report's statement over `sel`'s period (for EXPLAIN too). */
+/**
+ * The planner costs each branch of a report as if all its rows were read (a subquery gets no share
+ * of the LIMIT above it), so it would sort each month whole; a page reads only its own rows through
+ * the indexes of migration 0015 when sorting is the last resort. Without sorting the cost passes
+ * JIT's threshold, which would spend longer compiling than the page takes. For this transaction only.
+ */
+export async function streamedPlan(tx: Queryable): Promise<void> {
+  await tx`select set_config('enable_sort', 'off', true), set_config('jit', 'off', true)`;
+}
+
+/**
+ * The disclosures report's statement over one part of its period (reportParts; for EXPLAIN too):
+ * the part's rows merged in DISCLOSURE_ORDER, grouped as they stream, cut at `limit`, so a page
+ * reads about its own rows whatever the period holds.
+ */
 export function disclosureReportQuery(
   sql: Queryable,
   sel: ReportSelection,
   period: 'day' | 'month' | 'year',
   limit: number,
+  after?: DisclosureKey,
 ): Fragment {
+  const byDay = period === 'day';
+  const order = () => sql.unsafe(DISCLOSURE_ORDER);
+  const keyset = after
+    ? byDay
+      ? sql`and (day, ${order()}) > (${dateText(after.period)}::date, ${orderValues(sql, after)})`
+      : sql`and (${order()}) > (${orderValues(sql, after)})`
+    : sql``;
+  const label = byDay ? sql`day::timestamp` : sql`${dateText(periodStart(sel.period.from, period))}::date::timestamp`;
   return sql`
-    select date_trunc(${period}, day::timestamp) as period, principal_sub, principal_unit, dataset_id, purpose,
-           personal_whole as fields_whole, personal_masked as fields_masked, sum(entries) as disclosures,
-           sum(rows) as rows, min(first_at) as first_at, max(last_at) as last_at
-    from ${reportRows(sql, 'disclosure', sel, period === 'day' ? 'daily' : 'monthly')}
-    group by 1, principal_sub, principal_unit, dataset_id, purpose, personal_whole, personal_masked
-    order by 1, principal_sub, dataset_id, purpose
+    select ${label} as period, min(principal_sub) as principal_sub, min(principal_unit) as principal_unit,
+           min(dataset_id) as dataset_id, min(purpose) as purpose, personal_whole as fields_whole,
+           personal_masked as fields_masked, sum(entries) as disclosures, sum(rows) as rows,
+           min(first_at) as first_at, max(last_at) as last_at
+    from (${disclosureRows(sql, sel, period)}) r
+    where ${sel.where} ${keyset}
+    group by ${byDay ? sql`day, ` : sql``}${order()}
+    order by ${byDay ? sql`day, ` : sql``}${order()}
     limit ${limit}`;
 }
 

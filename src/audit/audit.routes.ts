@@ -9,6 +9,7 @@ import {
   CheckpointSchema,
   DecisionQuerySchema,
   DeniedRowSchema,
+  DisclosureReportQuerySchema,
   DisclosureRowSchema,
   OpennessQuerySchema,
   OpennessReportSchema,
@@ -174,7 +175,7 @@ export function auditRoutes(deps: { auditReads: AuditService }) {
       describe({
         operationId: 'getDisclosureReport',
         description:
-          'Reads that disclosed personal-data fields, grouped by period, principal, dataset and purpose, whole or masked; auditors see every unit, a PPID their own.',
+          'Reads that disclosed personal-data fields, grouped by period, principal, dataset and purpose, whole or masked; auditors see every unit, a PPID their own. In keyset pages: the groups in the report’s order (period, principal, dataset, purpose, then the principal’s unit and the field lists), at most `limit` (default and most AUDIT_REPORT_MAX_ROWS) per page; when more follow, `nextCursor` (the `Jaga-Report-Next-Cursor` header for CSV / NDJSON) gives the next page with the same period and filters and `cursor=`. A page costs about its own rows whatever the period holds.',
         summary:
           'Personal-data disclosures: who received which datasets’ fields, whole or masked, for which purpose, by period',
         tags: ['audit'],
@@ -182,24 +183,27 @@ export function auditRoutes(deps: { auditReads: AuditService }) {
         responses: {
           200: {
             description:
-              '`{ from, to, truncated, items }` or CSV / NDJSON (the period in the `Jaga-Report-Period` header, a cut report in `Jaga-Report-Truncated`): whole UTC days, `to` exclusive; by default the current month, at most 366 days',
+              '`{ from, to, truncated, nextCursor, items }` or CSV / NDJSON (the period in the `Jaga-Report-Period` header, a cut page in `Jaga-Report-Truncated`, the next page in `Jaga-Report-Next-Cursor`): whole UTC days, `to` exclusive; by default the current month, at most 366 days',
             schema: v.object({
               from: v.string(),
               to: v.string(),
               truncated: v.boolean(),
+              nextCursor: v.nullable(v.string()),
               items: v.array(DisclosureRowSchema),
             }),
             contentTypes: EXPORT_TYPES,
             headers: {
               'Jaga-Report-Period': 'The period reported, `<from>/<to>` (UTC days, `to` exclusive)',
               'Jaga-Report-Truncated':
-                '`true` when the report had more rows than AUDIT_REPORT_MAX_ROWS (default 10 000) and was cut in its order; narrow the period or filter',
+                '`true` when more groups follow this page (at most `limit`, default and most AUDIT_REPORT_MAX_ROWS, 10 000 by default): follow `Jaga-Report-Next-Cursor`, or narrow the period or filter',
+              'Jaga-Report-Next-Cursor': 'Set when more groups follow: the `cursor=` of the next page',
             },
           },
+          400: { description: 'A period, limit or cursor that is not valid (VALIDATION_FAILED)' },
           ...denied,
         },
       }),
-      valid('query', ReportQuerySchema),
+      valid('query', DisclosureReportQuerySchema),
       async (c) => send(c, await service.disclosures(ctxOf(c), c.req.valid('query'), negotiate(c, AUDIT_OFFERS))),
     )
     .get(

@@ -75,6 +75,26 @@ export const ReportQuerySchema = v.object({
 });
 export type ReportQuery = v.InferOutput<typeof ReportQuerySchema>;
 
+/** GET /v1/audit/reports/disclosures: a report's filters and period, and a keyset page of its groups. */
+export const DisclosureReportQuerySchema = v.object({
+  ...ReportQuerySchema.entries,
+  cursor: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^[A-Za-z0-9_-]{1,8000}$/, 'expected a cursor from nextCursor (Jaga-Report-Next-Cursor)'),
+    ),
+  ),
+  limit: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^\d{1,6}$/, 'expected a number of rows'),
+      v.toNumber(),
+      v.minValue(1, 'expected at least 1 row'),
+    ),
+  ),
+});
+export type DisclosureReportQuery = v.InferOutput<typeof DisclosureReportQuerySchema>;
+
 export const VerifyQuerySchema = v.object({
   checkpointSeq: v.optional(v.pipe(v.string(), v.regex(/^\d{1,18}$/, 'expected a seq'), v.toNumber())),
   checkpointHash: v.optional(v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/, 'expected a hex SHA-256'))),

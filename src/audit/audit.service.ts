@@ -11,6 +11,7 @@ import { signCheckpoint, type Checkpoint } from './audit.hash.ts';
 import type { AuditLog } from './audit.port.ts';
 import {
   deniedReport,
+  disclosureKeyOf,
   disclosureReport,
   disclosureSeries,
   REPORT_ROWS,
@@ -28,6 +29,7 @@ import type {
   AuditItem,
   DecisionQuery,
   DeniedRow,
+  DisclosureReportQuery,
   DisclosureRow,
   OpennessQuery,
   OpennessReport,
@@ -37,6 +39,7 @@ import type {
 } from './audit.schema.ts';
 import { followLog, type StreamFormat, type StreamTiming } from './audit.stream.ts';
 import { verifyChain, type VerifyResult } from './audit.verify.ts';
+import { decodeReportCursor, encodeReportCursor } from './report-cursor.ts';
 import { disclosureChartSvg, MAX_BARS, periodKey, TooManyPeriods } from './disclosure-chart.ts';
 
 export interface ReadContext {
@@ -263,14 +266,33 @@ export function createAuditService(deps: AuditServiceDeps) {
       return cp;
     },
 
-    async disclosures(ctx: ReadContext, q: ReportQuery, format: Format): Promise<Answer<ReportBody<DisclosureRow>>> {
+    /**
+     * A keyset page of the disclosures report: its first `limit` groups (default and most
+     * AUDIT_REPORT_MAX_ROWS) after the cursor's, and the cursor of the next page when more follow.
+     */
+    async disclosures(
+      ctx: ReadContext,
+      q: DisclosureReportQuery,
+      format: Format,
+    ): Promise<Answer<ReportBody<DisclosureRow>>> {
       const period = reportPeriod(q, new Date());
+      const cursorScope = { period: q.period, range: period, principal: q.principal, dataset: q.dataset, unit: q.unit };
+      const after = q.cursor === undefined ? undefined : decodeReportCursor(q.cursor, cursorScope);
+      const limit = Math.min(q.limit ?? maxRows, maxRows);
       const scope = await authorize(ctx, 'reports', 'report:disclosures', filterDetails(q, format));
-      const rows = await disclosureReport(sql, rollupWhere(sql, scope, q, period), q.period, maxRows + 1);
-      const truncated = rows.length > maxRows;
-      const items = rows.slice(0, maxRows).map((r) => disclosureItem(r, q.period));
-      if (format === 'json') return { kind: 'json', body: { ...periodOf(period), truncated, items } };
-      return { ...report(format, DISCLOSURE_COLUMNS, items), headers: reportHeaders(period, truncated) };
+      const rows = await disclosureReport(sql, rollupWhere(sql, scope, q, period), q.period, limit + 1, after);
+      const truncated = rows.length > limit;
+      const last = rows[limit - 1];
+      const nextCursor = truncated && last ? encodeReportCursor(disclosureKeyOf(last), cursorScope) : null;
+      const items = rows.slice(0, limit).map((r) => disclosureItem(r, q.period));
+      if (format === 'json') return { kind: 'json', body: { ...periodOf(period), truncated, nextCursor, items } };
+      return {
+        ...report(format, DISCLOSURE_COLUMNS, items),
+        headers: {
+          ...reportHeaders(period, truncated),
+          ...(nextCursor ? { 'jaga-report-next-cursor': nextCursor } : {}),
+        },
+      };
     },
 
     async denied(ctx: ReadContext, q: ReportQuery, format: Format): Promise<Answer<ReportBody<DeniedRow>>> {
@@ -406,7 +428,9 @@ function checkpointToVerify(q: VerifyQuery): {
 
 /** A report's JSON: its period (whole UTC days, `to` exclusive) and its rows. */
 type ReportBody<T> =
-  { from: string; to: string; items: T[] } | { from: string; to: string; truncated: boolean; items: T[] };
+  | { from: string; to: string; items: T[] }
+  | { from: string; to: string; truncated: boolean; items: T[] }
+  | { from: string; to: string; truncated: boolean; nextCursor: string | null; items: T[] };
 const periodOf = (p: ReportPeriod) => ({ from: dayText(p.from), to: dayText(p.to) });
 const periodHeader = (p: ReportPeriod) => ({ 'jaga-report-period': `${dayText(p.from)}/${dayText(p.to)}` });
 // A report longer than its row limit is cut in its order; it never looks complete when it is not.

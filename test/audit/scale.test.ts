@@ -4,7 +4,7 @@ import { toEntryRow } from '../../src/audit/audit.entry.ts';
 import type { AuditEntryInput } from '../../src/audit/audit.port.ts';
 import { fromDb, insertEntriesGuarded, readHead, type DbEntry } from '../../src/audit/audit.repo.ts';
 import { catchUpRollups, foldStep, rollupLag } from '../../src/audit/audit.rollup.ts';
-import type { AuditItem } from '../../src/audit/audit.schema.ts';
+import type { AuditItem, DisclosureRow } from '../../src/audit/audit.schema.ts';
 import { boot, type Booted } from '../../src/boot.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import type { ChainedRow } from '../../src/audit/audit.entry.ts';
@@ -427,17 +427,45 @@ describe.each(databaseKinds())('the audit log at scale on %s', (kind) => {
     expect(csv.headers.get('jaga-report-period')).toBe(`${from}/${to}`);
   });
 
+  /** A disclosure group's key as the log is counted by hand. */
+  const groupOf = (i: DisclosureRow) =>
+    JSON.stringify([i.period, i.principal, i.principalUnit, i.dataset, i.purpose, i.fieldsWhole, i.fieldsMasked]);
+
+  /**
+   * Every page of a disclosures report with `limit` groups a page, following nextCursor (JSON) or
+   * the Jaga-Report-Next-Cursor header (CSV: a page's data lines). Each page but the last is full
+   * and says it was cut.
+   */
+  async function reportPages(path: string, limit: number, accept = 'application/json'): Promise<unknown[][]> {
+    const pages: unknown[][] = [];
+    let cursor: string | null = null;
+    do {
+      const res = await getAs(t, auditor, `${path}&limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`, { accept });
+      expect(res.status, res.text).toBe(200);
+      const json = accept === 'application/json';
+      const items: unknown[] = json ? res.body.items : res.text.trim().split('\n').slice(1).filter(Boolean);
+      cursor = json ? res.body.nextCursor : res.headers.get('jaga-report-next-cursor');
+      const truncated = json ? res.body.truncated : res.headers.get('jaga-report-truncated') === 'true';
+      expect(truncated, path).toBe(cursor !== null);
+      if (cursor) expect(items.length, path).toBe(limit);
+      else expect(items.length, path).toBeLessThanOrEqual(limit);
+      pages.push(items);
+      expect(pages.length, `${path}: pages never end`).toBeLessThan(1000);
+    } while (cursor);
+    return pages;
+  }
+
   /** The reports of a period as the log counts them by hand, and as the service answers them. */
   async function reportsAgree(from: string, to: string, label: string): Promise<void> {
     const inPeriod = (await allEntries(t)).filter((e) => e.at >= new Date(from) && e.at < new Date(to));
-    for (const period of ['day', 'month'] as const) {
+    for (const period of ['day', 'month', 'year'] as const) {
       const want = new Map<string, { disclosures: number; rows: number }>();
       for (const e of inPeriod) {
         if (e.effect === 'deny' || e.event !== 'disclosure') continue;
         const pw = personalOf(e.fieldsWhole, e.details);
         const pm = personalOf(e.fieldsMasked, e.details);
         if (!pw.length && !pm.length) continue;
-        const p = e.at.toISOString().slice(0, period === 'day' ? 10 : 7);
+        const p = e.at.toISOString().slice(0, period === 'day' ? 10 : period === 'month' ? 7 : 4);
         const key = JSON.stringify([p, e.principalSub, e.principalUnit, e.datasetId, e.purpose, pw, pm]);
         const r = want.get(key) ?? { disclosures: 0, rows: 0 };
         r.disclosures += 1;
@@ -446,29 +474,50 @@ describe.each(databaseKinds())('the audit log at scale on %s', (kind) => {
       }
       const res = await getAs(t, auditor, `/v1/audit/reports/disclosures?from=${from}&to=${to}&period=${period}`);
       expect(res.status, res.text).toBe(200);
-      type Item = {
-        period: string;
-        principal: string;
-        principalUnit: string | null;
-        dataset: string;
-        purpose: string | null;
-      };
+      expect(res.body).toMatchObject({ truncated: false, nextCursor: null });
       const got = new Map(
-        (
-          res.body.items as (Item & {
-            fieldsWhole: string[];
-            fieldsMasked: string[];
-            disclosures: number;
-            rows: number;
-          })[]
-        ).map((i) => [
-          JSON.stringify([i.period, i.principal, i.principalUnit, i.dataset, i.purpose, i.fieldsWhole, i.fieldsMasked]),
-          { disclosures: i.disclosures, rows: i.rows },
-        ]),
+        res.body.items.map((i: DisclosureRow) => [groupOf(i), { disclosures: i.disclosures, rows: i.rows }]),
       );
       expect(got, `${label}: disclosures per ${period}`).toEqual(want);
       expect(want.size, label).toBeGreaterThan(3);
+      // In pages of 3, following nextCursor: the same groups in the same order, none lost or repeated.
+      const walked = await reportPages(`/v1/audit/reports/disclosures?from=${from}&to=${to}&period=${period}`, 3);
+      expect(walked.length, `${label}: pages per ${period}`).toBeGreaterThan(1);
+      const items = walked.flat() as DisclosureRow[];
+      expect(new Set(items.map(groupOf)).size, `${label}: a group repeated at a page join`).toBe(items.length);
+      expect(items, `${label}: pages per ${period}`).toEqual(res.body.items);
+      // CSV likewise, through the Jaga-Report-Next-Cursor header.
+      const csv = await reportPages(
+        `/v1/audit/reports/disclosures?from=${from}&to=${to}&period=${period}`,
+        4,
+        'text/csv',
+      );
+      expect(csv.flat().length, `${label}: CSV pages per ${period}`).toBe(want.size);
     }
+    // Scoped to a unit (a filter on the branches' rows), by year, in pages of 2: the log filtered by hand.
+    const inUnit = new Map<string, number>();
+    for (const e of inPeriod) {
+      if (e.effect === 'deny' || e.event !== 'disclosure') continue;
+      if (!isWithin(e.principalUnit ?? 'RI', '32') && !isWithin(e.resourceUnit ?? 'RI', '32')) continue;
+      const pw = personalOf(e.fieldsWhole, e.details);
+      const pm = personalOf(e.fieldsMasked, e.details);
+      if (!pw.length && !pm.length) continue;
+      const key = JSON.stringify([
+        e.at.toISOString().slice(0, 4),
+        e.principalSub,
+        e.principalUnit,
+        e.datasetId,
+        e.purpose,
+        pw,
+        pm,
+      ]);
+      inUnit.set(key, (inUnit.get(key) ?? 0) + 1);
+    }
+    const scoped = (
+      await reportPages(`/v1/audit/reports/disclosures?from=${from}&to=${to}&period=year&unit=32`, 2)
+    ).flat() as DisclosureRow[];
+    expect(new Map(scoped.map((i) => [groupOf(i), i.disclosures])), `${label}: disclosures in 32`).toEqual(inUnit);
+    expect(inUnit.size, label).toBeGreaterThan(2);
     // Unscoped (the per-principal monthly level for the whole months), and by unit (the detailed levels).
     for (const unit of [undefined, '32']) {
       const denied = new Map<string, { attempts: number; datasets: Set<string>; actions: Set<string> }>();
@@ -546,6 +595,53 @@ describe.each(databaseKinds())('the audit log at scale on %s', (kind) => {
     await catchUpRollups(t.db.sql);
     expect(await rollupLag(t.db.sql)).toBe(0);
     await reportsAgree(from, to, 'caught up');
+  });
+
+  it('refuses a disclosures cursor it did not issue for this very report with 400 VALIDATION_FAILED', async () => {
+    const from = dayOf(new Date(boundary.getTime() - 20 * DAY));
+    const to = dayOf(new Date(boundary.getTime() + 15 * DAY));
+    const base = `/v1/audit/reports/disclosures?from=${from}&to=${to}&period=month`;
+    const first = await getAs(t, auditor, `${base}&limit=1`);
+    expect(first.status, first.text).toBe(200);
+    const good = first.body.nextCursor as string;
+    expect(good).toEqual(expect.any(String));
+    expect((await getAs(t, auditor, `${base}&limit=1&cursor=${good}`)).status).toBe(200);
+    const parts = JSON.parse(Buffer.from(good, 'base64url').toString('utf8')) as unknown[];
+    const forge = (x: unknown) => Buffer.from(JSON.stringify(x), 'utf8').toString('base64url');
+    const swap = (i: number, v: unknown) => forge(parts.map((p, j) => (j === i ? v : p)));
+    const bad: [string, string][] = [
+      ['not base64url', 'abc$'],
+      ['too long', 'a'.repeat(9000)],
+      ['not JSON', Buffer.from('{"x":', 'utf8').toString('base64url')],
+      ['not the shape', forge({ period: parts[2] })],
+      ['one more part', forge([...parts, 'x'])],
+      ['another version', swap(0, 2)],
+      ['a forged report tag', swap(1, 'AAAAAAAAAAAAAAAA')],
+      ['a period before the report', swap(2, '2020-01-01')],
+      ['a period after the report', swap(2, to)],
+      ['not a month start', swap(2, `${String(parts[2]).slice(0, 8)}15`)],
+      ['not a date', swap(2, '2026-13-01')],
+      ['a number for a name', swap(3, 42)],
+      ['a list of numbers', swap(7, [1])],
+    ];
+    const other: [string, string][] = [
+      ['by day', `/v1/audit/reports/disclosures?from=${from}&to=${to}&period=day&cursor=${good}`],
+      [
+        'another period',
+        `/v1/audit/reports/disclosures?from=${from}&to=${dayOf(new Date(boundary.getTime() + 16 * DAY))}&period=month&cursor=${good}`,
+      ],
+      ['another filter', `${base}&principal=p-1&cursor=${good}`],
+    ];
+    for (const [label, path] of [...bad.map(([l, c]): [string, string] => [l, `${base}&cursor=${c}`]), ...other]) {
+      const res = await getAs(t, auditor, path);
+      expect(res.status, label).toBe(400);
+      expect(res.headers.get('content-type'), label).toContain('application/problem+json');
+      expect(res.body.code, label).toBe('VALIDATION_FAILED');
+      expect(res.body.errors?.[0]?.path, label).toBe('query.cursor');
+    }
+    const zero = await getAs(t, auditor, `${base}&limit=0`);
+    expect(zero.status).toBe(400);
+    expect(zero.body.code).toBe('VALIDATION_FAILED');
   });
 
   it('leaves the rollups and their mark as they were when a catch-up stops before it commits', async () => {

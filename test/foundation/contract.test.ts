@@ -395,6 +395,9 @@ describe.each(databaseKinds())('the OpenAPI document holds for every operation o
     await call('POST', '/v1/audit/verify/jobs', { token: staff });
     await call('GET', '/v1/audit/checkpoint', { token: auditor });
     await call('GET', '/v1/audit/reports/disclosures?period=day', { token: auditor });
+    // Keyset pages (the walk's log holds one group: the pages themselves are walked in test/audit/scale.test.ts).
+    await call('GET', '/v1/audit/reports/disclosures?limit=1', { token: auditor, headers: { accept: 'text/csv' } });
+    await call('GET', '/v1/audit/reports/disclosures?cursor=bm90LWEtY3Vyc29y', { token: auditor });
     await call('GET', '/v1/audit/reports/denied', { token: ppid });
     await call('GET', '/v1/audit/reports/disclosures.svg', { token: auditor });
     await call('GET', '/v1/audit/reports/openness', { token: auditor });
