@@ -8,6 +8,7 @@
 //   BENCH_SCALE_RECORDS (default 100000; the issue's size is 1000000)
 //   BENCH_SCALE_REPS    (default 15) runs per query
 //   BENCH_SCALE_KEEP=1  leaves the database folder (its path is printed) for a later look
+//   BENCH_SCALE_ONLY=verify  seeds the log and measures verification only (no rollups, queries, records)
 // Run it under `nice -n 19` on a shared machine.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -33,14 +34,16 @@ import {
 } from '../../src/audit/audit-query.repo.ts';
 import { createPartition, insertEntriesGuarded, readHead, recordVerified } from '../../src/audit/audit.repo.ts';
 import { catchUpRollups } from '../../src/audit/audit.rollup.ts';
-import { verifyChain } from '../../src/audit/audit.verify.ts';
+import { verifyChain, type VerifyOptions } from '../../src/audit/audit.verify.ts';
+import { verifyInWorkers } from '../../src/audit/audit.verify-workers.ts';
 import { reportPeriod, RECENT_WINDOW_DAYS } from '../../src/audit/audit.service.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { readMigrationFiles } from '../../src/db/migration-files.ts';
 import { connectNodePostgres } from '../../src/db/open.ts';
 
 const ENTRIES = Number(process.env.BENCH_SCALE_ENTRIES ?? 100_000);
-const RECORDS = Number(process.env.BENCH_SCALE_RECORDS ?? 100_000);
+const VERIFY_ONLY = process.env.BENCH_SCALE_ONLY === 'verify';
+const RECORDS = VERIFY_ONLY ? 0 : Number(process.env.BENCH_SCALE_RECORDS ?? 100_000);
 const REPS = Number(process.env.BENCH_SCALE_REPS ?? 15);
 const KEY = 'bench-scale-hmac-key-bench-scale-hmac-key';
 // About the writer's batch size under load (AUDIT_FLUSH_MAX caps it).
@@ -192,7 +195,7 @@ try {
   );
   // The catch-up job's work for the whole log at once (in production it follows the writer).
   const foldStart = performance.now();
-  const folded = await catchUpRollups(sql, { budgetMs: Infinity });
+  const folded = VERIFY_ONLY ? 0 : await catchUpRollups(sql, { budgetMs: Infinity });
   const foldSecs = (performance.now() - foldStart) / 1000;
   out(
     `rollups caught up: ${fmt.format(folded)} entries in ${foldSecs.toFixed(1)} s (${fmt.format(Math.round(folded / foldSecs))} entries/s)`,
@@ -313,7 +316,7 @@ try {
   out('| query | target ms | p50 ms | p95 ms | rows |');
   out('|---|---|---|---|---|');
   const slow: Case[] = [];
-  for (const c of cases) {
+  for (const c of VERIFY_ONLY ? [] : cases) {
     const times: number[] = [];
     let rows = 0;
     for (let i = 0; i < REPS; i++) {
@@ -329,16 +332,24 @@ try {
   }
 
   // ---- verification ------------------------------------------------------------------------
-  // Paired: in order, then BENCH_SCALE_VERIFY_PARALLELISM segments at once (AUDIT_VERIFY_PARALLELISM), twice.
+  // Paired, twice: in order; BENCH_SCALE_VERIFY_PARALLELISM segments at once (AUDIT_VERIFY_PARALLELISM)
+  // in this thread; the same in worker threads, each on a connection of its own (as the server and
+  // the CLI walk PostgreSQL).
   const parallelism = Number(process.env.BENCH_SCALE_VERIFY_PARALLELISM ?? 2);
+  const workers = verifyInWorkers({ url: db.url!, connectTimeoutS: 5 });
+  const ways: [string, VerifyOptions][] = [
+    ['in order', { parallelism: 1 }],
+    [`parallelism ${parallelism} in this thread`, { parallelism }],
+    [`parallelism ${parallelism} in worker threads`, { parallelism, workers }],
+  ];
   out('');
   let full = await verifyChain(sql, { hmacKey: KEY, parallelism: 1 });
-  for (const p of [1, parallelism, 1, parallelism]) {
+  for (const [name, o] of [...ways, ...ways]) {
     const t0 = performance.now();
-    full = await verifyChain(sql, { hmacKey: KEY, parallelism: p });
+    full = await verifyChain(sql, { hmacKey: KEY, ...o });
     const fullSecs = (performance.now() - t0) / 1000;
     out(
-      `full verification, parallelism ${p}: ${fmt.format(full.checked)} entries in ${fullSecs.toFixed(1)} s (${fmt.format(Math.round(full.checked / fullSecs))} entries/s), ok=${full.ok}, load average ${loadavg()[0]!.toFixed(2)}`,
+      `full verification, ${name}: ${fmt.format(full.checked)} entries in ${fullSecs.toFixed(1)} s (${fmt.format(Math.round(full.checked / fullSecs))} entries/s), ok=${full.ok}, load average ${loadavg()[0]!.toFixed(2)}`,
     );
   }
   await recordVerified(sql, { seq: full.lastSeq, hash: full.lastHash, fullWalk: true });
