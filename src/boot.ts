@@ -11,6 +11,8 @@ import { createLogger, type Logger } from './system/logger.ts';
 import { Readiness } from './system/readiness.ts';
 import { noopTelemetry, type Telemetry } from './telemetry/telemetry.ts';
 import { wire, type AppDeps, type WireOptions } from './wiring.ts';
+import { verifyInWorkers } from './audit/audit.verify-workers.ts';
+import { connectTimeoutS } from './db/open.ts';
 
 export interface Booted {
   app: Hono<AppEnv>;
@@ -36,6 +38,10 @@ export async function boot(options: {
   const migrations = options.migrations ?? readMigrationFiles();
   await migrate(options.db.sql, migrations, (msg) => logger.info(msg));
   const lifecycle = new Lifecycle();
+  // PostgreSQL: full verifications walk their segments in worker threads, each on a connection of its own.
+  const verifyWorkers = options.db.url
+    ? verifyInWorkers({ url: options.db.url, connectTimeoutS: connectTimeoutS(options.config) })
+    : undefined;
   const deps = await wire(
     {
       config: options.config,
@@ -48,6 +54,7 @@ export async function boot(options: {
     {
       migrations,
       policySource: policyFilesIn(options.config.policyDir),
+      ...(verifyWorkers ? { verifyWorkers } : {}),
       ...(options.replace ? { replace: options.replace } : {}),
     },
   );

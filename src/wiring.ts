@@ -23,6 +23,7 @@ import {
 } from './policy/policy.service.ts';
 import type { AuditLog } from './audit/audit.port.ts';
 import { createAuditService, type AuditService } from './audit/audit.service.ts';
+import type { StartPieceWalkers } from './audit/audit.verify.ts';
 import { meteredAuditLog } from './audit/audit.metrics.ts';
 import { wireAudit } from './audit/audit.wiring.ts';
 import { createIngestService, type IngestService } from './records/ingest.service.ts';
@@ -68,6 +69,8 @@ export interface WireOptions {
   migrations?: MigrationFile[] | null;
   /** Where the policy files are read from; null for an empty set (tests of the wiring itself). */
   policySource?: PolicySourceReader | null;
+  /** Walks a full verification's segments in worker threads (the Node entry, with PostgreSQL); absent, in this thread. */
+  verifyWorkers?: StartPieceWalkers;
   /**
    * Replaces a dependency before anything is built on it, given the one wiring built (a test's
    * recording or failing audit log, a fixed resolver). Every service then uses the replacement.
@@ -159,6 +162,7 @@ export async function wire(core: CoreDeps, options: WireOptions = {}): Promise<A
     hmacKey: config.audit.hmacKey,
     reportMaxRows: config.audit.reportMaxRows,
     verifyParallelism: config.audit.verifyParallelism,
+    verifyWorkers: options.verifyWorkers,
     openness: createOpennessReader(sql),
     stream: { ...config.audit.stream, stopping: core.lifecycle.stopping },
   });

@@ -10,6 +10,7 @@
 //   BENCH_SCALE_KEEP=1  leaves the database folder (its path is printed) and its server running
 //   BENCH_SCALE_DIR     a folder kept by an earlier run: reuses its log (no seeding; pending migrations applied)
 //   BENCH_SCALE_ONLY=reports  runs the report cases only (no paged queries, verification or records)
+//   BENCH_SCALE_ONLY=verify  seeds the log and measures verification only (no rollups, queries, records)
 // Run it under `nice -n 19` on a shared machine.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -38,14 +39,16 @@ import {
 } from '../../src/audit/audit-query.repo.ts';
 import { createPartition, insertEntriesGuarded, readHead, recordVerified } from '../../src/audit/audit.repo.ts';
 import { catchUpRollups } from '../../src/audit/audit.rollup.ts';
-import { verifyChain } from '../../src/audit/audit.verify.ts';
+import { verifyChain, type VerifyOptions } from '../../src/audit/audit.verify.ts';
+import { verifyInWorkers } from '../../src/audit/audit.verify-workers.ts';
 import { reportPeriod, RECENT_WINDOW_DAYS } from '../../src/audit/audit.service.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { readMigrationFiles } from '../../src/db/migration-files.ts';
 import { connectNodePostgres } from '../../src/db/open.ts';
 
 const ENTRIES = Number(process.env.BENCH_SCALE_ENTRIES ?? 100_000);
-const RECORDS = Number(process.env.BENCH_SCALE_RECORDS ?? 100_000);
+const VERIFY_ONLY = process.env.BENCH_SCALE_ONLY === 'verify';
+const RECORDS = VERIFY_ONLY ? 0 : Number(process.env.BENCH_SCALE_RECORDS ?? 100_000);
 const REPS = Number(process.env.BENCH_SCALE_REPS ?? 15);
 const KEY = 'bench-scale-hmac-key-bench-scale-hmac-key';
 // About the writer's batch size under load (AUDIT_FLUSH_MAX caps it).
@@ -203,7 +206,7 @@ try {
     );
   // The catch-up job's work for the whole log at once (in production it follows the writer).
   const foldStart = performance.now();
-  const folded = await catchUpRollups(sql, { budgetMs: Infinity });
+  const folded = VERIFY_ONLY ? 0 : await catchUpRollups(sql, { budgetMs: Infinity });
   const foldSecs = (performance.now() - foldStart) / 1000;
   out(
     `rollups caught up: ${fmt.format(folded)} entries in ${foldSecs.toFixed(1)} s (${fmt.format(Math.round(folded / foldSecs))} entries/s)`,
@@ -361,7 +364,7 @@ try {
   out('| query | target ms | p50 ms | p95 ms | rows |');
   out('|---|---|---|---|---|');
   const slow: Case[] = [];
-  for (const c of ONLY_REPORTS ? cases.filter((x) => x.name.startsWith('reports/')) : cases) {
+  for (const c of VERIFY_ONLY ? [] : ONLY_REPORTS ? cases.filter((x) => x.name.startsWith('reports/')) : cases) {
     const times: number[] = [];
     let rows = 0;
     for (let i = 0; i < REPS; i++) {
@@ -380,16 +383,28 @@ try {
 
   // ---- verification ------------------------------------------------------------------------
   if (!ONLY_REPORTS) {
-    // Paired: in order, then BENCH_SCALE_VERIFY_PARALLELISM segments at once (AUDIT_VERIFY_PARALLELISM), twice.
+    // Paired, twice: in order; BENCH_SCALE_VERIFY_PARALLELISM segments at once (AUDIT_VERIFY_PARALLELISM)
+    // in this thread; the same in worker threads, each on a connection of its own (as the server and
+    // the CLI walk PostgreSQL).
     const parallelism = Number(process.env.BENCH_SCALE_VERIFY_PARALLELISM ?? 2);
+    const workers = verifyInWorkers({ url: db.url!, connectTimeoutS: 5 });
+    const ways: [string, VerifyOptions][] = [
+      ['in order', { parallelism: 1 }],
+      [`parallelism ${parallelism} in this thread`, { parallelism }],
+      [`parallelism ${parallelism} in worker threads`, { parallelism, workers }],
+    ];
     out('');
     let full = await verifyChain(sql, { hmacKey: KEY, parallelism: 1 });
-    for (const p of [1, parallelism, 1, parallelism]) {
+    for (const [name, o] of [...ways, ...ways]) {
       const t0 = performance.now();
-      full = await verifyChain(sql, { hmacKey: KEY, parallelism: p });
+      const cpu0 = process.cpuUsage();
+      full = await verifyChain(sql, { hmacKey: KEY, ...o });
       const fullSecs = (performance.now() - t0) / 1000;
+      // CPU of this process, all its threads: above the wall time, the walk used more than one core.
+      const cpu = process.cpuUsage(cpu0);
+      const cpuSecs = (cpu.user + cpu.system) / 1e6;
       out(
-        `full verification, parallelism ${p}: ${fmt.format(full.checked)} entries in ${fullSecs.toFixed(1)} s (${fmt.format(Math.round(full.checked / fullSecs))} entries/s), ok=${full.ok}, load average ${loadavg()[0]!.toFixed(2)}`,
+        `full verification, ${name}: ${fmt.format(full.checked)} entries in ${fullSecs.toFixed(1)} s (${fmt.format(Math.round(full.checked / fullSecs))} entries/s), ok=${full.ok}, load average ${loadavg()[0]!.toFixed(2)}; Node CPU ${cpuSecs.toFixed(1)} s (${Math.round((cpuSecs / fullSecs) * 100)} % of the wall time, ${((cpuSecs / full.checked) * 1e6).toFixed(1)} µs an entry)`,
       );
     }
     await recordVerified(sql, { seq: full.lastSeq, hash: full.lastHash, fullWalk: true });

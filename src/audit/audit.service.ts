@@ -38,7 +38,7 @@ import type {
   VerifyQuery,
 } from './audit.schema.ts';
 import { followLog, type StreamFormat, type StreamTiming } from './audit.stream.ts';
-import { verifyChain, type VerifyResult } from './audit.verify.ts';
+import { verifyChain, type StartPieceWalkers, type VerifyResult } from './audit.verify.ts';
 import { decodeReportCursor, encodeReportCursor } from './report-cursor.ts';
 import { disclosureChartSvg, MAX_BARS, periodKey, TooManyPeriods } from './disclosure-chart.ts';
 
@@ -57,6 +57,8 @@ export interface AuditServiceDeps {
   reportMaxRows?: number | undefined;
   /** Segments a full verification job walks at once (1 when absent). */
   verifyParallelism?: number;
+  /** Where those segments are walked: worker threads (Node with PostgreSQL); absent, this thread. */
+  verifyWorkers?: StartPieceWalkers | undefined;
   /** The catalog's counts for the openness report (the catalog owns its tables). */
   openness: OpennessReader;
   /** The decision-log stream's timing and the server's shutdown signal (streams end on it). */
@@ -162,7 +164,7 @@ export function createAuditService(deps: AuditServiceDeps) {
   const stopping = deps.stream?.stopping ?? new AbortController().signal;
   /** Streams open now, and entries they have read from the database (tests; how far streams read ahead). */
   const streams = { open: 0, entriesRead: 0 };
-  const jobs = createVerifyJobs(sql, deps.hmacKey, deps.verifyParallelism);
+  const jobs = createVerifyJobs(sql, deps.hmacKey, deps.verifyParallelism, deps.verifyWorkers);
   const maxRows = deps.reportMaxRows ?? REPORT_ROWS;
   return {
     /**

@@ -1,7 +1,7 @@
 import type { Queryable } from '../db/database.ts';
 import { DomainError } from '../shared/errors.ts';
 import { recordVerified } from './audit.repo.ts';
-import { verifyChain, type VerifyResult } from './audit.verify.ts';
+import { verifyChain, type StartPieceWalkers, type VerifyResult } from './audit.verify.ts';
 
 export interface VerifyJob {
   id: string;
@@ -20,11 +20,17 @@ const KEEP = 50;
 
 /**
  * Full re-verifications from the start of the chain, run in the background of this process
- * (`parallelism` segments of the chain at once), one at a time (a second request while one runs answers the running one). Jobs live in memory: a
+ * (`parallelism` segments of the chain at once, in worker threads where `workers` is given), one
+ * at a time (a second request while one runs answers the running one). Jobs live in memory: a
  * restart forgets them (start another). A walk that finds the chain intact records its end as
  * verified, which is where the next incremental walk starts.
  */
-export function createVerifyJobs(sql: Queryable, hmacKey: string | undefined, parallelism = 1) {
+export function createVerifyJobs(
+  sql: Queryable,
+  hmacKey: string | undefined,
+  parallelism = 1,
+  workers?: StartPieceWalkers,
+) {
   const jobs = new Map<string, VerifyJob>();
   let running: VerifyJob | undefined;
   const run = async (job: VerifyJob) => {
@@ -32,6 +38,7 @@ export function createVerifyJobs(sql: Queryable, hmacKey: string | undefined, pa
       const result = await verifyChain(sql, {
         hmacKey,
         parallelism,
+        ...(workers ? { workers } : {}),
         onProgress: (checked, total) => {
           job.checked = checked;
           job.total = total;

@@ -60,8 +60,45 @@ export interface VerifyOptions {
    * predecessor's last entry holds, which that predecessor's own walk checks. 1: one walk in order.
    */
   parallelism?: number;
+  /**
+   * Walks the segments of a parallel walk elsewhere (Node with PostgreSQL: worker threads, each
+   * with its own connection; see audit.verify-workers.ts). Absent: they are walked in this thread.
+   */
+  workers?: StartPieceWalkers;
   onProgress?: (checked: number, total: number) => void;
 }
+
+/** One segment of a parallel walk: from `from`, whose predecessor holds `prev`, up to `through` (else the last entry). */
+export interface Piece {
+  from: number;
+  through?: number;
+  prev: string;
+  headSeq: number;
+  pageSize: number;
+}
+
+/** What a segment's walk found (figures meaningless when `abandoned`). */
+export interface Walked {
+  checked: number;
+  /** The seq after the last entry found intact (at a break: the bad entry's). */
+  expectedSeq: number;
+  /** The hash of the last entry found intact. */
+  prev: string;
+  firstBad?: BadEntry;
+  /** Left off because an earlier segment broke first: its figures mean nothing. */
+  abandoned?: boolean;
+}
+
+/** Walks pieces somewhere else, at most as many at once as it was started for; closed when the walk ends. */
+export interface PieceWalkers {
+  /**
+   * Resolves with the piece's result, or rejects when it could not be walked (a worker that
+   * failed, exited or stopped answering): the piece is then not intact.
+   */
+  walk(piece: Piece, on: { stopBefore: () => number; onPage: (checked: number) => void }): Promise<Walked>;
+  close(): Promise<void>;
+}
+export type StartPieceWalkers = (hmacKey: string | undefined) => PieceWalkers;
 
 /**
  * Walks the chain in seq order and recomputes every hash: reports the first entry whose content
@@ -141,25 +178,14 @@ const tailMissing = (headSeq: number, lastSeq: number): BadEntry => ({
   detail: `the head says ${headSeq} entries but the chain ends at ${lastSeq}`,
 });
 
-interface Walked {
-  checked: number;
-  /** The seq after the last entry found intact (at a break: the bad entry's). */
-  expectedSeq: number;
-  /** The hash of the last entry found intact. */
-  prev: string;
-  firstBad?: BadEntry;
-  /** Left off because an earlier segment broke first: its figures mean nothing. */
-  abandoned?: boolean;
-}
-
 /**
  * Walks entries from `from` in seq order, up to `through` (inclusive) when given, else to the last
  * entry present, checking each link and hash. `stopBefore` abandons the walk between pages once a
  * break is known before `from` (a parallel walk's earlier segment broke).
  */
-async function walkSegment(
+export async function walkSegment(
   sql: Queryable,
-  o: VerifyOptions,
+  o: Pick<VerifyOptions, 'hmacKey' | 'onProgress'>,
   s: {
     from: number;
     prev: string;
@@ -290,7 +316,9 @@ async function walkInParallel(
   for (let s = expectedSeq + piece; s <= w.headSeq; s += piece) cuts.add(s);
   const starts = [expectedSeq, ...[...cuts].sort((a, b) => a - b)];
   const segments = starts.map((from, i) => ({ from, through: i + 1 < starts.length ? starts[i + 1]! - 1 : undefined }));
-  const results: (Walked | undefined)[] = segments.map(() => undefined);
+  const results: (Walked | { failed: Error } | undefined)[] = segments.map(() => undefined);
+  // The earliest seq known broken, or the start of the earliest segment that could not be walked:
+  // segments after it need not finish, as the walk in order would not reach them.
   let earliestBreak = Number.POSITIVE_INFINITY;
   let checkedSoFar = 0;
   o.onProgress?.(0, w.headSeq);
@@ -310,28 +338,47 @@ async function walkInParallel(
         }
         anchorHash = before.hash;
       }
-      const walked = await walkSegment(sql, o, {
+      const piece: Piece = {
         from: segment.from,
         prev: anchorHash,
-        anchored: true,
         headSeq: w.headSeq,
         pageSize,
         ...(segment.through !== undefined ? { through: segment.through } : {}),
+      };
+      const on = {
         stopBefore: () => earliestBreak,
-        onPage: (n) => {
+        onPage: (n: number) => {
           checkedSoFar += n;
           o.onProgress?.(checkedSoFar, w.headSeq);
         },
-      });
+      };
+      let walked: Walked;
+      try {
+        walked = walkers
+          ? await walkers.walk(piece, on)
+          : await walkSegment(sql, o, { ...piece, anchored: true, ...on });
+      } catch (error) {
+        // Fails closed: the answer is an earlier break if one is found, else this error. This
+        // walker may be gone, so it takes no more segments.
+        results[i] = { failed: error as Error };
+        earliestBreak = Math.min(earliestBreak, segment.from);
+        return;
+      }
       if (walked.firstBad) earliestBreak = Math.min(earliestBreak, walked.firstBad.seq);
       results[i] = walked;
     }
   };
-  await Promise.all(Array.from({ length: Math.min(parallelism, segments.length) }, worker));
+  const walkers = o.workers?.(o.hmacKey);
+  try {
+    await Promise.all(Array.from({ length: Math.min(parallelism, segments.length) }, worker));
+  } finally {
+    await walkers?.close();
+  }
   // Assemble in seq order: every segment before the earliest break was walked whole and intact.
   let checked = 0;
   let last: Walked = { checked: 0, expectedSeq, prev };
   for (const r of results) {
+    if (r && 'failed' in r) throw new Error(`a segment of the chain could not be verified: ${r.failed.message}`);
     if (!r || r.abandoned) throw new Error('a segment before the first break was not walked');
     checked += r.checked;
     last = r;

@@ -5,7 +5,8 @@ import { verifyChain, type CheckpointInput, type VerifyOptions, type VerifyResul
 import { verifyArchive } from '../audit/audit.archive.ts';
 import { recordVerified } from '../audit/audit.repo.ts';
 import { configFromProcess } from '../config/from-process.ts';
-import { openDatabase } from '../db/open.ts';
+import { connectTimeoutS, openDatabase } from '../db/open.ts';
+import { verifyInWorkers } from '../audit/audit.verify-workers.ts';
 import { runningServer } from '../operator/operator.client.ts';
 
 // `npm run audit:verify -- --archive DIR/audit_entry_yYYYYmMM.ndjson`: verifies a partition retention
@@ -24,7 +25,8 @@ const { values } = parseArgs({
   },
 });
 const config = configFromProcess();
-// `--parallel N` overrides AUDIT_VERIFY_PARALLELISM for this walk (segments of the chain walked at once).
+// `--parallel N` overrides AUDIT_VERIFY_PARALLELISM for this walk (segments of the chain walked at
+// once; with PostgreSQL each in a worker thread of its own).
 const parallelism = values.parallel === undefined ? config.audit.verifyParallelism : Number(values.parallel);
 if (!Number.isInteger(parallelism) || parallelism < 1) {
   process.stderr.write('jaga audit:verify: --parallel expects a positive whole number\n');
@@ -49,7 +51,14 @@ async function verifyHere(o: VerifyOptions): Promise<VerifyResult> {
   const db = await openDatabase(config, 'npm run audit:verify');
   try {
     started = performance.now(); // the walk's rate, not the database's opening
-    const { lastHash, ...result } = await verifyChain(db.sql, { ...o, hmacKey: config.audit.hmacKey, parallelism });
+    // PostgreSQL: segments walked at once run in worker threads, each on a connection of its own.
+    const workers = db.url ? verifyInWorkers({ url: db.url, connectTimeoutS: connectTimeoutS(config) }) : undefined;
+    const { lastHash, ...result } = await verifyChain(db.sql, {
+      ...o,
+      hmacKey: config.audit.hmacKey,
+      parallelism,
+      ...(workers ? { workers } : {}),
+    });
     // A whole walk that found the chain intact is where the server's incremental walks start.
     if (result.ok && !o.fromCheckpoint)
       await recordVerified(db.sql, { seq: result.lastSeq, hash: lastHash, fullWalk: true });

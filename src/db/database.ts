@@ -22,6 +22,8 @@ export const sqlOf = (tx: Transaction): TransactionSql => tx as unknown as Trans
 export interface Database {
   sql: Sql;
   kind: 'postgres' | 'pglite';
+  /** PostgreSQL: the URL it was opened with (worker threads open their own connections to it). */
+  url?: string;
   /**
    * A client of its own with a single connection, for work that must run in order on one
    * connection (the audit writer's pipelined batches), opened on first use and closed with the

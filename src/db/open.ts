@@ -14,13 +14,17 @@ export async function openDatabase(
   if (config.databaseUrl) {
     return connectNodePostgres(config.databaseUrl, {
       max: config.databasePoolMax,
-      connectTimeoutS: Math.max(1, Math.ceil(config.databaseDeadlineMs / 1000)),
+      connectTimeoutS: connectTimeoutS(config),
     });
   }
   // Loaded only when used: PGlite and its socket server hold ~20 MB a PostgreSQL deployment never needs.
   const { openEmbedded } = await import('./embedded.ts');
   return openEmbedded(config.dataDir, holder);
 }
+
+/** How long a new connection may take to be ready, in seconds: within the database deadline. */
+export const connectTimeoutS = (config: Pick<Config, 'databaseDeadlineMs'>) =>
+  Math.max(1, Math.ceil(config.databaseDeadlineMs / 1000));
 
 /** PostgreSQL from Node: postgres.js over sockets with TCP_NODELAY (see tcp-socket.ts). */
 export function connectNodePostgres(url: string, options: Omit<PostgresOptions, 'socket'> = {}): Database {

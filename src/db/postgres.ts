@@ -5,6 +5,8 @@ export interface PostgresOptions {
   max?: number;
   /** Longest wait for a new connection to be ready, in seconds (postgres.js `connect_timeout`). */
   connectTimeoutS?: number;
+  /** Ends any statement running longer than this, in milliseconds (PostgreSQL `statement_timeout`); unset: no limit. */
+  statementTimeoutMs?: number;
   /** Called with server notices; by default they are dropped. */
   onnotice?: (notice: postgres.Notice) => void;
   /** Opens the connections itself (Node: TCP_NODELAY); postgres.js's own sockets otherwise (Workers). */
@@ -39,7 +41,10 @@ export function connectPostgres(url: string, options: PostgresOptions = {}): Dat
       backoff: reconnectBackoff,
       // bigint ids come back as strings unless they fit; we keep them as strings in the API.
       types: {},
-      connection: { application_name: 'jaga' },
+      connection: {
+        application_name: 'jaga',
+        ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
+      },
       // Not in postgres.js's types, though documented ("Custom socket").
       ...((options.socket ? { socket: options.socket } : {}) as object),
     });
@@ -48,6 +53,7 @@ export function connectPostgres(url: string, options: PostgresOptions = {}): Dat
   return {
     sql,
     kind: 'postgres',
+    url,
     single: () => (single ??= open(1)),
     close: async () => {
       await Promise.all([sql.end({ timeout: 5 }), single?.end({ timeout: 5 })]);

@@ -1,12 +1,19 @@
 import fc from 'fast-check';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundle } from '../../scripts/build.ts';
 import { chain, queued } from '../../src/audit/audit.append.ts';
 import { toEntryRow } from '../../src/audit/audit.entry.ts';
 import { insertEntriesGuarded, readHead } from '../../src/audit/audit.repo.ts';
-import { verifyChain } from '../../src/audit/audit.verify.ts';
+import { verifyChain, type StartPieceWalkers } from '../../src/audit/audit.verify.ts';
+import { verifyInWorkers, verifyWorkerScript } from '../../src/audit/audit.verify-workers.ts';
 import type { Queryable, TransactionSql } from '../../src/db/database.ts';
 import { startApp, type TestApp } from '../helpers/app.ts';
 import { databaseKinds } from '../helpers/databases.ts';
+import { ROOT } from '../helpers/process.ts';
 import { entry, getAs, tokenFor } from './helpers.ts';
 
 const KEY = 'audit-hmac-key-audit-hmac-key-0123456789';
@@ -40,15 +47,23 @@ async function job(t: TestApp) {
   throw new Error('the verification job did not finish');
 }
 
+type Tamper = <T>(
+  t: TestApp,
+  seq: number,
+  change: (tx: TransactionSql) => Promise<unknown>,
+  fn: (q: Queryable) => Promise<T>,
+) => Promise<T>;
+
 /**
  * Applies a change as the database superuser with the append-only trigger bypassed (what an
  * attacker with DBA rights can do), runs `fn` on the changed log, then rolls the change back.
  */
-async function tampered<T>(
+const tampered: Tamper = async <T>(
   t: TestApp,
+  _seq: number,
   change: (tx: TransactionSql) => Promise<unknown>,
   fn: (q: Queryable) => Promise<T>,
-): Promise<T> {
+): Promise<T> => {
   let out: T | undefined;
   await t.db.sql
     .begin(async (tx) => {
@@ -61,7 +76,34 @@ async function tampered<T>(
       if ((error as Error).message !== 'rollback') throw error;
     });
   return out!;
-}
+};
+
+/**
+ * The same change committed, so that other connections (worker threads) see it; entry `seq` is
+ * put back as it was afterwards, from a copy taken before.
+ */
+const tamperedCommitted: Tamper = async <T>(
+  t: TestApp,
+  seq: number,
+  change: (tx: TransactionSql) => Promise<unknown>,
+  fn: (q: Queryable) => Promise<T>,
+): Promise<T> => {
+  await t.db.sql.begin(async (tx) => {
+    await tx`create table tamper_saved as select * from audit_entry where seq = ${seq}`;
+    await tx`set local session_replication_role = replica`;
+    await change(tx);
+  });
+  try {
+    return await fn(t.db.sql);
+  } finally {
+    await t.db.sql.begin(async (tx) => {
+      await tx`set local session_replication_role = replica`;
+      await tx`delete from audit_entry where seq = ${seq}`;
+      await tx`insert into audit_entry select * from tamper_saved`;
+      await tx`drop table tamper_saved`;
+    });
+  }
+};
 
 type Change = (tx: TransactionSql, seq: number) => Promise<unknown>;
 const CHANGES: Record<string, Change> = {
@@ -92,9 +134,15 @@ describe.each(databaseKinds())('full verification in parallel across partitions 
   });
 
   const sequential = (q: Queryable) => verifyChain(q, { hmacKey: KEY, parallelism: 1 });
-  // Small pages and pieces: many segments, cut inside partitions as well as at their boundaries.
-  const parallel = (q: Queryable, parallelism = 2, pageSize = 7) =>
-    verifyChain(q, { hmacKey: KEY, parallelism, pageSize });
+  // Segments walked in this thread, or (PostgreSQL) in worker threads, each on a connection of its
+  // own: those see only committed changes, so the changes under test are committed and undone.
+  const ways: { name: string; workers?: () => StartPieceWalkers; tamper: Tamper }[] = [
+    { name: 'in this thread', tamper: tampered },
+    ...(kind === 'postgres'
+      ? [{ name: 'in worker threads', workers: () => verifyInWorkers(workerOptions()), tamper: tamperedCommitted }]
+      : []),
+  ];
+  const workerOptions = () => ({ url: t.db.url!, connectTimeoutS: 5 });
 
   it('verifies an intact log with parallelism 2 in a background job, with its progress, and records its end', async () => {
     const partitions = await t.db.sql<{ n: string }[]>`
@@ -111,7 +159,6 @@ describe.each(databaseKinds())('full verification in parallel across partitions 
       select seq, hash from audit_verified order by seq desc limit 1`;
     expect(Number(verified!.seq)).toBe(done.result.lastSeq);
     expect(verified!.hash).toBe(end!.hash);
-    expect(await parallel(t.db.sql)).toEqual(await sequential(t.db.sql));
   });
 
   it('reports an edit in a middle partition at the seq the walk in order reports, and records nothing past it', async () => {
@@ -139,40 +186,108 @@ describe.each(databaseKinds())('full verification in parallel across partitions 
     expect((await job(t)).result.ok).toBe(true);
   });
 
-  it('reports a change at a partition boundary (either side of the join) exactly as the walk in order does', async () => {
-    const joins = [seqs[0]!.at(-1)!, seqs[1]![0]!, seqs[1]!.at(-1)!, seqs[2]![0]!];
-    for (const [name, change] of Object.entries(CHANGES))
-      for (const seq of joins) {
-        const [inOrder, both] = await tampered(
-          t,
-          (tx) => change(tx, seq),
-          async (q) => [await sequential(q), await parallel(q, 2, 5000)] as const,
-        );
-        expect(inOrder.ok, `${name} at ${seq}`).toBe(false);
-        expect(inOrder.firstBad!.seq, `${name} at ${seq}`).toBe(seq);
-        expect(both, `${name} at ${seq}`).toEqual(inOrder);
-      }
+  describe.each(ways)('segments walked $name', ({ workers, tamper }) => {
+    // Small pages and pieces: many segments, cut inside partitions as well as at their boundaries.
+    const parallel = (q: Queryable, parallelism = 2, pageSize = 7) =>
+      verifyChain(q, { hmacKey: KEY, parallelism, pageSize, ...(workers ? { workers: workers() } : {}) });
+
+    it('finds the intact log intact, as the walk in order does', async () => {
+      expect(await parallel(t.db.sql)).toEqual(await sequential(t.db.sql));
+    });
+
+    it('reports a change at a partition boundary (either side of the join) exactly as the walk in order does', async () => {
+      const joins = [seqs[0]!.at(-1)!, seqs[1]![0]!, seqs[1]!.at(-1)!, seqs[2]![0]!];
+      for (const [name, change] of Object.entries(CHANGES))
+        for (const seq of joins) {
+          const [inOrder, both] = await tamper(
+            t,
+            seq,
+            (tx) => change(tx, seq),
+            async (q) => [await sequential(q), await parallel(q, 2, 5000)] as const,
+          );
+          expect(inOrder.ok, `${name} at ${seq}`).toBe(false);
+          expect(inOrder.firstBad!.seq, `${name} at ${seq}`).toBe(seq);
+          expect(both, `${name} at ${seq}`).toEqual(inOrder);
+        }
+    });
+
+    it('answers as the walk in order for any change, page size and parallelism (property)', async () => {
+      const all = seqs.flat();
+      await fc.assert(
+        fc.asyncProperty(
+          fc.constantFrom(...Object.keys(CHANGES)),
+          fc.constantFrom(...all),
+          fc.integer({ min: 2, max: 4 }),
+          fc.integer({ min: 1, max: 40 }),
+          async (name, seq, parallelism, pageSize) => {
+            const [inOrder, both] = await tamper(
+              t,
+              seq,
+              (tx) => CHANGES[name]!(tx, seq),
+              async (q) => [await sequential(q), await parallel(q, parallelism, pageSize)] as const,
+            );
+            expect(inOrder.firstBad?.seq).toBe(seq);
+            expect(both).toEqual(inOrder);
+          },
+        ),
+        { numRuns: 30, seed: 22 },
+      );
+    });
   });
 
-  it('answers as the walk in order for any change, page size and parallelism (property)', async () => {
-    const all = seqs.flat();
-    await fc.assert(
-      fc.asyncProperty(
-        fc.constantFrom(...Object.keys(CHANGES)),
-        fc.constantFrom(...all),
-        fc.integer({ min: 2, max: 4 }),
-        fc.integer({ min: 1, max: 40 }),
-        async (name, seq, parallelism, pageSize) => {
-          const [inOrder, both] = await tampered(
-            t,
-            (tx) => CHANGES[name]!(tx, seq),
-            async (q) => [await sequential(q), await parallel(q, parallelism, pageSize)] as const,
-          );
-          expect(inOrder.firstBad?.seq).toBe(seq);
-          expect(both).toEqual(inOrder);
-        },
-      ),
-      { numRuns: 30, seed: 22 },
+  it.runIf(kind === 'postgres')('a worker ended mid-walk fails the verification (an error, never intact)', async () => {
+    let ended = 0;
+    const workers = verifyInWorkers({
+      ...workerOptions(),
+      // After its first page (pages of one entry: its piece has more to walk), the first worker is ended.
+      onStart: (worker) =>
+        worker.once('message', () => {
+          if (ended++ === 0) void worker.terminate();
+        }),
+    });
+    await expect(verifyChain(t.db.sql, { hmacKey: KEY, parallelism: 2, pageSize: 1, workers })).rejects.toThrow(
+      /could not be verified: the verification worker walking from entry \d+ exited/,
     );
+    expect(ended).toBeGreaterThan(0);
+    // The same walk with no worker ended is intact: the failure was the worker's.
+    expect(
+      (
+        await verifyChain(t.db.sql, {
+          hmacKey: KEY,
+          parallelism: 2,
+          pageSize: 1,
+          workers: verifyInWorkers(workerOptions()),
+        })
+      ).ok,
+    ).toBe(true);
   });
+
+  it.runIf(kind === 'postgres')(
+    'a worker silent past its deadline is ended and fails the verification (an error, never intact)',
+    async () => {
+      const started: Worker[] = [];
+      const workers = verifyInWorkers({ ...workerOptions(), stallMs: 1, onStart: (w) => started.push(w) });
+      await expect(verifyChain(t.db.sql, { hmacKey: KEY, parallelism: 2, workers })).rejects.toThrow(
+        /could not be verified: the verification worker walking from entry \d+ was silent for 1 ms/,
+      );
+      // Ended, not left running.
+      expect(started.length).toBeGreaterThan(0);
+      expect(started.every((w) => w.threadId === -1)).toBe(true);
+    },
+  );
+
+  it.runIf(kind === 'postgres')(
+    'walks in worker threads started from the built bundle (npm start, the container), as the walk in order',
+    async () => {
+      const out = 'dist/verify-workers-test/jaga.mjs';
+      await bundle('src/entry/node.ts', out);
+      const script = verifyWorkerScript(pathToFileURL(join(ROOT, out)).href);
+      expect(existsSync(script)).toBe(true);
+      const workers = verifyInWorkers({ ...workerOptions(), script });
+      expect(await verifyChain(t.db.sql, { hmacKey: KEY, parallelism: 2, pageSize: 7, workers })).toEqual(
+        await sequential(t.db.sql),
+      );
+    },
+    60_000,
+  );
 });

@@ -1,9 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundle } from '../../scripts/build.ts';
+import { verifyWorkerScript } from '../../src/audit/audit.verify-workers.ts';
 import { freePort, ROOT, runScript, waitForHttp } from '../helpers/process.ts';
 
 // No Docker daemon here: the runtime stage of the Dockerfile is laid out by hand from its own COPY
@@ -47,6 +49,9 @@ describe('the container image (runtime stage laid out without Docker)', () => {
         'policies',
       ]),
     );
+    // The audit verifier's worker threads (with PostgreSQL) load their module from beside the bundle.
+    const entry = JSON.parse(/^CMD (\[.*\])$/m.exec(runtimeStage)![1]!).at(-1) as string;
+    expect(existsSync(verifyWorkerScript(pathToFileURL(join(app, entry)).href))).toBe(true);
   });
 
   it('starts from that layout as CMD does, and the HEALTHCHECK command passes once ready', async () => {

@@ -85,6 +85,20 @@ describe('module boundaries', () => {
     ).toEqual([['a', 'b', 'c', 'a']]);
   });
 
+  it('the Workers entry reaches no worker thread (the verifier starts them only from the Node entry and the CLI)', () => {
+    const reached = new Set<string>();
+    const visit = (file: string) => {
+      if (reached.has(file)) return;
+      reached.add(file);
+      for (const next of graph.get(file) ?? []) visit(next);
+    };
+    visit('src/entry/worker.ts');
+    expect(reached).toContain('src/audit/audit.verify.ts');
+    const threads = [...reached].filter((f) => /'node:worker_threads'/.test(readFileSync(join(ROOT, f), 'utf8')));
+    expect(threads).toEqual([]);
+    expect(graph.get('src/boot.ts')).toContain('src/audit/audit.verify-workers.ts');
+  });
+
   it('no layer imports one it may not depend on', () => {
     const broken = [...graph].flatMap(([file, targets]) =>
       FORBIDDEN.filter((rule) => rule.from.test(file) && !rule.except?.test(file)).flatMap((rule) =>
