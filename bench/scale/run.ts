@@ -317,7 +317,7 @@ try {
           (k && by !== 'day' && parts.find((x) => x.to > k.period && x.from <= new Date(k.period.getTime()))) ||
           parts[0]!;
         return sql.begin(async (tx) => {
-          await streamedPlan(tx);
+          await streamedPlan(tx, !sel.narrow);
           const q = disclosureReportQuery(tx, { ...sel, period: part }, by, REPORT_ROWS + 1, k);
           return (await tx<{ 'QUERY PLAN': string }[]>`explain (analyze, buffers) ${q}`).map((r) => r['QUERY PLAN']);
         });
@@ -476,7 +476,8 @@ try {
   await db.close();
 } finally {
   await admin.end();
-  if (process.env.BENCH_SCALE_KEEP === '1') out(`database folder kept: ${dir}`);
+  // A reused log is never removed: seeding it again takes long (BENCH_SCALE_KEEP is implied).
+  if (process.env.BENCH_SCALE_KEEP === '1' || reuse) out(`database folder kept: ${dir}`);
   else {
     execFileSync('bash', [script, 'stop', dir]);
     rmSync(dir, { recursive: true, force: true });
