@@ -27,7 +27,7 @@ import {
   disclosureReport,
   disclosureKeyOf,
   disclosureReportQuery,
-  streamedPlan,
+  planDisclosureReport,
   type DisclosureKey,
   findEntries,
   REPORT_ROWS,
@@ -317,7 +317,7 @@ try {
           (k && by !== 'day' && parts.find((x) => x.to > k.period && x.from <= new Date(k.period.getTime()))) ||
           parts[0]!;
         return sql.begin(async (tx) => {
-          await streamedPlan(tx, !sel.narrow);
+          await planDisclosureReport(tx, sel);
           const q = disclosureReportQuery(tx, { ...sel, period: part }, by, REPORT_ROWS + 1, k);
           return (await tx<{ 'QUERY PLAN': string }[]>`explain (analyze, buffers) ${q}`).map((r) => r['QUERY PLAN']);
         });

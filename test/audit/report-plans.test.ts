@@ -1,6 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditScope } from '../../src/audit/audit.access.ts';
-import { deniedReportQuery, rollupWhere, withTailBound } from '../../src/audit/audit-query.repo.ts';
+import {
+  deniedReportQuery,
+  disclosureReportQuery,
+  REPORT_ROWS,
+  reportParts,
+  rollupWhere,
+  planDisclosureReport,
+  withTailBound,
+} from '../../src/audit/audit-query.repo.ts';
 import { reportPeriod } from '../../src/audit/audit.service.ts';
 import type { Database } from '../../src/db/database.ts';
 import { migrate } from '../../src/db/migrate.ts';
@@ -51,6 +59,29 @@ describe.each(databaseKinds())('report plans on %s', (kind) => {
     const text = await plan(within('14.03'));
     expect(text).toContain('audit_rollup_month_principal_unit');
     expect(text).toContain('audit_rollup_month_resource_unit');
+    expect(text).not.toMatch(/Seq Scan on audit_rollup_month/);
+  });
+
+  // The disclosures report's first part (a calendar year's whole months), planned as the report plans it.
+  const disclosurePlan = async (scope: AuditScope) => {
+    const sel = await withTailBound(db.sql, rollupWhere(db.sql, scope, {}, year()));
+    return db.sql.begin(async (tx) => {
+      await planDisclosureReport(tx, sel);
+      const part = reportParts(sel.period, 'year').at(-1)!;
+      const q = disclosureReportQuery(tx, { ...sel, period: part }, 'year', REPORT_ROWS);
+      return (await tx<{ 'QUERY PLAN': string }[]>`explain ${q}`).map((r) => r['QUERY PLAN']).join('\n');
+    });
+  };
+
+  it("reads a district PPID's year of disclosures by unit, not by walking the year in report order", async () => {
+    const text = await disclosurePlan(within('14.03'));
+    expect(text).toContain('audit_rollup_month_principal_unit');
+    expect(text).not.toMatch(/Seq Scan on audit_rollup_month/);
+  });
+
+  it("streams the whole log's year of disclosures in report order", async () => {
+    const text = await disclosurePlan({ kind: 'all' });
+    expect(text).toContain('audit_rollup_month_disclosure_order');
     expect(text).not.toMatch(/Seq Scan on audit_rollup_month/);
   });
 
