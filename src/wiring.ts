@@ -124,8 +124,8 @@ export async function wire(core: CoreDeps, options: WireOptions = {}): Promise<A
   const freshness = await wireCatalogSnapshot(core, { enabled: migrations !== null });
   // Every decision sees the register of processing purposes (held in memory with the catalog).
   const governed = governedByPurposes(policy, freshness.purposes, freshness.exemptions);
-  // Range-filterable fields' indexes follow their declarations in the background (not per request:
-  // where migrations run ahead of deployment, Workers, an operator builds them; docs/records.md).
+  // Range-filterable fields' indexes follow their declarations in the background (on Workers, where
+  // no timer outlives a request, the cron trigger does it: src/entry/worker.ts).
   const rangeIndexes =
     migrations === null
       ? null

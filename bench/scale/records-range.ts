@@ -17,7 +17,7 @@ import { loadConfig } from '../../src/config/config.ts';
 import { connectNodePostgres } from '../../src/db/open.ts';
 import { INDEX_FIRST_MAX } from '../../src/records/read.service.ts';
 import { datasetPredicate, rangeExpression } from '../../src/records/range-filter.ts';
-import { countUpTo, pageQuery } from '../../src/records/records.repo.ts';
+import { countUpTo, countUpToQuery, pageQuery } from '../../src/records/records.repo.ts';
 import { createLogger } from '../../src/system/logger.ts';
 
 const RECORDS = Number(process.env.BENCH_RANGE_RECORDS ?? 1_000_000);
@@ -146,11 +146,13 @@ try {
   const explainAll = async (indexed: boolean) => {
     const { sql } = db;
     for (const q of QUERIES) {
-      const expr = sql.unsafe(rangeExpression(q.field, TYPES[q.field]!, 'r.data'));
+      const expr = sql`${sql.unsafe(rangeExpression(q.field, TYPES[q.field]!, 'r.data'))}`;
       const value = (v: string) => (TYPES[q.field] === 'date' ? sql`${v}::text` : sql`${v}::numeric`);
       let cmp = sql`${sql.unsafe(datasetPredicate('bench-range', 'r.dataset_id'))} and ${expr} ${sql.unsafe(q.op)} ${value(q.v)}`;
       if ('op2' in q) cmp = sql`${cmp} and ${expr} ${sql.unsafe(q.op2)} ${value(q.v2)}`;
-      const indexFirst = indexed && (await countUpTo(sql, 'bench-range', cmp, INDEX_FIRST_MAX)) < INDEX_FIRST_MAX;
+      const p0 = performance.now();
+      const indexFirst = indexed && (await countUpTo(sql, 'bench-range', cmp, INDEX_FIRST_MAX, expr)) < INDEX_FIRST_MAX;
+      const probeMs = performance.now() - p0;
       const page = pageQuery(sql, {
         datasetId: 'bench-range',
         afterSeq: 0n,
@@ -162,9 +164,14 @@ try {
       const plan = await sql<{ 'QUERY PLAN': string }[]>`explain (analyze, buffers) ${page}`;
       out('');
       out(
-        `  EXPLAIN ANALYZE ${q.name} (${indexed ? (indexFirst ? 'index first' : 'walk in order, index ready') : 'no index'})`,
+        `  EXPLAIN ANALYZE ${q.name} (${indexed ? `${indexFirst ? 'index first' : 'walk in order, index ready'}; the count through the index took ${probeMs.toFixed(1)} ms` : 'no index'})`,
       );
       for (const line of plan) out('    ' + line['QUERY PLAN']);
+      if (!indexed) continue;
+      out(`  EXPLAIN ANALYZE of its count through the index`);
+      const probe = countUpToQuery(sql, 'bench-range', cmp, INDEX_FIRST_MAX, expr);
+      for (const line of await sql<{ 'QUERY PLAN': string }[]>`explain (analyze, buffers) ${probe}`)
+        out('    ' + line['QUERY PLAN']);
     }
   };
 

@@ -37,15 +37,15 @@ export interface RangeIndexBuilderOptions {
   staleMs?: number;
 }
 
-export function startRangeIndexBuilder(o: RangeIndexBuilderOptions): RangeIndexBuilder {
-  const { sql, kind } = o.db;
-  const staleMs = o.staleMs ?? 6 * 3_600_000;
-  const concurrently = kind === 'postgres';
-  let running: Promise<void> | undefined;
-  let again = false;
-  let stopped = false;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-
+/** One pass: builds what is declared and missing (or due again), drops what is no longer declared. */
+export async function reconcileRangeIndexes(
+  db: Pick<Database, 'sql' | 'kind'>,
+  o: { retryMs: number; staleMs?: number; logger?: Logger | undefined; stopped?: () => boolean },
+): Promise<void> {
+  const { sql } = db;
+  const staleMs = o.staleMs ?? DEFAULT_STALE_MS;
+  const concurrently = db.kind === 'postgres';
+  const stopped = o.stopped ?? (() => false);
   const drop = (name: string) => sql.unsafe(`drop index ${concurrently ? 'concurrently ' : ''}if exists ${name}`);
 
   async function build(d: DeclaredRange, name: string, invalid: boolean): Promise<void> {
@@ -64,25 +64,40 @@ export function startRangeIndexBuilder(o: RangeIndexBuilderOptions): RangeIndexB
     }
   }
 
-  async function reconcile(): Promise<void> {
-    const declared = await declaredRanges(sql, o.retryMs, staleMs);
-    const existing = await existingRangeIndexes(sql);
-    const wanted = new Map(declared.map((d) => [rangeIndexName(d.dataset_id, d.field), d]));
-    for (const name of existing.keys()) {
-      if (stopped) return;
-      if (!wanted.has(name)) await drop(name);
-    }
-    await forgetUndeclared(sql);
-    for (const [name, d] of wanted) {
-      if (stopped) return;
-      const valid = existing.get(name);
-      if (valid === true) {
-        if (d.status !== 'ready') await markReady(sql, d, name);
-      } else if (d.status === 'ready' || d.due) {
-        await build(d, name, valid === false);
-      }
+  const declared = await declaredRanges(sql, o.retryMs, staleMs);
+  const existing = await existingRangeIndexes(sql);
+  const wanted = new Map(declared.map((d) => [rangeIndexName(d.dataset_id, d.field), d]));
+  for (const name of existing.keys()) {
+    if (stopped()) return;
+    if (!wanted.has(name)) await drop(name);
+  }
+  await forgetUndeclared(sql);
+  for (const [name, d] of wanted) {
+    if (stopped()) return;
+    const valid = existing.get(name);
+    if (valid === true) {
+      if (d.status !== 'ready') await markReady(sql, d, name);
+    } else if (d.status === 'ready' || d.due) {
+      await build(d, name, valid === false);
     }
   }
+}
+
+/** A build claimed this long ago and not finished is taken over (its builder went away). */
+const DEFAULT_STALE_MS = 6 * 3_600_000;
+
+export function startRangeIndexBuilder(o: RangeIndexBuilderOptions): RangeIndexBuilder {
+  let running: Promise<void> | undefined;
+  let again = false;
+  let stopped = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const reconcile = () =>
+    reconcileRangeIndexes(o.db, {
+      retryMs: o.retryMs,
+      ...(o.staleMs !== undefined ? { staleMs: o.staleMs } : {}),
+      logger: o.logger,
+      stopped: () => stopped,
+    });
 
   const run = (): Promise<void> => {
     if (running) {

@@ -362,6 +362,13 @@ function scopeSql(deps: Reader, a: Access): Fragment | null {
 
 const RANGE_OPS = { gt: '>', gte: '>=', lt: '<', lte: '<=' } as const;
 
+/** A range comparison: its field, the expression its index holds, and the comparison itself. */
+interface Ranged {
+  field: string;
+  expr: Fragment;
+  cmp: Fragment;
+}
+
 /** The filters as SQL; `ranged` are the range comparisons, each on the expression its index holds. */
 function filterSql(
   deps: Reader,
@@ -370,10 +377,10 @@ function filterSql(
   fields: FieldForRead[],
   outgoing: Map<string, Outgoing>,
   law: string[] = [],
-): { where: Fragment; ranged: { field: string; cmp: Fragment }[] } {
+): { where: Fragment; ranged: Ranged[] } {
   const { sql } = deps;
   let where: Fragment = sql`true`;
-  const ranged: { field: string; cmp: Fragment }[] = [];
+  const ranged: Ranged[] = [];
   for (const f of filters) {
     const field = fields.find((x) => x.name === f.field);
     if (!field) {
@@ -412,12 +419,13 @@ function filterSql(
       continue;
     }
     // The very expression the field's range index holds (range-filter.ts), so the planner matches it.
-    const cmp = sql`${sql.unsafe(rangeExpression(f.field, field.type, 'r.data'))} ${sql.unsafe(RANGE_OPS[f.op])} ${
+    const expr = sql`${sql.unsafe(rangeExpression(f.field, field.type, 'r.data'))}`;
+    const cmp = sql`${expr} ${sql.unsafe(RANGE_OPS[f.op])} ${
       field.type === 'integer' || field.type === 'number'
         ? sql`${String(v.value)}::numeric`
         : sql`${String(v.value)}::text`
     }`;
-    ranged.push({ field: f.field, cmp });
+    ranged.push({ field: f.field, expr, cmp });
   }
   if (!ranged.length) return { where, ranged };
   // The range indexes are partial on their dataset: say it as they do, so the planner can prove it.
@@ -461,7 +469,8 @@ async function planRows(deps: Reader, a: Access, fields: FieldPlan, req: ReadReq
         (acc, r) => sql`${acc} and ${r.cmp}`,
         sql`${sql.unsafe(datasetPredicate(a.dataset.id, 'r.dataset_id'))}`,
       );
-      rows.indexFirst = (await countUpTo(sql, a.dataset.id, probe, INDEX_FIRST_MAX)) < INDEX_FIRST_MAX;
+      rows.indexFirst =
+        (await countUpTo(sql, a.dataset.id, probe, INDEX_FIRST_MAX, indexed[0]!.expr)) < INDEX_FIRST_MAX;
     }
   }
   return rows;
