@@ -2,6 +2,7 @@ import type { Database } from '../db/database.ts';
 import type { Logger } from '../system/logger.ts';
 import { createRangeIndexSql, rangeIndexName } from './range-filter.ts';
 import {
+  buildInProgress,
   claimBuild,
   declaredRanges,
   existingRangeIndexes,
@@ -48,8 +49,8 @@ export async function reconcileRangeIndexes(
   const stopped = o.stopped ?? (() => false);
   const drop = (name: string) => sql.unsafe(`drop index ${concurrently ? 'concurrently ' : ''}if exists ${name}`);
 
-  async function build(d: DeclaredRange, name: string, invalid: boolean): Promise<void> {
-    if (!(await claimBuild(sql, d, name, staleMs))) return;
+  async function build(d: DeclaredRange, name: string, invalid: boolean, takeover = false): Promise<void> {
+    if (!(await claimBuild(sql, d, name, staleMs, takeover))) return;
     try {
       if (invalid) await drop(name);
       await sql.unsafe(createRangeIndexSql(d.dataset_id, d.field, d.type, concurrently));
@@ -79,6 +80,9 @@ export async function reconcileRangeIndexes(
       if (d.status !== 'ready') await markReady(sql, d, name);
     } else if (d.status === 'ready' || d.due) {
       await build(d, name, valid === false);
+    } else if (d.quiet && !(await buildInProgress(sql, name))) {
+      // Claimed, but nobody builds it (the builder's process stopped mid-build): take it over.
+      await build(d, name, valid === false, true);
     }
   }
 }

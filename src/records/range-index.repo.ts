@@ -13,6 +13,8 @@ export interface DeclaredRange {
   attempts: number;
   /** The build is due again (failed long enough ago, or claimed by a builder that went away). */
   due: boolean;
+  /** Claimed more than a minute ago and still building: a builder that stopped leaves this (see takeover). */
+  quiet: boolean;
 }
 
 /** Every declaration, with whether its build is due: failed ones after `retryMs` times their attempts (at most 64×). */
@@ -24,7 +26,8 @@ export async function declaredRanges(sql: Queryable, retryMs: number, staleMs: n
         when i.status = 'failed' then i.updated_at < now() - make_interval(secs => ${retryMs / 1000}::float8 * least(i.attempts, 64))
         when i.status = 'building' then i.updated_at < now() - make_interval(secs => ${staleMs / 1000}::float8)
         else false
-      end as due
+      end as due,
+      coalesce(i.status = 'building' and i.updated_at < now() - interval '1 minute', false) as quiet
     from fields f left join record_range_indexes i on i.dataset_id = f.dataset_id and i.field = f.name
     where f.filter = 'range'
     order by f.dataset_id, f.position`;
@@ -42,13 +45,15 @@ export async function existingRangeIndexes(sql: Queryable): Promise<Map<string, 
 
 /**
  * Claims a build: only one builder (of any instance) gets `true` for a declaration until it
- * records the outcome or its claim goes stale.
+ * records the outcome or its claim goes stale. `takeover` claims a quiet build (no builder is
+ * working on it: see buildInProgress) as long as nobody claimed it since it was read (`attempts`).
  */
 export async function claimBuild(
   sql: Queryable,
-  d: { dataset_id: string; field: string },
+  d: { dataset_id: string; field: string; attempts: number },
   indexName: string,
   staleMs: number,
+  takeover = false,
 ): Promise<boolean> {
   const rows = await sql`
     insert into record_range_indexes as i (dataset_id, field, index_name, status, attempts)
@@ -56,8 +61,17 @@ export async function claimBuild(
     on conflict (dataset_id, field) do update set status = 'building', error = null,
       attempts = i.attempts + 1, updated_at = now()
     where i.status <> 'building' or i.updated_at < now() - make_interval(secs => ${staleMs / 1000}::float8)
+      or (${takeover} and i.attempts = ${d.attempts})
     returning 1`;
   return rows.length === 1;
+}
+
+/** Whether a CREATE INDEX CONCURRENTLY of this index is running in any session. */
+export async function buildInProgress(sql: Queryable, indexName: string): Promise<boolean> {
+  const rows = await sql`
+    select 1 from pg_stat_progress_create_index p join pg_class c on c.oid = p.index_relid
+    where c.relname = ${indexName}`;
+  return rows.length > 0;
 }
 
 export async function recordOutcome(

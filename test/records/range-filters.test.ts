@@ -278,6 +278,21 @@ describe.each(databaseKinds())('range-filterable fields on %s', (kind) => {
     expect(await indexDef(t, rangeIndexName('fragile', 'amount'))).not.toBeNull();
   });
 
+  it('a build whose builder stopped mid-way (claimed, nothing building) is taken over', async () => {
+    await create(t, who, typedDataset('stuck', true));
+    // All built: a DROP INDEX in a transaction would deadlock with a concurrent build.
+    for (const field of RANGED) await indexStatus(t, who, 'stuck', field, 'ready');
+    const name = rangeIndexName('stuck', 'amount');
+    // What a process killed during its build leaves: the claim, and no index (or an invalid one).
+    await t.db.sql.begin(async (tx) => {
+      await tx.unsafe(`drop index ${name}`);
+      await tx`update record_range_indexes set status = 'building', updated_at = now() - interval '2 minutes'
+        where dataset_id = 'stuck' and field = 'amount'`;
+    });
+    await indexStatus(t, who, 'stuck', 'amount', 'ready');
+    expect(await indexDef(t, name)).not.toBeNull();
+  });
+
   it('removing the declaration drops the index (and the filter still answers, walking the dataset)', async () => {
     await create(t, who, typedDataset('dropped', true));
     await t.request('POST', '/v1/datasets/dropped/records', { token: who.steward32, json: records });
