@@ -278,6 +278,22 @@ describe.each(databaseKinds())('range-filterable fields on %s', (kind) => {
     expect(await indexDef(t, rangeIndexName('fragile', 'amount'))).not.toBeNull();
   });
 
+  it('a dataset that is gone takes its indexes with it', async () => {
+    // The API deletes no dataset (its label history is append-only); one removed by an operator
+    // (unlabelled, no records) loses its declarations with its fields, and the builder its indexes.
+    await create(t, who, typedDataset('gone', true), null);
+    for (const field of RANGED) await indexStatus(t, who, 'gone', field, 'ready');
+    await t.db.sql`delete from datasets where id = 'gone'`;
+    const names = RANGED.map((f) => rangeIndexName('gone', f));
+    const until = Date.now() + 30_000;
+    while ((await t.db.sql`select 1 from pg_indexes where indexname in ${t.db.sql(names)}`).length) {
+      if (Date.now() > until) throw new Error('the indexes of a deleted dataset were not dropped');
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    for (const field of RANGED) expect(await indexDef(t, rangeIndexName('gone', field))).toBeNull();
+    expect(await t.db.sql`select 1 from record_range_indexes where dataset_id = 'gone'`).toHaveLength(0);
+  });
+
   it('a build whose builder stopped mid-way (claimed, nothing building) is taken over', async () => {
     await create(t, who, typedDataset('stuck', true));
     // All built: a DROP INDEX in a transaction would deadlock with a concurrent build.
