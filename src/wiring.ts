@@ -31,6 +31,7 @@ import { createPublicCatalog, type PublicCatalog } from './records/public.servic
 import { createReadService, type ReadService } from './records/read.service.ts';
 import { createDetectionService, type DetectionService } from './detection/scan.service.ts';
 import { sampleRecords } from './records/records-sample.repo.ts';
+import { startRangeIndexBuilder } from './records/range-index.builder.ts';
 
 /** Every capability's services, built once from the core dependencies. */
 export interface Services {
@@ -126,11 +127,19 @@ export async function wire(core: CoreDeps, options: WireOptions = {}): Promise<A
   const freshness = await wireCatalogSnapshot(core, { enabled: migrations !== null });
   // Every decision sees the register of processing purposes (held in memory with the catalog).
   const governed = governedByPurposes(policy, freshness.purposes, freshness.exemptions);
+  // Range-filterable fields' indexes follow their declarations in the background (on Workers, where
+  // no timer outlives a request, the cron trigger does it: src/entry/worker.ts).
+  const rangeIndexes =
+    migrations === null
+      ? null
+      : startRangeIndexBuilder({ db: core.db, retryMs: config.recordsRangeFilters.retryMs, logger: core.logger });
+  if (rangeIndexes) core.lifecycle.onShutdown('range-indexes', () => rangeIndexes.stop());
   const catalog = createCatalogService({
     sql: freshness.watch(sql),
     audit,
     policy: governed,
     limits: config.exemptions,
+    rangeFilters: { max: config.recordsRangeFilters.max, changed: () => rangeIndexes?.kick() },
   });
   const purposes = createPurposesService({
     sql: freshness.watch(sql),

@@ -176,7 +176,7 @@ export interface paths {
         put?: never;
         /**
          * Create a dataset with its fields (unlabelled until labelled)
-         * @description Stewards of the owner unit (or administrators) create a dataset with its fields and their personal-data categories; it stays unlabelled, and so invisible to the public, until labelled.
+         * @description Stewards of the owner unit (or administrators) create a dataset with its fields and their personal-data categories; it stays unlabelled, and so invisible to the public, until labelled. A typed field (integer, number, date, datetime) declared `filter: "range"` gets an index of its own for range filters, built in the background (`rangeIndex.status` on the field: building, ready, failed).
          */
         post: operations["createDataset"];
         delete?: never;
@@ -204,7 +204,7 @@ export interface paths {
         head?: never;
         /**
          * Update a dataset’s metadata and add or change fields (If-Match required)
-         * @description Fields are matched by name: new names are added, listed ones updated, others untouched. Owner unit, version and labels are not updatable here.
+         * @description Fields are matched by name: new names are added, listed ones updated, others untouched. Owner unit, version and labels are not updatable here. `filter: "range"` on a typed field builds its range index in the background; `filter: "equality"` drops it; an unset `filter` leaves it as it is.
          */
         patch: operations["updateDataset"];
         trace?: never;
@@ -1774,6 +1774,13 @@ export interface operations {
                                 provenance: "declared" | "suggested" | "confirmed";
                                 quarantined: boolean;
                                 redactSpans: boolean;
+                                /** @enum {string} */
+                                filter: "equality" | "range";
+                                rangeIndex: {
+                                    /** @enum {string} */
+                                    status: "building" | "ready" | "failed";
+                                    error: string | null;
+                                } | null;
                                 declassification: {
                                     /** @constant */
                                     article: "18(2)";
@@ -1860,6 +1867,8 @@ export interface operations {
                         description?: string;
                         /** @enum {string} */
                         personalData?: "none" | "name" | "nik" | "kk" | "npwp" | "nip" | "passport" | "bpjs" | "phone" | "email" | "address" | "birthdate" | "other_general" | "health" | "biometric" | "genetic" | "criminal_record" | "child" | "financial" | "other_specific";
+                        /** @enum {string} */
+                        filter?: "equality" | "range";
                     }[];
                 };
             };
@@ -1963,6 +1972,13 @@ export interface operations {
                             provenance: "declared" | "suggested" | "confirmed";
                             quarantined: boolean;
                             redactSpans: boolean;
+                            /** @enum {string} */
+                            filter: "equality" | "range";
+                            rangeIndex: {
+                                /** @enum {string} */
+                                status: "building" | "ready" | "failed";
+                                error: string | null;
+                            } | null;
                             declassification: {
                                 /** @constant */
                                 article: "18(2)";
@@ -2004,7 +2020,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description REFERENCE_NOT_FOUND: unknown unit */
+            /** @description REFERENCE_NOT_FOUND: unknown unit; RANGE_FILTER_LIMIT: more fields with filter "range" than RECORDS_RANGE_FILTERS_MAX */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2140,6 +2156,13 @@ export interface operations {
                             provenance: "declared" | "suggested" | "confirmed";
                             quarantined: boolean;
                             redactSpans: boolean;
+                            /** @enum {string} */
+                            filter: "equality" | "range";
+                            rangeIndex: {
+                                /** @enum {string} */
+                                status: "building" | "ready" | "failed";
+                                error: string | null;
+                            } | null;
                             declassification: {
                                 /** @constant */
                                 article: "18(2)";
@@ -2288,6 +2311,8 @@ export interface operations {
                         description?: string;
                         /** @enum {string} */
                         personalData?: "none" | "name" | "nik" | "kk" | "npwp" | "nip" | "passport" | "bpjs" | "phone" | "email" | "address" | "birthdate" | "other_general" | "health" | "biometric" | "genetic" | "criminal_record" | "child" | "financial" | "other_specific";
+                        /** @enum {string} */
+                        filter?: "equality" | "range";
                     }[];
                 };
             };
@@ -2391,6 +2416,13 @@ export interface operations {
                             provenance: "declared" | "suggested" | "confirmed";
                             quarantined: boolean;
                             redactSpans: boolean;
+                            /** @enum {string} */
+                            filter: "equality" | "range";
+                            rangeIndex: {
+                                /** @enum {string} */
+                                status: "building" | "ready" | "failed";
+                                error: string | null;
+                            } | null;
                             declassification: {
                                 /** @constant */
                                 article: "18(2)";
@@ -2443,6 +2475,15 @@ export interface operations {
             };
             /** @description PRECONDITION_FAILED: stale If-Match */
             412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RANGE_FILTER_LIMIT: more fields with filter "range" than RECORDS_RANGE_FILTERS_MAX */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2621,6 +2662,13 @@ export interface operations {
                             provenance: "declared" | "suggested" | "confirmed";
                             quarantined: boolean;
                             redactSpans: boolean;
+                            /** @enum {string} */
+                            filter: "equality" | "range";
+                            rangeIndex: {
+                                /** @enum {string} */
+                                status: "building" | "ready" | "failed";
+                                error: string | null;
+                            } | null;
                             declassification: {
                                 /** @constant */
                                 article: "18(2)";
@@ -2733,6 +2781,13 @@ export interface operations {
                             provenance: "declared" | "suggested" | "confirmed";
                             quarantined: boolean;
                             redactSpans: boolean;
+                            /** @enum {string} */
+                            filter: "equality" | "range";
+                            rangeIndex: {
+                                /** @enum {string} */
+                                status: "building" | "ready" | "failed";
+                                error: string | null;
+                            } | null;
                             declassification: {
                                 /** @constant */
                                 article: "18(2)";
@@ -2962,6 +3017,13 @@ export interface operations {
                             provenance: "declared" | "suggested" | "confirmed";
                             quarantined: boolean;
                             redactSpans: boolean;
+                            /** @enum {string} */
+                            filter: "equality" | "range";
+                            rangeIndex: {
+                                /** @enum {string} */
+                                status: "building" | "ready" | "failed";
+                                error: string | null;
+                            } | null;
                             declassification: {
                                 /** @constant */
                                 article: "18(2)";
@@ -3074,6 +3136,13 @@ export interface operations {
                             provenance: "declared" | "suggested" | "confirmed";
                             quarantined: boolean;
                             redactSpans: boolean;
+                            /** @enum {string} */
+                            filter: "equality" | "range";
+                            rangeIndex: {
+                                /** @enum {string} */
+                                status: "building" | "ready" | "failed";
+                                error: string | null;
+                            } | null;
                             declassification: {
                                 /** @constant */
                                 article: "18(2)";
@@ -3264,6 +3333,13 @@ export interface operations {
                             provenance: "declared" | "suggested" | "confirmed";
                             quarantined: boolean;
                             redactSpans: boolean;
+                            /** @enum {string} */
+                            filter: "equality" | "range";
+                            rangeIndex: {
+                                /** @enum {string} */
+                                status: "building" | "ready" | "failed";
+                                error: string | null;
+                            } | null;
                             declassification: {
                                 /** @constant */
                                 article: "18(2)";
@@ -3435,6 +3511,13 @@ export interface operations {
                             provenance: "declared" | "suggested" | "confirmed";
                             quarantined: boolean;
                             redactSpans: boolean;
+                            /** @enum {string} */
+                            filter: "equality" | "range";
+                            rangeIndex: {
+                                /** @enum {string} */
+                                status: "building" | "ready" | "failed";
+                                error: string | null;
+                            } | null;
                             declassification: {
                                 /** @constant */
                                 article: "18(2)";
@@ -3615,6 +3698,13 @@ export interface operations {
                             provenance: "declared" | "suggested" | "confirmed";
                             quarantined: boolean;
                             redactSpans: boolean;
+                            /** @enum {string} */
+                            filter: "equality" | "range";
+                            rangeIndex: {
+                                /** @enum {string} */
+                                status: "building" | "ready" | "failed";
+                                error: string | null;
+                            } | null;
                             declassification: {
                                 /** @constant */
                                 article: "18(2)";
@@ -3797,6 +3887,13 @@ export interface operations {
                             provenance: "declared" | "suggested" | "confirmed";
                             quarantined: boolean;
                             redactSpans: boolean;
+                            /** @enum {string} */
+                            filter: "equality" | "range";
+                            rangeIndex: {
+                                /** @enum {string} */
+                                status: "building" | "ready" | "failed";
+                                error: string | null;
+                            } | null;
                             declassification: {
                                 /** @constant */
                                 article: "18(2)";
@@ -3979,6 +4076,13 @@ export interface operations {
                             provenance: "declared" | "suggested" | "confirmed";
                             quarantined: boolean;
                             redactSpans: boolean;
+                            /** @enum {string} */
+                            filter: "equality" | "range";
+                            rangeIndex: {
+                                /** @enum {string} */
+                                status: "building" | "ready" | "failed";
+                                error: string | null;
+                            } | null;
                             declassification: {
                                 /** @constant */
                                 article: "18(2)";
@@ -4938,6 +5042,13 @@ export interface operations {
                             provenance: "declared" | "suggested" | "confirmed";
                             quarantined: boolean;
                             redactSpans: boolean;
+                            /** @enum {string} */
+                            filter: "equality" | "range";
+                            rangeIndex: {
+                                /** @enum {string} */
+                                status: "building" | "ready" | "failed";
+                                error: string | null;
+                            } | null;
                             declassification: {
                                 /** @constant */
                                 article: "18(2)";
@@ -5107,6 +5218,13 @@ export interface operations {
                             provenance: "declared" | "suggested" | "confirmed";
                             quarantined: boolean;
                             redactSpans: boolean;
+                            /** @enum {string} */
+                            filter: "equality" | "range";
+                            rangeIndex: {
+                                /** @enum {string} */
+                                status: "building" | "ready" | "failed";
+                                error: string | null;
+                            } | null;
                             declassification: {
                                 /** @constant */
                                 article: "18(2)";
@@ -6124,7 +6242,7 @@ export interface operations {
                 limit?: number;
                 /** @description Purpose of use (any purpose name, percent-encoded UTF-8) */
                 purpose?: string;
-                /** @description Row filters on fields seen whole: `<field>=<value>` (equality) or `<field>[gt|gte|lt|lte]=<value>` (ranges on declared types) */
+                /** @description Row filters on fields seen whole: `<field>=<value>` (equality, indexed) or `<field>[gt|gte|lt|lte]=<value>` (ranges; indexed on fields declared `filter: "range"`) */
                 filters?: {
                     [key: string]: string;
                 };
@@ -6433,7 +6551,7 @@ export interface operations {
                 limit?: number;
                 /** @description Purpose of use (any purpose name, percent-encoded UTF-8) */
                 purpose?: string;
-                /** @description Row filters on fields seen whole: `<field>=<value>` (equality) or `<field>[gt|gte|lt|lte]=<value>` (ranges on declared types) */
+                /** @description Row filters on fields seen whole: `<field>=<value>` (equality, indexed) or `<field>[gt|gte|lt|lte]=<value>` (ranges; indexed on fields declared `filter: "range"`) */
                 filters?: {
                     [key: string]: string;
                 };

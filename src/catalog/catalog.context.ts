@@ -14,6 +14,11 @@ export interface CatalogDeps {
   policy: PolicyInForce;
   /** Limits of exemption periods and review dates (config; defaults in exemption-rules.ts). */
   limits?: ExemptionLimits;
+  /**
+   * Range-filterable fields: at most `max` per dataset (each is an index on the records), and
+   * `changed` is told after a declaration is committed (the records' index builder runs then).
+   */
+  rangeFilters?: { max: number; changed: () => void };
 }
 
 /** Per-request facts that go into audit entries. */

@@ -2,6 +2,8 @@ import type { Queryable } from '../db/database.ts';
 import { SUBJECT_ATTRIBUTES, type Plan } from '../policy/engine.types.ts';
 import { conditionToSql, planToSql, type Fragment } from '../policy/plan-sql.ts';
 import type { Classification, ConsequenceTest, FieldType, PersonalData } from './catalog.schema.ts';
+
+export type FieldFilter = 'equality' | 'range';
 import { EXEMPTION_COLUMNS, type ExemptionRow } from './exemptions.repo.ts';
 import type { Art18Grounds } from './label-history.repo.ts';
 
@@ -70,6 +72,10 @@ export interface FieldRow {
   suggested: PersonalData | null;
   /** The field's art. 18(2) declassification, when its latest label event proposed or approved one. */
   art18: FieldArt18 | null;
+  filter: FieldFilter;
+  /** The range index's build (migrations/0017): null until a builder claims it. */
+  range_index_status: 'building' | 'ready' | 'failed' | null;
+  range_index_error: string | null;
 }
 
 /** An art. 18(2) declassification as the field's latest label event left it. */
@@ -96,7 +102,9 @@ export const ART18_COLUMN = (sql: Queryable) => sql`
 
 const FIELD_COLUMNS = (sql: Queryable) => sql`
   f.dataset_id, f.name, f.position, f.type, f.description, f.personal_data, f.classification, f.provenance,
-  f.quarantine, f.redact_spans, f.suggested, ${ART18_COLUMN(sql)}`;
+  f.quarantine, f.redact_spans, f.suggested, ${ART18_COLUMN(sql)}, f.filter,
+  (select i.status from record_range_indexes i where i.dataset_id = f.dataset_id and i.field = f.name) as range_index_status,
+  (select i.error from record_range_indexes i where i.dataset_id = f.dataset_id and i.field = f.name) as range_index_error`;
 
 // Dates come back as ISO strings (YYYY-MM-DD), never shifted by the client's time zone.
 const DATASET_COLUMNS = (sql: Queryable) => sql`
@@ -171,6 +179,7 @@ export interface NewField {
   type: FieldType;
   description: string;
   personalData: PersonalData;
+  filter: FieldFilter;
 }
 
 export async function insertDataset(sql: Queryable, d: NewDataset): Promise<void> {
@@ -200,20 +209,33 @@ export async function insertFields(
     type: f.type,
     description: f.description,
     personal_data: f.personalData,
+    filter: f.filter,
   }));
-  await sql`insert into fields ${sql(rows, 'dataset_id', 'name', 'position', 'type', 'description', 'personal_data')}`;
+  await sql`insert into fields ${sql(rows, 'dataset_id', 'name', 'position', 'type', 'description', 'personal_data', 'filter')}`;
 }
 
 export async function updateField(
   sql: Queryable,
   datasetId: string,
   name: string,
-  change: { description: string; personalData: PersonalData; classification: Classification | null },
+  change: {
+    description: string;
+    personalData: PersonalData;
+    classification: Classification | null;
+    filter: FieldFilter;
+  },
 ): Promise<void> {
   await sql`
     update fields set description = ${change.description}, personal_data = ${change.personalData},
-      classification = ${change.classification}
+      classification = ${change.classification}, filter = ${change.filter}
     where dataset_id = ${datasetId} and name = ${name}`;
+}
+
+/** How many of a dataset's fields are declared range-filterable (each has an index of its own). */
+export async function countRangeFields(sql: Queryable, datasetId: string): Promise<number> {
+  const [row] = await sql<{ n: number }[]>`
+    select count(*)::int as n from fields where dataset_id = ${datasetId} and filter = 'range'`;
+  return row!.n;
 }
 
 export interface MetadataChange {

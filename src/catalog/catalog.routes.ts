@@ -204,7 +204,8 @@ export function catalogRoutes(deps: { catalog: CatalogService }) {
       describe({
         operationId: 'createDataset',
         description:
-          'Stewards of the owner unit (or administrators) create a dataset with its fields and their personal-data categories; it stays unlabelled, and so invisible to the public, until labelled.',
+          'Stewards of the owner unit (or administrators) create a dataset with its fields and their personal-data categories; it stays unlabelled, and so invisible to the public, until labelled. ' +
+          'A typed field (integer, number, date, datetime) declared `filter: "range"` gets an index of its own for range filters, built in the background (`rangeIndex.status` on the field: building, ready, failed).',
         summary: 'Create a dataset with its fields (unlabelled until labelled)',
         tags: TAGS,
         security: 'bearer',
@@ -213,7 +214,9 @@ export function catalogRoutes(deps: { catalog: CatalogService }) {
           400: problem('VALIDATION_FAILED (unknown keys included: labels and versions are not assignable here)'),
           403: problem('FORBIDDEN: not a steward of the owner unit'),
           409: problem('ALREADY_EXISTS'),
-          422: problem('REFERENCE_NOT_FOUND: unknown unit'),
+          422: problem(
+            'REFERENCE_NOT_FOUND: unknown unit; RANGE_FILTER_LIMIT: more fields with filter "range" than RECORDS_RANGE_FILTERS_MAX',
+          ),
         },
       }),
       valid('json', CreateDatasetSchema),
@@ -271,7 +274,8 @@ export function catalogRoutes(deps: { catalog: CatalogService }) {
         parameters: ifMatch(true),
         summary: 'Update a dataset’s metadata and add or change fields (If-Match required)',
         description:
-          'Fields are matched by name: new names are added, listed ones updated, others untouched. Owner unit, version and labels are not updatable here.',
+          'Fields are matched by name: new names are added, listed ones updated, others untouched. Owner unit, version and labels are not updatable here. ' +
+          '`filter: "range"` on a typed field builds its range index in the background; `filter: "equality"` drops it; an unset `filter` leaves it as it is.',
         tags: TAGS,
         security: 'bearer',
         responses: {
@@ -281,6 +285,7 @@ export function catalogRoutes(deps: { catalog: CatalogService }) {
           404: problem('NOT_FOUND'),
           409: problem('CONFLICT: a field type cannot change'),
           412: problem('PRECONDITION_FAILED: stale If-Match'),
+          422: problem('RANGE_FILTER_LIMIT: more fields with filter "range" than RECORDS_RANGE_FILTERS_MAX'),
           428: problem('PRECONDITION_REQUIRED: no If-Match'),
         },
       }),

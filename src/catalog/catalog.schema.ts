@@ -68,12 +68,31 @@ export const FieldNameSchema = v.pipe(
   v.regex(FIELD_NAME, 'must start with a lowercase letter; lowercase letters, digits and _ only'),
 );
 
-export const FieldInputSchema = v.strictObject({
-  name: FieldNameSchema,
-  type: v.picklist(FIELD_TYPES),
-  description: v.optional(text(2000)),
-  personalData: v.optional(v.picklist(PERSONAL_DATA)),
-});
+/**
+ * How records may be filtered on a field: `equality` (`?field=value`, always; served by the index
+ * on all of `data`), or `range` (`?field[gt|gte|lt|lte]=v` as well, served by an index of its own,
+ * built when declared). Range only on typed fields (integer, number, date, datetime).
+ */
+export const FIELD_FILTERS = ['equality', 'range'] as const;
+export const RANGE_FIELD_TYPES: readonly FieldType[] = ['integer', 'number', 'date', 'datetime'];
+
+export const FieldInputSchema = v.pipe(
+  v.strictObject({
+    name: FieldNameSchema,
+    type: v.picklist(FIELD_TYPES),
+    description: v.optional(text(2000)),
+    personalData: v.optional(v.picklist(PERSONAL_DATA)),
+    /** Unset: `equality` on create, unchanged on update. */
+    filter: v.optional(v.picklist(FIELD_FILTERS)),
+  }),
+  v.forward(
+    v.check(
+      (f) => f.filter !== 'range' || RANGE_FIELD_TYPES.includes(f.type),
+      'range filters need an integer, number, date or datetime field',
+    ),
+    ['filter'],
+  ),
+);
 export type FieldInput = v.InferOutput<typeof FieldInputSchema>;
 
 /** Satu Data metadata (Perpres 39/2019): optional on create and update. */
@@ -337,6 +356,15 @@ export const FieldViewSchema = v.object({
   quarantined: v.boolean(),
   /** Identifiers found inside the text are redacted wherever the field leaves whole. */
   redactSpans: v.boolean(),
+  /** `range`: range filters are declared and indexed; `equality`: only `?field=value` is indexed. */
+  filter: v.picklist(FIELD_FILTERS),
+  /**
+   * The range filter's index (null unless `filter` is `range`): `building` until the database has
+   * it, `ready` once reads use it, `failed` with the database's reason (retried in the background).
+   */
+  rangeIndex: v.nullable(
+    v.object({ status: v.picklist(['building', 'ready', 'failed']), error: v.nullable(v.string()) }),
+  ),
   /** A declassification under UU 14/2008 art. 18(2), in force or pending a PPID's approval; null when none. */
   declassification: v.nullable(
     v.object({

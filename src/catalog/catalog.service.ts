@@ -17,6 +17,7 @@ import { decodeCursor, encodeCursor } from './catalog.cursor.ts';
 import { checkIfMatch } from './dataset-version.ts';
 import {
   bumpLabelVersion,
+  countRangeFields,
   findDataset,
   findFields,
   findFieldsOf,
@@ -89,6 +90,21 @@ export interface CatalogService extends LabelService, RegisterService, Exemption
 }
 
 const DEFAULT_LIMIT = 50;
+/** Range-filterable fields per dataset when the configuration does not say (RECORDS_RANGE_FILTERS_MAX). */
+const DEFAULT_RANGE_FILTERS_MAX = 8;
+
+/** Refuses a dataset with more range-filterable fields than allowed; inside the change's transaction, so nothing is written. */
+async function checkRangeFilterLimit(deps: CatalogDeps, tx: TransactionSql, id: string): Promise<void> {
+  const max = deps.rangeFilters?.max ?? DEFAULT_RANGE_FILTERS_MAX;
+  const count = await countRangeFields(tx, id);
+  if (count > max) {
+    throw new DomainError(
+      'RANGE_FILTER_LIMIT',
+      `A dataset may declare at most ${max} range-filterable fields (each is an index on its records); this change declares ${count}.`,
+      { errors: [{ path: 'body.fields', message: `at most ${max} fields with filter "range"` }] },
+    );
+  }
+}
 
 export function createCatalogService(deps: CatalogDeps): CatalogService {
   const { sql } = deps;
@@ -135,8 +151,11 @@ export function createCatalogService(deps: CatalogDeps): CatalogService {
       return publicDatasetView(listed, await findFields(sql, id));
     },
     listDatasets: (principal, query) => listDatasetsPage(deps, principal, query),
-    updateDataset: (principal, id, input, ifMatch, ctx) =>
-      sql.begin((tx) => updateDataset(deps, tx, principal, id, input, ifMatch, ctx)),
+    async updateDataset(principal, id, input, ifMatch, ctx) {
+      const view = await sql.begin((tx) => updateDataset(deps, tx, principal, id, input, ifMatch, ctx));
+      if (input.fields?.some((field) => field.filter !== undefined)) deps.rangeFilters?.changed();
+      return view;
+    },
   };
 }
 
@@ -150,7 +169,7 @@ async function createDataset(
     catalogAccess(deps.policy.current()).canCreate(principal, input.ownerUnit),
     `create a dataset in unit ${input.ownerUnit}`,
   );
-  return deps.sql.begin(async (tx) => {
+  const view = await deps.sql.begin(async (tx) => {
     await insertDataset(tx, {
       id: input.id,
       title: input.title,
@@ -181,21 +200,29 @@ async function createDataset(
         type: field.type,
         description: field.description ?? '',
         personalData: field.personalData ?? 'none',
+        filter: field.filter ?? 'equality',
       })),
       1,
     );
+    await checkRangeFilterLimit(deps, tx, input.id);
+    const ranged = input.fields.filter((field) => field.filter === 'range').map((field) => field.name);
     await deps.audit.appendWithin(asTransaction(tx), {
       event: 'catalog_change',
       principal: auditPrincipal(principal),
       action: 'create',
       resource: { type: 'Dataset', id: input.id, classification: null, labelVersion: 0 },
       ...allowedBy(rule, ctx),
-      details: { fields: input.fields.map((field) => field.name) },
+      details: {
+        fields: input.fields.map((field) => field.name),
+        ...(ranged.length ? { rangeFiltersDeclared: ranged } : {}),
+      },
     });
     const row = await findDataset(tx, input.id);
     if (!row) throw new Error('created dataset not found');
     return datasetView(row, await findFields(tx, input.id));
   });
+  if (input.fields.some((field) => field.filter === 'range')) deps.rangeFilters?.changed();
+  return view;
 }
 
 async function listDatasetsPage(
@@ -256,7 +283,8 @@ async function updateDataset(
   const rule = ensure(access.canUpdate(principal, datasetAttributes(row)), 'change this dataset');
   checkIfMatch(ifMatch, row.version, true);
 
-  const pinned = await updateFields(tx, id, row, input.fields ?? []);
+  const { pinned, rangeFilters } = await updateFields(tx, id, row, input.fields ?? []);
+  if (rangeFilters.declared.length) await checkRangeFilterLimit(deps, tx, id);
   const change = metadataChange(input);
   if (!(await updateMetadata(tx, id, row.version, change))) {
     throw new DomainError('PRECONDITION_FAILED', 'The dataset changed while it was being updated; read it again.');
@@ -268,23 +296,33 @@ async function updateDataset(
     action: 'update',
     resource: { type: 'Dataset', id, classification: row.effective_classification, labelVersion: row.label_version },
     ...allowedBy(rule, ctx),
-    details: { changed: Object.keys(change), fields: (input.fields ?? []).map((field) => field.name) },
+    details: {
+      changed: Object.keys(change),
+      fields: (input.fields ?? []).map((field) => field.name),
+      // A declaration change also builds or drops an index on the dataset's records.
+      ...(rangeFilters.declared.length ? { rangeFiltersDeclared: rangeFilters.declared } : {}),
+      ...(rangeFilters.removed.length ? { rangeFiltersRemoved: rangeFilters.removed } : {}),
+    },
   });
   const updated = await findDataset(tx, id);
   if (!updated) throw new Error('updated dataset not found');
   return datasetView(updated, await findFields(tx, id));
 }
 
-/** Changes the fields given and adds the new ones; returns the fields whose label was kept. */
+/**
+ * Changes the fields given and adds the new ones; returns the fields whose label was kept and the
+ * fields whose range filter was declared or removed.
+ */
 async function updateFields(
   tx: TransactionSql,
   id: string,
   row: DatasetRow,
   given: NonNullable<UpdateDataset['fields']>,
-): Promise<PinnedLabel[]> {
+): Promise<{ pinned: PinnedLabel[]; rangeFilters: { declared: string[]; removed: string[] } }> {
   const existing = new Map((await findFields(tx, id)).map((field) => [field.name, field]));
   const added = [];
   const pinned: PinnedLabel[] = [];
+  const rangeFilters = { declared: [] as string[], removed: [] as string[] };
   for (const field of given) {
     const old = existing.get(field.name);
     if (!old) {
@@ -293,7 +331,9 @@ async function updateFields(
         type: field.type,
         description: field.description ?? '',
         personalData: field.personalData ?? 'none',
+        filter: field.filter ?? 'equality',
       });
+      if (field.filter === 'range') rangeFilters.declared.push(field.name);
       continue;
     }
     if (old.type !== field.type) {
@@ -315,15 +355,18 @@ async function updateFields(
       pinned.push({ field: field.name, from: own, to: before, was: old.personal_data, now: personalData });
       own = before;
     }
+    const filter = field.filter ?? old.filter;
+    if (filter !== old.filter) rangeFilters[filter === 'range' ? 'declared' : 'removed'].push(field.name);
     await updateField(tx, id, field.name, {
       description: field.description ?? old.description,
       personalData,
       classification: own,
+      filter,
     });
   }
   const maxPosition = Math.max(0, ...[...existing.values()].map((field) => field.position));
   await insertFields(tx, id, added, maxPosition + 1);
-  return pinned;
+  return { pinned, rangeFilters };
 }
 
 /** The dataset metadata the update names (columns as stored). */

@@ -93,6 +93,10 @@ export function fieldView(d: DatasetRow, f: FieldRow): FieldView {
     provenance: f.suggested !== null ? 'suggested' : f.provenance,
     quarantined: f.quarantine !== null,
     redactSpans: f.redact_spans,
+    filter: f.filter,
+    // Declared but not yet claimed by a builder: building (it starts within moments).
+    rangeIndex:
+      f.filter === 'range' ? { status: f.range_index_status ?? 'building', error: f.range_index_error } : null,
     declassification: f.art18
       ? {
           article: f.art18.article,

@@ -115,6 +115,10 @@ export const EnvSchema = v.object({
   RECORDS_UPLOAD_MAX_BYTES: positiveInt('1073741824'),
   // Records: rows per keyset page of a streamed export (memory held per export against queries per export).
   RECORDS_STREAM_PAGE: positiveInt('2000'),
+  // Records: fields per dataset that may be declared range-filterable (each builds an index on the dataset's records).
+  RECORDS_RANGE_FILTERS_MAX: v.pipe(positiveInt('8'), v.maxValue(64, 'expected at most 64')),
+  // Records: a failed range-index build is retried after this long times its attempts (at most 64 times as long).
+  RECORDS_RANGE_INDEX_RETRY_MS: positiveInt('60000'),
   // Prometheus: `GET /metrics` serves the OpenTelemetry meters in text format (off unless true).
   METRICS_ENABLED: v.optional(v.picklist(['true', 'false'], 'expected true or false'), 'false'),
   // Prometheus: the bearer token a scraper must send (authorization.credentials); unset: /metrics is open.

@@ -51,6 +51,8 @@ export interface Config {
   pseudonymKey: string | undefined;
   recordsUploadMaxBytes: number;
   recordsStreamPage: number;
+  /** Range-filterable fields: most per dataset, and how long before a failed index build is retried. */
+  recordsRangeFilters: { max: number; retryMs: number };
   detection: {
     /** Records sampled per scan (a reservoir on ingest, index probes on demand). */
     sampleSize: number;
@@ -176,6 +178,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     pseudonymKey: e.PSEUDONYM_KEY,
     recordsUploadMaxBytes: e.RECORDS_UPLOAD_MAX_BYTES,
     recordsStreamPage: e.RECORDS_STREAM_PAGE,
+    recordsRangeFilters: { max: e.RECORDS_RANGE_FILTERS_MAX, retryMs: e.RECORDS_RANGE_INDEX_RETRY_MS },
     detection: { sampleSize: e.DETECTION_SAMPLE_SIZE, quarantineConfidence: e.DETECTION_QUARANTINE_CONFIDENCE },
     catalogSnapshotMaxStaleMs: e.CATALOG_SNAPSHOT_MAX_STALE_MS,
     metrics: { enabled: e.METRICS_ENABLED === 'true', token: e.METRICS_TOKEN },

@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { createApp } from '../app.ts';
 import { catchUpRollups } from '../audit/audit.rollup.ts';
+import { reconcileRangeIndexes } from '../records/range-index.builder.ts';
 import { loadConfig, type Config } from '../config/config.ts';
 import { connectPostgres } from '../db/postgres.ts';
 import { requestScopedDatabase, type RequestScopedDatabase } from '../db/request-scoped.ts';
@@ -129,6 +130,7 @@ export default {
    * The cron trigger (wrangler.toml `[triggers]`): no timer outlives a request on Workers, so the
    * rollup catch-up job the Node entry runs in the background (AUDIT_ROLLUP_INTERVAL_MS) runs here,
    * one bounded catch-up per trigger. Reports stay exact meanwhile (they add the unfolded tail).
+   * Likewise the range-filter indexes follow their declarations here (one reconcile per trigger).
    */
   async scheduled(_controller: unknown, env: WorkerEnv): Promise<void> {
     const config = configOf(env);
@@ -136,12 +138,24 @@ export default {
     if (!config.databaseUrl) return;
     // Its own client, not ended by us (as for a request: see fetch above).
     const client = connectPostgres(config.databaseUrl, { max: 1 }).sql;
+    let failure: unknown;
     try {
       const folded = await catchUpRollups(client, { budgetMs: SCHEDULED_BUDGET_MS });
       logger.info('audit rollup catch-up', { folded });
     } catch (error) {
       logger.warn('audit rollup catch-up failed', { error });
-      throw error;
+      failure = error;
     }
+    try {
+      await reconcileRangeIndexes(
+        { sql: client, kind: 'postgres' },
+        { retryMs: config.recordsRangeFilters.retryMs, logger },
+      );
+      logger.info('range indexes reconciled');
+    } catch (error) {
+      logger.warn('range index reconcile failed', { error });
+      failure ??= error;
+    }
+    if (failure) throw failure;
   },
 };

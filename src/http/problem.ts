@@ -61,6 +61,7 @@ export const ERRORS = {
   // Records
   RECORDS_INVALID: { status: 422, title: 'Some records do not match the dataset' },
   FILTER_NOT_ALLOWED: { status: 403, title: 'Filtering on a field you may not see is not allowed' },
+  RANGE_FILTER_LIMIT: { status: 422, title: 'Too many range-filterable fields in one dataset' },
   PURPOSE_NOT_HELD: { status: 403, title: 'The declared purpose is not one the caller holds' },
   // Data-sharing agreements (service principals)
   NO_AGREEMENT: { status: 403, title: 'No active agreement covers this read' },

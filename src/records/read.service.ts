@@ -19,7 +19,9 @@ import { applyMask, type Pseudonymiser, type RecordMask } from './masks.ts';
 import { pseudonymKeyFor } from './pseudonym.ts';
 import { normaliseValue, type Value } from './record-values.ts';
 import { canSeeDataset } from './records.access.ts';
-import { eachRecord, recordPage, rowSeq, type RecordRow } from './records.repo.ts';
+import { countUpTo, eachRecord, recordPage, rowSeq, type RecordRow } from './records.repo.ts';
+import { datasetPredicate, isRangeType, rangeExpression } from './range-filter.ts';
+import { readyRangeFields } from './range-index.repo.ts';
 import { lawfulBasisOf, type PurposeRegister } from '../policy/purpose-register.ts';
 import { legalBasisKey } from '../shared/legal-basis.ts';
 
@@ -164,6 +166,8 @@ interface RowPlan {
   paged: boolean;
   limit: number;
   after: bigint;
+  /** Find the rows through the range indexes first (few match), not by walking the dataset in order. */
+  indexFirst: boolean;
 }
 
 /** The first page, read before anything leaves so that a failing query still answers with a problem. */
@@ -356,15 +360,27 @@ function scopeSql(deps: Reader, a: Access): Fragment | null {
   return scope;
 }
 
+const RANGE_OPS = { gt: '>', gte: '>=', lt: '<', lte: '<=' } as const;
+
+/** A range comparison: its field, the expression its index holds, and the comparison itself. */
+interface Ranged {
+  field: string;
+  expr: Fragment;
+  cmp: Fragment;
+}
+
+/** The filters as SQL; `ranged` are the range comparisons, each on the expression its index holds. */
 function filterSql(
   deps: Reader,
+  datasetId: string,
   filters: Filter[],
   fields: FieldForRead[],
   outgoing: Map<string, Outgoing>,
   law: string[] = [],
-): Fragment {
+): { where: Fragment; ranged: Ranged[] } {
   const { sql } = deps;
   let where: Fragment = sql`true`;
+  const ranged: Ranged[] = [];
   for (const f of filters) {
     const field = fields.find((x) => x.name === f.field);
     if (!field) {
@@ -388,31 +404,48 @@ function filterSql(
         errors: [{ path: `query.${f.field}`, message: 'error' in v ? v.error : 'expected a value' }],
       });
     }
-    const numeric = field.type === 'integer' || field.type === 'number';
-    const col = numeric ? sql`(r.data->>${f.field})::numeric` : sql`(r.data->>${f.field})`;
-    const val = numeric ? sql`${String(v.value)}::numeric` : sql`${String(v.value)}::text`;
-    // Equality also as containment, which the GIN index on data (jsonb_path_ops, migration 0011)
-    // serves; the comparison stays, so the result is exactly the same.
-    const contains = sql`r.data @> ${sql.json({ [f.field]: v.value })}`;
-    const cmp =
-      f.op === 'eq'
-        ? sql`${contains} and ${col} = ${val}`
-        : f.op === 'gt'
-          ? sql`${col} > ${val}`
-          : f.op === 'gte'
-            ? sql`${col} >= ${val}`
-            : f.op === 'lt'
-              ? sql`${col} < ${val}`
-              : sql`${col} <= ${val}`;
-    where = sql`${where} and ${cmp}`;
+    if (f.op === 'eq') {
+      const numeric = field.type === 'integer' || field.type === 'number';
+      const col = numeric ? sql`(r.data->>${f.field})::numeric` : sql`(r.data->>${f.field})`;
+      const val = numeric ? sql`${String(v.value)}::numeric` : sql`${String(v.value)}::text`;
+      // Equality also as containment, which the GIN index on data (jsonb_path_ops, migration 0011)
+      // serves; the comparison stays, so the result is exactly the same.
+      where = sql`${where} and r.data @> ${sql.json({ [f.field]: v.value })} and ${col} = ${val}`;
+      continue;
+    }
+    if (!isRangeType(field.type)) {
+      // Text and booleans keep their plain comparison (no order worth an index: never declared range).
+      where = sql`${where} and (r.data->>${f.field}) ${sql.unsafe(RANGE_OPS[f.op])} ${String(v.value)}::text`;
+      continue;
+    }
+    // The very expression the field's range index holds (range-filter.ts), so the planner matches it.
+    const expr = sql`${sql.unsafe(rangeExpression(f.field, field.type, 'r.data'))}`;
+    const cmp = sql`${expr} ${sql.unsafe(RANGE_OPS[f.op])} ${
+      field.type === 'integer' || field.type === 'number'
+        ? sql`${String(v.value)}::numeric`
+        : sql`${String(v.value)}::text`
+    }`;
+    ranged.push({ field: f.field, expr, cmp });
   }
-  return where;
+  if (!ranged.length) return { where, ranged };
+  // The range indexes are partial on their dataset: say it as they do, so the planner can prove it.
+  const indexed = sql`${sql.unsafe(datasetPredicate(datasetId, 'r.dataset_id'))}`;
+  return { where: ranged.reduce((acc, r) => sql`${acc} and ${r.cmp}`, sql`${where} and ${indexed}`), ranged };
 }
 
-function planRows(deps: Reader, a: Access, fields: FieldPlan, req: ReadRequest): RowPlan {
+/**
+ * Most rows a range read finds through its indexes and then sorts; where more match, walking the
+ * dataset in order fills a page sooner (about `limit` / share-matching rows are read). Every range
+ * read on an indexed field counts up to this many matches first, a heap visit each: the bound
+ * weighs that count, paid by wide ranges, against the walk, paid by ranges just above it.
+ */
+export const INDEX_FIRST_MAX = 2000;
+
+async function planRows(deps: Reader, a: Access, fields: FieldPlan, req: ReadRequest): Promise<RowPlan> {
   const { sql } = deps;
   const filters = filterSql(
     deps,
+    a.dataset.id,
     req.filters,
     a.fields,
     fields.outgoing,
@@ -421,7 +454,28 @@ function planRows(deps: Reader, a: Access, fields: FieldPlan, req: ReadRequest):
   const scope = scopeSql(deps, a);
   const paged = req.format === 'json' || req.limit !== undefined;
   const limit = Math.min(req.limit ?? (paged ? DEFAULT_LIMIT : deps.streamPage), paged ? MAX_LIMIT : deps.streamPage);
-  return { where: scope ? sql`${scope} and ${filters}` : null, paged, limit, after: decodeSeq(req.cursor) };
+  const rows: RowPlan = {
+    where: scope ? sql`${scope} and ${filters.where}` : null,
+    paged,
+    limit,
+    after: decodeSeq(req.cursor),
+    indexFirst: false,
+  };
+  // The planner cannot know how many records a range matches (a partial index's statistics are not
+  // used for estimates): ask the ready indexes, counting no further than the point where walking wins.
+  if (rows.where && filters.ranged.length) {
+    const ready = await readyRangeFields(sql, a.dataset.id);
+    const indexed = filters.ranged.filter((r) => ready.has(r.field));
+    if (indexed.length) {
+      const probe = indexed.reduce(
+        (acc, r) => sql`${acc} and ${r.cmp}`,
+        sql`${sql.unsafe(datasetPredicate(a.dataset.id, 'r.dataset_id'))}`,
+      );
+      rows.indexFirst =
+        (await countUpTo(sql, a.dataset.id, probe, INDEX_FIRST_MAX, indexed[0]!.expr)) < INDEX_FIRST_MAX;
+    }
+  }
+  return rows;
 }
 
 async function readFirst(
@@ -437,6 +491,7 @@ async function readFirst(
     where: rows.where!,
     limit: rows.limit + 1,
     columns: fields.columns,
+    indexFirst: rows.indexFirst,
   };
   const first: RecordRow[] = rows.where ? await recordPage(sql, page) : [];
   const more = first.length > rows.limit;
@@ -556,7 +611,7 @@ function render(
       end: { rows: first.rows.length, last: first.last, more: whole && first.more },
       render: (emit) => first.rows.forEach((row) => emit(renderRow(row))),
     },
-    next: (after, emit) => renderPage(deps, a, fields, rows.where!, after, emit, renderRow),
+    next: (after, emit) => renderPage(deps, a, fields, rows, after, emit, renderRow),
     ...(rows.paged ? {} : { onEnd: ends }),
     onError: (error) => deps.logger.error('records stream failed', { error }),
   });
@@ -570,7 +625,7 @@ async function renderPage(
   deps: Reader,
   a: Access,
   fields: FieldPlan,
-  where: Fragment,
+  plan: RowPlan,
   seq: string,
   emit: Emit,
   renderRow: (row: RecordRow) => string,
@@ -582,9 +637,10 @@ async function renderPage(
   const page = {
     datasetId: a.dataset.id,
     afterSeq: BigInt(seq),
-    where,
+    where: plan.where!,
     limit: streamPage + 1,
     columns: fields.columns,
+    indexFirst: plan.indexFirst,
   };
   const total = await eachRecord(sql, page, (row) => {
     if (rows === streamPage || failure) return; // the extra row only says that more follow
@@ -604,7 +660,7 @@ async function renderPage(
 async function read(deps: Reader, p: Principal, req: ReadRequest, route: Access['route']): Promise<ReadResult> {
   const access = await decide(deps, p, req, route);
   const fields = planFields(access);
-  const rows = planRows(deps, access, fields, req);
+  const rows = await planRows(deps, access, fields, req);
   const { first, held, logged } = await readUnderAgreement(deps, access, fields, rows, req);
   const project = await projectorsFor(deps, access, fields);
   // The decision is durable before the first byte of a restricted or exempt read leaves.

@@ -170,7 +170,7 @@ const READ_PARAMETERS: ParameterSpec[] = [
     in: 'query',
     freeForm: true,
     description:
-      'Row filters on fields seen whole: `<field>=<value>` (equality) or `<field>[gt|gte|lt|lte]=<value>` (ranges on declared types)',
+      'Row filters on fields seen whole: `<field>=<value>` (equality, indexed) or `<field>[gt|gte|lt|lte]=<value>` (ranges; indexed on fields declared `filter: "range"`)',
   },
   { name: 'X-Purpose', in: 'header', description: 'Purpose of use (printable ASCII); `?purpose=` for other text' },
 ];

@@ -54,6 +54,7 @@ export const ERROR_CODES = [
   // Records
   'RECORDS_INVALID',
   'FILTER_NOT_ALLOWED',
+  'RANGE_FILTER_LIMIT',
   'PURPOSE_NOT_HELD',
   // Data-sharing agreements (service principals)
   'NO_AGREEMENT',

@@ -169,9 +169,16 @@ describe('the Workers entry point', () => {
                 .lag,
             );
           expect(await lag()).toBeGreaterThan(1200);
+          // A field declared range-filterable: its index is built by the trigger too (no background timer).
+          await db.sql`insert into datasets (id, title, owner_unit) values ('cron-ranged', 'Cron ranged', 'RI')`;
+          await db.sql`insert into fields (dataset_id, name, position, type, filter) values ('cron-ranged', 'amount', 1, 'integer', 'range')`;
           const cron = await fetch(`http://127.0.0.1:${port}/__scheduled?cron=*+*+*+*+*`);
           expect(cron.status, out).toBe(200);
           expect(await lag(), out).toBe(0);
+          const built = await db.sql`
+            select 1 from record_range_indexes i join pg_indexes x on x.indexname = i.index_name
+            where i.dataset_id = 'cron-ranged' and i.field = 'amount' and i.status = 'ready'`;
+          expect(built, out).toHaveLength(1);
           // The handler's log line reaches wrangler's output a moment after the trigger's answer.
           for (const until = Date.now() + 10_000; !out.includes('audit rollup catch-up') && Date.now() < until;)
             await new Promise((r) => setTimeout(r, 100));
