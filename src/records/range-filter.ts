@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { DATASET_ID, FIELD_NAME } from '../catalog/catalog.schema.ts';
 import type { FieldType } from './record-values.ts';
 
 /**
@@ -11,10 +12,8 @@ import type { FieldType } from './record-values.ts';
 export const RANGE_TYPES = ['integer', 'number', 'date', 'datetime'] as const satisfies readonly FieldType[];
 export const isRangeType = (type: FieldType): boolean => (RANGE_TYPES as readonly string[]).includes(type);
 
-// Names are spliced into SQL text (an index expression cannot take a parameter): only these shapes,
-// which the catalog's schema and the database's checks already enforce, ever get there.
-const FIELD = /^[a-z][a-z0-9_]{0,62}$/;
-const DATASET = /^[a-z0-9][a-z0-9-]{1,63}$/;
+// Names are spliced into SQL text (an index expression cannot take a parameter): only the shapes
+// the catalog's schema (and the database's checks) already enforce ever get there.
 
 function literal(value: string, shape: RegExp): string {
   if (!shape.test(value)) throw new Error(`not a name that may be spliced into SQL: ${JSON.stringify(value)}`);
@@ -29,13 +28,13 @@ function literal(value: string, shape: RegExp): string {
  */
 export function rangeExpression(field: string, type: FieldType, column = 'data'): string {
   if (!isRangeType(type)) throw new Error(`a ${type} field has no range order`);
-  const value = `(${column} ->> ${literal(field, FIELD)})`;
+  const value = `(${column} ->> ${literal(field, FIELD_NAME)})`;
   return type === 'integer' || type === 'number' ? `(${value}::numeric)` : `(${value} collate "C")`;
 }
 
 /** The index's predicate, also said word for word by a range read so the planner can prove it. */
 export const datasetPredicate = (datasetId: string, column = 'dataset_id'): string =>
-  `${column} = ${literal(datasetId, DATASET)}`;
+  `${column} = ${literal(datasetId, DATASET_ID)}`;
 
 /** A stable name per dataset and field (ids are too long to spell out within PostgreSQL's 63 bytes). */
 export const rangeIndexName = (datasetId: string, field: string): string =>
